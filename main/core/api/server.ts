@@ -1,0 +1,213 @@
+// The control API on the control port: routing, auth, limits and errors. What each endpoint does
+// lives in routes/*.ts; this file only makes every request safe and every answer well-formed.
+
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import os from 'node:os';
+import { isIP } from 'node:net';
+import { timingSafeEqual, createHash } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { HttpError } from './errors.js';
+import { RateLimiter } from './rate-limit.js';
+import { Router, type Reply, type RequestContext, type Route } from './router.js';
+import { serveStatic } from './static.js';
+import type { Logger } from '../util/logger.js';
+
+export const MAX_BODY_BYTES = 64 * 1024;
+
+export interface ApiServerOptions {
+  routes: Route[];
+  /** Current bearer token (read per request, so a rotation takes effect at once). */
+  token: () => string;
+  /** Extra Host names accepted, besides IP literals, localhost, *.local and this host's name. */
+  allowedHosts?: () => string[];
+  rendererDir?: string | null;
+  logger: Logger;
+  rateLimiter?: RateLimiter;
+  now?: () => number;
+}
+
+export class ApiServer {
+  readonly #server: http.Server;
+  readonly #router = new Router();
+  readonly #limiter: RateLimiter;
+  readonly #sockets = new Set<import('node:net').Socket>();
+  /** Requests refused before reaching a handler, by reason (for the soak and fuzz figures). */
+  readonly rejected: Record<string, number> = {};
+
+  constructor(private readonly opts: ApiServerOptions) {
+    this.#router.add(...opts.routes);
+    this.#limiter = opts.rateLimiter ?? new RateLimiter(undefined, opts.now);
+    this.#server = http.createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, (req, res) => {
+      void this.#handle(req, res);
+    });
+    this.#server.keepAliveTimeout = 5_000;
+    this.#server.on('connection', (s) => {
+      this.#sockets.add(s);
+      s.on('close', () => this.#sockets.delete(s));
+    });
+    this.#server.on('clientError', (err, socket) => {
+      this.#count('client_error');
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+      else socket.destroy(err);
+    });
+  }
+
+  /** Listens; rejects with a clear message when the port is taken. */
+  listen(port: number, host: string): Promise<AddressInfo> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException) => {
+        this.#server.off('listening', onListening);
+        if (err.code === 'EADDRINUSE') {
+          reject(new Error(`Control port ${port} on ${host} is already in use by another program. Choose another port in settings (api.port) or with --port.`));
+        } else if (err.code === 'EADDRNOTAVAIL') {
+          reject(new Error(`Cannot listen on ${host}:${port}: that address is not on this machine (api.bind).`));
+        } else reject(err);
+      };
+      const onListening = () => {
+        this.#server.off('error', onError);
+        resolve(this.#server.address() as AddressInfo);
+      };
+      this.#server.once('error', onError);
+      this.#server.once('listening', onListening);
+      this.#server.listen(port, host);
+    });
+  }
+
+  address(): AddressInfo | null {
+    return (this.#server.address() as AddressInfo | null) ?? null;
+  }
+
+  /** Stops accepting, ends idle keep-alive sockets, and destroys what is left after `graceMs`. */
+  async close(graceMs = 2_000): Promise<void> {
+    if (!this.#server.listening) return;
+    const closed = new Promise<void>((r) => this.#server.close(() => r()));
+    this.#server.closeIdleConnections();
+    const timer = setTimeout(() => {
+      for (const s of this.#sockets) s.destroy();
+    }, graceMs);
+    await closed;
+    clearTimeout(timer);
+  }
+
+  #count(reason: string): void {
+    this.rejected[reason] = (this.rejected[reason] ?? 0) + 1;
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const client = req.socket.remoteAddress ?? 'unknown';
+    try {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      if (!this.#hostAllowed(req.headers.host)) {
+        throw new HttpError('forbidden', 'Host header not allowed (DNS rebinding protection). Use the IP address or add the name to api.allowedHosts.');
+      }
+      const method = req.method ?? 'GET';
+      const match = this.#router.match(method, url.pathname);
+      if (!match.route) {
+        if ((method === 'GET' || method === 'HEAD') && !url.pathname.startsWith('/api/') && this.opts.rendererDir) {
+          if (await serveStatic(this.opts.rendererDir, url.pathname, res, method === 'HEAD')) return;
+        }
+        if (match.allowed.length) {
+          res.setHeader('allow', match.allowed.join(', '));
+          throw new HttpError('method_not_allowed', `${method} is not allowed on ${url.pathname}`);
+        }
+        throw new HttpError('not_found', `No such endpoint: ${method} ${url.pathname}`);
+      }
+      const { route, params } = match;
+      if (!this.#limiter.take(client, route.rate ?? 'default')) {
+        this.#count('rate_limited');
+        res.setHeader('retry-after', '1');
+        throw new HttpError('too_many_requests', 'Too many requests; slow down.');
+      }
+      if (route.auth) this.#checkAuth(req);
+      const ctx: RequestContext = { req, res, url, params, client, body: () => readJson(req) };
+      const reply = await route.handler(ctx);
+      if (reply) send(res, reply);
+    } catch (err) {
+      const httpErr = err instanceof HttpError ? err : null;
+      if (!httpErr) this.opts.logger.error('request failed', { url: req.url, err });
+      else if (httpErr.status >= 400) this.#count(httpErr.code);
+      const e = httpErr ?? new HttpError('internal', 'Internal error; see the server log.');
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      send(res, { status: e.status, body: e.toBody() });
+      // An unread request body must not be parsed as the next request on this connection.
+      if (!req.complete) res.on('finish', () => req.socket.destroy());
+    }
+  }
+
+  #checkAuth(req: IncomingMessage): void {
+    const header = req.headers.authorization ?? '';
+    const m = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!m || !tokenEquals(m[1]!, this.opts.token())) {
+      this.#count('unauthorized');
+      throw new HttpError('unauthorized', 'This endpoint needs Authorization: Bearer <token>. The token is in the app (or DATA_DIR/token when headless).');
+    }
+    // A browser page from another origin must not drive the API even if it holds a token.
+    const origin = req.headers.origin;
+    if (origin && origin !== 'null') {
+      let host: string;
+      try {
+        host = new URL(origin).host;
+      } catch {
+        throw new HttpError('forbidden', 'Malformed Origin header.');
+      }
+      if (host !== req.headers.host) throw new HttpError('forbidden', `Cross-origin request from ${origin} refused.`);
+    }
+  }
+
+  #hostAllowed(hostHeader: string | undefined): boolean {
+    if (!hostHeader) return true; // HTTP/1.0 clients and raw tools send none; rebinding needs a name.
+    const name = hostHeader.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1').toLowerCase();
+    if (isIP(name)) return true;
+    if (name === 'localhost' || name.endsWith('.localhost') || name.endsWith('.local')) return true;
+    const own = os.hostname().toLowerCase();
+    if (name === own || name === own.split('.')[0]) return true;
+    return (this.opts.allowedHosts?.() ?? []).some((h) => h.toLowerCase() === name);
+  }
+}
+
+/** Constant-time comparison (hashing first makes the lengths equal). */
+export function tokenEquals(given: string, expected: string): boolean {
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b) && expected.length > 0;
+}
+
+export function send(res: ServerResponse, reply: Reply): void {
+  const headers: Record<string, string> = { 'cache-control': 'no-store', ...reply.headers };
+  if (reply.body === undefined) {
+    res.writeHead(reply.status, headers);
+    res.end();
+    return;
+  }
+  const data = JSON.stringify(reply.body);
+  res.writeHead(reply.status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(data),
+    'x-content-type-options': 'nosniff',
+    ...headers,
+  });
+  res.end(data);
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > MAX_BODY_BYTES) throw new HttpError('payload_too_large', `Body larger than ${MAX_BODY_BYTES} bytes.`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new HttpError('payload_too_large', `Body larger than ${MAX_BODY_BYTES} bytes.`);
+    chunks.push(chunk as Buffer);
+  }
+  if (size === 0) return undefined;
+  const type = req.headers['content-type'] ?? '';
+  if (!/^application\/json\b/i.test(type)) throw new HttpError('bad_request', 'Content-Type must be application/json.');
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch (err) {
+    throw new HttpError('bad_request', `Malformed JSON: ${(err as Error).message}`);
+  }
+}

@@ -1,0 +1,40 @@
+// User commands enter the core here, from every view (HTTP API, tray, dashboard over IPC).
+// Capabilities register the commands they own; views never poke a process directly.
+
+export interface CommandMap {
+  'service.start': { id: string };
+  'service.stop': { id: string };
+  'service.restart': { id: string };
+  'service.takeOver': { id: string };
+  'services.startAll': Record<string, never>;
+  'services.stopAll': Record<string, never>;
+  'activity': { source: string };
+  'wake': { source: string };
+  'hibernate': { state: string };
+  'keepAwake': { on: boolean; minutes?: number | null };
+  'notice.dismiss': { id: string };
+}
+
+export type CommandName = keyof CommandMap;
+export type Command = { [K in CommandName]: { type: K } & CommandMap[K] }[CommandName];
+
+type Handler<K extends CommandName> = (cmd: { type: K } & CommandMap[K]) => Promise<unknown> | unknown;
+
+export class CommandBus {
+  readonly #handlers = new Map<CommandName, Handler<never>>();
+
+  register<K extends CommandName>(type: K, handler: Handler<K>): void {
+    if (this.#handlers.has(type)) throw new Error(`command ${type} already has a handler`);
+    this.#handlers.set(type, handler as Handler<never>);
+  }
+
+  has(type: CommandName): boolean {
+    return this.#handlers.has(type);
+  }
+
+  async execute(cmd: Command): Promise<unknown> {
+    const handler = this.#handlers.get(cmd.type);
+    if (!handler) throw new Error(`no handler for command ${cmd.type}`);
+    return (handler as Handler<typeof cmd.type>)(cmd as never);
+  }
+}

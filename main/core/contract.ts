@@ -1,0 +1,165 @@
+// The status snapshot of CONTRACT.md §3: what /api/status, SSE, the tray, the dashboard and the
+// mDNS TXT record all render. Types only, so the renderer may import them too.
+// Additive changes only; renaming or removing a field needs a contract `v` bump.
+
+export type HibernationState = 'active' | 'warm' | 'cool' | 'cold' | 'dormant';
+export const HIBERNATION_STATES: readonly HibernationState[] = [
+  'active',
+  'warm',
+  'cool',
+  'cold',
+  'dormant',
+];
+
+export type Role = 'primary' | 'fallback';
+
+export type ServiceStatus =
+  | 'disabled'
+  | 'stopped'
+  | 'starting'
+  | 'running'
+  | 'unhealthy'
+  | 'backoff'
+  | 'failed'
+  | 'external';
+
+export interface HostInfo {
+  id: string;
+  name: string;
+  platform: NodeJS.Platform | string;
+  role: Role;
+  prio: number;
+  serving: boolean;
+  /** The control port the API listens on. */
+  port?: number;
+  /** The name actually advertised over mDNS (differs from `name` after a conflict rename). */
+  advertisedName?: string;
+  /** The pair this host belongs to, when paired. */
+  pairId?: string | null;
+  version?: string;
+}
+
+export interface HibernationSection {
+  state: HibernationState;
+  idleSeconds: number;
+  next: { state: HibernationState; inSeconds: number } | null;
+  /** Set when the user pinned `active` ("keep awake"); null = until turned off. */
+  keepAwake?: { until: string | null } | null;
+  /** Recent transitions, newest last. */
+  history?: { at: string; from: HibernationState; to: HibernationState; reason: string }[];
+}
+
+export interface ServiceEntry {
+  id: string;
+  name: string;
+  enabled: boolean;
+  status: ServiceStatus;
+  port: number | null;
+  pid: number | null;
+  restarts: number;
+  uptimeSeconds: number;
+  health: { ok: boolean; latencyMs: number | null } | null;
+  lastError: string | null;
+  /** Extra detail for the UI, e.g. the take-over hint of an `external` service. */
+  hint?: string | null;
+  /** When `backoff`: seconds until the next start attempt. */
+  nextRestartInSeconds?: number | null;
+}
+
+export interface GpuInfo {
+  name: string;
+  vendor: string;
+  vramTotalMB: number;
+  vramUsedMB: number | null;
+  unified: boolean;
+  index?: number;
+  utilizationPct?: number | null;
+  temperatureC?: number | null;
+  powerW?: number | null;
+}
+
+export interface ModelUsage {
+  name: string;
+  service: string;
+  vramMB: number;
+  sizeMB?: number;
+  /** size - size_vram > 0: part of the model runs on the CPU and will be slow. */
+  cpuMB?: number;
+  spilled?: boolean;
+  expiresAt?: string | null;
+}
+
+export interface GpuSection {
+  sampledAt: string | null;
+  gpus: GpuInfo[];
+  models: ModelUsage[];
+  /** Set when live usage cannot be read: "unavailable: <why>". */
+  error?: string | null;
+  /** VRAM by supervised service (from per-pid attribution), when known. */
+  services?: { service: string; vramMB: number }[];
+  advice?: FitAdvice | null;
+}
+
+export interface FitAdvice {
+  fits: boolean;
+  level: 'ok' | 'tight' | 'too-big' | 'unknown';
+  message: string;
+  neededMB?: number;
+  availableMB?: number;
+  warnings?: string[];
+}
+
+export interface Peer {
+  id: string;
+  name: string;
+  role: Role;
+  prio: number;
+  serving: boolean;
+  state: HibernationState;
+  lastSeenSeconds: number;
+  paired?: boolean;
+  ready?: boolean;
+  addresses?: string[];
+  port?: number;
+}
+
+export interface Notice {
+  id: string;
+  level: 'info' | 'warning' | 'error';
+  code: string;
+  message: string;
+  at: string;
+}
+
+export interface Snapshot {
+  v: 1;
+  host: HostInfo;
+  hibernation: HibernationSection;
+  services: ServiceEntry[];
+  gpu: GpuSection;
+  peers: Peer[];
+  /** User-facing problems and events (corrupt settings, a failed service, …); newest last. */
+  notices: Notice[];
+}
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; field?: string };
+}
+
+export type ErrorCode =
+  | 'bad_request'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found'
+  | 'method_not_allowed'
+  | 'conflict'
+  | 'payload_too_large'
+  | 'too_many_requests'
+  | 'timeout'
+  | 'internal';
+
+export interface LogLine {
+  t: string;
+  stream: 'stdout' | 'stderr' | 'supervisor';
+  text: string;
+}

@@ -1,0 +1,169 @@
+// The composition: one state, one settings store, one command bus, one API; the capabilities
+// (supervisor, GPU, hibernation, discovery, pairing) plug in here. Headless and the Electron shell
+// both call createCore() and differ only in what they wire around it.
+
+import os from 'node:os';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { HibernationSection, GpuSection, Snapshot } from './contract.js';
+import { StateStore } from './state/store.js';
+import { SettingsStore, effectivePrio, type HostFacts, type Settings } from './settings/index.js';
+import { CommandBus } from './commands.js';
+import { EventHub } from './api/sse.js';
+import { ApiServer } from './api/server.js';
+import { statusRoutes } from './api/routes/status.js';
+import { settingsRoutes } from './api/routes/settings.js';
+import type { Route } from './api/router.js';
+import type { Capability, CoreContext, StopReason } from './context.js';
+import { createLogger, type Logger } from './util/logger.js';
+import { systemClock, type Clock } from './util/clock.js';
+
+export interface CoreOptions {
+  dataDir: string;
+  /** Overrides settings `api.port` (0 = any free port). */
+  port?: number;
+  /** Overrides settings `api.bind`. */
+  bind?: string;
+  logger?: Logger;
+  clock?: Clock;
+  /** Folder of the built dashboard; null serves none. */
+  rendererDir?: string | null;
+  facts?: HostFacts;
+  version?: string;
+}
+
+export interface Core extends CoreContext {
+  start(): Promise<{ port: number; url: string }>;
+  stop(reason?: StopReason): Promise<void>;
+  /** The dashboard URL with the token in the fragment (never sent to the server or logged by proxies). */
+  dashboardUrl(): string;
+  token(): string;
+  address(): AddressInfo | null;
+}
+
+export function displayName(s: Settings, facts: HostFacts): string {
+  return s.displayName.trim() || facts.hostname.split('.')[0] || 'UnaMentis Server';
+}
+
+export function createCore(opts: CoreOptions): Core {
+  const logger = opts.logger ?? createLogger();
+  const clock = opts.clock ?? systemClock;
+  const facts: HostFacts = opts.facts ?? { platform: process.platform, hostname: os.hostname() };
+  const { store: settings, problems } = SettingsStore.open({ dataDir: opts.dataDir, facts });
+
+  const initial = settings.get();
+  const store = new StateStore(
+    {
+      host: {
+        id: initial.hostId,
+        name: displayName(initial, facts),
+        platform: facts.platform,
+        role: initial.role,
+        prio: effectivePrio(initial),
+        serving: true,
+        pairId: initial.pairing.pairId,
+        ...(opts.version ? { version: opts.version } : {}),
+      },
+      hibernation: { state: 'active', idleSeconds: 0, next: null } satisfies HibernationSection,
+      services: [],
+      gpu: { sampledAt: null, gpus: [], models: [] } satisfies GpuSection,
+      peers: [],
+    },
+    () => clock.now(),
+  );
+  for (const message of problems) {
+    logger.warn(message);
+    store.notify({ level: 'warning', code: 'settings_reset', message });
+  }
+
+  const commands = new CommandBus();
+  const events = new EventHub();
+  const capabilities: Capability[] = [];
+  const routes: Route[] = [];
+
+  const ctx: CoreContext = {
+    store,
+    settings,
+    commands,
+    events,
+    logger,
+    clock,
+    dataDir: opts.dataDir,
+    isReady: (s: Snapshot = store.snapshot()) =>
+      s.services.every((svc) => !svc.enabled || ((svc.status === 'running' || svc.status === 'external') && svc.health?.ok === true)),
+  };
+
+  // Host identity follows settings (rename, role, prio).
+  settings.onChange(({ next }) => {
+    store.update('host', (h) => ({
+      ...h,
+      name: displayName(next, facts),
+      role: next.role,
+      prio: effectivePrio(next),
+      pairId: next.pairing.pairId,
+    }));
+  });
+  commands.register('notice.dismiss', ({ id }) => store.dismissNotice(id));
+  store.onChange((s) => events.broadcast('snapshot', s));
+  store.onNotice((n) => events.broadcast('notice', n));
+
+  routes.push(...statusRoutes(ctx), ...settingsRoutes(ctx));
+
+  const api = new ApiServer({
+    routes,
+    token: () => settings.get().api.token,
+    allowedHosts: () => settings.get().api.allowedHosts,
+    rendererDir: opts.rendererDir === undefined ? null : opts.rendererDir,
+    logger: logger.child('api'),
+    now: () => clock.now(),
+  });
+
+  let started = false;
+  const tokenFile = path.join(opts.dataDir, 'token');
+
+  const core: Core = {
+    ...ctx,
+    async start() {
+      if (started) throw new Error('core already started');
+      started = true;
+      const s = settings.get();
+      const port = opts.port ?? s.api.port;
+      const bind = opts.bind ?? s.api.bind;
+      // The token file lets a Linux admin (or a script) use the API; only this user may read it.
+      fs.writeFileSync(tokenFile, s.api.token + '\n', { mode: 0o600 });
+      fs.chmodSync(tokenFile, 0o600);
+      const addr = await api.listen(port, bind);
+      for (const cap of capabilities) {
+        await cap.start();
+      }
+      const url = `http://${bind === '0.0.0.0' || bind === '::' ? '127.0.0.1' : bind}:${addr.port}/`;
+      store.update('host', (h) => ({ ...h, port: addr.port }));
+      logger.info('control API listening', { bind, port: addr.port });
+      return { port: addr.port, url };
+    },
+    async stop(reason: StopReason = 'quit') {
+      if (!started) return;
+      started = false;
+      // Reverse order: stop advertising and hand off first, then the services, then the API.
+      for (const cap of [...capabilities].reverse()) {
+        try {
+          await cap.stop(reason);
+        } catch (err) {
+          logger.error(`stopping ${cap.name} failed`, { err });
+        }
+      }
+      events.closeAll();
+      await api.close();
+    },
+    dashboardUrl() {
+      const a = api.address();
+      const bind = opts.bind ?? settings.get().api.bind;
+      const host = !a || bind === '0.0.0.0' || bind === '::' ? '127.0.0.1' : bind;
+      return `http://${host}:${a?.port ?? settings.get().api.port}/#token=${encodeURIComponent(settings.get().api.token)}`;
+    },
+    token: () => settings.get().api.token,
+    address: () => api.address(),
+  };
+  return core;
+}

@@ -1,0 +1,294 @@
+// The one settings schema: TypeScript types, the JSON Schema that validates files and API writes,
+// and the defaults. Headless keeps it in DATA_DIR/settings.json; the Electron app in userData.
+
+import type { Role } from '../contract.js';
+
+export interface ServiceSettings {
+  /** Shown in the UI; presets supply one. */
+  name?: string;
+  enabled?: boolean;
+  /** The executable or interpreter (absolute path, or a bare name looked up on PATH). */
+  command?: string;
+  /** Full argv after the command. When set, replaces the preset's argv. */
+  args?: string[];
+  /** Extra environment variables for the child. */
+  env?: Record<string, string>;
+  cwd?: string;
+  port?: number;
+  /** Preset-specific options (model path, voice, device, script, …). */
+  options?: Record<string, string | number | boolean>;
+}
+
+export interface PairedPeer {
+  id: string;
+  name: string;
+  role: Role;
+  prio: number;
+  /** base64 shared key for this pair. Secret: never sent by the API. */
+  key: string;
+  addresses: string[];
+  port: number;
+  pairedAt: string;
+}
+
+export interface Settings {
+  schemaVersion: 1;
+  /** Stable host id (UUID): created once, survives restarts and renames. */
+  hostId: string;
+  /** Display and mDNS instance name; empty means the OS host name. */
+  displayName: string;
+  role: Role;
+  /** 0–255, higher wins; null means the role's default (primary 200, fallback 100). */
+  prio: number | null;
+  /** Bind Ollama and the TTS services to all interfaces (the iPhone needs this) instead of loopback. */
+  serveOnLan: boolean;
+  api: {
+    port: number;
+    /** Address the control API listens on. */
+    bind: string;
+    /** Bearer token for mutating endpoints. Secret: never sent by the API. */
+    token: string;
+    /** Extra Host header names accepted (besides IPs, localhost and the mDNS name). */
+    allowedHosts: string[];
+  };
+  services: Record<string, ServiceSettings>;
+  models: {
+    /** Ollama models loaded once Ollama is ready and after every wake. */
+    preload: string[];
+  };
+  hibernation: {
+    enabled: boolean;
+    warmAfterSeconds: number;
+    coolAfterSeconds: number;
+    coldAfterSeconds: number;
+    dormantAfterSeconds: number;
+  };
+  gpu: {
+    activeIntervalSeconds: number;
+    warmIntervalSeconds: number;
+    coldIntervalSeconds: number;
+  };
+  discovery: {
+    advertise: boolean;
+    /** Interface names to advertise on; empty means every up, non-loopback interface. */
+    interfaces: string[];
+  };
+  pairing: {
+    pairId: string | null;
+    peers: PairedPeer[];
+    heartbeatIntervalMs: number;
+    failbackHoldDownSeconds: number;
+    /** Failback waits while the serving fallback saw activity within this many seconds. */
+    sessionIdleSeconds: number;
+  };
+  notifications: {
+    serviceFailed: boolean;
+    failover: boolean;
+    pairing: boolean;
+    modelTooBig: boolean;
+  };
+  startAtLogin: boolean;
+}
+
+export const ROLE_DEFAULT_PRIO: Record<Role, number> = { primary: 200, fallback: 100 };
+
+export function effectivePrio(s: Pick<Settings, 'prio' | 'role'>): number {
+  return s.prio ?? ROLE_DEFAULT_PRIO[s.role];
+}
+
+export interface HostFacts {
+  platform: NodeJS.Platform;
+  hostname: string;
+}
+
+/** Defaults for a new host. The Mac is the primary; everything else starts as the fallback. */
+export function defaultSettings(facts: HostFacts, ids: { hostId: string; token: string }): Settings {
+  return {
+    schemaVersion: 1,
+    hostId: ids.hostId,
+    displayName: '',
+    role: facts.platform === 'darwin' ? 'primary' : 'fallback',
+    prio: null,
+    serveOnLan: true,
+    api: { port: 11400, bind: '0.0.0.0', token: ids.token, allowedHosts: [] },
+    services: {},
+    models: { preload: ['mistral:7b'] },
+    hibernation: {
+      enabled: true,
+      warmAfterSeconds: 30,
+      coolAfterSeconds: 300,
+      coldAfterSeconds: 1800,
+      dormantAfterSeconds: 7200,
+    },
+    gpu: { activeIntervalSeconds: 2, warmIntervalSeconds: 10, coldIntervalSeconds: 60 },
+    discovery: { advertise: true, interfaces: [] },
+    pairing: {
+      pairId: null,
+      peers: [],
+      heartbeatIntervalMs: 1000,
+      failbackHoldDownSeconds: 10,
+      sessionIdleSeconds: 60,
+    },
+    notifications: { serviceFailed: true, failover: true, pairing: true, modelTooBig: true },
+    startAtLogin: false,
+  };
+}
+
+/** Fields the API never returns. */
+export const SECRET_FIELDS = ['api.token', 'pairing.peers[].key'] as const;
+/** Fields the API refuses to change. */
+export const READ_ONLY_FIELDS = ['schemaVersion', 'hostId', 'api.token', 'pairing'] as const;
+
+const uuid = { type: 'string', pattern: '^[0-9a-fA-F-]{36}$' } as const;
+const port = { type: 'integer', minimum: 1, maximum: 65535 } as const;
+const seconds = { type: 'number', minimum: 1, maximum: 7 * 24 * 3600 } as const;
+const shortString = { type: 'string', maxLength: 1024 } as const;
+
+const serviceSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    name: { type: 'string', minLength: 1, maxLength: 64 },
+    enabled: { type: 'boolean' },
+    command: shortString,
+    args: { type: 'array', items: shortString, maxItems: 64 },
+    env: {
+      type: 'object',
+      propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
+      additionalProperties: shortString,
+    },
+    cwd: shortString,
+    port,
+    options: {
+      type: 'object',
+      additionalProperties: { type: ['string', 'number', 'boolean'] },
+    },
+  },
+} as const;
+
+export const settingsJsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: [
+    'schemaVersion',
+    'hostId',
+    'displayName',
+    'role',
+    'prio',
+    'serveOnLan',
+    'api',
+    'services',
+    'models',
+    'hibernation',
+    'gpu',
+    'discovery',
+    'pairing',
+    'notifications',
+    'startAtLogin',
+  ],
+  properties: {
+    schemaVersion: { const: 1 },
+    hostId: uuid,
+    displayName: { type: 'string', maxLength: 63 },
+    role: { enum: ['primary', 'fallback'] },
+    prio: { type: ['integer', 'null'], minimum: 0, maximum: 255 },
+    serveOnLan: { type: 'boolean' },
+    api: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['port', 'bind', 'token', 'allowedHosts'],
+      properties: {
+        port,
+        bind: { type: 'string', minLength: 1, maxLength: 64 },
+        token: { type: 'string', minLength: 16, maxLength: 256 },
+        allowedHosts: { type: 'array', items: { type: 'string', maxLength: 253 }, maxItems: 32 },
+      },
+    },
+    services: {
+      type: 'object',
+      propertyNames: { pattern: '^[a-z][a-z0-9-]{0,31}$' },
+      additionalProperties: serviceSchema,
+    },
+    models: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['preload'],
+      properties: {
+        preload: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 200 }, maxItems: 16 },
+      },
+    },
+    hibernation: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['enabled', 'warmAfterSeconds', 'coolAfterSeconds', 'coldAfterSeconds', 'dormantAfterSeconds'],
+      properties: {
+        enabled: { type: 'boolean' },
+        warmAfterSeconds: seconds,
+        coolAfterSeconds: seconds,
+        coldAfterSeconds: seconds,
+        dormantAfterSeconds: seconds,
+      },
+    },
+    gpu: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['activeIntervalSeconds', 'warmIntervalSeconds', 'coldIntervalSeconds'],
+      properties: {
+        activeIntervalSeconds: { type: 'number', minimum: 0.5, maximum: 3600 },
+        warmIntervalSeconds: { type: 'number', minimum: 0.5, maximum: 3600 },
+        coldIntervalSeconds: { type: 'number', minimum: 0.5, maximum: 3600 },
+      },
+    },
+    discovery: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['advertise', 'interfaces'],
+      properties: {
+        advertise: { type: 'boolean' },
+        interfaces: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 64 }, maxItems: 32 },
+      },
+    },
+    pairing: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['pairId', 'peers', 'heartbeatIntervalMs', 'failbackHoldDownSeconds', 'sessionIdleSeconds'],
+      properties: {
+        pairId: { type: ['string', 'null'], maxLength: 64 },
+        peers: {
+          type: 'array',
+          maxItems: 16,
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['id', 'name', 'role', 'prio', 'key', 'addresses', 'port', 'pairedAt'],
+            properties: {
+              id: uuid,
+              name: { type: 'string', maxLength: 255 },
+              role: { enum: ['primary', 'fallback'] },
+              prio: { type: 'integer', minimum: 0, maximum: 255 },
+              key: { type: 'string', minLength: 16, maxLength: 256 },
+              addresses: { type: 'array', items: { type: 'string', maxLength: 64 }, maxItems: 16 },
+              port,
+              pairedAt: { type: 'string', maxLength: 64 },
+            },
+          },
+        },
+        heartbeatIntervalMs: { type: 'integer', minimum: 100, maximum: 60_000 },
+        failbackHoldDownSeconds: { type: 'number', minimum: 0, maximum: 3600 },
+        sessionIdleSeconds: { type: 'number', minimum: 0, maximum: 3600 },
+      },
+    },
+    notifications: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['serviceFailed', 'failover', 'pairing', 'modelTooBig'],
+      properties: {
+        serviceFailed: { type: 'boolean' },
+        failover: { type: 'boolean' },
+        pairing: { type: 'boolean' },
+        modelTooBig: { type: 'boolean' },
+      },
+    },
+    startAtLogin: { type: 'boolean' },
+  },
+} as const;

@@ -1,0 +1,261 @@
+// Settings on disk: validated on load and on every change, written atomically by `conf`
+// (the library electron-store is built on). A corrupt or invalid file is never fatal and never
+// silently lost: it is moved aside, defaults are used, and the caller gets a notice to show.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
+import Conf from 'conf';
+import { Ajv, type ErrorObject } from 'ajv';
+import {
+  defaultSettings,
+  READ_ONLY_FIELDS,
+  settingsJsonSchema,
+  type HostFacts,
+  type PairedPeer,
+  type Settings,
+} from './schema.js';
+import { Emitter, type Unsubscribe } from '../util/emitter.js';
+
+export const SETTINGS_FILE = 'settings.json';
+
+export interface SettingsProblem {
+  /** Dotted path of the offending field, e.g. `api.port`. */
+  field: string;
+  message: string;
+}
+
+export type DeepPartial<T> = T extends (infer U)[]
+  ? U[]
+  : T extends object
+    ? { [K in keyof T]?: DeepPartial<T[K]> }
+    : T;
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+const validateSchema = ajv.compile(settingsJsonSchema);
+
+/** Schema plus the rules JSON Schema cannot say. Returns the first problem, or null. */
+export function validateSettings(candidate: unknown): SettingsProblem | null {
+  if (!validateSchema(candidate)) return describeAjvError(validateSchema.errors?.[0]);
+  const s = candidate as Settings;
+  const h = s.hibernation;
+  const order: [keyof Settings['hibernation'], number][] = [
+    ['warmAfterSeconds', h.warmAfterSeconds],
+    ['coolAfterSeconds', h.coolAfterSeconds],
+    ['coldAfterSeconds', h.coldAfterSeconds],
+    ['dormantAfterSeconds', h.dormantAfterSeconds],
+  ];
+  for (let i = 1; i < order.length; i++) {
+    const [name, value] = order[i]!;
+    const [prevName, prevValue] = order[i - 1]!;
+    if (value <= prevValue) {
+      return { field: `hibernation.${name}`, message: `must be greater than ${prevName} (${prevValue})` };
+    }
+  }
+  return null;
+}
+
+function describeAjvError(e: ErrorObject | undefined): SettingsProblem {
+  if (!e) return { field: '', message: 'is invalid' };
+  let field = e.instancePath.replace(/^\//, '').replace(/\//g, '.');
+  let message = e.message ?? 'is invalid';
+  if (e.keyword === 'additionalProperties') {
+    const extra = (e.params as { additionalProperty: string }).additionalProperty;
+    field = field ? `${field}.${extra}` : extra;
+    message = 'is not a known setting';
+  } else if (e.keyword === 'required') {
+    const missing = (e.params as { missingProperty: string }).missingProperty;
+    field = field ? `${field}.${missing}` : missing;
+    message = 'is required';
+  } else if (e.keyword === 'enum') {
+    message = `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`;
+  }
+  return { field: field || '(root)', message };
+}
+
+/** Deep merge for settings patches: objects merge, arrays and scalars replace. */
+export function mergeSettings<T>(base: T, patch: unknown): T {
+  if (!isPlainObject(patch) || !isPlainObject(base)) return patch as T;
+  const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
+  for (const [k, v] of Object.entries(patch)) {
+    if (k === '__proto__' || k === 'constructor' || k === 'prototype') continue;
+    out[k] = k in out ? mergeSettings(out[k], v) : v;
+  }
+  return out as T;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+export type RedactedSettings = Omit<Settings, 'api' | 'pairing'> & {
+  api: Omit<Settings['api'], 'token'>;
+  pairing: Omit<Settings['pairing'], 'peers'> & { peers: Omit<PairedPeer, 'key'>[] };
+};
+
+export interface OpenResult {
+  store: SettingsStore;
+  /** User-facing problems found while loading (e.g. a corrupt file was replaced). */
+  problems: string[];
+}
+
+export interface OpenOptions {
+  dataDir: string;
+  facts: HostFacts;
+  now?: () => Date;
+}
+
+export class SettingsStore {
+  #current: Settings;
+  readonly #conf: Conf<Settings>;
+  readonly #events = new Emitter<{ change: { next: Settings; prev: Settings } }>();
+  readonly file: string;
+
+  private constructor(conf: Conf<Settings>, initial: Settings, file: string) {
+    this.#conf = conf;
+    this.#current = initial;
+    this.file = file;
+  }
+
+  /**
+   * Loads DATA_DIR/settings.json. Missing: defaults. Unreadable, not JSON, or invalid: moved to
+   * `settings.json.corrupt-<time>`, replaced by defaults (keeping the host id and token when
+   * those parts were still valid), and reported in `problems`.
+   */
+  static open(opts: OpenOptions): OpenResult {
+    const now = opts.now ?? (() => new Date());
+    fs.mkdirSync(opts.dataDir, { recursive: true });
+    const file = path.join(opts.dataDir, SETTINGS_FILE);
+    const problems: string[] = [];
+    const fresh = defaultSettings(opts.facts, {
+      hostId: randomUUID(),
+      token: randomBytes(24).toString('base64url'),
+    });
+
+    let settings = fresh;
+    let raw: string | null = null;
+    try {
+      raw = fs.readFileSync(file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+        problems.push(`Could not read ${file} (${(err as Error).message}); using defaults.`);
+      }
+    }
+    if (raw !== null) {
+      let parsed: unknown;
+      let problem: string | null = null;
+      try {
+        parsed = JSON.parse(raw);
+      } catch (err) {
+        problem = `it is not valid JSON (${(err as Error).message})`;
+      }
+      if (problem === null) {
+        // A partial file (an admin wrote only the keys they care about) is completed with defaults.
+        const merged = mergeSettings(fresh, parsed);
+        const bad = isPlainObject(parsed) ? validateSettings(merged) : { field: '(root)', message: 'must be an object' };
+        if (bad) problem = `${bad.field} ${bad.message}`;
+        else settings = merged;
+      }
+      if (problem !== null) {
+        const backup = `${file}.corrupt-${now().toISOString().replace(/[:.]/g, '-')}`;
+        fs.renameSync(file, backup);
+        settings = salvageIdentity(fresh, parsed);
+        problems.push(
+          `Settings file ${file} was invalid: ${problem}. It was moved to ${backup} and defaults are in use.`,
+        );
+      }
+    }
+
+    const conf = new Conf<Settings>({
+      cwd: opts.dataDir,
+      configName: path.basename(SETTINGS_FILE, '.json'),
+      projectName: 'unamentis-server',
+      schema: settingsJsonSchema.properties as never,
+      rootSchema: { additionalProperties: false, required: [...settingsJsonSchema.required] },
+      configFileMode: 0o600,
+      ajvOptions: { allowUnionTypes: true },
+      clearInvalidConfig: false,
+      defaults: settings,
+    });
+    const store = new SettingsStore(conf, settings, file);
+    store.#write(settings);
+    return { store, problems };
+  }
+
+  /** The current settings (a copy). Contains secrets: use `redacted()` for anything sent out. */
+  get(): Settings {
+    return structuredClone(this.#current);
+  }
+
+  /** The settings with secrets removed, for the API and the dashboard. */
+  redacted(): RedactedSettings {
+    const { api, pairing, ...rest } = this.get();
+    const { token: _token, ...publicApi } = api;
+    return {
+      ...rest,
+      api: publicApi,
+      pairing: { ...pairing, peers: pairing.peers.map(({ key: _key, ...peer }) => peer) },
+    };
+  }
+
+  /**
+   * Applies a user's patch (deep-merged). Refuses read-only fields. Nothing is written
+   * unless the whole result is valid.
+   */
+  update(patch: unknown): { ok: true; settings: Settings } | { ok: false; problem: SettingsProblem } {
+    if (!isPlainObject(patch)) return { ok: false, problem: { field: '(root)', message: 'must be an object' } };
+    for (const field of READ_ONLY_FIELDS) {
+      const [head, sub] = field.split('.') as [string, string | undefined];
+      const value = patch[head];
+      if (value === undefined) continue;
+      if (sub === undefined || (isPlainObject(value) && sub in value)) {
+        return { ok: false, problem: { field, message: 'is read-only' } };
+      }
+    }
+    return this.replace(mergeSettings(this.#current, patch));
+  }
+
+  /** Replaces the settings wholesale (internal callers: pairing, token rotation). */
+  replace(next: Settings): { ok: true; settings: Settings } | { ok: false; problem: SettingsProblem } {
+    const problem = validateSettings(next);
+    if (problem) return { ok: false, problem };
+    if (isDeepStrictEqual(next, this.#current)) return { ok: true, settings: this.get() };
+    const prev = this.#current;
+    this.#write(next);
+    this.#current = structuredClone(next);
+    this.#events.emit('change', { next: this.get(), prev: structuredClone(prev) });
+    return { ok: true, settings: this.get() };
+  }
+
+  onChange(listener: (e: { next: Settings; prev: Settings }) => void): Unsubscribe {
+    return this.#events.on('change', listener);
+  }
+
+  #write(next: Settings): void {
+    // Keep the previous good file as settings.json.bak: an admin's bad edit is one copy away.
+    try {
+      if (fs.existsSync(this.file)) fs.copyFileSync(this.file, `${this.file}.bak`);
+    } catch {
+      /* a missing backup must not block the write */
+    }
+    this.#conf.store = next;
+    try {
+      fs.chmodSync(this.file, 0o600);
+    } catch {
+      /* not supported on this file system */
+    }
+  }
+}
+
+/** From an invalid file, keep the identity (host id, token) when those parts are still valid. */
+function salvageIdentity(fresh: Settings, parsed: unknown): Settings {
+  const out = structuredClone(fresh);
+  if (!isPlainObject(parsed)) return out;
+  if (typeof parsed.hostId === 'string' && /^[0-9a-fA-F-]{36}$/.test(parsed.hostId)) out.hostId = parsed.hostId;
+  const api = parsed.api;
+  if (isPlainObject(api) && typeof api.token === 'string' && api.token.length >= 16 && api.token.length <= 256) {
+    out.api.token = api.token;
+  }
+  return out;
+}
