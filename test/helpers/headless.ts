@@ -1,0 +1,89 @@
+// Starts a real headless server (`tsx main/headless.ts`) in a temp data dir on a free port, as a
+// child process, and waits for /health. Several can run side by side.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const tsxCli = path.join(repoRoot, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+
+export interface Headless {
+  url: string;
+  port: number;
+  dataDir: string;
+  token: string;
+  child: ChildProcess;
+  output: () => string;
+  /** SIGTERM, then wait for exit (SIGKILL after `ms`). */
+  stop(ms?: number): Promise<number | null>;
+}
+
+export function tempDir(prefix = 'unamentis-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export interface StartOptions {
+  dataDir?: string;
+  /** Written to settings.json before start (merged over defaults by the server). */
+  settings?: Record<string, unknown>;
+  env?: NodeJS.ProcessEnv;
+  bind?: string;
+  /** Run the command under a prefix, e.g. ['ip', 'netns', 'exec', 'ns1']. */
+  prefix?: string[];
+  timeoutMs?: number;
+}
+
+export async function startHeadless(opts: StartOptions = {}): Promise<Headless> {
+  const dataDir = opts.dataDir ?? tempDir();
+  if (opts.settings) fs.writeFileSync(path.join(dataDir, 'settings.json'), JSON.stringify(opts.settings));
+  const args = [tsxCli, path.join(repoRoot, 'main/headless.ts'), '--data-dir', dataDir, '--port', '0'];
+  if (opts.bind) args.push('--bind', opts.bind);
+  const [cmd, ...argv] = [...(opts.prefix ?? []), process.execPath, ...args];
+  const child = spawn(cmd!, argv, { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+
+  const deadline = Date.now() + (opts.timeoutMs ?? 20_000);
+  let url = '';
+  while (Date.now() < deadline) {
+    const m = /Dashboard: (http:\/\/[^/]+\/)#token=(\S+)/.exec(out);
+    if (m) {
+      url = m[1]!;
+      break;
+    }
+    if (child.exitCode !== null) throw new Error(`headless exited with ${child.exitCode}:\n${out}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  if (!url) {
+    child.kill('SIGKILL');
+    throw new Error(`headless did not start in time:\n${out}`);
+  }
+  const token = fs.readFileSync(path.join(dataDir, 'token'), 'utf8').trim();
+  return {
+    url,
+    port: Number(new URL(url).port),
+    dataDir,
+    token,
+    child,
+    output: () => out,
+    async stop(ms = 10_000) {
+      if (child.exitCode !== null) return child.exitCode;
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), ms);
+      const code = await exited;
+      clearTimeout(t);
+      return code;
+    },
+  };
+}
+
+export async function getJson(url: string, init?: RequestInit): Promise<{ status: number; body: unknown }> {
+  const res = await fetch(url, init);
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+}
