@@ -6,8 +6,8 @@ export interface CommandMap {
   'service.stop': { id: string };
   'service.restart': { id: string };
   'service.takeOver': { id: string };
-  'services.startAll': Record<string, never>;
-  'services.stopAll': Record<string, never>;
+  'services.startAll': Record<never, never>;
+  'services.stopAll': Record<never, never>;
   'activity': { source: string };
   'wake': { source: string };
   'hibernate': { state: string };

@@ -1,0 +1,160 @@
+// The one typed client the dashboard uses: HTTP + Server-Sent Events against the core's control
+// API, in the Electron window (token from the preload) and in a browser (token from the URL
+// fragment, kept in sessionStorage so a reload does not lose it and it never reaches the server log).
+
+import type { LogLine, Notice, Snapshot } from '../../main/core/contract.js';
+import { bridge } from './bridge.js';
+
+export interface ApiErrorBody {
+  error: { code: string; message: string; field?: string };
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+const TOKEN_KEY = 'unamentis.token';
+
+export async function resolveConnection(): Promise<{ baseUrl: string; token: string | null }> {
+  if (bridge) return bridge.connection();
+  const hash = new URLSearchParams(location.hash.replace(/^#/, ''));
+  const fromHash = hash.get('token');
+  if (fromHash) {
+    sessionStorage.setItem(TOKEN_KEY, fromHash);
+    // Drop the token from the address bar (screenshots, shoulder surfing, history).
+    history.replaceState(null, '', location.pathname + location.search);
+  }
+  return { baseUrl: location.origin, token: fromHash ?? sessionStorage.getItem(TOKEN_KEY) };
+}
+
+export function saveToken(token: string): void {
+  sessionStorage.setItem(TOKEN_KEY, token);
+}
+
+export type StreamEvent =
+  | { type: 'snapshot'; data: Snapshot }
+  | { type: 'log'; data: { service: string; line: LogLine } }
+  | { type: 'notice'; data: Notice };
+
+export class ApiClient {
+  constructor(
+    readonly baseUrl: string,
+    private token: string | null,
+  ) {}
+
+  get hasToken(): boolean {
+    return !!this.token;
+  }
+
+  setToken(token: string | null): void {
+    this.token = token;
+  }
+
+  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const headers: Record<string, string> = {};
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const res = await fetch(new URL(path, this.baseUrl), {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    const json = text ? (JSON.parse(text) as unknown) : undefined;
+    if (!res.ok) {
+      const e = (json as ApiErrorBody | undefined)?.error;
+      throw new ApiError(res.status, e?.code ?? 'internal', e?.message ?? res.statusText, e?.field);
+    }
+    return json as T;
+  }
+
+  status(): Promise<Snapshot> {
+    return this.request('GET', '/api/status');
+  }
+
+  /**
+   * Follows /api/events with fetch (EventSource cannot send the Authorization header) and
+   * reconnects with a short back-off. Without a token it polls /api/status instead.
+   * Returns a function that stops it.
+   */
+  subscribe(onEvent: (e: StreamEvent) => void, onConnection: (connected: boolean) => void): () => void {
+    const abort = new AbortController();
+    const run = async () => {
+      let delay = 500;
+      while (!abort.signal.aborted) {
+        try {
+          if (!this.token) {
+            onEvent({ type: 'snapshot', data: await this.status() });
+            onConnection(true);
+            await sleep(2000, abort.signal);
+            continue;
+          }
+          const res = await fetch(new URL('/api/events', this.baseUrl), {
+            headers: { authorization: `Bearer ${this.token}`, accept: 'text/event-stream' },
+            signal: abort.signal,
+          });
+          if (res.status === 401) {
+            this.token = null;
+            continue;
+          }
+          if (!res.ok || !res.body) throw new Error(`events: HTTP ${res.status}`);
+          onConnection(true);
+          delay = 500;
+          await readEvents(res.body, onEvent);
+        } catch {
+          if (abort.signal.aborted) return;
+        }
+        onConnection(false);
+        await sleep(delay, abort.signal).catch(() => {});
+        delay = Math.min(delay * 2, 10_000);
+      }
+    };
+    void run();
+    return () => abort.abort();
+  }
+}
+
+async function readEvents(body: ReadableStream<Uint8Array>, onEvent: (e: StreamEvent) => void): Promise<void> {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buffer += decoder.decode(value, { stream: true });
+    let idx: number;
+    while ((idx = buffer.indexOf('\n\n')) >= 0) {
+      const block = buffer.slice(0, idx);
+      buffer = buffer.slice(idx + 2);
+      let event = 'message';
+      const data: string[] = [];
+      for (const line of block.split('\n')) {
+        if (line.startsWith('event:')) event = line.slice(6).trim();
+        else if (line.startsWith('data:')) data.push(line.slice(5).trimStart());
+      }
+      if (!data.length) continue;
+      try {
+        onEvent({ type: event, data: JSON.parse(data.join('\n')) } as StreamEvent);
+      } catch {
+        /* a malformed event is skipped, the stream goes on */
+      }
+    }
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(t);
+      reject(new Error('aborted'));
+    });
+  });
+}
