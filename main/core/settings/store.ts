@@ -160,12 +160,16 @@ export class SettingsStore {
       if (problem !== null) {
         const backup = `${file}.corrupt-${now().toISOString().replace(/[:.]/g, '-')}`;
         fs.renameSync(file, backup);
-        settings = salvageIdentity(fresh, parsed);
+        settings = salvageIdentity(fresh, parsed, raw);
         problems.push(
           `Settings file ${file} was invalid: ${problem}. It was moved to ${backup} and defaults are in use.`,
         );
       }
     }
+
+    // conf validates the file as it finds it, so hand it the normalized (completed) settings.
+    if (raw === null || settings !== fresh || problems.length) writeAtomic(file, settings);
+    else if (JSON.stringify(JSON.parse(raw)) !== JSON.stringify(settings)) writeAtomic(file, settings);
 
     const conf = new Conf<Settings>({
       cwd: opts.dataDir,
@@ -248,14 +252,23 @@ export class SettingsStore {
   }
 }
 
-/** From an invalid file, keep the identity (host id, token) when those parts are still valid. */
-function salvageIdentity(fresh: Settings, parsed: unknown): Settings {
+function writeAtomic(file: string, value: unknown): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify(value, null, '\t'), { mode: 0o600 });
+  fs.renameSync(tmp, file);
+}
+
+/**
+ * From an invalid file, keep the identity (host id, token) when those parts are still readable:
+ * the iPhone and the paired host know this host by its id. Unparseable text is searched by pattern.
+ */
+function salvageIdentity(fresh: Settings, parsed: unknown, raw: string): Settings {
   const out = structuredClone(fresh);
-  if (!isPlainObject(parsed)) return out;
-  if (typeof parsed.hostId === 'string' && /^[0-9a-fA-F-]{36}$/.test(parsed.hostId)) out.hostId = parsed.hostId;
-  const api = parsed.api;
-  if (isPlainObject(api) && typeof api.token === 'string' && api.token.length >= 16 && api.token.length <= 256) {
-    out.api.token = api.token;
-  }
+  const obj = isPlainObject(parsed) ? parsed : {};
+  const api = isPlainObject(obj.api) ? obj.api : {};
+  const hostId = typeof obj.hostId === 'string' ? obj.hostId : /"hostId"\s*:\s*"([^"]*)"/.exec(raw)?.[1];
+  const token = typeof api.token === 'string' ? api.token : /"token"\s*:\s*"([^"]*)"/.exec(raw)?.[1];
+  if (hostId && /^[0-9a-fA-F-]{36}$/.test(hostId)) out.hostId = hostId;
+  if (token && /^[A-Za-z0-9_-]{16,256}$/.test(token)) out.api.token = token;
   return out;
 }
