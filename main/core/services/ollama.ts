@@ -1,0 +1,186 @@
+// Ollama's HTTP API, through the `ollama` npm client: what is installed, what is loaded (and where),
+// loading and unloading models, pulling. Used by the supervisor (preload once ready), the GPU
+// sampler (VRAM per model) and hibernation (unload when cold, preload on wake).
+
+import { Ollama } from 'ollama';
+
+export interface InstalledModel {
+  name: string;
+  sizeBytes: number;
+  digest: string;
+  modifiedAt: string | null;
+  parameterSize: string | null;
+  quantization: string | null;
+}
+
+export interface LoadedModel {
+  name: string;
+  sizeBytes: number;
+  /** Bytes in VRAM; `sizeBytes - vramBytes` runs on the CPU. */
+  vramBytes: number;
+  /** ISO time the model unloads by itself; null when unknown. */
+  expiresAt: string | null;
+  contextLength: number | null;
+  digest: string;
+}
+
+export interface RequestOptions {
+  /** Per-request timeout (default 5000 ms; loads default to 120 s). */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+const DEFAULT_TIMEOUT_MS = 5000;
+const LOAD_TIMEOUT_MS = 120_000;
+
+/** A client whose every request is bounded by a timeout and an optional caller signal. */
+function client(baseUrl: string, opts: RequestOptions = {}, defaultTimeout = DEFAULT_TIMEOUT_MS): Ollama {
+  const timeoutMs = opts.timeoutMs ?? defaultTimeout;
+  return new Ollama({
+    host: baseUrl,
+    fetch: (input, init) => {
+      const signals = [AbortSignal.timeout(timeoutMs)];
+      if (opts.signal) signals.push(opts.signal);
+      if (init?.signal) signals.push(init.signal);
+      return fetch(input, { ...init, signal: AbortSignal.any(signals) });
+    },
+  });
+}
+
+// The client's types say Date, but the JSON holds strings; read both.
+function iso(v: unknown): string | null {
+  if (v instanceof Date) return Number.isNaN(v.getTime()) ? null : v.toISOString();
+  return typeof v === 'string' && v ? v : null;
+}
+
+/** GET /api/tags: the models on disk. */
+export async function listInstalled(baseUrl: string, opts?: RequestOptions): Promise<InstalledModel[]> {
+  const res = await client(baseUrl, opts).list();
+  return (res.models ?? []).map((m) => ({
+    name: m.name ?? m.model,
+    sizeBytes: Number(m.size) || 0,
+    digest: m.digest ?? '',
+    modifiedAt: iso(m.modified_at),
+    parameterSize: m.details?.parameter_size || null,
+    quantization: m.details?.quantization_level || null,
+  }));
+}
+
+/** GET /api/ps: the models in memory, with how much of each sits in VRAM. */
+export async function listLoaded(baseUrl: string, opts?: RequestOptions): Promise<LoadedModel[]> {
+  const res = await client(baseUrl, opts).ps();
+  return (res.models ?? []).map((m) => {
+    const raw = m as unknown as { context_length?: unknown };
+    return {
+      name: m.name ?? m.model,
+      sizeBytes: Number(m.size) || 0,
+      vramBytes: Number(m.size_vram) || 0,
+      expiresAt: iso(m.expires_at),
+      contextLength: typeof raw.context_length === 'number' ? raw.context_length : null,
+      digest: m.digest ?? '',
+    };
+  });
+}
+
+/** GET /api/version. */
+export async function serverVersion(baseUrl: string, opts?: RequestOptions): Promise<string> {
+  return (await client(baseUrl, opts).version()).version;
+}
+
+export interface PreloadResult {
+  model: string;
+  ok: boolean;
+  error?: string;
+  /** The model is not installed: it needs `ollama pull`. */
+  missing?: boolean;
+}
+
+/**
+ * Loads each model with an empty `POST /api/generate` (Ollama answers `done_reason: "load"`).
+ * One at a time, so two big models do not race for VRAM. Never throws: each model gets a result.
+ */
+export async function preloadModels(
+  baseUrl: string,
+  models: string[],
+  opts: RequestOptions & { keepAlive?: string | number } = {},
+): Promise<PreloadResult[]> {
+  const results: PreloadResult[] = [];
+  const c = client(baseUrl, opts, LOAD_TIMEOUT_MS);
+  for (const model of models) {
+    try {
+      await c.generate({ model, prompt: '', stream: false, ...(opts.keepAlive !== undefined ? { keep_alive: opts.keepAlive } : {}) });
+      results.push({ model, ok: true });
+    } catch (err) {
+      const e = err as Error & { status_code?: number };
+      const missing = e.status_code === 404 || /not found/i.test(e.message);
+      results.push({ model, ok: false, error: e.message, ...(missing ? { missing: true } : {}) });
+    }
+  }
+  return results;
+}
+
+export interface UnloadResult {
+  /** True when /api/ps was empty before the timeout. */
+  ok: boolean;
+  /** Models asked to unload. */
+  unloaded: string[];
+  /** Models still in /api/ps when giving up (empty when ok). */
+  remaining: string[];
+}
+
+/**
+ * Unloads every loaded model (`keep_alive: 0` for each model in /api/ps), then polls /api/ps
+ * until it is empty: Ollama answers the unload at once but frees the memory a moment later.
+ */
+export async function unloadAllModels(
+  baseUrl: string,
+  opts: { timeoutMs: number; pollMs?: number; signal?: AbortSignal },
+): Promise<UnloadResult> {
+  const deadline = Date.now() + opts.timeoutMs;
+  const remainingMs = () => Math.max(1, deadline - Date.now());
+  const reqOpts = (): RequestOptions => ({ timeoutMs: Math.min(DEFAULT_TIMEOUT_MS, remainingMs()), ...(opts.signal ? { signal: opts.signal } : {}) });
+  const loaded = await listLoaded(baseUrl, reqOpts());
+  const unloaded = loaded.map((m) => m.name);
+  for (const name of unloaded) {
+    await client(baseUrl, reqOpts()).generate({ model: name, prompt: '', keep_alive: 0, stream: false });
+  }
+  let remaining = unloaded;
+  for (;;) {
+    remaining = (await listLoaded(baseUrl, reqOpts())).map((m) => m.name);
+    if (remaining.length === 0) return { ok: true, unloaded, remaining };
+    if (Date.now() >= deadline || opts.signal?.aborted) return { ok: false, unloaded, remaining };
+    await new Promise((r) => setTimeout(r, Math.min(opts.pollMs ?? 100, remainingMs())));
+  }
+}
+
+export interface PullProgress {
+  status: string;
+  digest?: string;
+  total?: number;
+  completed?: number;
+}
+
+/** POST /api/pull, streaming progress to `onProgress`. Rejects with Ollama's message on failure. */
+export async function pullModel(
+  baseUrl: string,
+  model: string,
+  onProgress: (p: PullProgress) => void,
+  opts: { signal?: AbortSignal; timeoutMs?: number } = {},
+): Promise<void> {
+  // A pull can take an hour: no overall timeout unless the caller sets one.
+  const c = client(baseUrl, { timeoutMs: opts.timeoutMs ?? 24 * 3600_000, ...(opts.signal ? { signal: opts.signal } : {}) });
+  const stream = await c.pull({ model, stream: true });
+  let last = '';
+  for await (const p of stream) {
+    const err = (p as unknown as { error?: string }).error;
+    if (err) throw new Error(err);
+    last = p.status;
+    onProgress({
+      status: p.status,
+      ...(p.digest ? { digest: p.digest } : {}),
+      ...(typeof p.total === 'number' ? { total: p.total } : {}),
+      ...(typeof p.completed === 'number' ? { completed: p.completed } : {}),
+    });
+  }
+  if (last !== 'success') throw new Error(`pull of ${model} ended without success (last status: ${last || 'none'})`);
+}
