@@ -144,9 +144,8 @@ export async function unloadAllModels(
   for (const name of unloaded) {
     await client(baseUrl, reqOpts()).generate({ model: name, prompt: '', keep_alive: 0, stream: false });
   }
-  let remaining = unloaded;
   for (;;) {
-    remaining = (await listLoaded(baseUrl, reqOpts())).map((m) => m.name);
+    const remaining = (await listLoaded(baseUrl, reqOpts())).map((m) => m.name);
     if (remaining.length === 0) return { ok: true, unloaded, remaining };
     if (Date.now() >= deadline || opts.signal?.aborted) return { ok: false, unloaded, remaining };
     await new Promise((r) => setTimeout(r, Math.min(opts.pollMs ?? 100, remainingMs())));
