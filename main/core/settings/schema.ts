@@ -17,6 +17,34 @@ export interface ServiceSettings {
   port?: number;
   /** Preset-specific options (model path, voice, device, script, …). */
   options?: Record<string, string | number | boolean>;
+  /** HTTP path whose 2xx answer means healthy (user-added services; presets know their own). */
+  healthPath?: string;
+  /** How long a start may take before the service counts as hung (presets: 60–600 s). */
+  startTimeoutSeconds?: number;
+  /** SIGTERM → kill-the-tree grace for this service (default: supervisor.stopTimeoutSeconds). */
+  stopTimeoutSeconds?: number;
+}
+
+/** How the supervisor treats crashes, hangs and stops (issue 3). */
+export interface SupervisorSettings {
+  /** Seconds between SIGTERM and killing the whole process tree. */
+  stopTimeoutSeconds: number;
+  /** This many crashes within `crashLoopWindowSeconds` make a service `failed`. */
+  crashLoopCount: number;
+  crashLoopWindowSeconds: number;
+  /** A live service whose health check fails this many times in a row is restarted. */
+  hungAfterFailures: number;
+  /** Seconds between health checks of a running service. */
+  healthIntervalSeconds: number;
+}
+
+/**
+ * What hibernation does to one service. A service without an entry is stopped at `dormant`.
+ * `unloadAt` applies to services with an unload API (Ollama); stopping also unloads.
+ */
+export interface HibernationPolicy {
+  stopAt?: 'warm' | 'cool' | 'cold' | 'dormant' | 'never';
+  unloadAt?: 'warm' | 'cool' | 'cold' | 'dormant' | 'never';
 }
 
 export interface PairedPeer {
@@ -62,6 +90,10 @@ export interface Settings {
     coolAfterSeconds: number;
     coldAfterSeconds: number;
     dormantAfterSeconds: number;
+    /** Keep the OS from sleeping while the host is active or warm. */
+    preventSleep: boolean;
+    /** Per service id: from which state it is stopped / its models unloaded (see HibernationPolicy). */
+    policy: Record<string, HibernationPolicy>;
   };
   gpu: {
     activeIntervalSeconds: number;
@@ -88,6 +120,7 @@ export interface Settings {
     modelTooBig: boolean;
   };
   startAtLogin: boolean;
+  supervisor: SupervisorSettings;
 }
 
 export const ROLE_DEFAULT_PRIO: Record<Role, number> = { primary: 200, fallback: 100 };
@@ -119,6 +152,15 @@ export function defaultSettings(facts: HostFacts, ids: { hostId: string; token: 
       coolAfterSeconds: 300,
       coldAfterSeconds: 1800,
       dormantAfterSeconds: 7200,
+      preventSleep: true,
+      // CONTRACT §4: cool stops VibeVoice (it has no unload API); cold unloads Ollama's models
+      // and stops the TTS/STT model holders; dormant stops the rest.
+      policy: {
+        ollama: { unloadAt: 'cold', stopAt: 'dormant' },
+        vibevoice: { stopAt: 'cool' },
+        piper: { stopAt: 'cold' },
+        whisper: { stopAt: 'cold' },
+      },
     },
     gpu: { activeIntervalSeconds: 2, warmIntervalSeconds: 10, coldIntervalSeconds: 60 },
     discovery: { advertise: true, interfaces: [] },
@@ -131,6 +173,13 @@ export function defaultSettings(facts: HostFacts, ids: { hostId: string; token: 
     },
     notifications: { serviceFailed: true, failover: true, pairing: true, modelTooBig: true },
     startAtLogin: false,
+    supervisor: {
+      stopTimeoutSeconds: 5,
+      crashLoopCount: 5,
+      crashLoopWindowSeconds: 60,
+      hungAfterFailures: 3,
+      healthIntervalSeconds: 2,
+    },
   };
 }
 
@@ -163,6 +212,9 @@ const serviceSchema = {
       type: 'object',
       additionalProperties: { type: ['string', 'number', 'boolean'] },
     },
+    healthPath: { type: 'string', pattern: '^/', maxLength: 256 },
+    startTimeoutSeconds: { type: 'number', minimum: 0.1, maximum: 3600 },
+    stopTimeoutSeconds: { type: 'number', minimum: 0.1, maximum: 600 },
   },
 } as const;
 
@@ -227,6 +279,19 @@ export const settingsJsonSchema = {
         coolAfterSeconds: seconds,
         coldAfterSeconds: seconds,
         dormantAfterSeconds: seconds,
+        preventSleep: { type: 'boolean' },
+        policy: {
+          type: 'object',
+          propertyNames: { pattern: '^[a-z][a-z0-9-]{0,31}$' },
+          additionalProperties: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              stopAt: { enum: ['warm', 'cool', 'cold', 'dormant', 'never'] },
+              unloadAt: { enum: ['warm', 'cool', 'cold', 'dormant', 'never'] },
+            },
+          },
+        },
       },
     },
     gpu: {
@@ -290,5 +355,17 @@ export const settingsJsonSchema = {
       },
     },
     startAtLogin: { type: 'boolean' },
+    supervisor: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['stopTimeoutSeconds', 'crashLoopCount', 'crashLoopWindowSeconds', 'hungAfterFailures', 'healthIntervalSeconds'],
+      properties: {
+        stopTimeoutSeconds: { type: 'number', minimum: 0.1, maximum: 600 },
+        crashLoopCount: { type: 'integer', minimum: 1, maximum: 100 },
+        crashLoopWindowSeconds: { type: 'number', minimum: 1, maximum: 3600 },
+        hungAfterFailures: { type: 'integer', minimum: 1, maximum: 100 },
+        healthIntervalSeconds: { type: 'number', minimum: 0.1, maximum: 3600 },
+      },
+    },
   },
 } as const;
