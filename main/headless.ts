@@ -47,14 +47,20 @@ async function main(): Promise<void> {
   const bind = values.bind ?? env.UNAMENTIS_BIND;
   const logger = createLogger({ level: env.UNAMENTIS_LOG_LEVEL === 'debug' ? 'debug' : 'info' });
 
-  const core = createCore({
-    dataDir,
-    ...(port !== undefined ? { port } : {}),
-    ...(bind ? { bind } : {}),
-    logger,
-    rendererDir,
-    version: process.env.npm_package_version,
-  });
+  let core: ReturnType<typeof createCore>;
+  try {
+    core = createCore({
+      dataDir,
+      ...(port !== undefined ? { port } : {}),
+      ...(bind ? { bind } : {}),
+      logger,
+      rendererDir,
+      version: process.env.npm_package_version,
+    });
+  } catch (err) {
+    logger.error((err as Error).message);
+    process.exit(1);
+  }
 
   let stopping = false;
   const shutdown = async (signal: string) => {

@@ -18,6 +18,7 @@ import type { Route } from './api/router.js';
 import type { Capability, CoreContext, StopReason } from './context.js';
 import { createLogger, type Logger } from './util/logger.js';
 import { systemClock, type Clock } from './util/clock.js';
+import { lockDataDir } from './util/dir-lock.js';
 
 export interface CoreOptions {
   dataDir: string;
@@ -50,6 +51,8 @@ export function createCore(opts: CoreOptions): Core {
   const logger = opts.logger ?? createLogger();
   const clock = opts.clock ?? systemClock;
   const facts: HostFacts = opts.facts ?? { platform: process.platform, hostname: os.hostname() };
+  fs.mkdirSync(opts.dataDir, { recursive: true });
+  const releaseLock = lockDataDir(opts.dataDir);
   const { store: settings, problems } = SettingsStore.open({ dataDir: opts.dataDir, facts });
 
   const initial = settings.get();
@@ -155,6 +158,7 @@ export function createCore(opts: CoreOptions): Core {
       }
       events.closeAll();
       await api.close();
+      releaseLock();
     },
     dashboardUrl() {
       const a = api.address();

@@ -105,3 +105,31 @@ describe('settings', () => {
     expect(validateSettings(merged)).toBeNull();
   });
 });
+
+describe('settings on a folder that cannot be written', () => {
+  it('keeps running in memory, says so, and refuses to claim a save', () => {
+    const d = dir();
+    fs.mkdirSync(path.join(d, 'settings.json')); // a directory where the file should be: every write fails
+    const { store, problems } = SettingsStore.open({ dataDir: d, facts });
+    expect(problems.join('\n')).toMatch(/cannot be saved|could not/i);
+    expect(store.persistent).toBe(false);
+    expect(store.get().api.port).toBe(11400);
+    expect(store.update({ displayName: 'x' })).toMatchObject({ ok: false, problem: { field: '(file)' } });
+    expect(store.get().displayName).toBe('');
+  });
+});
+
+describe('data folder lock', () => {
+  it('refuses a second server on the same folder and takes over a stale lock', async () => {
+    const { lockDataDir, DataDirLockedError } = await import('../../main/core/util/dir-lock.js');
+    const d = dir();
+    const release = lockDataDir(d, process.pid);
+    expect(() => lockDataDir(d, process.pid + 1)).toThrow(DataDirLockedError);
+    release();
+    // A lock left by a dead process (pid far beyond pid_max) is stale.
+    fs.writeFileSync(path.join(d, 'server.lock'), '99999999');
+    const again = lockDataDir(d, process.pid);
+    again();
+    expect(fs.existsSync(path.join(d, 'server.lock'))).toBe(false);
+  });
+});

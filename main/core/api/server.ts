@@ -37,7 +37,8 @@ export class ApiServer {
   constructor(private readonly opts: ApiServerOptions) {
     this.#router.add(...opts.routes);
     this.#limiter = opts.rateLimiter ?? new RateLimiter(undefined, opts.now);
-    this.#server = http.createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, (req, res) => {
+    // Slow clients (slowloris) are cut off: headers within 10 s, the whole request within 30 s.
+    this.#server = http.createServer({ headersTimeout: 10_000, requestTimeout: 30_000, connectionsCheckingInterval: 1_000 }, (req, res) => {
       void this.#handle(req, res);
     });
     this.#server.keepAliveTimeout = 5_000;

@@ -108,11 +108,12 @@ export interface OpenOptions {
 
 export class SettingsStore {
   #current: Settings;
-  readonly #conf: Conf<Settings>;
+  /** null when the folder cannot be written: settings then live in memory only. */
+  readonly #conf: Conf<Settings> | null;
   readonly #events = new Emitter<{ change: { next: Settings; prev: Settings } }>();
   readonly file: string;
 
-  private constructor(conf: Conf<Settings>, initial: Settings, file: string) {
+  private constructor(conf: Conf<Settings> | null, initial: Settings, file: string) {
     this.#conf = conf;
     this.#current = initial;
     this.file = file;
@@ -159,32 +160,40 @@ export class SettingsStore {
       }
       if (problem !== null) {
         const backup = `${file}.corrupt-${now().toISOString().replace(/[:.]/g, '-')}`;
-        fs.renameSync(file, backup);
         settings = salvageIdentity(fresh, parsed, raw);
-        problems.push(
-          `Settings file ${file} was invalid: ${problem}. It was moved to ${backup} and defaults are in use.`,
-        );
+        try {
+          fs.renameSync(file, backup);
+          problems.push(`Settings file ${file} was invalid: ${problem}. It was moved to ${backup} and defaults are in use.`);
+        } catch (err) {
+          // Never overwrite what we could not back up: run on defaults in memory only.
+          problems.push(`Settings file ${file} is invalid (${problem}) and could not be moved aside (${(err as Error).message}); defaults are in use and nothing will be saved until it is fixed.`);
+          return { store: new SettingsStore(null, settings, file), problems };
+        }
       }
     }
 
-    // conf validates the file as it finds it, so hand it the normalized (completed) settings.
-    if (raw === null || settings !== fresh || problems.length) writeAtomic(file, settings);
-    else if (JSON.stringify(JSON.parse(raw)) !== JSON.stringify(settings)) writeAtomic(file, settings);
-
-    const conf = new Conf<Settings>({
-      cwd: opts.dataDir,
-      configName: path.basename(SETTINGS_FILE, '.json'),
-      projectName: 'unamentis-server',
-      schema: settingsJsonSchema.properties as never,
-      rootSchema: { additionalProperties: false, required: [...settingsJsonSchema.required] },
-      configFileMode: 0o600,
-      ajvOptions: { allowUnionTypes: true },
-      clearInvalidConfig: false,
-      defaults: settings,
-    });
-    const store = new SettingsStore(conf, settings, file);
-    store.#write(settings);
-    return { store, problems };
+    let conf: Conf<Settings> | null = null;
+    try {
+      // conf validates the file as it finds it, so hand it the normalized (completed) settings.
+      if (raw === null || settings !== fresh || JSON.stringify(safeParse(raw)) !== JSON.stringify(settings)) {
+        writeAtomic(file, settings);
+      }
+      conf = new Conf<Settings>({
+        cwd: opts.dataDir,
+        configName: path.basename(SETTINGS_FILE, '.json'),
+        projectName: 'unamentis-server',
+        schema: settingsJsonSchema.properties as never,
+        rootSchema: { additionalProperties: false, required: [...settingsJsonSchema.required] },
+        configFileMode: 0o600,
+        ajvOptions: { allowUnionTypes: true },
+        clearInvalidConfig: false,
+        defaults: settings,
+      });
+    } catch (err) {
+      conf = null;
+      problems.push(`Settings cannot be saved in ${opts.dataDir} (${(err as Error).message}); changes will last only until the app quits. Check the folder's permissions and free space.`);
+    }
+    return { store: new SettingsStore(conf, settings, file), problems };
   }
 
   /** The current settings (a copy). Contains secrets: use `redacted()` for anything sent out. */
@@ -226,7 +235,11 @@ export class SettingsStore {
     if (problem) return { ok: false, problem };
     if (isDeepStrictEqual(next, this.#current)) return { ok: true, settings: this.get() };
     const prev = this.#current;
-    this.#write(next);
+    try {
+      this.#write(next);
+    } catch (err) {
+      return { ok: false, problem: { field: '(file)', message: `could not be saved: ${(err as Error).message}` } };
+    }
     this.#current = structuredClone(next);
     this.#events.emit('change', { next: this.get(), prev: structuredClone(prev) });
     return { ok: true, settings: this.get() };
@@ -236,7 +249,13 @@ export class SettingsStore {
     return this.#events.on('change', listener);
   }
 
+  /** True when changes are persisted (false: the folder was not writable at start). */
+  get persistent(): boolean {
+    return this.#conf !== null;
+  }
+
   #write(next: Settings): void {
+    if (!this.#conf) throw new Error(`the settings folder is not writable (${path.dirname(this.file)})`);
     // Keep the previous good file as settings.json.bak: an admin's bad edit is one copy away.
     try {
       if (fs.existsSync(this.file)) fs.copyFileSync(this.file, `${this.file}.bak`);
@@ -249,6 +268,14 @@ export class SettingsStore {
     } catch {
       /* not supported on this file system */
     }
+  }
+}
+
+function safeParse(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return undefined;
   }
 }
 

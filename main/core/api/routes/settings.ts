@@ -17,6 +17,7 @@ export function settingsRoutes(core: CoreContext): Route[] {
         const result = core.settings.update(body);
         if (!result.ok) {
           const { field, message } = result.problem;
+          if (field === '(file)') throw new HttpError('internal', `Settings ${message}`);
           throw new HttpError('bad_request', `${field} ${message}`, field);
         }
         return { status: 200, body: core.settings.redacted() };
