@@ -1,0 +1,94 @@
+// Advertising `_unamentis._tcp` with @homebridge/ciao: probing with RFC 6762 §9 renames, TXT updates
+// without a goodbye, goodbyes on stop, and an explicit interface list (see README.md for why ciao
+// and not bonjour-service's publisher). The decisions (what TXT, when, which interfaces) are made by
+// the caller; this file only drives the library.
+
+import { getResponder, type CiaoService, type Responder } from '@homebridge/ciao';
+import { Emitter, type Unsubscribe } from '../util/emitter.js';
+import type { Logger } from '../util/logger.js';
+import { SERVICE_TYPE, type TxtRecord } from './txt.js';
+
+export interface AdvertiseSpec {
+  /** The instance name we would like (the display name). */
+  name: string;
+  port: number;
+  txt: TxtRecord;
+  /** Interface names; never empty (ciao would fall back to every interface). */
+  interfaces: string[];
+}
+
+export interface Advertiser {
+  /** Probes, renames on conflict, announces. Resolves with the name actually announced. */
+  start(spec: AdvertiseSpec): Promise<string>;
+  /** Re-announces the TXT record (no goodbye in between). */
+  updateTxt(txt: TxtRecord): void;
+  /** Sends goodbye (TTL 0) records and releases the sockets. Safe to call when not started. */
+  stop(): Promise<void>;
+  /** The name in use after a conflict rename (also fires for renames after the first announcement). */
+  onNameChange(listener: (name: string) => void): Unsubscribe;
+}
+
+export type AdvertiserFactory = (logger: Logger) => Advertiser;
+
+/** Each step of a stop is bounded: quitting must never hang on the network. */
+const STEP_TIMEOUT_MS = 2_000;
+
+export function ciaoAdvertiser(logger: Logger): Advertiser {
+  const events = new Emitter<{ name: string }>((err) => logger.error('name-change listener failed', { err }));
+  let responder: Responder | null = null;
+  let service: CiaoService | null = null;
+
+  return {
+    async start(spec) {
+      if (service) throw new Error('advertiser already started');
+      if (spec.interfaces.length === 0) throw new Error('no interface to advertise on');
+      // IPv4 is what the phone needs; AAAA records ride along on it (ciao adds them per interface).
+      responder = getResponder({ interface: spec.interfaces });
+      const svc = responder.createService({
+        name: spec.name,
+        type: SERVICE_TYPE,
+        port: spec.port,
+        txt: spec.txt,
+        restrictedAddresses: spec.interfaces,
+      });
+      service = svc;
+      svc.on('name-change', (name: string) => {
+        logger.info('mDNS name conflict: renamed', { name });
+        events.emit('name', name);
+      });
+      await svc.advertise();
+      return svc.getFQDN().replace(/\._unamentis\._tcp\.local\.?$/i, '');
+    },
+    updateTxt(txt) {
+      if (service && !service.isDestroyed()) service.updateTxt(txt);
+    },
+    async stop() {
+      const svc = service;
+      const r = responder;
+      service = null;
+      responder = null;
+      if (svc) {
+        await bounded(svc.end(), 'goodbye', logger);
+        await bounded(svc.destroy(), 'destroy', logger);
+      }
+      if (r) await bounded(r.shutdown(), 'shutdown', logger);
+    },
+    onNameChange: (listener) => events.on('name', listener),
+  };
+}
+
+async function bounded(p: Promise<void>, what: string, logger: Logger): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      p,
+      new Promise<void>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`timed out after ${STEP_TIMEOUT_MS} ms`)), STEP_TIMEOUT_MS);
+      }),
+    ]);
+  } catch (err) {
+    logger.warn(`mDNS ${what} failed`, { err });
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,322 @@
+// Discovery: announces this host as `_unamentis._tcp` (CONTRACT §1) and keeps the live list of the
+// other UnaMentis hosts. The TXT record is a rendering of the snapshot: any change is re-announced
+// at once (ciao sends it ~50 ms later); stop/quit/suspend and `discovery.advertise: false` send
+// goodbyes; a name conflict renames per RFC 6762 §9 and the chosen name goes to `host.advertisedName`
+// plus an info notice. See README.md beside this file for the library choice.
+
+import type { CoreContext, StopReason } from '../context.js';
+import type { Snapshot } from '../contract.js';
+import type { Unsubscribe } from '../util/emitter.js';
+import { ciaoAdvertiser, type Advertiser, type AdvertiserFactory } from './advertiser.js';
+import { HostBrowser, type HealthCheck, type TransportFactory } from './browser.js';
+import { chooseInterfaces, interfaceOverride, readInterfaces, type InterfaceChoice, type NetInterface } from './interfaces.js';
+import { toPeers } from './peers.js';
+import { encodeTxt, txtEqual, type TxtRecord } from './txt.js';
+import type { Discovery } from './types.js';
+
+export type { Discovery } from './types.js';
+export { toPeer, toPeers } from './peers.js';
+
+export interface DiscoveryOptions {
+  advertiser?: AdvertiserFactory;
+  transport?: TransportFactory;
+  health?: HealthCheck;
+  /** What the OS reports (tests pass a fixed list). */
+  readInterfaces?: () => NetInterface[];
+  env?: NodeJS.ProcessEnv;
+  /**
+   * Interim: write discovered hosts into the snapshot's `peers` (default true). The pairing capability
+   * will own `peers`; it then passes false and merges `discovery.list()` with `toPeer()`.
+   */
+  publishPeers?: boolean;
+  healthIntervalMs?: number;
+  staleMs?: number;
+  tickMs?: number;
+  /** How often the interface list is re-read (default 10 s). */
+  interfaceCheckMs?: number;
+  /** Wait before retrying a failed announcement (default 15 s). */
+  retryMs?: number;
+}
+
+interface Announced {
+  advertiser: Advertiser;
+  wanted: string;
+  port: number;
+  ifaceKey: string;
+  txt: TxtRecord;
+  name: string | null;
+  off: Unsubscribe;
+}
+
+export function createDiscovery(ctx: CoreContext, opts: DiscoveryOptions = {}): Discovery {
+  const log = ctx.logger.child('discovery');
+  const clock = ctx.clock;
+  const makeAdvertiser = opts.advertiser ?? ciaoAdvertiser;
+  const publishPeers = opts.publishPeers ?? true;
+
+  let running = false;
+  let choice: InterfaceChoice = { interfaces: [], unusable: [], source: 'all' };
+  let browser: HostBrowser | null = null;
+  let current: Announced | null = null;
+  let chain: Promise<void> = Promise.resolve();
+  let pending = false;
+  let retryTimer: unknown = null;
+  let ifaceTimer: unknown = null;
+  let peersTimer: unknown = null;
+  let lastProblem = '';
+  let lastPort: number | undefined;
+  const advertisedNames = new Set<string>();
+  const offs: Unsubscribe[] = [];
+  const browserListeners = new Set<Parameters<Discovery['onChange']>[0]>();
+
+  const ifaceKey = () => choice.interfaces.map((i) => `${i.name}=${i.ipv4}`).join(',');
+
+  function choose(): InterfaceChoice {
+    const override = interfaceOverride(opts.env ?? process.env);
+    const all = (opts.readInterfaces ?? readInterfaces)();
+    return override ? chooseInterfaces(all, override, 'env') : chooseInterfaces(all, ctx.settings.get().discovery.interfaces, 'settings');
+  }
+
+  function desiredTxt(s: Snapshot = ctx.store.snapshot()): TxtRecord {
+    return encodeTxt(s, ctx.settings.get());
+  }
+
+  /** A TXT change goes out at once, outside the chain: re-announcing must not wait behind a restart. */
+  function pushTxt(s?: Snapshot): void {
+    if (!current) return;
+    const txt = desiredTxt(s);
+    if (txtEqual(txt, current.txt)) return;
+    current.txt = txt;
+    current.advertiser.updateTxt(txt);
+    log.debug('TXT re-announced', { txt });
+  }
+
+  function setAdvertisedName(name: string | null): void {
+    ctx.store.update('host', (h) => {
+      const { advertisedName: _old, ...rest } = h;
+      return name === null ? rest : { ...rest, advertisedName: name };
+    });
+  }
+
+  function problem(code: string, message: string | null): void {
+    if (message === null) {
+      lastProblem = '';
+      return;
+    }
+    if (message === lastProblem) return;
+    lastProblem = message;
+    log.warn(message);
+    ctx.store.notify({ level: 'warning', code, message });
+  }
+
+  /** Brings the announcement in line with settings + snapshot. Serialized; calls coalesce. */
+  function reconcile(): Promise<void> {
+    if (pending) return chain;
+    pending = true;
+    chain = chain.then(async () => {
+      pending = false;
+      await reconcileNow();
+    }).catch((err: unknown) => log.error('discovery reconcile failed', { err }));
+    return chain;
+  }
+
+  async function reconcileNow(): Promise<void> {
+    const s = ctx.store.snapshot();
+    const settings = ctx.settings.get();
+    const port = s.host.port;
+    const want = running && settings.discovery.advertise && port !== undefined && choice.interfaces.length > 0;
+    if (current && (!want || current.wanted !== s.host.name || current.port !== port || current.ifaceKey !== ifaceKey())) {
+      await withdraw();
+    }
+    if (!want) {
+      if (running && settings.discovery.advertise && port !== undefined && choice.interfaces.length === 0) {
+        const named = choice.unusable.map((u) => `${u.name} (${u.why})`).join(', ');
+        problem(
+          'mdns_no_interface',
+          named
+            ? `Not announced on the network: none of the interfaces in discovery.interfaces can be used: ${named}. The iPhone will not find this server.`
+            : 'Not announced on the network: no network interface is up. The iPhone will find this server once Wi-Fi or Ethernet is connected.',
+        );
+      }
+      return;
+    }
+    if (current) {
+      pushTxt(s);
+      return;
+    }
+    const advertiser = makeAdvertiser(log);
+    const txt = desiredTxt(s);
+    const entry: Announced = { advertiser, wanted: s.host.name, port: port!, ifaceKey: ifaceKey(), txt, name: null, off: () => {} };
+    entry.off = advertiser.onNameChange((name) => onRenamed(entry, name));
+    current = entry;
+    try {
+      const name = await advertiser.start({ name: s.host.name, port: port!, txt, interfaces: choice.interfaces.map((i) => i.name) });
+      if (current !== entry) return; // withdrawn while probing
+      if (entry.name !== name) onRenamed(entry, name);
+      problem('', null);
+      log.info('announced on the network', { name, port, interfaces: choice.interfaces.map((i) => i.name) });
+      pushTxt(); // anything that changed while probing
+    } catch (err) {
+      if (current === entry) {
+        current = null;
+        entry.off();
+        await advertiser.stop().catch(() => {});
+      }
+      problem('mdns_failed', `Could not announce this server on the network (${(err as Error).message}); the iPhone may not find it. Retrying.`);
+      clock.clearTimeout(retryTimer);
+      retryTimer = clock.setTimeout(() => void reconcile(), opts.retryMs ?? 15_000);
+    }
+  }
+
+  function onRenamed(entry: Announced, name: string): void {
+    if (current !== entry) return;
+    entry.name = name;
+    advertisedNames.add(name);
+    browser?.setSelf(ctx.store.get('host').id, [...advertisedNames]);
+    setAdvertisedName(name);
+    if (name !== entry.wanted) {
+      ctx.store.notify({
+        level: 'info',
+        code: 'mdns_renamed',
+        message: `Another host on the network is already called "${entry.wanted}", so this one is announced as "${name}". Change the display name in settings to choose another.`,
+      });
+    }
+  }
+
+  /** Goodbye (TTL 0) for what we announced. */
+  async function withdraw(): Promise<void> {
+    const entry = current;
+    if (!entry) return;
+    current = null;
+    entry.off();
+    await entry.advertiser.stop();
+    setAdvertisedName(null);
+    log.info('announcement withdrawn (goodbye sent)', { name: entry.name });
+  }
+
+  function startBrowser(): void {
+    browser = new HostBrowser({
+      interfaces: choice.interfaces,
+      clock,
+      logger: log,
+      ...(opts.transport ? { transport: opts.transport } : {}),
+      ...(opts.health ? { health: opts.health } : {}),
+      ...(opts.healthIntervalMs ? { healthIntervalMs: opts.healthIntervalMs } : {}),
+      ...(opts.staleMs ? { staleMs: opts.staleMs } : {}),
+      ...(opts.tickMs ? { tickMs: opts.tickMs } : {}),
+    });
+    browser.setSelf(ctx.store.get('host').id, [...advertisedNames]);
+    browser.onChange((c) => {
+      for (const l of browserListeners) {
+        try {
+          l(c);
+        } catch (err) {
+          log.error('discovery listener failed', { err });
+        }
+      }
+      writePeers();
+    });
+    browser.start();
+  }
+
+  function writePeers(): void {
+    if (!publishPeers) return;
+    ctx.store.set('peers', toPeers(browser?.list() ?? [], clock.now()));
+  }
+
+  function schedulePeers(): void {
+    // lastSeenSeconds moves on its own: refresh it while anyone is listed.
+    peersTimer = clock.setTimeout(() => {
+      if (!running) return;
+      if (browser?.list().length) writePeers();
+      schedulePeers();
+    }, 2_000);
+  }
+
+  function scheduleInterfaceCheck(): void {
+    ifaceTimer = clock.setTimeout(() => {
+      if (!running) return;
+      checkInterfaces();
+      scheduleInterfaceCheck();
+    }, opts.interfaceCheckMs ?? 10_000);
+  }
+
+  function checkInterfaces(): void {
+    const before = ifaceKey();
+    choice = choose();
+    for (const u of choice.unusable) log.warn('mDNS interface unusable', u);
+    if (ifaceKey() === before) return;
+    log.info('network interfaces changed', { interfaces: choice.interfaces.map((i) => i.name) });
+    void browser?.stop();
+    startBrowser();
+    void reconcile();
+  }
+
+  const discovery: Discovery = {
+    name: 'discovery',
+    async start() {
+      if (running) return;
+      running = true;
+      choice = choose();
+      lastPort = ctx.store.get('host').port;
+      log.info('mDNS interfaces', { interfaces: choice.interfaces.map((i) => i.name), source: choice.source });
+      if (choice.unusable.length) {
+        problem('mdns_interfaces', `discovery.interfaces: ${choice.unusable.map((u) => `${u.name}: ${u.why}`).join('; ')}.`);
+      }
+      startBrowser();
+      offs.push(
+        ctx.store.onChange((s) => {
+          if (!running) return;
+          if (current && (current.wanted !== s.host.name || current.port !== s.host.port)) void reconcile();
+          else if (current) pushTxt(s);
+          else if (s.host.port !== lastPort) void reconcile(); // the control port became known
+          lastPort = s.host.port;
+        }),
+        ctx.settings.onChange(({ next, prev }) => {
+          if (!running) return;
+          if (JSON.stringify(next.discovery.interfaces) !== JSON.stringify(prev.discovery.interfaces)) {
+            lastProblem = '';
+            checkInterfaces();
+          }
+          if (next.discovery.advertise !== prev.discovery.advertise) {
+            log.info(next.discovery.advertise ? 'advertising turned on' : 'advertising turned off: sending goodbye');
+          }
+          void reconcile();
+          pushTxt();
+        }),
+      );
+      scheduleInterfaceCheck();
+      schedulePeers();
+      // Not awaited: probing takes ~1 s and must not hold up the core's start.
+      void reconcile();
+    },
+    async stop(reason?: StopReason) {
+      if (!running) return;
+      running = false;
+      for (const off of offs.splice(0)) off();
+      clock.clearTimeout(retryTimer);
+      clock.clearTimeout(ifaceTimer);
+      clock.clearTimeout(peersTimer);
+      log.info('stopping', { reason: reason ?? 'quit' });
+      await chain;
+      await withdraw();
+      await browser?.stop();
+      browser = null;
+      if (publishPeers) ctx.store.set('peers', []);
+    },
+    list: () => browser?.list() ?? [],
+    get hosts() {
+      return browser?.list() ?? [];
+    },
+    onChange(listener) {
+      browserListeners.add(listener);
+      return () => browserListeners.delete(listener);
+    },
+    advertisedName: () => current?.name ?? null,
+    txt: () => (current ? { ...current.txt } : null),
+    interfaces: () => choice.interfaces.map((i) => i.name),
+    counters: () => browser?.counters() ?? {},
+  };
+  return discovery;
+}
+
