@@ -46,10 +46,16 @@ export class ApiServer {
       this.#sockets.add(s);
       s.on('close', () => this.#sockets.delete(s));
     });
-    this.#server.on('clientError', (err, socket) => {
-      this.#count('client_error');
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
-      else socket.destroy(err);
+    this.#server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+      const status =
+        err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout'
+        : err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large'
+        : '400 Bad Request';
+      this.#count(status.slice(0, 3) === '408' ? 'slow_client' : 'client_error');
+      if (!socket.writable) return void socket.destroy();
+      socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+      // end() only half-closes: a client that keeps sending would keep the socket forever.
+      setTimeout(() => socket.destroy(), 500).unref();
     });
   }
 
@@ -132,9 +138,11 @@ export class ApiServer {
         res.destroy();
         return;
       }
-      send(res, { status: e.status, body: e.toBody() });
       // An unread request body must not be parsed as the next request on this connection.
-      if (!req.complete) res.on('finish', () => req.socket.destroy());
+      const socket = req.socket as import('node:net').Socket | null;
+      const unread = !req.complete;
+      send(res, { status: e.status, body: e.toBody(), headers: unread ? { connection: 'close' } : {} });
+      if (unread) res.once('finish', () => socket?.destroy());
     }
   }
 
