@@ -6,6 +6,8 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { BenchRow } from './types.js';
 
+// Benchmarks run on this machine's network: mDNS stays on loopback unless a bench says otherwise.
+process.env.UNAMENTIS_MDNS_INTERFACES ??= 'lo';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const only = process.argv.slice(2);
 const files = fs

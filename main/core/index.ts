@@ -19,6 +19,7 @@ import type { Capability, CoreContext, StopReason } from './context.js';
 import { createLogger, type Logger } from './util/logger.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { lockDataDir } from './util/dir-lock.js';
+import { createDiscovery, type Discovery } from './discovery/index.js';
 
 export interface CoreOptions {
   dataDir: string;
@@ -41,6 +42,8 @@ export interface Core extends CoreContext {
   dashboardUrl(): string;
   token(): string;
   address(): AddressInfo | null;
+  /** mDNS: the other UnaMentis hosts seen on the LAN, and what this one announces. */
+  readonly discovery: Discovery;
 }
 
 export function displayName(s: Settings, facts: HostFacts): string {
@@ -113,6 +116,10 @@ export function createCore(opts: CoreOptions): Core {
 
   routes.push(...statusRoutes(ctx), ...settingsRoutes(ctx));
 
+  // mDNS last: it starts once the control port is known and stops first (goodbye before anything goes down).
+  const discovery: Discovery = createDiscovery(ctx);
+  capabilities.push(discovery);
+
   const api = new ApiServer({
     routes,
     token: () => settings.get().api.token,
@@ -137,11 +144,12 @@ export function createCore(opts: CoreOptions): Core {
       fs.writeFileSync(tokenFile, s.api.token + '\n', { mode: 0o600 });
       fs.chmodSync(tokenFile, 0o600);
       const addr = await api.listen(port, bind);
+      // Known before the capabilities start: discovery announces it, pairing hands it to the peer.
+      store.update('host', (h) => ({ ...h, port: addr.port }));
       for (const cap of capabilities) {
         await cap.start();
       }
       const url = `http://${bind === '0.0.0.0' || bind === '::' ? '127.0.0.1' : bind}:${addr.port}/`;
-      store.update('host', (h) => ({ ...h, port: addr.port }));
       logger.info('control API listening', { bind, port: addr.port });
       return { port: addr.port, url };
     },
@@ -168,6 +176,7 @@ export function createCore(opts: CoreOptions): Core {
     },
     token: () => settings.get().api.token,
     address: () => api.address(),
+    discovery,
   };
   return core;
 }

@@ -29,6 +29,10 @@ export interface StartOptions {
   dataDir?: string;
   /** Written to settings.json before start (merged over defaults by the server). */
   settings?: Record<string, unknown>;
+  /**
+   * Extra environment. mDNS stays on loopback unless this sets UNAMENTIS_MDNS_INTERFACES (e.g. `*` =
+   * use the settings, as in a network-namespace test): a test must never announce on the machine's LAN.
+   */
   env?: NodeJS.ProcessEnv;
   bind?: string;
   /** Run the command under a prefix, e.g. ['ip', 'netns', 'exec', 'ns1']. */
@@ -42,7 +46,8 @@ export async function startHeadless(opts: StartOptions = {}): Promise<Headless> 
   const args = [tsxCli, path.join(repoRoot, 'main/headless.ts'), '--data-dir', dataDir, '--port', '0'];
   if (opts.bind) args.push('--bind', opts.bind);
   const [cmd, ...argv] = [...(opts.prefix ?? []), process.execPath, ...args];
-  const child = spawn(cmd!, argv, { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const env = { UNAMENTIS_MDNS_INTERFACES: 'lo', ...process.env, ...opts.env };
+  const child = spawn(cmd!, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
