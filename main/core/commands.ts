@@ -22,6 +22,13 @@ type Handler<K extends CommandName> = (cmd: { type: K } & CommandMap[K]) => Prom
 
 export class CommandBus {
   readonly #handlers = new Map<CommandName, Handler<never>>();
+  readonly #observers = new Set<(cmd: Command) => void>();
+
+  /** Sees every command before it runs (hibernation counts user actions as activity). */
+  onExecute(observer: (cmd: Command) => void): () => void {
+    this.#observers.add(observer);
+    return () => this.#observers.delete(observer);
+  }
 
   register<K extends CommandName>(type: K, handler: Handler<K>): void {
     if (this.#handlers.has(type)) throw new Error(`command ${type} already has a handler`);
@@ -35,6 +42,13 @@ export class CommandBus {
   async execute(cmd: Command): Promise<unknown> {
     const handler = this.#handlers.get(cmd.type);
     if (!handler) throw new Error(`no handler for command ${cmd.type}`);
+    for (const observe of this.#observers) {
+      try {
+        observe(cmd);
+      } catch {
+        // An observer must never stop a user's command.
+      }
+    }
     return (handler as Handler<typeof cmd.type>)(cmd as never);
   }
 }

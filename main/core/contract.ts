@@ -47,6 +47,10 @@ export interface HibernationSection {
   keepAwake?: { until: string | null } | null;
   /** Recent transitions, newest last. */
   history?: { at: string; from: HibernationState; to: HibernationState; reason: string }[];
+  /** When the idle clock last restarted (views tick idleSeconds locally from this). */
+  lastActivityAt?: string;
+  /** Hibernation is stopping, unloading, starting or preloading something right now. */
+  busy?: boolean;
 }
 
 export interface ServiceEntry {

@@ -19,6 +19,9 @@ import type { Capability, CoreContext, StopReason } from './context.js';
 import { createLogger, type Logger } from './util/logger.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { lockDataDir } from './util/dir-lock.js';
+import { createHibernation, noServices, type HibernationControl } from './hibernation/index.js';
+import { hibernationRoutes } from './api/routes/hibernation.js';
+import { createHeadlessPowerBlocker, type PowerBlocker } from './power/index.js';
 import { createDiscovery, type Discovery } from './discovery/index.js';
 
 export interface CoreOptions {
@@ -33,6 +36,8 @@ export interface CoreOptions {
   rendererDir?: string | null;
   facts?: HostFacts;
   version?: string;
+  /** Keeps the OS awake while active/warm: the shell passes powerSaveBlocker; default: headless inhibitor. */
+  power?: PowerBlocker;
 }
 
 export interface Core extends CoreContext {
@@ -44,6 +49,8 @@ export interface Core extends CoreContext {
   address(): AddressInfo | null;
   /** mDNS: the other UnaMentis hosts seen on the LAN, and what this one announces. */
   readonly discovery: Discovery;
+  /** Idle state, next step, wake / hibernate now / keep awake (for the tray and dashboard). */
+  readonly hibernation: HibernationControl;
 }
 
 export function displayName(s: Settings, facts: HostFacts): string {
@@ -116,6 +123,21 @@ export function createCore(opts: CoreOptions): Core {
 
   routes.push(...statusRoutes(ctx), ...settingsRoutes(ctx));
 
+  // Hibernation acts on the supervised services: it comes after the supervisor in `capabilities`
+  // so that it stops first (they stop in reverse order).
+  const hibernation = createHibernation({
+    store,
+    settings,
+    commands,
+    logger,
+    clock,
+    isReady: () => ctx.isReady(),
+    services: noServices,
+    power: opts.power ?? createHeadlessPowerBlocker({ logger }),
+  });
+  capabilities.push(hibernation);
+  routes.push(...hibernationRoutes(ctx, hibernation));
+
   // mDNS last: it starts once the control port is known and stops first (goodbye before anything goes down).
   const discovery: Discovery = createDiscovery(ctx);
   capabilities.push(discovery);
@@ -177,6 +199,7 @@ export function createCore(opts: CoreOptions): Core {
     token: () => settings.get().api.token,
     address: () => api.address(),
     discovery,
+    hibernation,
   };
   return core;
 }

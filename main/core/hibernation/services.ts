@@ -1,0 +1,74 @@
+// What hibernation needs from the services, as one small injected interface: unit tests pass a
+// fake, the core passes `supervisedServices(supervisor)` (the supervisor plus Ollama's API).
+
+import type { ServiceEntry } from '../contract.js';
+import type { Supervisor } from '../supervisor/types.js';
+import type { Unsubscribe } from '../util/emitter.js';
+import * as ollama from '../services/ollama.js';
+import type { SeenModel } from './signals.js';
+
+export interface PreloadOutcome {
+  model: string;
+  ok: boolean;
+  error?: string;
+}
+
+export interface HibernationServices {
+  /** The supervisor's entries (as in the snapshot's `services`). */
+  list(): ServiceEntry[];
+  start(id: string): Promise<void>;
+  stop(id: string): Promise<void>;
+  /** True once running and healthy; false after `timeoutMs`. */
+  waitReady(id: string, timeoutMs: number): Promise<boolean>;
+  /** The service holds models that can be unloaded and preloaded without stopping it (Ollama). */
+  hasModels(id: string): boolean;
+  /** Unloads every model and waits until none is left (the unload answer comes before the unload). */
+  unloadModels(id: string, opts: { timeoutMs: number; signal: AbortSignal }): Promise<{ ok: boolean; remaining: string[] }>;
+  listLoaded(id: string, signal?: AbortSignal): Promise<SeenModel[]>;
+  preloadModels(id: string, models: string[], opts: { keepAlive: string | number; signal: AbortSignal }): Promise<PreloadOutcome[]>;
+  /** Each log line of each service (for the TTS request signal). */
+  onLog(listener: (e: { service: string; text: string }) => void): Unsubscribe;
+}
+
+/** No supervised services: hibernation still keeps its state, the OS awake, and the snapshot. */
+export const noServices: HibernationServices = {
+  list: () => [],
+  start: async () => {},
+  stop: async () => {},
+  waitReady: async () => false,
+  hasModels: () => false,
+  unloadModels: async () => ({ ok: true, remaining: [] }),
+  listLoaded: async () => [],
+  preloadModels: async () => [],
+  onLog: () => () => {},
+};
+
+/** Only Ollama has a model API; VibeVoice, Piper and Whisper unload by stopping. */
+export const MODEL_SERVICES: ReadonlySet<string> = new Set(['ollama']);
+
+export function supervisedServices(sup: Supervisor, api: Pick<typeof ollama, 'listLoaded' | 'preloadModels' | 'unloadAllModels'> = ollama): HibernationServices {
+  const url = (id: string) => {
+    const u = sup.baseUrl(id);
+    if (!u) throw new Error(`${id} has no address (not configured)`);
+    return u;
+  };
+  return {
+    list: () => sup.list(),
+    start: async (id) => {
+      await sup.startService(id);
+    },
+    stop: async (id) => {
+      await sup.stopService(id);
+    },
+    waitReady: (id, timeoutMs) => sup.waitReady(id, timeoutMs),
+    hasModels: (id) => MODEL_SERVICES.has(id),
+    unloadModels: async (id, opts) => {
+      const r = await api.unloadAllModels(url(id), { timeoutMs: opts.timeoutMs, signal: opts.signal });
+      return { ok: r.ok, remaining: r.remaining };
+    },
+    listLoaded: async (id, signal) =>
+      (await api.listLoaded(url(id), signal ? { signal } : {})).map((m) => ({ name: m.name, expiresAt: m.expiresAt })),
+    preloadModels: (id, models, opts) => api.preloadModels(url(id), models, { keepAlive: opts.keepAlive, signal: opts.signal }),
+    onLog: (listener) => sup.onLog(({ service, line }) => listener({ service, text: line.text })),
+  };
+}
