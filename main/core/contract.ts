@@ -80,6 +80,8 @@ export interface GpuInfo {
   utilizationPct?: number | null;
   temperatureC?: number | null;
   powerW?: number | null;
+  /** Apple silicon: all of RAM (MB); `vramTotalMB` is the share the GPU may use. */
+  unifiedMemoryMB?: number | null;
 }
 
 export interface ModelUsage {
@@ -100,8 +102,22 @@ export interface GpuSection {
   /** Set when live usage cannot be read: "unavailable: <why>". */
   error?: string | null;
   /** VRAM by supervised service (from per-pid attribution), when known. */
-  services?: { service: string; vramMB: number }[];
+  services?: { service: string; vramMB: number; unmeasured?: number }[];
   advice?: FitAdvice | null;
+  /** VRAM held by GPU processes that are not ours (games, other apps), when known. */
+  otherMB?: number | null;
+  /** Seconds between samples now (follows hibernation). */
+  intervalSeconds?: number;
+  /** The last few history points; the full ring is `GET /api/gpu/history`. */
+  recent?: GpuHistoryPoint[];
+}
+
+/** One compact sample for charts: per GPU, in the order of `gpus`. */
+export interface GpuHistoryPoint {
+  /** Milliseconds since the epoch. */
+  t: number;
+  usedMB: (number | null)[];
+  utilPct: (number | null)[];
 }
 
 export interface FitAdvice {
@@ -111,6 +127,10 @@ export interface FitAdvice {
   neededMB?: number;
   availableMB?: number;
   warnings?: string[];
+  /** What was added up (MB expected, with the low-high range of the estimate). */
+  items?: { name: string; mb: number; lowMB: number; highMB: number; source: string }[];
+  lowMB?: number;
+  highMB?: number;
 }
 
 export interface Peer {

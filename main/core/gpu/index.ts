@@ -1,0 +1,89 @@
+// GPU telemetry: inventory, live VRAM per GPU / model / service, history, and fit advice.
+// createGpu() wires the real IO (systeminformation in a child, nvidia-smi, Ollama); the decisions
+// live in pure modules (smi-parse, usage, fit, cadence, unified). See ./README.md.
+
+import type { CoreContext, Capability } from '../context.js';
+import type { Route } from '../api/router.js';
+import { badRequest } from '../api/errors.js';
+import { listInstalled, listLoaded } from '../services/ollama.js';
+import { readInventory } from './inventory.js';
+import { locateNvidiaSmi } from './nvidia-smi.js';
+import { GpuSampler, type GpuSamplerDeps } from './sampler.js';
+
+export { GpuSampler, budgetOf, RECENT_POINTS } from './sampler.js';
+export type { GpuSamplerDeps, OllamaReader, SmiRunner } from './sampler.js';
+export { checkModelFits, stackAdvice, estimateModel, judge, vibeVoiceItem, fmtGB, largestFitting, REFERENCE_MODELS, RESERVE_MB } from './fit.js';
+export type { FitBudget, FitInputs, FitItem, FitResult } from './fit.js';
+export { appleGpuCeiling } from './unified.js';
+export { parseGpuQuery, parseComputeApps, GPU_QUERY_ARGS, APPS_QUERY_ARGS } from './smi-parse.js';
+export { summarizeInventory, readInventory } from './inventory.js';
+export type { Inventory, RawInventory } from './inventory.js';
+
+/** The sampler as the core sees it: a capability with a few questions it can answer. */
+export type GpuMonitor = Capability &
+  Pick<GpuSampler, 'sampleNow' | 'refreshInventory' | 'history' | 'inventory' | 'checkModelFits' | 'fitInputs' | 'intervalMs'>;
+
+export interface CreateGpuOptions extends Partial<Omit<GpuSamplerDeps, 'ctx'>> {
+  platform?: NodeJS.Platform;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** The real thing: systeminformation inventory, nvidia-smi on PATH (or where Windows keeps it), Ollama's API. */
+export function createGpu(ctx: CoreContext, opts: CreateGpuOptions = {}): GpuSampler {
+  const platform = opts.platform ?? process.platform;
+  const env = opts.env ?? process.env;
+  return new GpuSampler({
+    ctx: { ...ctx, logger: ctx.logger.child('gpu') },
+    readInventory: opts.readInventory ?? ((signal) => readInventory({ env, platform, signal })),
+    locateSmi: opts.locateSmi ?? (() => locateNvidiaSmi({ platform, env })),
+    ...(opts.smiRunner ? { smiRunner: opts.smiRunner } : {}),
+    ...(opts.smiTimeoutMs !== undefined ? { smiTimeoutMs: opts.smiTimeoutMs } : {}),
+    ollama: opts.ollama === undefined ? { listLoaded, listInstalled } : opts.ollama,
+    ...(opts.supervisor ? { supervisor: opts.supervisor } : {}),
+  });
+}
+
+/**
+ * Open (no secrets): the history ring, a fit check, the inventory. Token-gated: re-reading the
+ * inventory (it spawns processes).
+ */
+export function gpuRoutes(gpu: GpuMonitor): Route[] {
+  return [
+    {
+      method: 'GET',
+      path: '/api/gpu/history',
+      auth: false,
+      handler: ({ url }) => {
+        const raw = url.searchParams.get('since');
+        const since = raw === null ? undefined : Number(raw);
+        if (since !== undefined && !Number.isFinite(since)) throw badRequest('since must be a time in milliseconds since the epoch', 'since');
+        return { status: 200, body: gpu.history(since) };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/api/gpu/fit',
+      auth: false,
+      handler: ({ url }) => {
+        const model = url.searchParams.get('model')?.trim() ?? '';
+        if (!model || model.length > 200) throw badRequest('model is required (e.g. ?model=qwen2.5:14b)', 'model');
+        return { status: 200, body: { model, ...gpu.checkModelFits(model) } };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/api/gpu/inventory',
+      auth: false,
+      handler: () => ({ status: 200, body: gpu.inventory() }),
+    },
+    {
+      method: 'POST',
+      path: '/api/gpu/inventory/refresh',
+      auth: true,
+      handler: async () => {
+        await gpu.refreshInventory();
+        return { status: 200, body: gpu.inventory() };
+      },
+    },
+  ];
+}

@@ -1,0 +1,197 @@
+// The GPU inventory (vendor, model, total VRAM, unified memory), read once and on demand through
+// systeminformation's graphics() and mem(). Those run synchronous helpers (execFileSync nvidia-smi
+// without a timeout, execSync dmidecode, ~8 PowerShell calls on Windows), so they run in a short-lived
+// child process that is killed, with its whole process group, when it overstays.
+
+import { spawn, execFile } from 'node:child_process';
+import { createRequire } from 'node:module';
+import treeKill from 'tree-kill';
+import { appleGpuCeiling, type UnifiedCeiling } from './unified.js';
+
+/** What systeminformation reports, trimmed to what we read (the child sends these fields). */
+export interface RawController {
+  vendor?: string;
+  model?: string;
+  /** nvidia-smi's name, merged in by systeminformation. */
+  name?: string;
+  vram?: number | null;
+  vramDynamic?: boolean;
+  /** nvidia-smi's memory.total (MiB), merged in by systeminformation. */
+  memoryTotal?: number;
+  bus?: string;
+  busAddress?: string;
+  pciBus?: string;
+  cores?: number | string | null;
+}
+
+export interface RawInventory {
+  platform: string;
+  arch: string;
+  controllers: RawController[];
+  memTotalBytes: number;
+  /** macOS `sysctl iogpu.wired_limit_mb` (0 = system default), when read. */
+  wiredLimitMB?: number | null;
+}
+
+export interface InventoryGpu {
+  name: string;
+  vendor: string;
+  /** null when unknown (e.g. only the PCI aperture size is known). */
+  vramTotalMB: number | null;
+  unified: boolean;
+  busAddress?: string;
+}
+
+export interface Inventory {
+  platform: string;
+  arch: string;
+  ramTotalMB: number;
+  appleSilicon: boolean;
+  /** Apple silicon: how much of RAM the GPU may use. */
+  unifiedCeiling: UnifiedCeiling | null;
+  gpus: InventoryGpu[];
+}
+
+const MiB = 1024 * 1024;
+
+export function normalizeVendor(raw: string | undefined, model = ''): string {
+  const s = `${raw ?? ''} ${model}`.toLowerCase();
+  if (s.includes('nvidia')) return 'NVIDIA';
+  if (s.includes('apple')) return 'Apple';
+  if (s.includes('advanced micro') || /\bamd\b|\bati\b|radeon/.test(s)) return 'AMD';
+  if (s.includes('intel')) return 'Intel';
+  return (raw ?? '').trim() || 'Unknown';
+}
+
+/** Pure: systeminformation's view → ours. */
+export function summarizeInventory(raw: RawInventory): Inventory {
+  const ramTotalMB = Math.round(raw.memTotalBytes / MiB);
+  const controllers = raw.controllers ?? [];
+  const appleSilicon =
+    raw.platform === 'darwin' && (raw.arch === 'arm64' || controllers.some((c) => normalizeVendor(c.vendor, c.model) === 'Apple'));
+  const unifiedCeiling = appleSilicon ? appleGpuCeiling(ramTotalMB, raw.wiredLimitMB) : null;
+
+  const gpus: InventoryGpu[] = [];
+  for (const c of controllers) {
+    const vendor = normalizeVendor(c.vendor, c.model);
+    const name = (c.name || c.model || vendor).trim();
+    if (appleSilicon && vendor === 'Apple') {
+      gpus.push({ name: name.startsWith('Apple') ? name : `Apple ${name}`, vendor, vramTotalMB: unifiedCeiling!.mb, unified: true });
+      continue;
+    }
+    let vram: number | null = null;
+    if (typeof c.memoryTotal === 'number' && c.memoryTotal > 0) vram = c.memoryTotal;
+    // On Linux `vram` is lspci's largest BAR (the aperture, often 256 MB), not the card's memory.
+    else if (raw.platform !== 'linux' && typeof c.vram === 'number' && c.vram > 0 && !c.vramDynamic) vram = c.vram;
+    gpus.push({ name, vendor, vramTotalMB: vram, unified: false, ...(c.busAddress ? { busAddress: c.busAddress } : {}) });
+  }
+  if (appleSilicon && !gpus.some((g) => g.unified)) {
+    gpus.push({ name: 'Apple silicon GPU', vendor: 'Apple', vramTotalMB: unifiedCeiling!.mb, unified: true });
+  }
+  return { platform: raw.platform, arch: raw.arch, ramTotalMB, appleSilicon, unifiedCeiling, gpus };
+}
+
+// ---- IO: run systeminformation in a child ----
+
+const siPath = createRequire(import.meta.url).resolve('systeminformation');
+
+// CommonJS run with `node -e`: prints {controllers, memTotalBytes} as JSON.
+const CHILD_SCRIPT = `
+const si = require(${JSON.stringify(siPath)});
+Promise.all([si.graphics(), si.mem()]).then(([g, m]) => {
+  const keep = ['vendor','model','name','vram','vramDynamic','memoryTotal','bus','busAddress','pciBus','cores'];
+  const controllers = (g && g.controllers || []).map((c) => Object.fromEntries(keep.filter((k) => c[k] !== undefined).map((k) => [k, c[k]])));
+  process.stdout.write(JSON.stringify({ controllers, memTotalBytes: m.total }));
+}, (e) => { process.stderr.write(String(e && e.message || e)); process.exitCode = 1; });
+`;
+
+export interface ReadInventoryOptions {
+  timeoutMs?: number;
+  env?: NodeJS.ProcessEnv;
+  platform?: NodeJS.Platform;
+  arch?: string;
+  /** Aborting kills the child (the sampler does this when it stops). */
+  signal?: AbortSignal;
+}
+
+/** Reads the inventory in a child process. Rejects with a readable reason on failure or timeout. */
+export async function readInventory(opts: ReadInventoryOptions = {}): Promise<RawInventory> {
+  const platform = opts.platform ?? process.platform;
+  const arch = opts.arch ?? process.arch;
+  const [si, wiredLimitMB] = await Promise.all([
+    runSiChild(opts.timeoutMs ?? 20_000, opts.env ?? process.env, opts.signal),
+    platform === 'darwin' ? readWiredLimit() : Promise.resolve(null),
+  ]);
+  return { platform, arch, controllers: si.controllers, memTotalBytes: si.memTotalBytes, wiredLimitMB };
+}
+
+function runSiChild(timeoutMs: number, env: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<{ controllers: RawController[]; memTotalBytes: number }> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new Error('GPU inventory cancelled'));
+    // ELECTRON_RUN_AS_NODE: inside the app, process.execPath is Electron; this makes it plain Node.
+    const child = spawn(process.execPath, ['-e', CHILD_SCRIPT], {
+      shell: false,
+      windowsHide: true,
+      // Own process group on POSIX, so a hung grandchild (nvidia-smi) dies with it.
+      detached: process.platform !== 'win32',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...env, ELECTRON_RUN_AS_NODE: '1' },
+    });
+    let out = '';
+    let err = '';
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+    let settled = false;
+    const timer = setTimeout(() => {
+      killTree(child.pid);
+      settle(new Error(`GPU inventory did not finish within ${Math.round(timeoutMs / 1000)} s (a driver tool hung; stopped it)`));
+    }, timeoutMs);
+    timer.unref?.();
+    const onAbort = () => {
+      killTree(child.pid);
+      settle(new Error('GPU inventory cancelled'));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const settle = (e: Error | null, v?: { controllers: RawController[]; memTotalBytes: number }) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      if (e) reject(e);
+      else resolve(v!);
+    };
+    child.on('error', (e) => settle(new Error(`GPU inventory could not start: ${e.message}`)));
+    child.on('close', (code) => {
+      if (code !== 0) return settle(new Error(`GPU inventory failed (exit ${code}): ${err.trim().split('\n')[0] ?? ''}`));
+      try {
+        const parsed = JSON.parse(out) as { controllers: RawController[]; memTotalBytes: number };
+        settle(null, { controllers: Array.isArray(parsed.controllers) ? parsed.controllers : [], memTotalBytes: Number(parsed.memTotalBytes) || 0 });
+      } catch {
+        settle(new Error('GPU inventory printed unreadable output'));
+      }
+    });
+  });
+}
+
+function killTree(pid: number | undefined): void {
+  if (!pid) return;
+  if (process.platform === 'win32') {
+    treeKill(pid, 'SIGKILL', () => {});
+    return;
+  }
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+function readWiredLimit(): Promise<number | null> {
+  return new Promise((resolve) => {
+    execFile('sysctl', ['-n', 'iogpu.wired_limit_mb'], { timeout: 2000, windowsHide: true }, (err, stdout) => {
+      if (err) return resolve(null);
+      const n = Number(String(stdout).trim());
+      resolve(Number.isFinite(n) ? n : null);
+    });
+  });
+}

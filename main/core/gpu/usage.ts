@@ -1,0 +1,71 @@
+// Pure: who uses the GPU. Per model from Ollama's /api/ps, per supervised service from nvidia-smi's
+// compute apps matched against each service's process tree.
+
+import type { ModelUsage } from '../contract.js';
+import type { InstalledModel, LoadedModel } from '../services/ollama.js';
+import type { SmiApp } from './smi-parse.js';
+
+const MiB = 1024 * 1024;
+
+/** A model in Ollama's `GET /api/ps` (services/ollama.ts `listLoaded`): `size`, `size_vram`, `expires_at`. */
+export type PsModel = Pick<LoadedModel, 'name' | 'sizeBytes' | 'vramBytes'> & Partial<Pick<LoadedModel, 'expiresAt'>>;
+/** A model in Ollama's `GET /api/tags` (`listInstalled`): `sizeBytes` is the download size. */
+export type TagModel = Pick<InstalledModel, 'name' | 'sizeBytes'>;
+
+export function toMB(bytes: number): number {
+  return Math.round(bytes / MiB);
+}
+
+/**
+ * VRAM/CPU split of each loaded model. `size - size_vram > 0` means part of the model runs on the
+ * CPU (it did not fit) and answers will be slow: `spilled`.
+ */
+export function modelUsage(ps: readonly PsModel[], service = 'ollama'): ModelUsage[] {
+  return ps
+    .filter((m) => m && typeof m.name === 'string' && Number.isFinite(m.sizeBytes))
+    .map((m) => {
+      const size = Math.max(0, m.sizeBytes);
+      const vram = Math.max(0, Math.min(Number.isFinite(m.vramBytes) ? m.vramBytes : 0, size));
+      const spillBytes = size - vram;
+      return {
+        name: m.name,
+        service,
+        vramMB: toMB(vram),
+        sizeMB: toMB(size),
+        cpuMB: toMB(spillBytes),
+        spilled: spillBytes > 0,
+        expiresAt: m.expiresAt ?? null,
+      };
+    })
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+export interface ServiceVram {
+  service: string;
+  vramMB: number;
+  /** GPU processes of this service whose usage the driver does not report (Windows WDDM: `[N/A]`). */
+  unmeasured?: number;
+}
+
+/**
+ * Sums each service's GPU memory over the pids in its process tree. A pid in no tree is someone
+ * else's (a game, another app) and counts towards `otherMB`.
+ */
+export function attribute(apps: readonly SmiApp[], trees: ReadonlyMap<string, readonly number[]>): { services: ServiceVram[]; otherMB: number } {
+  const owner = new Map<number, string>();
+  for (const [service, pids] of trees) for (const pid of pids) if (!owner.has(pid)) owner.set(pid, service);
+  const by = new Map<string, ServiceVram>();
+  let otherMB = 0;
+  for (const app of apps) {
+    const service = owner.get(app.pid);
+    if (!service) {
+      otherMB += app.usedMB ?? 0;
+      continue;
+    }
+    const e = by.get(service) ?? { service, vramMB: 0 };
+    if (app.usedMB === null) e.unmeasured = (e.unmeasured ?? 0) + 1;
+    else e.vramMB += app.usedMB;
+    by.set(service, e);
+  }
+  return { services: [...by.values()].sort((a, b) => a.service.localeCompare(b.service)), otherMB };
+}
