@@ -82,6 +82,7 @@ export const USER_ACTIVITY_COMMANDS: ReadonlySet<CommandName> = new Set([
   'services.startAll',
 ]);
 
+const UP: ReadonlySet<string> = new Set(['starting', 'running', 'unhealthy', 'backoff', 'external']);
 const POWER_REASON = 'UnaMentis Server is serving (active or warm)';
 const DEFAULT_POLL: Record<Level, number> = { active: 2000, warm: 5000, cool: 10_000, cold: 10_000, dormant: 10_000 };
 
@@ -336,11 +337,15 @@ export class Hibernation implements Capability, HibernationControl {
     const id = e.service;
     const started = Date.now();
     try {
+      // A cancelled batch may have skipped a stop the machine counted: act only where needed.
+      const status = services.list().find((x) => x.id === id)?.status;
       switch (e.type) {
         case 'start':
+          if (status && UP.has(status)) return;
           await services.start(id);
           break;
         case 'stop':
+          if (status && !UP.has(status)) return;
           await services.stop(id);
           break;
         case 'unload': {
