@@ -127,7 +127,11 @@ export class HostTable {
       const until = now + r.ttl * 1000;
       switch (r.type) {
         case 'PTR': {
-          if (name !== SERVICE_DOMAIN || typeof r.data !== 'string') break;
+          if (name !== SERVICE_DOMAIN) break;
+          if (typeof r.data !== 'string' || r.data.length > 255) {
+            this.#count('badRecord');
+            break;
+          }
           const fqdn = r.data.toLowerCase().replace(/\.$/, '');
           if (r.ttl === 0) {
             const e = this.#entries.get(fqdn);
