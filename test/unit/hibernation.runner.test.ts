@@ -7,7 +7,7 @@ import { StateStore } from '../../main/core/state/store.js';
 import { CommandBus } from '../../main/core/commands.js';
 import { defaultSettings, type Settings } from '../../main/core/settings/schema.js';
 import { Emitter } from '../../main/core/util/emitter.js';
-import { nullLogger, type Logger } from '../../main/core/util/logger.js';
+import type { Logger } from '../../main/core/util/logger.js';
 import type { Clock } from '../../main/core/util/clock.js';
 import type { ServiceEntry, ServiceStatus } from '../../main/core/contract.js';
 import { NullPowerBlocker } from '../../main/core/power/index.js';
