@@ -189,7 +189,6 @@ describe('discovery: advertising', () => {
     await vi.waitFor(() => expect(r.adv.updates.at(-1)?.txt.state).toBe('cool'), { timeout: 1_000 });
     expect(r.adv.updates.at(-1)!.at - t0).toBeLessThan(1_000);
 
-    t0 = Date.now();
     r.ctx.store.set('services', [svc('ollama', 11434), svc('piper', 11402)]);
     await vi.waitFor(() => expect(r.adv.updates.at(-1)?.txt).toMatchObject({ llm: '11434', tts2: '11402' }), { timeout: 1_000 });
 
