@@ -184,7 +184,7 @@ describe('discovery: advertising', () => {
     await vi.waitFor(() => expect(r.adv.running).toBe(true));
     await new Promise((res) => setTimeout(res, 30));
 
-    let t0 = Date.now();
+    const t0 = Date.now();
     r.ctx.store.update('hibernation', (h) => ({ ...h, state: 'cool' }));
     await vi.waitFor(() => expect(r.adv.updates.at(-1)?.txt.state).toBe('cool'), { timeout: 1_000 });
     expect(r.adv.updates.at(-1)!.at - t0).toBeLessThan(1_000);
