@@ -13,6 +13,8 @@ export interface CommandMap {
   'hibernate': { state: string };
   'keepAwake': { on: boolean; minutes?: number | null };
   'notice.dismiss': { id: string };
+  /** Re-read the GPU inventory (after a driver install or an eGPU plugged in). */
+  'gpu.refresh': Record<string, never>;
 }
 
 export type CommandName = keyof CommandMap;

@@ -23,6 +23,7 @@ import { createHibernation, noServices, type HibernationControl } from './hibern
 import { hibernationRoutes } from './api/routes/hibernation.js';
 import { createHeadlessPowerBlocker, type PowerBlocker } from './power/index.js';
 import { createDiscovery, type Discovery } from './discovery/index.js';
+import { createGpu, gpuRoutes, type GpuMonitor } from './gpu/index.js';
 
 export interface CoreOptions {
   dataDir: string;
@@ -51,6 +52,8 @@ export interface Core extends CoreContext {
   readonly discovery: Discovery;
   /** Idle state, next step, wake / hibernate now / keep awake (for the tray and dashboard). */
   readonly hibernation: HibernationControl;
+  /** GPU telemetry and `checkModelFits(model)` (call it before preloading or pulling a model). */
+  readonly gpu: GpuMonitor;
 }
 
 export function displayName(s: Settings, facts: HostFacts): string {
@@ -138,6 +141,12 @@ export function createCore(opts: CoreOptions): Core {
   capabilities.push(hibernation);
   routes.push(...hibernationRoutes(ctx, hibernation));
 
+  // GPU telemetry writes the `gpu` section at a cadence that follows hibernation (issue 4).
+  const gpu = createGpu(ctx);
+  capabilities.push(gpu);
+  routes.push(...gpuRoutes(gpu));
+  commands.register('gpu.refresh', () => gpu.refreshInventory());
+
   // mDNS last: it starts once the control port is known and stops first (goodbye before anything goes down).
   const discovery: Discovery = createDiscovery(ctx);
   capabilities.push(discovery);
@@ -200,6 +209,7 @@ export function createCore(opts: CoreOptions): Core {
     address: () => api.address(),
     discovery,
     hibernation,
+    gpu,
   };
   return core;
 }
