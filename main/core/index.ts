@@ -19,7 +19,9 @@ import type { Capability, CoreContext, StopReason } from './context.js';
 import { createLogger, type Logger } from './util/logger.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { lockDataDir } from './util/dir-lock.js';
-import { createHibernation, noServices, type HibernationControl } from './hibernation/index.js';
+import { createHibernation, supervisedServices, type HibernationControl } from './hibernation/index.js';
+import { createSupervisor, type SupervisorCapability, type SupervisorOptions } from './supervisor/index.js';
+import { servicesRoutes } from './api/routes/services.js';
 import { hibernationRoutes } from './api/routes/hibernation.js';
 import { createHeadlessPowerBlocker, type PowerBlocker } from './power/index.js';
 import { createDiscovery, type Discovery } from './discovery/index.js';
@@ -39,6 +41,8 @@ export interface CoreOptions {
   version?: string;
   /** Keeps the OS awake while active/warm: the shell passes powerSaveBlocker; default: headless inhibitor. */
   power?: PowerBlocker;
+  /** Supervisor tuning (tests: short timeouts; `autoStart: false` to start nothing). */
+  supervisor?: SupervisorOptions;
 }
 
 export interface Core extends CoreContext {
@@ -52,6 +56,8 @@ export interface Core extends CoreContext {
   readonly discovery: Discovery;
   /** Idle state, next step, wake / hibernate now / keep awake (for the tray and dashboard). */
   readonly hibernation: HibernationControl;
+  /** The supervised services: start/stop/restart/takeOver, waitReady, processTree, baseUrl, logs. */
+  readonly supervisor: SupervisorCapability;
   /** GPU telemetry and `checkModelFits(model)` (call it before preloading or pulling a model). */
   readonly gpu: GpuMonitor;
 }
@@ -126,6 +132,11 @@ export function createCore(opts: CoreOptions): Core {
 
   routes.push(...statusRoutes(ctx), ...settingsRoutes(ctx));
 
+  // The supervised services (issue 3): it writes the `services` section and owns the child processes.
+  const supervisor = createSupervisor(ctx, opts.supervisor);
+  capabilities.push(supervisor);
+  routes.push(...servicesRoutes(ctx, supervisor));
+
   // Hibernation acts on the supervised services: it comes after the supervisor in `capabilities`
   // so that it stops first (they stop in reverse order).
   const hibernation = createHibernation({
@@ -135,7 +146,7 @@ export function createCore(opts: CoreOptions): Core {
     logger,
     clock,
     isReady: () => ctx.isReady(),
-    services: noServices,
+    services: supervisedServices(supervisor),
     power: opts.power ?? createHeadlessPowerBlocker({ logger }),
   });
   capabilities.push(hibernation);
@@ -209,6 +220,7 @@ export function createCore(opts: CoreOptions): Core {
     address: () => api.address(),
     discovery,
     hibernation,
+    supervisor,
     gpu,
   };
   return core;

@@ -24,3 +24,9 @@ export interface Supervisor extends Capability {
   /** Resolves true once the service is running and healthy, false after `timeoutMs`. */
   waitReady(id: string, timeoutMs: number): Promise<boolean>;
 }
+
+/** Beyond the base interface: what the tray and dashboard need for an `external` service. */
+export interface SupervisorWithTakeOver extends Supervisor {
+  /** Stops whoever holds the port of an `external` service and starts our own. */
+  takeOver(id: string): Promise<ServiceEntry>;
+}

@@ -1,0 +1,261 @@
+// The services the app knows out of the box: how each is found, started, checked and explained.
+// Settings (`services[id]`) can override every field; user-added services use the same shape
+// without a preset. Pure data and functions: no IO here.
+
+export type HealthKind = 'ollama' | 'vibevoice' | 'piper' | 'whisper' | 'http';
+
+export type Options = Record<string, string | number | boolean>;
+
+export interface PresetContext {
+  platform: NodeJS.Platform;
+  home: string;
+  env: Record<string, string | undefined>;
+  /** Address the child should bind (loopback, or all interfaces when serving on the LAN). */
+  host: string;
+  port: number;
+  options: Options;
+  /** The executable as resolved (for messages that tell the user what to run). */
+  command: string;
+}
+
+export interface RequiredPath {
+  path: string;
+  /** What it is, for the message: "VibeVoice's script". */
+  what: string;
+  /** The setting that changes it: "services.vibevoice.options.script". */
+  setting: string;
+  kind: 'file' | 'dir';
+}
+
+export interface FatalOutput {
+  /** Matched against the last lines a process printed before it exited. */
+  pattern: RegExp;
+  message: (match: RegExpExecArray, ctx: PresetContext) => string;
+}
+
+export interface Preset {
+  id: string;
+  name: string;
+  port: number;
+  enabled: boolean;
+  health: HealthKind;
+  /** Model loads can be slow: how long `starting` may last before the start counts as hung. */
+  startTimeoutMs: number;
+  /** Options merged under `services[id].options`. */
+  defaultOptions(platform: NodeJS.Platform): Options;
+  /** Candidate executables, in order; bare names are looked up on PATH. */
+  commands(ctx: Omit<PresetContext, 'command'>): string[];
+  /** Names the command in messages: "Ollama", "VibeVoice's Python interpreter". */
+  commandLabel: string;
+  /** How to fix a missing command, after "… was not found". */
+  installHint: string;
+  args(ctx: PresetContext): string[];
+  env(ctx: PresetContext): Record<string, string>;
+  /** Paths that must exist before starting (script, model, working folder). */
+  requiredPaths(ctx: PresetContext): RequiredPath[];
+  /** Working folder when settings name none. */
+  cwd?(ctx: PresetContext): string | undefined;
+  fatalOutput: FatalOutput[];
+  /** Shown on an `external` service: what "take over" means for this one. */
+  externalHint(port: number): string;
+}
+
+const str = (v: string | number | boolean | undefined): string => (v === undefined ? '' : String(v));
+
+/** `~/x` → home/x; other paths unchanged. */
+export function expandHome(p: string, home: string, platform: NodeJS.Platform): string {
+  if (p === '~') return home;
+  if (p.startsWith('~/') || (platform === 'win32' && p.startsWith('~\\'))) return join(platform, home, p.slice(2));
+  return p;
+}
+
+export function join(platform: NodeJS.Platform, ...parts: string[]): string {
+  const sep = platform === 'win32' ? '\\' : '/';
+  return parts
+    .filter((p) => p !== '')
+    .map((p, i) => (i === 0 ? p.replace(/[\\/]+$/, '') : p.replace(/^[\\/]+|[\\/]+$/g, '')))
+    .join(sep);
+}
+
+/** A model argument that names a local file or folder (not a hub id like `microsoft/VibeVoice-Realtime-0.5B`). */
+export function looksLikeLocalPath(p: string): boolean {
+  return /^(\/|\.{1,2}[\\/]|~|[A-Za-z]:[\\/]|\\\\)/.test(p) || /\.(onnx|bin|gguf|safetensors)$/i.test(p);
+}
+
+const pythonFatal = (service: string, setting: string): FatalOutput[] => [
+  {
+    pattern: /No module named '?([\w.]+)'?/,
+    message: (m, ctx) =>
+      `${service} cannot start: the Python at ${ctx.command} has no module "${m[1]}". Install ${service}'s requirements into it, or set ${setting}.command to the Python of the environment where ${service} is installed.`,
+  },
+  {
+    pattern: /can't open file '?([^'\n]+)'?/,
+    message: (m) => `${service} cannot start: the script ${m[1]} was not found. Set ${setting}.options.script (or options.dir).`,
+  },
+];
+
+const ollama: Preset = {
+  id: 'ollama',
+  name: 'Ollama',
+  port: 11434,
+  enabled: true,
+  health: 'ollama',
+  startTimeoutMs: 60_000,
+  defaultOptions: () => ({}),
+  commands: ({ platform, env, home }) => {
+    if (platform === 'win32') {
+      const local = env.LOCALAPPDATA || join('win32', home, 'AppData', 'Local');
+      return ['ollama', join('win32', local, 'Programs', 'Ollama', 'ollama.exe')];
+    }
+    if (platform === 'darwin') {
+      return ['ollama', '/Applications/Ollama.app/Contents/Resources/ollama', '/usr/local/bin/ollama', '/opt/homebrew/bin/ollama'];
+    }
+    return ['ollama', '/usr/local/bin/ollama', '/usr/bin/ollama'];
+  },
+  commandLabel: 'Ollama',
+  installHint: 'Install Ollama (https://ollama.com/download), or set the path to the ollama program in services.ollama.command.',
+  args: () => ['serve'],
+  env: ({ host, port, options }) => {
+    const env: Record<string, string> = { OLLAMA_HOST: `${host}:${port}` };
+    if (str(options.keepAlive)) env.OLLAMA_KEEP_ALIVE = str(options.keepAlive);
+    if (str(options.modelsDir)) env.OLLAMA_MODELS = str(options.modelsDir);
+    if (str(options.origins)) env.OLLAMA_ORIGINS = str(options.origins);
+    return env;
+  },
+  requiredPaths: () => [],
+  fatalOutput: [],
+  externalHint: (port) =>
+    `Ollama is already running on port ${port}, started outside UnaMentis Server (probably the Ollama desktop app): it is used as is, but not managed. ` +
+    `To let UnaMentis manage it, quit the Ollama desktop app first (its icon → Quit Ollama), then choose Take over. ` +
+    `Stopping only its "ollama serve" does not work: the desktop app starts it again about 1 s later.`,
+};
+
+const vibevoice: Preset = {
+  id: 'vibevoice',
+  name: 'VibeVoice',
+  port: 8880,
+  enabled: true,
+  health: 'vibevoice',
+  // The first load downloads and loads a 2–3 GB model.
+  startTimeoutMs: 600_000,
+  defaultOptions: (platform) => ({
+    dir: '~/vibevoice-realtime-openai-api',
+    modelPath: 'microsoft/VibeVoice-Realtime-0.5B',
+    device: platform === 'darwin' ? 'mps' : 'cuda',
+  }),
+  commands: ({ platform, options, home }) => {
+    const dir = expandHome(str(options.dir), home, platform);
+    return platform === 'win32'
+      ? [join(platform, dir, '.venv', 'Scripts', 'python.exe'), join(platform, dir, 'venv', 'Scripts', 'python.exe')]
+      : [join(platform, dir, '.venv', 'bin', 'python'), join(platform, dir, 'venv', 'bin', 'python')];
+  },
+  commandLabel: "VibeVoice's Python interpreter",
+  installHint:
+    'Set services.vibevoice.command to the python of the VibeVoice virtual environment, or services.vibevoice.options.dir to the folder where vibevoice-realtime-openai-api was cloned (with its .venv).',
+  args: ({ host, port, options, home, platform }) => [
+    scriptOf(options, home, platform),
+    '--host',
+    host,
+    '--port',
+    String(port),
+    '--device',
+    str(options.device),
+    '--model-path',
+    expandHome(str(options.modelPath), home, platform),
+  ],
+  env: () => ({ PYTHONUNBUFFERED: '1' }),
+  requiredPaths: ({ options, home, platform }) => {
+    const out: RequiredPath[] = [
+      { path: scriptOf(options, home, platform), what: "VibeVoice's script", setting: 'services.vibevoice.options.script (or options.dir)', kind: 'file' },
+    ];
+    const model = str(options.modelPath);
+    if (looksLikeLocalPath(model)) {
+      out.push({ path: expandHome(model, home, platform), what: "VibeVoice's model", setting: 'services.vibevoice.options.modelPath', kind: 'dir' });
+    }
+    return out;
+  },
+  cwd: ({ options, home, platform }) => (str(options.dir) ? expandHome(str(options.dir), home, platform) : undefined),
+  fatalOutput: pythonFatal('VibeVoice', 'services.vibevoice'),
+  externalHint: (port) =>
+    `VibeVoice is already running on port ${port}, started outside UnaMentis Server: it is used as is, but not managed (hibernation cannot unload it). Take over stops that process and starts VibeVoice here.`,
+};
+
+function scriptOf(options: Options, home: string, platform: NodeJS.Platform): string {
+  if (str(options.script)) return expandHome(str(options.script), home, platform);
+  return join(platform, expandHome(str(options.dir), home, platform), 'vibevoice_realtime_openai_api.py');
+}
+
+const piper: Preset = {
+  id: 'piper',
+  name: 'Piper',
+  port: 11402,
+  enabled: true,
+  health: 'piper',
+  startTimeoutMs: 120_000,
+  defaultOptions: () => ({ voice: 'en_US-amy-medium', cuda: false }),
+  commands: ({ platform }) => (platform === 'win32' ? ['python', 'py'] : ['python3', 'python']),
+  commandLabel: 'Python (for Piper)',
+  installHint: 'Install Python and Piper (pip install piper-tts), or set services.piper.command to the python of the environment where Piper is installed.',
+  // Piper's own default port is 5000: always pass --port.
+  args: ({ host, port, options, home, platform }) => [
+    '-m',
+    'piper.http_server',
+    '-m',
+    expandHome(str(options.voice), home, platform),
+    '--host',
+    host,
+    '--port',
+    String(port),
+    ...(options.cuda === true ? ['--cuda'] : []),
+    ...(str(options.dataDir) ? ['--data-dir', expandHome(str(options.dataDir), home, platform)] : []),
+  ],
+  env: () => ({ PYTHONUNBUFFERED: '1' }),
+  requiredPaths: ({ options, home, platform }) => {
+    const out: RequiredPath[] = [];
+    const voice = str(options.voice);
+    if (looksLikeLocalPath(voice)) out.push({ path: expandHome(voice, home, platform), what: 'The Piper voice', setting: 'services.piper.options.voice', kind: 'file' });
+    if (str(options.dataDir)) out.push({ path: expandHome(str(options.dataDir), home, platform), what: "Piper's voice folder", setting: 'services.piper.options.dataDir', kind: 'dir' });
+    return out;
+  },
+  fatalOutput: [
+    {
+      pattern: /No module named '?piper/,
+      message: (_m, ctx) =>
+        `Piper is not installed for the Python at ${ctx.command}. Install it with "${ctx.command} -m pip install piper-tts", or set services.piper.command to a Python that has it.`,
+    },
+    {
+      pattern: /(?:Unable to find voice|voice .* not found|No such file or directory: '[^']*\.onnx)/i,
+      message: (_m, ctx) =>
+        `Piper could not find the voice "${str(ctx.options.voice)}". Download it (python -m piper.download_voices ${str(ctx.options.voice)}) or set services.piper.options.voice (and options.dataDir).`,
+    },
+  ],
+  externalHint: (port) =>
+    `Piper is already running on port ${port}, started outside UnaMentis Server: it is used as is, but not managed. Take over stops that process and starts Piper here.`,
+};
+
+const whisper: Preset = {
+  id: 'whisper',
+  name: 'Whisper',
+  port: 11401,
+  enabled: false,
+  health: 'whisper',
+  startTimeoutMs: 120_000,
+  defaultOptions: () => ({ model: '' }),
+  commands: () => ['whisper-server', '/usr/local/bin/whisper-server'],
+  commandLabel: 'whisper-server',
+  installHint: "Install whisper.cpp's whisper-server, or set its path in services.whisper.command.",
+  args: ({ host, port, options, home, platform }) => ['--host', host, '--port', String(port), '-m', expandHome(str(options.model), home, platform)],
+  env: () => ({}),
+  requiredPaths: ({ options, home, platform }) => [
+    { path: expandHome(str(options.model), home, platform), what: "Whisper's model file", setting: 'services.whisper.options.model', kind: 'file' },
+  ],
+  fatalOutput: [],
+  externalHint: (port) =>
+    `Whisper is already running on port ${port}, started outside UnaMentis Server: it is used as is, but not managed. Take over stops that process and starts it here.`,
+};
+
+export const PRESETS: readonly Preset[] = [ollama, vibevoice, piper, whisper];
+
+export function presetFor(id: string): Preset | undefined {
+  return PRESETS.find((p) => p.id === id);
+}

@@ -1,0 +1,205 @@
+// Settings + preset → what to run (executable, argv, env, cwd, port, health check), or a message
+// saying what is missing and which setting fixes it. Pure: the file system comes in as `FileProbe`,
+// so this is table-tested without starting anything (as Ollama's app tests `s.cmd`).
+
+import type { ServiceSettings, Settings } from '../settings/schema.js';
+import {
+  expandHome,
+  join,
+  presetFor,
+  type FatalOutput,
+  type HealthKind,
+  type Options,
+  type Preset,
+  type PresetContext,
+} from '../services/presets.js';
+
+export interface HostEnv {
+  platform: NodeJS.Platform;
+  env: Record<string, string | undefined>;
+  home: string;
+}
+
+export interface FileProbe {
+  isFile(p: string): boolean;
+  isDir(p: string): boolean;
+  /** An existing file this user may run (on Windows: an existing file). */
+  isExecutable(p: string): boolean;
+}
+
+/** Everything about a service that does not need the file system. */
+export interface ServiceSpec {
+  id: string;
+  name: string;
+  enabled: boolean;
+  preset: Preset | null;
+  health: HealthKind;
+  /** null: a user-added service without a port (ready = spawned). */
+  port: number | null;
+  /** Address the child binds. */
+  bindHost: string;
+  /** Address the core uses to reach it. */
+  connectHost: string;
+  healthPath: string;
+  startTimeoutMs: number;
+  /** null = the supervisor-wide default. */
+  stopTimeoutMs: number | null;
+  options: Options;
+  fatalOutput: FatalOutput[];
+}
+
+export interface LaunchPlan {
+  file: string;
+  args: string[];
+  env: Record<string, string>;
+  cwd: string | undefined;
+}
+
+export type PlanResult = { ok: true; plan: LaunchPlan; ctx: PresetContext } | { ok: false; problem: string };
+
+/** The bind address for children: all interfaces when serving on the LAN, else loopback. */
+export function bindHostFor(serveOnLan: boolean): string {
+  return serveOnLan ? '0.0.0.0' : '127.0.0.1';
+}
+
+/** Where the core connects to reach a service bound to `bindHost`. */
+export function connectHostFor(bindHost: string): string {
+  if (bindHost === '0.0.0.0' || bindHost === '' || bindHost === 'localhost') return '127.0.0.1';
+  if (bindHost === '::' || bindHost === '[::]') return '::1';
+  return bindHost;
+}
+
+export function urlHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/** Ids of every configured service: the presets, then user-added ones in name order. */
+export function serviceIds(settings: Pick<Settings, 'services'>, presets: readonly { id: string }[]): string[] {
+  const extra = Object.keys(settings.services)
+    .filter((id) => !presets.some((p) => p.id === id))
+    .sort();
+  return [...presets.map((p) => p.id), ...extra];
+}
+
+export function resolveSpec(id: string, settings: Settings, host: HostEnv): ServiceSpec {
+  const preset = presetFor(id) ?? null;
+  const s: ServiceSettings = settings.services[id] ?? {};
+  const bindHost = bindHostFor(settings.serveOnLan);
+  const options: Options = { ...(preset?.defaultOptions(host.platform) ?? {}), ...(s.options ?? {}) };
+  return {
+    id,
+    name: s.name ?? preset?.name ?? id,
+    enabled: s.enabled ?? preset?.enabled ?? true,
+    preset,
+    health: preset?.health ?? 'http',
+    port: s.port ?? preset?.port ?? null,
+    bindHost,
+    connectHost: connectHostFor(bindHost),
+    healthPath: s.healthPath ?? '/',
+    startTimeoutMs: s.startTimeoutSeconds !== undefined ? s.startTimeoutSeconds * 1000 : (preset?.startTimeoutMs ?? 60_000),
+    stopTimeoutMs: s.stopTimeoutSeconds !== undefined ? s.stopTimeoutSeconds * 1000 : null,
+    options,
+    fatalOutput: preset?.fatalOutput ?? [],
+  };
+}
+
+/** Looks a bare command name up on PATH (with PATHEXT on Windows); absolute or relative paths are checked as they are. */
+export function findExecutable(name: string, host: HostEnv, probe: FileProbe): string | null {
+  const win = host.platform === 'win32';
+  const hasDir = win ? /[\\/]/.test(name) : name.includes('/');
+  const exts = win ? ['', ...(host.env.PATHEXT ?? '.COM;.EXE;.BAT;.CMD').split(';').filter(Boolean).map((e) => e.toLowerCase())] : [''];
+  const candidates = (base: string) => (win && /\.[a-z0-9]+$/i.test(base) ? [base] : exts.map((e) => base + e));
+  if (hasDir) {
+    const full = expandHome(name, host.home, host.platform);
+    return candidates(full).find((c) => probe.isExecutable(c)) ?? null;
+  }
+  const pathVar = (win ? (host.env.Path ?? host.env.PATH) : host.env.PATH) ?? '';
+  for (const dir of pathVar.split(win ? ';' : ':').filter(Boolean)) {
+    for (const c of candidates(join(host.platform, dir, name))) {
+      if (probe.isExecutable(c)) return c;
+    }
+  }
+  return null;
+}
+
+/**
+ * What to spawn for `spec`, given its settings. Never throws: anything missing comes back as a
+ * problem naming the missing thing and the setting that changes it.
+ */
+export function buildLaunch(spec: ServiceSpec, s: ServiceSettings, host: HostEnv, probe: FileProbe): PlanResult {
+  const preset = spec.preset;
+  const key = `services.${spec.id}`;
+  let file: string | null = null;
+
+  if (s.command) {
+    file = findExecutable(s.command, host, probe);
+    if (!file) {
+      const label = preset?.commandLabel ?? spec.name;
+      const where = /[\\/]/.test(s.command) ? `at ${s.command}` : `"${s.command}" on PATH`;
+      return { ok: false, problem: `${label} was not found: nothing to run ${where}. Fix ${key}.command.` };
+    }
+  } else if (preset) {
+    const base = { platform: host.platform, home: host.home, env: host.env, host: spec.bindHost, port: spec.port ?? preset.port, options: spec.options };
+    const candidates = preset.commands(base);
+    for (const c of candidates) {
+      file = findExecutable(c, host, probe);
+      if (file) break;
+    }
+    if (!file) {
+      const onPath = candidates.filter((c) => !/[\\/]/.test(c));
+      const paths = candidates.filter((c) => /[\\/]/.test(c));
+      const looked = [onPath.length ? `on PATH for ${onPath.join(', ')}` : '', paths.length ? `at ${paths.join(', ')}` : '']
+        .filter(Boolean)
+        .join(' and ');
+      return { ok: false, problem: `${preset.commandLabel} was not found (looked ${looked}). ${preset.installHint}` };
+    }
+  } else {
+    return { ok: false, problem: `${spec.name} has no command to run. Set ${key}.command.` };
+  }
+
+  const ctx: PresetContext = {
+    platform: host.platform,
+    home: host.home,
+    env: host.env,
+    host: spec.bindHost,
+    port: spec.port ?? preset?.port ?? 0,
+    options: spec.options,
+    command: file,
+  };
+
+  if (preset) {
+    for (const req of preset.requiredPaths(ctx)) {
+      if (!req.path) return { ok: false, problem: `${req.what} is not set. Set ${req.setting}.` };
+      const ok = req.kind === 'dir' ? probe.isDir(req.path) || probe.isFile(req.path) : probe.isFile(req.path);
+      if (!ok) return { ok: false, problem: `${req.what} was not found at ${req.path}. Set ${req.setting}.` };
+    }
+  }
+
+  const cwd = s.cwd ? expandHome(s.cwd, host.home, host.platform) : preset?.cwd?.(ctx);
+  if (cwd !== undefined && !probe.isDir(cwd)) {
+    return { ok: false, problem: `The working folder ${cwd} of ${spec.name} does not exist. Set ${s.cwd ? `${key}.cwd` : `${key}.options.dir`}.` };
+  }
+
+  const args = s.args ?? preset?.args(ctx) ?? [];
+  const env: Record<string, string> = { ...(preset?.env(ctx) ?? {}), ...(s.env ?? {}) };
+  return { ok: true, plan: { file, args, env, cwd }, ctx };
+}
+
+/** The child's full environment: ours (minus Electron's own variables), then the plan's. */
+export function childEnv(base: Record<string, string | undefined>, plan: LaunchPlan): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(base)) {
+    if (v === undefined || k.startsWith('ELECTRON_')) continue;
+    out[k] = v;
+  }
+  return { ...out, ...plan.env };
+}
+
+/** If the last output of a process that died says retrying is pointless, the message to show. */
+export function fatalMessage(spec: ServiceSpec, output: string, ctx: PresetContext): string | null {
+  for (const f of spec.fatalOutput) {
+    const m = f.pattern.exec(output);
+    if (m) return f.message(m, ctx);
+  }
+  return null;
+}

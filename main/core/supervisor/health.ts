@@ -1,0 +1,151 @@
+// Health checks: ready means the service answers as itself, not that its process exists.
+// `judge*` functions are pure (answers in, verdict out); `checkHealth` does the HTTP.
+
+import http from 'node:http';
+import type { HealthKind } from '../services/presets.js';
+
+/**
+ * ok: healthy. loading: answers but is not ready yet (keep waiting). error: answers as the right
+ * service but reports a problem (e.g. VibeVoice's model failed to load). down: no answer (refused,
+ * timed out). foreign: something else answers on the port.
+ */
+export type HealthState = 'ok' | 'loading' | 'error' | 'down' | 'foreign';
+
+export interface HealthResult {
+  state: HealthState;
+  latencyMs: number | null;
+  message: string | null;
+  version?: string;
+}
+
+export type Answer = { status: number; body: string } | { error: string };
+
+/** Decides from the answers so far: a verdict, or the next path to ask. */
+export type Verdict = { done: Omit<HealthResult, 'latencyMs'> } | { next: string };
+
+export function firstPath(kind: HealthKind, healthPath = '/'): string {
+  switch (kind) {
+    case 'ollama':
+      return '/';
+    case 'vibevoice':
+    case 'whisper':
+      return '/health';
+    case 'piper':
+      return '/info';
+    case 'http':
+      return healthPath;
+  }
+}
+
+function parseJson(body: string): Record<string, unknown> | null {
+  try {
+    const v: unknown = JSON.parse(body);
+    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+const down = (a: { error: string }): Verdict => ({ done: { state: 'down', message: a.error } });
+const snippet = (s: string) => s.replace(/\s+/g, ' ').trim().slice(0, 200);
+
+/** Pure: the verdict after `answers` (one per path asked so far, in order). */
+export function judge(kind: HealthKind, answers: Answer[]): Verdict {
+  const a = answers[answers.length - 1];
+  if (!a) return { next: firstPath(kind) };
+  if ('error' in a) return down(a);
+  switch (kind) {
+    case 'ollama': {
+      if (answers.length === 1) {
+        if (a.status === 200 && a.body.includes('Ollama is running')) return { next: '/api/version' };
+        return { done: { state: 'foreign', message: `GET / answered ${a.status} "${snippet(a.body)}", not "Ollama is running"` } };
+      }
+      const j = parseJson(a.body);
+      if (a.status === 200 && typeof j?.version === 'string') return { done: { state: 'ok', message: null, version: j.version } };
+      return { done: { state: 'error', message: `GET /api/version answered ${a.status}` } };
+    }
+    case 'vibevoice': {
+      const j = parseJson(a.body);
+      if (a.status === 404 || (a.status === 200 && !j)) return { done: { state: 'foreign', message: `GET /health answered ${a.status}, not as VibeVoice` } };
+      if (a.status === 503) return { done: { state: 'loading', message: 'loading the model' } };
+      if (a.status !== 200 || !j) return { done: { state: 'error', message: `GET /health answered ${a.status} "${snippet(a.body)}"` } };
+      if (j.model_loaded === true) return { done: { state: 'ok', message: null } };
+      if (j.model_loaded === false) {
+        const why = [j.error, j.detail, j.message].find((v) => typeof v === 'string' && v) as string | undefined;
+        return { done: { state: 'error', message: `the model is not loaded${why ? `: ${why}` : ''}` } };
+      }
+      return { done: { state: 'loading', message: 'GET /health does not report model_loaded yet' } };
+    }
+    case 'piper': {
+      if (answers.length === 1) {
+        if (a.status === 200) return { done: { state: 'ok', message: null } };
+        if (a.status === 404) return { next: '/voices' }; // before v1.5: no /info
+        if (a.status >= 500) return { done: { state: 'error', message: `GET /info answered ${a.status}` } };
+        return { done: { state: 'foreign', message: `GET /info answered ${a.status}, not as Piper` } };
+      }
+      if (a.status === 200 && parseJson(a.body)) return { done: { state: 'ok', message: null } };
+      return { done: { state: 'foreign', message: `GET /voices answered ${a.status}, not as Piper` } };
+    }
+    case 'whisper': {
+      const j = parseJson(a.body);
+      if (a.status === 200 && j?.status === 'ok') return { done: { state: 'ok', message: null } };
+      if (a.status === 503) return { done: { state: 'loading', message: typeof j?.status === 'string' ? j.status : 'loading the model' } };
+      if (j && a.status >= 500) return { done: { state: 'error', message: `GET /health answered ${a.status} "${snippet(a.body)}"` } };
+      return { done: { state: 'foreign', message: `GET /health answered ${a.status}, not as whisper-server` } };
+    }
+    case 'http': {
+      if (a.status >= 200 && a.status < 300) return { done: { state: 'ok', message: null } };
+      if (a.status === 503) return { done: { state: 'loading', message: 'answered 503' } };
+      return { done: { state: 'error', message: `answered ${a.status} "${snippet(a.body)}"` } };
+    }
+  }
+}
+
+const MAX_BODY = 64 * 1024;
+
+/** One GET with a hard deadline; never rejects. */
+export function httpGet(host: string, port: number, path: string, timeoutMs: number): Promise<Answer> {
+  return new Promise((resolve) => {
+    let settled = false;
+    const done = (a: Answer) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(a);
+    };
+    const req = http.request({ host, port, path, method: 'GET', agent: false, headers: { accept: 'application/json, text/plain' } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => {
+        if (body.length < MAX_BODY) body += c;
+      });
+      res.on('end', () => done({ status: res.statusCode ?? 0, body }));
+      res.on('error', (err) => done({ error: err.message }));
+    });
+    const timer = setTimeout(() => {
+      done({ error: `no answer within ${timeoutMs} ms` });
+      req.destroy();
+    }, timeoutMs);
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      done({ error: err.code === 'ECONNREFUSED' ? `connection refused on port ${port}` : err.message });
+    });
+    req.end();
+  });
+}
+
+/** Asks the service as its kind requires and returns the verdict with the first answer's latency. */
+export async function checkHealth(kind: HealthKind, host: string, port: number, opts: { timeoutMs: number; healthPath?: string }): Promise<HealthResult> {
+  const answers: Answer[] = [];
+  let path = firstPath(kind, opts.healthPath);
+  let latencyMs: number | null = null;
+  for (let i = 0; i < 4; i++) {
+    const t0 = performance.now();
+    const a = await httpGet(host, port, path, opts.timeoutMs);
+    if (latencyMs === null && !('error' in a)) latencyMs = Math.round((performance.now() - t0) * 10) / 10;
+    answers.push(a);
+    const v = judge(kind, answers);
+    if ('done' in v) return { ...v.done, latencyMs };
+    path = v.next;
+  }
+  return { state: 'error', latencyMs, message: 'health check did not settle' };
+}

@@ -1,0 +1,418 @@
+// The supervisor capability: one ServiceRunner per configured service (presets + user-added),
+// their logs (ring + rotated files + SSE), the `services` snapshot section, PID files and the
+// reaping of orphans left by a killed app, the service commands, and Ollama's preload once ready.
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { LogLine, ServiceEntry } from '../contract.js';
+import type { CoreContext, StopReason } from '../context.js';
+import type { Settings } from '../settings/schema.js';
+import { PRESETS } from '../services/presets.js';
+import { preloadModels } from '../services/ollama.js';
+import { Emitter, type Unsubscribe } from '../util/emitter.js';
+import { DEFAULT_RESTART_POLICY, type RestartPolicy } from './backoff.js';
+import { buildLaunch, resolveSpec, serviceIds, urlHost, type FileProbe, type HostEnv } from './command.js';
+import { formatFileLine, LogRing, MAX_LINE_CHARS, RotatingFile } from './logs.js';
+import { PidFiles, planReap } from './pidfile.js';
+import { isAlive, listProcesses, processStartTime, signalPid } from './procs.js';
+import { ServiceRunner, sleep, type Timings } from './service.js';
+import { SupervisorError } from './errors.js';
+import type { Supervisor } from './types.js';
+
+export { SupervisorError } from './errors.js';
+export type { Supervisor } from './types.js';
+
+export interface SupervisorOptions {
+  /** Overrides of the timings (tests make them short); the rest comes from settings. */
+  timings?: Partial<Omit<Timings, 'policy'>> & { policy?: Partial<RestartPolicy> };
+  /** Platform, env and home used to find executables (tests). */
+  host?: HostEnv;
+  probe?: FileProbe;
+  /** Default DATA_DIR/logs and DATA_DIR/run. */
+  logDir?: string;
+  runDir?: string;
+  /** Lines kept in memory per service (default 1000). */
+  ringLines?: number;
+  /** Per-service log file cap and rotations kept (default 2 MB, 3). */
+  logFile?: { maxBytes: number; keep: number };
+  /** Start enabled services when the capability starts (default true). */
+  autoStart?: boolean;
+  /** Preload `models.preload` once Ollama is ready (default true). */
+  preload?: boolean;
+  /** Reap orphans named by PID files at start (default true). */
+  reap?: boolean;
+}
+
+export interface ReapReport {
+  service: string;
+  action: 'reap' | 'skip';
+  pids: number[];
+  reason: string;
+}
+
+export interface SupervisorCapability extends Supervisor {
+  takeOver(id: string): Promise<ServiceEntry>;
+  /** Stops what stale PID files name (run at start; exposed for tests). */
+  reapOrphans(): Promise<ReapReport[]>;
+  readonly logDir: string;
+}
+
+const IS_WIN = process.platform === 'win32';
+const REFRESH_MS = 10_000;
+
+export const realFileProbe: FileProbe = {
+  isFile: (p) => {
+    try {
+      return fs.statSync(p).isFile();
+    } catch {
+      return false;
+    }
+  },
+  isDir: (p) => {
+    try {
+      return fs.statSync(p).isDirectory();
+    } catch {
+      return false;
+    }
+  },
+  isExecutable: (p) => {
+    try {
+      if (!fs.statSync(p).isFile()) return false;
+      if (!IS_WIN) fs.accessSync(p, fs.constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+};
+
+export function createSupervisor(ctx: CoreContext, opts: SupervisorOptions = {}): SupervisorCapability {
+  const log = ctx.logger.child('supervisor');
+  const host: HostEnv = opts.host ?? { platform: process.platform, env: process.env, home: os.homedir() };
+  const probe = opts.probe ?? realFileProbe;
+  const logDir = opts.logDir ?? path.join(ctx.dataDir, 'logs');
+  const pidFiles = new PidFiles(opts.runDir ?? path.join(ctx.dataDir, 'run'));
+  const ringLines = opts.ringLines ?? 1000;
+  const fileOpts = opts.logFile ?? { maxBytes: 2 * 1024 * 1024, keep: 3 };
+  const events = new Emitter<{ log: { service: string; line: LogLine }; change: string }>((err) => log.error('listener failed', { err }));
+
+  let settings: Settings = ctx.settings.get();
+  let started = false;
+  let appStartTime: string | null = null;
+  let refresh: NodeJS.Timeout | null = null;
+  let publishPending = false;
+  const runners = new Map<string, ServiceRunner>();
+  const rings = new Map<string, LogRing>();
+  const files = new Map<string, RotatingFile>();
+  const preloading = new Set<string>();
+
+  const timings = (): Timings => {
+    const s = settings.supervisor;
+    const { policy, ...rest } = opts.timings ?? {};
+    return {
+      policy: {
+        ...DEFAULT_RESTART_POLICY,
+        crashLoopCount: s.crashLoopCount,
+        crashLoopWindowMs: s.crashLoopWindowSeconds * 1000,
+        ...policy,
+      },
+      stopTimeoutMs: s.stopTimeoutSeconds * 1000,
+      healthIntervalMs: s.healthIntervalSeconds * 1000,
+      startPollMs: 100,
+      healthTimeoutMs: 2000,
+      hungAfterFailures: s.hungAfterFailures,
+      externalGraceMs: 3000,
+      ...rest,
+    };
+  };
+
+  const publish = () => {
+    if (publishPending) return;
+    publishPending = true;
+    queueMicrotask(() => {
+      publishPending = false;
+      ctx.store.set('services', [...runners.values()].map((r) => r.entry()));
+    });
+  };
+
+  const writeLine = (id: string, stream: LogLine['stream'], text: string) => {
+    const line: LogLine = {
+      t: new Date(ctx.clock.now()).toISOString(),
+      stream,
+      text: text.length > MAX_LINE_CHARS ? text.slice(0, MAX_LINE_CHARS) + '…' : text,
+    };
+    rings.get(id)?.push(line);
+    files.get(id)?.append(formatFileLine(line));
+    if (stream === 'supervisor') log.debug(`${id}: ${text}`);
+    events.emit('log', { service: id, line });
+    ctx.events.broadcast('log', { service: id, line });
+  };
+
+  const onReady = (id: string) => {
+    events.emit('change', id);
+    if (id !== 'ollama' || opts.preload === false) return;
+    const models = settings.models.preload;
+    const url = sup.baseUrl(id);
+    if (!models.length || !url || preloading.has(id)) return;
+    const state = ctx.store.get('hibernation').state;
+    if (state === 'cold' || state === 'dormant') {
+      writeLine(id, 'supervisor', `not preloading ${models.join(', ')}: hibernation is ${state}`);
+      return;
+    }
+    preloading.add(id);
+    writeLine(id, 'supervisor', `preloading ${models.join(', ')}`);
+    void preloadModels(url, models)
+      .then((results) => {
+        for (const r of results) {
+          if (r.ok) {
+            writeLine(id, 'supervisor', `preloaded ${r.model}`);
+          } else if (r.missing) {
+            writeLine(id, 'supervisor', `cannot preload ${r.model}: not installed`);
+            ctx.store.notify({
+              level: 'warning',
+              code: 'model_missing',
+              message: `The model ${r.model} is not installed in Ollama. Pull it (ollama pull ${r.model}, or from the dashboard), or change models.preload.`,
+            });
+          } else {
+            writeLine(id, 'supervisor', `cannot preload ${r.model}: ${r.error}`);
+            // A preload cut short by a crash or a stop is not news: the status says it.
+            const e = runners.get(id)?.entry();
+            if (e && (e.status === 'running' || e.status === 'external') && e.health?.ok) {
+              ctx.store.notify({ level: 'warning', code: 'preload_failed', message: `Ollama could not load ${r.model}: ${r.error}` });
+            }
+          }
+        }
+      })
+      .finally(() => preloading.delete(id));
+  };
+
+  const addRunner = (id: string): ServiceRunner => {
+    rings.set(id, new LogRing(ringLines));
+    files.set(id, new RotatingFile(path.join(logDir, `${id}.log`), fileOpts));
+    const r = new ServiceRunner({
+      id,
+      spec: () => resolveSpec(id, settings, host),
+      launch: () => buildLaunch(resolveSpec(id, settings, host), settings.services[id] ?? {}, host, probe),
+      timings,
+      pidFiles,
+      appStartTime: () => appStartTime,
+      baseEnv: host.env,
+      now: () => ctx.clock.now(),
+      log: (stream, text) => writeLine(id, stream, text),
+      changed: () => {
+        publish();
+        events.emit('change', id);
+      },
+      notify: (level, code, message) => {
+        if (code === 'service_failed' && !settings.notifications.serviceFailed) return;
+        ctx.store.notify({ level, code, message });
+      },
+      ready: () => onReady(id),
+    });
+    runners.set(id, r);
+    return r;
+  };
+
+  const runner = (id: string): ServiceRunner => {
+    // Ids come from URLs: only the settings' id shape is accepted, so no path tricks reach a file name.
+    if (!/^[a-z][a-z0-9-]{0,31}$/.test(id)) throw new SupervisorError('bad_request', `"${id.slice(0, 64)}" is not a valid service id`);
+    const r = runners.get(id);
+    if (!r) throw new SupervisorError('not_found', `No service "${id}". Known: ${[...runners.keys()].join(', ')}.`);
+    return r;
+  };
+
+  for (const id of serviceIds(settings, PRESETS)) addRunner(id);
+
+  // Settings: enable/disable, restart on a changed command/port/bind, add and remove services.
+  const configKey = (s: Settings, id: string) => {
+    const { name: _n, enabled: _e, ...rest } = s.services[id] ?? {};
+    return JSON.stringify([rest, s.serveOnLan]);
+  };
+  let unsubscribeSettings: Unsubscribe | null = null;
+  const onSettings = ({ next, prev }: { next: Settings; prev: Settings }) => {
+    settings = next;
+    const ids = serviceIds(next, PRESETS);
+    for (const id of ids) {
+      if (runners.has(id)) continue;
+      const r = addRunner(id);
+      if (started && resolveSpec(id, next, host).enabled) void r.serialize(() => r.start());
+    }
+    for (const [id, r] of runners) {
+      if (!ids.includes(id)) {
+        void r.serialize(() => r.stop()).then(() => {
+          runners.delete(id);
+          files.get(id)?.flush();
+          files.delete(id);
+          rings.delete(id);
+          publish();
+        });
+        continue;
+      }
+      const was = resolveSpec(id, prev, host).enabled;
+      const now = resolveSpec(id, next, host).enabled;
+      if (was && !now) void r.serialize(() => r.stop('disabled'));
+      else if (!was && now) void r.serialize(() => (started ? r.start() : r.stop()));
+      else if (now && r.running && configKey(prev, id) !== configKey(next, id)) {
+        writeLine(id, 'supervisor', 'settings changed: restarting');
+        void r.serialize(async () => {
+          await r.stop();
+          r.start();
+        });
+      }
+    }
+    publish();
+  };
+
+  const waitReady = (id: string, timeoutMs: number): Promise<boolean> => {
+    const r = runner(id);
+    const verdict = (): boolean | null => {
+      if ((r.status === 'running' || r.status === 'external') && r.health?.ok === true) return true;
+      if (r.status === 'running' && r.health === null && r.entry().port === null) return true;
+      if (r.status === 'failed' || r.status === 'disabled') return false;
+      return null;
+    };
+    const now = verdict();
+    if (now !== null) return Promise.resolve(now);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        off();
+        resolve(false);
+      }, timeoutMs);
+      const off = events.on('change', (changed) => {
+        if (changed !== id) return;
+        const v = verdict();
+        if (v === null) return;
+        clearTimeout(timer);
+        off();
+        resolve(v);
+      });
+    });
+  };
+
+  const reapOrphans = async (): Promise<ReapReport[]> => {
+    const records = pidFiles.readAll();
+    if (records.length === 0) return [];
+    const procs = await listProcesses();
+    const reports: ReapReport[] = [];
+    for (const rec of records) {
+      const appAlive =
+        rec.appStartTime !== null && isAlive(rec.appPid) && (await processStartTime(rec.appPid)) === rec.appStartTime;
+      const plan = planReap(rec, procs, appAlive, !IS_WIN);
+      const say = (text: string) => (runners.has(rec.service) ? writeLine(rec.service, 'supervisor', text) : log.info(`${rec.service}: ${text}`));
+      if (plan.action === 'skip') {
+        say(`pid file names pid ${rec.pid}: not stopping it (${plan.reason})`);
+        reports.push({ service: rec.service, action: 'skip', pids: [], reason: plan.reason });
+        if (!appAlive) pidFiles.remove(rec.service);
+        continue;
+      }
+      say(`stopping orphans left by an earlier run (${plan.reason}): pids ${plan.pids.join(', ')}`);
+      for (const pid of plan.pids) signalPid(pid, 'SIGTERM');
+      const deadline = Date.now() + 2000;
+      while (Date.now() < deadline && plan.pids.some(isAlive)) await sleep(25);
+      for (const pid of plan.pids) if (isAlive(pid)) signalPid(pid, 'SIGKILL');
+      pidFiles.remove(rec.service);
+      reports.push({ service: rec.service, action: 'reap', pids: plan.pids, reason: plan.reason });
+    }
+    return reports;
+  };
+
+  const sup: SupervisorCapability = {
+    name: 'supervisor',
+    logDir,
+    async start() {
+      if (started) return;
+      started = true;
+      unsubscribeSettings = ctx.settings.onChange(onSettings);
+      settings = ctx.settings.get();
+      appStartTime = await processStartTime(process.pid);
+      if (opts.reap !== false) {
+        try {
+          await reapOrphans();
+        } catch (err) {
+          log.warn('reaping orphans failed', { err });
+        }
+      }
+      refresh = setInterval(publish, REFRESH_MS); // uptime and latency, without an event per health check
+      refresh.unref();
+      if (opts.autoStart !== false) await sup.startAll();
+      publish();
+    },
+    async stop(_reason?: StopReason) {
+      if (!started) return;
+      started = false;
+      unsubscribeSettings?.();
+      unsubscribeSettings = null;
+      if (refresh) clearInterval(refresh);
+      refresh = null;
+      await sup.stopAll();
+      for (const f of files.values()) f.flush();
+    },
+    list: () => [...runners.values()].map((r) => r.entry()),
+    get: (id) => runners.get(id)?.entry(),
+    async startService(id) {
+      const r = runner(id);
+      if (!resolveSpec(id, settings, host).enabled) {
+        throw new SupervisorError('conflict', `${r.entry().name} is disabled. Enable it first (services.${id}.enabled).`);
+      }
+      await r.serialize(() => r.start());
+      return r.entry();
+    },
+    async stopService(id) {
+      const r = runner(id);
+      await r.serialize(() => r.stop());
+      return r.entry();
+    },
+    async restartService(id) {
+      const r = runner(id);
+      if (!resolveSpec(id, settings, host).enabled) {
+        throw new SupervisorError('conflict', `${r.entry().name} is disabled. Enable it first (services.${id}.enabled).`);
+      }
+      await r.serialize(async () => {
+        await r.stop();
+        r.start();
+      });
+      return r.entry();
+    },
+    async takeOver(id) {
+      const r = runner(id);
+      try {
+        await r.serialize(() => r.takeOver());
+      } catch (err) {
+        throw new SupervisorError('conflict', (err as Error).message);
+      }
+      return r.entry();
+    },
+    async startAll() {
+      await Promise.all([...runners.values()].filter((r) => resolveSpec(r.id, settings, host).enabled).map((r) => r.serialize(() => r.start())));
+    },
+    async stopAll() {
+      await Promise.all([...runners.values()].map((r) => r.serialize(() => r.stop())));
+    },
+    logs(id, lines) {
+      runner(id);
+      return rings.get(id)?.last(Math.max(1, Math.min(ringLines, lines))) ?? [];
+    },
+    onLog: (listener) => events.on('log', listener),
+    processTree: async (id) => runners.get(id)?.processTree() ?? [],
+    baseUrl(id) {
+      if (!runners.has(id)) return null;
+      const spec = resolveSpec(id, settings, host);
+      return spec.port === null ? null : `http://${urlHost(spec.connectHost)}:${spec.port}`;
+    },
+    waitReady,
+    reapOrphans,
+  };
+
+  // Commands: every view (API, tray, dashboard) goes through these.
+  const cmds = ctx.commands;
+  if (!cmds.has('service.start')) cmds.register('service.start', ({ id }) => sup.startService(id));
+  if (!cmds.has('service.stop')) cmds.register('service.stop', ({ id }) => sup.stopService(id));
+  if (!cmds.has('service.restart')) cmds.register('service.restart', ({ id }) => sup.restartService(id));
+  if (!cmds.has('service.takeOver')) cmds.register('service.takeOver', ({ id }) => sup.takeOver(id));
+  if (!cmds.has('services.startAll')) cmds.register('services.startAll', () => sup.startAll());
+  if (!cmds.has('services.stopAll')) cmds.register('services.stopAll', () => sup.stopAll());
+
+  publish();
+  return sup;
+}

@@ -1,0 +1,123 @@
+// A service's output: split into lines, kept in a bounded ring (the dashboard's live view) and
+// appended to a size-capped file that rotates (<id>.log, <id>.log.1, … <id>.log.N).
+
+import fs from 'node:fs';
+import path from 'node:path';
+import type { LogLine } from '../contract.js';
+
+export const MAX_LINE_CHARS = 4000;
+
+/** Splits a byte stream into lines; a partial line waits for its end (or for `flush`). */
+export class LineSplitter {
+  #rest = '';
+  constructor(private readonly onLine: (text: string) => void) {}
+
+  push(chunk: Buffer | string): void {
+    const text = this.#rest + chunk.toString();
+    const parts = text.split('\n');
+    this.#rest = parts.pop() ?? '';
+    // A process printing without newlines must not grow memory without bound.
+    if (this.#rest.length > MAX_LINE_CHARS) {
+      parts.push(this.#rest);
+      this.#rest = '';
+    }
+    for (const p of parts) this.onLine(p.replace(/\r$/, ''));
+  }
+
+  flush(): void {
+    if (this.#rest) this.onLine(this.#rest);
+    this.#rest = '';
+  }
+}
+
+export class LogRing {
+  readonly #lines: LogLine[] = [];
+  constructor(readonly capacity: number) {}
+
+  push(line: LogLine): void {
+    this.#lines.push(line);
+    if (this.#lines.length > this.capacity) this.#lines.splice(0, this.#lines.length - this.capacity);
+  }
+
+  /** The last `n` lines, oldest first. */
+  last(n: number): LogLine[] {
+    const k = Math.max(0, Math.min(this.#lines.length, Math.floor(n)));
+    return k === 0 ? [] : this.#lines.slice(-k);
+  }
+
+  get size(): number {
+    return this.#lines.length;
+  }
+}
+
+export interface RotatingFileOptions {
+  /** Rotate once the file passes this many bytes. */
+  maxBytes: number;
+  /** Rotated files kept besides the current one. */
+  keep: number;
+  /** Buffered lines are written at most this long after they arrive. */
+  flushMs?: number;
+}
+
+/** Appends lines in small batches; never throws (a full disk must not take a service down). */
+export class RotatingFile {
+  #buffer: string[] = [];
+  #size: number;
+  #timer: NodeJS.Timeout | null = null;
+  #failed = false;
+
+  constructor(
+    readonly file: string,
+    private readonly opts: RotatingFileOptions,
+  ) {
+    try {
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      this.#size = fs.statSync(file).size;
+    } catch {
+      this.#size = 0;
+    }
+  }
+
+  append(text: string): void {
+    if (this.#failed) return;
+    this.#buffer.push(text);
+    if (!this.#timer) {
+      this.#timer = setTimeout(() => this.flush(), this.opts.flushMs ?? 200);
+      this.#timer.unref();
+    }
+  }
+
+  flush(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    if (this.#buffer.length === 0) return;
+    const data = this.#buffer.join('\n') + '\n';
+    this.#buffer = [];
+    try {
+      if (this.#size > 0 && this.#size + Buffer.byteLength(data) > this.opts.maxBytes) this.#rotate();
+      fs.appendFileSync(this.file, data, { mode: 0o600 });
+      this.#size += Buffer.byteLength(data);
+    } catch {
+      this.#failed = true; // logged nowhere else on purpose: the ring still has the lines
+    }
+  }
+
+  #rotate(): void {
+    for (let i = this.opts.keep; i >= 1; i--) {
+      const from = i === 1 ? this.file : `${this.file}.${i - 1}`;
+      const to = `${this.file}.${i}`;
+      try {
+        if (i === this.opts.keep) fs.rmSync(to, { force: true });
+        fs.renameSync(from, to);
+      } catch {
+        /* a gap in the chain is fine */
+      }
+    }
+    if (this.opts.keep === 0) fs.rmSync(this.file, { force: true });
+    this.#size = 0;
+  }
+}
+
+export function formatFileLine(line: LogLine): string {
+  return `${line.t} ${line.stream.padEnd(6)} ${line.text}`;
+}

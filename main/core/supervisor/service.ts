@@ -1,0 +1,591 @@
+// One service's life, owned by one loop (the shape of Ollama's app/server/server.go `Run`):
+// build the command, probe the port (adopt an `external` server, or fail on a foreign one),
+// spawn, wait for health, watch; on a crash back off and go round; on abort stop gracefully and
+// then kill the whole tree. Nothing else touches the process. Restart = abort, await, run again.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { ServiceEntry, ServiceStatus } from '../contract.js';
+import { afterExit, NO_CRASHES, type CrashHistory, type RestartPolicy } from './backoff.js';
+import { childEnv, fatalMessage, type PlanResult, type ServiceSpec } from './command.js';
+import { checkHealth, type HealthResult } from './health.js';
+import { LineSplitter } from './logs.js';
+import type { PidFiles } from './pidfile.js';
+import { probePort, waitPortFree } from './ports.js';
+import {
+  askTreeToClose,
+  isAlive,
+  killTreeNow,
+  listProcesses,
+  portHolder,
+  processStartTime,
+  signalGroup,
+  signalPid,
+  treeOf,
+  type PortHolder,
+  type ProcInfo,
+} from './procs.js';
+
+const IS_WIN = process.platform === 'win32';
+
+export interface Timings {
+  policy: RestartPolicy;
+  /** SIGTERM → kill-the-tree grace (a service's own `stopTimeoutSeconds` wins). */
+  stopTimeoutMs: number;
+  /** Between health checks of a running (or external) service. */
+  healthIntervalMs: number;
+  /** Between health checks while starting (fast, so ready is seen soon after it happens). */
+  startPollMs: number;
+  /** One health check's deadline. */
+  healthTimeoutMs: number;
+  /** Failed checks in a row before a live service counts as hung. */
+  hungAfterFailures: number;
+  /** After an external server disappears, wait this long before starting our own (its owner may respawn it). */
+  externalGraceMs: number;
+}
+
+export interface RunnerDeps {
+  id: string;
+  spec(): ServiceSpec;
+  launch(): PlanResult;
+  timings(): Timings;
+  pidFiles: PidFiles;
+  appStartTime(): string | null;
+  baseEnv: Record<string, string | undefined>;
+  now(): number;
+  log(stream: 'stdout' | 'stderr' | 'supervisor', text: string): void;
+  /** Something visible changed (status, pid, error, …). */
+  changed(): void;
+  notify(level: 'info' | 'warning' | 'error', code: string, message: string): void;
+  /** The service became healthy (own process or external server). */
+  ready(how: 'own' | 'external'): void;
+}
+
+type Outcome = { type: 'stopped' } | { type: 'fatal'; message: string } | { type: 'crashed'; message: string; healthyForMs: number };
+
+const TAIL_LINES = 30;
+
+export class ServiceRunner {
+  status: ServiceStatus = 'stopped';
+  pid: number | null = null;
+  restarts = 0;
+  lastError: string | null = null;
+  hint: string | null = null;
+  health: { ok: boolean; latencyMs: number | null } | null = null;
+  version: string | null = null;
+  #startedAt: number | null = null;
+  #nextRestartAt: number | null = null;
+  #history: CrashHistory = NO_CRASHES;
+  #loop: Promise<void> | null = null;
+  #abort: AbortController | null = null;
+  #queue: Promise<unknown> = Promise.resolve();
+  #tail: string[] = [];
+  /** Set by takeOver: a server reappearing right after we killed it was respawned by its owner. */
+  #takeOverAt: number | null = null;
+
+  constructor(private readonly d: RunnerDeps) {
+    this.status = d.spec().enabled ? 'stopped' : 'disabled';
+  }
+
+  get id(): string {
+    return this.d.id;
+  }
+
+  get running(): boolean {
+    return this.#loop !== null;
+  }
+
+  entry(): ServiceEntry {
+    const spec = this.d.spec();
+    const now = this.d.now();
+    const live = this.status === 'running' || this.status === 'unhealthy' || this.status === 'starting' || this.status === 'external';
+    return {
+      id: spec.id,
+      name: spec.name,
+      enabled: spec.enabled,
+      status: this.status,
+      port: spec.port,
+      pid: this.pid,
+      restarts: this.restarts,
+      uptimeSeconds: live && this.#startedAt !== null ? Math.max(0, Math.floor((now - this.#startedAt) / 1000)) : 0,
+      health: this.health,
+      lastError: this.lastError,
+      hint: this.hint,
+      nextRestartInSeconds:
+        this.status === 'backoff' && this.#nextRestartAt !== null ? Math.max(0, Math.round((this.#nextRestartAt - now) / 100) / 10) : null,
+    };
+  }
+
+  /** Runs `fn` after every earlier start/stop/restart of this service has finished. */
+  serialize<T>(fn: () => Promise<T> | T): Promise<T> {
+    const next = this.#queue.then(fn, fn);
+    this.#queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Starts the loop (no-op while it runs). Returns at once; readiness comes later. */
+  start(): void {
+    if (this.#loop) return;
+    if (!this.d.spec().enabled) {
+      this.#set({ status: 'disabled' });
+      return;
+    }
+    this.#history = NO_CRASHES;
+    const ac = new AbortController();
+    this.#abort = ac;
+    this.#set({ status: 'starting', lastError: null, hint: null, health: null });
+    this.#loop = this.#run(ac.signal)
+      .catch((err: unknown) => this.#fail(`supervisor error: ${(err as Error).message}`, 'error'))
+      .finally(() => {
+        if (this.#abort === ac) {
+          this.#abort = null;
+          this.#loop = null;
+        }
+      });
+  }
+
+  /** Aborts the loop and waits until the process tree is gone. */
+  async stop(final: 'stopped' | 'disabled' = 'stopped'): Promise<void> {
+    const loop = this.#loop;
+    const wasExternal = this.status === 'external';
+    if (loop) {
+      this.#abort?.abort();
+      await loop;
+    }
+    this.#startedAt = null;
+    this.#nextRestartAt = null;
+    // A failed service stays failed (with its message) until someone starts it.
+    const keepFailed = !loop && this.status === 'failed' && final === 'stopped';
+    this.#set({
+      status: !this.d.spec().enabled ? 'disabled' : keepFailed ? 'failed' : final,
+      pid: null,
+      health: null,
+      hint: wasExternal
+        ? `Not stopped: ${this.d.spec().name} was started outside UnaMentis Server and keeps running; UnaMentis only stopped watching it.`
+        : null,
+    });
+  }
+
+  /** Stops whoever holds the port of an `external` server, then starts our own. */
+  async takeOver(): Promise<void> {
+    const spec = this.d.spec();
+    if (this.status !== 'external' || spec.port === null) throw new Error(`${spec.name} is not running outside UnaMentis Server (status ${this.status})`);
+    const holder = await portHolder(spec.port);
+    if (!holder?.pid) {
+      throw new Error(`Cannot tell which process holds port ${spec.port}, so it cannot be stopped from here. Stop ${spec.name} yourself, then start it in UnaMentis.`);
+    }
+    await this.stop();
+    this.d.log('supervisor', `take over: stopping ${holder.name ?? 'process'} (pid ${holder.pid}) on port ${spec.port}`);
+    signalPid(holder.pid, 'SIGTERM');
+    const gone = await waitFor(() => !isAlive(holder.pid!), this.#stopTimeout(spec));
+    if (!gone) await killTreeNow(holder.pid);
+    await waitPortFree(spec.connectHost, spec.port, 3000);
+    this.#takeOverAt = this.d.now();
+    this.start();
+  }
+
+  /** Pids of the process tree (own child or adopted server). */
+  async processTree(): Promise<number[]> {
+    if (this.pid === null) return [];
+    const procs = await listProcesses();
+    return treeOf(this.pid, procs, !IS_WIN && this.status !== 'external').map((p) => p.pid);
+  }
+
+  // ── the loop ────────────────────────────────────────────────────────────────────────────
+
+  async #run(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      const spec = this.d.spec();
+      const launch = this.d.launch();
+      if (!launch.ok) return this.#fail(launch.problem, 'warning');
+      if (spec.port !== null) {
+        const t = this.d.timings();
+        const port = await probePort(spec.connectHost, spec.bindHost, spec.port, t.healthTimeoutMs);
+        if (signal.aborted) return;
+        if (port === 'in-use') {
+          const h = await checkHealth(spec.health, spec.connectHost, spec.port, { timeoutMs: t.healthTimeoutMs, healthPath: spec.healthPath });
+          if (signal.aborted) return;
+          if (h.state === 'ok' || h.state === 'loading' || h.state === 'error') {
+            await this.#watchExternal(spec, h, signal);
+            continue;
+          }
+          return this.#fail(portConflictMessage(spec, await portHolder(spec.port), h), 'error');
+        }
+      }
+      const outcome = await this.#runOnce(spec, launch, signal);
+      if (outcome.type === 'stopped') return;
+      if (outcome.type === 'fatal') return this.#fail(outcome.message, 'error');
+      const t = this.d.timings();
+      const [history, decision] = afterExit(this.#history, { now: this.d.now(), healthyForMs: outcome.healthyForMs }, t.policy);
+      this.#history = history;
+      if (decision.type === 'fail') {
+        return this.#fail(
+          `${outcome.message}. It stopped ${decision.crashes} times within ${Math.round(decision.windowMs / 1000)} s, so it is not restarted again: fix the cause, then start it.`,
+          'error',
+        );
+      }
+      this.restarts++;
+      this.#nextRestartAt = this.d.now() + decision.delayMs;
+      this.#startedAt = null;
+      this.#set({ status: 'backoff', pid: null, lastError: outcome.message, health: null });
+      this.d.log('supervisor', `${outcome.message}; restarting in ${(decision.delayMs / 1000).toFixed(1)} s`);
+      await sleep(decision.delayMs, signal);
+      this.#nextRestartAt = null;
+    }
+  }
+
+  async #runOnce(spec: ServiceSpec, launch: Extract<PlanResult, { ok: true }>, signal: AbortSignal): Promise<Outcome> {
+    const { plan } = launch;
+    const t = this.d.timings();
+    this.#tail = [];
+    this.d.log('supervisor', `starting: ${[plan.file, ...plan.args].map(quoteArg).join(' ')}`);
+    let child: ChildProcess;
+    try {
+      child = spawn(plan.file, plan.args, {
+        cwd: plan.cwd,
+        env: childEnv(this.d.baseEnv, plan),
+        // Its own process group on POSIX: the group (grandchildren included) can be killed as one.
+        detached: !IS_WIN,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        windowsHide: true,
+      });
+    } catch (err) {
+      return { type: 'fatal', message: `Could not start ${plan.file}: ${(err as Error).message}` };
+    }
+
+    const spawned = await new Promise<Error | null>((resolve) => {
+      child.once('spawn', () => resolve(null));
+      child.once('error', (err) => resolve(err));
+    });
+    if (spawned) {
+      return { type: 'fatal', message: `Could not start ${plan.file}: ${spawned.message}. Check services.${spec.id}.command.` };
+    }
+    child.on('error', () => {}); // later errors (e.g. a failed kill) must not crash the app
+    const pid = child.pid!;
+    const startedAt = this.d.now();
+    let healthyAt: number | null = null;
+    this.#startedAt = startedAt;
+    this.#set({ status: 'starting', pid, health: null, hint: null });
+    this.#writePidFile(spec, pid, plan.file);
+
+    for (const [stream, src] of [['stdout', child.stdout], ['stderr', child.stderr]] as const) {
+      const lines = new LineSplitter((text) => this.#line(stream, text));
+      src?.setEncoding('utf8');
+      src?.on('data', (chunk: string) => lines.push(chunk));
+      src?.on('end', () => lines.flush());
+    }
+
+    let settle!: (o: Outcome) => void;
+    const outcome = new Promise<Outcome>((r) => (settle = r));
+    let settled = false;
+    let stopping = false;
+    const finish = (o: Outcome) => {
+      if (settled) return;
+      settled = true;
+      settle(o);
+    };
+
+    child.once('exit', (code, sig) => {
+      if (stopping) return;
+      const healthyFor = healthyAt === null ? 0 : this.d.now() - healthyAt;
+      const tail = this.#tail.join('\n');
+      const why = exitDescription(code, sig, this.#tail);
+      if (healthyAt === null) {
+        const fatal = fatalMessage(spec, tail, launch.ctx);
+        if (fatal) return finish({ type: 'fatal', message: fatal });
+      }
+      if (spec.port !== null && /address already in use|EADDRINUSE|bind.*in use/i.test(tail)) {
+        return finish({ type: 'crashed', message: `${spec.name} could not listen: port ${spec.port} is already in use`, healthyForMs: healthyFor });
+      }
+      finish({ type: 'crashed', message: `${spec.name} ${why}`, healthyForMs: healthyFor });
+    });
+
+    const stopTree = async (why: string) => {
+      stopping = true;
+      await this.#terminate(child, pid, this.#stopTimeout(spec), why);
+    };
+
+    const onAbort = () => {
+      void stopTree('stop requested').then(() => finish({ type: 'stopped' }));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    if (signal.aborted) onAbort();
+
+    // Health: fast polls while starting, then every interval; hung → stop the tree and report.
+    const healthLoop = async () => {
+      let failures = 0;
+      let notifiedProblem: string | null = null;
+      while (!settled && !stopping) {
+        const starting = this.status === 'starting';
+        await sleep(starting ? t.startPollMs : this.d.timings().healthIntervalMs, signal);
+        if (settled || stopping) return;
+        if (spec.port === null) {
+          if (healthyAt === null) {
+            healthyAt = this.d.now();
+            this.#set({ status: 'running', health: null, lastError: null });
+            this.d.ready('own');
+          }
+          continue;
+        }
+        const tm = this.d.timings();
+        const h = await checkHealth(spec.health, spec.connectHost, spec.port, { timeoutMs: tm.healthTimeoutMs, healthPath: spec.healthPath });
+        if (settled || stopping) return;
+        if (h.state === 'ok') {
+          failures = 0;
+          notifiedProblem = null;
+          if (h.version) this.version = h.version;
+          if (this.status !== 'running') {
+            if (healthyAt === null) healthyAt = this.d.now();
+            this.#set({ status: 'running', health: { ok: true, latencyMs: h.latencyMs }, lastError: null });
+            this.d.log('supervisor', `ready (health check answered in ${h.latencyMs ?? '?'} ms)`);
+            this.d.ready('own');
+          } else {
+            this.health = { ok: true, latencyMs: h.latencyMs };
+          }
+          continue;
+        }
+        if (this.status === 'starting' && h.state !== 'error') {
+          if (this.d.now() - startedAt > spec.startTimeoutMs) {
+            const message = `${spec.name} did not become ready within ${Math.round(spec.startTimeoutMs / 1000)} s (${h.message ?? h.state})`;
+            this.d.log('supervisor', `${message}; stopping it`);
+            await stopTree('start timed out');
+            return finish({ type: 'crashed', message, healthyForMs: 0 });
+          }
+          continue;
+        }
+        if (h.state === 'error' || h.state === 'loading') {
+          // It answers, as itself, with a problem (VibeVoice's model failed to load): not hung.
+          failures = 0;
+          const message = `${spec.name} reports a problem: ${h.message}`;
+          this.#set({ status: 'unhealthy', health: { ok: false, latencyMs: h.latencyMs }, lastError: message });
+          if (notifiedProblem !== message) {
+            notifiedProblem = message;
+            this.d.log('supervisor', message);
+            this.d.notify('warning', 'service_unhealthy', message);
+          }
+          continue;
+        }
+        failures++;
+        this.#set({ status: 'unhealthy', health: { ok: false, latencyMs: null }, lastError: `health check failed: ${h.message ?? h.state}` });
+        if (failures >= tm.hungAfterFailures) {
+          const message = `${spec.name} stopped answering its health check (${failures} failures in a row: ${h.message ?? h.state})`;
+          this.d.log('supervisor', `${message}; restarting it`);
+          const healthyFor = healthyAt === null ? 0 : this.d.now() - healthyAt;
+          await stopTree('hung');
+          return finish({ type: 'crashed', message, healthyForMs: healthyFor });
+        }
+      }
+    };
+    void healthLoop();
+
+    const result = await outcome;
+    signal.removeEventListener('abort', onAbort);
+    if (!stopping) {
+      // It exited by itself: whatever it left (orphaned runners holding VRAM) goes too.
+      await this.#sweep(pid, null, 1000);
+    }
+    this.d.pidFiles.remove(spec.id);
+    this.pid = null;
+    return result;
+  }
+
+  async #watchExternal(spec: ServiceSpec, first: HealthResult, signal: AbortSignal): Promise<void> {
+    const port = spec.port!;
+    const holder = await portHolder(port);
+    const respawned = this.#takeOverAt !== null && this.d.now() - this.#takeOverAt < 10_000;
+    this.#takeOverAt = null;
+    const hint = respawned
+      ? `${spec.name} was started again by another program right after UnaMentis stopped it` +
+        (spec.id === 'ollama' ? ' — almost certainly the Ollama desktop app, which restarts its server about 1 s after it dies. Quit the desktop app (its icon → Quit Ollama), then choose Take over.' : '. Stop that program first, then choose Take over.')
+      : (spec.preset?.externalHint(port) ??
+        `${spec.name} is already running on port ${port}, started outside UnaMentis Server: it is used as is, but not managed. Take over stops that process and starts it here.`);
+    this.#startedAt = this.d.now();
+    this.d.log('supervisor', `port ${port} already answers as ${spec.name}${holder?.pid ? ` (pid ${holder.pid}${holder.name ? `, ${holder.name}` : ''})` : ''}: adopting it as external`);
+    const apply = (h: HealthResult) => {
+      const ok = h.state === 'ok';
+      const wasOk = this.health?.ok === true;
+      if (h.version) this.version = h.version;
+      this.#set({
+        status: 'external',
+        pid: holder?.pid ?? null,
+        hint,
+        health: { ok, latencyMs: h.latencyMs },
+        lastError: ok ? null : h.state === 'error' ? `${spec.name} reports a problem: ${h.message}` : `health check: ${h.message ?? h.state}`,
+      });
+      if (ok && !wasOk) this.d.ready('external');
+    };
+    this.health = null;
+    apply(first);
+    let downs = 0;
+    while (!signal.aborted) {
+      const t = this.d.timings();
+      await sleep(t.healthIntervalMs, signal);
+      if (signal.aborted) return;
+      const h = await checkHealth(spec.health, spec.connectHost, port, { timeoutMs: t.healthTimeoutMs, healthPath: spec.healthPath });
+      if (signal.aborted) return;
+      if (h.state === 'down' || h.state === 'foreign') {
+        downs++;
+        this.#set({ health: { ok: false, latencyMs: null }, lastError: `health check: ${h.message ?? h.state}` });
+        if (downs >= t.hungAfterFailures) {
+          this.d.log('supervisor', `the external ${spec.name} on port ${port} is gone; starting our own in ${(t.externalGraceMs / 1000).toFixed(1)} s unless it comes back`);
+          this.#set({ status: 'starting', pid: null, hint: null, health: null, lastError: null });
+          await sleep(t.externalGraceMs, signal);
+          return;
+        }
+        continue;
+      }
+      downs = 0;
+      apply(h);
+    }
+  }
+
+  // ── stopping ────────────────────────────────────────────────────────────────────────────
+
+  /** Graceful signal to the service, then after `timeoutMs` the whole tree is killed. */
+  async #terminate(child: ChildProcess, pid: number, timeoutMs: number, why: string): Promise<void> {
+    const before = treeOf(pid, await listProcesses());
+    if (child.exitCode === null && child.signalCode === null) {
+      this.d.log('supervisor', `stopping (${why}): ${IS_WIN ? 'asking it to close' : 'SIGTERM'}, ${(timeoutMs / 1000).toFixed(1)} s before the tree is killed`);
+      if (IS_WIN) await askTreeToClose(pid);
+      else child.kill('SIGTERM');
+      if (!(await waitExit(child, timeoutMs))) {
+        this.d.log('supervisor', `still running after ${(timeoutMs / 1000).toFixed(1)} s: killing its process tree`);
+        if (IS_WIN) await killTreeNow(pid);
+        else {
+          signalGroup(pid, 'SIGKILL');
+          for (const p of before) signalPid(p.pid, 'SIGKILL');
+        }
+        await waitExit(child, 5000);
+      }
+    }
+    await this.#sweep(pid, before, Math.min(1000, timeoutMs));
+  }
+
+  /**
+   * Kills what is left of a tree whose leader has exited: its group (POSIX) and the processes seen
+   * in it earlier (`before`), matched by start time so a reused pid is never hit.
+   */
+  async #sweep(pid: number, before: ProcInfo[] | null, graceMs: number): Promise<void> {
+    const procs = await listProcesses();
+    const known = before ?? treeOf(pid, procs);
+    const left = procs.filter(
+      (p) => p.pid !== process.pid && ((!IS_WIN && p.pgid === pid) || known.some((b) => b.pid === p.pid && b.startTime === p.startTime)),
+    );
+    if (left.length === 0) return;
+    this.d.log('supervisor', `stopping ${left.length} leftover process(es) of its tree: ${left.map((p) => p.pid).join(', ')}`);
+    for (const p of left) signalPid(p.pid, 'SIGTERM');
+    const gone = await waitFor(() => left.every((p) => !isAlive(p.pid)), graceMs);
+    if (!gone) {
+      for (const p of left) if (isAlive(p.pid)) signalPid(p.pid, 'SIGKILL');
+      if (IS_WIN) for (const p of left) if (isAlive(p.pid)) await killTreeNow(p.pid);
+      await waitFor(() => left.every((p) => !isAlive(p.pid)), 2000);
+    }
+  }
+
+  #stopTimeout(spec: ServiceSpec): number {
+    return spec.stopTimeoutMs ?? this.d.timings().stopTimeoutMs;
+  }
+
+  // ── helpers ─────────────────────────────────────────────────────────────────────────────
+
+  #line(stream: 'stdout' | 'stderr', text: string): void {
+    this.#tail.push(text);
+    if (this.#tail.length > TAIL_LINES) this.#tail.shift();
+    this.d.log(stream, text);
+  }
+
+  #writePidFile(spec: ServiceSpec, pid: number, command: string): void {
+    void processStartTime(pid).then((startTime) => {
+      if (startTime === null || this.pid !== pid) return;
+      try {
+        this.d.pidFiles.write({
+          v: 1,
+          service: spec.id,
+          pid,
+          pgid: IS_WIN ? null : pid,
+          startTime,
+          command,
+          startedAt: new Date(this.d.now()).toISOString(),
+          appPid: process.pid,
+          appStartTime: this.d.appStartTime(),
+        });
+      } catch (err) {
+        this.d.log('supervisor', `could not write the pid file: ${(err as Error).message}`);
+      }
+    });
+  }
+
+  #fail(message: string, level: 'warning' | 'error'): void {
+    this.#startedAt = null;
+    this.#nextRestartAt = null;
+    this.#set({ status: 'failed', pid: null, lastError: message, health: null });
+    this.d.log('supervisor', `failed: ${message}`);
+    this.d.notify(level, 'service_failed', `${this.d.spec().name}: ${message}`);
+  }
+
+  #set(patch: Partial<Pick<ServiceRunner, 'status' | 'pid' | 'lastError' | 'hint' | 'health'>>): void {
+    let visible = false;
+    for (const [k, v] of Object.entries(patch) as [keyof typeof patch, unknown][]) {
+      const cur = this[k];
+      if (k === 'health') {
+        const a = cur as ServiceRunner['health'];
+        const b = v as ServiceRunner['health'];
+        if (a?.ok !== b?.ok || (a === null) !== (b === null)) visible = true;
+      } else if (cur !== v) visible = true;
+      (this as Record<string, unknown>)[k] = v;
+    }
+    if (visible) this.d.changed();
+  }
+}
+
+function portConflictMessage(spec: ServiceSpec, holder: PortHolder | null, h: HealthResult): string {
+  const who = holder?.pid ? `${holder.name ?? 'a process'} (pid ${holder.pid})` : holder?.name ? holder.name : 'another program (the system does not say which)';
+  const answer = h.state === 'down' ? `it does not answer HTTP (${h.message})` : `it is not ${spec.name} (${h.message})`;
+  return `Port ${spec.port} is already in use by ${who}, and ${answer}. Stop that program, or set services.${spec.id}.port to a free port.`;
+}
+
+function exitDescription(code: number | null, sig: NodeJS.Signals | null, tail: string[]): string {
+  const last = [...tail].reverse().find((l) => l.trim() !== '');
+  const how = sig ? `was killed by ${sig}` : `exited with code ${code}`;
+  return last ? `${how}: ${last.trim().slice(0, 300)}` : how;
+}
+
+function quoteArg(a: string): string {
+  return /^[\w@%+=:,./-]+$/.test(a) ? a : JSON.stringify(a);
+}
+
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+function waitExit(child: ChildProcess, ms: number): Promise<boolean> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const t = setTimeout(() => {
+      child.off('exit', onExit);
+      resolve(false);
+    }, ms);
+    const onExit = () => {
+      clearTimeout(t);
+      resolve(true);
+    };
+    child.once('exit', onExit);
+  });
+}
+
+async function waitFor(pred: () => boolean, ms: number, stepMs = 25): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    if (pred()) return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+}
