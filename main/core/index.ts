@@ -19,7 +19,7 @@ import type { Capability, CoreContext, StopReason } from './context.js';
 import { createLogger, type Logger } from './util/logger.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { lockDataDir } from './util/dir-lock.js';
-import { createHibernation, supervisedServices, type HibernationControl } from './hibernation/index.js';
+import { createHibernation, supervisedServices, type HibernationControl, type HibernationOptions } from './hibernation/index.js';
 import { createSupervisor, type SupervisorCapability, type SupervisorOptions } from './supervisor/index.js';
 import { servicesRoutes } from './api/routes/services.js';
 import { hibernationRoutes } from './api/routes/hibernation.js';
@@ -43,6 +43,8 @@ export interface CoreOptions {
   power?: PowerBlocker;
   /** Supervisor tuning (tests: short timeouts; `autoStart: false` to start nothing). */
   supervisor?: SupervisorOptions;
+  /** Hibernation tuning (tests: fast /api/ps polling). */
+  hibernation?: HibernationOptions;
 }
 
 export interface Core extends CoreContext {
@@ -148,6 +150,7 @@ export function createCore(opts: CoreOptions): Core {
     isReady: () => ctx.isReady(),
     services: supervisedServices(supervisor),
     power: opts.power ?? createHeadlessPowerBlocker({ logger }),
+    ...(opts.hibernation ? { options: opts.hibernation } : {}),
   });
   capabilities.push(hibernation);
   routes.push(...hibernationRoutes(ctx, hibernation));

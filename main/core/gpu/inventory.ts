@@ -144,7 +144,7 @@ function runSiChild(timeoutMs: number, env: NodeJS.ProcessEnv, signal?: AbortSig
     let settled = false;
     const timer = setTimeout(() => {
       killTree(child.pid);
-      settle(new Error(`GPU inventory did not finish within ${Math.round(timeoutMs / 1000)} s (a driver tool hung; stopped it)`));
+      settle(new Error(`GPU inventory did not finish within ${Number((timeoutMs / 1000).toFixed(1))} s (a driver tool hung; stopped it)`));
     }, timeoutMs);
     timer.unref?.();
     const onAbort = () => {
