@@ -103,11 +103,14 @@ export function resolveSpec(id: string, settings: Settings, host: HostEnv): Serv
   };
 }
 
-/** Looks a bare command name up on PATH (with PATHEXT on Windows); absolute or relative paths are checked as they are. */
+/** Looks a bare command name up on PATH (with .exe/.com on Windows); absolute or relative paths are checked as they are. */
 export function findExecutable(name: string, host: HostEnv, probe: FileProbe): string | null {
   const win = host.platform === 'win32';
   const hasDir = win ? /[\\/]/.test(name) : name.includes('/');
-  const exts = win ? ['', ...(host.env.PATHEXT ?? '.COM;.EXE;.BAT;.CMD').split(';').filter(Boolean).map((e) => e.toLowerCase())] : [''];
+  // No .bat/.cmd: without a shell Node cannot run them (and a shell is what we avoid).
+  const exts = win
+    ? ['', ...(host.env.PATHEXT ?? '.COM;.EXE').split(';').map((e) => e.toLowerCase()).filter((e) => e === '.exe' || e === '.com')]
+    : [''];
   const candidates = (base: string) => (win && /\.[a-z0-9]+$/i.test(base) ? [base] : exts.map((e) => base + e));
   if (hasDir) {
     const full = expandHome(name, host.home, host.platform);

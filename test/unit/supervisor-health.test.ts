@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { judge, type Answer } from '../../main/core/supervisor/health.js';
+
+const ok = (status: number, body: unknown): Answer => ({ status, body: typeof body === 'string' ? body : JSON.stringify(body) });
+const refused: Answer = { error: 'connection refused on port 1' };
+
+describe('judge', () => {
+  it('Ollama: "Ollama is running", then /api/version', () => {
+    expect(judge('ollama', [])).toEqual({ next: '/' });
+    expect(judge('ollama', [ok(200, 'Ollama is running')])).toEqual({ next: '/api/version' });
+    expect(judge('ollama', [ok(200, 'Ollama is running'), ok(200, { version: '0.12.6' })])).toEqual({
+      done: { state: 'ok', message: null, version: '0.12.6' },
+    });
+    expect(judge('ollama', [ok(200, 'Ollama is running'), ok(500, 'x')])).toMatchObject({ done: { state: 'error' } });
+    expect(judge('ollama', [ok(200, '<html>nginx</html>')])).toMatchObject({ done: { state: 'foreign' } });
+    expect(judge('ollama', [refused])).toMatchObject({ done: { state: 'down', message: refused.error } });
+  });
+
+  it('VibeVoice: 200 AND model_loaded true; false is an error with the message', () => {
+    expect(judge('vibevoice', [ok(200, { status: 'ok', model_loaded: true })])).toMatchObject({ done: { state: 'ok' } });
+    expect(judge('vibevoice', [ok(200, { model_loaded: false, error: 'CUDA out of memory' })])).toEqual({
+      done: { state: 'error', message: 'the model is not loaded: CUDA out of memory' },
+    });
+    expect(judge('vibevoice', [ok(503, {})])).toMatchObject({ done: { state: 'loading' } });
+    expect(judge('vibevoice', [ok(200, 'hello')])).toMatchObject({ done: { state: 'foreign' } });
+    expect(judge('vibevoice', [ok(404, 'nope')])).toMatchObject({ done: { state: 'foreign' } });
+  });
+
+  it('Piper: /info (1.5+) or /voices (older)', () => {
+    expect(judge('piper', [ok(200, { version: '1.5.0' })])).toMatchObject({ done: { state: 'ok' } });
+    expect(judge('piper', [ok(404, 'Not Found')])).toEqual({ next: '/voices' });
+    expect(judge('piper', [ok(404, 'Not Found'), ok(200, { en_US: {} })])).toMatchObject({ done: { state: 'ok' } });
+    expect(judge('piper', [ok(404, 'Not Found'), ok(404, 'x')])).toMatchObject({ done: { state: 'foreign' } });
+  });
+
+  it('Whisper: 503 while loading, then {"status":"ok"}', () => {
+    expect(judge('whisper', [ok(503, { status: 'loading model' })])).toEqual({ done: { state: 'loading', message: 'loading model' } });
+    expect(judge('whisper', [ok(200, { status: 'ok' })])).toMatchObject({ done: { state: 'ok' } });
+    expect(judge('whisper', [ok(200, 'hi')])).toMatchObject({ done: { state: 'foreign' } });
+  });
+
+  it('user-added http services: any 2xx', () => {
+    expect(judge('http', [ok(204, '')])).toMatchObject({ done: { state: 'ok' } });
+    expect(judge('http', [ok(500, 'boom')])).toMatchObject({ done: { state: 'error' } });
+    expect(judge('http', [refused])).toMatchObject({ done: { state: 'down' } });
+  });
+});
