@@ -156,7 +156,7 @@ export function createCore(opts: CoreOptions): Core {
   routes.push(...hibernationRoutes(ctx, hibernation));
 
   // GPU telemetry writes the `gpu` section at a cadence that follows hibernation (issue 4).
-  const gpu = createGpu(ctx);
+  const gpu = createGpu(ctx, { supervisor: () => supervisor });
   capabilities.push(gpu);
   routes.push(...gpuRoutes(gpu));
   commands.register('gpu.refresh', () => gpu.refreshInventory());
