@@ -14,6 +14,8 @@ import { EventHub } from './api/sse.js';
 import { ApiServer } from './api/server.js';
 import { statusRoutes } from './api/routes/status.js';
 import { settingsRoutes } from './api/routes/settings.js';
+import { modelRoutes } from './models/index.js';
+import { latencyRoutes } from './latency/index.js';
 import type { Route } from './api/router.js';
 import type { Capability, CoreContext, StopReason } from './context.js';
 import { createLogger, type Logger } from './util/logger.js';
@@ -133,6 +135,8 @@ export function createCore(opts: CoreOptions): Core {
   store.onNotice((n) => events.broadcast('notice', n));
 
   routes.push(...statusRoutes(ctx), ...settingsRoutes(ctx));
+  // Dashboard tools: model list and pull with progress, and the latency check (issue 8).
+  routes.push(...modelRoutes(ctx), ...latencyRoutes(ctx));
 
   // The supervised services (issue 3): it writes the `services` section and owns the child processes.
   const supervisor = createSupervisor(ctx, opts.supervisor);

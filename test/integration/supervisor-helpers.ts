@@ -98,7 +98,13 @@ export function makeHarness(opts: {
   };
   fs.writeFileSync(
     path.join(dataDir, 'settings.json'),
-    JSON.stringify({ services, models: { preload: opts.preload ?? [] }, ...(opts.supervisor ? { supervisor: opts.supervisor } : {}) }),
+    JSON.stringify({
+      serveOnLan: false,
+      services,
+      models: { preload: opts.preload ?? [] },
+      discovery: { advertise: false, interfaces: [] },
+      ...(opts.supervisor ? { supervisor: opts.supervisor } : {}),
+    }),
   );
   const { store: settings } = SettingsStore.open({ dataDir, facts: { platform: process.platform, hostname: 'test' } });
   const store = new StateStore(
