@@ -2,7 +2,9 @@
 // API, in the Electron window (token from the preload) and in a browser (token from the URL
 // fragment, kept in sessionStorage so a reload does not lose it and it never reaches the server log).
 
-import type { LogLine, Notice, Snapshot } from '../../main/core/contract.js';
+import type { GpuHistoryPoint, HibernationState, LogLine, Notice, ServiceEntry, Snapshot } from '../../main/core/contract.js';
+import type { RedactedSettings } from '../../main/core/settings/store.js';
+import type { LatencyReport } from '../../main/core/latency/types.js';
 import { bridge } from './bridge.js';
 
 export interface ApiErrorBody {
@@ -36,6 +38,25 @@ export async function resolveConnection(): Promise<{ baseUrl: string; token: str
 
 export function saveToken(token: string): void {
   sessionStorage.setItem(TOKEN_KEY, token);
+}
+
+export type ServiceAction = 'start' | 'stop' | 'restart' | 'take-over';
+export type SettingsView = RedactedSettings;
+export type { LatencyReport, GpuHistoryPoint };
+
+export interface InstalledModelView {
+  name: string;
+  sizeBytes: number;
+  parameterSize?: string | null;
+  quantization?: string | null;
+}
+
+export interface PullProgressView {
+  status: string;
+  digest?: string;
+  total?: number;
+  completed?: number;
+  error?: string;
 }
 
 export type StreamEvent =
@@ -79,6 +100,98 @@ export class ApiClient {
     return this.request('GET', '/api/status');
   }
 
+  // Services (issue 3's routes).
+  serviceAction(id: string, action: ServiceAction): Promise<ServiceEntry> {
+    return this.request('POST', `/api/services/${encodeURIComponent(id)}/${action}`);
+  }
+
+  allServices(action: 'start-all' | 'stop-all'): Promise<unknown> {
+    return this.request('POST', `/api/services/${action}`);
+  }
+
+  async logs(id: string, lines = 200): Promise<LogLine[]> {
+    const r = await this.request<{ lines: LogLine[] }>('GET', `/api/services/${encodeURIComponent(id)}/logs?lines=${lines}`);
+    return Array.isArray(r?.lines) ? r.lines : [];
+  }
+
+  // Hibernation (issue 5's routes).
+  wake(): Promise<unknown> {
+    return this.request('POST', '/api/wake');
+  }
+
+  hibernate(state: HibernationState): Promise<unknown> {
+    return this.request('POST', '/api/hibernation/hibernate', { state });
+  }
+
+  keepAwake(on: boolean, minutes: number | null = null): Promise<unknown> {
+    return this.request('POST', '/api/hibernation/keep-awake', { on, minutes });
+  }
+
+  dismissNotice(id: string): Promise<unknown> {
+    return this.request('POST', `/api/notices/${encodeURIComponent(id)}/dismiss`);
+  }
+
+  // Settings.
+  settings(): Promise<SettingsView> {
+    return this.request('GET', '/api/settings');
+  }
+
+  saveSettings(patch: unknown): Promise<SettingsView> {
+    return this.request('PUT', '/api/settings', patch);
+  }
+
+  // GPU history (issue 4): the sampler's ring; a server without it answers 404 and the chart
+  // starts from the snapshots alone.
+  async gpuHistory(): Promise<GpuHistoryPoint[]> {
+    try {
+      const r = await this.request<{ points?: GpuHistoryPoint[] }>('GET', '/api/gpu/history');
+      return Array.isArray(r?.points) ? r.points : [];
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404) return [];
+      throw err;
+    }
+  }
+
+  /** Would `model` fit next to what must stay loaded? */
+  gpuFit(model: string): Promise<{ model: string; fits: boolean; level: string; message: string }> {
+    return this.request('GET', `/api/gpu/fit?model=${encodeURIComponent(model)}`);
+  }
+
+  // Models.
+  installedModels(): Promise<{ models: InstalledModelView[] }> {
+    return this.request('GET', '/api/models');
+  }
+
+  /** Streams a pull's NDJSON progress lines to `onProgress`; resolves on success, rejects with the error. */
+  async pullModel(model: string, onProgress: (p: PullProgressView) => void, signal?: AbortSignal): Promise<void> {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    const res = await fetch(new URL('/api/models/pull', this.baseUrl), {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ model }),
+      ...(signal ? { signal } : {}),
+    });
+    if (!res.ok || !res.body) {
+      const body = (await res.json().catch(() => undefined)) as ApiErrorBody | undefined;
+      throw new ApiError(res.status, body?.error.code ?? 'internal', body?.error.message ?? res.statusText, body?.error.field);
+    }
+    let last: PullProgressView | null = null;
+    await readLines(res.body, (line) => {
+      const p = JSON.parse(line) as PullProgressView;
+      last = p;
+      onProgress(p);
+    });
+    const end = last as PullProgressView | null;
+    if (end?.error) throw new ApiError(502, 'internal', end.error);
+    if (end?.status !== 'success') throw new ApiError(502, 'internal', 'The pull ended without success.');
+  }
+
+  // Latency check.
+  latencyCheck(): Promise<LatencyReport> {
+    return this.request('POST', '/api/latency-check');
+  }
+
   /**
    * Follows /api/events with fetch (EventSource cannot send the Authorization header) and
    * reconnects with a short back-off. Without a token it polls /api/status instead.
@@ -118,6 +231,26 @@ export class ApiClient {
     };
     void run();
     return () => abort.abort();
+  }
+}
+
+async function readLines(body: ReadableStream<Uint8Array>, onLine: (line: string) => void): Promise<void> {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (value) buffer += decoder.decode(value, { stream: !done });
+    let idx: number;
+    while ((idx = buffer.indexOf('\n')) >= 0) {
+      const line = buffer.slice(0, idx).trim();
+      buffer = buffer.slice(idx + 1);
+      if (line) onLine(line);
+    }
+    if (done) {
+      if (buffer.trim()) onLine(buffer.trim());
+      return;
+    }
   }
 }
 

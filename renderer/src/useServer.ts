@@ -1,28 +1,72 @@
 // One hook owns the connection: it resolves the API location and token, follows the event
-// stream and exposes the latest snapshot to every panel.
+// stream and exposes the latest snapshot (plus the recent GPU history and live log lines) to
+// every panel.
 
 import { useEffect, useMemo, useState } from 'react';
 import type { LogLine, Snapshot } from '../../main/core/contract.js';
-import { ApiClient, resolveConnection, saveToken } from './client.js';
+import { ApiClient, resolveConnection, saveToken, type GpuHistoryPoint } from './client.js';
+
+export interface GpuSample {
+  /** Epoch ms. */
+  t: number;
+  /** Used MB per GPU, in snapshot order. */
+  used: number[];
+  total: number[];
+}
 
 export interface ServerState {
   client: ApiClient | null;
   snapshot: Snapshot | null;
+  /** When the snapshot arrived (epoch ms): views tick countdowns and uptimes from here. */
+  receivedAt: number;
   connected: boolean;
   hasToken: boolean;
-  /** Recent log lines pushed over SSE, per service (bounded). */
+  /** Live log lines pushed over SSE since the page opened, per service (bounded). */
   logs: Record<string, LogLine[]>;
+  /** The last 10 minutes of VRAM use (server history, then one sample per snapshot). */
+  gpuHistory: GpuSample[];
   setToken(token: string): void;
 }
 
-const MAX_LOG_LINES = 500;
+const MAX_LOG_LINES = 2000;
+export const GPU_WINDOW_MS = 10 * 60_000;
+
+/** Accepts the log event as `{service, line}` or `{service, t, stream, text}`. */
+function parseLogEvent(data: unknown): { service: string; line: LogLine } | null {
+  const d = data as { service?: unknown; line?: LogLine } & Partial<LogLine>;
+  if (typeof d?.service !== 'string') return null;
+  const line = d.line ?? (typeof d.text === 'string' ? { t: d.t ?? new Date().toISOString(), stream: d.stream ?? 'stdout', text: d.text } : null);
+  return line ? { service: d.service, line } : null;
+}
+
+export function sampleFromSnapshot(s: Snapshot, fallbackTime: number): GpuSample | null {
+  if (!s.gpu.gpus.length || s.gpu.gpus.every((g) => g.vramUsedMB === null)) return null;
+  const t = s.gpu.sampledAt ? Date.parse(s.gpu.sampledAt) : fallbackTime;
+  if (!Number.isFinite(t)) return null;
+  return { t, used: s.gpu.gpus.map((g) => g.vramUsedMB ?? 0), total: s.gpu.gpus.map((g) => g.vramTotalMB) };
+}
+
+export function sampleFromHistory(p: GpuHistoryPoint, totals: number[] = []): GpuSample | null {
+  if (!Number.isFinite(p.t) || !Array.isArray(p.usedMB) || p.usedMB.every((v) => v === null)) return null;
+  return { t: p.t, used: p.usedMB.map((v) => v ?? 0), total: totals };
+}
+
+/** Adds a sample in time order (no duplicate times) and drops what is older than the window. */
+export function addSample(history: GpuSample[], s: GpuSample, windowMs = GPU_WINDOW_MS): GpuSample[] {
+  if (history.some((h) => h.t === s.t)) return history;
+  const next = [...history, s].sort((a, b) => a.t - b.t);
+  const cutoff = next[next.length - 1]!.t - windowMs;
+  return next.filter((h) => h.t >= cutoff);
+}
 
 export function useServer(): ServerState {
   const [client, setClient] = useState<ApiClient | null>(null);
   const [snapshot, setSnapshot] = useState<Snapshot | null>(null);
+  const [receivedAt, setReceivedAt] = useState(0);
   const [connected, setConnected] = useState(false);
   const [hasToken, setHasToken] = useState(false);
   const [logs, setLogs] = useState<Record<string, LogLine[]>>({});
+  const [gpuHistory, setGpuHistory] = useState<GpuSample[]>([]);
   const [generation, setGeneration] = useState(0);
 
   useEffect(() => {
@@ -40,13 +84,30 @@ export function useServer(): ServerState {
 
   useEffect(() => {
     if (!client) return;
-    return client.subscribe(
+    let cancelled = false;
+    client
+      .gpuHistory()
+      .then((points) => {
+        if (cancelled) return;
+        setGpuHistory((h) => points.map((p) => sampleFromHistory(p)).reduce<GpuSample[]>((acc, s) => (s ? addSample(acc, s) : acc), h));
+      })
+      .catch(() => {});
+    const stop = client.subscribe(
       (e) => {
-        if (e.type === 'snapshot') setSnapshot(e.data);
-        else if (e.type === 'log') {
+        if (e.type === 'snapshot') {
+          const now = Date.now();
+          setSnapshot(e.data);
+          setReceivedAt(now);
+          // The snapshot carries the last few points (none lost between snapshots) and the current one.
+          const totals = e.data.gpu.gpus.map((g) => g.vramTotalMB);
+          const samples = [...(e.data.gpu.recent ?? []).map((p) => sampleFromHistory(p, totals)), sampleFromSnapshot(e.data, now)];
+          setGpuHistory((h) => samples.reduce<GpuSample[]>((acc, x) => (x ? addSample(acc, x) : acc), h));
+        } else if (e.type === 'log') {
+          const ev = parseLogEvent(e.data);
+          if (!ev) return;
           setLogs((prev) => {
-            const lines = [...(prev[e.data.service] ?? []), e.data.line].slice(-MAX_LOG_LINES);
-            return { ...prev, [e.data.service]: lines };
+            const lines = [...(prev[ev.service] ?? []), ev.line].slice(-MAX_LOG_LINES);
+            return { ...prev, [ev.service]: lines };
           });
         }
       },
@@ -55,15 +116,21 @@ export function useServer(): ServerState {
         setHasToken(client.hasToken);
       },
     );
+    return () => {
+      cancelled = true;
+      stop();
+    };
   }, [client, generation]);
 
   return useMemo(
     () => ({
       client,
       snapshot,
+      receivedAt,
       connected,
       hasToken,
       logs,
+      gpuHistory,
       setToken(token: string) {
         if (!client) return;
         saveToken(token);
@@ -72,6 +139,6 @@ export function useServer(): ServerState {
         setGeneration((g) => g + 1);
       },
     }),
-    [client, snapshot, connected, hasToken, logs],
+    [client, snapshot, receivedAt, connected, hasToken, logs, gpuHistory],
   );
 }

@@ -1,0 +1,87 @@
+// Model management for the dashboard: what Ollama has installed and loaded (`GET /api/models`),
+// and pulling a model with live progress (`POST /api/models/pull`, an NDJSON stream of Ollama's
+// own progress lines). Token-gated: a pull writes gigabytes to the user's disk.
+
+import { HttpError } from '../api/errors.js';
+import type { Route } from '../api/router.js';
+import type { CoreContext } from '../context.js';
+import { listInstalled, listLoaded, pullModel } from '../services/ollama.js';
+
+/** Ollama model references: `name`, `name:tag`, `namespace/name:tag`, `host/ns/name:tag`. */
+export const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._\-/]{0,180}(:[A-Za-z0-9._-]{1,64})?$/;
+
+function ollamaUrl(core: CoreContext): string {
+  const e = core.store.get('services').find((s) => s.id === 'ollama');
+  if (!e || !e.port || (e.status !== 'running' && e.status !== 'external')) {
+    const why = !e ? 'not configured' : !e.enabled ? 'disabled' : e.status;
+    throw new HttpError('conflict', `Ollama is ${why}: start it first (Services).`);
+  }
+  return `http://127.0.0.1:${e.port}`;
+}
+
+export function modelRoutes(core: CoreContext): Route[] {
+  const pulling = new Set<string>();
+  return [
+    {
+      method: 'GET',
+      path: '/api/models',
+      auth: true,
+      handler: async () => {
+        const base = ollamaUrl(core);
+        try {
+          const [installed, loaded] = await Promise.all([listInstalled(base), listLoaded(base)]);
+          return { status: 200, body: { models: installed, loaded } };
+        } catch (err) {
+          throw new HttpError('internal', `Could not ask Ollama for its models: ${(err as Error).message}`, undefined, 502);
+        }
+      },
+    },
+    {
+      method: 'POST',
+      path: '/api/models/pull',
+      auth: true,
+      handler: async ({ body, res, req }) => {
+        const b = (await body()) as { model?: unknown } | undefined;
+        const model = typeof b?.model === 'string' ? b.model.trim() : '';
+        if (!MODEL_NAME.test(model)) {
+          throw new HttpError('bad_request', 'model must be an Ollama model name such as "mistral:7b"', 'model');
+        }
+        const base = ollamaUrl(core);
+        if (pulling.has(model)) throw new HttpError('conflict', `${model} is already being pulled.`);
+        pulling.add(model);
+        // Closing the dashboard (or the request) cancels the pull, as `ollama pull` does on Ctrl-C.
+        const abort = new AbortController();
+        const onClose = () => {
+          if (!res.writableEnded) abort.abort();
+        };
+        req.socket.on('close', onClose);
+        res.writeHead(200, {
+          'content-type': 'application/x-ndjson; charset=utf-8',
+          'cache-control': 'no-store',
+          'x-content-type-options': 'nosniff',
+        });
+        const line = (o: unknown) => {
+          if (!res.writableEnded) res.write(JSON.stringify(o) + '\n');
+        };
+        core.logger.info('pulling model', { model });
+        try {
+          await pullModel(base, model, (p) => line(p), { signal: abort.signal });
+          core.store.notify({ level: 'info', code: 'model_pulled', message: `Model ${model} was downloaded.` });
+          core.logger.info('model pulled', { model });
+        } catch (err) {
+          const message = abort.signal.aborted ? 'cancelled' : (err as Error).message;
+          line({ status: 'error', error: message });
+          if (!abort.signal.aborted) {
+            core.store.notify({ level: 'error', code: 'model_pull_failed', message: `Could not pull ${model}: ${message}` });
+          }
+          core.logger.warn('model pull failed', { model, error: message });
+        } finally {
+          pulling.delete(model);
+          req.socket.off('close', onClose);
+          res.end();
+        }
+        return undefined;
+      },
+    },
+  ];
+}

@@ -1,0 +1,144 @@
+// Services: status, uptime, restarts, health, last error and actions per service, and the live
+// log viewer (`#services/<id>/logs`).
+
+import type { ServiceEntry } from '../../../main/core/contract.js';
+import type { ApiClient, ServiceAction } from '../client.js';
+import { ErrorText, StatusBadge } from '../components/Status.js';
+import { formatDuration, formatMs } from '../format.js';
+import { useAction, useNow } from '../hooks.js';
+import type { Route } from '../route.js';
+import type { ServerState } from '../useServer.js';
+import { LogViewer } from './LogViewer.js';
+
+const UP = new Set(['starting', 'running', 'unhealthy', 'backoff']);
+
+export function ServicesPanel({ server, route, navigate }: { server: ServerState; route: Route; navigate: (r: Route) => void }) {
+  const s = server.snapshot!;
+  const client = server.client!;
+  const canAct = server.hasToken;
+  const [all, allState] = useAction((action: 'start-all' | 'stop-all') => client.allServices(action));
+  const open = route.logs && route.service ? s.services.find((x) => x.id === route.service) : undefined;
+  return (
+    <>
+      <div className="toolbar">
+        <button type="button" disabled={!canAct || allState.busy} onClick={() => void all('start-all')}>
+          Start all
+        </button>
+        <button type="button" disabled={!canAct || allState.busy} onClick={() => void all('stop-all')}>
+          Stop all
+        </button>
+        <ErrorText error={allState.error} />
+      </div>
+      {s.services.length === 0 ? (
+        <p className="empty">No services are configured. Add them in Settings → Services.</p>
+      ) : (
+        <div className="table-wrap">
+          <table className="services">
+            <caption className="sr-only">Supervised services</caption>
+            <thead>
+              <tr>
+                <th scope="col">Service</th>
+                <th scope="col">Status</th>
+                <th scope="col">Uptime</th>
+                <th scope="col">Restarts</th>
+                <th scope="col">Health</th>
+                <th scope="col">Last error</th>
+                <th scope="col">Actions</th>
+              </tr>
+            </thead>
+            <tbody>
+              {s.services.map((svc) => (
+                <ServiceRow
+                  key={svc.id}
+                  svc={svc}
+                  client={client}
+                  canAct={canAct}
+                  receivedAt={server.receivedAt}
+                  logsOpen={open?.id === svc.id}
+                  onLogs={() => navigate(open?.id === svc.id ? { section: 'services' } : { section: 'services', service: svc.id, logs: true })}
+                />
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {route.logs && route.service && !open && <p className="empty">There is no service “{route.service}”.</p>}
+      {open && canAct && <LogViewer key={open.id} client={client} service={open} live={server.logs[open.id] ?? []} onClose={() => navigate({ section: 'services' })} />}
+      {open && !canAct && <p className="empty">Logs need the access token (see above).</p>}
+    </>
+  );
+}
+
+function ServiceRow({
+  svc,
+  client,
+  canAct,
+  receivedAt,
+  logsOpen,
+  onLogs,
+}: {
+  svc: ServiceEntry;
+  client: ApiClient;
+  canAct: boolean;
+  receivedAt: number;
+  logsOpen: boolean;
+  onLogs: () => void;
+}) {
+  const now = useNow(1000);
+  const [act, state] = useAction((a: ServiceAction) => client.serviceAction(svc.id, a));
+  const up = UP.has(svc.status);
+  // Uptime ticks locally between snapshots.
+  const uptime = svc.status === 'running' || svc.status === 'unhealthy' ? svc.uptimeSeconds + Math.max(0, (now - receivedAt) / 1000) : null;
+  const backoffIn = svc.status === 'backoff' && svc.nextRestartInSeconds != null ? Math.max(0, svc.nextRestartInSeconds - (now - receivedAt) / 1000) : null;
+  const btn = (a: ServiceAction, label: string, enabled: boolean) => (
+    <button type="button" disabled={!canAct || !enabled || state.busy} onClick={() => void act(a)} aria-label={`${label} ${svc.name}`}>
+      {label}
+    </button>
+  );
+  return (
+    <tr data-testid={`service-${svc.id}`}>
+      <th scope="row">
+        <span className="svc-name">{svc.name}</span>
+        <span className="muted small">
+          {svc.port ? `port ${svc.port}` : 'no port'}
+          {svc.pid ? ` · pid ${svc.pid}` : ''}
+        </span>
+      </th>
+      <td>
+        <StatusBadge status={svc.status} />
+        {backoffIn !== null && <span className="muted small"> next try in {formatDuration(backoffIn)}</span>}
+        {svc.hint && <p className="hint small">{svc.hint}</p>}
+      </td>
+      <td data-testid="uptime">{uptime === null ? '—' : formatDuration(uptime)}</td>
+      <td>{svc.restarts}</td>
+      <td>
+        {svc.health ? (
+          <span className={svc.health.ok ? 'ok-text' : 'bad-text'}>
+            {svc.health.ok ? 'OK' : 'Failing'}
+            {svc.health.latencyMs !== null && <span className="muted"> · {formatMs(svc.health.latencyMs)}</span>}
+          </span>
+        ) : (
+          <span className="muted">—</span>
+        )}
+      </td>
+      <td className="last-error">{svc.lastError ? <span className="bad-text">{svc.lastError}</span> : <span className="muted">none</span>}</td>
+      <td>
+        <div className="actions">
+          {svc.status === 'external' ? (
+            btn('take-over', 'Take over', true)
+          ) : (
+            <>
+              {btn('start', 'Start', !up && svc.enabled)}
+              {btn('stop', 'Stop', up)}
+              {btn('restart', 'Restart', up || svc.status === 'failed')}
+            </>
+          )}
+          <button type="button" aria-pressed={logsOpen} aria-label={`${logsOpen ? 'Hide' : 'Show'} the log of ${svc.name}`} onClick={onLogs}>
+            Logs
+          </button>
+        </div>
+        <ErrorText error={state.error} />
+      </td>
+    </tr>
+  );
+}
