@@ -53,6 +53,16 @@ export interface Lab {
    * command itself and signals reach it directly.
    */
   spawn(host: string, argv: string[], opts?: SpawnOptions): ChildProcess;
+  /**
+   * An HTTP request made from inside a host's namespace (the test process itself lives in the root
+   * namespace and cannot reach the lab). JSON bodies are parsed; `body` is the raw text otherwise.
+   */
+  fetch(host: string, url: string, init?: { method?: string; headers?: Record<string, string>; body?: string; timeoutMs?: number }): Promise<{ status: number; body: unknown }>;
+  /**
+   * Signals every process in a host's namespace: SIGKILL is a power cut (no goodbye, no handoff).
+   * Needed because a wrapper (tsx, a shell) does not pass SIGKILL on to the real server.
+   */
+  kill(host: string, signal?: NodeJS.Signals): number[];
   /** Kills every process left in the lab's namespaces and deletes them. Idempotent. */
   teardown(): Promise<void>;
 }
@@ -76,7 +86,7 @@ export function netnsSupport(): { ok: true } | { ok: false; reason: string } {
   const add = spawnSync('ip', ['netns', 'add', probe], { encoding: 'utf8' });
   if (add.error) return { ok: false, reason: `cannot run ip (iproute2): ${add.error.message}` };
   if (add.status !== 0) return { ok: false, reason: `ip netns add failed: ${add.stderr.trim() || `exit ${add.status}`}` };
-  const veth = spawnSync('ip', ['-n', probe, 'link', 'add', 'a', 'type', 'veth', 'peer', 'name', 'b'], { encoding: 'utf8' });
+  const veth = spawnSync('ip', ['-n', probe, 'link', 'add', 'name', 'pa', 'type', 'veth', 'peer', 'name', 'pb'], { encoding: 'utf8' });
   spawnSync('ip', ['netns', 'del', probe]);
   if (veth.status !== 0) return { ok: false, reason: `cannot make veth pairs: ${veth.stderr.trim() || `exit ${veth.status}`}` };
   return { ok: true };
@@ -125,6 +135,34 @@ export async function createLab(opts: LabOptions): Promise<Lab> {
       children.add(child);
       child.once('exit', () => children.delete(child));
       return child;
+    },
+    kill(host, signal = 'SIGKILL') {
+      const pids = namespacePids(lab.host(host).ns);
+      for (const pid of pids) {
+        try {
+          process.kill(pid, signal);
+        } catch {
+          /* already gone */
+        }
+      }
+      return pids;
+    },
+    async fetch(host, url, init = {}) {
+      const script = `const [u, i] = JSON.parse(process.argv[1]);
+        const r = await fetch(u, { ...i, signal: AbortSignal.timeout(i.timeoutMs ?? 10000) });
+        process.stdout.write(JSON.stringify({ status: r.status, text: await r.text() }));`;
+      const r = await lab.exec(host, [process.execPath, '--input-type=module', '-e', script, JSON.stringify([url, init])], {
+        timeoutMs: (init.timeoutMs ?? 10_000) + 5_000,
+      });
+      if (r.code !== 0) throw new Error(`fetch ${url} from ${host} failed: ${r.stderr.trim().split('\n').slice(-3).join(' ')}`);
+      const { status, text } = JSON.parse(r.stdout) as { status: number; text: string };
+      let body: unknown = text;
+      try {
+        body = text ? JSON.parse(text) : undefined;
+      } catch {
+        /* not JSON: keep the text */
+      }
+      return { status, body };
     },
     async teardown() {
       if (torn) return;
@@ -196,13 +234,17 @@ async function must(argv: string[]): Promise<void> {
   if (r.code !== 0) throw new Error(`${argv.join(' ')} failed (${r.code}): ${r.stderr.trim()}`);
 }
 
+function namespacePids(ns: string): number[] {
+  const out = spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).stdout ?? '';
+  return out.split(/\s+/).filter(Boolean).map(Number);
+}
+
 /** Kills what still runs in the namespaces, then deletes them (synchronous: usable at exit). */
 function destroy(namespaces: string[]): void {
   for (const ns of namespaces) {
-    const pids = spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).stdout ?? '';
-    for (const pid of pids.split(/\s+/).filter(Boolean)) {
+    for (const pid of namespacePids(ns)) {
       try {
-        process.kill(Number(pid), 'SIGKILL');
+        process.kill(pid, 'SIGKILL');
       } catch {
         /* already gone */
       }

@@ -331,6 +331,8 @@ describe('discovery: browsing', () => {
     r.deliver([null, 'garbage', { name: TYPE, type: 'PTR', ttl: 1, data: 7 }]);
     expect(r.discovery.list()).toEqual([]);
     expect(r.discovery.counters()).toMatchObject({ claimsOurId: 1, oversized: 1, nonUtf8: 1, foreignSource: 1, malformedPacket: 1, badRecord: 3 });
+    // The id clash is worth telling the user about (a copied settings folder); the rest only counts.
+    await vi.waitFor(() => expect(r.ctx.store.snapshot().notices.map((n) => n.code)).toEqual(['mdns_id_conflict']), { timeout: 3_000 });
     // Still alive and working after all that.
     r.deliver(announce('Gaming PC', PEER_TXT));
     expect(r.discovery.list().map((h) => h.name)).toEqual(['Gaming PC']);

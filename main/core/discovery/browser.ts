@@ -44,10 +44,10 @@ export interface BrowserOptions {
   logger: Logger;
   transport?: TransportFactory;
   health?: HealthCheck;
-  /** /health of each listed host this often (default 2 s). */
+  /** /health of each listed host this often (default 1.5 s). */
   healthIntervalMs?: number;
   healthTimeoutMs?: number;
-  /** A host not heard for this long leaves (default 6 s). */
+  /** A host not heard for this long leaves (default 5 s). */
   staleMs?: number;
   /**
    * Delays between PTR queries (RFC 6762 §5.2: start fast, back off), then `queryEveryMs`.
@@ -73,7 +73,7 @@ export class HostBrowser {
   #running = false;
 
   constructor(private readonly opts: BrowserOptions) {
-    this.#table = new HostTable({ staleMs: opts.staleMs ?? 6_000 });
+    this.#table = new HostTable({ staleMs: opts.staleMs ?? 5_000 });
     this.#events = new Emitter((err) => opts.logger.error('discovery listener failed', { err }));
   }
 
@@ -181,7 +181,7 @@ export class HostBrowser {
     this.#emit(this.#table.sweep(now));
     const missing = this.#table.incomplete();
     if (missing.length) this.#query(missing.slice(0, 16));
-    for (const h of this.#table.healthDue(now, this.opts.healthIntervalMs ?? 2_000)) void this.#checkHealth(h);
+    for (const h of this.#table.healthDue(now, this.opts.healthIntervalMs ?? 1_500)) void this.#checkHealth(h);
   }
 
   #scheduleQuery(delay: number): void {

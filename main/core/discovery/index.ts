@@ -65,6 +65,7 @@ export function createDiscovery(ctx: CoreContext, opts: DiscoveryOptions = {}): 
   let peersTimer: unknown = null;
   let lastProblem = '';
   let lastPort: number | undefined;
+  let lastCounters = '';
   const advertisedNames = new Set<string>();
   const offs: Unsubscribe[] = [];
   const browserListeners = new Set<Parameters<Discovery['onChange']>[0]>();
@@ -229,8 +230,27 @@ export function createDiscovery(ctx: CoreContext, opts: DiscoveryOptions = {}): 
     peersTimer = clock.setTimeout(() => {
       if (!running) return;
       if (browser?.list().length) writePeers();
+      reportIgnored();
       schedulePeers();
     }, 2_000);
+  }
+
+  /** Ignored input is counted; the log gets the totals when they move, the user a notice for an id clash. */
+  function reportIgnored(): void {
+    const now = browser?.counters() ?? {};
+    const key = JSON.stringify(now);
+    if (key === lastCounters) return;
+    const before = JSON.parse(lastCounters || '{}') as Record<string, number>;
+    lastCounters = key;
+    log.info('ignored mDNS input (totals)', now);
+    if ((now.claimsOurId ?? 0) > (before.claimsOurId ?? 0)) {
+      ctx.store.notify({
+        level: 'warning',
+        code: 'mdns_id_conflict',
+        message:
+          "Another device on the network announces this server's id. It is ignored; if this app's settings folder was copied to another computer, remove settings.json there so it gets an id of its own.",
+      });
+    }
   }
 
   function scheduleInterfaceCheck(): void {
@@ -302,6 +322,7 @@ export function createDiscovery(ctx: CoreContext, opts: DiscoveryOptions = {}): 
       await withdraw();
       await browser?.stop();
       browser = null;
+      lastCounters = '';
       if (publishPeers) ctx.store.set('peers', []);
     },
     list: () => browser?.list() ?? [],
