@@ -119,6 +119,9 @@ describe('vibevoice preset', () => {
     expect(noScript.ok === false && noScript.problem).toBe(
       `VibeVoice's script was not found at ${script}. Set services.vibevoice.options.script (or options.dir).`,
     );
+    // Own argv (e.g. a different launcher) skips the preset's script and model checks.
+    const own = settingsWith({ vibevoice: { command: py, args: ['serve.py', '--port', '8880'] } });
+    expect(plan('vibevoice', own, linux, fsOf([py])).result).toMatchObject({ ok: true, plan: { args: ['serve.py', '--port', '8880'], cwd: undefined } });
     const s = settingsWith({ vibevoice: { options: { modelPath: '~/models/vv' } } });
     const noModel = plan('vibevoice', s, linux, fsOf([py, script], [dir])).result;
     expect(noModel.ok === false && noModel.problem).toBe(

@@ -170,7 +170,9 @@ export function buildLaunch(spec: ServiceSpec, s: ServiceSettings, host: HostEnv
     command: file,
   };
 
-  if (preset) {
+  // Own argv replaces the preset's, and with it the script/model options the preset would check.
+  const ownArgs = s.args !== undefined;
+  if (preset && !ownArgs) {
     for (const req of preset.requiredPaths(ctx)) {
       if (!req.path) return { ok: false, problem: `${req.what} is not set. Set ${req.setting}.` };
       const ok = req.kind === 'dir' ? probe.isDir(req.path) || probe.isFile(req.path) : probe.isFile(req.path);
@@ -178,7 +180,7 @@ export function buildLaunch(spec: ServiceSpec, s: ServiceSettings, host: HostEnv
     }
   }
 
-  const cwd = s.cwd ? expandHome(s.cwd, host.home, host.platform) : preset?.cwd?.(ctx);
+  const cwd = s.cwd ? expandHome(s.cwd, host.home, host.platform) : ownArgs ? undefined : preset?.cwd?.(ctx);
   if (cwd !== undefined && !probe.isDir(cwd)) {
     return { ok: false, problem: `The working folder ${cwd} of ${spec.name} does not exist. Set ${s.cwd ? `${key}.cwd` : `${key}.options.dir`}.` };
   }
