@@ -15,6 +15,17 @@ export interface CommandMap {
   'notice.dismiss': { id: string };
   /** Re-read the GPU inventory (after a driver install or an eGPU plugged in). */
   'gpu.refresh': Record<string, never>;
+  /** Pairing (issue 7): ask a discovered host (by id) or an address to pair; the other host shows a code. */
+  'pairing.start': { id?: string; address?: string; port?: number };
+  /** The code the other host shows. */
+  'pairing.confirm': { code: string };
+  /** Abandon a pairing in progress (either side); on the code side it also lifts a lock-out. */
+  'pairing.cancel': Record<never, never>;
+  /** Without id: this host leaves its pair. With a peer's id: that host is removed from the pair. */
+  'pairing.unpair': { id?: string };
+  /** "Stop serving": hand the pair to another host now, until resumed. */
+  'serving.stop': Record<never, never>;
+  'serving.resume': Record<never, never>;
 }
 
 export type CommandName = keyof CommandMap;

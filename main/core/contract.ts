@@ -145,6 +145,48 @@ export interface Peer {
   ready?: boolean;
   addresses?: string[];
   port?: number;
+  /** Paired peers: its heartbeats are arriving (pairing). `lastSeenSeconds` is -1 when not heard since this app started. */
+  alive?: boolean;
+}
+
+/**
+ * The pair as this host sees it (pairing, issue 7). The snapshot is open to the LAN, so the pairing
+ * code is never here: local views read it from token-gated GET /api/pairing (or core.pairing).
+ */
+export interface PairingSection {
+  pairId: string | null;
+  /** A pairing in progress: `incoming` shows a code here, `outgoing` waits for the user to type it. */
+  pending: {
+    direction: 'incoming' | 'outgoing';
+    peerId: string;
+    peerName: string;
+    address: string;
+    expiresInSeconds: number;
+    attemptsLeft: number;
+  } | null;
+  /** Seconds left of the lock-out after too many wrong codes (0 = not locked). */
+  lockedForSeconds: number;
+  /** Who serves the pair as this host sees it (this host's id included); null = nobody. */
+  servingId: string | null;
+  /** Why this host serves or not, in words. */
+  reason: string;
+  /** The user said "stop serving" here. */
+  standby: boolean;
+  /** This host waits to take the pair back (failback). */
+  claim: boolean;
+  /** Heartbeat datagrams: sent, accepted, and the ones dropped by reason. */
+  heartbeats: {
+    sent: number;
+    received: number;
+    accepted: number;
+    malformed: number;
+    unauthenticated: number;
+    replayed: number;
+    unconfirmed: number;
+  };
+  /** Peer-to-peer pairing requests refused (bad MAC, unknown peer, stale nonce). */
+  rejectedRequests: number;
+  lastError: string | null;
 }
 
 export interface Notice {
@@ -162,6 +204,8 @@ export interface Snapshot {
   services: ServiceEntry[];
   gpu: GpuSection;
   peers: Peer[];
+  /** Present once the pairing capability runs. */
+  pairing?: PairingSection;
   /** User-facing problems and events (corrupt settings, a failed service, …); newest last. */
   notices: Notice[];
 }
