@@ -22,7 +22,12 @@ const power = new NullPowerBlocker('test');
 beforeAll(async () => {
   process.env.UNAMENTIS_MDNS_INTERFACES ??= 'lo';
   const dataDir = tempDir('unamentis-hib-api-');
-  fs.writeFileSync(path.join(dataDir, 'settings.json'), JSON.stringify({ discovery: { advertise: false, interfaces: [] } }));
+  // No services: this file is about the endpoints (hibernation.fakes.test.ts runs the real thing).
+  const off = { enabled: false };
+  fs.writeFileSync(
+    path.join(dataDir, 'settings.json'),
+    JSON.stringify({ discovery: { advertise: false, interfaces: [] }, services: { ollama: off, vibevoice: off, piper: off, whisper: off } }),
+  );
   core = createCore({ dataDir, port: 0, bind: '127.0.0.1', logger: nullLogger, rendererDir: null, power });
   const { url } = await core.start();
   base = url.replace(/\/$/, '');
