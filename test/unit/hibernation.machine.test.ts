@@ -217,6 +217,14 @@ describe('activity and wake restore exactly what hibernation removed', () => {
     expect(cold.unloaded).toEqual([]);
   });
 
+  it('an external Ollama (not ours to stop) still has its models unloaded, even on a jump to dormant', () => {
+    const cfg = config({ services: plans({ ollama: { canStop: false, reachable: true } }) });
+    const [d, fx] = run(started(cfg), [tick(T0 + 3 * H)], cfg);
+    expect(kinds(io(fx))).toEqual(['unload ollama', 'stop piper', 'stop vibevoice']);
+    expect(d).toMatchObject({ stopped: ['piper', 'vibevoice'], unloaded: ['ollama'] });
+    expect(kinds(io(run(d, [{ type: 'wake', now: T0 + 4 * H, source: 'x' }], cfg)[1]))).toEqual(['start piper', 'start vibevoice', 'preload ollama']);
+  });
+
   it('forgets a service that left the settings instead of starting it on wake', () => {
     const [cool] = run(started(), [tick(T0 + after.cool)]);
     const cfg = config({ services: plans().filter((p) => p.id !== 'vibevoice') });

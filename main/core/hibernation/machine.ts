@@ -211,9 +211,9 @@ export function step(s: Idle, e: IdleEvent, cfg: IdleConfig): [Idle, Effect[]] {
 function reconcile(n: Idle, level: Level, cfg: IdleConfig, wake: boolean): { effects: IoEffect[]; restores: boolean } {
   const plans = new Map(cfg.services.map((p) => [p.id, p]));
   const wantStopped = new Set(cfg.services.filter((p) => reached(p.stopAt, level)).map((p) => p.id));
-  const wantUnloaded = new Set(
-    cfg.services.filter((p) => p.models && !wantStopped.has(p.id) && reached(p.unloadAt, level)).map((p) => p.id),
-  );
+  // Stopping unloads; a service we cannot stop (external) still gets its models unloaded.
+  const stopsInstead = (p: ServicePlan) => wantStopped.has(p.id) && (p.canStop || n.stopped.includes(p.id));
+  const wantUnloaded = new Set(cfg.services.filter((p) => p.models && reached(p.unloadAt, level) && !stopsInstead(p)).map((p) => p.id));
   const starts: IoEffect[] = [];
   const preloads: IoEffect[] = [];
   const unloads: IoEffect[] = [];
