@@ -86,6 +86,7 @@ class FakeServices implements HibernationServices {
   /** When set, the unload lands after the next preload (a late keep_alive 0). */
   lateUnload = false;
   neverReady = new Set<string>();
+  pids = new Map<string, number>();
   failStop = new Set<string>();
 
   list(): ServiceEntry[] {
@@ -95,7 +96,7 @@ class FakeServices implements HibernationServices {
       enabled: true,
       status,
       port: 1,
-      pid: status === 'running' ? 1 : null,
+      pid: status === 'running' ? (this.pids.get(id) ?? 1) : null,
       restarts: 0,
       uptimeSeconds: 0,
       health: status === 'running' ? { ok: true, latencyMs: 1 } : null,
@@ -380,6 +381,22 @@ describe('hibernation runner', () => {
     services.loaded.set('mistral:7b', '2026-01-01T00:30:00.000Z'); // a request reset its keep-alive
     for (let i = 0; i < 100 && store.get('hibernation').state !== 'active'; i++) await new Promise((r) => setTimeout(r, 5));
     expect(store.get('hibernation').history!.at(-1)!.reason).toBe('activity (ollama: mistral:7b was used (expires_at moved))');
+  });
+
+  it("does not take the supervisor's preload after an Ollama restart for use; another model appearing is use", async () => {
+    const { clock, services, store, h } = setup({ pollMs: 2 });
+    h.start();
+    await clock.advance(40 * S);
+    services.loaded.clear();
+    await new Promise((r) => setTimeout(r, 30)); // baseline: nothing loaded
+    services.pids.set('ollama', 4242); // the supervisor restarted it…
+    await new Promise((r) => setTimeout(r, 30));
+    services.loaded.set('mistral:7b', '2026-01-01T00:10:00.000Z'); // …and preloaded the configured model
+    await new Promise((r) => setTimeout(r, 50));
+    expect(store.get('hibernation').state).toBe('warm');
+    services.loaded.set('qwen2.5:0.5b', '2026-01-01T00:10:00.000Z'); // a client asked for another model
+    for (let i = 0; i < 100 && store.get('hibernation').state !== 'active'; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(store.get('hibernation').history!.at(-1)!.reason).toBe('activity (ollama: qwen2.5:0.5b was loaded)');
   });
 
   it('does not take its own preload for use', async () => {

@@ -83,6 +83,8 @@ export const USER_ACTIVITY_COMMANDS: ReadonlySet<CommandName> = new Set([
 ]);
 
 const UP: ReadonlySet<string> = new Set(['starting', 'running', 'unhealthy', 'backoff', 'external']);
+/** After a service's process changes, its own preload is not taken for use for this long (wall ms). */
+const RESTART_GRACE_MS = 30_000;
 const POWER_REASON = 'UnaMentis Server is serving (active or warm)';
 const DEFAULT_POLL: Record<Level, number> = { active: 2000, warm: 5000, cool: 10_000, cold: 10_000, dormant: 10_000 };
 
@@ -98,7 +100,7 @@ export class Hibernation implements Capability, HibernationControl {
   #drainWaiters: (() => void)[] = [];
   /** Bumped whenever our own actions may change /api/ps: readings from another epoch are not compared. */
   #epoch = 0;
-  readonly #seen = new Map<string, { epoch: number; models: SeenModel[] }>();
+  readonly #seen = new Map<string, { epoch: number; pid: number | null; since: number; models: SeenModel[] }>();
   #history: Transition[] = [];
   #unsubs: Unsubscribe[] = [];
   readonly #events = new Emitter<{ transition: Transition }>();
@@ -450,8 +452,18 @@ export class Hibernation implements Capability, HibernationControl {
         continue;
       }
       const prev = this.#seen.get(id);
-      this.#seen.set(id, { epoch, models });
-      const why = prev && prev.epoch === epoch ? ollamaUse(prev.models, models) : null;
+      const sameProcess = prev !== undefined && prev.pid === entry.pid;
+      const since = sameProcess ? prev.since : Date.now();
+      this.#seen.set(id, { epoch, pid: entry.pid, since, models });
+      if (!sameProcess || prev.epoch !== epoch) continue;
+      // Just after a (re)start the supervisor loads the preload models itself: that is not use.
+      let compared = models;
+      if (Date.now() - since < RESTART_GRACE_MS) {
+        const preload = new Set(this.deps.settings.get().models.preload.map(modelKey));
+        const known = new Set(prev.models.map((m) => m.name));
+        compared = models.filter((m) => known.has(m.name) || !preload.has(modelKey(m.name)));
+      }
+      const why = ollamaUse(prev.models, compared);
       if (why) this.activity(`${id}: ${why}`);
     }
   }
