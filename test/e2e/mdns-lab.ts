@@ -59,13 +59,18 @@ export class PhoneBrowser {
 }
 
 /** A headless server inside a lab host's namespace, announcing on the lab LAN. */
-export async function startInLab(lab: Lab, host: string, settings: Record<string, unknown>): Promise<Headless & { address: string }> {
+export async function startInLab(
+  lab: Lab,
+  host: string,
+  settings: Record<string, unknown>,
+  env: NodeJS.ProcessEnv = {},
+): Promise<Headless & { address: string }> {
   const h = await startHeadless({
     prefix: lab.host(host).prefix,
     dataDir: tempDir('unamentis-mdns-'),
     settings,
     // `*`: use the settings (all up, non-loopback interfaces: the namespace's eth0, a veth).
-    env: { UNAMENTIS_MDNS_INTERFACES: '*', UNAMENTIS_LOG_LEVEL: 'info' },
+    env: { UNAMENTIS_MDNS_INTERFACES: '*', UNAMENTIS_LOG_LEVEL: 'info', ...env },
   });
   return Object.assign(h, { address: lab.host(host).address });
 }
