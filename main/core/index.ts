@@ -27,6 +27,8 @@ import { servicesRoutes } from './api/routes/services.js';
 import { hibernationRoutes } from './api/routes/hibernation.js';
 import { createHeadlessPowerBlocker, type PowerBlocker } from './power/index.js';
 import { createDiscovery, type Discovery } from './discovery/index.js';
+import { createPairing, type Pairing } from './pairing/index.js';
+import { pairingRoutes } from './api/routes/pairing.js';
 import { createGpu, gpuRoutes, type GpuMonitor } from './gpu/index.js';
 
 export interface CoreOptions {
@@ -64,6 +66,15 @@ export interface Core extends CoreContext {
   readonly supervisor: SupervisorCapability;
   /** GPU telemetry and `checkModelFits(model)` (call it before preloading or pulling a model). */
   readonly gpu: GpuMonitor;
+  /** The pair (issue 7): status with the code to show, pair/confirm/unpair, stop/resume serving, handoff. */
+  readonly pairing: Pairing;
+  /**
+   * The OS is about to sleep: hand off to a paired host and send the mDNS goodbye (the
+   * network-facing capabilities stop with reason 'suspend'); the services are left as they are.
+   */
+  suspend(): Promise<void>;
+  /** The OS woke up: announce again, rejoin the pair, and re-evaluate hibernation (the idle clock jumped). */
+  resume(): Promise<void>;
 }
 
 export function displayName(s: Settings, facts: HostFacts): string {
@@ -166,8 +177,21 @@ export function createCore(opts: CoreOptions): Core {
   commands.register('gpu.refresh', () => gpu.refreshInventory());
 
   // mDNS last: it starts once the control port is known and stops first (goodbye before anything goes down).
-  const discovery: Discovery = createDiscovery(ctx);
+  // Pairing owns the snapshot's `peers` (paired peers + discovered ones): discovery does not write it.
+  const discovery: Discovery = createDiscovery(ctx, { publishPeers: false });
   capabilities.push(discovery);
+  // Pairing after discovery, so it stops before it: the handoff goes out before the mDNS goodbye.
+  const pairing: Pairing = createPairing(ctx, { address: () => api.address(), discovery });
+  capabilities.push(pairing);
+  routes.push(...pairingRoutes(ctx, pairing));
+  commands.register('pairing.start', ({ type: _t, ...target }) => pairing.pair(target));
+  commands.register('pairing.confirm', ({ code }) => pairing.confirm(code));
+  commands.register('pairing.cancel', () => pairing.cancel());
+  commands.register('pairing.unpair', ({ id }) => pairing.unpair(id));
+  commands.register('serving.stop', () => pairing.stopServing());
+  commands.register('serving.resume', () => pairing.resumeServing());
+  // What faces the network stops on OS suspend and starts again on resume (issue 8's powerMonitor).
+  const networkFacing: Capability[] = [discovery];
 
   const api = new ApiServer({
     routes,
@@ -179,6 +203,7 @@ export function createCore(opts: CoreOptions): Core {
   });
 
   let started = false;
+  let suspended = false;
   const tokenFile = path.join(opts.dataDir, 'token');
 
   const core: Core = {
@@ -229,6 +254,30 @@ export function createCore(opts: CoreOptions): Core {
     hibernation,
     supervisor,
     gpu,
+    pairing,
+    async suspend() {
+      if (!started || suspended) return;
+      suspended = true;
+      for (const cap of [...networkFacing].reverse()) {
+        try {
+          await cap.stop('suspend');
+        } catch (err) {
+          logger.error(`suspending ${cap.name} failed`, { err });
+        }
+      }
+    },
+    async resume() {
+      if (!started || !suspended) return;
+      suspended = false;
+      for (const cap of networkFacing) {
+        try {
+          await cap.start();
+        } catch (err) {
+          logger.error(`resuming ${cap.name} failed`, { err });
+        }
+      }
+      hibernation.tick();
+    },
   };
   return core;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Snapshot } from '../../main/core/contract.js';
-import { buildTrayMenu, trayIconState, trayTooltip, type MenuItem } from '../../main/core/tray-menu/menu-model.js';
+import { buildTrayMenu, trayIconState, trayTooltip, TOOLTIP_MAX, type MenuItem } from '../../main/core/tray-menu/menu-model.js';
 
 function snapshot(over: Partial<Snapshot> = {}): Snapshot {
   return {
@@ -69,5 +69,78 @@ describe('tray menu model', () => {
     s.services[1]!.status = 'failed';
     expect(trayIconState(s, { startAtLogin: false, paused: true })).toBe('error');
     expect(trayTooltip(s)).toContain('1 service failed');
+  });
+
+  const find = (items: MenuItem[], label: string | RegExp): MenuItem | undefined =>
+    items.find((i) => i.type !== 'separator' && (typeof label === 'string' ? i.label === label : label.test(i.label)));
+
+  it('counts the next step down between snapshots, and not while kept awake', () => {
+    const l = labels(buildTrayMenu(snapshot(), { startAtLogin: false, elapsedSeconds: 200 }));
+    expect(l).toContain('State: Warm · cool in 58 s');
+    const kept = snapshot({ hibernation: { state: 'active', idleSeconds: 0, next: null, keepAwake: { until: null } } });
+    expect(labels(buildTrayMenu(kept, { startAtLogin: false }))).toContain('State: Active · kept awake');
+  });
+
+  it('offers keep-awake lengths, and when on, the end time, the time left and a way to stop', () => {
+    const off = find(buildTrayMenu(snapshot(), { startAtLogin: false }), 'Keep awake') as Extract<MenuItem, { type: 'submenu' }>;
+    expect(off.items.map((i) => (i.type === 'action' ? [i.label, i.action] : null))).toEqual([
+      ['For 1 hour', { kind: 'command', command: { type: 'keepAwake', on: true, minutes: 60 } }],
+      ['For 2 hours', { kind: 'command', command: { type: 'keepAwake', on: true, minutes: 120 } }],
+      ['For 4 hours', { kind: 'command', command: { type: 'keepAwake', on: true, minutes: 240 } }],
+      ['Until I turn it off', { kind: 'command', command: { type: 'keepAwake', on: true, minutes: null } }],
+    ]);
+    const until = Date.parse('2026-01-01T15:30:00Z');
+    const s = snapshot({ hibernation: { state: 'active', idleSeconds: 0, next: null, keepAwake: { until: new Date(until).toISOString() } } });
+    const menu = buildTrayMenu(s, { startAtLogin: false, now: until - 80 * 60_000, formatTime: () => '16:30' });
+    const on = find(menu, /^Kept awake/) as Extract<MenuItem, { type: 'submenu' }>;
+    expect(on.label).toBe('Kept awake until 16:30 (1 h 20 min left)');
+    expect(on.items[0]).toEqual({ type: 'action', label: 'Stop keeping awake', action: { kind: 'command', command: { type: 'keepAwake', on: false, minutes: null } } });
+  });
+
+  it('shows per-model VRAM with CPU spill, other programs and a too-big warning in the VRAM submenu', () => {
+    const s = snapshot();
+    s.gpu.models = [
+      { name: 'mistral:7b', service: 'ollama', vramMB: 5600 },
+      { name: 'qwen2.5:32b', service: 'ollama', vramMB: 9000, cpuMB: 11264, spilled: true },
+    ];
+    s.gpu.otherMB = 1024;
+    s.gpu.advice = { fits: false, level: 'too-big', message: 'qwen2.5:32b + VibeVoice: 23.7 of 12 GB — too big' };
+    const l = labels(buildTrayMenu(s, { startAtLogin: false }));
+    expect(l).toContain('  qwen2.5:32b: 8.8 GB (+11.0 GB on CPU: slow)');
+    expect(l).toContain('  Other programs: 1.0 GB');
+    expect(l).toContain('  qwen2.5:32b + VibeVoice: 23.7 of 12 GB — too big');
+    s.gpu.gpus[0]!.unified = true;
+    expect(labels(buildTrayMenu(s, { startAtLogin: false }))).toContain('Memory (unified): 7.7 GB of 12.0 GB');
+  });
+
+  it('surfaces problems, names the serving peer, and maps pause / pair / dashboard to shell actions', () => {
+    const s = snapshot({ notices: [{ id: '1', level: 'error', code: 'service_failed', message: 'Piper: voice file missing', at: '' }] });
+    s.host.serving = false;
+    s.peers = [{ id: 'mac', name: 'Studio Mac', role: 'primary', prio: 200, serving: true, state: 'active', lastSeenSeconds: 1 }];
+    const menu = buildTrayMenu(s, { startAtLogin: false, paused: false });
+    expect(find(menu, /^⚠ Piper: voice file missing/)).toMatchObject({ action: { kind: 'openDashboard' } });
+    expect(labels(menu)).toContain('Standing by (Studio Mac serves)');
+    expect(find(menu, 'Pair with another computer…')).toMatchObject({ action: { kind: 'pair' } });
+    expect(find(menu, 'Pause (hide from the iPhone)')).toMatchObject({ checked: false, action: { kind: 'togglePaused' } });
+    expect(labels(buildTrayMenu(s, { startAtLogin: false, paused: true }))).toContain('Paused: hidden from the iPhone');
+  });
+
+  it('enables Start all only when something is down and Stop all only when something is up', () => {
+    const s = snapshot();
+    const menu = buildTrayMenu(s, { startAtLogin: false });
+    expect(find(menu, 'Start all')).toMatchObject({ enabled: true });
+    expect(find(menu, 'Stop all')).toMatchObject({ enabled: true });
+    s.services.forEach((x) => (x.status = 'stopped'));
+    expect(find(buildTrayMenu(s, { startAtLogin: false }), 'Stop all')).toMatchObject({ enabled: false });
+  });
+
+  it('keeps the tooltip within what Windows shows, dropping detail rather than the state', () => {
+    const s = snapshot();
+    expect(trayTooltip(s)).toBe('UnaMentis Server — Studio Mac · serving · warm (cool in 4 min) · VRAM 7.7/12.0 GB');
+    s.host.name = 'A very long host name that somebody typed into the settings page of the app';
+    const t = trayTooltip(s, { elapsedSeconds: 10 });
+    expect(t.length).toBeLessThanOrEqual(TOOLTIP_MAX);
+    expect(t).toContain('warm');
+    expect(trayTooltip(s, { paused: true })).toContain('paused');
   });
 });

@@ -8,6 +8,7 @@ export type ShellAction =
   | { kind: 'openDashboard'; section?: string }
   | { kind: 'openLog'; service: string }
   | { kind: 'toggleStartAtLogin' }
+  | { kind: 'togglePaused' }
   | { kind: 'pair' }
   | { kind: 'quit' };
 
@@ -22,17 +23,33 @@ export type MenuItem =
 
 export interface ShellFacts {
   startAtLogin: boolean;
-  /** The user paused serving (no advertising, services stopped by hand). */
+  /** The user paused serving: not advertised to the iPhone (discovery.advertise off). */
   paused?: boolean;
+  /** Seconds since the snapshot was taken: countdowns in the menu stay true between changes. */
+  elapsedSeconds?: number;
+  /** Now (ms), for "keep awake" end times. Default: the keep-awake end is shown as is. */
+  now?: number;
+  /** Formats a wall-clock time for labels ("14:30"); injected so tests do not depend on the time zone. */
+  formatTime?: (ms: number) => string;
 }
 
-const STATE_LABEL: Record<HibernationState, string> = {
+export const STATE_LABEL: Record<HibernationState, string> = {
   active: 'Active',
   warm: 'Warm',
   cool: 'Cool (voice unloaded)',
   cold: 'Cold (models unloaded)',
   dormant: 'Dormant (services stopped)',
 };
+
+/** Keep-awake lengths the tray offers (minutes; null = until turned off). */
+export const KEEP_AWAKE_CHOICES: { label: string; minutes: number | null }[] = [
+  { label: 'For 1 hour', minutes: 60 },
+  { label: 'For 2 hours', minutes: 120 },
+  { label: 'For 4 hours', minutes: 240 },
+  { label: 'Until I turn it off', minutes: null },
+];
+
+const UP: ReadonlySet<ServiceEntry['status']> = new Set(['running', 'starting', 'unhealthy', 'backoff']);
 
 export function formatDuration(seconds: number): string {
   const s = Math.max(0, Math.round(seconds));
@@ -47,26 +64,45 @@ export function formatGB(mb: number): string {
   return `${(mb / 1024).toFixed(1)} GB`;
 }
 
+/** Seconds to the next hibernation step, counted down from the snapshot's figure (null = none). */
+export function nextInSeconds(s: Snapshot, elapsedSeconds = 0): number | null {
+  const n = s.hibernation.next;
+  if (!n) return null;
+  return Math.max(0, n.inSeconds - (s.hibernation.keepAwake ? 0 : elapsedSeconds));
+}
+
 export function buildTrayMenu(s: Snapshot, shell: ShellFacts): MenuItem[] {
   const cmd = (command: Command): MenuAction => ({ kind: 'command', command });
   const items: MenuItem[] = [];
 
   items.push({ type: 'label', label: `${s.host.name} — ${s.host.role === 'primary' ? 'Primary' : 'Fallback'}` });
-  items.push({ type: 'label', label: s.host.serving ? 'Serving the iPhone' : 'Standing by (another host serves)' });
+  items.push({ type: 'label', label: servingLine(s, shell) });
 
   const h = s.hibernation;
-  const next = h.next ? ` · ${h.next.state} in ${formatDuration(h.next.inSeconds)}` : '';
-  items.push({ type: 'label', label: `State: ${STATE_LABEL[h.state]}${next}` });
+  const inSec = nextInSeconds(s, shell.elapsedSeconds);
+  const next = h.next && inSec !== null ? ` · ${h.next.state} in ${formatDuration(inSec)}` : '';
+  items.push({ type: 'label', label: `State: ${STATE_LABEL[h.state]}${h.keepAwake ? ' · kept awake' : next}` });
 
   items.push(...vramItems(s));
+
+  const problems = s.notices.filter((n) => n.level === 'error' || n.level === 'warning');
+  if (problems.length) {
+    items.push({
+      type: 'action',
+      label: `⚠ ${problems.length === 1 ? truncate(problems[0]!.message, 60) : `${problems.length} problems`} — details…`,
+      action: { kind: 'openDashboard' },
+    });
+  }
   items.push({ type: 'separator' });
 
   for (const svc of s.services) items.push(serviceSubmenu(svc));
   if (s.services.length) {
-    items.push({ type: 'action', label: 'Start all', action: cmd({ type: 'services.startAll' }) });
-    items.push({ type: 'action', label: 'Stop all', action: cmd({ type: 'services.stopAll' }) });
-    items.push({ type: 'separator' });
+    const anyDown = s.services.some((x) => x.enabled && !UP.has(x.status) && x.status !== 'external');
+    const anyUp = s.services.some((x) => UP.has(x.status));
+    items.push({ type: 'action', label: 'Start all', action: cmd({ type: 'services.startAll' }), enabled: anyDown });
+    items.push({ type: 'action', label: 'Stop all', action: cmd({ type: 'services.stopAll' }), enabled: anyUp });
   }
+  items.push({ type: 'separator' });
 
   items.push({
     type: 'submenu',
@@ -78,22 +114,51 @@ export function buildTrayMenu(s: Snapshot, shell: ShellFacts): MenuItem[] {
       enabled: state !== h.state,
     })),
   });
-  items.push({ type: 'action', label: 'Wake', action: cmd({ type: 'wake', source: 'tray' }), enabled: h.state !== 'active' });
-  const awake = !!h.keepAwake;
-  items.push({
-    type: 'checkbox',
-    label: awake && h.keepAwake?.until ? `Keep awake (until ${h.keepAwake.until.slice(11, 16)})` : 'Keep awake',
-    checked: awake,
-    action: cmd({ type: 'keepAwake', on: !awake }),
-  });
+  items.push({ type: 'action', label: 'Wake', action: cmd({ type: 'wake', source: 'tray' }), enabled: h.state !== 'active' || h.busy === true });
+  items.push(keepAwakeItem(s, shell));
   items.push({ type: 'separator' });
 
   items.push({ type: 'action', label: 'Pair with another computer…', action: { kind: 'pair' } });
+  items.push({ type: 'checkbox', label: 'Pause (hide from the iPhone)', checked: shell.paused === true, action: { kind: 'togglePaused' } });
   items.push({ type: 'action', label: 'Open dashboard', action: { kind: 'openDashboard' } });
   items.push({ type: 'checkbox', label: 'Start at login', checked: shell.startAtLogin, action: { kind: 'toggleStartAtLogin' } });
   items.push({ type: 'separator' });
   items.push({ type: 'action', label: 'Quit UnaMentis Server', action: { kind: 'quit' } });
   return items;
+}
+
+function servingLine(s: Snapshot, shell: ShellFacts): string {
+  if (shell.paused) return 'Paused: hidden from the iPhone';
+  if (s.host.serving) return 'Serving the iPhone';
+  const other = s.peers.find((p) => p.serving);
+  return other ? `Standing by (${other.name} serves)` : 'Standing by';
+}
+
+function keepAwakeItem(s: Snapshot, shell: ShellFacts): MenuItem {
+  const ka = s.hibernation.keepAwake;
+  const cmd = (on: boolean, minutes: number | null): MenuAction => ({ kind: 'command', command: { type: 'keepAwake', on, minutes } });
+  if (!ka) {
+    return {
+      type: 'submenu',
+      label: 'Keep awake',
+      items: KEEP_AWAKE_CHOICES.map((c) => ({ type: 'action' as const, label: c.label, action: cmd(true, c.minutes) })),
+    };
+  }
+  let label = 'Keep awake ✓';
+  const until = ka.until ? Date.parse(ka.until) : NaN;
+  if (Number.isFinite(until)) {
+    if (shell.formatTime) label = `Kept awake until ${shell.formatTime(until)}`;
+    if (shell.now !== undefined) label += ` (${formatDuration((until - shell.now) / 1000)} left)`;
+  } else if (!ka.until) label = 'Kept awake until turned off';
+  return {
+    type: 'submenu',
+    label,
+    items: [
+      { type: 'action', label: 'Stop keeping awake', action: cmd(false, null) },
+      { type: 'separator' },
+      ...KEEP_AWAKE_CHOICES.map((c) => ({ type: 'action' as const, label: c.label.replace(/^For/, 'Instead, for').replace(/^Until/, 'Instead, until'), action: cmd(true, c.minutes) })),
+    ],
+  };
 }
 
 function vramItems(s: Snapshot): MenuItem[] {
@@ -104,22 +169,24 @@ function vramItems(s: Snapshot): MenuItem[] {
   const total = s.gpu.gpus.reduce((a, g) => a + g.vramTotalMB, 0);
   const kind = gpu.unified ? 'Memory (unified)' : 'VRAM';
   const label = `${kind}: ${formatGB(used)} of ${formatGB(total)}`;
-  if (!s.gpu.models.length) return [{ type: 'label', label }];
-  return [
-    {
-      type: 'submenu',
-      label,
-      items: s.gpu.models.map((m) => ({
-        type: 'label' as const,
-        label: `${m.name}: ${formatGB(m.vramMB)}${m.spilled ? ' (partly on CPU: slow)' : ''}`,
-      })),
-    },
-  ];
+  const models: MenuItem[] = s.gpu.models.map((m) => ({
+    type: 'label' as const,
+    label: `${m.name}: ${formatGB(m.vramMB)}${m.spilled || (m.cpuMB ?? 0) > 0 ? ` (+${formatGB(m.cpuMB ?? 0)} on CPU: slow)` : ''}`,
+  }));
+  const other = s.gpu.otherMB ?? 0;
+  if (other > 0) models.push({ type: 'label', label: `Other programs: ${formatGB(other)}` });
+  const advice = s.gpu.advice;
+  if (advice && (advice.level === 'too-big' || advice.level === 'tight')) {
+    models.push({ type: 'separator' }, { type: 'label', label: truncate(advice.message, 80) });
+  }
+  if (!models.length) return [{ type: 'label', label }];
+  return [{ type: 'submenu', label, items: models }];
 }
 
 function serviceSubmenu(svc: ServiceEntry): MenuItem {
-  const running = svc.status === 'running' || svc.status === 'starting' || svc.status === 'unhealthy' || svc.status === 'backoff';
-  const items: MenuItem[] = [{ type: 'label', label: `Status: ${svc.status}${svc.lastError ? ` — ${svc.lastError}` : ''}` }];
+  const running = UP.has(svc.status);
+  const items: MenuItem[] = [{ type: 'label', label: `Status: ${svc.status}` }];
+  if (svc.lastError) items.push({ type: 'label', label: truncate(svc.lastError, 80) });
   if (svc.status === 'external') {
     items.push({ type: 'action', label: 'Take over', action: { kind: 'command', command: { type: 'service.takeOver', id: svc.id } } });
   } else {
@@ -138,20 +205,43 @@ function serviceSubmenu(svc: ServiceEntry): MenuItem {
     });
   }
   items.push({ type: 'action', label: 'Open log', action: { kind: 'openLog', service: svc.id } });
-  return { type: 'submenu', label: `${svc.name}: ${svc.status}`, items };
+  const mark = svc.status === 'failed' ? '⚠ ' : '';
+  return { type: 'submenu', label: `${mark}${svc.name}: ${svc.status}`, items };
 }
 
+function truncate(s: string, n: number): string {
+  return s.length > n ? `${s.slice(0, n - 1)}…` : s;
+}
+
+/** Windows truncates notification-area tooltips at 127 characters. */
+export const TOOLTIP_MAX = 127;
+
 /** The tooltip: one line a user can read at a glance. */
-export function trayTooltip(s: Snapshot): string {
-  const failed = s.services.filter((x) => x.status === 'failed').length;
-  const parts = [`UnaMentis Server — ${s.host.name}`, s.host.serving ? 'serving' : 'standing by', s.hibernation.state];
+export function trayTooltip(s: Snapshot, shell: Pick<ShellFacts, 'paused' | 'elapsedSeconds'> = {}): string {
+  const failed = s.services.filter((x) => x.enabled && x.status === 'failed').length;
+  const parts = [`UnaMentis Server — ${s.host.name}`];
+  parts.push(shell.paused ? 'paused' : s.host.serving ? 'serving' : 'standing by');
+  const inSec = nextInSeconds(s, shell.elapsedSeconds);
+  parts.push(s.hibernation.next && inSec !== null && !s.hibernation.keepAwake ? `${s.hibernation.state} (${s.hibernation.next.state} in ${formatDuration(inSec)})` : s.hibernation.state);
   if (failed) parts.push(`${failed} service${failed > 1 ? 's' : ''} failed`);
-  return parts.join(' · ');
+  const gpu = s.gpu.gpus[0];
+  if (gpu && !s.gpu.error) {
+    const used = s.gpu.gpus.reduce((a, g) => a + (g.vramUsedMB ?? 0), 0);
+    const total = s.gpu.gpus.reduce((a, g) => a + g.vramTotalMB, 0);
+    parts.push(`${gpu.unified ? 'memory' : 'VRAM'} ${(used / 1024).toFixed(1)}/${(total / 1024).toFixed(1)} GB`);
+  }
+  // Drop the least important parts (VRAM, then the countdown) rather than cut a word in half.
+  let text = parts.join(' · ');
+  while (text.length > TOOLTIP_MAX && parts.length > 3) {
+    parts.pop();
+    text = parts.join(' · ');
+  }
+  return truncate(text, TOOLTIP_MAX);
 }
 
 export type TrayIconState = 'serving' | 'active' | 'cool' | 'dormant' | 'error' | 'paused';
 
-/** Which icon the tray shows. Errors win; then paused; then serving; then the idle depth. */
+/** Which icon the tray shows. Errors win; then paused; then the idle depth; then serving vs active/warm. */
 export function trayIconState(s: Snapshot, shell: ShellFacts): TrayIconState {
   if (s.services.some((x) => x.enabled && x.status === 'failed')) return 'error';
   if (shell.paused) return 'paused';
