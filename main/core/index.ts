@@ -191,7 +191,8 @@ export function createCore(opts: CoreOptions): Core {
   commands.register('serving.stop', () => pairing.stopServing());
   commands.register('serving.resume', () => pairing.resumeServing());
   // What faces the network stops on OS suspend and starts again on resume (issue 8's powerMonitor).
-  const networkFacing: Capability[] = [discovery];
+  // Pairing is in it: on suspend it hands off (it stops first, before the goodbye), on resume it listens again.
+  const networkFacing: Capability[] = [discovery, pairing];
 
   const api = new ApiServer({
     routes,
