@@ -182,3 +182,26 @@ describe('TTS and STT fakes', () => {
     expect(await h.sup.waitReady('whisper', 5000)).toBe(true);
   });
 });
+
+describe('settings changes', () => {
+  it('fixing a failed service’s setting starts it; changing the port restarts it; disabling stops it', async () => {
+    const [p1, p2] = [await freePort(), await freePort()];
+    h = makeHarness({ services: { ollama: { ...fakeOllama(p1), command: '/nonexistent/node' } } });
+    await h.sup.start();
+    await until(() => h!.sup.get('ollama')!.status === 'failed');
+    const ok = h.ctx.settings.update({ services: { ollama: { command: process.execPath } } });
+    expect(ok.ok).toBe(true);
+    await until(() => h!.sup.get('ollama')!.status === 'running', 5000);
+    const pid = h.sup.get('ollama')!.pid!;
+
+    h.ctx.settings.update({ services: { ollama: { port: p2 } } });
+    await until(() => h!.sup.get('ollama')!.status === 'running' && h!.sup.get('ollama')!.pid !== pid, 5000);
+    expect(h.sup.get('ollama')!.port).toBe(p2);
+    expect(await alive([pid])).toEqual([]);
+    expect(await answers(p2, '/api/version')).toBe(true);
+
+    h.ctx.settings.update({ services: { ollama: { enabled: false } } });
+    await until(() => h!.sup.get('ollama')!.status === 'disabled', 5000);
+    expect(await answers(p2)).toBe(false);
+  });
+});

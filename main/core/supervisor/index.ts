@@ -253,7 +253,11 @@ export function createSupervisor(ctx: CoreContext, opts: SupervisorOptions = {})
       const now = resolveSpec(id, next, host).enabled;
       if (was && !now) void r.serialize(() => r.stop('disabled'));
       else if (!was && now) void r.serialize(() => (started ? r.start() : r.stop()));
-      else if (now && r.running && configKey(prev, id) !== configKey(next, id)) {
+      else if (now && started && !r.running && r.status === 'failed' && configKey(prev, id) !== configKey(next, id)) {
+        // The user changed what was wrong (a path, a port): try again.
+        writeLine(id, 'supervisor', 'settings changed: starting again');
+        void r.serialize(() => r.start());
+      } else if (now && r.running && configKey(prev, id) !== configKey(next, id)) {
         writeLine(id, 'supervisor', 'settings changed: restarting');
         void r.serialize(async () => {
           await r.stop();

@@ -451,8 +451,10 @@ export class ServiceRunner {
         this.d.log('supervisor', `still running after ${(timeoutMs / 1000).toFixed(1)} s: killing its process tree`);
         if (IS_WIN) await killTreeNow(pid);
         else {
-          signalGroup(pid, 'SIGKILL');
-          for (const p of before) signalPid(p.pid, 'SIGKILL');
+          signalGroup(pid, 'SIGKILL'); // safe: the leader is alive, so the group id is still ours
+          // Members that left the group, matched by start time so a reused pid is never hit.
+          const now = await listProcesses();
+          for (const p of now) if (before.some((b) => b.pid === p.pid && b.startTime === p.startTime)) signalPid(p.pid, 'SIGKILL');
         }
         await waitExit(child, 5000);
       }
