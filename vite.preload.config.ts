@@ -4,7 +4,8 @@ import { defineConfig } from 'vite';
 export default defineConfig({
   build: {
     outDir: 'dist/preload',
-    emptyOutDir: true,
+    // tsc also writes dist/preload/channels.js (the shell imports the channel list): keep it.
+    emptyOutDir: false,
     minify: false,
     lib: { entry: 'preload/preload.ts', formats: ['cjs'], fileName: () => 'preload.cjs' },
     rollupOptions: { external: ['electron'] },

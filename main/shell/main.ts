@@ -1,7 +1,8 @@
-// The Electron main process: wires the core to the tray, the dashboard window and IPC.
-// No business logic here: everything the user does becomes a core command.
+// The Electron main process: wires the core to the tray, the dashboard window, notifications,
+// power events, the login item and IPC. No business logic here: everything the user does becomes
+// a core command or a settings change.
 
-import { app, dialog, ipcMain } from 'electron';
+import { app, dialog, ipcMain, powerMonitor, powerSaveBlocker } from 'electron';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createCore, type Core } from '../core/index.js';
@@ -10,6 +11,11 @@ import type { MenuAction } from '../core/tray-menu/menu-model.js';
 import { Channels } from '../../preload/channels.js';
 import { DashboardWindow } from './dashboard-window.js';
 import { TrayService } from './tray-service.js';
+import { ElectronPowerBlocker } from './power-blocker.js';
+import { PowerEvents } from './power-events.js';
+import { createLoginItem } from './login-item-electron.js';
+import { showNotifications } from './notifications.js';
+import { sectionFromArgv } from './args.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 // dist/main/shell → app root
@@ -27,12 +33,28 @@ if (!app.requestSingleInstanceLock()) {
 async function main(): Promise<void> {
   await app.whenReady();
   if (process.platform === 'darwin') app.dock?.hide();
+  if (process.platform === 'win32') app.setAppUserModelId('com.unamentis.server'); // notifications need it
 
+  // Tests (Playwright's _electron) point the app at a throwaway data folder.
+  const dataDir = process.env.UNAMENTIS_DATA_DIR || app.getPath('userData');
+  const power = new ElectronPowerBlocker(powerSaveBlocker, (m) => logger.info(m));
   const core: Core = createCore({
-    dataDir: app.getPath('userData'),
+    dataDir,
     logger: createLogger({ scope: 'core' }),
     rendererDir: path.join(appRoot, 'dist', 'renderer'),
     version: app.getVersion(),
+    power,
+    ...(process.env.UNAMENTIS_PORT ? { port: Number(process.env.UNAMENTIS_PORT) } : {}),
+  });
+
+  // The OS's login item is the truth (the user may change it in System Settings); the setting follows it.
+  const loginItem = createLoginItem(app);
+  const osStart = safe(() => loginItem.get(), false);
+  if (core.settings.get().startAtLogin !== osStart) core.settings.update({ startAtLogin: osStart });
+  core.settings.onChange(({ next, prev }) => {
+    if (next.startAtLogin === prev.startAtLogin) return;
+    safe(() => loginItem.set(next.startAtLogin), undefined);
+    logger.info(`start at login ${next.startAtLogin ? 'on' : 'off'} (${loginItem.mechanism})`);
   });
 
   let origin = '';
@@ -46,7 +68,7 @@ async function main(): Promise<void> {
   }
 
   const dashboard = new DashboardWindow(path.join(appRoot, 'dist', 'preload', 'preload.cjs'), () => origin);
-  const startAtLogin = () => app.getLoginItemSettings().openAtLogin;
+  const facts = () => ({ startAtLogin: core.settings.get().startAtLogin, paused: !core.settings.get().discovery.advertise });
 
   const onAction = (action: MenuAction) => {
     switch (action.kind) {
@@ -63,8 +85,10 @@ async function main(): Promise<void> {
         dashboard.show('pairing');
         return;
       case 'toggleStartAtLogin':
-        app.setLoginItemSettings({ openAtLogin: !startAtLogin() });
-        tray.render(core.store.snapshot(), { startAtLogin: startAtLogin() });
+        core.settings.update({ startAtLogin: !core.settings.get().startAtLogin });
+        return;
+      case 'togglePaused':
+        core.settings.update({ discovery: { advertise: !core.settings.get().discovery.advertise } });
         return;
       case 'quit':
         app.quit();
@@ -72,9 +96,13 @@ async function main(): Promise<void> {
     }
   };
 
-  const tray = new TrayService(resourcesDir, onAction);
-  tray.render(core.store.snapshot(), { startAtLogin: startAtLogin() });
-  core.store.onChange((s) => tray.render(s, { startAtLogin: startAtLogin() }));
+  const tray = new TrayService(resourcesDir, onAction, () => dashboard.show());
+  tray.update(core.store.snapshot(), facts());
+  core.store.onChange((s) => tray.update(s, facts()));
+  core.settings.onChange(() => tray.update(null, facts()));
+
+  const stopNotifications = showNotifications(core, (section) => dashboard.show(section), path.join(resourcesDir, 'tray', 'serving.png'));
+  const powerEvents = new PowerEvents(powerMonitor, core, (msg, err) => (err ? logger.error(msg, { err }) : logger.info(msg)), () => app.quit());
 
   ipcMain.handle(Channels.connection, (event) => {
     // Only our own dashboard page may ask for the token.
@@ -83,21 +111,24 @@ async function main(): Promise<void> {
   });
   ipcMain.handle(Channels.pickFile, async (_e, opts: { title?: string; directory?: boolean }) => {
     const r = await dialog.showOpenDialog({
-      title: typeof opts?.title === 'string' ? opts.title : 'Choose a file',
+      title: typeof opts?.title === 'string' ? opts.title.slice(0, 200) : 'Choose a file',
       properties: [opts?.directory ? 'openDirectory' : 'openFile'],
     });
     return r.canceled ? null : (r.filePaths[0] ?? null);
   });
-  ipcMain.handle(Channels.getStartAtLogin, () => startAtLogin());
+  ipcMain.handle(Channels.getStartAtLogin, () => core.settings.get().startAtLogin);
   ipcMain.handle(Channels.setStartAtLogin, (_e, on: unknown) => {
-    app.setLoginItemSettings({ openAtLogin: on === true });
-    return startAtLogin();
+    core.settings.update({ startAtLogin: on === true });
+    return core.settings.get().startAtLogin;
   });
 
-  app.on('second-instance', () => dashboard.show());
+  // A second launch (from the Start menu, the Dock, a shortcut) opens the dashboard here.
+  app.on('second-instance', (_e, argv) => dashboard.show(sectionFromArgv(argv) || undefined));
   app.on('window-all-closed', () => {
     /* a tray app keeps running with no window */
   });
+  const first = sectionFromArgv(process.argv);
+  if (first !== undefined) dashboard.show(first || undefined);
 
   // Quit stops the services cleanly (and hands off / says goodbye) before the process exits.
   let quitting = false;
@@ -105,6 +136,8 @@ async function main(): Promise<void> {
     if (quitting) return;
     event.preventDefault();
     quitting = true;
+    stopNotifications();
+    powerEvents.dispose();
     dashboard.close();
     tray.destroy();
     core
@@ -112,4 +145,13 @@ async function main(): Promise<void> {
       .catch((err) => logger.error('stop failed', { err }))
       .finally(() => app.exit(0));
   });
+}
+
+function safe<T>(fn: () => T, fallback: T): T {
+  try {
+    return fn();
+  } catch (err) {
+    logger.warn(`login item: ${(err as Error).message}`);
+    return fallback;
+  }
 }

@@ -1,5 +1,6 @@
 // Owns the Tray: renders the pure menu model (main/core/tray-menu) into an Electron Menu on every
-// snapshot change, and swaps the icon by state. Setters return early when nothing changed.
+// snapshot change (and every 15 s, so countdowns stay true), and swaps the icon by state.
+// Nothing is rebuilt when nothing changed.
 
 import { Menu, Tray, nativeImage, type MenuItemConstructorOptions } from 'electron';
 import path from 'node:path';
@@ -14,42 +15,77 @@ import {
   type TrayIconState,
 } from '../core/tray-menu/menu-model.js';
 
+const REFRESH_MS = 15_000;
+
 export class TrayService {
   #tray: Tray | null = null;
   #icon: TrayIconState | null = null;
   #lastKey = '';
+  #snapshot: Snapshot | null = null;
+  #snapshotAt = 0;
+  #facts: Omit<ShellFacts, 'elapsedSeconds' | 'now' | 'formatTime'> = { startAtLogin: false };
+  #timer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly resourcesDir: string,
     private readonly onAction: (action: MenuAction) => void,
+    private readonly onOpen: () => void,
   ) {}
 
-  render(s: Snapshot, facts: ShellFacts): void {
+  /** A new snapshot (or new shell facts): re-render. */
+  update(s: Snapshot | null, facts?: Omit<ShellFacts, 'elapsedSeconds' | 'now' | 'formatTime'>): void {
+    if (s) {
+      this.#snapshot = s;
+      this.#snapshotAt = Date.now();
+    }
+    if (facts) this.#facts = facts;
+    this.#render();
+    if (!this.#timer) {
+      this.#timer = setInterval(() => this.#render(), REFRESH_MS);
+      this.#timer.unref();
+    }
+  }
+
+  destroy(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
+    this.#tray?.destroy();
+    this.#tray = null;
+  }
+
+  #render(): void {
+    const s = this.#snapshot;
+    if (!s) return;
     if (!this.#tray) {
       this.#tray = new Tray(this.#image('active'));
-      this.#tray.on('click', () => this.#tray?.popUpContextMenu());
+      // macOS opens the menu on click by itself; elsewhere a click opens it too, a double-click the dashboard.
+      if (process.platform !== 'darwin') this.#tray.on('click', () => this.#tray?.popUpContextMenu());
+      this.#tray.on('double-click', () => this.onOpen());
     }
+    const facts: ShellFacts = {
+      ...this.#facts,
+      elapsedSeconds: (Date.now() - this.#snapshotAt) / 1000,
+      now: Date.now(),
+      formatTime: (ms) => new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }),
+    };
     const icon = trayIconState(s, facts);
     if (icon !== this.#icon) {
       this.#tray.setImage(this.#image(icon));
       this.#icon = icon;
     }
     const model = buildTrayMenu(s, facts);
-    const key = JSON.stringify(model) + trayTooltip(s);
+    const tooltip = trayTooltip(s, facts);
+    const key = JSON.stringify(model) + tooltip;
     if (key === this.#lastKey) return;
     this.#lastKey = key;
-    this.#tray.setToolTip(trayTooltip(s));
+    this.#tray.setToolTip(tooltip);
     this.#tray.setContextMenu(Menu.buildFromTemplate(model.map((i) => this.#toElectron(i))));
-  }
-
-  destroy(): void {
-    this.#tray?.destroy();
-    this.#tray = null;
   }
 
   #image(state: TrayIconState) {
     const dir = path.join(this.resourcesDir, 'tray');
     if (process.platform === 'darwin') {
+      // nativeImage picks up `@2x` beside it for Retina menu bars.
       const img = nativeImage.createFromPath(path.join(dir, `${state}Template.png`));
       img.setTemplateImage(true);
       return img;
