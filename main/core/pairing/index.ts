@@ -507,7 +507,7 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
   function parseEntries(v: unknown): PeerEntry[] {
     if (!Array.isArray(v) || v.length > 16) throw new Error('introductions malformed');
     return v.map((x) => {
-      const card = parseCard(x);
+      const card = parseCard({ ...(typeof x === 'object' && x !== null ? x : {}), pairId: null });
       const o = x as Record<string, unknown>;
       if (!b64(o.key, 32)) throw new Error('introduction key malformed');
       const addresses = Array.isArray(o.addresses) ? o.addresses.filter((a): a is string => typeof a === 'string' && a.length <= 64).slice(0, 16) : [];
