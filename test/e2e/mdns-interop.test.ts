@@ -3,10 +3,11 @@
 // inside the lab (a bridge in its own namespace; nothing touches the machine's interfaces).
 
 import fs from 'node:fs';
+import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLab, netnsSupport, type Lab } from '../helpers/netns.js';
-import type { Headless } from '../helpers/headless.js';
+import { repoRoot, type Headless } from '../helpers/headless.js';
 import { HOSTILE, hostId, PhoneBrowser, PY, startInLab, status, TXT_KEYS, until } from './mdns-lab.js';
 
 const support = netnsSupport();
@@ -18,6 +19,12 @@ const SERVICES = {
   piper: { enabled: true, port: 11402, command: '/bin/false' },
   whisper: { enabled: true, port: 11401, command: '/bin/false' },
 };
+
+/** `npm run discover` inside a lab host (the interface named: under vitest it would default to lo). */
+function discover(lab: Lab, host: string) {
+  const tsx = path.join(repoRoot, 'node_modules/tsx/dist/cli.mjs');
+  return lab.exec(host, [process.execPath, tsx, path.join(repoRoot, 'main/discover.ts'), '--interface', 'eth0', '--timeout', '2'], { timeoutMs: 30_000 });
+}
 
 const NO_SERVICES = {
   ollama: { enabled: false },
@@ -98,6 +105,13 @@ describe.skipIf(!support.ok)('mDNS interop with python3-zeroconf in network name
     await until('mac lists pc as a ready peer', () => status(lab, 'mac', mac), (s) => s.peers.some((p) => p.id === hostId(pc) && p.ready === true));
     await until('pc lists mac as a ready peer', () => status(lab, 'pc', pc), (s) => s.peers.some((p) => p.id === hostId(mac) && p.name === 'Studio Mac'));
 
+    // `npm run discover` from the phone's namespace lists both, as the phone sees them.
+    const found = await discover(lab, 'phone');
+    expect(found.code).toBe(0);
+    expect(found.stdout).toMatch(/^Found 2 UnaMentis servers \(listened on eth0/);
+    expect(found.stdout).toMatch(new RegExp(`Studio Mac\\s+${mac.address.replace(/\./g, '\\.')}\\s+${mac.port}\\s+fallback\\s+100\\s+yes\\s+active`));
+    expect(found.stdout).toMatch(new RegExp(`Studio Mac \\(2\\)\\s+${pc.address.replace(/\./g, '\\.')}\\s+${pc.port}\\s+fallback`));
+
     // 4. Hostile packets from the phone's namespace: ignored, counted, nothing crashes or gets listed.
     const hostile = await lab.exec('phone', [PY, HOSTILE, '--interface', lab.host('phone').address, '--claim-id', hostId(mac)]);
     expect(hostile.code).toBe(0);
@@ -142,5 +156,11 @@ describe.skipIf(!support.ok)('mDNS interop with python3-zeroconf in network name
     expect(await mac.stop()).toBe(0);
     const removed = await phone.waitFor((e) => e.event === 'remove' && e.instance === 'Studio Mac', 3_000, mark3);
     console.log(`[mdns-interop] goodbye on quit seen after ${removed.t - quitAt} ms`);
+
+    // Nobody left: `npm run discover` says so, with what to check, and exits 1.
+    const none = await discover(lab, 'phone');
+    expect(none.code).toBe(1);
+    expect(none.stdout).toMatch(/^No UnaMentis server found/);
+    expect(none.stdout).toContain('firewall');
   });
 });
