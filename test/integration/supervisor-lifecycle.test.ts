@@ -47,13 +47,18 @@ describe('supervisor lifecycle (fake-ollama)', () => {
     expect(logs.some((l) => l.startsWith('stderr') && l.includes('Listening on 127.0.0.1'))).toBe(true);
     await until(() => h!.sup.logs('ollama', 100).some((l) => l.stream === 'supervisor' && l.text === 'preloaded mistral:7b'));
     expect(h.sup.logs('ollama', 2)).toHaveLength(2);
+    // Our own health checks are in the file, not in the live view; the preload's request is in both.
+    expect(logs.some((l) => l.includes('"/api/version"'))).toBe(false);
+    await until(() => h!.sup.logs('ollama', 100).some((l) => l.text.includes('POST    "/api/generate"')));
 
     await h.sup.stopService('ollama');
     expect(status()).toBe('stopped');
     expect(await alive(tree)).toEqual([]);
     expect(fs.existsSync(path.join(h.dataDir, 'run', 'ollama.pid'))).toBe(false);
     await h.close();
-    expect(fs.readFileSync(path.join(h.dataDir, 'logs', 'ollama.log'), 'utf8')).toContain('Listening on 127.0.0.1');
+    const file = fs.readFileSync(path.join(h.dataDir, 'logs', 'ollama.log'), 'utf8');
+    expect(file).toContain('Listening on 127.0.0.1');
+    expect(file).toContain('GET     "/api/version"');
   });
 
   it('respawns a crashed service with growing back-off, and kills the runner it orphaned', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { judge, type Answer } from '../../main/core/supervisor/health.js';
+import { healthEchoPattern, judge, type Answer } from '../../main/core/supervisor/health.js';
 
 const ok = (status: number, body: unknown): Answer => ({ status, body: typeof body === 'string' ? body : JSON.stringify(body) });
 const refused: Answer = { error: 'connection refused on port 1' };
@@ -43,5 +43,22 @@ describe('judge', () => {
     expect(judge('http', [ok(204, '')])).toMatchObject({ done: { state: 'ok' } });
     expect(judge('http', [ok(500, 'boom')])).toMatchObject({ done: { state: 'error' } });
     expect(judge('http', [refused])).toMatchObject({ done: { state: 'down' } });
+  });
+});
+
+describe('healthEchoPattern', () => {
+  it('matches the access-log lines of our own health checks only', () => {
+    const o = healthEchoPattern('ollama');
+    expect(o.test('[GIN] 2026/11/23 - 19:07:31 | 200 |        4.117ms |       127.0.0.1 | GET     "/api/version"')).toBe(true);
+    expect(o.test('[GIN] 2026/11/23 - 19:07:31 | 200 |        0.264ms |       127.0.0.1 | GET     "/"')).toBe(true);
+    expect(o.test('[GIN] 2026/11/23 - 19:07:31 | 200 |  1.2s |       127.0.0.1 | POST    "/api/generate"')).toBe(false);
+    expect(o.test('[GIN] 2026/11/23 - 19:07:31 | 200 |  1.2ms |  192.168.1.20 | GET     "/"')).toBe(false); // the iPhone
+    expect(o.test('time=… level=INFO msg="Listening on 127.0.0.1:11434"')).toBe(false);
+    const v = healthEchoPattern('vibevoice');
+    expect(v.test('INFO:     127.0.0.1:50312 - "GET /health HTTP/1.1" 200 OK')).toBe(true);
+    expect(v.test('INFO:     127.0.0.1:50312 - "POST /v1/audio/speech HTTP/1.1" 200 OK')).toBe(false);
+    const p = healthEchoPattern('piper');
+    expect(p.test('127.0.0.1 - - [23/Nov/2026 19:00:00] "GET /info HTTP/1.1" 200 -')).toBe(true);
+    expect(healthEchoPattern('http', '/ping?x=1').test('::1 "GET /ping?x=1 HTTP/1.1"')).toBe(true);
   });
 });

@@ -149,3 +149,28 @@ export async function checkHealth(kind: HealthKind, host: string, port: number, 
   }
   return { state: 'error', latencyMs, message: 'health check did not settle' };
 }
+
+/** The paths a health check of `kind` asks. */
+export function healthPaths(kind: HealthKind, healthPath = '/'): string[] {
+  switch (kind) {
+    case 'ollama':
+      return ['/', '/api/version'];
+    case 'vibevoice':
+    case 'whisper':
+      return ['/health'];
+    case 'piper':
+      return ['/info', '/voices'];
+    case 'http':
+      return [healthPath];
+  }
+}
+
+/**
+ * Matches a service's access-log line for one of our own health checks (Ollama's `[GIN] … |
+ * 127.0.0.1 | GET "/api/version"`, uvicorn's `127.0.0.1:5 - "GET /health HTTP/1.1" 200`): these
+ * would push everything useful out of the live log view, so they go to the log file only.
+ */
+export function healthEchoPattern(kind: HealthKind, healthPath = '/'): RegExp {
+  const paths = healthPaths(kind, healthPath).map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|');
+  return new RegExp(`(?=.*(?:127\\.0\\.0\\.1|::1|localhost))(?=.*\\b(?:GET|HEAD)\\s+"?(?:${paths})(?:[\\s"?]|$))`);
+}

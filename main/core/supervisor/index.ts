@@ -14,6 +14,7 @@ import { Emitter, type Unsubscribe } from '../util/emitter.js';
 import { DEFAULT_RESTART_POLICY, type RestartPolicy } from './backoff.js';
 import { buildLaunch, resolveSpec, serviceIds, urlHost, type FileProbe, type HostEnv } from './command.js';
 import { formatFileLine, LogRing, MAX_LINE_CHARS, RotatingFile } from './logs.js';
+import { healthEchoPattern } from './health.js';
 import { PidFiles, planReap } from './pidfile.js';
 import { isAlive, listProcesses, processStartTime, signalPid } from './procs.js';
 import { ServiceRunner, sleep, type Timings } from './service.js';
@@ -106,6 +107,16 @@ export function createSupervisor(ctx: CoreContext, opts: SupervisorOptions = {})
   const rings = new Map<string, LogRing>();
   const files = new Map<string, RotatingFile>();
   const preloading = new Set<string>();
+  const echoes = new Map<string, RegExp>();
+  const echoOf = (id: string): RegExp => {
+    let re = echoes.get(id);
+    if (!re) {
+      const spec = resolveSpec(id, settings, host);
+      re = healthEchoPattern(spec.health, spec.healthPath);
+      echoes.set(id, re);
+    }
+    return re;
+  };
 
   const timings = (): Timings => {
     const s = settings.supervisor;
@@ -142,8 +153,10 @@ export function createSupervisor(ctx: CoreContext, opts: SupervisorOptions = {})
       stream,
       text: text.length > MAX_LINE_CHARS ? text.slice(0, MAX_LINE_CHARS) + '…' : text,
     };
-    rings.get(id)?.push(line);
     files.get(id)?.append(formatFileLine(line));
+    // The service echoing our own health checks: file only, or they flood the live view.
+    if (stream !== 'supervisor' && echoOf(id).test(line.text)) return;
+    rings.get(id)?.push(line);
     if (stream === 'supervisor') log.debug(`${id}: ${text}`);
     events.emit('log', { service: id, line });
     ctx.events.broadcast('log', { service: id, line });
@@ -232,6 +245,7 @@ export function createSupervisor(ctx: CoreContext, opts: SupervisorOptions = {})
   let unsubscribeSettings: Unsubscribe | null = null;
   const onSettings = ({ next, prev }: { next: Settings; prev: Settings }) => {
     settings = next;
+    echoes.clear();
     const ids = serviceIds(next, PRESETS);
     for (const id of ids) {
       if (runners.has(id)) continue;
