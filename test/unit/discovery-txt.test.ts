@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaultSettings, type Settings } from '../../main/core/settings/schema.js';
 import type { ServiceEntry } from '../../main/core/contract.js';
-import { encodeTxt, parseTxt, TXT_KEYS, type TxtInput, type TxtRecord } from '../../main/core/discovery/txt.js';
+import { encodeTxt, instanceName, MAX_INSTANCE_BYTES, parseTxt, TXT_KEYS, type TxtInput, type TxtRecord } from '../../main/core/discovery/txt.js';
 
 const ID = '3f2a9c1e-8b7d-4e6f-9a0b-1c2d3e4f5a6b';
 
@@ -186,5 +186,25 @@ describe('parseTxt (hostile input)', () => {
       expect(r.reason.includes('\u0007')).toBe(false);
       expect(r.reason.length).toBeLessThan(120);
     }
+  });
+});
+
+describe('instanceName', () => {
+  it('keeps ordinary names, including dots and parentheses', () => {
+    expect(instanceName('Studio Mac')).toBe('Studio Mac');
+    expect(instanceName("Mr. Smith's PC (den)")).toBe("Mr. Smith's PC (den)");
+  });
+
+  it('drops control characters, collapses whitespace, never returns empty', () => {
+    expect(instanceName('  Studio\t\n Mac\u0000 ')).toBe('Studio Mac');
+    expect(instanceName(' \u0007 ')).toBe('UnaMentis Server');
+  });
+
+  it('cuts on a character boundary, leaving room for a " (NN)" rename within the 63-byte label', () => {
+    const name = instanceName('Küche-🎧'.repeat(10));
+    expect(Buffer.byteLength(name)).toBeLessThanOrEqual(MAX_INSTANCE_BYTES);
+    expect(Buffer.byteLength(`${name} (99)`)).toBeLessThanOrEqual(63);
+    expect(name).not.toMatch(/\uFFFD/);
+    expect('Küche-🎧'.repeat(10).startsWith(name)).toBe(true);
   });
 });

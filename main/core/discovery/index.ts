@@ -11,7 +11,7 @@ import { ciaoAdvertiser, type Advertiser, type AdvertiserFactory } from './adver
 import { HostBrowser, type HealthCheck, type TransportFactory } from './browser.js';
 import { chooseInterfaces, interfaceOverride, readInterfaces, type InterfaceChoice, type NetInterface } from './interfaces.js';
 import { toPeers } from './peers.js';
-import { encodeTxt, txtEqual, type TxtRecord } from './txt.js';
+import { encodeTxt, instanceName, txtEqual, type TxtRecord } from './txt.js';
 import type { Discovery } from './types.js';
 
 export type { Discovery } from './types.js';
@@ -126,7 +126,7 @@ export function createDiscovery(ctx: CoreContext, opts: DiscoveryOptions = {}): 
     const settings = ctx.settings.get();
     const port = s.host.port;
     const want = running && settings.discovery.advertise && port !== undefined && choice.interfaces.length > 0;
-    if (current && (!want || current.wanted !== s.host.name || current.port !== port || current.ifaceKey !== ifaceKey())) {
+    if (current && (!want || current.wanted !== instanceName(s.host.name) || current.port !== port || current.ifaceKey !== ifaceKey())) {
       await withdraw();
     }
     if (!want) {
@@ -147,11 +147,12 @@ export function createDiscovery(ctx: CoreContext, opts: DiscoveryOptions = {}): 
     }
     const advertiser = makeAdvertiser(log);
     const txt = desiredTxt(s);
-    const entry: Announced = { advertiser, wanted: s.host.name, port: port!, ifaceKey: ifaceKey(), txt, name: null, off: () => {} };
+    const wanted = instanceName(s.host.name);
+    const entry: Announced = { advertiser, wanted, port: port!, ifaceKey: ifaceKey(), txt, name: null, off: () => {} };
     entry.off = advertiser.onNameChange((name) => onRenamed(entry, name));
     current = entry;
     try {
-      const name = await advertiser.start({ name: s.host.name, port: port!, txt, interfaces: choice.interfaces.map((i) => i.name) });
+      const name = await advertiser.start({ name: wanted, port: port!, txt, interfaces: choice.interfaces.map((i) => i.name) });
       if (current !== entry) return; // withdrawn while probing
       if (entry.name !== name) onRenamed(entry, name);
       problem('', null);
@@ -287,7 +288,7 @@ export function createDiscovery(ctx: CoreContext, opts: DiscoveryOptions = {}): 
       offs.push(
         ctx.store.onChange((s) => {
           if (!running) return;
-          if (current && (current.wanted !== s.host.name || current.port !== s.host.port)) void reconcile();
+          if (current && (current.wanted !== instanceName(s.host.name) || current.port !== s.host.port)) void reconcile();
           else if (current) pushTxt(s);
           else if (s.host.port !== lastPort) void reconcile(); // the control port became known
           lastPort = s.host.port;

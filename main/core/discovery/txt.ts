@@ -181,3 +181,21 @@ function printable(s: string): string {
   const clean = s.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
   return clean.length > 40 ? `${clean.slice(0, 40)}…` : clean;
 }
+
+/** Bytes kept for the instance name: a DNS label is ≤ 63 bytes, and a rename appends " (NN)". */
+export const MAX_INSTANCE_BYTES = 57;
+
+/**
+ * The DNS-SD instance name for a display name: control characters dropped, whitespace collapsed,
+ * cut (on a character boundary) to leave room for a conflict suffix. Never empty.
+ */
+export function instanceName(display: string): string {
+  // eslint-disable-next-line no-control-regex
+  const clean = display.replace(/[\u0000-\u001f\u007f]/g, '').replace(/\s+/g, ' ').trim();
+  let out = '';
+  for (const ch of clean) {
+    if (Buffer.byteLength(out + ch) > MAX_INSTANCE_BYTES) break;
+    out += ch;
+  }
+  return out.trim() || 'UnaMentis Server';
+}
