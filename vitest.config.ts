@@ -22,6 +22,16 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      {
+        // The Electron app under Playwright's _electron: skips (saying why) where Electron's binary is absent.
+        test: {
+          name: 'electron',
+          include: ['test/electron/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
     ],
   },
 });
