@@ -259,6 +259,22 @@ describe('discovery: advertising', () => {
     await vi.waitFor(() => expect(r.ctx.store.get('host').advertisedName).toBe('Gaming PC'));
   });
 
+  it('follows discovery.interfaces: a change re-announces (goodbye first) on the new interfaces only', async () => {
+    const eth9: NetInterface = { name: 'eth9', up: true, addresses: [{ address: '10.9.9.2', netmask: '255.255.255.0', family: 'IPv4', internal: false }] };
+    const docker: NetInterface = { name: 'docker0', up: true, addresses: [{ address: '172.17.0.1', netmask: '255.255.0.0', family: 'IPv4', internal: false }] };
+    const r = rig({ env: {}, interfaces: [LO, eth9, docker], settings: { discovery: { advertise: true, interfaces: ['lo'] } } });
+    await r.discovery.start();
+    await vi.waitFor(() => expect(r.adv.running).toBe(true));
+    expect(r.adv.starts[0]!.interfaces).toEqual(['lo']);
+    r.ctx.settings.update({ discovery: { interfaces: [] } }); // all: not loopback, not docker0
+    await vi.waitFor(() => expect(r.adv.starts).toHaveLength(2));
+    expect(r.adv.stops).toBe(1);
+    expect(r.adv.starts[1]!.interfaces).toEqual(['eth9']);
+    expect(r.discovery.interfaces()).toEqual(['eth9']);
+    expect(r.handlers).toHaveLength(2); // the browser moved too
+    expect(r.closed).toBe(1);
+  });
+
   it('does not announce anywhere when no allowed interface can be used, and says why', async () => {
     const r = rig({ env: {}, settings: { discovery: { advertise: true, interfaces: ['wlan7'] } } });
     await r.discovery.start();
