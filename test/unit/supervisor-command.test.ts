@@ -51,6 +51,14 @@ describe('ollama preset', () => {
     });
   });
 
+  it('keeps models loaded until `cold` by default (Ollama would unload after 5 min), and not when hibernation is off', () => {
+    const on = plan('ollama', settingsWith({}), linux, fsOf(['/usr/bin/ollama'])).result;
+    expect(on.ok && on.plan.env.OLLAMA_KEEP_ALIVE).toBe('1860s');
+    const base = settingsWith({});
+    const off = plan('ollama', { ...base, hibernation: { ...base.hibernation, enabled: false } }, linux, fsOf(['/usr/bin/ollama'])).result;
+    expect(off.ok && off.plan.env.OLLAMA_KEEP_ALIVE).toBeUndefined();
+  });
+
   it('finds the default install locations per OS', () => {
     expect(plan('ollama', settingsWith({}), mac, fsOf(['/Applications/Ollama.app/Contents/Resources/ollama'])).result).toMatchObject({
       ok: true,

@@ -86,6 +86,11 @@ export function resolveSpec(id: string, settings: Settings, host: HostEnv): Serv
   const s: ServiceSettings = settings.services[id] ?? {};
   const bindHost = bindHostFor(settings.serveOnLan);
   const options: Options = { ...(preset?.defaultOptions(host.platform) ?? {}), ...(s.options ?? {}) };
+  // Ollama's own 5 min keep_alive would unload models long before `cold`: let the idle staircase
+  // decide, with a finite value so a model's expires_at still moves on use (hibernation's signal).
+  if (id === 'ollama' && options.keepAlive === undefined && settings.hibernation.enabled) {
+    options.keepAlive = `${settings.hibernation.coldAfterSeconds + 60}s`;
+  }
   return {
     id,
     name: s.name ?? preset?.name ?? id,

@@ -168,7 +168,9 @@ export function createSupervisor(ctx: CoreContext, opts: SupervisorOptions = {})
     const models = settings.models.preload;
     const url = sup.baseUrl(id);
     if (!models.length || !url || preloading.has(id)) return;
-    const state = ctx.store.get('hibernation').state;
+    const { state, busy } = ctx.store.get('hibernation');
+    // A wake in progress preloads on its own (with its own keep_alive): do not race it.
+    if (busy) return;
     if (state === 'cold' || state === 'dormant') {
       writeLine(id, 'supervisor', `not preloading ${models.join(', ')}: hibernation is ${state}`);
       return;
