@@ -87,9 +87,6 @@ async function main(): Promise<void> {
       case 'toggleStartAtLogin':
         core.settings.update({ startAtLogin: !core.settings.get().startAtLogin });
         return;
-      case 'togglePaused':
-        core.settings.update({ discovery: { advertise: !core.settings.get().discovery.advertise } });
-        return;
       case 'quit':
         app.quit();
         return;

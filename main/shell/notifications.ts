@@ -9,6 +9,7 @@ export function showNotifications(core: Core, open: (section: string) => void, i
   const live = new Map<string, Notification>();
   return watchNotifications({
     store: core.store,
+    pairingRequests: (listener) => core.pairing.onRequest(listener),
     settings: core.settings,
     sink: (n: DesktopNotification) => {
       if (!Notification.isSupported()) return;

@@ -65,6 +65,7 @@ export function App() {
                   {SECTION_LABEL[sec]}
                   {sec === 'services' && s && <ServiceCount snapshot={s} />}
                   {sec === 'models' && pull.state.model && !pull.state.done && <span className="pill">pulling</span>}
+                  {sec === 'pairing' && s?.pairing?.pending?.direction === 'incoming' && <span className="pill bad">code</span>}
                 </a>
               </li>
             ))}
@@ -93,7 +94,7 @@ function Section({ route, navigate, server, pull }: { route: Route; navigate: (r
     case 'hibernation':
       return <HibernationPanel snapshot={s} client={client} canAct={canAct} receivedAt={server.receivedAt} />;
     case 'pairing':
-      return <PairingPanel snapshot={s} client={client} canAct={canAct} />;
+      return <PairingPanel snapshot={s} client={client} canAct={canAct} receivedAt={server.receivedAt} />;
     case 'models':
       return <ModelsPanel snapshot={s} client={client} pull={pull} canAct={canAct} />;
     case 'latency':

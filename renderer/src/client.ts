@@ -2,7 +2,7 @@
 // API, in the Electron window (token from the preload) and in a browser (token from the URL
 // fragment, kept in sessionStorage so a reload does not lose it and it never reaches the server log).
 
-import type { GpuHistoryPoint, HibernationState, LogLine, Notice, ServiceEntry, Snapshot } from '../../main/core/contract.js';
+import type { GpuHistoryPoint, HibernationState, LogLine, Notice, PairingSection, ServiceEntry, Snapshot } from '../../main/core/contract.js';
 import type { RedactedSettings } from '../../main/core/settings/store.js';
 import type { LatencyReport } from '../../main/core/latency/types.js';
 import { bridge } from './bridge.js';
@@ -38,6 +38,11 @@ export async function resolveConnection(): Promise<{ baseUrl: string; token: str
 
 export function saveToken(token: string): void {
   sessionStorage.setItem(TOKEN_KEY, token);
+}
+
+export interface PairingStatusView extends PairingSection {
+  incoming: { code: string; fromId: string; fromName: string; address: string; expiresAt: string; attemptsLeft: number } | null;
+  peers: { id: string; name: string; role: string; prio: number; addresses: string[]; port: number; pairedAt: string; alive: boolean }[];
 }
 
 export type ServiceAction = 'start' | 'stop' | 'restart' | 'take-over';
@@ -185,6 +190,32 @@ export class ApiClient {
     const end = last as PullProgressView | null;
     if (end?.error) throw new ApiError(502, 'internal', end.error);
     if (end?.status !== 'success') throw new ApiError(502, 'internal', 'The pull ended without success.');
+  }
+
+  // Pairing (issue 7's routes). The status holds the code to show: local, token-gated views only.
+  pairingStatus(): Promise<PairingStatusView> {
+    return this.request('GET', '/api/pairing');
+  }
+
+  pairingStart(target: { id: string } | { address: string; port: number }): Promise<{ peerId: string; peerName: string; expiresInSeconds: number }> {
+    return this.request('POST', '/api/pairing/start', target);
+  }
+
+  pairingConfirm(code: string): Promise<{ peerId: string; peerName: string; pairId: string }> {
+    return this.request('POST', '/api/pairing/confirm', { code });
+  }
+
+  pairingCancel(): Promise<unknown> {
+    return this.request('POST', '/api/pairing/cancel');
+  }
+
+  /** Without id: leave the pair. With a peer's id: remove that host from the pair. */
+  pairingUnpair(id?: string): Promise<{ removed: string[]; unreachable: string[] }> {
+    return this.request('POST', '/api/pairing/unpair', id ? { id } : {});
+  }
+
+  serving(on: boolean): Promise<unknown> {
+    return this.request('POST', on ? '/api/serving/resume' : '/api/serving/stop');
   }
 
   // Latency check.

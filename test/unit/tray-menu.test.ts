@@ -113,7 +113,7 @@ describe('tray menu model', () => {
     expect(labels(buildTrayMenu(s, { startAtLogin: false }))).toContain('Memory (unified): 7.7 GB of 12.0 GB');
   });
 
-  it('surfaces problems, names the serving peer, and maps pause / pair / dashboard to shell actions', () => {
+  it('surfaces problems, names the serving peer, maps pause to serving.stop/resume and pair to the dashboard', () => {
     const s = snapshot({ notices: [{ id: '1', level: 'error', code: 'service_failed', message: 'Piper: voice file missing', at: '' }] });
     s.host.serving = false;
     s.peers = [{ id: 'mac', name: 'Studio Mac', role: 'primary', prio: 200, serving: true, state: 'active', lastSeenSeconds: 1 }];
@@ -121,8 +121,12 @@ describe('tray menu model', () => {
     expect(find(menu, /^⚠ Piper: voice file missing/)).toMatchObject({ action: { kind: 'openDashboard' } });
     expect(labels(menu)).toContain('Standing by (Studio Mac serves)');
     expect(find(menu, 'Pair with another computer…')).toMatchObject({ action: { kind: 'pair' } });
-    expect(find(menu, 'Pause (hide from the iPhone)')).toMatchObject({ checked: false, action: { kind: 'togglePaused' } });
+    expect(find(menu, 'Pause serving here')).toMatchObject({ checked: false, action: { kind: 'command', command: { type: 'serving.stop' } } });
     expect(labels(buildTrayMenu(s, { startAtLogin: false, paused: true }))).toContain('Paused: hidden from the iPhone');
+    const standby = { ...s, pairing: { standby: true } as Snapshot['pairing'] };
+    expect(find(buildTrayMenu(standby, { startAtLogin: false }), 'Pause serving here')).toMatchObject({ checked: true, action: { kind: 'command', command: { type: 'serving.resume' } } });
+    expect(trayIconState(standby, { startAtLogin: false })).toBe('paused');
+    expect(labels(buildTrayMenu(standby, { startAtLogin: false }))).toContain('Paused: not serving (handed over)');
   });
 
   it('enables Start all only when something is down and Stop all only when something is up', () => {

@@ -1,8 +1,8 @@
-// Which events become a desktop notification: a pure function of (previous snapshot, next
-// snapshot) and of each new notice, filtered by settings.notifications. The shell shows them with
-// Electron's Notification; nothing here knows about Electron.
+// Which events become a desktop notification: a pure function of each new notice (and of each
+// pairing request, which carries the code), filtered by settings.notifications. The shell shows
+// them with Electron's Notification; nothing here knows about Electron.
 
-import type { Notice, Snapshot } from '../contract.js';
+import type { Notice } from '../contract.js';
 import type { Settings } from '../settings/schema.js';
 
 export type NotificationKind = keyof Settings['notifications'];
@@ -31,46 +31,31 @@ export function fromNotice(n: Notice, prefs: Prefs): DesktopNotification | null 
     }
     case 'model_too_big':
       return make('modelTooBig', 'Model too big for the GPU', 'gpu');
+    // Pairing's election: a promotion, handoff, failback or yield changed who serves.
+    case 'pairing_serving':
+    case 'pairing_not_serving':
+      return make('failover', 'Serving moved', 'pairing');
+    // 'pairing_request' has no code in it: the request itself (fromPairingRequest) does.
   }
-  if (/^pairing_(request|code)/.test(n.code)) {
-    const code = /\b(\d{3}[ -]?\d{3})\b/.exec(n.message)?.[1];
-    return make('pairing', code ? `Pairing code ${code}` : 'Pairing request', 'pairing');
-  }
-  if (/^(failover|handoff|failback)/.test(n.code)) return make('failover', 'Serving moved', 'pairing');
   return null;
 }
 
-/**
- * Events read from two consecutive snapshots: which host serves changed (a failover, handoff or
- * failback). Only between paired hosts: a lone host's `serving` flag is not news.
- */
-export function fromSnapshots(prev: Snapshot | null, next: Snapshot, prefs: Prefs): DesktopNotification[] {
-  if (!prev || !prefs.failover) return [];
-  const out: DesktopNotification[] = [];
-  const paired = (s: Snapshot) => s.peers.filter((p) => p.paired !== false);
-  if (paired(prev).length === 0 && paired(next).length === 0) return out;
-  if (prev.host.serving === next.host.serving) return out;
-  const prevServer = paired(prev).find((p) => p.serving);
-  const nextServer = paired(next).find((p) => p.serving);
-  if (next.host.serving) {
-    const from = prevServer ? prevServer.name : 'the other computer';
-    const gone = prevServer && !next.peers.some((p) => p.id === prevServer.id && p.lastSeenSeconds < 5);
-    out.push({
-      kind: 'failover',
-      title: 'This computer now serves the iPhone',
-      body: gone ? `${from} stopped answering; ${next.host.name} took over.` : `${from} handed over to ${next.host.name}.`,
-      section: 'pairing',
-      key: `failover:${next.host.id}`,
-    });
-  } else {
-    const to = nextServer ? nextServer.name : 'another computer';
-    out.push({
-      kind: 'failover',
-      title: `${to} now serves the iPhone`,
-      body: `${next.host.name} handed over to ${to} and stands by.`,
-      section: 'pairing',
-      key: `failover:${nextServer?.id ?? 'other'}`,
-    });
-  }
-  return out;
+export interface PairingRequest {
+  code: string;
+  fromId: string;
+  fromName: string;
+  address: string;
+}
+
+/** Another host asked to pair: the notification carries the code to type there. */
+export function fromPairingRequest(r: PairingRequest, prefs: Prefs): DesktopNotification | null {
+  if (!prefs.pairing) return null;
+  const code = /^\d{6}$/.test(r.code) ? `${r.code.slice(0, 3)} ${r.code.slice(3)}` : r.code;
+  return {
+    kind: 'pairing',
+    title: `Pairing code ${code}`,
+    body: `${r.fromName} (${r.address}) asks to pair with this computer. Type ${code} there. If that was not you, open the dashboard and cancel.`,
+    section: 'pairing',
+    key: `pairing:${r.fromId}:${r.code}`,
+  };
 }

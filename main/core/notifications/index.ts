@@ -1,18 +1,19 @@
-// Desktop notifications: watches the state and its notices, decides (./decide.ts) which events the
-// user asked to hear about (settings.notifications), and hands them to a sink. The Electron shell's
-// sink shows a Notification; tests pass an array.
+// Desktop notifications: watches the notices (and pairing requests, which carry the code), decides
+// (./decide.ts) which events the user asked to hear about (settings.notifications), and hands them to
+// a sink. The Electron shell's sink shows a Notification; tests pass an array.
 
-import type { Snapshot } from '../contract.js';
-import type { StateStore } from '../state/store.js';
+import type { Notice } from '../contract.js';
 import type { SettingsStore } from '../settings/store.js';
 import type { Unsubscribe } from '../util/emitter.js';
-import { fromNotice, fromSnapshots, type DesktopNotification } from './decide.js';
+import { fromNotice, fromPairingRequest, type DesktopNotification, type PairingRequest } from './decide.js';
 
-export type { DesktopNotification, NotificationKind } from './decide.js';
-export { fromNotice, fromSnapshots } from './decide.js';
+export type { DesktopNotification, NotificationKind, PairingRequest } from './decide.js';
+export { fromNotice, fromPairingRequest } from './decide.js';
 
 export interface NotifierDeps {
-  store: Pick<StateStore, 'snapshot' | 'onChange' | 'onNotice'>;
+  store: { onNotice(listener: (n: Notice) => void): Unsubscribe };
+  /** Pairing requests as they arrive (the pairing capability's onRequest). */
+  pairingRequests?: (listener: (r: PairingRequest) => void) => Unsubscribe;
   settings: Pick<SettingsStore, 'get'>;
   sink: (n: DesktopNotification) => void;
   now?: () => number;
@@ -25,7 +26,6 @@ export function watchNotifications(deps: NotifierDeps): Unsubscribe {
   const now = deps.now ?? Date.now;
   const repeatMs = deps.repeatMs ?? 60_000;
   const shown = new Map<string, number>();
-  let prev: Snapshot | null = deps.store.snapshot();
   const emit = (n: DesktopNotification | null) => {
     if (!n) return;
     const t = now();
@@ -35,13 +35,8 @@ export function watchNotifications(deps: NotifierDeps): Unsubscribe {
     if (shown.size > 200) for (const [k, v] of shown) if (t - v >= repeatMs) shown.delete(k);
     deps.sink(n);
   };
-  const offNotice = deps.store.onNotice((n) => emit(fromNotice(n, deps.settings.get().notifications)));
-  const offChange = deps.store.onChange((s) => {
-    for (const n of fromSnapshots(prev, s, deps.settings.get().notifications)) emit(n);
-    prev = s;
-  });
-  return () => {
-    offNotice();
-    offChange();
-  };
+  const prefs = () => deps.settings.get().notifications;
+  const offs = [deps.store.onNotice((n) => emit(fromNotice(n, prefs())))];
+  if (deps.pairingRequests) offs.push(deps.pairingRequests((r) => emit(fromPairingRequest(r, prefs()))));
+  return () => offs.forEach((off) => off());
 }

@@ -8,7 +8,6 @@ export type ShellAction =
   | { kind: 'openDashboard'; section?: string }
   | { kind: 'openLog'; service: string }
   | { kind: 'toggleStartAtLogin' }
-  | { kind: 'togglePaused' }
   | { kind: 'pair' }
   | { kind: 'quit' };
 
@@ -23,7 +22,7 @@ export type MenuItem =
 
 export interface ShellFacts {
   startAtLogin: boolean;
-  /** The user paused serving: not advertised to the iPhone (discovery.advertise off). */
+  /** Not advertised to the iPhone (discovery.advertise off in settings). */
   paused?: boolean;
   /** Seconds since the snapshot was taken: countdowns in the menu stay true between changes. */
   elapsedSeconds?: number;
@@ -119,7 +118,13 @@ export function buildTrayMenu(s: Snapshot, shell: ShellFacts): MenuItem[] {
   items.push({ type: 'separator' });
 
   items.push({ type: 'action', label: 'Pair with another computer…', action: { kind: 'pair' } });
-  items.push({ type: 'checkbox', label: 'Pause (hide from the iPhone)', checked: shell.paused === true, action: { kind: 'togglePaused' } });
+  const standby = s.pairing?.standby === true;
+  items.push({
+    type: 'checkbox',
+    label: 'Pause serving here',
+    checked: standby,
+    action: cmd({ type: standby ? 'serving.resume' : 'serving.stop' }),
+  });
   items.push({ type: 'action', label: 'Open dashboard', action: { kind: 'openDashboard' } });
   items.push({ type: 'checkbox', label: 'Start at login', checked: shell.startAtLogin, action: { kind: 'toggleStartAtLogin' } });
   items.push({ type: 'separator' });
@@ -127,8 +132,14 @@ export function buildTrayMenu(s: Snapshot, shell: ShellFacts): MenuItem[] {
   return items;
 }
 
+/** Paused: the user told this host to stop serving (pairing standby), or not to advertise. */
+export function isPaused(s: Snapshot, shell: Pick<ShellFacts, 'paused'>): boolean {
+  return shell.paused === true || s.pairing?.standby === true;
+}
+
 function servingLine(s: Snapshot, shell: ShellFacts): string {
   if (shell.paused) return 'Paused: hidden from the iPhone';
+  if (s.pairing?.standby) return 'Paused: not serving (handed over)';
   if (s.host.serving) return 'Serving the iPhone';
   const other = s.peers.find((p) => p.serving);
   return other ? `Standing by (${other.name} serves)` : 'Standing by';
@@ -220,7 +231,7 @@ export const TOOLTIP_MAX = 127;
 export function trayTooltip(s: Snapshot, shell: Pick<ShellFacts, 'paused' | 'elapsedSeconds'> = {}): string {
   const failed = s.services.filter((x) => x.enabled && x.status === 'failed').length;
   const parts = [`UnaMentis Server — ${s.host.name}`];
-  parts.push(shell.paused ? 'paused' : s.host.serving ? 'serving' : 'standing by');
+  parts.push(isPaused(s, shell) ? 'paused' : s.host.serving ? 'serving' : 'standing by');
   const inSec = nextInSeconds(s, shell.elapsedSeconds);
   parts.push(s.hibernation.next && inSec !== null && !s.hibernation.keepAwake ? `${s.hibernation.state} (${s.hibernation.next.state} in ${formatDuration(inSec)})` : s.hibernation.state);
   if (failed) parts.push(`${failed} service${failed > 1 ? 's' : ''} failed`);
@@ -244,7 +255,7 @@ export type TrayIconState = 'serving' | 'active' | 'cool' | 'dormant' | 'error' 
 /** Which icon the tray shows. Errors win; then paused; then the idle depth; then serving vs active/warm. */
 export function trayIconState(s: Snapshot, shell: ShellFacts): TrayIconState {
   if (s.services.some((x) => x.enabled && x.status === 'failed')) return 'error';
-  if (shell.paused) return 'paused';
+  if (isPaused(s, shell)) return 'paused';
   if (s.hibernation.state === 'dormant') return 'dormant';
   if (s.hibernation.state === 'cool' || s.hibernation.state === 'cold') return 'cool';
   if (s.host.serving) return 'serving';
