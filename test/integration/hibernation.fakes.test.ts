@@ -94,6 +94,19 @@ describe('hibernation with the fake services', () => {
     });
   });
 
+  it('a speech request to fake VibeVoice counts as activity (seen in its uvicorn access log)', async () => {
+    await until('warm', () => state() === 'warm', 10_000);
+    const res = await fetch(`http://127.0.0.1:${ports.vibevoice}/v1/audio/speech`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'vibevoice', input: 'Hello', voice: 'en-Carter_man', response_format: 'wav' }),
+    });
+    expect(res.status).toBe(200);
+    await res.arrayBuffer();
+    await until('active again', () => state() === 'active', 5000);
+    expect(core.store.get('hibernation').history!.at(-1)).toMatchObject({ from: 'warm', to: 'active', reason: 'activity (vibevoice: request in its log)' });
+  });
+
   it('walks down: cool stops VibeVoice, cold unloads every model, dormant stops everything', async () => {
     const fake = await fakeState();
     expect(fake.runners).toHaveLength(MODELS.length);
