@@ -22,7 +22,9 @@ export class TrayService {
   #icon: TrayIconState | null = null;
   #lastKey = '';
   #snapshot: Snapshot | null = null;
-  #snapshotAt = 0;
+  /** When the hibernation figures last changed: a snapshot also comes when anything else changes. */
+  #hibernationAt = 0;
+  #hibernationKey = '';
   #facts: Omit<ShellFacts, 'elapsedSeconds' | 'now' | 'formatTime'> = { startAtLogin: false };
   #timer: NodeJS.Timeout | null = null;
 
@@ -36,7 +38,11 @@ export class TrayService {
   update(s: Snapshot | null, facts?: Omit<ShellFacts, 'elapsedSeconds' | 'now' | 'formatTime'>): void {
     if (s) {
       this.#snapshot = s;
-      this.#snapshotAt = Date.now();
+      const key = JSON.stringify(s.hibernation);
+      if (key !== this.#hibernationKey) {
+        this.#hibernationKey = key;
+        this.#hibernationAt = Date.now();
+      }
     }
     if (facts) this.#facts = facts;
     this.#render();
@@ -64,7 +70,7 @@ export class TrayService {
     }
     const facts: ShellFacts = {
       ...this.#facts,
-      elapsedSeconds: (Date.now() - this.#snapshotAt) / 1000,
+      elapsedSeconds: (Date.now() - this.#hibernationAt) / 1000,
       now: Date.now(),
       formatTime: (ms) => new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }),
     };

@@ -92,9 +92,9 @@ function Section({ route, navigate, server, pull }: { route: Route; navigate: (r
     case 'gpu':
       return <GpuPanel snapshot={s} history={server.gpuHistory} />;
     case 'hibernation':
-      return <HibernationPanel snapshot={s} client={client} canAct={canAct} receivedAt={server.receivedAt} />;
+      return <HibernationPanel snapshot={s} client={client} canAct={canAct} receivedAt={server.stamps.hibernation || server.receivedAt} />;
     case 'pairing':
-      return <PairingPanel snapshot={s} client={client} canAct={canAct} receivedAt={server.receivedAt} />;
+      return <PairingPanel snapshot={s} client={client} canAct={canAct} receivedAt={server.stamps.pairing || server.receivedAt} />;
     case 'models':
       return <ModelsPanel snapshot={s} client={client} pull={pull} canAct={canAct} />;
     case 'latency':

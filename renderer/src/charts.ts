@@ -122,11 +122,14 @@ export function stateBands(
   now: number,
   windowMs: number,
 ): Band[] {
-  const start = now - windowMs;
   const events = history
     .map((h) => ({ t: Date.parse(h.at), from: h.from, to: h.to }))
-    .filter((e) => Number.isFinite(e.t) && e.t <= now)
+    .filter((e) => Number.isFinite(e.t))
     .sort((a, b) => a.t - b.t);
+  // The view's clock ticks once a second: a transition stamped by the server a moment "later"
+  // still belongs on the timeline (dropping it would paint the whole window in the new state).
+  const end = Math.max(now, events.at(-1)?.t ?? now);
+  const start = end - windowMs;
   const before = events.filter((e) => e.t <= start).at(-1);
   const inside = events.filter((e) => e.t > start);
   let state = before ? before.to : (inside[0]?.from ?? current);
@@ -141,6 +144,6 @@ export function stateBands(
     state = e.to;
     t = e.t;
   }
-  push(now);
+  push(end);
   return bands;
 }

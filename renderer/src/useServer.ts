@@ -2,7 +2,7 @@
 // stream and exposes the latest snapshot (plus the recent GPU history and live log lines) to
 // every panel.
 
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import type { LogLine, Snapshot } from '../../main/core/contract.js';
 import { ApiClient, resolveConnection, saveToken, type GpuHistoryPoint } from './client.js';
 
@@ -14,11 +14,36 @@ export interface GpuSample {
   total: number[];
 }
 
+/**
+ * When each time-dependent figure was last fresh (epoch ms). A snapshot arrives whenever any
+ * section changes, so a service's uptime or the hibernation countdown in it may be older than the
+ * snapshot: views tick from the moment the figure itself last changed.
+ */
+export interface Stamps {
+  services: Record<string, number>;
+  hibernation: number;
+  pairing: number;
+}
+
+export function updateStamps(prev: Stamps, before: Snapshot | null, after: Snapshot, now: number): Stamps {
+  const services: Record<string, number> = {};
+  for (const svc of after.services) {
+    const old = before?.services.find((x) => x.id === svc.id);
+    const same = old && old.uptimeSeconds === svc.uptimeSeconds && old.status === svc.status && old.pid === svc.pid && old.nextRestartInSeconds === svc.nextRestartInSeconds;
+    services[svc.id] = same && prev.services[svc.id] !== undefined ? prev.services[svc.id]! : now;
+  }
+  const hibSame = before && JSON.stringify(before.hibernation) === JSON.stringify(after.hibernation);
+  const pairSame = before && JSON.stringify(before.pairing ?? null) === JSON.stringify(after.pairing ?? null);
+  return { services, hibernation: hibSame ? prev.hibernation : now, pairing: pairSame ? prev.pairing : now };
+}
+
 export interface ServerState {
   client: ApiClient | null;
   snapshot: Snapshot | null;
-  /** When the snapshot arrived (epoch ms): views tick countdowns and uptimes from here. */
+  /** When the snapshot arrived (epoch ms). */
   receivedAt: number;
+  /** When each ticking figure was last fresh: see Stamps. */
+  stamps: Stamps;
   connected: boolean;
   hasToken: boolean;
   /** Live log lines pushed over SSE since the page opened, per service (bounded). */
@@ -63,6 +88,8 @@ export function useServer(): ServerState {
   const [client, setClient] = useState<ApiClient | null>(null);
   const [snapshot, setSnapshot] = useState<Snapshot | null>(null);
   const [receivedAt, setReceivedAt] = useState(0);
+  const [stamps, setStamps] = useState<Stamps>({ services: {}, hibernation: 0, pairing: 0 });
+  const lastSnapshot = useRef<Snapshot | null>(null);
   const [connected, setConnected] = useState(false);
   const [hasToken, setHasToken] = useState(false);
   const [logs, setLogs] = useState<Record<string, LogLine[]>>({});
@@ -96,8 +123,11 @@ export function useServer(): ServerState {
       (e) => {
         if (e.type === 'snapshot') {
           const now = Date.now();
+          const before = lastSnapshot.current;
+          lastSnapshot.current = e.data;
           setSnapshot(e.data);
           setReceivedAt(now);
+          setStamps((st) => updateStamps(st, before, e.data, now));
           // The snapshot carries the last few points (none lost between snapshots) and the current one.
           const totals = e.data.gpu.gpus.map((g) => g.vramTotalMB);
           const samples = [...(e.data.gpu.recent ?? []).map((p) => sampleFromHistory(p, totals)), sampleFromSnapshot(e.data, now)];
@@ -127,6 +157,7 @@ export function useServer(): ServerState {
       client,
       snapshot,
       receivedAt,
+      stamps,
       connected,
       hasToken,
       logs,
@@ -139,6 +170,6 @@ export function useServer(): ServerState {
         setGeneration((g) => g + 1);
       },
     }),
-    [client, snapshot, receivedAt, connected, hasToken, logs, gpuHistory],
+    [client, snapshot, receivedAt, stamps, connected, hasToken, logs, gpuHistory],
   );
 }

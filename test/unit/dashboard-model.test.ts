@@ -94,6 +94,10 @@ describe('chart geometry', () => {
       ['active', 60, 40],
     ]);
     expect(stateBands([], 'dormant', now, 5000)).toEqual([{ state: 'dormant', from: 5000, to: 10_000, x: 0, width: 100 }]);
+    // A transition stamped just after the view's (once a second) clock still shows.
+    const late = stateBands([{ at: new Date(10_400).toISOString(), from: 'active', to: 'cool' }], 'cool', now, 5000);
+    expect(late.map((b) => b.state)).toEqual(['active']);
+    expect(late[0]!.to).toBe(10_400);
   });
 });
 
@@ -165,5 +169,33 @@ describe('formatting and GPU history', () => {
     h = addSample(h, { t: 1000 + 10 * 60_000, used: [1], total: [] });
     expect(h.map((x) => x.t)).toEqual([1000, 601_000]);
     expect(sampleFromHistory({ t: 1, usedMB: [null], utilPct: [] })).toBeNull();
+  });
+});
+
+describe('ticking figures', () => {
+  it('keeps the time a service or hibernation figure last changed, not when any snapshot came', async () => {
+    const { updateStamps } = await import('../../renderer/src/useServer.js');
+    const svc = (uptimeSeconds: number, pid = 1) => ({ id: 'ollama', name: 'Ollama', enabled: true, status: 'running' as const, port: 1, pid, restarts: 0, uptimeSeconds, health: null, lastError: null });
+    const snap = (uptime: number, idle: number, pid = 1) => ({
+      v: 1 as const,
+      host: { id: 'h', name: 'h', platform: 'linux', role: 'fallback' as const, prio: 100, serving: true },
+      hibernation: { state: 'active' as const, idleSeconds: idle, next: null },
+      services: [svc(uptime, pid)],
+      gpu: { sampledAt: null, gpus: [], models: [] },
+      peers: [],
+      notices: [],
+    });
+    let st = updateStamps({ services: {}, hibernation: 0, pairing: 0 }, null, snap(0, 0), 1000);
+    expect(st).toEqual({ services: { ollama: 1000 }, hibernation: 1000, pairing: 1000 });
+    // A GPU sample changes the snapshot, not the service's uptime: the stamp stays.
+    st = updateStamps(st, snap(0, 0), snap(0, 0), 5000);
+    expect(st.services.ollama).toBe(1000);
+    expect(st.hibernation).toBe(1000);
+    st = updateStamps(st, snap(0, 0), snap(6, 0), 7000);
+    expect(st.services.ollama).toBe(7000);
+    st = updateStamps(st, snap(6, 0), snap(6, 0, 2), 8000); // restarted: new pid
+    expect(st.services.ollama).toBe(8000);
+    st = updateStamps(st, snap(6, 0, 2), snap(6, 9, 2), 9000);
+    expect(st.hibernation).toBe(9000);
   });
 });

@@ -99,9 +99,10 @@ export async function pickModel(baseUrl: string, preload: string[]): Promise<str
     const body = (await res.json()) as { models?: { name?: string; model?: string }[] };
     return (body.models ?? []).map((m) => m.name ?? m.model ?? '').filter((n): n is string => n.length > 0);
   };
-  const loaded = await get('/api/ps').catch((): string[] => []);
+  // Unreachable Ollama throws (and says so); a non-OK answer just means "none".
+  const loaded = await get('/api/ps');
   if (loaded[0]) return loaded[0];
-  const installed = await get('/api/tags').catch((): string[] => []);
+  const installed = await get('/api/tags');
   const wanted = preload.find((p) => installed.includes(p) || installed.includes(`${p}:latest`));
   return wanted ?? installed[0] ?? null;
 }

@@ -17,7 +17,8 @@ export function GpuPanel({ snapshot: s, history }: { snapshot: Snapshot; history
     label: gpus.length > 1 ? `GPU ${g.index ?? i}` : g.name,
     points: history.filter((h) => h.used[i] !== undefined).map((h) => ({ t: h.t, v: h.used[i]! })),
   }));
-  const byService = s.gpu.services ?? aggregateByService(s);
+  // Per-pid attribution when nvidia-smi gives it; otherwise the models say which service holds what.
+  const byService = s.gpu.services?.length ? s.gpu.services : aggregateByService(s);
   const advice = s.gpu.advice;
   return (
     <>
@@ -50,7 +51,16 @@ export function GpuPanel({ snapshot: s, history }: { snapshot: Snapshot; history
                 ...(m.spilled || (m.cpuMB ?? 0) > 0 ? { flag: `+${formatMB(m.cpuMB ?? 0)} on CPU: slow` } : {}),
               }))}
             />
-            <StackedBar testId="bar-services" title="By service" total={total} parts={byService.map((x) => ({ key: x.service, label: serviceName(s, x.service), value: x.vramMB }))} />
+            <StackedBar
+              testId="bar-services"
+              title="By service"
+              total={total}
+              parts={[
+                ...byService.map((x) => ({ key: x.service, label: serviceName(s, x.service), value: x.vramMB })),
+                // What the GPU holds for programs we do not supervise (games, browsers, …).
+                ...((s.gpu.otherMB ?? 0) > 0 ? [{ key: '(other)', label: 'Other programs', value: s.gpu.otherMB! }] : []),
+              ]}
+            />
           </section>
           <section className="card" aria-labelledby="gpu-hist-h">
             <h3 id="gpu-hist-h">{memWord} used, last 10 minutes</h3>

@@ -201,6 +201,7 @@ export function PairingPanel({ snapshot: s, client, canAct, receivedAt }: { snap
           <form
             className="control-row"
             noValidate
+            data-testid="pair-by-address"
             onSubmit={(e) => {
               e.preventDefault();
               void start({ address: manual.address.trim(), port: Number(manual.port) });

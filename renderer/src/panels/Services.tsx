@@ -53,7 +53,7 @@ export function ServicesPanel({ server, route, navigate }: { server: ServerState
                   svc={svc}
                   client={client}
                   canAct={canAct}
-                  receivedAt={server.receivedAt}
+                  since={server.stamps.services[svc.id] ?? server.receivedAt}
                   logsOpen={open?.id === svc.id}
                   onLogs={() => navigate(open?.id === svc.id ? { section: 'services' } : { section: 'services', service: svc.id, logs: true })}
                 />
@@ -73,14 +73,15 @@ function ServiceRow({
   svc,
   client,
   canAct,
-  receivedAt,
+  since,
   logsOpen,
   onLogs,
 }: {
   svc: ServiceEntry;
   client: ApiClient;
   canAct: boolean;
-  receivedAt: number;
+  /** When this entry's figures were last fresh. */
+  since: number;
   logsOpen: boolean;
   onLogs: () => void;
 }) {
@@ -88,8 +89,8 @@ function ServiceRow({
   const [act, state] = useAction((a: ServiceAction) => client.serviceAction(svc.id, a));
   const up = UP.has(svc.status);
   // Uptime ticks locally between snapshots.
-  const uptime = svc.status === 'running' || svc.status === 'unhealthy' ? svc.uptimeSeconds + Math.max(0, (now - receivedAt) / 1000) : null;
-  const backoffIn = svc.status === 'backoff' && svc.nextRestartInSeconds != null ? Math.max(0, svc.nextRestartInSeconds - (now - receivedAt) / 1000) : null;
+  const uptime = svc.status === 'running' || svc.status === 'unhealthy' ? svc.uptimeSeconds + Math.max(0, (now - since) / 1000) : null;
+  const backoffIn = svc.status === 'backoff' && svc.nextRestartInSeconds != null ? Math.max(0, svc.nextRestartInSeconds - (now - since) / 1000) : null;
   const btn = (a: ServiceAction, label: string, enabled: boolean) => (
     <button type="button" disabled={!canAct || !enabled || state.busy} onClick={() => void act(a)} aria-label={`${label} ${svc.name}`}>
       {label}

@@ -214,7 +214,7 @@ export function SettingsPanel({ client, snapshot, canAct }: { client: ApiClient;
 
   const errField = error?.field ?? null;
   const field = (f: FieldSpec, fallback?: unknown) => (
-    <Field key={f.path.join('.')} spec={f} value={getPath(draft, f.path) ?? fallback} onChange={(v) => set(f.path, v)} error={fieldMatches(errField, f.path) ? error!.message : null} />
+    <Field key={f.path.join('.')} spec={f} value={getPath(draft, f.path) ?? fallback} onChange={(v) => set(f.path, v)} error={fieldMatches(errField, f.path) ? atField(error!.message, errField!) : null} />
   );
 
   return (
@@ -313,6 +313,12 @@ export function SettingsPanel({ client, snapshot, canAct }: { client: ApiClient;
       </fieldset>
     </form>
   );
+}
+
+/** Beside its input the field's name is implied: "api.port must be <= 65535" → "Must be <= 65535". */
+function atField(message: string, field: string): string {
+  const rest = message.startsWith(`${field} `) ? message.slice(field.length + 1) : message;
+  return rest.charAt(0).toUpperCase() + rest.slice(1);
 }
 
 function fieldOnPage(field: string | null, serviceIds: string[]): boolean {
