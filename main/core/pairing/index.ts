@@ -239,13 +239,14 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
     return { id: s.hostId, name: h.name, role: s.role, prio: h.prio, port: opts.address()?.port ?? s.api.port, pairId: s.pairing.pairId };
   }
 
-  function sendAll(): void {
+  function sendAll(only?: { peer: string; address: string; port: number }): void {
     if (!socket) return;
     const card = myCard();
     const now = mono();
     const advert = advertOf(election, now);
     const c = cfg();
     for (const p of paired()) {
+      if (only && only.peer !== p.id) continue;
       const hb: Heartbeat = {
         v: 1,
         from: card.id,
@@ -263,8 +264,13 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
       const t = election.peers[p.id];
       const alive = t ? t.lastSeen !== null && now - t.lastSeen < c.deadAfterMs : false;
       // Known address first; while the peer is silent, also try the others we know of (DHCP moves).
-      const targets = alive ? p.addresses.slice(0, 1) : candidateAddresses(p);
       const buf = encodeHeartbeat(hb, keysOf(p).heartbeat);
+      if (only) {
+        socket.send(buf, only.port, only.address);
+        counters.sent++;
+        continue;
+      }
+      const targets = alive ? p.addresses.slice(0, 1) : candidateAddresses(p);
       for (const addr of targets) {
         socket.send(buf, p.port, addr);
         counters.sent++;
@@ -306,11 +312,13 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
     peerBoot.set(hb.from, hb.boot);
     if (verdict === 'unconfirmed') {
       counters.unconfirmed++;
-      // The peer has not heard us since we started: answer now so it can echo our boot.
+      // The peer has not heard us since we started: answer now so it can echo our boot. Answer
+      // where the datagram came from (its socket is its control port), not where we think it is:
+      // a peer that restarted on another address or port is found again this way.
       const last = lastReply.get(hb.from) ?? -Infinity;
       if (mono() - last > 200) {
         lastReply.set(hb.from, mono());
-        sendAll();
+        sendAll({ peer: hb.from, address: from.address, port: from.port });
       }
       schedulePublish();
       return;
