@@ -125,9 +125,7 @@ function Glance({ snapshot: s }: { snapshot: Snapshot }) {
       <span data-testid="hibernation-state">
         <span className={`state-dot state-${s.hibernation.state}`} aria-hidden="true" /> {STATE_LABEL[s.hibernation.state]}
       </span>
-      <span>
-        {running} of {enabled} services up
-      </span>
+      <span>{enabled === 0 ? 'no services enabled' : `${running} of ${enabled} services up`}</span>
       {total > 0 && (
         <span>
           {s.gpu.gpus.some((g) => g.unified) ? 'Memory' : 'VRAM'} {formatMB(used)} / {formatMB(total)}

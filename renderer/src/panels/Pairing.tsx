@@ -53,7 +53,7 @@ export function PairingPanel({ snapshot: s, client, canAct, receivedAt }: { snap
         <p data-testid="who-serves" className="state-line">
           {whoServes(s)}
         </p>
-        {p?.reason && <p className="muted">{p.reason}</p>}
+        {p?.reason && !whoServes(s).toLowerCase().includes(p.reason.toLowerCase()) && <p className="muted">{p.reason}</p>}
         {paired.length > 0 && (
           <div className="control-row">
             <button type="button" disabled={!canAct || serveState.busy} onClick={() => void serve(!!p?.standby)} aria-pressed={!!p?.standby}>
