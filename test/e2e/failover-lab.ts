@@ -32,6 +32,23 @@ export async function startServer(
   opts: { name: string; role: 'primary' | 'fallback'; timing: Timing; dataDir?: string },
 ): Promise<LabServer> {
   const fresh = !opts.dataDir;
+  // After a kill -9 the old server may linger a moment as a zombie still holding the data dir lock.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await startOnce(lab, host, opts, fresh);
+    } catch (err) {
+      if (attempt >= 20 || !/already using/.test((err as Error).message)) throw err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
+async function startOnce(
+  lab: Lab,
+  host: string,
+  opts: { name: string; role: 'primary' | 'fallback'; timing: Timing; dataDir?: string },
+  fresh: boolean,
+): Promise<LabServer> {
   const h = await startHeadless({
     prefix: lab.host(host).prefix,
     ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
