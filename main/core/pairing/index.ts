@@ -149,8 +149,13 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
   // Real activity (a lesson), not our own promotion wake: hibernation's lastActivityAt moves for
   // both, so a change within a moment of our wake is not counted.
   let seenActivityIso: string | undefined = ctx.store.get('hibernation').lastActivityAt;
-  let activityWall: number | null = null;
+  /** Last real activity, on the monotonic clock (converted once, so it does not jitter). */
+  let activityMono: number | null = null;
   let ownWakeAt: number | null = null;
+  const noteActivityAt = (wall: number) => {
+    const at = mono() - Math.max(0, ctx.clock.now() - wall);
+    activityMono = activityMono === null ? at : Math.max(activityMono, at);
+  };
 
   function noteActivity(s: Snapshot): void {
     const iso = s.hibernation.lastActivityAt;
@@ -159,17 +164,16 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
     const t = Date.parse(iso);
     if (!Number.isFinite(t)) return;
     if (ownWakeAt !== null && t >= ownWakeAt - 50 && t <= ownWakeAt + 1_500) return;
-    activityWall = Math.max(activityWall ?? 0, t);
+    noteActivityAt(t);
   }
 
   function selfStatus(s: Snapshot = ctx.store.snapshot()): SelfStatus {
-    const wallNow = ctx.clock.now();
     return {
       prio: s.host.prio,
       ready: ctx.isReady(s),
       failed: s.services.some((svc) => svc.enabled && svc.status === 'failed'),
       state: s.hibernation.state,
-      activityAt: activityWall === null ? null : mono() - Math.max(0, wallNow - activityWall),
+      activityAt: activityMono,
     };
   }
 
@@ -738,7 +742,11 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
           if (!sameStatus(st, election.self)) dispatch({ type: 'self', now: mono(), status: st });
         }),
         ctx.commands.onExecute((cmd) => {
-          if (cmd.type === 'activity' || (cmd.type === 'wake' && !cmd.source.startsWith('pairing'))) activityWall = ctx.clock.now();
+          if (cmd.type === 'activity' || (cmd.type === 'wake' && !cmd.source.startsWith('pairing'))) {
+            noteActivityAt(ctx.clock.now());
+            const st = selfStatus();
+            if (!sameStatus(st, election.self)) dispatch({ type: 'self', now: mono(), status: st });
+          }
         }),
         ctx.settings.onChange(({ next, prev }) => {
           const ids = next.pairing.peers.map((p) => p.id).join(',');
