@@ -51,3 +51,18 @@ describe('RotatingFile', () => {
     expect(fs.readFileSync(`${file}.2`, 'utf8')).not.toContain('049 ');
   });
 });
+
+describe('LiveLogThrottle', () => {
+  it('passes a burst, holds back a flood, then reports how many lines it held back', async () => {
+    const { LiveLogThrottle } = await import('../../main/core/supervisor/logs.js');
+    const t = new LiveLogThrottle(100, 200);
+    let passed = 0;
+    for (let i = 0; i < 1000; i++) if (t.take('piper', 0).pass) passed++;
+    expect(passed).toBe(200);
+    // Another service has its own budget.
+    expect(t.take('ollama', 0)).toEqual({ pass: true, dropped: 0 });
+    // 10 ms later one token is back: the first line through reports the 800 held back.
+    expect(t.take('piper', 10)).toEqual({ pass: true, dropped: 800 });
+    expect(t.take('piper', 10)).toEqual({ pass: false, dropped: 0 });
+  });
+});

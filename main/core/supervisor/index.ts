@@ -13,7 +13,7 @@ import { preloadModels } from '../services/ollama.js';
 import { Emitter, type Unsubscribe } from '../util/emitter.js';
 import { DEFAULT_RESTART_POLICY, type RestartPolicy } from './backoff.js';
 import { buildLaunch, resolveSpec, serviceIds, urlHost, type FileProbe, type HostEnv } from './command.js';
-import { formatFileLine, LogRing, MAX_LINE_CHARS, RotatingFile } from './logs.js';
+import { formatFileLine, LiveLogThrottle, LogRing, MAX_LINE_CHARS, RotatingFile } from './logs.js';
 import { healthEchoPattern } from './health.js';
 import { PidFiles, planReap } from './pidfile.js';
 import { isAlive, listProcesses, processStartTime, signalPid } from './procs.js';
@@ -147,6 +147,7 @@ export function createSupervisor(ctx: CoreContext, opts: SupervisorOptions = {})
     });
   };
 
+  const liveThrottle = new LiveLogThrottle();
   const writeLine = (id: string, stream: LogLine['stream'], text: string) => {
     const line: LogLine = {
       t: new Date(ctx.clock.now()).toISOString(),
@@ -159,6 +160,12 @@ export function createSupervisor(ctx: CoreContext, opts: SupervisorOptions = {})
     rings.get(id)?.push(line);
     if (stream === 'supervisor') log.debug(`${id}: ${text}`);
     events.emit('log', { service: id, line });
+    const live = liveThrottle.take(id, Date.now());
+    if (!live.pass) return;
+    if (live.dropped) {
+      const note: LogLine = { t: line.t, stream: 'supervisor', text: `… ${live.dropped} lines not shown live (the service is flooding its log); all are in the log file` };
+      ctx.events.broadcast('log', { service: id, line: note });
+    }
     ctx.events.broadcast('log', { service: id, line });
   };
 

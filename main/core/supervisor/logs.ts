@@ -121,3 +121,35 @@ export class RotatingFile {
 export function formatFileLine(line: LogLine): string {
   return `${line.t} ${line.stream.padEnd(6)} ${line.text}`;
 }
+
+/**
+ * Caps the lines per second a service may push to live viewers (SSE). A child flooding its log
+ * (1 MB/s is ~10k lines/s) would otherwise cost every dashboard, and the core, far more than the
+ * lines are worth; the file and the ring still get every line. Pure: time comes in.
+ */
+export class LiveLogThrottle {
+  readonly #buckets = new Map<string, { tokens: number; at: number; dropped: number }>();
+
+  constructor(
+    private readonly perSecond = 200,
+    private readonly burst = 400,
+  ) {}
+
+  /**
+   * `pass`: send the line. `dropped`: lines held back since the last pass (report them first).
+   */
+  take(service: string, now: number): { pass: boolean; dropped: number } {
+    const b = this.#buckets.get(service) ?? { tokens: this.burst, at: now, dropped: 0 };
+    b.tokens = Math.min(this.burst, b.tokens + ((now - b.at) / 1000) * this.perSecond);
+    b.at = now;
+    this.#buckets.set(service, b);
+    if (b.tokens < 1) {
+      b.dropped++;
+      return { pass: false, dropped: 0 };
+    }
+    b.tokens -= 1;
+    const dropped = b.dropped;
+    b.dropped = 0;
+    return { pass: true, dropped };
+  }
+}
