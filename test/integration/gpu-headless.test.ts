@@ -55,10 +55,10 @@ afterAll(async () => {
 
 describe('GPU telemetry in the headless core', () => {
   it('an idle card reads 0 MiB used, from the first samples on', async () => {
-    const s = await until(async () => {
+    const s = (await until(async () => {
       const snap = await status();
       return snap.gpu.gpus.length ? snap : null;
-    });
+    }))!;
     expect(s.gpu.error).toBeNull();
     expect(s.gpu.gpus[0]).toMatchObject({ name: 'NVIDIA GeForce RTX 3060', vendor: 'NVIDIA', vramTotalMB: 12288, vramUsedMB: 0, utilizationPct: 0, unified: false });
     expect(s.gpu.intervalSeconds).toBe(2);
@@ -68,19 +68,19 @@ describe('GPU telemetry in the headless core', () => {
     // The supervisor preloads models once Ollama is ready; make sure mistral is in.
     await until(async () => (await status()).services.find((x) => x.id === 'ollama')?.status === 'running', 20_000);
     await post(ollamaPort, '/api/generate', { model: 'mistral:7b', prompt: '', keep_alive: -1 });
-    const state = await until(async () => {
+    const state = (await until(async () => {
       const st = await fakeState(ollamaPort);
       return st.runners.length > 0 && st.loaded?.includes('mistral:7b') ? st : null;
-    });
+    }))!;
     // nvidia-smi now lists Ollama's runner (a grandchild of the supervised process) and a stranger.
     writeGpuScenario(dir, {
       gpu: { out: gpuOut([{ ...RTX3060, usedMB: 6100, util: 40 }]) },
       apps: { out: `${state.runners[0]}, 5400\n999999, 700\n` },
     });
-    const s = await until(async () => {
+    const s = (await until(async () => {
       const snap = await status();
       return snap.gpu.services?.some((x) => x.service === 'ollama') && snap.gpu.models.some((m) => m.name === 'mistral:7b') ? snap : null;
-    }, 15_000);
+    }, 15_000))!;
     expect(s.gpu.services).toEqual([{ service: 'ollama', vramMB: 5400 }]);
     expect(s.gpu.otherMB).toBe(700);
     expect(s.gpu.gpus[0]!.vramUsedMB).toBe(6100);
@@ -119,10 +119,10 @@ describe('GPU telemetry in the headless core', () => {
 
   it('a failing nvidia-smi: "unavailable: <why>", everything else keeps working', async () => {
     writeGpuScenario(dir, { gpu: { exit: 9, out: "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.\n" } });
-    const s = await until(async () => {
+    const s = (await until(async () => {
       const snap = await status();
       return snap.gpu.error ? snap : null;
-    }, 10_000);
+    }, 10_000))!;
     expect(s.gpu.error).toBe("unavailable: nvidia-smi exited with code 9: NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.");
     expect(s.gpu.gpus[0]).toMatchObject({ name: 'NVIDIA GeForce RTX 3060', vramTotalMB: 12288, vramUsedMB: null });
     expect(s.gpu.models.map((m) => m.name)).toContain('mistral:7b');
@@ -133,10 +133,10 @@ describe('GPU telemetry in the headless core', () => {
 
   it('a hung nvidia-smi times out (about 3 s) and is killed; recovery clears the error', async () => {
     writeGpuScenario(dir, { gpu: { hang: true } });
-    const s = await until(async () => {
+    const s = (await until(async () => {
       const snap = await status();
       return snap.gpu.error?.includes('did not answer') ? snap : null;
-    }, 15_000);
+    }, 15_000))!;
     expect(s.gpu.error).toBe('unavailable: nvidia-smi did not answer within 3 s (stopped it)');
     // The API answered quickly all along (the event loop never blocked on the hang).
     const t0 = Date.now();
@@ -153,10 +153,10 @@ describe('GPU telemetry in the headless core', () => {
     }, 5000);
 
     writeGpuScenario(dir, { gpu: { out: gpuOut([RTX3060]) } });
-    const back = await until(async () => {
+    const back = (await until(async () => {
       const snap = await status();
       return snap.gpu.error === null ? snap : null;
-    }, 10_000);
+    }, 10_000))!;
     expect(back.gpu.gpus[0]!.vramUsedMB).toBe(0);
   });
 });

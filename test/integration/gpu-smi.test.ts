@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ToolRunner, locateNvidiaSmi } from '../../main/core/gpu/nvidia-smi.js';
+import { LoopQuery, ToolRunner, locateNvidiaSmi } from '../../main/core/gpu/nvidia-smi.js';
 import { APPS_QUERY_ARGS, GPU_QUERY_ARGS, parseComputeApps, parseGpuQuery } from '../../main/core/gpu/smi-parse.js';
 import { fakeBinDir, fakeCalls, gpuEnv, gpuOut, hungPid, writeGpuScenario } from '../fixtures/bin/scenario.js';
 
@@ -154,5 +154,98 @@ describe('locating nvidia-smi', () => {
     expect(await locateNvidiaSmi({ platform: 'win32', env, fs: fakeFs })).toBe(`${repo}\\nv_dispi.inf_amd64_bbb\\nvidia-smi.exe`);
     files.set('C:\\Windows\\System32\\nvidia-smi.exe', 1);
     expect(await locateNvidiaSmi({ platform: 'win32', env, fs: fakeFs })).toBe('C:\\Windows\\System32\\nvidia-smi.exe');
+  });
+});
+
+describe('looping nvidia-smi (-lms): one process, the latest answer each read', () => {
+  const loop = (dir: string, timeoutMs = 1500) => new LoopQuery(smi, GPU_QUERY_ARGS, { label: 'nvidia-smi', timeoutMs, env: gpuEnv(dir) });
+  const queries: LoopQuery[] = [];
+  afterEach(() => {
+    for (const q of queries.splice(0)) q.stop();
+  });
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it('reads the latest line per GPU from one long-lived process', async () => {
+    const dir = scenarioDir();
+    const g = (usedMB: number) => gpuOut([
+      { index: 0, name: 'NVIDIA GeForce RTX 3060', totalMB: 12288, usedMB },
+      { index: 1, name: 'NVIDIA GeForce RTX 4090', totalMB: 24564, usedMB: 0 },
+    ]);
+    writeGpuScenario(dir, { gpu: { out: g(100) } });
+    const q = loop(dir);
+    queries.push(q);
+    const r1 = await q.read(200);
+    expect(parseGpuQuery(r1.ok ? r1.stdout : '')).toMatchObject({ ok: true, value: [{ index: 0, usedMB: 100 }, { index: 1, usedMB: 0 }] });
+    writeGpuScenario(dir, { gpu: { out: g(5500) } });
+    await sleep(600);
+    const r2 = await q.read(200);
+    expect(parseGpuQuery(r2.ok ? r2.stdout : '')).toMatchObject({ ok: true, value: [{ index: 0, usedMB: 5500 }, { index: 1, usedMB: 0 }] });
+    expect(fakeCalls(dir).filter((c) => c.kind === 'gpu')).toHaveLength(1);
+    // A new interval (hibernation changed the cadence) restarts it with the new -lms.
+    await q.read(300);
+    expect(fakeCalls(dir).filter((c) => c.kind === 'gpu')).toHaveLength(2);
+  });
+
+  it('a nonzero exit reads as the exit code and what it printed', async () => {
+    const dir = scenarioDir();
+    writeGpuScenario(dir, { gpu: { exit: 9, out: "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.\n" } });
+    const q = loop(dir);
+    queries.push(q);
+    expect(await q.read(200)).toEqual({ ok: false, why: "nvidia-smi exited with code 9: NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver." });
+  });
+
+  it('no first answer: times out and kills it; a stall later does too', async () => {
+    const dir = scenarioDir();
+    writeGpuScenario(dir, { gpu: { hang: true } });
+    const q = loop(dir, 700);
+    queries.push(q);
+    const t0 = Date.now();
+    expect(await q.read(200)).toEqual({ ok: false, why: 'nvidia-smi did not answer within 0.7 s (stopped it)' });
+    expect(Date.now() - t0).toBeLessThan(2000);
+    const pid = hungPid(dir, 'gpu')!;
+    const deadline = Date.now() + 2000;
+    while (alive(pid) && Date.now() < deadline) await sleep(20);
+    expect(alive(pid)).toBe(false);
+
+    // Answers, then hangs mid-stream.
+    writeGpuScenario(dir, { gpu: { out: gpuOut([{ index: 0, name: 'X', totalMB: 1, usedMB: 0 }]) } });
+    expect((await q.read(200)).ok).toBe(true);
+    writeGpuScenario(dir, { gpu: { hang: true } });
+    await sleep(200 + 700 + 400);
+    expect(await q.read(200)).toEqual({ ok: false, why: 'nvidia-smi did not answer within 0.7 s (stopped it)' });
+    const pid2 = hungPid(dir, 'gpu')!;
+    const deadline2 = Date.now() + 2000;
+    while (alive(pid2) && Date.now() < deadline2) await sleep(20);
+    expect(alive(pid2)).toBe(false);
+  });
+
+  it('garbage reads as garbage (the parser names it)', async () => {
+    const dir = scenarioDir();
+    writeGpuScenario(dir, { gpu: { out: 'Failed to initialize NVML: Driver/library version mismatch\n' } });
+    const q = loop(dir);
+    queries.push(q);
+    const r = await q.read(200);
+    expect(parseGpuQuery(r.ok ? r.stdout : '')).toEqual({ ok: false, why: 'unexpected nvidia-smi output: "Failed to initialize NVML: Driver/library version mismatch"' });
+  });
+
+  it('an nvidia-smi that answers once and quits (no loop support) falls back to one run per read', async () => {
+    const dir = scenarioDir();
+    const once = path.join(dir, 'nvidia-smi-once');
+    fs.writeFileSync(once, `#!/bin/sh\necho "once $$" >> "${dir}/once.log"\necho "0, Old GPU, 4096, 12, 1, 30, 20.0"\n`, { mode: 0o755 });
+    const q = new LoopQuery(once, GPU_QUERY_ARGS, { label: 'nvidia-smi', timeoutMs: 1500 });
+    queries.push(q);
+    await sleep(50);
+    const r1 = await q.read(200);
+    await sleep(100);
+    const r2 = await q.read(200);
+    const r3 = await q.read(200);
+    for (const r of [r1, r2, r3]) expect(parseGpuQuery(r.ok ? r.stdout : '')).toMatchObject({ ok: true, value: [{ name: 'Old GPU', usedMB: 12 }] });
+    expect(q.oneShot).toBe(true);
+    expect(fs.readFileSync(path.join(dir, 'once.log'), 'utf8').trim().split('\n').length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('a missing executable', async () => {
+    const q = new LoopQuery('/nonexistent/nvidia-smi', GPU_QUERY_ARGS, { label: 'nvidia-smi', timeoutMs: 1000 });
+    expect(await q.read(200)).toEqual({ ok: false, why: 'nvidia-smi not found (/nonexistent/nvidia-smi)' });
   });
 });

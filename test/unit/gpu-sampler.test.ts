@@ -85,10 +85,12 @@ class FakeSmi implements SmiRunner {
 }
 
 class FakeOllama implements OllamaReader {
+  psCalls = 0;
   loaded: { name: string; sizeBytes: number; vramBytes: number; expiresAt: string | null }[] = [];
   installed: { name: string; sizeBytes: number }[] = [{ name: 'mistral:7b', sizeBytes: 4_372_824_384 }];
   down = false;
   async listLoaded() {
+    this.psCalls++;
     if (this.down) throw new Error('connect ECONNREFUSED');
     return this.loaded;
   }
@@ -250,6 +252,29 @@ describe('GpuSampler', () => {
     // VibeVoice's measured VRAM replaces the reference estimate in the advice.
     expect(gpu.advice!.items!.find((i) => i.name === 'VibeVoice')).toMatchObject({ mb: 2500, source: 'measured' });
     expect(smi.calls).toEqual(['gpu', 'apps']);
+  });
+
+  it('re-reads the process list and /api/ps only when VRAM in use moves (or every 30 s)', async () => {
+    const { sampler, store, smi, ollama, clock } = setup({ services: [svc('ollama', 100)], trees: { ollama: [100, 150] } });
+    smi.apps = { ok: true, stdout: '150, 5400\n' };
+    await sampler.sampleNow();
+    expect([smi.calls, ollama.psCalls]).toEqual([['gpu', 'apps'], 1]);
+    clock.t += 2000;
+    await sampler.sampleNow();
+    expect([smi.calls, ollama.psCalls]).toEqual([['gpu', 'apps', 'gpu'], 1]);
+    // Kept from the last read meanwhile.
+    expect(store.get('gpu').services).toEqual([{ service: 'ollama', vramMB: 5400 }]);
+    // A model loads: VRAM in use jumps, so both are read again.
+    smi.gpu = { ok: true, stdout: gpuOut([{ ...RTX3060, usedMB: 7900 + 3000 }]) };
+    ollama.loaded = [{ name: 'llama3.2:3b', sizeBytes: 3000 * MiB, vramBytes: 3000 * MiB, expiresAt: null }];
+    clock.t += 2000;
+    await sampler.sampleNow();
+    expect([smi.calls.length, ollama.psCalls]).toEqual([5, 2]);
+    expect(store.get('gpu').models.map((m) => m.name)).toEqual(['llama3.2:3b']);
+    // Nothing moves for 30 s: read again anyway.
+    clock.t += 30_000;
+    await sampler.sampleNow();
+    expect([smi.calls.length, ollama.psCalls]).toEqual([7, 3]);
   });
 
   it('skips the compute-apps query while none of our services runs', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { attribute, modelUsage } from '../../main/core/gpu/usage.js';
 import { summarizeInventory } from '../../main/core/gpu/inventory.js';
-import { sampleIntervalMs, historyCapacity } from '../../main/core/gpu/cadence.js';
+import { sampleIntervalMs, historyCapacity, shouldRefresh } from '../../main/core/gpu/cadence.js';
 import { History } from '../../main/core/gpu/history.js';
 
 const MiB = 1024 * 1024;
@@ -112,5 +112,16 @@ describe('cadence and history', () => {
     expect(h.points(-Infinity, 1).map((p) => p.t)).toEqual([5]);
     h.resize(2);
     expect(h.points().map((p) => p.t)).toEqual([4, 5]);
+  });
+
+  it('re-reads the process list and /api/ps only when VRAM moved, the key changed, or 30 s passed', () => {
+    const prev = { at: 0, usedMB: 6000, key: 'ollama:1' };
+    expect(shouldRefresh(null, prev)).toBe(true);
+    expect(shouldRefresh(prev, { at: 2000, usedMB: 6010, key: 'ollama:1' })).toBe(false);
+    expect(shouldRefresh(prev, { at: 2000, usedMB: 6064, key: 'ollama:1' })).toBe(true);
+    expect(shouldRefresh(prev, { at: 2000, usedMB: 5000, key: 'ollama:1' })).toBe(true);
+    expect(shouldRefresh(prev, { at: 2000, usedMB: 6000, key: 'ollama:2' })).toBe(true);
+    expect(shouldRefresh(prev, { at: 30_000, usedMB: 6000, key: 'ollama:1' })).toBe(true);
+    expect(shouldRefresh(prev, { at: 2000, usedMB: null, key: 'ollama:1' })).toBe(true);
   });
 });

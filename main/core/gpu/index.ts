@@ -7,7 +7,8 @@ import type { Route } from '../api/router.js';
 import { badRequest } from '../api/errors.js';
 import { listInstalled, listLoaded } from '../services/ollama.js';
 import { readInventory } from './inventory.js';
-import { locateNvidiaSmi } from './nvidia-smi.js';
+import { LoopQuery, ToolRunner, locateNvidiaSmi } from './nvidia-smi.js';
+import { GPU_QUERY_ARGS } from './smi-parse.js';
 import { GpuSampler, type GpuSamplerDeps } from './sampler.js';
 
 export { GpuSampler, budgetOf, RECENT_POINTS } from './sampler.js';
@@ -16,6 +17,8 @@ export { checkModelFits, stackAdvice, estimateModel, judge, vibeVoiceItem, fmtGB
 export type { FitBudget, FitInputs, FitItem, FitResult } from './fit.js';
 export { appleGpuCeiling } from './unified.js';
 export { parseGpuQuery, parseComputeApps, GPU_QUERY_ARGS, APPS_QUERY_ARGS } from './smi-parse.js';
+export { LoopQuery, OneShotQuery, ToolRunner, locateNvidiaSmi } from './nvidia-smi.js';
+export type { GpuQuery, RunResult } from './nvidia-smi.js';
 export { summarizeInventory, readInventory } from './inventory.js';
 export type { Inventory, RawInventory } from './inventory.js';
 
@@ -32,12 +35,15 @@ export interface CreateGpuOptions extends Partial<Omit<GpuSamplerDeps, 'ctx'>> {
 export function createGpu(ctx: CoreContext, opts: CreateGpuOptions = {}): GpuSampler {
   const platform = opts.platform ?? process.platform;
   const env = opts.env ?? process.env;
+  const timeoutMs = opts.smiTimeoutMs ?? 3000;
   return new GpuSampler({
     ctx: { ...ctx, logger: ctx.logger.child('gpu') },
     readInventory: opts.readInventory ?? ((signal) => readInventory({ env, platform, signal })),
     locateSmi: opts.locateSmi ?? (() => locateNvidiaSmi({ platform, env })),
-    ...(opts.smiRunner ? { smiRunner: opts.smiRunner } : {}),
-    ...(opts.smiTimeoutMs !== undefined ? { smiTimeoutMs: opts.smiTimeoutMs } : {}),
+    smiRunner: opts.smiRunner ?? ((file) => new ToolRunner(file, { label: 'nvidia-smi', timeoutMs, env })),
+    // One looping nvidia-smi for the per-sample query (see LoopQuery); one-shot for the process list.
+    gpuQuery: opts.gpuQuery ?? ((file) => new LoopQuery(file, GPU_QUERY_ARGS, { label: 'nvidia-smi', timeoutMs, env })),
+    smiTimeoutMs: timeoutMs,
     ollama: opts.ollama === undefined ? { listLoaded, listInstalled } : opts.ollama,
     ...(opts.supervisor ? { supervisor: opts.supervisor } : {}),
   });

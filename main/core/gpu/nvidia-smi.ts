@@ -166,3 +166,196 @@ function firstLine(s: string): string {
 function fmtSeconds(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
 }
+
+/** Reads the `--query-gpu` answer for one sample. */
+export interface GpuQuery {
+  read(intervalMs: number): Promise<RunResult>;
+  stop(): void;
+}
+
+/** One nvidia-smi per sample. */
+export class OneShotQuery implements GpuQuery {
+  constructor(
+    private readonly runner: { run(args: readonly string[]): Promise<RunResult> },
+    private readonly args: readonly string[],
+  ) {}
+  read(): Promise<RunResult> {
+    return this.runner.run(this.args);
+  }
+  stop(): void {}
+}
+
+interface LoopState {
+  child: ChildProcess;
+  intervalMs: number;
+  startedAt: number;
+  /** Latest line per GPU index, with when it came. */
+  latest: Map<number, { line: string; at: number }>;
+  lastValidAt: number | null;
+  /** The first unreadable output, for the message when nothing valid ever came. */
+  garbage: string | null;
+  partial: string;
+  exited: { code: number | null; signal: NodeJS.Signals | null } | null;
+  /** Set when it could not even start (not found, not executable). */
+  spawnError: string | null;
+  output: string;
+  firstData: Promise<void>;
+}
+
+/**
+ * One long-lived `nvidia-smi --query-gpu=… -lms <interval>`: NVML starts once instead of every
+ * sample (a one-shot nvidia-smi costs 20–600 ms of CPU, mostly driver initialisation). Each read
+ * returns the latest line per GPU. No first answer within `timeoutMs`, or no update for
+ * interval + `timeoutMs`, kills it and reads as unavailable; the next read starts a new one.
+ * If this nvidia-smi ends by itself after answering (no loop support), reads fall back to one-shot.
+ */
+export class LoopQuery implements GpuQuery {
+  #s: LoopState | null = null;
+  #stuck: ChildProcess | null = null;
+  #oneShot = false;
+  readonly #runner: ToolRunner;
+
+  constructor(
+    readonly file: string,
+    private readonly args: readonly string[],
+    private readonly opts: ToolRunnerOptions & { /** Wall clock (real time: it measures a real process). */ now?: () => number },
+  ) {
+    this.#runner = new ToolRunner(file, opts);
+  }
+
+  /** True once this nvidia-smi turned out not to loop. */
+  get oneShot(): boolean {
+    return this.#oneShot;
+  }
+
+  async read(intervalMs: number): Promise<RunResult> {
+    if (this.#oneShot) return this.#runner.run(this.args);
+    const { label, timeoutMs } = this.opts;
+    const now = this.opts.now ?? Date.now;
+    if (this.#stuck && this.#stuck.exitCode === null && this.#stuck.signalCode === null) {
+      return { ok: false, why: `${label} from an earlier sample is still hung (pid ${this.#stuck.pid})` };
+    }
+    this.#stuck = null;
+    let s = this.#s;
+    // A stream that ended since the last read is reported first (the next read starts a new one).
+    if (!s?.exited && (!s || s.intervalMs !== intervalMs)) {
+      this.stop();
+      s = this.#start(intervalMs);
+    }
+    if (s.lastValidAt === null && !s.exited) {
+      const waited = Math.max(0, timeoutMs - (now() - s.startedAt));
+      await Promise.race([s.firstData, new Promise<void>((r) => setTimeout(r, waited).unref?.())]);
+    }
+    if (s.exited) {
+      this.#s = null;
+      if (s.spawnError) return { ok: false, why: `${label} ${s.spawnError}` };
+      if (s.exited.code === 0 && s.lastValidAt !== null) {
+        // It answered and quit: this nvidia-smi does not loop. Use one run per read from now on.
+        this.#oneShot = true;
+        return { ok: true, stdout: this.#lines(s) };
+      }
+      const said = firstLine(s.output);
+      const how = s.exited.signal ? `was stopped by ${s.exited.signal}` : `exited with code ${s.exited.code}`;
+      return { ok: false, why: `${label} ${how}${said ? `: ${said}` : ''}` };
+    }
+    if (s.lastValidAt === null) {
+      if (s.garbage !== null) {
+        this.stop();
+        return { ok: true, stdout: s.garbage };
+      }
+      this.#kill(s);
+      return { ok: false, why: `${label} did not answer within ${fmtSeconds(timeoutMs)} (stopped it)` };
+    }
+    if (now() - s.lastValidAt > s.intervalMs + timeoutMs) {
+      this.#kill(s);
+      return { ok: false, why: `${label} did not answer within ${fmtSeconds(timeoutMs)} (stopped it)` };
+    }
+    return { ok: true, stdout: this.#lines(s) };
+  }
+
+  stop(): void {
+    if (this.#s) this.#kill(this.#s);
+  }
+
+  #kill(s: LoopState): void {
+    if (this.#s === s) this.#s = null;
+    if (!s.exited) {
+      this.#stuck = s.child;
+      s.child.kill('SIGKILL');
+    }
+  }
+
+  /** The latest line of each GPU that reported with the newest batch (lines of one batch come together). */
+  #lines(s: LoopState): string {
+    const newest = Math.max(...[...s.latest.values()].map((e) => e.at));
+    return [...s.latest.entries()]
+      .filter(([, e]) => newest - e.at <= Math.min(1000, s.intervalMs / 2))
+      .sort(([a], [b]) => a - b)
+      .map(([, e]) => e.line)
+      .join('\n');
+  }
+
+  #start(intervalMs: number): LoopState {
+    const now = this.opts.now ?? Date.now;
+    const child = spawn(this.file, [...this.args, '-lms', String(Math.max(100, Math.round(intervalMs)))], {
+      shell: false,
+      windowsHide: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: this.opts.env ?? process.env,
+    });
+    let gotData!: () => void;
+    const s: LoopState = {
+      child,
+      intervalMs,
+      startedAt: now(),
+      latest: new Map(),
+      lastValidAt: null,
+      garbage: null,
+      partial: '',
+      exited: null,
+      spawnError: null,
+      output: '',
+      firstData: new Promise<void>((r) => (gotData = r)),
+    };
+    const max = this.opts.maxOutputBytes ?? 256 * 1024;
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      const text = s.partial + chunk;
+      const parts = text.split(/\r?\n/);
+      s.partial = parts.pop() ?? '';
+      if (s.partial.length > max) s.partial = '';
+      const at = now();
+      for (const raw of parts) {
+        const line = raw.trim();
+        if (!line) continue;
+        const idx = /^(\d+)\s*,/.exec(line);
+        if (idx && line.split(',').length >= 7) {
+          s.latest.set(Number(idx[1]), { line, at });
+          s.lastValidAt = at;
+        } else {
+          if (s.output.length < 4096) s.output += line + '\n';
+          if (s.garbage === null) s.garbage = line;
+        }
+      }
+      if (s.lastValidAt !== null) gotData();
+      // Unreadable first words are often an error message followed by a nonzero exit: give the
+      // exit a moment to arrive so the message can name the code.
+      else if (s.garbage !== null) setTimeout(gotData, 250).unref?.();
+    });
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+      if (s.output.length < 4096) s.output += d;
+    });
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      s.spawnError =
+        err.code === 'ENOENT' ? `not found (${this.file})` : err.code === 'EACCES' ? `is not executable (${this.file})` : `could not be started: ${err.message}`;
+      s.exited = { code: null, signal: null };
+      gotData();
+    });
+    child.on('close', (code, signal) => {
+      if (this.#stuck === child) this.#stuck = null;
+      if (!s.exited) s.exited = { code, signal };
+      gotData();
+    });
+    this.#s = s;
+    return s;
+  }
+}

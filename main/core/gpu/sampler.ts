@@ -8,11 +8,11 @@ import type { Supervisor } from '../supervisor/types.js';
 import type { Settings } from '../settings/index.js';
 import type { RequestOptions } from '../services/ollama.js';
 import { presetFor } from '../services/presets.js';
-import { sampleIntervalMs, historyCapacity } from './cadence.js';
+import { sampleIntervalMs, historyCapacity, shouldRefresh, type RefreshMark } from './cadence.js';
 import { History } from './history.js';
 import { summarizeInventory, type Inventory, type RawInventory } from './inventory.js';
-import { ToolRunner, type RunResult } from './nvidia-smi.js';
-import { APPS_QUERY_ARGS, GPU_QUERY_ARGS, parseComputeApps, parseGpuQuery, type SmiApp, type SmiGpu } from './smi-parse.js';
+import { OneShotQuery, ToolRunner, type GpuQuery, type RunResult } from './nvidia-smi.js';
+import { APPS_QUERY_ARGS, GPU_QUERY_ARGS, parseComputeApps, parseGpuQuery, type SmiGpu } from './smi-parse.js';
 import { attribute, modelUsage, type PsModel, type ServiceVram, type TagModel } from './usage.js';
 import { checkModelFits, fmtGB, largestFitting, stackAdvice, vibeVoiceItem, type FitBudget, type FitInputs, type FitItem, type FitResult } from './fit.js';
 
@@ -33,6 +33,8 @@ export interface GpuSamplerDeps {
   locateSmi: () => Promise<string | null>;
   /** Makes the runner for a located nvidia-smi (default: ToolRunner with a 3 s timeout). */
   smiRunner?: (file: string) => SmiRunner;
+  /** Makes the `--query-gpu` reader (index.ts: one looping nvidia-smi; default: a one-shot run per sample). */
+  gpuQuery?: (file: string) => GpuQuery;
   smiTimeoutMs?: number;
   ollama?: OllamaReader | null;
   /** The supervisor, once there is one (process trees for attribution, Ollama's URL). */
@@ -53,12 +55,14 @@ export class GpuSampler {
   #inventory: Inventory | null = null;
   #inventoryError: string | null = null;
   #inventoryRun: Promise<void> | null = null;
-  #smi: { file: string | null; runner: SmiRunner | null } | null = null;
+  #smi: { file: string | null; runner: SmiRunner | null; query: GpuQuery | null } | null = null;
   #installed: TagModel[] = [];
   #installedAt = -Infinity;
   #installedKey = '';
   #loaded: PsModel[] = [];
-  #serviceVram: ServiceVram[] = [];
+  #serviceVram: ServiceVram[] | null = null;
+  #appsMark: RefreshMark | null = null;
+  #psMark: RefreshMark | null = null;
   #budget: FitBudget | null = null;
   #companions: FitItem[] = [];
   #inflight: Promise<void> | null = null;
@@ -110,6 +114,7 @@ export class GpuSampler {
     if (this.#timer !== null) this.#d.ctx.clock.clearTimeout(this.#timer);
     this.#timer = null;
     for (const u of this.#unsubscribe.splice(0)) u();
+    this.#smi?.query?.stop();
   }
 
   /** Milliseconds between samples in the current hibernation state. */
@@ -134,6 +139,7 @@ export class GpuSampler {
         this.#inventoryError = (err as Error).message;
         this.#d.ctx.logger.warn('GPU inventory failed', { err: this.#inventoryError });
       }
+      this.#smi?.query?.stop();
       this.#smi = null;
       this.#installedAt = -Infinity;
     })().finally(() => {
@@ -200,16 +206,9 @@ export class GpuSampler {
 
     const smi = await this.#locate();
     const live = services.filter((s) => LIVE.has(s.status) && s.pid !== null);
-    const gpuRun = smi.runner && !inv?.appleSilicon ? smi.runner.run(GPU_QUERY_ARGS) : null;
-    const appsRun = smi.runner && gpuRun && sup && live.length > 0 ? smi.runner.run(APPS_QUERY_ARGS) : null;
-    const trees = sup && appsRun ? this.#trees(sup, live) : null;
-    const ollamaUrl = this.#ollamaUrl(services, settings, sup);
-    const psRun = ollamaUrl && this.#d.ollama ? this.#d.ollama.listLoaded(ollamaUrl, { timeoutMs: 2000 }).catch(() => null) : null;
 
-    const [gpuRes, appsRes, treeMap, ps] = await Promise.all([gpuRun, appsRun, trees, psRun]);
-    const now = clock.now();
-
-    // NVIDIA usage, or why not.
+    // NVIDIA usage first: whether the slower sources need re-reading depends on it.
+    const gpuRes = smi.query && !inv?.appleSilicon ? await smi.query.read(this.intervalMs()) : null;
     let smiGpus: SmiGpu[] | null = null;
     let error: string | null = null;
     if (gpuRes) {
@@ -223,31 +222,52 @@ export class GpuSampler {
     } else if (!inv && this.#inventoryError && !smi.file) {
       error = `unavailable: ${this.#inventoryError}`;
     }
+    const usedMB = smiGpus && smiGpus.every((g) => g.usedMB !== null) ? smiGpus.reduce((t, g) => t + g.usedMB!, 0) : null;
 
-    // Per-service attribution.
-    let apps: SmiApp[] | null = null;
-    if (appsRes) {
-      const parsed = appsRes.ok ? parseComputeApps(appsRes.stdout) : appsRes;
-      if (parsed.ok) apps = parsed.value;
-      else logger.debug('nvidia-smi compute apps unreadable', { why: parsed.why });
+    // The process list and /api/ps change when VRAM in use does (or our services do): re-read them
+    // only then, or every 30 s, to save a process spawn and an HTTP request on most samples.
+    const t = clock.now();
+    const appsMark: RefreshMark = { at: t, usedMB, key: live.map((s) => `${s.id}:${s.pid}`).join(',') };
+    const wantApps = !!(smi.runner && smiGpus && sup && live.length > 0) && shouldRefresh(this.#appsMark, appsMark);
+    const ollamaUrl = this.#ollamaUrl(services, settings, sup);
+    const ollamaEntry = services.find((s) => s.id === 'ollama');
+    const psMark: RefreshMark = { at: t, usedMB, key: `${ollamaUrl}|${this.#state}|${ollamaEntry?.status}:${ollamaEntry?.pid}` };
+    const wantPs = !!(ollamaUrl && this.#d.ollama) && shouldRefresh(this.#psMark, psMark);
+    const [appsRes, treeMap, ps] = await Promise.all([
+      wantApps ? smi.runner!.run(APPS_QUERY_ARGS) : null,
+      wantApps ? this.#trees(sup!, live) : null,
+      wantPs ? this.#d.ollama!.listLoaded(ollamaUrl!, { timeoutMs: 2000 }).catch(() => null) : null,
+    ]);
+    const now = clock.now();
+
+    // Per-service attribution (kept from the last read while nothing changed).
+    if (!smiGpus || live.length === 0 || !sup) {
+      this.#serviceVram = null;
+      this.#appsMark = null;
+    } else if (wantApps) {
+      const parsed = appsRes && (appsRes.ok ? parseComputeApps(appsRes.stdout) : appsRes);
+      if (parsed?.ok && treeMap) {
+        this.#serviceVram = attribute(parsed.value, treeMap).services;
+        this.#appsMark = appsMark;
+      } else {
+        if (parsed && !parsed.ok) logger.debug('nvidia-smi compute apps unreadable', { why: parsed.why });
+        this.#serviceVram = null;
+        this.#appsMark = null;
+      }
     }
-    let serviceVram: ServiceVram[] | undefined;
+    const serviceVram = this.#serviceVram ?? undefined;
     let otherMB: number | null = null;
-    if (apps && treeMap) {
-      const a = attribute(apps, treeMap);
-      serviceVram = a.services;
-      const usedTotal = smiGpus?.reduce((s, g) => s + (g.usedMB ?? 0), 0);
-      const ours = a.services.reduce((s, e) => s + e.vramMB, 0);
-      otherMB = usedTotal !== undefined ? Math.max(0, usedTotal - ours) : a.otherMB;
-    } else if (smiGpus && live.length === 0) {
-      // None of our services runs: everything in use belongs to someone else.
-      otherMB = smiGpus.reduce((s, g) => s + (g.usedMB ?? 0), 0);
-    }
-    this.#serviceVram = serviceVram ?? [];
+    if (usedMB !== null && serviceVram) otherMB = Math.max(0, usedMB - serviceVram.reduce((x, e) => x + e.vramMB, 0));
+    else if (usedMB !== null && live.length === 0) otherMB = usedMB; // none of ours runs: all of it is someone else's
 
     // Per model (Ollama).
-    if (ps) this.#loaded = ps;
-    else if (psRun) this.#loaded = [];
+    if (!ollamaUrl || !this.#d.ollama) {
+      this.#loaded = [];
+      this.#psMark = null;
+    } else if (wantPs) {
+      this.#loaded = ps ?? [];
+      this.#psMark = ps ? psMark : null;
+    }
     const models = modelUsage(this.#loaded);
     await this.#refreshInstalled(ollamaUrl, now);
 
@@ -266,7 +286,7 @@ export class GpuSampler {
 
     // Fit advice: once we know what GPU there is (or that there is none).
     this.#budget = budgetOf(gpus, otherMB);
-    this.#companions = this.#vibeVoiceOn(services, settings) ? [vibeVoiceItem(this.#serviceVram.find((s) => s.service === 'vibevoice')?.vramMB)] : [];
+    this.#companions = this.#vibeVoiceOn(services, settings) ? [vibeVoiceItem(this.#serviceVram?.find((s) => s.service === 'vibevoice')?.vramMB)] : [];
     const known = gpus.length > 0 || inv !== null || this.#inventoryError !== null;
     if (known) {
       section.advice = stackAdvice(settings.models.preload, this.fitInputs());
@@ -280,11 +300,13 @@ export class GpuSampler {
     if (!this.#stopped) store.set('gpu', section);
   }
 
-  async #locate(): Promise<{ file: string | null; runner: SmiRunner | null }> {
+  async #locate(): Promise<{ file: string | null; runner: SmiRunner | null; query: GpuQuery | null }> {
     if (this.#smi) return this.#smi;
     const file = await this.#d.locateSmi().catch(() => null);
     const make = this.#d.smiRunner ?? ((f: string) => new ToolRunner(f, { label: 'nvidia-smi', timeoutMs: this.#d.smiTimeoutMs ?? 3000 }));
-    this.#smi = { file, runner: file ? make(file) : null };
+    const runner = file ? make(file) : null;
+    const query = file && runner ? (this.#d.gpuQuery?.(file) ?? new OneShotQuery(runner, GPU_QUERY_ARGS)) : null;
+    this.#smi = { file, runner, query };
     return this.#smi;
   }
 
