@@ -122,7 +122,8 @@ export async function pairViaDiscovery(lab: Lab, a: LabServer, b: LabServer): Pr
  * TXT values arrive within one second of each other, RFC 6762 §10.2 keeps both in the cache, and a later
  * change back to a value still cached is only a TTL refresh to the browser, with no event (measured:
  * the fixture's ServiceBrowser missed every serving flip after the first). The record listener sees
- * every announcement as it arrives.
+ * every announcement as it arrives (cache expiries, which zeroconf also reports to listeners, are
+ * skipped: a superseded TXT expiring is not news).
  */
 export const PHONE_PY = `
 import json, signal, sys, threading, time
@@ -148,8 +149,10 @@ class Txt(RecordUpdateListener):
             r = u.new
             if r.type != 16 or not r.name.lower().endswith(TYPE.lower()):
                 continue
+            if u.old is r:
+                continue  # the cache expiring a record it held (e.g. a superseded TXT), not a packet
             inst = r.name[:-len(TYPE) - 1]
-            if r.ttl == 0:
+            if r.ttl == 0 or r.is_expired(now):
                 emit({'event': 'remove', 'instance': inst})
             else:
                 emit({'event': 'update', 'instance': inst, 'txt': parse(r.text)})
