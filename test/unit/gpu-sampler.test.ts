@@ -284,6 +284,13 @@ describe('GpuSampler', () => {
     expect(store.get('gpu').otherMB).toBe(7900);
   });
 
+  it('an adopted external Ollama (no pid of ours): its models are not counted as other programs', async () => {
+    const { sampler, store, ollama } = setup({ services: [{ ...svc('ollama', 1), status: 'external', pid: null }] });
+    ollama.loaded = [{ name: 'mistral:7b', sizeBytes: 5600 * MiB, vramBytes: 5600 * MiB, expiresAt: null }];
+    await sampler.sampleNow();
+    expect(store.get('gpu').otherMB).toBe(7900 - 5600);
+  });
+
   it('Apple silicon: unified memory, ceiling from RAM, usage from /api/ps size_vram', async () => {
     const { sampler, store, ollama, smi } = setup({ inventory: appleInventory, smi: null, preload: ['mistral:7b'] });
     ollama.loaded = [{ name: 'mistral:7b', sizeBytes: 5600 * MiB, vramBytes: 5000 * MiB, expiresAt: null }];

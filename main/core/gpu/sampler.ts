@@ -256,9 +256,6 @@ export class GpuSampler {
       }
     }
     const serviceVram = this.#serviceVram ?? undefined;
-    let otherMB: number | null = null;
-    if (usedMB !== null && serviceVram) otherMB = Math.max(0, usedMB - serviceVram.reduce((x, e) => x + e.vramMB, 0));
-    else if (usedMB !== null && live.length === 0) otherMB = usedMB; // none of ours runs: all of it is someone else's
 
     // Per model (Ollama).
     if (!ollamaUrl || !this.#d.ollama) {
@@ -269,6 +266,11 @@ export class GpuSampler {
       this.#psMark = ps ? psMark : null;
     }
     const models = modelUsage(this.#loaded);
+    let otherMB: number | null = null;
+    if (usedMB !== null && serviceVram) otherMB = Math.max(0, usedMB - serviceVram.reduce((x, e) => x + e.vramMB, 0));
+    // None of ours has a pid (stopped, or an adopted external Ollama): what Ollama's models hold is
+    // still ours to show; the rest belongs to other programs.
+    else if (usedMB !== null && live.length === 0) otherMB = Math.max(0, usedMB - models.reduce((x, m) => x + m.vramMB, 0));
     await this.#refreshInstalled(ollamaUrl, now);
 
     const gpus = this.#gpus(inv, smiGpus, models);

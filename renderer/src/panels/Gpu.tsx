@@ -19,6 +19,11 @@ export function GpuPanel({ snapshot: s, history }: { snapshot: Snapshot; history
   }));
   // Per-pid attribution when nvidia-smi gives it; otherwise the models say which service holds what.
   const byService = s.gpu.services?.length ? s.gpu.services : aggregateByService(s);
+  // "Other programs" is what is used beyond what our services hold; never more than that, so the
+  // bar cannot add up past what the GPU reports in use (the two figures may come from different reads).
+  const used = gpus.reduce((a, g) => a + (g.vramUsedMB ?? 0), 0);
+  const ours = byService.reduce((a, x) => a + x.vramMB, 0);
+  const otherMB = Math.min(s.gpu.otherMB ?? 0, Math.max(0, used - ours));
   const advice = s.gpu.advice;
   return (
     <>
@@ -58,7 +63,7 @@ export function GpuPanel({ snapshot: s, history }: { snapshot: Snapshot; history
               parts={[
                 ...byService.map((x) => ({ key: x.service, label: serviceName(s, x.service), value: x.vramMB })),
                 // What the GPU holds for programs we do not supervise (games, browsers, …).
-                ...((s.gpu.otherMB ?? 0) > 0 ? [{ key: '(other)', label: 'Other programs', value: s.gpu.otherMB! }] : []),
+                ...(otherMB > 0 ? [{ key: '(other)', label: 'Other programs', value: otherMB }] : []),
               ]}
             />
           </section>
