@@ -83,7 +83,7 @@ function procStat(pid: number) {
 }
 
 function descendants(pid: number): number[] {
-  let out = '';
+  let out: string;
   try {
     out = execFileSync('ps', ['-eo', 'pid=,ppid='], { encoding: 'utf8' });
   } catch {

@@ -172,7 +172,7 @@ export class SettingsStore {
       }
     }
 
-    let conf: Conf<Settings> | null = null;
+    let conf: Conf<Settings> | null;
     try {
       // conf validates the file as it finds it, so hand it the normalized (completed) settings.
       if (raw === null || settings !== fresh || JSON.stringify(safeParse(raw)) !== JSON.stringify(settings)) {
