@@ -30,6 +30,7 @@ import { createDiscovery, type Discovery } from './discovery/index.js';
 import { createPairing, type Pairing } from './pairing/index.js';
 import { pairingRoutes } from './api/routes/pairing.js';
 import { createGpu, gpuRoutes, type GpuMonitor } from './gpu/index.js';
+import type { InventoryLauncher } from './gpu/inventory.js';
 
 export interface CoreOptions {
   dataDir: string;
@@ -49,6 +50,8 @@ export interface CoreOptions {
   supervisor?: SupervisorOptions;
   /** Hibernation tuning (tests: fast /api/ps polling). */
   hibernation?: HibernationOptions;
+  /** Starts the GPU inventory child; the shell passes an Electron utility process (runAsNode fuse off). */
+  gpuInventoryLauncher?: InventoryLauncher;
 }
 
 export interface Core extends CoreContext {
@@ -171,7 +174,10 @@ export function createCore(opts: CoreOptions): Core {
   routes.push(...hibernationRoutes(ctx, hibernation));
 
   // GPU telemetry writes the `gpu` section at a cadence that follows hibernation (issue 4).
-  const gpu = createGpu(ctx, { supervisor: () => supervisor });
+  const gpu = createGpu(ctx, {
+    supervisor: () => supervisor,
+    ...(opts.gpuInventoryLauncher ? { inventoryLauncher: opts.gpuInventoryLauncher } : {}),
+  });
   capabilities.push(gpu);
   routes.push(...gpuRoutes(gpu));
   commands.register('gpu.refresh', () => gpu.refreshInventory());

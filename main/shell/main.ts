@@ -5,6 +5,7 @@
 import { app, dialog, ipcMain, powerMonitor, powerSaveBlocker } from 'electron';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { utilityInventoryLauncher } from './inventory-launcher.js';
 import { createCore, type Core } from '../core/index.js';
 import { createLogger } from '../core/util/logger.js';
 import type { MenuAction } from '../core/tray-menu/menu-model.js';
@@ -44,6 +45,7 @@ async function main(): Promise<void> {
     rendererDir: path.join(appRoot, 'dist', 'renderer'),
     version: app.getVersion(),
     power,
+    gpuInventoryLauncher: utilityInventoryLauncher(path.join(here, 'inventory-worker.js')),
     ...(process.env.UNAMENTIS_PORT ? { port: Number(process.env.UNAMENTIS_PORT) } : {}),
   });
 

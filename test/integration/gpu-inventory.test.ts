@@ -6,7 +6,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { readInventory, summarizeInventory } from '../../main/core/gpu/inventory.js';
+import { spawn } from 'node:child_process';
+import { parseInventoryOutput, readInventory, summarizeInventory, type InventoryLauncher } from '../../main/core/gpu/inventory.js';
+import { repoRoot } from '../helpers/headless.js';
 import { fakeCalls, gpuEnv, hungPid, lspciOut, siOut, writeGpuScenario, type FakeGpu } from '../fixtures/bin/scenario.js';
 
 const dirs: string[] = [];
@@ -32,6 +34,26 @@ const linux = process.platform === 'linux';
 
 // The fakes model the Linux code path; elsewhere this suite reports itself skipped.
 describe.runIf(linux)('GPU inventory via systeminformation (Linux path)', () => {
+  it("the Electron shell's worker prints the same inventory as the headless child", async () => {
+    const dir = scenarioDir();
+    const gpus: FakeGpu[] = [{ index: 0, name: 'NVIDIA GeForce RTX 3060', totalMB: 12288, usedMB: 0 }];
+    writeGpuScenario(dir, { si: { out: siOut(gpus) }, lspci: lspciOut(gpus, true) });
+    // The worker runs under tsx here, as a stand-in for Electron's utilityProcess.fork.
+    const worker: InventoryLauncher = (env) => {
+      const child = spawn(process.execPath, [path.join(repoRoot, 'node_modules/tsx/dist/cli.mjs'), path.join(repoRoot, 'main/shell/inventory-worker.ts')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      return { done: new Promise((r) => child.on('close', (code) => r({ code, stdout, stderr }))), kill: () => child.kill('SIGKILL') };
+    };
+    const viaWorker = await readInventory({ env: gpuEnv(dir), timeoutMs: 15_000, launch: worker });
+    const viaNode = await readInventory({ env: gpuEnv(dir), timeoutMs: 15_000 });
+    expect(viaWorker).toEqual(viaNode);
+    expect(summarizeInventory(viaWorker).gpus.find((g) => g.vendor === 'NVIDIA')).toMatchObject({ name: 'NVIDIA GeForce RTX 3060', vramTotalMB: 12288 });
+    expect(() => parseInventoryOutput('not json')).toThrow();
+  });
+
   it('two NVIDIA cards next to an Intel iGPU: names and totals from nvidia-smi, not the PCI aperture', async () => {
     const dir = scenarioDir();
     const gpus: FakeGpu[] = [

@@ -62,17 +62,18 @@ describe('electron-builder.yml', () => {
     for (const icon of [cfg.win.icon, cfg.mac.icon, cfg.linux.icon]) expect(fs.existsSync(path.join(repoRoot, icon))).toBe(true);
   });
 
-  it('hardens release binaries with fuses (runAsNode stays on for the GPU inventory child)', () => {
+  it('hardens release binaries with fuses, runAsNode off', () => {
     expect(cfg.electronFuses).toMatchObject({
-      runAsNode: true,
+      runAsNode: false,
       enableNodeOptionsEnvironmentVariable: false,
       enableNodeCliInspectArguments: false,
       enableEmbeddedAsarIntegrityValidation: true,
       onlyLoadAppFromAsar: true,
       grantFileProtocolExtraPrivileges: false,
     });
-    // The reason runAsNode is on must still be true; when it is not, turn the fuse off.
-    expect(fs.readFileSync(path.join(repoRoot, 'main/core/gpu/inventory.ts'), 'utf8')).toContain('ELECTRON_RUN_AS_NODE');
+    // runAsNode can be off only because the app never runs its binary as Node: the shell gives the
+    // core a utilityProcess launcher for the GPU inventory child.
+    expect(fs.readFileSync(path.join(repoRoot, 'main/shell/main.ts'), 'utf8')).toContain('gpuInventoryLauncher: utilityInventoryLauncher(');
   });
 });
 

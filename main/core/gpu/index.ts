@@ -6,7 +6,7 @@ import type { CoreContext, Capability } from '../context.js';
 import type { Route } from '../api/router.js';
 import { badRequest } from '../api/errors.js';
 import { listInstalled, listLoaded } from '../services/ollama.js';
-import { readInventory } from './inventory.js';
+import { readInventory, type InventoryLauncher } from './inventory.js';
 import { LoopQuery, ToolRunner, locateNvidiaSmi } from './nvidia-smi.js';
 import { GPU_QUERY_ARGS } from './smi-parse.js';
 import { GpuSampler, type GpuSamplerDeps } from './sampler.js';
@@ -29,6 +29,8 @@ export type GpuMonitor = Capability &
 export interface CreateGpuOptions extends Partial<Omit<GpuSamplerDeps, 'ctx'>> {
   platform?: NodeJS.Platform;
   env?: NodeJS.ProcessEnv;
+  /** How the inventory child is started (the shell: an Electron utility process). */
+  inventoryLauncher?: InventoryLauncher;
 }
 
 /** The real thing: systeminformation inventory, nvidia-smi on PATH (or where Windows keeps it), Ollama's API. */
@@ -38,7 +40,9 @@ export function createGpu(ctx: CoreContext, opts: CreateGpuOptions = {}): GpuSam
   const timeoutMs = opts.smiTimeoutMs ?? 3000;
   return new GpuSampler({
     ctx: { ...ctx, logger: ctx.logger.child('gpu') },
-    readInventory: opts.readInventory ?? ((signal) => readInventory({ env, platform, signal })),
+    readInventory:
+      opts.readInventory ??
+      ((signal) => readInventory({ env, platform, signal, ...(opts.inventoryLauncher ? { launch: opts.inventoryLauncher } : {}) })),
     locateSmi: opts.locateSmi ?? (() => locateNvidiaSmi({ platform, env })),
     smiRunner: opts.smiRunner ?? ((file) => new ToolRunner(file, { label: 'nvidia-smi', timeoutMs, env })),
     // One looping nvidia-smi for the per-sample query (see LoopQuery); one-shot for the process list.

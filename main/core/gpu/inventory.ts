@@ -95,15 +95,51 @@ export function summarizeInventory(raw: RawInventory): Inventory {
 
 const siPath = createRequire(import.meta.url).resolve('systeminformation');
 
+/** The controller fields the inventory keeps (the Electron worker uses the same list). */
+export const INVENTORY_KEYS = ['vendor', 'model', 'name', 'vram', 'vramDynamic', 'memoryTotal', 'bus', 'busAddress', 'pciBus', 'cores'];
+
 // CommonJS run with `node -e`: prints {controllers, memTotalBytes} as JSON.
 const CHILD_SCRIPT = `
 const si = require(${JSON.stringify(siPath)});
 Promise.all([si.graphics(), si.mem()]).then(([g, m]) => {
-  const keep = ['vendor','model','name','vram','vramDynamic','memoryTotal','bus','busAddress','pciBus','cores'];
+  const keep = ${JSON.stringify(INVENTORY_KEYS)};
   const controllers = (g && g.controllers || []).map((c) => Object.fromEntries(keep.filter((k) => c[k] !== undefined).map((k) => [k, c[k]])));
   process.stdout.write(JSON.stringify({ controllers, memTotalBytes: m.total }));
 }, (e) => { process.stderr.write(String(e && e.message || e)); process.exitCode = 1; });
 `;
+
+/** A running inventory child: all its output once it ends, and a way to stop it. */
+export interface InventoryProcess {
+  done: Promise<{ code: number | null; stdout: string; stderr: string }>;
+  kill(): void;
+}
+
+/**
+ * Starts the child that runs systeminformation. The default is `node -e` (plain Node, headless);
+ * the Electron shell passes one built on `utilityProcess`, so release builds can turn the
+ * `runAsNode` fuse off.
+ */
+export type InventoryLauncher = (env: NodeJS.ProcessEnv) => InventoryProcess;
+
+export const nodeInventoryLauncher: InventoryLauncher = (env) => {
+  const child = spawn(process.execPath, ['-e', CHILD_SCRIPT], {
+    shell: false,
+    windowsHide: true,
+    // Own process group on POSIX, so a hung grandchild (nvidia-smi) dies with it.
+    detached: process.platform !== 'win32',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env,
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+  return { done, kill: () => killTree(child.pid) };
+};
 
 export interface ReadInventoryOptions {
   timeoutMs?: number;
@@ -112,6 +148,7 @@ export interface ReadInventoryOptions {
   arch?: string;
   /** Aborting kills the child (the sampler does this when it stops). */
   signal?: AbortSignal;
+  launch?: InventoryLauncher;
 }
 
 /** Reads the inventory in a child process. Rejects with a readable reason on failure or timeout. */
@@ -119,36 +156,41 @@ export async function readInventory(opts: ReadInventoryOptions = {}): Promise<Ra
   const platform = opts.platform ?? process.platform;
   const arch = opts.arch ?? process.arch;
   const [si, wiredLimitMB] = await Promise.all([
-    runSiChild(opts.timeoutMs ?? 20_000, opts.env ?? process.env, opts.signal),
+    runSiChild(opts.launch ?? nodeInventoryLauncher, opts.timeoutMs ?? 20_000, opts.env ?? process.env, opts.signal),
     platform === 'darwin' ? readWiredLimit() : Promise.resolve(null),
   ]);
   return { platform, arch, controllers: si.controllers, memTotalBytes: si.memTotalBytes, wiredLimitMB };
 }
 
-function runSiChild(timeoutMs: number, env: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<{ controllers: RawController[]; memTotalBytes: number }> {
+/** Parses what the child prints: `{controllers, memTotalBytes}` as JSON. */
+export function parseInventoryOutput(out: string): { controllers: RawController[]; memTotalBytes: number } {
+  const parsed = JSON.parse(out) as { controllers: RawController[]; memTotalBytes: number };
+  return { controllers: Array.isArray(parsed.controllers) ? parsed.controllers : [], memTotalBytes: Number(parsed.memTotalBytes) || 0 };
+}
+
+function runSiChild(
+  launch: InventoryLauncher,
+  timeoutMs: number,
+  env: NodeJS.ProcessEnv,
+  signal?: AbortSignal,
+): Promise<{ controllers: RawController[]; memTotalBytes: number }> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(new Error('GPU inventory cancelled'));
-    // ELECTRON_RUN_AS_NODE: inside the app, process.execPath is Electron; this makes it plain Node.
-    const child = spawn(process.execPath, ['-e', CHILD_SCRIPT], {
-      shell: false,
-      windowsHide: true,
-      // Own process group on POSIX, so a hung grandchild (nvidia-smi) dies with it.
-      detached: process.platform !== 'win32',
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...env, ELECTRON_RUN_AS_NODE: '1' },
-    });
-    let out = '';
-    let err = '';
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+    let child: InventoryProcess;
+    try {
+      // ELECTRON_RUN_AS_NODE: where process.execPath is Electron (dev runs), this makes it plain Node.
+      child = launch({ ...env, ELECTRON_RUN_AS_NODE: '1' });
+    } catch (e) {
+      return reject(new Error(`GPU inventory could not start: ${(e as Error).message}`));
+    }
     let settled = false;
     const timer = setTimeout(() => {
-      killTree(child.pid);
+      child.kill();
       settle(new Error(`GPU inventory did not finish within ${Number((timeoutMs / 1000).toFixed(1))} s (a driver tool hung; stopped it)`));
     }, timeoutMs);
     timer.unref?.();
     const onAbort = () => {
-      killTree(child.pid);
+      child.kill();
       settle(new Error('GPU inventory cancelled'));
     };
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -160,16 +202,17 @@ function runSiChild(timeoutMs: number, env: NodeJS.ProcessEnv, signal?: AbortSig
       if (e) reject(e);
       else resolve(v!);
     };
-    child.on('error', (e) => settle(new Error(`GPU inventory could not start: ${e.message}`)));
-    child.on('close', (code) => {
-      if (code !== 0) return settle(new Error(`GPU inventory failed (exit ${code}): ${err.trim().split('\n')[0] ?? ''}`));
-      try {
-        const parsed = JSON.parse(out) as { controllers: RawController[]; memTotalBytes: number };
-        settle(null, { controllers: Array.isArray(parsed.controllers) ? parsed.controllers : [], memTotalBytes: Number(parsed.memTotalBytes) || 0 });
-      } catch {
-        settle(new Error('GPU inventory printed unreadable output'));
-      }
-    });
+    child.done.then(
+      ({ code, stdout, stderr }) => {
+        if (code !== 0) return settle(new Error(`GPU inventory failed (exit ${code}): ${stderr.trim().split('\n')[0] ?? ''}`));
+        try {
+          settle(null, parseInventoryOutput(stdout));
+        } catch {
+          settle(new Error('GPU inventory printed unreadable output'));
+        }
+      },
+      (e: Error) => settle(new Error(`GPU inventory could not start: ${e.message}`)),
+    );
   });
 }
 
