@@ -1,11 +1,14 @@
 // Advertising `_unamentis._tcp` with @homebridge/ciao: probing with RFC 6762 §9 renames, TXT updates
 // without a goodbye, goodbyes on stop, and an explicit interface list (see README.md for why ciao
 // and not bonjour-service's publisher). The decisions (what TXT, when, which interfaces) are made by
-// the caller; this file only drives the library.
+// the caller; this file only drives the library, and paces TXT updates (advertiser-pacing.ts: never
+// two different records on the wire less than a second apart, RFC 6762 §10.2).
 
 import { getResponder, type CiaoService, type Responder } from '@homebridge/ciao';
+import { systemClock, type Clock } from '../util/clock.js';
 import { Emitter, type Unsubscribe } from '../util/emitter.js';
 import type { Logger } from '../util/logger.js';
+import { TxtPacer, type CiaoPhase, type PacedTarget } from './advertiser-pacing.js';
 import { SERVICE_TYPE, type TxtRecord } from './txt.js';
 
 export interface AdvertiseSpec {
@@ -20,7 +23,10 @@ export interface AdvertiseSpec {
 export interface Advertiser {
   /** Probes, renames on conflict, announces. Resolves with the name actually announced. */
   start(spec: AdvertiseSpec): Promise<string>;
-  /** Re-announces the TXT record (no goodbye in between). */
+  /**
+   * Re-announces the TXT record (no goodbye in between): at once after a quiet spell; a change within
+   * ~1 s of the last one is held and coalesced with later ones (see advertiser-pacing.ts).
+   */
   updateTxt(txt: TxtRecord): void;
   /** Sends goodbye (TTL 0) records and releases the sockets. Safe to call when not started. */
   stop(): Promise<void>;
@@ -33,10 +39,15 @@ export type AdvertiserFactory = (logger: Logger) => Advertiser;
 /** Each step of a stop is bounded: quitting must never hang on the network. */
 const STEP_TIMEOUT_MS = 2_000;
 
-export function ciaoAdvertiser(logger: Logger): Advertiser {
+/**
+ * `clock` paces TXT updates: it must be the wall clock (mDNS receivers apply RFC 6762's one second in
+ * real time), never the core's clock, which the soak run accelerates.
+ */
+export function ciaoAdvertiser(logger: Logger, clock: Clock = systemClock): Advertiser {
   const events = new Emitter<{ name: string }>((err) => logger.error('name-change listener failed', { err }));
   let responder: Responder | null = null;
   let service: CiaoService | null = null;
+  let pacer: TxtPacer | null = null;
 
   return {
     async start(spec) {
@@ -52,19 +63,28 @@ export function ciaoAdvertiser(logger: Logger): Advertiser {
         restrictedAddresses: spec.interfaces,
       });
       service = svc;
+      const paced = new TxtPacer(spec.txt, ciaoTarget(svc), clock, { logger });
+      pacer = paced;
       svc.on('name-change', (name: string) => {
         logger.info('mDNS name conflict: renamed', { name });
         events.emit('name', name);
       });
       await svc.advertise();
+      paced.announced();
       return svc.getFQDN().replace(/\._unamentis\._tcp\.local\.?$/i, '');
     },
     updateTxt(txt) {
-      if (service && !service.isDestroyed()) service.updateTxt(txt);
+      if (service && !service.isDestroyed()) pacer?.want(txt);
     },
     async stop() {
       const svc = service;
       const r = responder;
+      if (pacer) {
+        const { changes, repeats, skipped } = pacer.counts;
+        if (skipped) logger.info('TXT updates coalesced (RFC 6762 §10.2 pacing)', { sent: changes, repeats, skipped });
+        pacer.stop();
+      }
+      pacer = null;
       service = null;
       responder = null;
       if (svc) {
@@ -74,6 +94,39 @@ export function ciaoAdvertiser(logger: Logger): Advertiser {
       if (r) await bounded(r.shutdown(), 'shutdown', logger);
     },
     onNameChange: (listener) => events.on('name', listener),
+  };
+}
+
+/**
+ * ciao 1.3.12 seen through what the pacer needs. `serviceState` and `currentAnnouncer` are typed
+ * fields of CiaoService that ciao marks as internal (the version is pinned): probing and goodbyes
+ * hold the record for later, announcements carry whatever record ciao has when each is built.
+ */
+function ciaoTarget(svc: CiaoService): PacedTarget {
+  const finished = new WeakSet<object>();
+  const phase = (): CiaoPhase => {
+    const state = svc.serviceState as string;
+    if (state === 'announced') return 'announced';
+    if (state !== 'announcing') return 'holding';
+    const a = svc.currentAnnouncer;
+    if (!a || finished.has(a)) return 'announced';
+    if (a.isSendingGoodbye()) return 'holding';
+    return a.hasSentLastAnnouncement() ? 'closing' : 'announcing';
+  };
+  return {
+    phase,
+    updateTxt: (txt) => {
+      if (!svc.isDestroyed()) svc.updateTxt(txt);
+    },
+    afterAnnouncements(done) {
+      const a = svc.currentAnnouncer;
+      if (!a) return void setImmediate(done);
+      const after = () => {
+        finished.add(a);
+        done();
+      };
+      a.awaitAnnouncement().then(after, after);
+    },
   };
 }
 
