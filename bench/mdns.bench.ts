@@ -1,6 +1,7 @@
 // mDNS as the iPhone sees it: a headless server in one network namespace, Debian's python3-zeroconf
 // browsing in another (the interop lab of test/e2e). Median of RUNS runs for each measure:
-//   start → resolved by the browser, TXT change → seen, quit → removal seen.
+//   start → resolved by the browser, TXT change → seen, a burst of changes → its final value seen,
+//   quit → removal seen.
 // Times come from one clock: the browser stamps events with wall-clock ms; the server's log lines
 // carry ISO timestamps (debug level, so "TXT re-announced" is logged at the moment of the update).
 
@@ -29,6 +30,7 @@ export async function bench(): Promise<BenchRow[]> {
   const spawnToSeen: number[] = [];
   const coreToSeen: number[] = [];
   const txtSeen: number[] = [];
+  const burstSeen: number[] = [];
   const quitSeen: number[] = [];
   try {
     const phone = PhoneBrowser.start(lab, 'phone');
@@ -45,7 +47,9 @@ export async function bench(): Promise<BenchRow[]> {
         if (listening !== null) coreToSeen.push(added.t - listening);
 
         // TXT changes once the announcement has settled (as in use: state changes minutes later).
-        await new Promise((r) => setTimeout(r, 3_000));
+        // ciao announces at 0, 1 s and 3 s; a change within ~1.15 s of any TXT we sent waits for that
+        // much (RFC 6762 §10.2 pacing, advertiser-pacing.ts), so isolated changes come well after.
+        await new Promise((r) => setTimeout(r, 5_000));
         for (let i = 0; i < TXT_CHANGES_PER_RUN; i++) {
           // A new value each time: python3-zeroconf does not report a TXT that returns to a value still
           // in its cache (it purges flushed records lazily), which would look like a lost update.
@@ -61,8 +65,24 @@ export async function bench(): Promise<BenchRow[]> {
           const seen = await phone.waitFor((e) => e.event === 'update' && e.instance === name && e.txt?.prio === String(prio), 5_000, mark);
           const announced = logTime(mac.output(), /TXT re-announced/, before);
           txtSeen.push(seen.t - (announced ?? before));
-          await new Promise((r) => setTimeout(r, 1_500));
+          await new Promise((r) => setTimeout(r, 2_500)); // past the change's second announcement
         }
+
+        // A burst: 5 changes back and forth as fast as the API takes them, ending on a new value.
+        const final = 160 + run;
+        mark = phone.events.length;
+        for (const prio of [170, 171, 170, 171, final]) {
+          const put = await lab.fetch('mac', `http://127.0.0.1:${mac.port}/api/settings`, {
+            method: 'PUT',
+            headers: { authorization: `Bearer ${mac.token}`, 'content-type': 'application/json' },
+            body: JSON.stringify({ prio }),
+          });
+          if (put.status !== 200) throw new Error(`PUT /api/settings: ${put.status}`);
+        }
+        const lastPut = Date.now();
+        const settled = await phone.waitFor((e) => e.event === 'update' && e.instance === name && e.txt?.prio === String(final), 5_000, mark);
+        burstSeen.push(settled.t - lastPut);
+        await new Promise((r) => setTimeout(r, 1_500));
 
         mark = phone.events.length;
         const quitAt = Date.now();
@@ -88,7 +108,8 @@ export async function bench(): Promise<BenchRow[]> {
   return [
     row('server core start → resolved by python3-zeroconf', coreToSeen, 1_500, 'from the "control API listening" log line (probing 3×250 ms + announce)'),
     row('process spawn → resolved by python3-zeroconf', spawnToSeen, null, 'includes Node + tsx boot and settings load'),
-    row('TXT change → seen by python3-zeroconf', txtSeen, 1_000, 'from the server updating the record (settled announcement)'),
+    row('TXT change → seen by python3-zeroconf', txtSeen, 1_000, 'from the server updating the record (settled announcement, no TXT sent in the last 2 s)'),
+    row('burst of 5 TXT changes → final value seen', burstSeen, 2_000, 'from the last change (one PUT per change, ~0.1–0.3 s each); intermediate values are coalesced'),
     row('quit (SIGTERM) → removal seen by python3-zeroconf', quitSeen, 1_000, 'goodbye (TTL 0) records'),
   ];
 }
