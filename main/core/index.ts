@@ -202,8 +202,9 @@ export function createCore(opts: CoreOptions): Core {
 
   const api = new ApiServer({
     routes,
-    token: () => settings.get().api.token,
-    allowedHosts: () => settings.get().api.allowedHosts,
+    // Read on every request: the frozen view, not a deep copy of all the settings.
+    token: () => settings.view().api.token,
+    allowedHosts: () => settings.view().api.allowedHosts,
     rendererDir: opts.rendererDir === undefined ? null : opts.rendererDir,
     logger: logger.child('api'),
     now: () => clock.now(),

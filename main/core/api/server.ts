@@ -19,7 +19,7 @@ export interface ApiServerOptions {
   /** Current bearer token (read per request, so a rotation takes effect at once). */
   token: () => string;
   /** Extra Host names accepted, besides IP literals, localhost, *.local and this host's name. */
-  allowedHosts?: () => string[];
+  allowedHosts?: () => readonly string[];
   rendererDir?: string | null;
   logger: Logger;
   rateLimiter?: RateLimiter;

@@ -79,7 +79,7 @@ export function createDiscovery(ctx: CoreContext, opts: DiscoveryOptions = {}): 
   }
 
   function desiredTxt(s: Snapshot = ctx.store.snapshot()): TxtRecord {
-    return encodeTxt(s, ctx.settings.get());
+    return encodeTxt(s, ctx.settings.view());
   }
 
   /** A TXT change goes out at once, outside the chain: re-announcing must not wait behind a restart. */

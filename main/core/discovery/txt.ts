@@ -3,6 +3,7 @@
 
 import { HIBERNATION_STATES, type HibernationState, type Role, type Snapshot } from '../contract.js';
 import type { Settings } from '../settings/schema.js';
+import type { DeepReadonly } from '../settings/store.js';
 
 /** `_unamentis._tcp` in `local.` */
 export const SERVICE_TYPE = 'unamentis';
@@ -33,7 +34,7 @@ export type TxtInput = Pick<Snapshot, 'host' | 'hibernation' | 'services'>;
  * port, presets included); a service the supervisor does not list yet falls back to settings, where
  * it counts only when explicitly enabled with a port.
  */
-export function encodeTxt(s: TxtInput, settings: Pick<Settings, 'services' | 'pairing'>): TxtRecord {
+export function encodeTxt(s: TxtInput, settings: DeepReadonly<Pick<Settings, 'services' | 'pairing'>>): TxtRecord {
   const txt: TxtRecord = {
     v: String(TXT_VERSION),
     id: s.host.id,

@@ -5,7 +5,7 @@
 import type { GpuHistoryPoint, GpuInfo, GpuSection, HibernationState, ServiceEntry } from '../contract.js';
 import type { CoreContext } from '../context.js';
 import type { Supervisor } from '../supervisor/types.js';
-import type { Settings } from '../settings/index.js';
+import type { DeepReadonly, Settings } from '../settings/index.js';
 import type { RequestOptions } from '../services/ollama.js';
 import { presetFor } from '../services/presets.js';
 import { sampleIntervalMs, historyCapacity, shouldRefresh, type RefreshMark } from './cadence.js';
@@ -119,7 +119,7 @@ export class GpuSampler {
 
   /** Milliseconds between samples in the current hibernation state. */
   intervalMs(): number {
-    return sampleIntervalMs(this.#state, this.#d.ctx.settings.get().gpu);
+    return sampleIntervalMs(this.#state, this.#d.ctx.settings.view().gpu);
   }
 
   inventory(): { inventory: Inventory | null; error: string | null } {
@@ -199,7 +199,7 @@ export class GpuSampler {
 
   async #sample(): Promise<void> {
     const { store, settings: settingsStore, clock, logger } = this.#d.ctx;
-    const settings = settingsStore.get();
+    const settings = settingsStore.view(); // read-only: no copy of all the settings per sample
     const services = store.get('services');
     const inv = this.#inventory;
     const sup = this.#d.supervisor?.() ?? null;
@@ -326,7 +326,7 @@ export class GpuSampler {
   }
 
   /** Ollama's URL when it may be up: its entry is live, or there is no supervisor view yet. */
-  #ollamaUrl(services: ServiceEntry[], settings: Settings, sup: Pick<Supervisor, 'baseUrl'> | null): string | null {
+  #ollamaUrl(services: ServiceEntry[], settings: DeepReadonly<Settings>, sup: Pick<Supervisor, 'baseUrl'> | null): string | null {
     const entry = services.find((s) => s.id === 'ollama');
     if (entry && (!entry.enabled || !LIVE.has(entry.status))) return null;
     const fromSup = sup?.baseUrl('ollama');
@@ -349,7 +349,7 @@ export class GpuSampler {
     }
   }
 
-  #vibeVoiceOn(services: ServiceEntry[], settings: Settings): boolean {
+  #vibeVoiceOn(services: ServiceEntry[], settings: DeepReadonly<Settings>): boolean {
     const entry = services.find((s) => s.id === 'vibevoice');
     if (entry) return entry.enabled;
     return settings.services.vibevoice?.enabled ?? presetFor('vibevoice')?.enabled ?? false;
@@ -397,7 +397,7 @@ export class GpuSampler {
   }
 
   /** A notice (code `model_too_big`) the first time a preloaded model will not fit; again only after it did. */
-  #notifyTooBig(settings: Settings): void {
+  #notifyTooBig(settings: DeepReadonly<Settings>): void {
     if (!this.#budget) return;
     const inputs = this.fitInputs();
     const still = new Set<string>();

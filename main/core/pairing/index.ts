@@ -11,6 +11,7 @@ import { isIPv4 } from 'node:net';
 import type { Capability, CoreContext, StopReason } from '../context.js';
 import type { PairingSection, Role, Snapshot } from '../contract.js';
 import type { PairedPeer, Settings } from '../settings/schema.js';
+import type { DeepReadonly } from '../settings/store.js';
 import type { Discovery } from '../discovery/types.js';
 import { HttpError } from '../api/errors.js';
 import { Emitter, type Unsubscribe } from '../util/emitter.js';
@@ -132,11 +133,14 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
   const lastReply = new Map<string, number>();
   const keyCache = new Map<string, { key: string; heartbeat: Buffer; rpc: Buffer }>();
 
-  const me = () => ctx.settings.get().hostId;
-  const cfg = (): ElectionConfig => electionConfig(ctx.settings.get().pairing);
+  // view(), not get(): heartbeats, ticks and publishes read these many times a second, and get() deep-copies
+  // all the settings each time. `peersView` is frozen: only for code that reads (`paired()` is a copy).
+  const me = () => ctx.settings.view().hostId;
+  const cfg = (): ElectionConfig => electionConfig(ctx.settings.view().pairing);
   const paired = (): PairedPeer[] => ctx.settings.get().pairing.peers;
+  const peersView = () => ctx.settings.view().pairing.peers;
 
-  function keysOf(p: PairedPeer): { heartbeat: Buffer; rpc: Buffer } {
+  function keysOf(p: Pick<PairedPeer, 'id' | 'key'>): { heartbeat: Buffer; rpc: Buffer } {
     const c = keyCache.get(p.id);
     if (c && c.key === p.key) return c;
     const k = { key: p.key, ...peerKeys(Buffer.from(p.key, 'base64')) };
@@ -220,7 +224,7 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
   /** Ids in reasons → names, for people. */
   function describe(reason: string): string {
     let out = reason;
-    for (const p of paired()) out = out.split(p.id).join(cards[p.id]?.name ?? p.name);
+    for (const p of peersView()) out = out.split(p.id).join(cards[p.id]?.name ?? p.name);
     return out;
   }
 
@@ -238,7 +242,7 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
   // ── Heartbeats ─────────────────────────────────────────────────────────────────────────────
 
   function myCard(): HostCard {
-    const s = ctx.settings.get();
+    const s = ctx.settings.view();
     const h = ctx.store.get('host');
     return { id: s.hostId, name: h.name, role: s.role, prio: h.prio, port: opts.address()?.port ?? s.api.port, pairId: s.pairing.pairId };
   }
@@ -249,7 +253,7 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
     const now = mono();
     const advert = advertOf(election, now);
     const c = cfg();
-    for (const p of paired()) {
+    for (const p of peersView()) {
       if (only && only.peer !== p.id) continue;
       const hb: Heartbeat = {
         v: 1,
@@ -282,7 +286,7 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
     }
   }
 
-  function candidateAddresses(p: PairedPeer): string[] {
+  function candidateAddresses(p: DeepReadonly<PairedPeer>): string[] {
     const found = opts.discovery?.list().find((d) => d.id === p.id);
     const all = [...p.addresses, ...(found ? [found.via.address, ...found.addresses] : [])].map(unmap).filter((a) => isIPv4(a));
     return [...new Set(all)].slice(0, 4);
@@ -290,7 +294,7 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
 
   function onDatagram(buf: Buffer, from: { address: string; port: number }): void {
     counters.received++;
-    const peers = paired();
+    const peers = peersView();
     const d = decodeHeartbeat(
       buf,
       (id) => {
@@ -335,10 +339,10 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
 
   /** An authenticated heartbeat from a new address or port: the peer moved (DHCP); remember it. */
   function learnAddress(hb: Heartbeat, address: string): void {
-    const s = ctx.settings.get();
-    const p = s.pairing.peers.find((x) => x.id === hb.from);
+    const p = peersView().find((x) => x.id === hb.from);
     if (!p) return;
     if (p.addresses[0] === address && p.port === hb.port && p.name === hb.name && p.role === hb.role && p.prio === hb.advert.prio) return;
+    const s = ctx.settings.get();
     const next: PairedPeer = {
       ...p,
       name: hb.name.slice(0, 255),
@@ -376,7 +380,7 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
       };
     }
     return {
-      pairId: ctx.settings.get().pairing.pairId,
+      pairId: ctx.settings.view().pairing.pairId,
       pending,
       lockedForSeconds: Math.ceil(responder.lockedFor() / 1000),
       servingId: election.servingId,
@@ -394,7 +398,7 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
     ctx.store.set(
       'peers',
       composePeers({
-        paired: paired(),
+        paired: peersView(),
         tracks: election.peers,
         cards,
         discovered: opts.discovery?.list() ?? [],

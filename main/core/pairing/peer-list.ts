@@ -5,6 +5,7 @@ import type { Peer } from '../contract.js';
 import type { DiscoveredHost } from '../discovery/types.js';
 import { toPeer } from '../discovery/peers.js';
 import type { PairedPeer } from '../settings/schema.js';
+import type { DeepReadonly } from '../settings/store.js';
 import { isAlive, type ElectionConfig, type PeerTrack } from './election.js';
 
 /** What the last accepted heartbeat of a peer said besides its advert. */
@@ -14,7 +15,7 @@ export interface PeerCard {
 }
 
 export function composePeers(input: {
-  paired: PairedPeer[];
+  paired: readonly DeepReadonly<PairedPeer>[];
   tracks: Record<string, PeerTrack>;
   cards: Record<string, PeerCard>;
   discovered: DiscoveredHost[];

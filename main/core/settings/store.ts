@@ -106,8 +106,26 @@ export interface OpenOptions {
   now?: () => Date;
 }
 
+/** A value and everything under it, read-only (what `SettingsStore.view()` returns). */
+export type DeepReadonly<T> = T extends (infer U)[]
+  ? readonly DeepReadonly<U>[]
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T;
+
+/** Freezes `value` and everything under it, in place. */
+export function deepFreeze<T>(value: T): DeepReadonly<T> {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value as DeepReadonly<T>;
+}
+
 export class SettingsStore {
   #current: Settings;
+  /** A frozen copy of #current, made at most once per change (see `view()`). */
+  #view: DeepReadonly<Settings> | null = null;
   /** null when the folder cannot be written: settings then live in memory only. */
   readonly #conf: Conf<Settings> | null;
   readonly #events = new Emitter<{ change: { next: Settings; prev: Settings } }>();
@@ -201,6 +219,15 @@ export class SettingsStore {
     return structuredClone(this.#current);
   }
 
+  /**
+   * The current settings without a copy: one shared, deep-frozen object (mutating it throws), replaced
+   * on each change. For code that reads settings often (timers, per-sample paths), where `get()`'s
+   * deep copy every call is most of the cost. Contains secrets, like `get()`.
+   */
+  view(): DeepReadonly<Settings> {
+    return (this.#view ??= deepFreeze(structuredClone(this.#current)));
+  }
+
   /** The settings with secrets removed, for the API and the dashboard. */
   redacted(): RedactedSettings {
     const { api, pairing, ...rest } = this.get();
@@ -241,6 +268,7 @@ export class SettingsStore {
       return { ok: false, problem: { field: '(file)', message: `could not be saved: ${(err as Error).message}` } };
     }
     this.#current = structuredClone(next);
+    this.#view = null;
     this.#events.emit('change', { next: this.get(), prev: structuredClone(prev) });
     return { ok: true, settings: this.get() };
   }
