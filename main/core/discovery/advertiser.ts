@@ -4,7 +4,7 @@
 // the caller; this file only drives the library, and paces TXT updates (advertiser-pacing.ts: never
 // two different records on the wire less than a second apart, RFC 6762 §10.2).
 
-import { getResponder, type CiaoService, type Responder } from '@homebridge/ciao';
+import { getResponder, type CiaoService, type Responder } from './ciao.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { Emitter, type Unsubscribe } from '../util/emitter.js';
 import type { Logger } from '../util/logger.js';
