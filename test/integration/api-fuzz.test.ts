@@ -147,6 +147,24 @@ describe('API under hostile input', () => {
     await alive();
   }, 30_000);
 
+  it('concurrent settings writes leave one valid file that matches what the API says', async () => {
+    const fs = await import('node:fs');
+    const path = await import('node:path');
+    const names = Array.from({ length: 40 }, (_, i) => `Host ${i}`);
+    const results = await Promise.all(
+      names.map((displayName) =>
+        fetch(`${h.url}api/settings`, { method: 'PUT', headers: { ...auth(), 'content-type': 'application/json' }, body: JSON.stringify({ displayName }) }).then((r) => r.status),
+      ),
+    );
+    expect(results.every((st) => st === 200)).toBe(true);
+    const onDisk = JSON.parse(fs.readFileSync(path.join(h.dataDir, 'settings.json'), 'utf8')) as { displayName: string };
+    const viaApi = (await (await fetch(`${h.url}api/settings`, { headers: auth() })).json()) as { displayName: string };
+    expect(names).toContain(onDisk.displayName);
+    expect(onDisk.displayName).toBe(viaApi.displayName);
+    expect(JSON.parse(fs.readFileSync(path.join(h.dataDir, 'settings.json.bak'), 'utf8')).displayName).toMatch(/^Host \d+$|^$/);
+    expect(fs.readdirSync(h.dataDir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
   it('takes 10,000 requests in a burst without an error or a crash', async () => {
     const counts: Record<string, number> = {};
     let next = 0;
