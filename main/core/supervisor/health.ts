@@ -1,8 +1,10 @@
 // Health checks: ready means the service answers as itself, not that its process exists.
 // `judge*` functions are pure (answers in, verdict out); `checkHealth` does the HTTP.
 
-import http from 'node:http';
+import { httpGet, type Answer } from '../util/http-get.js';
 import type { HealthKind } from '../services/presets.js';
+
+export { httpGet };
 
 /**
  * ok: healthy. loading: answers but is not ready yet (keep waiting). error: answers as the right
@@ -18,7 +20,7 @@ export interface HealthResult {
   version?: string;
 }
 
-export type Answer = { status: number; body: string } | { error: string };
+export type { Answer } from '../util/http-get.js';
 
 /** Decides from the answers so far: a verdict, or the next path to ask. */
 export type Verdict = { done: Omit<HealthResult, 'latencyMs'> } | { next: string };
@@ -99,38 +101,6 @@ export function judge(kind: HealthKind, answers: Answer[]): Verdict {
       return { done: { state: 'error', message: `answered ${a.status} "${snippet(a.body)}"` } };
     }
   }
-}
-
-const MAX_BODY = 64 * 1024;
-
-/** One GET with a hard deadline; never rejects. */
-export function httpGet(host: string, port: number, path: string, timeoutMs: number): Promise<Answer> {
-  return new Promise((resolve) => {
-    let settled = false;
-    const done = (a: Answer) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      resolve(a);
-    };
-    const req = http.request({ host, port, path, method: 'GET', agent: false, headers: { accept: 'application/json, text/plain' } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => {
-        if (body.length < MAX_BODY) body += c;
-      });
-      res.on('end', () => done({ status: res.statusCode ?? 0, body }));
-      res.on('error', (err) => done({ error: err.message }));
-    });
-    const timer = setTimeout(() => {
-      done({ error: `no answer within ${timeoutMs} ms` });
-      req.destroy();
-    }, timeoutMs);
-    req.on('error', (err: NodeJS.ErrnoException) => {
-      done({ error: err.code === 'ECONNREFUSED' ? `connection refused on port ${port}` : err.message });
-    });
-    req.end();
-  });
 }
 
 /** Asks the service as its kind requires and returns the verdict with the first answer's latency. */
