@@ -15,6 +15,7 @@ import type { SettingsStore } from '../settings/store.js';
 import type { Logger } from '../util/logger.js';
 import type { Clock } from '../util/clock.js';
 import { Emitter, type Unsubscribe } from '../util/emitter.js';
+import { deadline } from '../util/deadline.js';
 import type { PowerBlocker } from '../power/index.js';
 import { initialIdle, isIo, LEVELS, nextStep, step, type Idle, type IdleConfig, type IdleEvent, type IoEffect, type Level } from './machine.js';
 import { idleConfig } from './policy.js';
@@ -440,11 +441,14 @@ export class Hibernation implements Capability, HibernationControl {
       }
       const epoch = this.#epoch;
       let models: SeenModel[];
+      const limit = deadline(5000); // cleared after the reading (an AbortSignal.timeout would fire later, every poll)
       try {
-        models = await services.listLoaded(id, AbortSignal.timeout(5000));
+        models = await services.listLoaded(id, limit.signal);
       } catch {
         this.#seen.delete(id);
         continue;
+      } finally {
+        limit.clear();
       }
       // Our own load or unload happened meanwhile: this reading is a new baseline, not use.
       if (epoch !== this.#epoch || this.#s.busy !== null) {

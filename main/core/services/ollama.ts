@@ -3,6 +3,7 @@
 // sampler (VRAM per model) and hibernation (unload when cold, preload on wake).
 
 import { Ollama } from 'ollama';
+import { deadline } from '../util/deadline.js';
 
 export interface InstalledModel {
   name: string;
@@ -47,6 +48,19 @@ function client(baseUrl: string, opts: RequestOptions = {}, defaultTimeout = DEF
   });
 }
 
+/**
+ * One call of the client (request and body), bounded by a deadline that is cleared when it ends: the
+ * polled reads (/api/ps every 2 s, /api/tags) must not leave an AbortSignal.timeout behind each time.
+ */
+async function once<T>(baseUrl: string, opts: RequestOptions = {}, call: (c: Ollama) => Promise<T>): Promise<T> {
+  const d = deadline(opts.timeoutMs ?? DEFAULT_TIMEOUT_MS, opts.signal);
+  try {
+    return await call(new Ollama({ host: baseUrl, fetch: (input, init) => fetch(input, { ...init, signal: d.link(init?.signal) }) }));
+  } finally {
+    d.clear();
+  }
+}
+
 // The client's types say Date, but the JSON holds strings; read both.
 function iso(v: unknown): string | null {
   if (v instanceof Date) return Number.isNaN(v.getTime()) ? null : v.toISOString();
@@ -55,7 +69,7 @@ function iso(v: unknown): string | null {
 
 /** GET /api/tags: the models on disk. */
 export async function listInstalled(baseUrl: string, opts?: RequestOptions): Promise<InstalledModel[]> {
-  const res = await client(baseUrl, opts).list();
+  const res = await once(baseUrl, opts, (c) => c.list());
   return (res.models ?? []).map((m) => ({
     name: m.name ?? m.model,
     sizeBytes: Number(m.size) || 0,
@@ -68,7 +82,7 @@ export async function listInstalled(baseUrl: string, opts?: RequestOptions): Pro
 
 /** GET /api/ps: the models in memory, with how much of each sits in VRAM. */
 export async function listLoaded(baseUrl: string, opts?: RequestOptions): Promise<LoadedModel[]> {
-  const res = await client(baseUrl, opts).ps();
+  const res = await once(baseUrl, opts, (c) => c.ps());
   return (res.models ?? []).map((m) => {
     const raw = m as unknown as { context_length?: unknown };
     return {
@@ -84,7 +98,7 @@ export async function listLoaded(baseUrl: string, opts?: RequestOptions): Promis
 
 /** GET /api/version. */
 export async function serverVersion(baseUrl: string, opts?: RequestOptions): Promise<string> {
-  return (await client(baseUrl, opts).version()).version;
+  return (await once(baseUrl, opts, (c) => c.version())).version;
 }
 
 export interface PreloadResult {
