@@ -53,23 +53,34 @@ function linuxProc(pid: number): ProcInfo | null {
   }
 }
 
-/** Every process (zombies excluded). */
-export async function listProcesses(): Promise<ProcInfo[]> {
-  if (platform === 'linux') {
-    const out: ProcInfo[] = [];
-    let names: string[];
-    try {
-      names = fs.readdirSync('/proc');
-    } catch {
-      return out;
-    }
-    for (const n of names) {
-      if (!/^\d+$/.test(n)) continue;
-      const p = linuxProc(Number(n));
-      if (p && p.state !== 'Z') out.push(p);
-    }
+/**
+ * Callers in the same tick share one read of /proc (the GPU sampler asks for every service's tree at
+ * once: one scan of a few hundred files, not one per service). Cleared before any later tick.
+ */
+let thisTick: ProcInfo[] | null = null;
+
+function linuxProcesses(): ProcInfo[] {
+  if (thisTick) return thisTick.slice();
+  const out: ProcInfo[] = [];
+  let names: string[];
+  try {
+    names = fs.readdirSync('/proc');
+  } catch {
     return out;
   }
+  for (const n of names) {
+    if (!/^\d+$/.test(n)) continue;
+    const p = linuxProc(Number(n));
+    if (p && p.state !== 'Z') out.push(p);
+  }
+  thisTick = out;
+  queueMicrotask(() => (thisTick = null));
+  return out.slice();
+}
+
+/** Every process (zombies excluded). */
+export async function listProcesses(): Promise<ProcInfo[]> {
+  if (platform === 'linux') return linuxProcesses();
   if (platform === 'win32') {
     const text = await run('powershell.exe', [
       '-NoProfile',
