@@ -60,6 +60,43 @@ describe('health check HTTP', () => {
     expect(s.connections()).toBe(1);
   });
 
+  it("again: a process that passed is asked only its last request; anything else gets the full check", async () => {
+    const asked: string[] = [];
+    let version = 200;
+    const s = await serve((req, res) => {
+      asked.push(req.url!);
+      if (req.url === '/') res.end('Ollama is running');
+      else res.writeHead(version).end(version === 200 ? JSON.stringify({ version: '0.12.6' }) : 'boom');
+    });
+    const first = await checkHealth('ollama', '127.0.0.1', s.port, { timeoutMs: 2000 });
+    expect(first).toMatchObject({ state: 'ok', version: '0.12.6', memo: { paths: ['/', '/api/version'] } });
+    expect(asked).toEqual(['/', '/api/version']);
+    const second = await checkHealth('ollama', '127.0.0.1', s.port, { timeoutMs: 2000, again: first.memo });
+    expect(second).toMatchObject({ state: 'ok', version: '0.12.6' });
+    expect(second.latencyMs).toEqual(expect.any(Number));
+    expect(asked).toEqual(['/', '/api/version', '/api/version']);
+    version = 500;
+    const third = await checkHealth('ollama', '127.0.0.1', s.port, { timeoutMs: 2000, again: second.memo });
+    expect(third).toMatchObject({ state: 'error', message: 'GET /api/version answered 500' });
+    expect(third.memo).toBeUndefined();
+    expect(asked.slice(3)).toEqual(['/api/version', '/', '/api/version']);
+    // No answer is down at once (no second timeout through the full check).
+    const gone = third.memo ?? second.memo!;
+    await s.close();
+    const t0 = performance.now();
+    expect(await checkHealth('ollama', '127.0.0.1', s.port, { timeoutMs: 2000, again: gone })).toEqual({
+      state: 'down',
+      latencyMs: null,
+      message: `connection refused on port ${s.port}`,
+    });
+    expect(performance.now() - t0).toBeLessThan(1000);
+    expect(asked).toHaveLength(6);
+    // One request kinds have nothing to skip: the memo changes nothing.
+    const vv = await serve((_req, res) => res.end(JSON.stringify({ model_loaded: true })));
+    const a = await checkHealth('vibevoice', '127.0.0.1', vv.port, { timeoutMs: 2000 });
+    expect(await checkHealth('vibevoice', '127.0.0.1', vv.port, { timeoutMs: 2000, again: a.memo })).toMatchObject({ state: 'ok' });
+  });
+
   it('asks again on a new connection when the server drops a kept one as it is reused', async () => {
     const s = await serve((req, res, nth) => {
       if (nth === 2) req.socket.destroy(); // the idle-timeout race: closed without an answer

@@ -103,9 +103,40 @@ export function judge(kind: HealthKind, answers: Answer[]): Verdict {
   }
 }
 
-/** Asks the service as its kind requires and returns the verdict with the first answer's latency. */
-export async function checkHealth(kind: HealthKind, host: string, port: number, opts: { timeoutMs: number; healthPath?: string }): Promise<HealthResult> {
+/** The requests of a check that passed, for `checkHealth`'s `again` (same process only). */
+export interface HealthMemo {
+  paths: string[];
+  answers: Answer[];
+}
+
+/**
+ * Asks the service as its kind requires and returns the verdict with the first answer's latency.
+ * `again`: the memo of this process's last passing check. Only the request that gave that verdict is
+ * asked again, judged with the earlier answers standing (Ollama: `/api/version`, not `/` first every
+ * time): the process is the same one, so who it is was settled. No answer is `down` at once; any
+ * other answer but ok falls back to the full check, so a problem is classified exactly as without a
+ * memo. A passing check returns its memo.
+ */
+export async function checkHealth(
+  kind: HealthKind,
+  host: string,
+  port: number,
+  opts: { timeoutMs: number; healthPath?: string; again?: HealthMemo | null },
+): Promise<HealthResult & { memo?: HealthMemo }> {
+  const prior = opts.again;
+  if (prior && prior.paths.length > 1) {
+    const t0 = performance.now();
+    const a = await httpGet(host, port, prior.paths[prior.paths.length - 1]!, opts.timeoutMs);
+    const answers = [...prior.answers.slice(0, -1), a];
+    const v = judge(kind, answers);
+    if ('done' in v && v.done.state === 'ok') {
+      return { ...v.done, latencyMs: Math.round((performance.now() - t0) * 10) / 10, memo: { paths: prior.paths, answers } };
+    }
+    // No answer at all (refused, timed out): the full check would start the same way; say so now.
+    if ('error' in a) return { state: 'down', latencyMs: null, message: a.error };
+  }
   const answers: Answer[] = [];
+  const paths: string[] = [];
   let path = firstPath(kind, opts.healthPath);
   let latencyMs: number | null = null;
   for (let i = 0; i < 4; i++) {
@@ -113,8 +144,9 @@ export async function checkHealth(kind: HealthKind, host: string, port: number, 
     const a = await httpGet(host, port, path, opts.timeoutMs);
     if (latencyMs === null && !('error' in a)) latencyMs = Math.round((performance.now() - t0) * 10) / 10;
     answers.push(a);
+    paths.push(path);
     const v = judge(kind, answers);
-    if ('done' in v) return { ...v.done, latencyMs };
+    if ('done' in v) return { ...v.done, latencyMs, ...(v.done.state === 'ok' ? { memo: { paths, answers } } : {}) };
     path = v.next;
   }
   return { state: 'error', latencyMs, message: 'health check did not settle' };

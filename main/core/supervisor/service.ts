@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { ServiceEntry, ServiceStatus } from '../contract.js';
 import { afterExit, NO_CRASHES, type CrashHistory, type RestartPolicy } from './backoff.js';
 import { childEnv, fatalMessage, type PlanResult, type ServiceSpec } from './command.js';
-import { checkHealth, type HealthResult } from './health.js';
+import { checkHealth, type HealthMemo, type HealthResult } from './health.js';
 import { LineSplitter } from './logs.js';
 import type { PidFiles } from './pidfile.js';
 import { probePort, waitPortFree } from './ports.js';
@@ -314,6 +314,8 @@ export class ServiceRunner {
     const healthLoop = async () => {
       let failures = 0;
       let notifiedProblem: string | null = null;
+      /** This process's last passing check: while it keeps passing, only its last request is asked again. */
+      let memo: HealthMemo | null = null;
       while (!settled && !stopping) {
         const starting = this.status === 'starting';
         await sleep(starting ? t.startPollMs : this.d.timings().healthIntervalMs, signal);
@@ -327,8 +329,9 @@ export class ServiceRunner {
           continue;
         }
         const tm = this.d.timings();
-        const h = await checkHealth(spec.health, spec.connectHost, spec.port, { timeoutMs: tm.healthTimeoutMs, healthPath: spec.healthPath });
+        const h = await checkHealth(spec.health, spec.connectHost, spec.port, { timeoutMs: tm.healthTimeoutMs, healthPath: spec.healthPath, again: memo });
         if (settled || stopping) return;
+        memo = h.memo ?? null;
         if (h.state === 'ok') {
           failures = 0;
           notifiedProblem = null;
