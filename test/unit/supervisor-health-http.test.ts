@@ -1,10 +1,13 @@
-// The health checks' HTTP: kept connections (no TCP connect per check), a connection the server closed
-// just as it was reused is asked again on a new one, and a down or silent server still reads as such.
+// The polled HTTP (util/http-get): kept connections (no TCP connect per check), a connection the server
+// closed just as it was reused is asked again on a new one, and a down or silent server still reads as
+// such. `keptFetch`, the same GETs shaped as fetch for the ollama client, behaves as fetch would.
 
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { checkHealth, httpGet } from '../../main/core/supervisor/health.js';
+import { keptFetch } from '../../main/core/util/http-get.js';
+import { listLoaded } from '../../main/core/services/ollama.js';
 
 interface TestServer {
   port: number;
@@ -124,5 +127,66 @@ describe('health check HTTP', () => {
     expect(performance.now() - t0).toBeLessThan(2000);
     silent = false;
     expect(await httpGet('127.0.0.1', s.port, '/', 2000)).toEqual({ status: 200, body: 'ok' });
+  });
+});
+
+describe('keptFetch (the ollama client\'s polled GETs)', () => {
+  const ps = { models: [{ name: 'mistral:7b', model: 'mistral:7b', size: 5_000_000_000, size_vram: 4_000_000_000, digest: 'd', expires_at: '2026-11-23T22:00:00Z' }] };
+
+  it('reads /api/ps on one kept connection, with the client\'s headers', async () => {
+    const agents: string[] = [];
+    const s = await serve((req, res) => {
+      agents.push(String(req.headers['user-agent']));
+      res.setHeader('content-type', 'application/json');
+      res.end(req.url === '/api/ps' ? JSON.stringify(ps) : '{}');
+    });
+    const base = `http://127.0.0.1:${s.port}`;
+    for (let i = 0; i < 3; i++) {
+      expect(await listLoaded(base)).toEqual([
+        { name: 'mistral:7b', sizeBytes: 5_000_000_000, vramBytes: 4_000_000_000, expiresAt: '2026-11-23T22:00:00Z', contextLength: null, digest: 'd' },
+      ]);
+    }
+    expect(s.connections()).toBe(1);
+    expect(agents).toHaveLength(3);
+    expect(agents[0]).toMatch(/^ollama-js\//);
+  });
+
+  it("an error answer is the client's error, with Ollama's message", async () => {
+    const s = await serve((_req, res) => res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"runner crashed"}'));
+    await expect(listLoaded(`http://127.0.0.1:${s.port}`)).rejects.toThrow('runner crashed');
+  });
+
+  it('a silent server hits the deadline, a closed port is "fetch failed" naming why', async () => {
+    const s = await serve(() => {});
+    const t0 = performance.now();
+    await expect(listLoaded(`http://127.0.0.1:${s.port}`, { timeoutMs: 200 })).rejects.toMatchObject({ name: 'TimeoutError' });
+    expect(performance.now() - t0).toBeLessThan(2000);
+    await s.close();
+    const err = await keptFetch(`http://127.0.0.1:${s.port}/api/ps`).catch((e: unknown) => e as TypeError & { cause: Error });
+    expect(err).toBeInstanceOf(TypeError);
+    expect(err).toMatchObject({ message: 'fetch failed', cause: { message: `connection refused on port ${s.port}` } });
+  });
+
+  it('an already aborted signal rejects before any request; POST and 204 behave as fetch', async () => {
+    const seen: string[] = [];
+    const s = await serve((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        seen.push(`${req.method} ${req.url} ${body}`);
+        if (req.url === '/empty') res.writeHead(204).end();
+        else res.end('ok');
+      });
+    });
+    const ac = new AbortController();
+    ac.abort(new Error('gone'));
+    await expect(keptFetch(`http://127.0.0.1:${s.port}/x`, { signal: ac.signal })).rejects.toThrow('gone');
+    expect(seen).toEqual([]);
+    const post = await keptFetch(`http://127.0.0.1:${s.port}/api/generate`, { method: 'POST', body: '{"model":"m"}' });
+    expect(await post.text()).toBe('ok');
+    const empty = await keptFetch(`http://127.0.0.1:${s.port}/empty`);
+    expect(empty.status).toBe(204);
+    expect(await empty.text()).toBe('');
+    expect(seen).toEqual(['POST /api/generate {"model":"m"}', 'GET /empty ']);
   });
 });

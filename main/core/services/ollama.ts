@@ -4,6 +4,7 @@
 
 import { Ollama } from 'ollama';
 import { deadline } from '../util/deadline.js';
+import { keptFetch } from '../util/http-get.js';
 
 export interface InstalledModel {
   name: string;
@@ -51,11 +52,12 @@ function client(baseUrl: string, opts: RequestOptions = {}, defaultTimeout = DEF
 /**
  * One call of the client (request and body), bounded by a deadline that is cleared when it ends: the
  * polled reads (/api/ps every 2 s, /api/tags) must not leave an AbortSignal.timeout behind each time.
+ * Its GETs go over a kept connection (`keptFetch`); the rest through the global fetch.
  */
 async function once<T>(baseUrl: string, opts: RequestOptions = {}, call: (c: Ollama) => Promise<T>): Promise<T> {
   const d = deadline(opts.timeoutMs ?? DEFAULT_TIMEOUT_MS, opts.signal);
   try {
-    return await call(new Ollama({ host: baseUrl, fetch: (input, init) => fetch(input, { ...init, signal: d.link(init?.signal) }) }));
+    return await call(new Ollama({ host: baseUrl, fetch: (input, init) => keptFetch(input, { ...init, signal: d.link(init?.signal) }) }));
   } finally {
     d.clear();
   }

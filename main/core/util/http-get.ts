@@ -1,6 +1,7 @@
-// One small HTTP GET on a kept connection, for what is polled every second or two on the local machine
-// or the LAN (health checks of the supervised services, the /health of other UnaMentis hosts). Never
-// rejects: an answer, or an error message a person can read.
+// Small HTTP GETs on kept connections, for what is polled every second or two on the local machine or
+// the LAN (health checks of the supervised services, Ollama's /api/ps, the /health of other UnaMentis
+// hosts). `httpGet` never rejects: an answer, or an error message a person can read. `keptFetch` is
+// the same request shaped as `fetch`, for clients that take a fetch (the ollama package).
 
 import http from 'node:http';
 
@@ -19,29 +20,48 @@ const agent = new http.Agent({ keepAlive: true, maxFreeSockets: 1, timeout: 15_0
 /** A kept connection the server closed just as we reused it: nothing was answered, ask again on a new one. */
 const STALE_SOCKET = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
 
-/** One GET with a hard deadline (connect, answer and body); never rejects. */
-export function httpGet(host: string, port: number, path: string, timeoutMs: number): Promise<Answer> {
+interface GetOptions {
+  timeoutMs: number;
+  signal?: AbortSignal | null;
+  headers?: Record<string, string>;
+  maxBody?: number;
+}
+
+type FullAnswer = { status: number; headers: http.IncomingHttpHeaders; body: string; cut: boolean } | { error: string };
+
+/** One GET with a hard deadline (connect, answer and body) and an optional abort signal; never rejects. */
+function get(host: string, port: number, path: string, opts: GetOptions): Promise<FullAnswer> {
+  const maxBody = opts.maxBody ?? MAX_BODY;
+  const { signal } = opts;
   return new Promise((resolve) => {
     let settled = false;
     let req: http.ClientRequest | null = null;
-    const done = (a: Answer) => {
+    const done = (a: FullAnswer) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
       resolve(a);
     };
-    const timer = setTimeout(() => {
-      done({ error: `no answer within ${timeoutMs} ms` });
+    const stop = (error: string) => {
+      done({ error });
       req?.destroy();
-    }, timeoutMs);
+    };
+    const onAbort = () => stop('aborted');
+    const timer = setTimeout(() => stop(`no answer within ${opts.timeoutMs} ms`), opts.timeoutMs);
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
     const attempt = (retried: boolean) => {
-      const r = http.request({ host, port, path, method: 'GET', agent, headers: { accept: 'application/json, text/plain' } }, (res) => {
+      const headers = opts.headers ?? { accept: 'application/json, text/plain' };
+      const r = http.request({ host, port, path, method: 'GET', agent, headers }, (res) => {
         let body = '';
+        let cut = false;
         res.setEncoding('utf8');
         res.on('data', (c: string) => {
-          if (body.length < MAX_BODY) body += c;
+          if (body.length < maxBody) body += c;
+          else cut = true;
         });
-        res.on('end', () => done({ status: res.statusCode ?? 0, body }));
+        res.on('end', () => done({ status: res.statusCode ?? 0, headers: res.headers, body, cut }));
         res.on('error', (err) => done({ error: err.message }));
       });
       req = r;
@@ -55,3 +75,55 @@ export function httpGet(host: string, port: number, path: string, timeoutMs: num
     attempt(false);
   });
 }
+
+/** One GET with a hard deadline (connect, answer and body); never rejects. */
+export async function httpGet(host: string, port: number, path: string, timeoutMs: number): Promise<Answer> {
+  const a = await get(host, port, path, { timeoutMs });
+  return 'error' in a ? a : { status: a.status, body: a.body };
+}
+
+/** Bodies of the polled JSON reads (/api/tags of a large library is well under this). */
+const FETCH_MAX_BODY = 16 * 1024 * 1024;
+/** Only a caller without a signal relies on this; the ollama client's calls all carry a deadline. */
+const FETCH_TIMEOUT_MS = 60_000;
+const NULL_BODY = new Set([101, 204, 205, 304]);
+
+function headerRecord(h: RequestInit['headers']): Record<string, string> {
+  const out: Record<string, string> = {};
+  new Headers(h).forEach((v, k) => (out[k] = v));
+  return out;
+}
+
+/**
+ * `fetch` for plain-HTTP GETs on the kept connections above; anything else (POST, a stream, https, a
+ * Request object) goes to the global fetch. Undici's fetch costs several times more CPU per call, and
+ * it keeps a connection only 4 s, which is most of the core's steady CPU when /api/ps is read every 2 s.
+ * Errors follow fetch: the signal's reason when aborted, else `TypeError('fetch failed')` with a cause.
+ */
+export const keptFetch: typeof fetch = async (input, init) => {
+  const method = (init?.method ?? 'GET').toUpperCase();
+  if (method !== 'GET' || input instanceof Request || init?.body != null) return fetch(input, init);
+  const url = input instanceof URL ? input : new URL(input);
+  if (url.protocol !== 'http:' || url.username || url.password) return fetch(input, init);
+  const signal = init?.signal ?? null;
+  signal?.throwIfAborted();
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1'); // [::1] → ::1
+  const a = await get(host, Number(url.port || 80), `${url.pathname}${url.search}`, {
+    timeoutMs: FETCH_TIMEOUT_MS,
+    signal,
+    headers: headerRecord(init?.headers),
+    maxBody: FETCH_MAX_BODY,
+  });
+  if ('error' in a) {
+    signal?.throwIfAborted();
+    throw new TypeError('fetch failed', { cause: new Error(a.error) });
+  }
+  if (a.cut) throw new TypeError('fetch failed', { cause: new Error(`the answer is larger than ${FETCH_MAX_BODY} bytes`) });
+  const headers = new Headers();
+  for (const [k, v] of Object.entries(a.headers)) {
+    if (typeof v === 'string') headers.set(k, v);
+    else if (Array.isArray(v)) for (const x of v) headers.append(k, x);
+  }
+  if (a.status < 200 || a.status > 599) throw new TypeError('fetch failed', { cause: new Error(`status ${a.status}`) });
+  return new Response(NULL_BODY.has(a.status) ? null : a.body, { status: a.status, headers });
+};
