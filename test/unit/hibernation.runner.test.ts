@@ -164,7 +164,7 @@ function settingsStub(patch: (s: Settings) => void = () => {}) {
   const events = new Emitter<{ change: { next: Settings; prev: Settings } }>();
   let current = s;
   return {
-    get: () => structuredClone(current),
+    view: () => current,
     onChange: (l: (e: { next: Settings; prev: Settings }) => void) => events.on('change', l),
     set(fn: (s: Settings) => void) {
       const prev = current;

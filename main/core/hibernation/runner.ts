@@ -37,7 +37,8 @@ export interface HibernationOptions {
 
 export interface HibernationDeps {
   store: StateStore;
-  settings: Pick<SettingsStore, 'get' | 'onChange'>;
+  /** `view()`: read on every tick and poll, so never the deep copy `get()` makes. */
+  settings: Pick<SettingsStore, 'view' | 'onChange'>;
   commands: CommandBus;
   logger: Logger;
   clock: Clock;
@@ -219,7 +220,7 @@ export class Hibernation implements Capability, HibernationControl {
 
   #config(): IdleConfig {
     const { settings, services } = this.deps;
-    return idleConfig(settings.get(), services.list(), (id) => services.hasModels(id));
+    return idleConfig(settings.view(), services.list(), (id) => services.hasModels(id));
   }
 
   #dispatch(e: IdleEvent): void {
@@ -371,7 +372,7 @@ export class Hibernation implements Capability, HibernationControl {
 
   async #preload(id: string, signal: AbortSignal): Promise<void> {
     const { services, settings } = this.deps;
-    const models = settings.get().models.preload;
+    const models = [...settings.view().models.preload];
     if (models.length === 0) return;
     const ready = await Promise.race([
       services.waitReady(id, this.#opts.startTimeoutMs),
@@ -463,7 +464,7 @@ export class Hibernation implements Capability, HibernationControl {
       // Just after a (re)start the supervisor loads the preload models itself: that is not use.
       let compared = models;
       if (Date.now() - since < RESTART_GRACE_MS) {
-        const preload = new Set(this.deps.settings.get().models.preload.map(modelKey));
+        const preload = new Set(this.deps.settings.view().models.preload.map(modelKey));
         const known = new Set(prev.models.map((m) => m.name));
         compared = models.filter((m) => known.has(m.name) || !preload.has(modelKey(m.name)));
       }
