@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { alive, fakeOllama, fakeState, freePort, makeHarness, post, until, type Harness } from './supervisor-helpers.js';
+import { FAST, alive, fakeOllama, fakeState, freePort, makeHarness, post, until, type Harness } from './supervisor-helpers.js';
 
 let h: Harness | null = null;
 afterEach(async () => {
@@ -146,6 +146,21 @@ describe('supervisor lifecycle (fake-ollama)', () => {
     expect(h.sup.get('ollama')!.restarts).toBe(1);
     expect(await alive([pid])).toEqual([]);
     expect(h.sup.logs('ollama', 200).some((l) => l.text.includes('stopped answering its health check'))).toBe(true);
+  });
+
+  it('confirms a hang at the recheck pace, not at the full interval', async () => {
+    const port = await freePort();
+    h = makeHarness({ services: { ollama: fakeOllama(port) }, options: { timings: { ...FAST, healthIntervalMs: 4000, recheckMs: 100 } } });
+    await h.sup.start();
+    expect(await h.sup.waitReady('ollama', 5000)).toBe(true);
+    const pid = h.sup.get('ollama')!.pid!;
+    await post(port, '/__fake/hang');
+    await until(() => status() === 'unhealthy', 6000, 10);
+    const t0 = Date.now();
+    await until(() => h!.sup.get('ollama')!.pid !== pid, 6000, 10);
+    // Two more failed checks, each 100 ms + a 300 ms timeout, then the stop: well under one 4 s interval.
+    expect(Date.now() - t0).toBeLessThan(2500);
+    expect(h.sup.logs('ollama', 200).some((l) => l.text.includes('3 failures in a row'))).toBe(true);
   });
 
   it('kills the whole tree of a service that ignores SIGTERM, after the stop timeout', async () => {

@@ -34,7 +34,7 @@ export interface SupervisorSettings {
   crashLoopWindowSeconds: number;
   /** A live service whose health check fails this many times in a row is restarted. */
   hungAfterFailures: number;
-  /** Seconds between health checks of a running service. */
+  /** Seconds between health checks of a running service (after a failed one, the next comes in 1 s). */
   healthIntervalSeconds: number;
 }
 
@@ -178,7 +178,7 @@ export function defaultSettings(facts: HostFacts, ids: { hostId: string; token: 
       crashLoopCount: 5,
       crashLoopWindowSeconds: 60,
       hungAfterFailures: 3,
-      healthIntervalSeconds: 2,
+      healthIntervalSeconds: 5,
     },
   };
 }

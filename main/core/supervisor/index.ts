@@ -131,6 +131,7 @@ export function createSupervisor(ctx: CoreContext, opts: SupervisorOptions = {})
       stopTimeoutMs: s.stopTimeoutSeconds * 1000,
       healthIntervalMs: s.healthIntervalSeconds * 1000,
       startPollMs: 100,
+      recheckMs: 1000,
       healthTimeoutMs: 2000,
       hungAfterFailures: s.hungAfterFailures,
       externalGraceMs: 3000,

@@ -35,6 +35,11 @@ export interface Timings {
   healthIntervalMs: number;
   /** Between health checks while starting (fast, so ready is seen soon after it happens). */
   startPollMs: number;
+  /**
+   * After a failed check of a running service, the next one comes this soon: a hang is confirmed in
+   * seconds even with a long interval, and one lost answer costs no more than this.
+   */
+  recheckMs: number;
   /** One health check's deadline. */
   healthTimeoutMs: number;
   /** Failed checks in a row before a live service counts as hung. */
@@ -318,7 +323,8 @@ export class ServiceRunner {
       let memo: HealthMemo | null = null;
       while (!settled && !stopping) {
         const starting = this.status === 'starting';
-        await sleep(starting ? t.startPollMs : this.d.timings().healthIntervalMs, signal);
+        const tm0 = this.d.timings();
+        await sleep(starting ? t.startPollMs : failures > 0 ? Math.min(tm0.recheckMs, tm0.healthIntervalMs) : tm0.healthIntervalMs, signal);
         if (settled || stopping) return;
         if (spec.port === null) {
           if (healthyAt === null) {
