@@ -709,9 +709,17 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
 
   // ── The capability ─────────────────────────────────────────────────────────────────────────
 
+  /**
+   * Nothing paired, no pairing under way, nobody discovered: a tick would send nothing and change
+   * nothing (the election's own deadlines have their timer, see schedule()), so it is skipped.
+   */
+  const quiet = () =>
+    peersView().length === 0 && !outgoing && !responder.pending() && responder.lockedFor() === 0 && !opts.discovery?.list().length;
+
   function startHeartbeats(): void {
     if (hbTimer) clearInterval(hbTimer);
     hbTimer = setInterval(() => {
+      if (quiet()) return;
       sendAll();
       dispatch({ type: 'tick', now: mono() });
     }, cfg().intervalMs);
