@@ -254,7 +254,7 @@ describe('GpuSampler', () => {
     expect(smi.calls).toEqual(['gpu', 'apps']);
   });
 
-  it('re-reads the process list and /api/ps only when VRAM in use moves (or every 30 s)', async () => {
+  it('re-reads the process list and /api/ps only when VRAM in use moves (or after 5 min and 30 s)', async () => {
     const { sampler, store, smi, ollama, clock } = setup({ services: [svc('ollama', 100)], trees: { ollama: [100, 150] } });
     smi.apps = { ok: true, stdout: '150, 5400\n' };
     await sampler.sampleNow();
@@ -271,10 +271,14 @@ describe('GpuSampler', () => {
     await sampler.sampleNow();
     expect([smi.calls.length, ollama.psCalls]).toEqual([5, 2]);
     expect(store.get('gpu').models.map((m) => m.name)).toEqual(['llama3.2:3b']);
-    // Nothing moves for 30 s: read again anyway.
+    // Nothing moves for 30 s: /api/ps (one HTTP request) is read again anyway, the process list
+    // (a nvidia-smi start) only after 5 minutes.
     clock.t += 30_000;
     await sampler.sampleNow();
-    expect([smi.calls.length, ollama.psCalls]).toEqual([7, 3]);
+    expect([smi.calls.length, ollama.psCalls]).toEqual([6, 3]);
+    clock.t += 270_000;
+    await sampler.sampleNow();
+    expect([smi.calls.slice(6), ollama.psCalls]).toEqual([['gpu', 'apps'], 4]);
   });
 
   it('skips the compute-apps query while none of our services runs', async () => {

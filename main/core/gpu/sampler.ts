@@ -43,6 +43,12 @@ export interface GpuSamplerDeps {
 
 /** Statuses in which a service has processes worth matching against nvidia-smi's list. */
 const LIVE: ReadonlySet<ServiceEntry['status']> = new Set(['starting', 'running', 'unhealthy', 'external']);
+/**
+ * The compute-apps list is re-read when VRAM in use moves or our processes change; otherwise only this
+ * often, as a safety net. Each read starts nvidia-smi, which costs 20-600 ms of CPU (more on Windows):
+ * every 30 s, that alone would be most of the idle budget.
+ */
+const APPS_MAX_AGE_MS = 5 * 60_000;
 /** How often the installed-model list (/api/tags) is re-read. */
 const INSTALLED_TTL_MS = 60_000;
 /** History points carried in every snapshot (the rest: GET /api/gpu/history). */
@@ -225,10 +231,10 @@ export class GpuSampler {
     const usedMB = smiGpus && smiGpus.every((g) => g.usedMB !== null) ? smiGpus.reduce((t, g) => t + g.usedMB!, 0) : null;
 
     // The process list and /api/ps change when VRAM in use does (or our services do): re-read them
-    // only then, or every 30 s, to save a process spawn and an HTTP request on most samples.
+    // only then, or after 5 min (the process list) and 30 s (/api/ps), to save a process spawn and an HTTP request on most samples.
     const t = clock.now();
     const appsMark: RefreshMark = { at: t, usedMB, key: live.map((s) => `${s.id}:${s.pid}`).join(',') };
-    const wantApps = !!(smi.runner && smiGpus && sup && live.length > 0) && shouldRefresh(this.#appsMark, appsMark);
+    const wantApps = !!(smi.runner && smiGpus && sup && live.length > 0) && shouldRefresh(this.#appsMark, appsMark, APPS_MAX_AGE_MS);
     const ollamaUrl = this.#ollamaUrl(services, settings, sup);
     const ollamaEntry = services.find((s) => s.id === 'ollama');
     const psMark: RefreshMark = { at: t, usedMB, key: `${ollamaUrl}|${this.#state}|${ollamaEntry?.status}:${ollamaEntry?.pid}` };
