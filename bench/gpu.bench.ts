@@ -3,8 +3,11 @@
 //    three supervised services to attribute), /api/ps and /api/tags from a fake Ollama. Wall time,
 //    this process's CPU, and the CPU of the nvidia-smi children it reaped.
 // 2. The whole headless core at the 2 s cadence with 3 fake services supervised (fake nvidia-smi and
-//    lspci first on PATH), 30 s steady state: the core process's CPU (goal ≤ 0.5 % of one core), the
+//    lspci first on PATH), in steady state: the core process's CPU (goal ≤ 0.5 % of one core), the
 //    nvidia-smi children it ran, and the same core with the sampler slowed to once an hour (baseline).
+//    It is the compiled core (`npm run headless`), not tsx. Steady means after the start-up work has
+//    settled: the inventory child, the preload, and V8's memory reducer, which runs full GCs some
+//    10-20 s after start (about 40 ms of CPU), so the window opens 30 s after everything is ready.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -27,7 +30,8 @@ import { gpuEnv, gpuOut, lspciOut, siOut, writeGpuScenario, type FakeGpu } from 
 
 /** The looping nvidia-smi's interval in the one-sample bench (settings gpu.activeIntervalSeconds). */
 const INTERVAL_MS = 500;
-const STEADY_MS = 30_000;
+const STEADY_MS = 45_000;
+const WARMUP_MS = 30_000;
 const CLK_TCK = 100; // Linux USER_HZ
 const GPUS: FakeGpu[] = [{ index: 0, name: 'NVIDIA GeForce RTX 3060', totalMB: 12288, usedMB: 6100, util: 40, tempC: 55, powerW: 80 }];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -118,6 +122,7 @@ async function steadyCore(activeIntervalSeconds: number): Promise<{ core: number
   const dir = tempDir('bench-gpu-core-');
   writeGpuScenario(dir, { gpu: { out: gpuOut(GPUS) }, apps: { out: '' }, si: { out: siOut(GPUS) }, lspci: lspciOut(GPUS) });
   const h = await startHeadless({
+    entry: 'dist',
     env: { ...gpuEnv(dir), UNAMENTIS_MDNS_INTERFACES: 'lo' },
     bind: '127.0.0.1',
     settings: {
@@ -136,7 +141,7 @@ async function steadyCore(activeIntervalSeconds: number): Promise<{ core: number
       const s = await status();
       return s.services.filter((x) => x.status === 'running').length === 3 && s.gpu.gpus.length === 1;
     }, 30_000);
-    await sleep(5000); // inventory child done, preload done, caches warm
+    await sleep(WARMUP_MS); // inventory child done, preload done, start-up GCs over
     const servicePids = (await status()).services.map((s) => s.pid).filter((p): p is number => !!p);
     const svcCpu = () => servicePids.reduce((sum, p) => sum + procCpu(p).own, 0);
     // The looping nvidia-smi the sampler keeps running (the fake: sh plus a `sleep` per interval).

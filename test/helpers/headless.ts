@@ -1,5 +1,5 @@
-// Starts a real headless server (`tsx main/headless.ts`) in a temp data dir on a free port, as a
-// child process, and waits for /health. Several can run side by side.
+// Starts a real headless server (`tsx main/headless.ts`, or the compiled `dist/main/headless.js`) in a
+// temp data dir on a free port, as a child process, and waits for /health. Several can run side by side.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -38,12 +38,15 @@ export interface StartOptions {
   /** Run the command under a prefix, e.g. ['ip', 'netns', 'exec', 'ns1']. */
   prefix?: string[];
   timeoutMs?: number;
+  /** 'dist': run the compiled core as `npm run headless` does (build first), e.g. to measure what ships. */
+  entry?: 'source' | 'dist';
 }
 
 export async function startHeadless(opts: StartOptions = {}): Promise<Headless> {
   const dataDir = opts.dataDir ?? tempDir();
   if (opts.settings) fs.writeFileSync(path.join(dataDir, 'settings.json'), JSON.stringify(opts.settings));
-  const args = [tsxCli, path.join(repoRoot, 'main/headless.ts'), '--data-dir', dataDir, '--port', '0'];
+  const main = opts.entry === 'dist' ? [path.join(repoRoot, 'dist/main/headless.js')] : [tsxCli, path.join(repoRoot, 'main/headless.ts')];
+  const args = [...main, '--data-dir', dataDir, '--port', '0'];
   if (opts.bind) args.push('--bind', opts.bind);
   const [cmd, ...argv] = [...(opts.prefix ?? []), process.execPath, ...args];
   const env = { UNAMENTIS_MDNS_INTERFACES: 'lo', ...process.env, ...opts.env };
