@@ -88,7 +88,11 @@ const UP: ReadonlySet<string> = new Set(['starting', 'running', 'unhealthy', 'ba
 /** After a service's process changes, its own preload is not taken for use for this long (wall ms). */
 const RESTART_GRACE_MS = 30_000;
 const POWER_REASON = 'UnaMentis Server is serving (active or warm)';
-const DEFAULT_POLL: Record<Level, number> = { active: 2000, warm: 5000, cool: 10_000, cold: 10_000, dormant: 10_000 };
+/**
+ * /api/ps reads. Active and warm alike: a use seen up to 5 s late only moves the next step (30 s
+ * away at the soonest) by as much, and every 2 s was the largest share of the steady core's CPU.
+ */
+const DEFAULT_POLL: Record<Level, number> = { active: 5000, warm: 5000, cool: 10_000, cold: 10_000, dormant: 10_000 };
 
 export class Hibernation implements Capability, HibernationControl {
   readonly name = 'hibernation';
