@@ -3,42 +3,9 @@
 // 50 ms after updateTxt) on a manual clock, checking what reaches the wire.
 
 import { describe, expect, it } from 'vitest';
-import type { Clock } from '../../main/core/util/clock.js';
+import { ManualClock } from '../helpers/manual-clock.js';
 import { paceTxt, TXT_COLLECT_MS, TXT_GAP_MS, TxtPacer, type CiaoPhase, type PacedTarget } from '../../main/core/discovery/advertiser-pacing.js';
 import type { TxtRecord } from '../../main/core/discovery/txt.js';
-
-/** A clock whose timers run only when the test advances it. */
-class ManualClock implements Clock {
-  t = Date.UTC(2026, 0, 1);
-  timers: { at: number; fn: () => void; id: number }[] = [];
-  #id = 0;
-  now = () => this.t;
-  setTimeout = (fn: () => void, ms: number) => {
-    const id = ++this.#id;
-    this.timers.push({ at: this.t + ms, fn, id });
-    return id;
-  };
-  clearTimeout = (h: unknown) => {
-    this.timers = this.timers.filter((x) => x.id !== h);
-  };
-  async advance(ms: number): Promise<void> {
-    const end = this.t + ms;
-    for (;;) {
-      const due = this.timers.filter((x) => x.at <= end).sort((a, b) => a.at - b.at || a.id - b.id)[0];
-      if (!due) break;
-      this.timers = this.timers.filter((x) => x !== due);
-      this.t = due.at;
-      due.fn();
-      await settle();
-    }
-    this.t = end;
-    await settle();
-  }
-}
-
-const settle = async () => {
-  for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
-};
 
 const GAP = TXT_GAP_MS;
 const COLLECT = TXT_COLLECT_MS;

@@ -10,47 +10,11 @@ import type { RunResult } from '../../main/core/gpu/nvidia-smi.js';
 import { StateStore, type Sections } from '../../main/core/state/store.js';
 import { SettingsStore } from '../../main/core/settings/index.js';
 import { nullLogger } from '../../main/core/util/logger.js';
-import type { Clock } from '../../main/core/util/clock.js';
+import { ManualClock, settle } from '../helpers/manual-clock.js';
 import type { HibernationState, ServiceEntry } from '../../main/core/contract.js';
 import { gpuOut, type FakeGpu } from '../fixtures/bin/scenario.js';
 
 const MiB = 1024 * 1024;
-
-/** A clock whose timers run only when the test advances it. */
-class ManualClock implements Clock {
-  t = Date.UTC(2026, 0, 1);
-  timers: { at: number; fn: () => void; id: number }[] = [];
-  #id = 0;
-  now = () => this.t;
-  setTimeout = (fn: () => void, ms: number) => {
-    const id = ++this.#id;
-    this.timers.push({ at: this.t + ms, fn, id });
-    return id;
-  };
-  clearTimeout = (h: unknown) => {
-    this.timers = this.timers.filter((x) => x.id !== h);
-  };
-  /** Delays of the pending timers, from now. */
-  pending(): number[] {
-    return this.timers.map((x) => x.at - this.t);
-  }
-  async advance(ms: number): Promise<void> {
-    const end = this.t + ms;
-    for (;;) {
-      const due = this.timers.filter((x) => x.at <= end).sort((a, b) => a.at - b.at)[0];
-      if (!due) break;
-      this.timers = this.timers.filter((x) => x !== due);
-      this.t = due.at;
-      due.fn();
-      await settle();
-    }
-    this.t = end;
-  }
-}
-
-const settle = async () => {
-  for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
-};
 
 const RTX3060: FakeGpu = { index: 0, name: 'NVIDIA GeForce RTX 3060', totalMB: 12288, usedMB: 7900, util: 35, tempC: 54, powerW: 41.5 };
 const RTX4090: FakeGpu = { index: 1, name: 'NVIDIA GeForce RTX 4090', totalMB: 24564, usedMB: 0, util: 0, tempC: 31, powerW: 12 };

@@ -8,7 +8,7 @@ import { CommandBus } from '../../main/core/commands.js';
 import { defaultSettings, type Settings } from '../../main/core/settings/schema.js';
 import { Emitter } from '../../main/core/util/emitter.js';
 import type { Logger } from '../../main/core/util/logger.js';
-import type { Clock } from '../../main/core/util/clock.js';
+import { ManualClock } from '../helpers/manual-clock.js';
 import type { ServiceEntry, ServiceStatus } from '../../main/core/contract.js';
 import { NullPowerBlocker } from '../../main/core/power/index.js';
 import { Hibernation, type HibernationServices } from '../../main/core/hibernation/index.js';
@@ -17,47 +17,6 @@ import type { SeenModel } from '../../main/core/hibernation/signals.js';
 const T0 = Date.UTC(2026, 0, 1);
 const S = 1000;
 const MIN = 60 * S;
-
-/** A clock that moves only when told to, firing due timers in order. */
-class ManualClock implements Clock {
-  #t: number;
-  #timers = new Map<number, { at: number; fn: () => void }>();
-  #id = 0;
-  constructor(start: number) {
-    this.#t = start;
-  }
-  now() {
-    return this.#t;
-  }
-  setTimeout(fn: () => void, ms: number) {
-    const id = ++this.#id;
-    this.#timers.set(id, { at: this.#t + ms, fn });
-    return id;
-  }
-  clearTimeout(h: unknown) {
-    this.#timers.delete(h as number);
-  }
-  get pending() {
-    return this.#timers.size;
-  }
-  /** Moves time forward, firing timers as their time comes. */
-  async advance(ms: number) {
-    const end = this.#t + ms;
-    for (;;) {
-      const due = [...this.#timers].filter(([, t]) => t.at <= end).sort((a, b) => a[1].at - b[1].at)[0];
-      if (!due) break;
-      this.#timers.delete(due[0]);
-      this.#t = Math.max(this.#t, due[1].at);
-      due[1].fn();
-      await flush();
-    }
-    this.#t = end;
-  }
-  /** A jump with no timer firing on the way (a laptop asleep). */
-  jump(ms: number) {
-    this.#t += ms;
-  }
-}
 
 const flush = () => new Promise<void>((r) => setImmediate(r));
 
@@ -459,7 +418,7 @@ describe('hibernation runner', () => {
     h.start();
     await h.stop();
     expect(power.calls).toEqual(['acquire', 'release']);
-    expect(clock.pending).toBe(0);
+    expect(clock.pending()).toEqual([]);
     h.activity('late');
     await clock.advance(3 * 60 * MIN);
     expect(services.calls).toEqual([]);
