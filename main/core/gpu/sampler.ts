@@ -231,7 +231,8 @@ export class GpuSampler {
     const usedMB = smiGpus && smiGpus.every((g) => g.usedMB !== null) ? smiGpus.reduce((t, g) => t + g.usedMB!, 0) : null;
 
     // The process list and /api/ps change when VRAM in use does (or our services do): re-read them
-    // only then, or after 5 min (the process list) and 30 s (/api/ps), to save a process spawn and an HTTP request on most samples.
+    // only then, or after 5 min (the process list) and 30 s (/api/ps), to save a process spawn and
+    // an HTTP request on most samples.
     const t = clock.now();
     const appsMark: RefreshMark = { at: t, usedMB, key: live.map((s) => `${s.id}:${s.pid}`).join(',') };
     const wantApps = !!(smi.runner && smiGpus && sup && live.length > 0) && shouldRefresh(this.#appsMark, appsMark, APPS_MAX_AGE_MS);

@@ -51,8 +51,8 @@ function client(baseUrl: string, opts: RequestOptions = {}, defaultTimeout = DEF
 
 /**
  * One call of the client (request and body), bounded by a deadline that is cleared when it ends: the
- * polled reads (/api/ps every few seconds, /api/tags) must not leave an AbortSignal.timeout behind each time.
- * Its GETs go over a kept connection (`keptFetch`); the rest through the global fetch.
+ * polled reads (/api/ps every few seconds, /api/tags) must not leave an AbortSignal.timeout behind
+ * each time. Its GETs go over a kept connection (`keptFetch`); the rest through the global fetch.
  */
 async function once<T>(baseUrl: string, opts: RequestOptions = {}, call: (c: Ollama) => Promise<T>): Promise<T> {
   const d = deadline(opts.timeoutMs ?? DEFAULT_TIMEOUT_MS, opts.signal);

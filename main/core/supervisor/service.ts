@@ -323,8 +323,9 @@ export class ServiceRunner {
       let memo: HealthMemo | null = null;
       while (!settled && !stopping) {
         const starting = this.status === 'starting';
-        const tm0 = this.d.timings();
-        await sleep(starting ? t.startPollMs : failures > 0 ? Math.min(tm0.recheckMs, tm0.healthIntervalMs) : tm0.healthIntervalMs, signal);
+        const pace = this.d.timings();
+        const waitMs = failures > 0 ? Math.min(pace.recheckMs, pace.healthIntervalMs) : pace.healthIntervalMs;
+        await sleep(starting ? t.startPollMs : waitMs, signal);
         if (settled || stopping) return;
         if (spec.port === null) {
           if (healthyAt === null) {

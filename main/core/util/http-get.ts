@@ -97,8 +97,9 @@ function headerRecord(h: RequestInit['headers']): Record<string, string> {
 /**
  * `fetch` for plain-HTTP GETs on the kept connections above; anything else (POST, a stream, https, a
  * Request object) goes to the global fetch. Undici's fetch costs several times more CPU per call, and
- * it keeps a connection only 4 s: with /api/ps read every few seconds, that was most of the core's steady CPU.
- * Errors follow fetch: the signal's reason when aborted, else `TypeError('fetch failed')` with a cause.
+ * it keeps a connection only 4 s: with /api/ps read every few seconds, that was most of the core's
+ * steady CPU. Errors follow fetch: the signal's reason when aborted, else `TypeError('fetch failed')`
+ * with a cause.
  */
 export const keptFetch: typeof fetch = async (input, init) => {
   const method = (init?.method ?? 'GET').toUpperCase();
