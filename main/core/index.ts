@@ -176,6 +176,7 @@ export function createCore(opts: CoreOptions): Core {
   // GPU telemetry writes the `gpu` section at a cadence that follows hibernation (issue 4).
   const gpu = createGpu(ctx, {
     supervisor: () => supervisor,
+    modelsHint: () => hibernation.modelsSeen('ollama'),
     ...(opts.gpuInventoryLauncher ? { inventoryLauncher: opts.gpuInventoryLauncher } : {}),
   });
   capabilities.push(gpu);

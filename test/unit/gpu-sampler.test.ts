@@ -69,7 +69,7 @@ afterEach(() => {
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 
-function setup(opts: { inventory?: RawInventory | Error; smi?: string | null; preload?: string[]; services?: ServiceEntry[]; trees?: Record<string, number[]> } = {}) {
+function setup(opts: { inventory?: RawInventory | Error; smi?: string | null; preload?: string[]; services?: ServiceEntry[]; trees?: Record<string, number[]>; modelsHint?: () => string } = {}) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gpu-sampler-'));
   dirs.push(dataDir);
   const { store: settings } = SettingsStore.open({ dataDir, facts: { platform: 'linux', hostname: 'test' } });
@@ -100,6 +100,7 @@ function setup(opts: { inventory?: RawInventory | Error; smi?: string | null; pr
       processTree: async (id: string) => trees[id] ?? [],
       baseUrl: (id: string) => (id === 'ollama' ? 'http://127.0.0.1:11434' : null),
     }),
+    ...(opts.modelsHint ? { modelsHint: opts.modelsHint } : {}),
   });
   return { sampler, store, settings, clock, smi, ollama };
 }
@@ -243,6 +244,28 @@ describe('GpuSampler', () => {
     clock.t += 270_000;
     await sampler.sampleNow();
     expect([smi.calls.slice(6), ollama.psCalls]).toEqual([['gpu', 'apps'], 4]);
+  });
+
+  it('re-reads /api/ps at once when another reader saw the loaded models change, though VRAM did not move', async () => {
+    // A model that spills to the CPU, or any model while nvidia-smi's figure stays put (the fake
+    // GPU of the dashboard test), moves no VRAM: hibernation's /api/ps poll is the hint.
+    let seen = '';
+    const { sampler, store, ollama, clock } = setup({ services: [svc('ollama', 100)], modelsHint: () => seen });
+    await sampler.sampleNow();
+    expect([ollama.psCalls, store.get('gpu').models]).toEqual([1, []]);
+    ollama.loaded = [{ name: 'mistral:7b', sizeBytes: 5600 * MiB, vramBytes: 5600 * MiB, expiresAt: null }];
+    clock.t += 2000;
+    await sampler.sampleNow();
+    expect(ollama.psCalls).toBe(1);
+    seen = 'mistral:7b';
+    clock.t += 2000;
+    await sampler.sampleNow();
+    expect(ollama.psCalls).toBe(2);
+    expect(store.get('gpu').models.map((m) => m.name)).toEqual(['mistral:7b']);
+    // Unchanged hint: kept again.
+    clock.t += 2000;
+    await sampler.sampleNow();
+    expect(ollama.psCalls).toBe(2);
   });
 
   it('skips the compute-apps query while none of our services runs', async () => {

@@ -353,9 +353,13 @@ describe('hibernation runner', () => {
     services.loaded.set('mistral:7b', '2026-01-01T00:10:00.000Z'); // …and preloaded the configured model
     await new Promise((r) => setTimeout(r, 50));
     expect(store.get('hibernation').state).toBe('warm');
+    // Not use, but seen: the GPU sampler keys its own /api/ps read on this.
+    expect(h.modelsSeen('ollama')).toBe('mistral:7b');
     services.loaded.set('qwen2.5:0.5b', '2026-01-01T00:10:00.000Z'); // a client asked for another model
     for (let i = 0; i < 100 && store.get('hibernation').state !== 'active'; i++) await new Promise((r) => setTimeout(r, 5));
     expect(store.get('hibernation').history!.at(-1)!.reason).toBe('activity (ollama: qwen2.5:0.5b was loaded)');
+    expect(h.modelsSeen('ollama')).toBe('mistral:7b,qwen2.5:0.5b');
+    expect(h.modelsSeen('piper')).toBe('');
   });
 
   it('does not take its own preload for use', async () => {

@@ -39,6 +39,12 @@ export interface GpuSamplerDeps {
   ollama?: OllamaReader | null;
   /** The supervisor, once there is one (process trees for attribution, Ollama's URL). */
   supervisor?: () => Pick<Supervisor, 'processTree' | 'baseUrl'> | null;
+  /**
+   * What another reader last saw in /api/ps (index.ts: hibernation's poll, every 5 s while active).
+   * A change re-reads /api/ps at once: loading a model that spills to the CPU, or any model on a
+   * fake or unreadable GPU, moves no VRAM figure for the sampler to notice.
+   */
+  modelsHint?: () => string;
 }
 
 /** Statuses in which a service has processes worth matching against nvidia-smi's list. */
@@ -232,13 +238,14 @@ export class GpuSampler {
 
     // The process list and /api/ps change when VRAM in use does (or our services do): re-read them
     // only then, or after 5 min (the process list) and 30 s (/api/ps), to save a process spawn and
-    // an HTTP request on most samples.
+    // an HTTP request on most samples. /api/ps is also re-read when hibernation's poll saw the
+    // loaded models change (`modelsHint`).
     const t = clock.now();
     const appsMark: RefreshMark = { at: t, usedMB, key: live.map((s) => `${s.id}:${s.pid}`).join(',') };
     const wantApps = !!(smi.runner && smiGpus && sup && live.length > 0) && shouldRefresh(this.#appsMark, appsMark, APPS_MAX_AGE_MS);
     const ollamaUrl = this.#ollamaUrl(services, settings, sup);
     const ollamaEntry = services.find((s) => s.id === 'ollama');
-    const psMark: RefreshMark = { at: t, usedMB, key: `${ollamaUrl}|${this.#state}|${ollamaEntry?.status}:${ollamaEntry?.pid}` };
+    const psMark: RefreshMark = { at: t, usedMB, key: `${ollamaUrl}|${this.#state}|${ollamaEntry?.status}:${ollamaEntry?.pid}|${this.#d.modelsHint?.() ?? ''}` };
     const wantPs = !!(ollamaUrl && this.#d.ollama) && shouldRefresh(this.#psMark, psMark);
     const [appsRes, treeMap, ps] = await Promise.all([
       wantApps ? smi.runner!.run(APPS_QUERY_ARGS) : null,

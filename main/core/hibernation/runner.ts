@@ -427,6 +427,15 @@ export class Hibernation implements Capability, HibernationControl {
 
   // ── Ollama use, seen in /api/ps ────────────────────────────────────────────────────────────
 
+  /**
+   * The models `id` had loaded at the last /api/ps poll, as one string ('' when unknown). The GPU
+   * sampler keys its own /api/ps read on it: a model loaded by anyone (the supervisor's preload, the
+   * phone, a pull) shows in the GPU section within one poll, without a second poller.
+   */
+  modelsSeen(id: string): string {
+    return (this.#seen.get(id)?.models.map((m) => m.name) ?? []).sort().join(',');
+  }
+
   #schedulePoll(): void {
     if (!this.#started) return;
     this.#pollTimer = setTimeout(() => {
