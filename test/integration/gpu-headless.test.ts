@@ -28,7 +28,7 @@ beforeAll(async () => {
     env: gpuEnv(dir),
     settings: {
       services: {
-        ollama: fakeOllama(ollamaPort, { MODELS: 'mistral:7b,qwen2.5:32b' }),
+        ollama: fakeOllama(ollamaPort, { MODELS: 'mistral:7b,qwen2.5:32b,llama3.2:1b' }),
         vibevoice: { enabled: false },
         piper: { enabled: false },
         whisper: { enabled: false },
@@ -85,6 +85,19 @@ describe('GPU telemetry in the headless core', () => {
     expect(s.gpu.otherMB).toBe(700);
     expect(s.gpu.gpus[0]!.vramUsedMB).toBe(6100);
     expect(s.gpu.models.find((m) => m.name === 'mistral:7b')).toMatchObject({ service: 'ollama', spilled: false, cpuMB: 0, sizeMB: Math.round(4_372_824_384 / 1024 / 1024) });
+  });
+
+  it('a model that loads without moving the VRAM figure shows within one hibernation poll, not after 30 s', async () => {
+    // As a model that spills to the CPU would: nvidia-smi keeps saying 6100 MiB, so only
+    // hibernation's /api/ps poll (5 s while active) can tell the sampler to look again.
+    await until(async () => (await status()).gpu.models.some((m) => m.name === 'mistral:7b'), 15_000);
+    const t0 = Date.now();
+    await post(ollamaPort, '/api/generate', { model: 'llama3.2:1b', prompt: '', keep_alive: -1 });
+    await until(async () => (await status()).gpu.models.some((m) => m.name === 'llama3.2:1b'), 20_000);
+    const ms = Date.now() - t0;
+    console.log(`[gpu-headless] a model loaded with VRAM unchanged: in the GPU section after ${ms} ms`);
+    expect(ms).toBeLessThan(20_000);
+    expect((await status()).gpu.gpus[0]!.vramUsedMB).toBe(6100);
   });
 
   it('advice in the snapshot, a model_too_big notice for qwen2.5:32b, and GET /api/gpu/fit', async () => {

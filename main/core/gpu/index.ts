@@ -35,21 +35,20 @@ export interface CreateGpuOptions extends Partial<Omit<GpuSamplerDeps, 'ctx'>> {
 
 /** The real thing: systeminformation inventory, nvidia-smi on PATH (or where Windows keeps it), Ollama's API. */
 export function createGpu(ctx: CoreContext, opts: CreateGpuOptions = {}): GpuSampler {
-  const platform = opts.platform ?? process.platform;
-  const env = opts.env ?? process.env;
-  const timeoutMs = opts.smiTimeoutMs ?? 3000;
+  const { platform = process.platform, env = process.env, inventoryLauncher, ...deps } = opts;
+  const timeoutMs = deps.smiTimeoutMs ?? 3000;
   return new GpuSampler({
+    // Whatever the caller gave (supervisor, modelsHint, ...) passes through; the rest gets a default.
+    ...deps,
     ctx: { ...ctx, logger: ctx.logger.child('gpu') },
     readInventory:
-      opts.readInventory ??
-      ((signal) => readInventory({ env, platform, signal, ...(opts.inventoryLauncher ? { launch: opts.inventoryLauncher } : {}) })),
-    locateSmi: opts.locateSmi ?? (() => locateNvidiaSmi({ platform, env })),
-    smiRunner: opts.smiRunner ?? ((file) => new ToolRunner(file, { label: 'nvidia-smi', timeoutMs, env })),
+      deps.readInventory ?? ((signal) => readInventory({ env, platform, signal, ...(inventoryLauncher ? { launch: inventoryLauncher } : {}) })),
+    locateSmi: deps.locateSmi ?? (() => locateNvidiaSmi({ platform, env })),
+    smiRunner: deps.smiRunner ?? ((file) => new ToolRunner(file, { label: 'nvidia-smi', timeoutMs, env })),
     // One looping nvidia-smi for the per-sample query (see LoopQuery); one-shot for the process list.
-    gpuQuery: opts.gpuQuery ?? ((file) => new LoopQuery(file, GPU_QUERY_ARGS, { label: 'nvidia-smi', timeoutMs, env })),
+    gpuQuery: deps.gpuQuery ?? ((file) => new LoopQuery(file, GPU_QUERY_ARGS, { label: 'nvidia-smi', timeoutMs, env })),
     smiTimeoutMs: timeoutMs,
-    ollama: opts.ollama === undefined ? { listLoaded, listInstalled } : opts.ollama,
-    ...(opts.supervisor ? { supervisor: opts.supervisor } : {}),
+    ollama: deps.ollama === undefined ? { listLoaded, listInstalled } : deps.ollama,
   });
 }
 
