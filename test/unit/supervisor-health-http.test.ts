@@ -5,7 +5,8 @@
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { checkHealth, httpGet } from '../../main/core/supervisor/health.js';
+import { checkHealth } from '../../main/core/supervisor/health.js';
+import { httpGet } from '../../main/core/util/http-get.js';
 import { keptFetch } from '../../main/core/util/http-get.js';
 import { listLoaded } from '../../main/core/services/ollama.js';
 

@@ -9,7 +9,7 @@
 
 import { Bonjour } from 'bonjour-service';
 import type { Clock } from '../util/clock.js';
-import { httpGet } from '../util/http-get.js';
+import { httpGetUrl } from '../util/http-get.js';
 import { Emitter, type Unsubscribe } from '../util/emitter.js';
 import type { Logger } from '../util/logger.js';
 import { HostTable, type Counter, type DiscoveredHost, type HostChange } from './host-table.js';
@@ -242,8 +242,7 @@ export function healthAddress(h: Pick<DiscoveredHost, 'via' | 'addresses'>, inte
 
 /** On a kept connection: every listed host is asked every 1.5 s (a fetch per check cost a connect and a timer each time). */
 export const fetchHealth: HealthCheck = async (url, timeoutMs) => {
-  const u = new URL(url);
-  const res = await httpGet(u.hostname.replace(/^\[(.*)\]$/, '$1'), Number(u.port) || 80, u.pathname, timeoutMs);
+  const res = await httpGetUrl(url, timeoutMs);
   if ('error' in res || res.status < 200 || res.status > 299) return null;
   const text = res.body;
   if (text.length > 4096) return null;

@@ -4,8 +4,6 @@
 import { httpGet, type Answer } from '../util/http-get.js';
 import type { HealthKind } from '../services/presets.js';
 
-export { httpGet };
-
 /**
  * ok: healthy. loading: answers but is not ready yet (keep waiting). error: answers as the right
  * service but reports a problem (e.g. VibeVoice's model failed to load). down: no answer (refused,

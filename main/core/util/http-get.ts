@@ -82,6 +82,17 @@ export async function httpGet(host: string, port: number, path: string, timeoutM
   return 'error' in a ? a : { status: a.status, body: a.body };
 }
 
+/** Where an http: URL points, as http.request takes it (`[::1]` → `::1`). */
+function target(url: URL): { host: string; port: number; path: string } {
+  return { host: url.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(url.port || 80), path: `${url.pathname}${url.search}` };
+}
+
+/** `httpGet` of an http: URL. */
+export function httpGetUrl(url: string | URL, timeoutMs: number): Promise<Answer> {
+  const t = target(new URL(url));
+  return httpGet(t.host, t.port, t.path, timeoutMs);
+}
+
 /** Bodies of the polled JSON reads (/api/tags of a large library is well under this). */
 const FETCH_MAX_BODY = 16 * 1024 * 1024;
 /** Only a caller without a signal relies on this; the ollama client's calls all carry a deadline. */
@@ -108,8 +119,8 @@ export const keptFetch: typeof fetch = async (input, init) => {
   if (url.protocol !== 'http:' || url.username || url.password) return fetch(input, init);
   const signal = init?.signal ?? null;
   signal?.throwIfAborted();
-  const host = url.hostname.replace(/^\[(.*)\]$/, '$1'); // [::1] → ::1
-  const a = await get(host, Number(url.port || 80), `${url.pathname}${url.search}`, {
+  const { host, port, path } = target(url);
+  const a = await get(host, port, path, {
     timeoutMs: FETCH_TIMEOUT_MS,
     signal,
     headers: headerRecord(init?.headers),
