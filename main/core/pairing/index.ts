@@ -31,6 +31,7 @@ import {
 import { initiatorFinish, Responder, type HostCard } from './handshake.js';
 import { decodeHeartbeat, encodeHeartbeat, ReplayGuard, type Heartbeat } from './heartbeat.js';
 import { composePeers, type PeerCard } from './peer-list.js';
+import { cannotServe } from './can-serve.js';
 import { openDatagrams, unmap, type Datagrams } from './transport.js';
 import { postJson as defaultPostJson, type PostJson } from './client.js';
 
@@ -183,6 +184,16 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
 
   const sameStatus = (a: SelfStatus, b: SelfStatus) =>
     a.prio === b.prio && a.ready === b.ready && a.failed === b.failed && a.state === b.state && a.activityAt === b.activityAt;
+
+  /** `host.cannotServe`: the reason, or absent. TXT `serving` and the views read it. */
+  function writeCannotServe(s: Snapshot): void {
+    const why = cannotServe(s);
+    if ((s.host.cannotServe ?? null) === why) return;
+    ctx.store.update('host', (h) => {
+      const { cannotServe: _old, ...rest } = h;
+      return why === null ? rest : { ...rest, cannotServe: why };
+    });
+  }
 
   // ── The election ───────────────────────────────────────────────────────────────────────────
 
@@ -750,6 +761,7 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
       offs.push(
         ctx.store.onChange((s) => {
           noteActivity(s);
+          writeCannotServe(s);
           const st = selfStatus(s);
           if (!sameStatus(st, election.self)) dispatch({ type: 'self', now: mono(), status: st });
         }),
