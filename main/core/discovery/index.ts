@@ -229,7 +229,7 @@ export function createDiscovery(ctx: CoreContext, opts: DiscoveryOptions = {}): 
             ctx.store.notify({
               level: 'warning',
               code: 'mdns_shared_name_conflict',
-              message: `Another device on the network (${by}) answers for ${sharedFqdn(settings.discovery.sharedName)}, so phones may reach it instead of this server. If it is another UnaMentis pair, give each pair its own name (settings: discovery.sharedName); meanwhile type this computer's IP address in the app.`,
+              message: `Another device on the network (${by}) answers for ${sharedFqdn(settings.discovery.sharedName)}, so phones may reach it instead of this server. If it is this pair's other computer, pair them (Pairing) and the name moves with whichever serves. If it is another UnaMentis pair, give each pair its own name (settings: discovery.sharedName). Meanwhile, type this computer's IP address in the app.`,
             });
             writeSharedName();
           },

@@ -105,19 +105,25 @@ export class NameResponder {
   }
 
   want(hold: boolean, probe: boolean): void {
+    const st = this.#state;
+    const now = this.#clock.now();
+    // The "stranger" turned out to be a host of the pair (both served before they were paired): no
+    // conflict after all; the election decides, and the name is ours again at once.
     if (
-      hold === this.#state.want &&
-      (hold ? this.#state.phase !== 'released' : this.#state.phase === 'released')
+      hold &&
+      st.phase === 'conflict' &&
+      st.conflictWith !== null &&
+      this.#friends.includes(st.conflictWith)
     ) {
-      if (!(hold && !probe && this.#state.phase === 'probing')) return;
+      this.#dispatch({ type: 'want', now, hold: false, probe: false, jitterMs: 0 });
+      this.#dispatch({ type: 'want', now, hold: true, probe: false, jitterMs: 0 });
+      return;
     }
-    this.#dispatch({
-      type: 'want',
-      now: this.#clock.now(),
-      hold,
-      probe,
-      jitterMs: Math.floor((this.opts.random ?? Math.random)() * 250),
-    });
+    if (hold === st.want && (hold ? st.phase !== 'released' : st.phase === 'released')) {
+      if (!(hold && !probe && st.phase === 'probing')) return;
+    }
+    const jitterMs = Math.floor((this.opts.random ?? Math.random)() * 250);
+    this.#dispatch({ type: 'want', now, hold, probe, jitterMs });
   }
 
   /** Goodbye if held, then the sockets close. Bounded: quitting never hangs on the network. */
