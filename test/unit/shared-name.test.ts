@@ -13,6 +13,7 @@ import {
   type NameState,
 } from '../../main/core/discovery/shared-name.js';
 import { cannotServe } from '../../main/core/pairing/can-serve.js';
+import { encodeTxt } from '../../main/core/discovery/txt.js';
 
 const NAME = 'unamentis.local';
 const ME = '10.0.0.2';
@@ -287,6 +288,21 @@ describe('helpers', () => {
       cannotServe({
         services: [svc('failed', true, 'ollama was not found (looked in PATH). Install it.\nmore')],
       }),
-    ).toBe('Ollama: ollama was not found (looked in PATH). Install it.');
+    ).toBe('ollama was not found (looked in PATH). Install it.');
+    expect(cannotServe({ services: [svc('failed', true, 'exited with code 1')] })).toBe(
+      'Ollama: exited with code 1',
+    );
+  });
+  it('TXT serving is 1 only for a serving host that can serve', () => {
+    const snap = (host: Record<string, unknown>) =>
+      ({
+        host: { id: 'x', role: 'primary', prio: 200, serving: true, ...host },
+        hibernation: { state: 'active' },
+        services: [],
+      }) as never;
+    const settings = { services: {}, pairing: { pairId: null } } as never;
+    expect(encodeTxt(snap({}), settings).serving).toBe('1');
+    expect(encodeTxt(snap({ cannotServe: 'Ollama failed' }), settings).serving).toBe('0');
+    expect(encodeTxt(snap({ serving: false }), settings).serving).toBe('0');
   });
 });

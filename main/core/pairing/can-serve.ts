@@ -8,9 +8,12 @@ import type { Snapshot } from '../contract.js';
 export function cannotServe(s: Pick<Snapshot, 'services'>): string | null {
   const failed = s.services.filter((svc) => svc.enabled && svc.status === 'failed');
   if (failed.length === 0) return null;
-  const parts = failed.map((svc) =>
-    svc.lastError ? `${svc.name}: ${firstSentence(svc.lastError)}` : `${svc.name} failed`,
-  );
+  const parts = failed.map((svc) => {
+    if (!svc.lastError) return `${svc.name} failed`;
+    const text = firstSentence(svc.lastError);
+    // The supervisor's messages usually start with the service's name already.
+    return text.toLowerCase().startsWith(svc.name.toLowerCase()) ? text : `${svc.name}: ${text}`;
+  });
   return parts.join('; ');
 }
 
