@@ -17,7 +17,7 @@ import { serviceIds, takesAddress, type Placement } from '../supervisor/command.
 import type { Settings } from '../settings/schema.js';
 import { allowed, bearerOf } from './lan.js';
 import { forward, sendError, upstreamAgent, type Upstream } from './proxy.js';
-import { serviceView, verdict, type Verdict } from './verdict.js';
+import { isWork, serviceView, verdict, type Verdict } from './verdict.js';
 import { MinuteCounter } from './counter.js';
 import { ModelMemory, modelInBody, preloadList, SNIFF_BYTES } from './models.js';
 
@@ -290,11 +290,12 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
     door?.counter.add(Date.now());
     publishSoon();
     const hib = deps.hibernation();
-    const stoppedByHibernation = hib?.removed().stopped.includes(id) ?? false;
-    // Every request is use: it resets the idle clock and, from cool or deeper, restores what
-    // hibernation removed (the service this request wants among it).
-    hib?.activity(source);
-    act(id, req, res, decide(id, stoppedByHibernation, false, null), null, stoppedByHibernation);
+    const waking = hib?.removed().stopped.includes(id) ?? false;
+    const v = decide(id, waking, false, null);
+    // A request that does work is use: it resets the idle clock and, from cool or deeper, restores
+    // what hibernation removed. So is any request that must wait for its service (it wakes it).
+    if (isWork(req.method, req.url) || v.type === 'hold') hib?.activity(source);
+    act(id, req, res, v, null, waking);
   };
 
   const stoppedByHibernation = (id: string) =>
@@ -460,7 +461,10 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
         const waking = stoppedByHibernation(id);
         act(id, req, res, decide(id, waking, false, null), null, waking);
       },
-      onDone: () => deps.hibernation()?.activity(`${id} request finished`),
+      // A long answer (a stream) is use until its end.
+      onDone: () => {
+        if (isWork(req.method, req.url)) deps.hibernation()?.activity(`${id} request finished`);
+      },
     });
   };
 

@@ -139,3 +139,14 @@ export function readiness(
   if (problems.length) return { type: 'stuck', problems };
   return { type: 'ready' };
 }
+
+/**
+ * A request that does work (generation, synthesis, transcription, a model load) counts as use; a
+ * look (GET/HEAD: /api/ps, /api/tags, /health, /voices …) does not, so a monitor polling a port
+ * never keeps the GPU awake. A look at a sleeping service still wakes it: nothing else can answer.
+ * Old Piper's `GET /?text=` speaks, so it is work.
+ */
+export function isWork(method: string | undefined, url: string | undefined): boolean {
+  if (method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS') return true;
+  return /[?&]text=/.test(url ?? '');
+}
