@@ -561,6 +561,8 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
       ctx.store.set('frontDoor', section());
       offStore = ctx.store.onChange(() => {
         if (held.size) recheck();
+        // `behind` follows the services (an unchanged section is not a change: this settles).
+        publishSoon();
       });
       offSettings = ctx.settings.onChange(() => {
         settingsQueue = settingsQueue
