@@ -31,6 +31,7 @@ import { createPairing, type Pairing } from './pairing/index.js';
 import { pairingRoutes } from './api/routes/pairing.js';
 import { createGpu, gpuRoutes, type GpuMonitor } from './gpu/index.js';
 import type { InventoryLauncher } from './gpu/inventory.js';
+import { createFrontDoor, type Adapter, type FrontDoor } from './frontdoor/index.js';
 
 export interface CoreOptions {
   dataDir: string;
@@ -52,6 +53,8 @@ export interface CoreOptions {
   hibernation?: HibernationOptions;
   /** Starts the GPU inventory child; the shell passes an Electron utility process (runAsNode fuse off). */
   gpuInventoryLauncher?: InventoryLauncher;
+  /** Front door: addresses to bind when a public port is taken on loopback (tests), extra adapters. */
+  frontDoor?: { lanAddresses?: () => string[]; adapters?: Record<string, Adapter> };
 }
 
 export interface Core extends CoreContext {
@@ -71,6 +74,8 @@ export interface Core extends CoreContext {
   readonly gpu: GpuMonitor;
   /** The pair (issue 7): status with the code to show, pair/confirm/unpair, stop/resume serving, handoff. */
   readonly pairing: Pairing;
+  /** The public service ports (issue 13): placement, held requests, learned models, the gateway. */
+  readonly frontDoor: FrontDoor;
   /**
    * The OS is about to sleep: hand off to a paired host and send the mDNS goodbye (the
    * network-facing capabilities stop with reason 'suspend'); the services are left as they are.
@@ -152,8 +157,23 @@ export function createCore(opts: CoreOptions): Core {
   // Dashboard tools: model list and pull with progress, and the latency check (issue 8).
   routes.push(...modelRoutes(ctx), ...latencyRoutes(ctx));
 
+  // The front door (issue 13) owns the public service ports; it binds them before the supervisor
+  // starts, so each program is placed on its internal port, and closes them after it stops.
+  let hibernationRef: HibernationControl | null = null;
+  const frontDoor = createFrontDoor(ctx, {
+    hibernation: () => hibernationRef,
+    ...(opts.frontDoor?.lanAddresses ? { lanAddresses: opts.frontDoor.lanAddresses } : {}),
+    ...(opts.frontDoor?.adapters ? { adapters: opts.frontDoor.adapters } : {}),
+  });
+  capabilities.push(frontDoor);
+  routes.push(...frontDoor.routes());
+
   // The supervised services (issue 3): it writes the `services` section and owns the child processes.
-  const supervisor = createSupervisor(ctx, opts.supervisor);
+  const supervisor = createSupervisor(ctx, {
+    placement: (id) => frontDoor.placement(id),
+    preloadModels: () => frontDoor.preloadModels(),
+    ...opts.supervisor,
+  });
   capabilities.push(supervisor);
   routes.push(...servicesRoutes(ctx, supervisor));
 
@@ -169,14 +189,18 @@ export function createCore(opts: CoreOptions): Core {
     services: supervisedServices(supervisor),
     power: opts.power ?? createHeadlessPowerBlocker({ logger }),
     ...(opts.hibernation ? { options: opts.hibernation } : {}),
+    seenByFrontDoor: (id) => frontDoor.seesAll(id),
+    preloadModels: () => frontDoor.preloadModels(),
   });
+  hibernationRef = hibernation;
   capabilities.push(hibernation);
   routes.push(...hibernationRoutes(ctx, hibernation));
 
   // GPU telemetry writes the `gpu` section at a cadence that follows hibernation (issue 4).
   const gpu = createGpu(ctx, {
     supervisor: () => supervisor,
-    modelsHint: () => hibernation.modelsSeen('ollama'),
+    // A model newly seen in /api/ps (an external Ollama's local users) or newly asked for through the front door.
+    modelsHint: () => `${hibernation.modelsSeen('ollama')}|${frontDoor.modelsHint()}`,
     ...(opts.gpuInventoryLauncher ? { inventoryLauncher: opts.gpuInventoryLauncher } : {}),
   });
   capabilities.push(gpu);
@@ -264,6 +288,7 @@ export function createCore(opts: CoreOptions): Core {
     supervisor,
     gpu,
     pairing,
+    frontDoor,
     async suspend() {
       if (!started || suspended) return;
       suspended = true;

@@ -27,7 +27,7 @@ export const MAX_TXT_STRING_BYTES = 255;
 export const MAX_TXT_RECORD_BYTES = 1300;
 export const MAX_TXT_STRINGS = 64;
 
-export type TxtInput = Pick<Snapshot, 'host' | 'hibernation' | 'services'>;
+export type TxtInput = Pick<Snapshot, 'host' | 'hibernation' | 'services'> & Partial<Pick<Snapshot, 'frontDoor'>>;
 
 /**
  * The TXT record for this host. Ports come from the supervisor's `services` section (the effective
@@ -48,6 +48,8 @@ export function encodeTxt(s: TxtInput, settings: DeepReadonly<Pick<Settings, 'se
     const entry = s.services.find((e) => e.id === service);
     const conf = settings.services[service];
     const port = entry ? (entry.enabled ? entry.port : null) : conf?.enabled === true ? (conf.port ?? null) : null;
+    // Never advertise a port the LAN cannot reach (the front door says which it can).
+    if (s.frontDoor?.ports.find((p) => p.id === service)?.lan === false) continue;
     if (port !== null && Number.isInteger(port) && port > 0 && port < 65536) txt[key] = String(port);
   }
   const pair = settings.pairing.pairId;
