@@ -29,6 +29,7 @@ import { createHeadlessPowerBlocker, type PowerBlocker } from './power/index.js'
 import { createDiscovery, type Discovery } from './discovery/index.js';
 import { createPairing, type Pairing } from './pairing/index.js';
 import { pairingRoutes } from './api/routes/pairing.js';
+import { FORWARDED_HEADER } from './pairing/forwarding.js';
 import { createGpu, gpuRoutes, type GpuMonitor } from './gpu/index.js';
 import type { InventoryLauncher } from './gpu/inventory.js';
 import { createFrontDoor, type Adapter, type FrontDoor } from './frontdoor/index.js';
@@ -84,6 +85,9 @@ export interface Core extends CoreContext {
   /** The OS woke up: announce again, rejoin the pair, and re-evaluate hibernation (the idle clock jumped). */
   resume(): Promise<void>;
 }
+
+/** How long a graceful quit waits for requests in flight (a long answer is rarely longer). */
+const DRAIN_MS = 30_000;
 
 export function displayName(s: Settings, facts: HostFacts): string {
   return s.displayName.trim() || facts.hostname.split('.')[0] || 'UnaMentis Server';
@@ -160,8 +164,13 @@ export function createCore(opts: CoreOptions): Core {
   // The front door (issue 13) owns the public service ports; it binds them before the supervisor
   // starts, so each program is placed on its internal port, and closes them after it stops.
   let hibernationRef: HibernationControl | null = null;
+  // Pairing is made later (it needs discovery); the front door asks it through this reference.
+  let pairingRef: Pairing | null = null;
   const frontDoor = createFrontDoor(ctx, {
     hibernation: () => hibernationRef,
+    forwardTo: (_id, req) => pairingRef?.forwardTo(req.headers[FORWARDED_HEADER] !== undefined) ?? null,
+    forwardFailed: (peerId, why) => pairingRef?.forwardFailed(peerId, why),
+    hostId: () => settings.view().hostId,
     ...(opts.frontDoor?.lanAddresses ? { lanAddresses: opts.frontDoor.lanAddresses } : {}),
     ...(opts.frontDoor?.adapters ? { adapters: opts.frontDoor.adapters } : {}),
   });
@@ -211,8 +220,22 @@ export function createCore(opts: CoreOptions): Core {
   // Pairing owns the snapshot's `peers` (paired peers + discovered ones): discovery does not write it.
   const discovery: Discovery = createDiscovery(ctx, { publishPeers: false });
   capabilities.push(discovery);
+  // A graceful handoff drains (issue 14): after pairing has handed off (it stops first), requests in
+  // flight here finish where they started while new ones are forwarded to the new serving host; only
+  // then do the services stop. Bounded, so quitting never hangs on a long stream.
+  capabilities.push({
+    name: 'drain',
+    async start() {},
+    async stop(reason?: StopReason) {
+      if (reason === 'suspend') return;
+      const n = frontDoor.inFlight();
+      if (n) logger.info('waiting for requests in flight before stopping', { requests: n });
+      await frontDoor.drain(DRAIN_MS);
+    },
+  });
   // Pairing after discovery, so it stops before it: the handoff goes out before the mDNS goodbye.
   const pairing: Pairing = createPairing(ctx, { address: () => api.address(), discovery });
+  pairingRef = pairing;
   capabilities.push(pairing);
   routes.push(...pairingRoutes(ctx, pairing));
   commands.register('pairing.start', ({ type: _t, ...target }) => pairing.pair(target));
