@@ -331,7 +331,9 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
     forward(req, res, { host: peer.host, port: door?.port ?? 0 }, relayAgent, {
       onRefused: (err) => {
         deps.forwardFailed?.(peer.peerId, err.message);
-        log.info(`${id}: the serving host ${peer.host} cannot be reached (${err.code ?? err.message}); serving here`);
+        log.info(
+          `${id}: the serving host ${peer.host} cannot be reached (${err.code ?? err.message}); serving here`,
+        );
         admitHere(id, req, res, source);
       },
     });
@@ -345,7 +347,12 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
     admitHere(id, req, res, source);
   };
 
-  const admitHere = (id: string, req: IncomingMessage, res: ServerResponse, source: string): void => {
+  const admitHere = (
+    id: string,
+    req: IncomingMessage,
+    res: ServerResponse,
+    source: string,
+  ): void => {
     const door = doors.get(id);
     door?.counter.add(Date.now());
     publishSoon();
@@ -723,10 +730,17 @@ class RelayAgent extends http.Agent {
   constructor(private readonly connectMs: number) {
     super({ keepAlive: false, maxSockets: 256 });
   }
-  override createConnection(options: net.NetConnectOpts, cb?: (err: Error | null, s: net.Socket) => void): net.Socket {
+  override createConnection(
+    options: net.NetConnectOpts,
+    cb?: (err: Error | null, s: net.Socket) => void,
+  ): net.Socket {
     const sock = net.createConnection(options);
     const timer = setTimeout(() => {
-      sock.destroy(Object.assign(new Error(`no connection within ${this.connectMs} ms`), { code: 'ETIMEDOUT' }));
+      sock.destroy(
+        Object.assign(new Error(`no connection within ${this.connectMs} ms`), {
+          code: 'ETIMEDOUT',
+        }),
+      );
     }, this.connectMs);
     timer.unref();
     sock.once('connect', () => clearTimeout(timer));
