@@ -65,7 +65,7 @@ export interface FrontDoorDeps {
    */
   forwardTo?: (id: string, req: IncomingMessage) => { peerId: string; host: string } | null;
   /** A connection to that host failed before anything was sent: the request is served here instead. */
-  forwardFailed?: (peerId: string, why: string) => void;
+  forwardFailed?: (peerId: string, why: string, refused: boolean) => void;
   /** This host's id, for the forwarded mark. */
   hostId?: () => string;
 }
@@ -330,7 +330,7 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
     req.rawHeaders.push('X-UnaMentis-Forwarded', deps.hostId?.() ?? 'peer');
     forward(req, res, { host: peer.host, port: door?.port ?? 0 }, relayAgent, {
       onRefused: (err) => {
-        deps.forwardFailed?.(peer.peerId, err.message);
+        deps.forwardFailed?.(peer.peerId, err.message, err.code === 'ECONNREFUSED');
         log.info(
           `${id}: the serving host ${peer.host} cannot be reached (${err.code ?? err.message}); serving here`,
         );
