@@ -12,8 +12,9 @@
 //     running the app's loop (python3-zeroconf resolves `unamentis.local` before each request; a
 //     streamed chat request every 500 ms, 2 s timeout), plus a resolver polling the name every 20 ms:
 //     kill -9 of the serving Mac → requests succeed again, and the name seen moved; graceful quit →
-//     failed requests and switch time (quit → the phone's resolver gives the PC's address). At the
-//     default heartbeat (1 s) and, for comparison in the same run, at 250 ms.
+//     failed requests and switch time (quit → the phone's resolver gives the PC's address); a power
+//     cut (switch port down + kill: no reset, only the heartbeats tell). At the default heartbeat
+//     (1 s) and, for comparison in the same run, at 250 ms.
 
 import fs from 'node:fs';
 import { createLab, netnsSupport, run, type Lab } from '../test/helpers/netns.js';
@@ -208,6 +209,8 @@ export async function sharedName(heartbeatIntervalMs: number): Promise<BenchRow[
   const crashName: number[] = [];
   const quitFailed: number[] = [];
   const quitSwitch: number[] = [];
+  const cut: number[] = [];
+  const cutFailed: number[] = [];
   let app: PhoneApp | null = null;
   const resolver = PhoneResolver.start(lab);
   try {
@@ -253,6 +256,23 @@ export async function sharedName(heartbeatIntervalMs: number): Promise<BenchRow[
       });
       await restart();
     }
+    // A power cut: nothing answers at all (no reset), so only the heartbeats can tell. The Mac's
+    // switch port goes down and the Mac is killed; the port comes back before it restarts.
+    const macPort = `p${lab.hosts.findIndex((h) => h.name === 'mac')}`;
+    const sw = `${lab.id}-sw`;
+    for (let i = 0; i < RUNS; i++) {
+      await withApp(async (a) => {
+        const t0 = Date.now();
+        await run(['ip', '-n', sw, 'link', 'set', macPort, 'down']);
+        lab.kill('mac', 'SIGKILL');
+        await until('2 answers after the cut', async () => a.requests.filter((r) => r.t >= t0 && r.ok).length, (n) => n >= 2, 20_000);
+        const r = a.since(t0);
+        cut.push(r.recoveredAt! - t0);
+        cutFailed.push(r.failed.length);
+      });
+      await run(['ip', '-n', sw, 'link', 'set', macPort, 'up']);
+      await restart();
+    }
     for (let i = 0; i < RUNS; i++) {
       await withApp(async (a) => {
         const t0 = Date.now();
@@ -289,6 +309,12 @@ export async function sharedName(heartbeatIntervalMs: number): Promise<BenchRow[
       value: median(crashName),
       unit: 'ms',
       note: `runs: ${crashName.join(', ')}`,
+    },
+    {
+      name: `shared name, power cut (no answer at all) → the phone's requests succeed again (median of ${RUNS}; ${hb})`,
+      value: median(cut),
+      unit: 'ms',
+      note: `runs: ${cut.join(', ')}; failed requests per run: ${cutFailed.join(', ')}`,
     },
     {
       name: `shared name, graceful quit → failed requests (median of ${RUNS}; ${hb})`,
