@@ -194,4 +194,38 @@ describe.skipIf(!support.ok)('forwarding to the serving host (mac, pc, phone)', 
     expect(await loaded(pc)).toContain('mistral:7b'); // served here now
     expect(r.recoveredAt! - t0).toBeLessThan(8_000);
   });
+
+  it("failback waits while the phone's requests reach the PC through the Mac's own door, and comes once they stop", async () => {
+    // The PC serves (the Mac was killed above). The Mac comes back; the phone typed the Mac's IP.
+    mac = await startWithOllama(lab, 'mac', 'Studio Mac', 'primary', TIMING, macDir);
+    all.push(mac);
+    await until(
+      'the Mac to hear the PC',
+      () => pairingOf(lab, mac),
+      (v) => v.peers.some((p) => p.alive),
+    );
+    const a = await app(mac.address);
+    const start = Date.now();
+    await until(
+      '3 answers through the Mac',
+      async () => okCount(a, start),
+      (n) => n >= 3,
+      20_000,
+    );
+    // Well past the hold-down: the session runs on the PC (its front door sees the forwarded
+    // requests), so the PC keeps serving and the Mac waits.
+    await new Promise((r) => setTimeout(r, TIMING.failbackHoldDownSeconds * 1000 + 2_000));
+    expect((await pairingOf(lab, pc)).servingId).toBe(hostIdOf(pc));
+    expect((await pairingOf(lab, mac)).reason).toMatch(/session/);
+    a.stop();
+    expect(a.since(start).failed).toEqual([]);
+    const idleFrom = Date.now();
+    await until(
+      'the Mac to serve after the session',
+      () => pairingOf(lab, pc),
+      (v) => v.servingId === hostIdOf(mac),
+      20_000,
+    );
+    expect(Date.now() - idleFrom).toBeGreaterThanOrEqual(TIMING.sessionIdleSeconds * 1000 - 1_000);
+  });
 });
