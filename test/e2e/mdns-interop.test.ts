@@ -65,7 +65,9 @@ describe.skipIf(!support.ok)('mDNS interop with python3-zeroconf in network name
       id: hostId(mac),
       role: 'primary',
       prio: '200',
-      serving: '1',
+      // Every service here is `/bin/false` (its program fails at once): only a host that can serve
+      // says serving=1 (issue 14), and this one, alone, serves (and holds the shared name) but cannot.
+      serving: '0',
       state: 'active',
       llm: '11434',
       tts: '8880',
@@ -109,7 +111,7 @@ describe.skipIf(!support.ok)('mDNS interop with python3-zeroconf in network name
     const found = await discover(lab, 'phone');
     expect(found.code).toBe(0);
     expect(found.stdout).toMatch(/^Found 2 UnaMentis servers \(listened on eth0/);
-    expect(found.stdout).toMatch(new RegExp(`Studio Mac\\s+${mac.address.replace(/\./g, '\\.')}\\s+${mac.port}\\s+fallback\\s+100\\s+yes\\s+active`));
+    expect(found.stdout).toMatch(new RegExp(`Studio Mac\\s+${mac.address.replace(/\./g, '\\.')}\\s+${mac.port}\\s+fallback\\s+100\\s+no\\s+active`)); // cannot serve: serving=0
     expect(found.stdout).toMatch(new RegExp(`Studio Mac \\(2\\)\\s+${pc.address.replace(/\./g, '\\.')}\\s+${pc.port}\\s+fallback`));
 
     // 4. Hostile packets from the phone's namespace: ignored, counted, nothing crashes or gets listed.
