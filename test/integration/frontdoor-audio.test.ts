@@ -363,6 +363,7 @@ describe('Piper on 11402', () => {
     expect(err.message).toMatch(
       /^Piper answered 500: 500 Internal Server Error: The server encountered an internal error/,
     );
+    expect(adapter.api(piper.up)).toBe('synthesize'); // a failed synthesis still found the route
   });
 
   it('stops the synthesis when the app goes away', async () => {

@@ -186,7 +186,10 @@ export function createPiperAdapter(opts: PiperAdapterOptions): PiperAdapter {
       timeoutMs,
     });
     const body = await readText(r, 4 << 20);
-    if (r.statusCode === 404) return null;
+    if (r.statusCode === 404) {
+      voiceCache.set(key(up), { at: now(), voices: null }); // 1.2: no list, and none to come
+      return null;
+    }
     if (r.statusCode !== 200)
       throw new AudioError(
         502,
@@ -263,7 +266,7 @@ export function createPiperAdapter(opts: PiperAdapterOptions): PiperAdapter {
         (api === 'synthesize' && res.statusCode === 404) ||
         (api !== 'synthesize' && res.statusCode === 405);
       if (!wrongApi) {
-        if (res.statusCode === 200) apis.set(k, api);
+        apis.set(k, api); // the route exists, whatever this answer says
         return res;
       }
       res.resume();
