@@ -20,6 +20,7 @@ import { forward, sendError, upstreamAgent, type Upstream } from './proxy.js';
 import { isWork, serviceView, verdict, type Verdict } from './verdict.js';
 import { MinuteCounter } from './counter.js';
 import { ModelMemory, modelInBody, preloadList, SNIFF_BYTES } from './models.js';
+import { createAudioRoutes, inferencePathOf, type AudioHandler } from './audio/index.js';
 
 export type { Upstream } from './proxy.js';
 
@@ -120,6 +121,21 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
   let settingsQueue: Promise<void> = Promise.resolve();
 
   const settings = (): Readonly<Settings> => ctx.settings.view() as Readonly<Settings>;
+  // The app's audio API (./audio, issue 13 item 4) in front of plain pass-through on the TTS/STT ports.
+  const audio = createAudioRoutes({
+    piperVoices: () => ({ ...settings().audio.piperVoices }),
+    whisperInferencePath: () => inferencePathOf([...(settings().services.whisper?.args ?? [])]),
+  });
+  const audioAdapter =
+    (handler: AudioHandler): Adapter =>
+    async (req, res, c) => {
+      if (!(await handler(req, res, { ...c.upstream, agent: c.agent }))) c.pass();
+    };
+  const adapters: Record<string, Adapter> = deps.adapters ?? {
+    piper: audioAdapter(audio.piper),
+    vibevoice: audioAdapter(audio.vibevoice),
+    whisper: audioAdapter(audio.whisper),
+  };
   const entry = (id: string): ServiceEntry | undefined =>
     ctx.store.get('services').find((s) => s.id === id);
 
@@ -415,7 +431,7 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
         `${nameOf(id)} has no address on this server.`,
       );
     }
-    const adapter = deps.adapters?.[id];
+    const adapter = adapters[id];
     const plain = () => plainPass(id, req, res, upstream, door.agent);
     if (adapter) {
       Promise.resolve(adapter(req, res, { upstream, agent: door.agent, pass: plain })).catch(
