@@ -162,6 +162,7 @@ export function createCore(opts: CoreOptions): Core {
   let hibernationRef: HibernationControl | null = null;
   const frontDoor = createFrontDoor(ctx, {
     hibernation: () => hibernationRef,
+    restart: (id) => supervisor.restartService(id),
     ...(opts.frontDoor?.lanAddresses ? { lanAddresses: opts.frontDoor.lanAddresses } : {}),
     ...(opts.frontDoor?.adapters ? { adapters: opts.frontDoor.adapters } : {}),
   });

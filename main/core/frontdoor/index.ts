@@ -60,6 +60,8 @@ export interface FrontDoorDeps {
   upstream?: (id: string, local: Upstream | null) => Upstream | null;
   /** Addresses to bind when the public port is taken on loopback (default: the host's non-internal IPv4). */
   lanAddresses?: () => string[];
+  /** Restarts a running program whose placement changed (a door opened, closed or moved). */
+  restart?: (id: string) => Promise<unknown>;
 }
 
 export interface FrontDoor extends Capability {
@@ -85,6 +87,8 @@ type Mode = FrontDoorPort['listening'];
 interface Door {
   id: string;
   port: number;
+  /** The settings the door was opened with: another value reopens it. */
+  key: string;
   mode: Mode;
   servers: http.Server[];
   addresses: string[];
@@ -112,13 +116,14 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
   const doors = new Map<string, Door>();
   const held = new Map<string, Held[]>();
   const memory = new ModelMemory(ctx.dataDir);
-  const sockets = new Set<net.Socket>();
   let started = false;
   let offStore: (() => void) | null = null;
   let offSettings: (() => void) | null = null;
   let publishTimer: NodeJS.Timeout | null = null;
   let refreshTimer: NodeJS.Timeout | null = null;
   let settingsQueue: Promise<void> = Promise.resolve();
+  /** Programs being moved from their public port to an internal one (the front door turned on). */
+  const moving = new Map<string, Upstream>();
 
   const settings = (): Readonly<Settings> => ctx.settings.view() as Readonly<Settings>;
   // The app's audio API (./audio, issue 13 item 4) in front of plain pass-through on the TTS/STT ports.
@@ -156,11 +161,12 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
     return out;
   };
 
-  const open = async (id: string, port: number): Promise<Door> => {
+  const open = async (id: string, port: number, internal?: Upstream): Promise<Door> => {
     const s = settings();
     const door: Door = {
       id,
       port,
+      key: doorKey(port, s),
       mode: 'none',
       servers: [],
       addresses: [],
@@ -175,7 +181,7 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
     if (first === 'ok') {
       door.mode = s.serveOnLan ? 'all' : 'loopback';
       door.addresses = [all];
-      door.local = { host: LOOPBACK, port: await freePort() };
+      door.local = internal ?? { host: LOOPBACK, port: await freePort() };
       return door;
     }
     if (first !== 'EADDRINUSE') {
@@ -211,10 +217,6 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
         (req, res) => handle(door.id, req, res),
       );
       server.keepAliveTimeout = 30_000;
-      server.on('connection', (sock) => {
-        sockets.add(sock);
-        sock.on('close', () => sockets.delete(sock));
-      });
       server.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
       server.listen({ host, port, exclusive: true }, () => {
         server.removeAllListeners('error');
@@ -224,12 +226,17 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
       });
     });
 
-  const close = async (door: Door): Promise<void> => {
+  /** Stops listening; idle connections go at once, busy ones get `graceMs` to finish. */
+  const close = async (door: Door, graceMs = 2000): Promise<void> => {
     await Promise.all(
       door.servers.map(
         (srv) =>
           new Promise<void>((r) => {
-            srv.close(() => r());
+            const timer = setTimeout(() => srv.closeAllConnections(), graceMs);
+            srv.close(() => {
+              clearTimeout(timer);
+              r();
+            });
             srv.closeIdleConnections();
           }),
       ),
@@ -239,24 +246,49 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
 
   /** Opens and closes doors to match the settings (one port change = that door reopened). */
   const reconcile = async (): Promise<void> => {
-    const want = wanted(settings());
+    const s = settings();
+    const want = wanted(s);
+    const before = new Map([...doors.keys()].map((id) => [id, placementKey(fd.placement(id))]));
+    const closing: Promise<void>[] = [];
     for (const [id, door] of doors) {
       const w = want.find((x) => x.id === id);
-      if (w && w.port === door.port) continue;
+      if (w && doorKey(w.port, s) === door.key) continue;
       doors.delete(id);
       refuseHeld(id, `${nameOf(id)} moved or was disabled on this server.`);
-      await close(door);
-      log.info(`closed port ${door.port} (${id})`);
+      closing.push(close(door).then(() => log.info(`closed port ${door.port} (${id})`)));
     }
+    await Promise.all(closing);
+    const restarted = new Set<string>();
     for (const w of want) {
       if (doors.has(w.id)) continue;
-      const door = await open(w.id, w.port);
+      const e = entry(w.id);
+      if (started && deps.restart && e && UP.has(e.status) && (before.get(w.id) ?? 'public') === 'public') {
+        // Our program holds the public port itself (the front door was off): move it to an
+        // internal port first, which frees the public one for the door.
+        const internal = { host: LOOPBACK, port: await freePort() };
+        moving.set(w.id, internal);
+        log.info(`${w.id}: moving it behind the front door (${internal.host}:${internal.port})`);
+        await deps.restart(w.id).catch((err: unknown) => log.warn(`restarting ${w.id} failed`, { err }));
+        restarted.add(w.id);
+      }
+      const door = await open(w.id, w.port, moving.get(w.id));
+      moving.delete(w.id);
       doors.set(w.id, door);
       if (door.mode === 'none') log.warn(door.note ?? `not in front of ${w.id}`);
       else
         log.info(
           `port ${w.port} (${w.id}) on ${door.addresses.join(', ')} → ${door.local?.host}:${door.local?.port}${door.note ? `: ${door.note}` : ''}`,
         );
+    }
+    // A running program placed elsewhere than its door now says moves there (the supervisor's own
+    // restart on a changed service setting may have raced this: it is asked again only if needed).
+    for (const id of new Set([...before.keys(), ...doors.keys()])) {
+      const was = before.get(id) ?? 'public';
+      const now = placementKey(fd.placement(id));
+      const e = entry(id);
+      if (now === was || restarted.has(id) || !e || !UP.has(e.status) || !deps.restart || !started) continue;
+      log.info(`${id}: placement changed (${was} → ${now}); restarting it`);
+      void deps.restart(id).catch((err: unknown) => log.warn(`restarting ${id} failed`, { err }));
     }
     publishSoon();
   };
@@ -600,17 +632,15 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
       publishTimer = refreshTimer = null;
       await settingsQueue;
       for (const id of [...held.keys()]) refuseHeld(id, 'UnaMentis Server is shutting down.');
-      const closing = [...doors.values()].map(close);
-      for (const sock of sockets)
-        if (!sock.destroyed) setTimeout(() => sock.destroy(), 2000).unref();
-      await Promise.all(closing);
+      await Promise.all([...doors.values()].map((d) => close(d)));
       doors.clear();
       memory.flush();
     },
     placement(id) {
+      const move = moving.get(id);
+      if (move) return { ...move };
       const door = doors.get(id);
-      if (!door || door.mode === 'none' || !door.local) return null;
-      return { host: door.local.host, port: door.local.port };
+      return !door || door.mode === 'none' || !door.local ? null : { host: door.local.host, port: door.local.port };
     },
     seesAll(id) {
       // In `lan` mode the program also has local users who reach it directly (the desktop app's).
@@ -661,6 +691,16 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
     section,
   };
   return fd;
+}
+
+const UP: ReadonlySet<string> = new Set(['starting', 'running', 'unhealthy', 'backoff']);
+
+function doorKey(port: number, s: Readonly<Settings>): string {
+  return `${port}|${s.serveOnLan ? 'lan' : 'loopback'}`;
+}
+
+function placementKey(p: Placement | null): string {
+  return p ? `${p.host}:${p.port}` : 'public';
 }
 
 function behindOf(e: ServiceEntry | undefined): FrontDoorPort['behind'] {
