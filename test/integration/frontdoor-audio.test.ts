@@ -391,6 +391,40 @@ describe('Piper on 11402', () => {
   });
 });
 
+describe("the front door's adapter shape", () => {
+  it('serves the app through routes.adapters with the door agent, and passes the rest', async () => {
+    const piper = await startFake('fake-piper.mjs', ['-m', 'en_US-amy-medium']);
+    const routes = createAudioRoutes({
+      piperVoices: () => ({}),
+      whisperInferencePath: () => '/inference',
+    });
+    const agent = new http.Agent({ keepAlive: true });
+    let created = 0;
+    const createConnection = agent.createConnection.bind(agent);
+    agent.createConnection = ((...a: Parameters<typeof createConnection>) => {
+      created++;
+      return createConnection(...a);
+    }) as typeof agent.createConnection;
+    const server = http.createServer((req, res) => {
+      void routes.adapters.piper(req, res, {
+        upstream: piper.up,
+        agent,
+        pass: () => {
+          res.writeHead(404, { 'x-passed-through': '1' });
+          res.end();
+        },
+      });
+    });
+    servers.add(server);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    for (let i = 0; i < 3; i++) expectAppWav((await speak(base)).body, 22050);
+    expect(created).toBe(1); // one kept connection to Piper for every request
+    expect((await fetch(`${base}/info`)).headers.get('x-passed-through')).toBe('1');
+    agent.destroy();
+  });
+});
+
 describe('VibeVoice on 8880', () => {
   it('rewrites a WAV with a LIST chunk to a 44-byte header at 24000 Hz', async () => {
     const vv = await startFake('fake-vibevoice.mjs', ['--device', 'cpu'], {
