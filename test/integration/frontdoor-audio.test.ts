@@ -366,6 +366,27 @@ describe('Piper on 11402', () => {
     expect(adapter.api(piper.up)).toBe('synthesize'); // a failed synthesis still found the route
   });
 
+  it('answers 504 when Piper takes longer than the timeout, and stops it', async () => {
+    const piper = await startFake('fake-piper.mjs', ['-m', 'en_US-amy-medium'], {
+      SYNTH_DELAY_MS: 5000,
+    });
+    const adapter = createPiperAdapter({ voiceTable: () => ({}), timeoutMs: 400 });
+    const base = await front(
+      (q, s, u) => adapter.handle(q, s, u),
+      () => piper.up,
+    );
+    const r = await fetch(`${base}/v1/audio/speech`, {
+      method: 'POST',
+      body: JSON.stringify(APP_BODY),
+    });
+    expect(r.status).toBe(504);
+    expect(((await r.json()) as { error: { code: string } }).error.code).toBe('upstream_timeout');
+    const until = Date.now() + 3000;
+    while ((await piper.state()).aborted !== 1 && Date.now() < until)
+      await new Promise((t) => setTimeout(t, 50));
+    expect(await piper.state()).toMatchObject({ aborted: 1, synthesized: 0 });
+  });
+
   it('stops the synthesis when the app goes away', async () => {
     const piper = await startFake('fake-piper.mjs', ['-m', 'en_US-amy-medium'], {
       SYNTH_DELAY_MS: 3000,
