@@ -343,6 +343,23 @@ describe('Piper on 11402', () => {
     expect((await fetch(`${base}/info`)).headers.get('x-passed-through')).toBe('1');
   });
 
+  it('answers GET /health 503 soon when Piper holds the connection without answering', async () => {
+    const piper = await startFake('fake-piper.mjs', ['-m', 'en_US-amy-medium'], {
+      HANG_AFTER_MS: 0,
+    });
+    const adapter = createPiperAdapter({ voiceTable: () => ({}) });
+    const base = await front(
+      (q, s, u) => adapter.handle(q, s, u),
+      () => piper.up,
+    );
+    const r = await fetch(`${base}/health`, { signal: AbortSignal.timeout(10_000) });
+    expect(r.status).toBe(503);
+    expect(((await r.json()) as { error: { code: string; message: string } }).error).toMatchObject({
+      code: 'not_ready',
+      message: expect.stringContaining('did not answer GET /voices within 2.5 s'),
+    });
+  });
+
   it("turns Piper's HTML 500 into a JSON error with its message", async () => {
     const piper = await startFake('fake-piper.mjs', ['-m', 'en_US-amy-medium'], {
       SYNTH_ERROR: 'CUDA failure 2: out of memory',
