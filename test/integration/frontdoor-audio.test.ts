@@ -572,4 +572,47 @@ describe('Whisper on 11401', () => {
     expect(last.contentType).toBe(type);
     expect((await fetch(`${base}/health`)).headers.get('x-passed-through')).toBe('1');
   });
+  it('takes a body sent after 100 Continue, as curl sends a large form', async () => {
+    const w = await startFake('fake-whisper.mjs', ['-m', 'x.bin'], { LOAD_DELAY_MS: 0 });
+    const routes = createAudioRoutes({
+      piperVoices: () => ({}),
+      whisperInferencePath: () => '/inference',
+    });
+    const base = new URL(await front(routes.whisper, () => w.up));
+    const body = Buffer.from(
+      '--b\r\nContent-Disposition: form-data; name="file"; filename="a.wav"\r\n\r\nRIFF\r\n--b--\r\n',
+    );
+    const answer = await new Promise<{ status: number; text: string; continued: boolean }>(
+      (resolve, reject) => {
+        let continued = false;
+        const req = http.request(
+          {
+            host: base.hostname,
+            port: base.port,
+            method: 'POST',
+            path: '/v1/audio/transcriptions',
+            headers: {
+              'content-type': 'multipart/form-data; boundary=b',
+              'content-length': body.length,
+              expect: '100-continue',
+            },
+          },
+          (res) => {
+            let text = '';
+            res.setEncoding('utf8');
+            res.on('data', (c: string) => (text += c));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, text, continued }));
+          },
+        );
+        req.on('continue', () => {
+          continued = true;
+          req.end(body);
+        });
+        req.on('error', reject);
+      },
+    );
+    expect(answer).toMatchObject({ status: 200, continued: true });
+    expect(JSON.parse(answer.text)).toEqual({ text: ' Hello from the fake whisper.' });
+    expect(((await w.state()).last as { bytes: number }).bytes).toBe(body.length);
+  });
 });
