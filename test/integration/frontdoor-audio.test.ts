@@ -343,6 +343,23 @@ describe('Piper on 11402', () => {
     expect((await fetch(`${base}/info`)).headers.get('x-passed-through')).toBe('1');
   });
 
+  it('answers GET /health 503 soon when Piper holds the connection without answering', async () => {
+    const piper = await startFake('fake-piper.mjs', ['-m', 'en_US-amy-medium'], {
+      HANG_AFTER_MS: 0,
+    });
+    const adapter = createPiperAdapter({ voiceTable: () => ({}) });
+    const base = await front(
+      (q, s, u) => adapter.handle(q, s, u),
+      () => piper.up,
+    );
+    const r = await fetch(`${base}/health`, { signal: AbortSignal.timeout(10_000) });
+    expect(r.status).toBe(503);
+    expect(((await r.json()) as { error: { code: string; message: string } }).error).toMatchObject({
+      code: 'not_ready',
+      message: expect.stringContaining('did not answer GET /voices within 2.5 s'),
+    });
+  });
+
   it("turns Piper's HTML 500 into a JSON error with its message", async () => {
     const piper = await startFake('fake-piper.mjs', ['-m', 'en_US-amy-medium'], {
       SYNTH_ERROR: 'CUDA failure 2: out of memory',
@@ -364,6 +381,27 @@ describe('Piper on 11402', () => {
       /^Piper answered 500: 500 Internal Server Error: The server encountered an internal error/,
     );
     expect(adapter.api(piper.up)).toBe('synthesize'); // a failed synthesis still found the route
+  });
+
+  it('answers 504 when Piper takes longer than the timeout, and stops it', async () => {
+    const piper = await startFake('fake-piper.mjs', ['-m', 'en_US-amy-medium'], {
+      SYNTH_DELAY_MS: 5000,
+    });
+    const adapter = createPiperAdapter({ voiceTable: () => ({}), timeoutMs: 400 });
+    const base = await front(
+      (q, s, u) => adapter.handle(q, s, u),
+      () => piper.up,
+    );
+    const r = await fetch(`${base}/v1/audio/speech`, {
+      method: 'POST',
+      body: JSON.stringify(APP_BODY),
+    });
+    expect(r.status).toBe(504);
+    expect(((await r.json()) as { error: { code: string } }).error.code).toBe('upstream_timeout');
+    const until = Date.now() + 3000;
+    while ((await piper.state()).aborted !== 1 && Date.now() < until)
+      await new Promise((t) => setTimeout(t, 50));
+    expect(await piper.state()).toMatchObject({ aborted: 1, synthesized: 0 });
   });
 
   it('stops the synthesis when the app goes away', async () => {
@@ -388,6 +426,40 @@ describe('Piper on 11402', () => {
     while ((await piper.state()).aborted !== 1 && Date.now() < until)
       await new Promise((t) => setTimeout(t, 50));
     expect(await piper.state()).toMatchObject({ aborted: 1, synthesized: 0 });
+  });
+});
+
+describe("the front door's adapter shape", () => {
+  it('serves the app through routes.adapters with the door agent, and passes the rest', async () => {
+    const piper = await startFake('fake-piper.mjs', ['-m', 'en_US-amy-medium']);
+    const routes = createAudioRoutes({
+      piperVoices: () => ({}),
+      whisperInferencePath: () => '/inference',
+    });
+    const agent = new http.Agent({ keepAlive: true });
+    let created = 0;
+    const createConnection = agent.createConnection.bind(agent);
+    agent.createConnection = ((...a: Parameters<typeof createConnection>) => {
+      created++;
+      return createConnection(...a);
+    }) as typeof agent.createConnection;
+    const server = http.createServer((req, res) => {
+      void routes.adapters.piper(req, res, {
+        upstream: piper.up,
+        agent,
+        pass: () => {
+          res.writeHead(404, { 'x-passed-through': '1' });
+          res.end();
+        },
+      });
+    });
+    servers.add(server);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    for (let i = 0; i < 3; i++) expectAppWav((await speak(base)).body, 22050);
+    expect(created).toBe(1); // one kept connection to Piper for every request
+    expect((await fetch(`${base}/info`)).headers.get('x-passed-through')).toBe('1');
+    agent.destroy();
   });
 });
 
@@ -499,5 +571,48 @@ describe('Whisper on 11401', () => {
     expect(last.query).toBe('?x=1');
     expect(last.contentType).toBe(type);
     expect((await fetch(`${base}/health`)).headers.get('x-passed-through')).toBe('1');
+  });
+  it('takes a body sent after 100 Continue, as curl sends a large form', async () => {
+    const w = await startFake('fake-whisper.mjs', ['-m', 'x.bin'], { LOAD_DELAY_MS: 0 });
+    const routes = createAudioRoutes({
+      piperVoices: () => ({}),
+      whisperInferencePath: () => '/inference',
+    });
+    const base = new URL(await front(routes.whisper, () => w.up));
+    const body = Buffer.from(
+      '--b\r\nContent-Disposition: form-data; name="file"; filename="a.wav"\r\n\r\nRIFF\r\n--b--\r\n',
+    );
+    const answer = await new Promise<{ status: number; text: string; continued: boolean }>(
+      (resolve, reject) => {
+        let continued = false;
+        const req = http.request(
+          {
+            host: base.hostname,
+            port: base.port,
+            method: 'POST',
+            path: '/v1/audio/transcriptions',
+            headers: {
+              'content-type': 'multipart/form-data; boundary=b',
+              'content-length': body.length,
+              expect: '100-continue',
+            },
+          },
+          (res) => {
+            let text = '';
+            res.setEncoding('utf8');
+            res.on('data', (c: string) => (text += c));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, text, continued }));
+          },
+        );
+        req.on('continue', () => {
+          continued = true;
+          req.end(body);
+        });
+        req.on('error', reject);
+      },
+    );
+    expect(answer).toMatchObject({ status: 200, continued: true });
+    expect(JSON.parse(answer.text)).toEqual({ text: ' Hello from the fake whisper.' });
+    expect(((await w.state()).last as { bytes: number }).bytes).toBe(body.length);
   });
 });

@@ -140,7 +140,7 @@ export function upstreamRequest(up: Upstream, r: UpstreamRequest): Promise<http.
         new AudioError(
           504,
           'upstream_timeout',
-          `the program behind this port did not answer ${r.method} ${r.path} within ${Math.round(r.timeoutMs / 1000)} s`,
+          `the program behind this port did not answer ${r.method} ${r.path} within ${+(r.timeoutMs / 1000).toFixed(1)} s`,
         ),
       );
     }, r.timeoutMs);

@@ -37,22 +37,57 @@ export interface AudioRoutesOptions {
   ttsTimeoutMs?: number;
 }
 
-/** The handlers by service id (the presets' ids: `piper`, `vibevoice`, `whisper`). */
-export function createAudioRoutes(opts: AudioRoutesOptions): {
+/**
+ * The front door's adapter shape (main/core/frontdoor/index.ts `Adapter`): the context carries the
+ * upstream, the door's keep-alive agent and the plain pass-through of this request.
+ */
+export type DoorAdapter = (
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  ctx: { upstream: { host: string; port: number }; agent: http.Agent; pass(): void },
+) => Promise<void>;
+
+/** An AudioHandler as a front-door adapter: the door's agent is reused, a declined route is passed. */
+export function asDoorAdapter(handler: AudioHandler): DoorAdapter {
+  return async (req, res, ctx) => {
+    const handled = await handler(req, res, {
+      host: ctx.upstream.host,
+      port: ctx.upstream.port,
+      agent: ctx.agent,
+    });
+    if (!handled) ctx.pass();
+  };
+}
+
+export interface AudioRoutes {
   piper: AudioHandler;
   vibevoice: AudioHandler;
   whisper: AudioHandler;
+  /** The same three in the front door's adapter shape: `createFrontDoor({ adapters: routes.adapters })`. */
+  adapters: Record<'piper' | 'vibevoice' | 'whisper', DoorAdapter>;
   piperAdapter: PiperAdapter;
-} {
+}
+
+/** The handlers by service id (the presets' ids: `piper`, `vibevoice`, `whisper`). */
+export function createAudioRoutes(opts: AudioRoutesOptions): AudioRoutes {
   const piperAdapter = createPiperAdapter({
     voiceTable: opts.piperVoices,
     timeoutMs: opts.ttsTimeoutMs,
   });
+  const piper: AudioHandler = (req, res, up) => piperAdapter.handle(req, res, up);
+  const vibevoice: AudioHandler = (req, res, up) =>
+    handleVibeVoice(req, res, up, { timeoutMs: opts.ttsTimeoutMs });
+  const whisper: AudioHandler = (req, res, up) =>
+    handleWhisper(req, res, up, { inferencePath: opts.whisperInferencePath() });
   return {
-    piper: (req, res, up) => piperAdapter.handle(req, res, up),
-    vibevoice: (req, res, up) => handleVibeVoice(req, res, up, { timeoutMs: opts.ttsTimeoutMs }),
-    whisper: (req, res, up) =>
-      handleWhisper(req, res, up, { inferencePath: opts.whisperInferencePath() }),
+    piper,
+    vibevoice,
+    whisper,
+    adapters: {
+      piper: asDoorAdapter(piper),
+      vibevoice: asDoorAdapter(vibevoice),
+      whisper: asDoorAdapter(whisper),
+    },
     piperAdapter,
   };
 }

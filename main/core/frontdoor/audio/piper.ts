@@ -167,6 +167,8 @@ export interface PiperAdapter {
 }
 
 const key = (u: Upstream) => `${u.host}:${u.port}`;
+/** A health answer is wanted fast (the app's own checks wait 3 s): a Piper this slow is not ready. */
+const HEALTH_TIMEOUT_MS = 2500;
 
 export function createPiperAdapter(opts: PiperAdapterOptions): PiperAdapter {
   const timeoutMs = opts.timeoutMs ?? 60_000;
@@ -177,13 +179,17 @@ export function createPiperAdapter(opts: PiperAdapterOptions): PiperAdapter {
   const voiceCache = new Map<string, { at: number; voices: InstalledVoice[] | null }>();
 
   /** GET /voices upstream: the installed voices, null when this Piper has no such list (1.2). */
-  async function fetchVoices(up: Upstream, signal: AbortSignal): Promise<InstalledVoice[] | null> {
+  async function fetchVoices(
+    up: Upstream,
+    signal: AbortSignal,
+    wait = timeoutMs,
+  ): Promise<InstalledVoice[] | null> {
     const r = await upstreamRequest(up, {
       method: 'GET',
       path: '/voices',
       headers: { accept: 'application/json' },
       signal,
-      timeoutMs,
+      timeoutMs: wait,
     });
     const body = await readText(r, 4 << 20);
     if (r.statusCode === 404) {
@@ -354,7 +360,7 @@ export function createPiperAdapter(opts: PiperAdapterOptions): PiperAdapter {
   ): Promise<void> {
     const signal = clientGone(res);
     try {
-      const list = await fetchVoices(up, signal);
+      const list = await fetchVoices(up, signal, HEALTH_TIMEOUT_MS);
       sendJson(res, 200, {
         status: 'ok',
         service: 'piper',

@@ -346,7 +346,8 @@ export class WavNormalizer extends Transform {
 
   #data(input: { buf: Buffer }): void {
     const fmt = this.#fmt!;
-    let bytes = Buffer.concat([this.#pending, input.buf]);
+    // The common case (no leftover from the header) passes the chunk on without a copy.
+    let bytes = this.#pending.length === 0 ? input.buf : Buffer.concat([this.#pending, input.buf]);
     this.#pending = Buffer.alloc(0);
     input.buf = input.buf.subarray(input.buf.length);
     if (this.#remaining !== null) {
