@@ -20,7 +20,7 @@ import { forward, sendError, upstreamAgent, type Upstream } from './proxy.js';
 import { isWork, serviceView, verdict, type Verdict } from './verdict.js';
 import { MinuteCounter } from './counter.js';
 import { ModelMemory, modelInBody, preloadList, SNIFF_BYTES } from './models.js';
-import { createAudioRoutes, inferencePathOf, type AudioHandler } from './audio/index.js';
+import { createAudioRoutes, inferencePathOf } from './audio/index.js';
 
 export type { Upstream } from './proxy.js';
 
@@ -131,16 +131,7 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
     piperVoices: () => ({ ...settings().audio.piperVoices }),
     whisperInferencePath: () => inferencePathOf([...(settings().services.whisper?.args ?? [])]),
   });
-  const audioAdapter =
-    (handler: AudioHandler): Adapter =>
-    async (req, res, c) => {
-      if (!(await handler(req, res, { ...c.upstream, agent: c.agent }))) c.pass();
-    };
-  const adapters: Record<string, Adapter> = deps.adapters ?? {
-    piper: audioAdapter(audio.piper),
-    vibevoice: audioAdapter(audio.vibevoice),
-    whisper: audioAdapter(audio.whisper),
-  };
+  const adapters: Record<string, Adapter> = deps.adapters ?? audio.adapters;
   const entry = (id: string): ServiceEntry | undefined =>
     ctx.store.get('services').find((s) => s.id === id);
 
