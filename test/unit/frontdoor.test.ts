@@ -336,3 +336,11 @@ describe('advertising', () => {
     expect(txt.tts2).toBe('11402');
   });
 });
+
+describe('verdict while hibernation stops the service', () => {
+  it('holds a request for a service that still answers but is being stopped (draining)', () => {
+    const v = verdict(input({ draining: true }));
+    expect(v).toMatchObject({ type: 'hold', why: 'VibeVoice is waking up' });
+    expect(verdict(input({ draining: false })).type).toBe('forward');
+  });
+});

@@ -47,6 +47,8 @@ export interface AdapterContext {
 export interface WakeTarget {
   activity(source: string): void;
   removed(): { stopped: readonly string[] };
+  /** `busy`: a stop, start, unload or preload is in flight. */
+  section(): { busy?: boolean };
 }
 
 export interface FrontDoorDeps {
@@ -253,13 +255,21 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
     for (const w of want) {
       if (doors.has(w.id)) continue;
       const e = entry(w.id);
-      if (started && deps.restart && e && UP.has(e.status) && (before.get(w.id) ?? 'public') === 'public') {
+      if (
+        started &&
+        deps.restart &&
+        e &&
+        UP.has(e.status) &&
+        (before.get(w.id) ?? 'public') === 'public'
+      ) {
         // Our program holds the public port itself (the front door was off): move it to an
         // internal port first, which frees the public one for the door.
         const internal = { host: LOOPBACK, port: await freePort() };
         moving.set(w.id, internal);
         log.info(`${w.id}: moving it behind the front door (${internal.host}:${internal.port})`);
-        await deps.restart(w.id).catch((err: unknown) => log.warn(`restarting ${w.id} failed`, { err }));
+        await deps
+          .restart(w.id)
+          .catch((err: unknown) => log.warn(`restarting ${w.id} failed`, { err }));
         restarted.add(w.id);
       }
       const door = await open(w.id, w.port, moving.get(w.id));
@@ -277,7 +287,8 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
       const was = before.get(id) ?? 'public';
       const now = placementKey(fd.placement(id));
       const e = entry(id);
-      if (now === was || restarted.has(id) || !e || !UP.has(e.status) || !deps.restart || !started) continue;
+      if (now === was || restarted.has(id) || !e || !UP.has(e.status) || !deps.restart || !started)
+        continue;
       log.info(`${id}: placement changed (${was} → ${now}); restarting it`);
       void deps.restart(id).catch((err: unknown) => log.warn(`restarting ${id} failed`, { err }));
     }
@@ -330,6 +341,7 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
     publishSoon();
     const hib = deps.hibernation();
     const waking = hib?.removed().stopped.includes(id) ?? false;
+    watchDrain(id);
     const v = decide(id, waking, false, null);
     // A request that does work is use: it resets the idle clock and, from cool or deeper, restores
     // what hibernation removed. So is any request that must wait for its service (it wakes it).
@@ -339,6 +351,21 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
 
   const stoppedByHibernation = (id: string) =>
     deps.hibernation()?.removed().stopped.includes(id) ?? false;
+
+  /**
+   * A service hibernation has decided to stop while it still runs is draining until its process is
+   * seen down (then the wake starts it again) or hibernation has nothing in flight (the stop was
+   * cancelled by a wake before it ran). A request in that window would meet a dying process.
+   */
+  const draining = new Set<string>();
+  const watchDrain = (id: string) => {
+    const e = entry(id);
+    const hib = deps.hibernation();
+    const up = !!e && UP.has(e.status);
+    if (up && hib?.removed().stopped.includes(id)) draining.add(id);
+    else if (draining.has(id) && (!up || e?.status !== 'running' || !hib?.section().busy))
+      draining.delete(id);
+  };
 
   const limits = () => {
     const f = settings().frontDoor;
@@ -362,14 +389,18 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
       };
     }
     const queue = held.get(id) ?? [];
+    // A stopped service while hibernation has work in flight may be about to start (a wake's start
+    // runs after the stop it cancelled): hold; once nothing is in flight the verdict is asked again.
+    const busy = e.status === 'stopped' && deps.hibernation()?.section().busy === true;
     return verdict({
       service: serviceView(e),
       stoppedByHibernation,
-      wakeIssued,
+      wakeIssued: wakeIssued || busy,
       held: heldSince === null ? queue.length : queue.length - 1,
       limits: limits(),
       now: Date.now(),
       heldSince,
+      draining: draining.has(id),
     });
   };
 
@@ -440,6 +471,7 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
 
   /** The services changed: every held request asks again. */
   const recheck = () => {
+    for (const id of [...draining]) watchDrain(id);
     for (const queue of [...held.values()]) for (const h of [...queue]) h.go();
   };
 
@@ -599,7 +631,7 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
       await reconcile();
       ctx.store.set('frontDoor', section());
       offStore = ctx.store.onChange(() => {
-        if (held.size) recheck();
+        if (held.size || draining.size) recheck();
         // `behind` follows the services (an unchanged section is not a change: this settles).
         publishSoon();
       });
@@ -631,7 +663,9 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
       const move = moving.get(id);
       if (move) return { ...move };
       const door = doors.get(id);
-      return !door || door.mode === 'none' || !door.local ? null : { host: door.local.host, port: door.local.port };
+      return !door || door.mode === 'none' || !door.local
+        ? null
+        : { host: door.local.host, port: door.local.port };
     },
     seesAll(id) {
       // In `lan` mode the program also has local users who reach it directly (the desktop app's).
