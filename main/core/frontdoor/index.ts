@@ -605,6 +605,26 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
         note: door.note,
       });
     }
+    // Services with a port that the front door does not stand in front of: say so, and why.
+    if (s.frontDoor.enabled) {
+      for (const e of services) {
+        if (doors.has(e.id) || !e.enabled || e.port === null || takesAddress(e.id, s as Settings)) continue;
+        ports.push({
+          id: e.id,
+          name: e.name,
+          port: e.port,
+          listening: 'none',
+          addresses: [],
+          behind: behindOf(e),
+          lan: s.serveOnLan,
+          upstream: null,
+          requestsLastMinute: 0,
+          held: 0,
+          heldTotal: 0,
+          note: `${e.name}'s own command does not take {port}: it listens on port ${e.port} itself, so its requests are not seen here (no wake on use). Put {host} and {port} in services.${e.id}.args.`,
+        });
+      }
+    }
     return {
       enabled: s.frontDoor.enabled,
       allowFrom: s.frontDoor.allowFrom,
