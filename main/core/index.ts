@@ -171,6 +171,7 @@ export function createCore(opts: CoreOptions): Core {
     forwardTo: (_id, req) => pairingRef?.forwardTo(req.headers[FORWARDED_HEADER] !== undefined) ?? null,
     forwardFailed: (peerId, why, refused) => pairingRef?.forwardFailed(peerId, why, refused),
     hostId: () => settings.view().hostId,
+    restart: (id) => supervisor.restartService(id),
     ...(opts.frontDoor?.lanAddresses ? { lanAddresses: opts.frontDoor.lanAddresses } : {}),
     ...(opts.frontDoor?.adapters ? { adapters: opts.frontDoor.adapters } : {}),
   });

@@ -134,7 +134,11 @@ describe('the front door with the fakes behind it', () => {
       15_000,
     );
     expect(h.core.store.get('services').every((s) => s.pid === null)).toBe(true);
-    await until('the view says nobody is behind', () => port('vibevoice').behind === 'nobody', 5000);
+    await until(
+      'the view says nobody is behind',
+      () => port('vibevoice').behind === 'nobody',
+      5000,
+    );
     expect(port('vibevoice').listening).toBe('all');
     const res = await post(url('vibevoice', '/v1/audio/speech'), speechBody());
     expect(res.status).toBe(200);
@@ -266,5 +270,31 @@ describe('the front door with the fakes behind it', () => {
     };
     expect(models.object).toBe('list');
     expect(models.data.map((m) => m.id)).toContain('mistral:7b');
+  });
+
+  it('frontDoor.enabled off puts a running program back on its public port, and on again behind the door', async () => {
+    const fakeHost = async () =>
+      (
+        (await (await fetch(url('ollama', '/__fake/state'))).json()) as {
+          env: { OLLAMA_HOST: string };
+        }
+      ).env.OLLAMA_HOST;
+    setFd({ enabled: false });
+    await until(
+      'Ollama on its public port',
+      async () => (await fakeHost().catch(() => '')) === `0.0.0.0:${h.ports.ollama}`,
+      20_000,
+    );
+    expect(h.core.store.get('frontDoor')!.ports).toEqual([]);
+    setFd({ enabled: true });
+    await until(
+      'Ollama behind the door again',
+      async () => {
+        const door = h.core.store.get('frontDoor')!.ports.find((p) => p.id === 'ollama');
+        return !!door?.upstream && (await fakeHost().catch(() => '')) === door.upstream;
+      },
+      20_000,
+    );
+    await until('running', () => h.service('ollama').status === 'running', 20_000);
   });
 });
