@@ -145,6 +145,9 @@ async function main(): Promise<void> {
   app.on('second-instance', (_e, argv) => open(sectionFromArgv(argv) || undefined));
   app.on('activate', () => open());
 
+  // Before the start: a service that fails while starting raises its notice during core.start().
+  disposers.push(showNotifications(core, (section) => open(section), path.join(resourcesDir, 'tray', 'serving.png'), platform));
+
   let origin = '';
   try {
     starting = core.start();
@@ -193,7 +196,6 @@ async function main(): Promise<void> {
     tray.update(core.store.snapshot(), facts());
     disposers.push(core.store.onChange((s) => tray.update(s, facts())));
     disposers.push(core.settings.onChange(() => tray.update(null, facts())));
-    disposers.push(showNotifications(core, (section) => dash.show(section), path.join(resourcesDir, 'tray', 'serving.png'), platform));
 
     // Only our own dashboard page (the core's origin, top frame) may use the IPC API.
     const fromDashboard = (event: IpcMainInvokeEvent) => {

@@ -977,10 +977,22 @@ export class FakeUtilityProcess extends EventEmitter {
       this.pid = this.child.pid;
       this.emit('spawn');
     });
-    // 'exit' comes when the process ends, whether or not its pipes have drained.
+    // 'exit' comes once the process has ended. Electron reports it after the pipes' end as a rule
+    // (each inventory waited its whole fallback for an 'end' that had already come, issue 16), but
+    // not after a grandchild that inherited the pipes: then output arrives after 'exit'.
     this.child.once('exit', (code, signal) => {
-      this.emit('exit', code ?? (signal ? 1 : 0));
-      this.pid = undefined;
+      let reported = false;
+      const report = () => {
+        if (reported) return;
+        reported = true;
+        this.emit('exit', code ?? (signal ? 1 : 0));
+        this.pid = undefined;
+      };
+      const late = setTimeout(report, 50);
+      this.child.once('close', () => {
+        clearTimeout(late);
+        report();
+      });
     });
     fake.utilityProcesses.push(this);
     return strict(this, 'UtilityProcess');
