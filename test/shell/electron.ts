@@ -403,7 +403,12 @@ const platformOnly: Record<string, { on: NodeJS.Platform[]; value: () => unknown
   },
 };
 
-function appProxy(a: FakeApp): FakeApp {
+/** What app has only on some platforms (undefined elsewhere, as in Electron). */
+type PlatformOnlyApp = Partial<
+  Pick<Electron.App, 'dock' | 'setAppUserModelId' | 'getLoginItemSettings' | 'setLoginItemSettings'>
+>;
+
+function appProxy(a: FakeApp): FakeApp & PlatformOnlyApp {
   const inner = strict(a, 'app');
   return new Proxy(a, {
     get(t, p, receiver) {
@@ -531,7 +536,10 @@ export const powerSaveBlocker = strict(
 // ---------------------------------------------------------------------------------------------
 // nativeImage, Menu, Tray
 
-export class FakeNativeImage {
+export class FakeNativeImage implements Pick<
+  Electron.NativeImage,
+  'isEmpty' | 'setTemplateImage' | 'isTemplateImage'
+> {
   template = false;
   constructor(readonly file: string) {
     return strict(this, 'NativeImage');
@@ -592,15 +600,21 @@ export interface FakeMenuItem {
   submenu: FakeMenuItem[];
 }
 
-/** lib/browser/api/menu.ts: "Invalid template for MenuItem: must have at least one of label, role or type". */
+/**
+ * Electron's own checks (lib/browser/api/menu.ts, menu-item.ts): an item needs a label, a role or
+ * type 'separator' ("Invalid template for MenuItem: must have at least one of label, role or
+ * type"); an unknown type throws "Unknown menu item type". Stricter than Electron, because each is
+ * surely a mistake that Electron would silently ignore: unknown keys, `checked` on an item that
+ * cannot show it, a non-string label, a non-function click.
+ */
 function menuItem(o: Electron.MenuItemConstructorOptions): FakeMenuItem {
-  checkKeys('MenuItem', o, MENU_ITEM_KEYS);
-  if (o.label === undefined && o.role === undefined && o.type === undefined)
+  if (o.label === undefined && o.role === undefined && o.type !== 'separator')
     throw new TypeError(
       'Invalid template for MenuItem: must have at least one of label, role or type',
     );
   if (o.type !== undefined && !MENU_TYPES.includes(o.type))
-    throw new TypeError(`Invalid MenuItem type: ${o.type}`);
+    throw new Error(`Unknown menu item type: ${o.type}`);
+  checkKeys('MenuItem', o, MENU_ITEM_KEYS);
   if (o.checked !== undefined && o.type !== 'checkbox' && o.type !== 'radio')
     throw new TypeError('MenuItem: checked is only for checkbox and radio items');
   if (o.label !== undefined && typeof o.label !== 'string')
@@ -656,28 +670,33 @@ export const Menu = strict(
   {
     buildFromTemplate: (template: Electron.MenuItemConstructorOptions[]) => {
       if (!Array.isArray(template))
-        throw new TypeError('Menu.buildFromTemplate: the template must be an array');
+        throw new TypeError('Invalid template for Menu: Menu template must be an array');
       return new FakeMenu(template.map(menuItem)) as unknown as Electron.Menu;
     },
   } satisfies Pick<typeof Electron.Menu, 'buildFromTemplate'>,
   'Menu',
 );
 
-export class FakeTray extends EventEmitter {
+export class FakeTray
+  extends EventEmitter
+  implements
+    Pick<
+      Electron.Tray,
+      'setImage' | 'setToolTip' | 'setContextMenu' | 'popUpContextMenu' | 'destroy' | 'isDestroyed'
+    >
+{
   destroyed = false;
   image: FakeNativeImage;
   tooltip = '';
   menu: FakeMenu | null = null;
   popUps = 0;
-  constructor(image: FakeNativeImage) {
+  constructor(image: Electron.NativeImage) {
     super();
     requireReady('Tray');
-    if (afterExit('new Tray()')) {
-      /* recorded */
-    }
+    afterExit('new Tray()');
     if (fake.trays.some((t) => t.destroyed))
       fake.violations.push('a new Tray was built after one was destroyed');
-    this.image = image;
+    this.image = image as unknown as FakeNativeImage;
     fake.trays.push(this);
     return strict(this, 'Tray');
   }
@@ -685,17 +704,19 @@ export class FakeTray extends EventEmitter {
     // Electron's gin wrappers throw on a destroyed object: "Object has been destroyed".
     if (this.destroyed) throw new TypeError(`Tray.${what}: Object has been destroyed`);
   }
-  setImage(image: FakeNativeImage): void {
+  setImage(image: Electron.NativeImage | string): void {
     this.assertAlive('setImage');
-    this.image = image;
+    if (typeof image === 'string')
+      throw new TypeError('electron stand-in: the shell passes NativeImages');
+    this.image = image as unknown as FakeNativeImage;
   }
   setToolTip(t: string): void {
     this.assertAlive('setToolTip');
     this.tooltip = t;
   }
-  setContextMenu(menu: FakeMenu | null): void {
+  setContextMenu(menu: Electron.Menu | null): void {
     this.assertAlive('setContextMenu');
-    this.menu = menu;
+    this.menu = menu as unknown as FakeMenu | null;
   }
   popUpContextMenu(): void {
     this.assertAlive('popUpContextMenu');
@@ -745,7 +766,10 @@ const WEB_PREFERENCE_KEYS = [
   'devTools',
 ];
 
-export class FakeBaseWindow extends EventEmitter {
+export class FakeBaseWindow
+  extends EventEmitter
+  implements Pick<Electron.BaseWindow, 'isDestroyed' | 'close' | 'destroy'>
+{
   destroyed = false;
   visible = false;
   constructor(
@@ -787,7 +811,14 @@ export const BaseWindow = class extends FakeBaseWindow {
   }
 } as unknown as typeof Electron.BaseWindow;
 
-export class FakeBrowserWindow extends FakeBaseWindow {
+export class FakeBrowserWindow
+  extends FakeBaseWindow
+  implements
+    Pick<
+      Electron.BrowserWindow,
+      'loadURL' | 'show' | 'focus' | 'isMinimized' | 'restore' | 'isVisible'
+    >
+{
   url = '';
   focused = false;
   readonly jsRun: string[] = [];
@@ -869,7 +900,10 @@ const NOTIFICATION_KEYS = [
   'groupId',
 ];
 
-export class FakeNotification extends EventEmitter {
+export class FakeNotification
+  extends EventEmitter
+  implements Pick<Electron.Notification, 'show' | 'close'>
+{
   shown = false;
   closed = false;
   constructor(readonly options: Electron.NotificationConstructorOptions) {
@@ -939,7 +973,10 @@ const FORK_KEYS = [
 ];
 const tsxLoader = path.join(repoRoot, 'node_modules/tsx/dist/loader.mjs');
 
-export class FakeUtilityProcess extends EventEmitter {
+export class FakeUtilityProcess
+  extends EventEmitter
+  implements Pick<Electron.UtilityProcess, 'kill'>
+{
   pid: number | undefined = undefined;
   stdout: Readable | null;
   stderr: Readable | null;
