@@ -85,7 +85,7 @@ describe.skipIf(!!skip)('the tray app (Electron)', () => {
     // The page is sandboxed: no Node, only the preload's allow-listed API.
     expect(await page.evaluate(() => typeof (globalThis as { require?: unknown }).require)).toBe('undefined');
     expect(await page.evaluate(() => Object.keys((window as unknown as { unamentis: object }).unamentis).sort())).toEqual(['connection', 'getStartAtLogin', 'pickFile', 'setStartAtLogin']);
-    // The preload (bundled CommonJS, as sandboxed preloads must be) loaded, and the page has no Node.
+    // No `process` either: the preload (bundled CommonJS, as sandboxed preloads must be) keeps it.
     expect(await page.evaluate(() => typeof (globalThis as { process?: unknown }).process)).toBe('undefined');
     fs.mkdirSync(screenshotDir, { recursive: true });
     await page.screenshot({ path: path.join(screenshotDir, 'electron-dashboard.png') });
@@ -103,12 +103,17 @@ describe.skipIf(!!skip)('the tray app (Electron)', () => {
         return original.apply(this, a);
       };
     });
-    await app.evaluate(({ app: a }) => a.emit('activate')); // opens/focuses the dashboard: no state change yet
-    await page.getByRole('button', { name: 'Stop Piper' }).click(); // a change: the tray re-renders
+    // A rename changes the tray's first line: the app re-renders its menu.
+    const token = fs.readFileSync(path.join(dataDir, 'token'), 'utf8').trim();
+    const res = await fetch(`${new URL(page.url()).origin}/api/settings`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ displayName: 'Electron Test Host (tray)' }),
+    });
+    expect(res.status).toBe(200);
     await expect
       .poll(() => app.evaluate(() => [...((globalThis as { __trays?: Set<{ isDestroyed(): boolean }> }).__trays ?? [])].map((t) => t.isDestroyed())), { timeout: 20_000 })
       .toEqual([false]);
-    await page.getByRole('button', { name: 'Start Piper' }).click();
   });
 
   it('reads the GPU inventory in a real utility process, as JSON', async () => {
