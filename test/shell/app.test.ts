@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
+  alive,
   killAll,
   launch,
   resetLaunches,
@@ -54,9 +55,7 @@ function dashboard(l: Launched): FakeBrowserWindow | undefined {
   return l.fake.windows.find((w): w is FakeBrowserWindow => 'webContents' in w && !w.destroyed);
 }
 
-async function status(
-  l: Launched,
-): Promise<{
+async function status(l: Launched): Promise<{
   services: { id: string; status: string }[];
   notices: { code: string; message: string }[];
   hibernation: { state: string };
@@ -365,6 +364,34 @@ describe('notifications', () => {
     }
     await new Promise((r) => setTimeout(r, 10));
     expect(ref.deref()).toBeUndefined();
+    await quitClean(l);
+  });
+});
+
+describe('OS sleep', () => {
+  it('suspend sends the goodbye and leaves the services running; resume announces again', async () => {
+    const l = await running('darwin');
+    const pids = await l.servicePids();
+    const count = (text: string) => l.logs.filter((x) => x.includes(text)).length;
+    await l.electron.until(
+      () => count('announced on the network') === 1,
+      20_000,
+      'the announcement',
+    );
+    l.electron.powerMonitor.emit('suspend');
+    await l.electron.until(
+      () => count('announcement withdrawn (goodbye sent)') === 1,
+      20_000,
+      'the goodbye',
+    );
+    expect(pids.every(alive)).toBe(true);
+    l.electron.powerMonitor.emit('resume');
+    await l.electron.until(
+      () => count('announced on the network') === 2,
+      20_000,
+      'the announcement after resume',
+    );
+    expect(l.fake.exit).toBeNull();
     await quitClean(l);
   });
 });
