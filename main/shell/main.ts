@@ -143,7 +143,11 @@ async function main(): Promise<void> {
     else pending = section ?? '';
   };
   app.on('second-instance', (_e, argv) => open(sectionFromArgv(argv) || undefined));
-  app.on('activate', () => open());
+  // Only once started: Electron's docs list a first launch among activate's causes, and a tray app
+  // started at login must not open its window.
+  app.on('activate', () => {
+    if (dashboard && quit.phase === 'running') dashboard.show();
+  });
 
   // Before the start: a service that fails while starting raises its notice during core.start().
   disposers.push(showNotifications(core, (section) => open(section), path.join(resourcesDir, 'tray', 'serving.png'), platform));

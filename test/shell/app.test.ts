@@ -220,6 +220,19 @@ describe('a second launch and macOS reopen', () => {
     await quitClean(l);
   });
 
+  it('macOS: an activate during start (a login launch) opens no window', async () => {
+    const l = await running('darwin', {
+      services: false,
+      configure: ({ app }) =>
+        app.on('newListener', (event) => {
+          if (event === 'activate') queueMicrotask(() => app.emit('activate', {}, false));
+        }),
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(dashboard(l)).toBeUndefined();
+    await quitClean(l);
+  });
+
   it('--dashboard on the first launch opens that section once started', async () => {
     const l = await running('linux', { services: false, argv: ['--dashboard=settings'] });
     await l.electron.until(() => dashboard(l)?.isVisible() === true, 10_000, 'the dashboard');
