@@ -25,9 +25,9 @@ vi.mock('../../main/shell/platform.js', () => ({
 }));
 
 const leftovers: number[] = [];
-afterEach(() => {
+afterEach(async () => {
   killAll(leftovers.splice(0));
-  resetLaunches();
+  await resetLaunches();
 });
 
 const platforms = ['linux', 'darwin', 'win32'] as const;

@@ -46,8 +46,33 @@ const logs: string[] = [];
 let spied = false;
 const restore: (() => void)[] = [];
 
-/** Undo what the launches changed in this process (env, argv, the stdout spy). */
-export function resetLaunches(): void {
+const launched: Launched[] = [];
+
+/**
+ * After each test: quit every launch still running (its cleanup stops its services), kill whatever
+ * a failed test left (each service's process group: the fake Ollama's runners too), and undo what
+ * the launches changed in this process (env, argv, the PID-file pollers).
+ */
+export async function resetLaunches(): Promise<void> {
+  for (const l of launched.splice(0)) {
+    if (l.fake.exit === null) {
+      try {
+        l.electron.app.quit();
+        await l.fake.exited(20_000);
+      } catch {
+        /* killed below */
+      }
+    }
+    for (const pid of l.seenPids) {
+      for (const target of process.platform === 'win32' ? [pid] : [-pid, pid]) {
+        try {
+          process.kill(target, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
+    }
+  }
   for (const r of restore.splice(0).reverse()) r();
   logs.length = 0;
   (globalThis as { __electronFakeLocks?: Map<string, unknown> }).__electronFakeLocks?.clear();
@@ -164,7 +189,7 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
   restore.push(() => clearInterval(poll));
   await import('../../main/shell/main.js');
   const origin = `http://127.0.0.1:${port}`;
-  return {
+  const l: Launched = {
     electron,
     fake: electron.fake,
     dataDir,
@@ -179,6 +204,8 @@ export async function launch(opts: LaunchOptions): Promise<Launched> {
       return s.services.map((x) => x.pid).filter((p): p is number => !!p);
     },
   };
+  launched.push(l);
+  return l;
 }
 
 export function alive(pid: number): boolean {

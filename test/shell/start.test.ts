@@ -18,9 +18,9 @@ vi.mock('../../main/shell/platform.js', () => ({
 }));
 
 const leftovers: number[] = [];
-afterEach(() => {
+afterEach(async () => {
   killAll(leftovers.splice(0));
-  resetLaunches();
+  await resetLaunches();
 });
 
 describe('start', () => {
