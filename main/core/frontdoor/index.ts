@@ -350,13 +350,9 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
   // ── the pair: requests for the serving host (issue 14) ────────────────────────────────────
 
   let inFlight = 0;
-  const drained: (() => void)[] = [];
   const track = (res: ServerResponse) => {
     inFlight++;
-    res.once('close', () => {
-      inFlight--;
-      if (inFlight === 0) for (const d of drained.splice(0)) d();
-    });
+    res.once('close', () => inFlight--);
   };
 
   /**
@@ -801,16 +797,12 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
     heldCount: (id) =>
       id ? (held.get(id)?.length ?? 0) : [...held.values()].reduce((n, q) => n + q.length, 0),
     inFlight: () => inFlight,
-    drain: (ms) =>
-      new Promise<void>((resolve) => {
-        if (inFlight === 0) return resolve();
-        const t = setTimeout(resolve, ms);
-        t.unref();
-        drained.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      }),
+    // Requests being answered, not those still held for a service (the stop refuses those at once).
+    drain: async (ms) => {
+      const end = Date.now() + ms;
+      const answering = () => inFlight - [...held.values()].reduce((n, q) => n + q.length, 0);
+      while (answering() > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    },
     section,
   };
   return fd;
