@@ -973,8 +973,9 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
       // Until the election has had time to notice (a host is gone after deadAfter) or the peer answers again.
       unreachable.set(peerId, mono() + cfg().deadAfterMs);
       log.info('the serving host cannot be reached: serving requests here', { peer: peerId, why });
-      // Its front door (the same process as its core) refused: the host is gone now.
-      if (refused) peerGone(peerId, why);
+      // Refused: its app may be gone; its control port says for sure (a service port can be closed
+      // on a live host, e.g. a service it does not run).
+      if (refused) void probeGone(peerId);
     },
 
     peerApi,
