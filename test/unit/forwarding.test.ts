@@ -76,3 +76,16 @@ describe("election: a peer whose port refuses connections is gone at once ('gone
     expect(back.peers.mac!.lastSeen).toBe(5_000);
   });
 });
+
+describe('connectRefused: only a reset is proof that nothing listens', () => {
+  it('refused on a closed loopback port; not on a listening one', async () => {
+    const net = await import('node:net');
+    const { connectRefused } = await import('../../main/core/pairing/probe.js');
+    const srv = net.createServer((s) => s.destroy());
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    const port = (srv.address() as { port: number }).port;
+    expect(await connectRefused('127.0.0.1', port, 500)).toBe(false);
+    await new Promise<void>((r) => srv.close(() => r()));
+    expect(await connectRefused('127.0.0.1', port, 500)).toBe(true);
+  });
+});
