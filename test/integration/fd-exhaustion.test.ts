@@ -12,10 +12,25 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getJson, startHeadless, type Headless } from '../helpers/headless.js';
 import { fakeOllama, freePort, until } from './supervisor-helpers.js';
-import { gpuEnv, gpuOut, lspciOut, siOut, writeGpuScenario, type FakeGpu } from '../fixtures/bin/scenario.js';
+import {
+  gpuEnv,
+  gpuOut,
+  lspciOut,
+  siOut,
+  writeGpuScenario,
+  type FakeGpu,
+} from '../fixtures/bin/scenario.js';
 import type { Snapshot } from '../../main/core/contract.js';
 
-const GPU: FakeGpu = { index: 0, name: 'NVIDIA GeForce RTX 3060', totalMB: 12288, usedMB: 0, util: 0, tempC: 38, powerW: 15 };
+const GPU: FakeGpu = {
+  index: 0,
+  name: 'NVIDIA GeForce RTX 3060',
+  totalMB: 12288,
+  usedMB: 0,
+  util: 0,
+  tempC: 38,
+  powerW: 15,
+};
 const NOFILE = 200;
 
 let h: Headless;
@@ -45,7 +60,9 @@ function serverPid(root: number): number {
       return -1;
     }
   };
-  return all.filter((p) => /node/.test(fs.readFileSync(`/proc/${p}/comm`, 'utf8'))).sort((a, b) => fds(b) - fds(a))[0]!;
+  return all
+    .filter((p) => /node/.test(fs.readFileSync(`/proc/${p}/comm`, 'utf8')))
+    .sort((a, b) => fds(b) - fds(a))[0]!;
 }
 
 const fdCount = (pid: number) => fs.readdirSync(`/proc/${pid}/fd`).length;
@@ -60,14 +77,30 @@ const alive = (pid: number) => {
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fd-exhaustion-'));
-  writeGpuScenario(dir, { gpu: { out: gpuOut([GPU]) }, apps: { out: '' }, si: { out: siOut([GPU]) }, lspci: lspciOut([GPU]) });
+  writeGpuScenario(dir, {
+    gpu: { out: gpuOut([GPU]) },
+    apps: { out: '' },
+    si: { out: siOut([GPU]) },
+    lspci: lspciOut([GPU]),
+  });
   const ollamaPort = await freePort();
   h = await startHeadless({
     prefix: ['prlimit', `--nofile=${NOFILE}:${NOFILE}`, '--'],
     env: gpuEnv(dir),
     settings: {
-      services: { ollama: fakeOllama(ollamaPort), vibevoice: { enabled: false }, piper: { enabled: false }, whisper: { enabled: false } },
-      hibernation: { enabled: true, warmAfterSeconds: 600, coolAfterSeconds: 1200, coldAfterSeconds: 1800, dormantAfterSeconds: 7200 },
+      services: {
+        ollama: fakeOllama(ollamaPort),
+        vibevoice: { enabled: false },
+        piper: { enabled: false },
+        whisper: { enabled: false },
+      },
+      hibernation: {
+        enabled: true,
+        warmAfterSeconds: 600,
+        coolAfterSeconds: 1200,
+        coldAfterSeconds: 1800,
+        dormantAfterSeconds: 7200,
+      },
     },
     timeoutMs: 40_000,
   });
@@ -101,7 +134,11 @@ describe('file descriptor exhaustion', () => {
           { length: 20 },
           () =>
             new Promise<void>((resolve) => {
-              const s = net.connect({ port: h.port, host: '127.0.0.1', localAddress: `127.0.1.${src}` });
+              const s = net.connect({
+                port: h.port,
+                host: '127.0.0.1',
+                localAddress: `127.0.1.${src}`,
+              });
               sockets.push(s);
               s.on('error', () => resolve());
               s.on('connect', () => resolve());
