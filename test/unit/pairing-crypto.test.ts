@@ -2,10 +2,13 @@
 // 5 wrong codes lock), heartbeat authentication and the replay guard.
 
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cpaceKey, cpaceShare, decodeShare, isCode, newCode, open, peerKeys, seal, sessionKeys, b64 } from '../../main/core/pairing/crypto.js';
 import { initiatorFinish, Responder, type HostCard } from '../../main/core/pairing/handshake.js';
-import { decodeHeartbeat, encodeHeartbeat, MAGIC, ReplayGuard, type Heartbeat } from '../../main/core/pairing/heartbeat.js';
+import { decodeHeartbeat, encodeHeartbeat, EPOCH_FILE, MAGIC, nextBootEpoch, ReplayGuard, type Heartbeat } from '../../main/core/pairing/heartbeat.js';
 
 const A = randomUUID();
 const B = randomUUID();
@@ -187,6 +190,7 @@ describe('heartbeats', () => {
     from: A,
     to: B,
     boot: 'aaaaaaaaaaaaaaaa',
+    epoch: 1,
     seq: 1,
     ts: 1_700_000_000_000,
     echo: 'bbbbbbbbbbbbbbbb',
@@ -244,5 +248,38 @@ describe('heartbeats', () => {
     expect(g.check({ from: A, boot: '1111111111111111', seq: 99, echo: 'bbbbbbbbbbbbbbbb' })).toBe('replayed');
     // Another peer's sequence is its own.
     expect(g.check({ from: B, boot: '1111111111111111', seq: 1, echo: 'bbbbbbbbbbbbbbbb' })).toBe('ok');
+  });
+
+  it('replay guard across restarts: a run with a lower epoch, or a second boot in one epoch, is a replay, confirmed or not', () => {
+    // Host B restarted (run 8) while we (boot bbbb…) were up; recorded heartbeats of run 7 arrive.
+    const g = new ReplayGuard('bbbbbbbbbbbbbbbb');
+    expect(g.check({ from: A, boot: '8888888888888888', epoch: 8, seq: 1, echo: null })).toBe('unconfirmed');
+    // Before the fix this was 'unconfirmed', and the caller then echoed the dead boot back to A.
+    expect(g.check({ from: A, boot: '7777777777777777', epoch: 7, seq: 900, echo: 'aaaaaaaaaaaaaaaa' })).toBe('replayed');
+    expect(g.check({ from: A, boot: '7777777777777777', epoch: 7, seq: 901, echo: 'bbbbbbbbbbbbbbbb' })).toBe('replayed');
+    expect(g.check({ from: A, boot: '9999999999999999', epoch: 8, seq: 1, echo: null })).toBe('replayed');
+    expect(g.check({ from: A, boot: '8888888888888888', epoch: 8, seq: 2, echo: 'bbbbbbbbbbbbbbbb' })).toBe('ok');
+    // The next real run is accepted.
+    expect(g.check({ from: A, boot: '9999999999999999', epoch: 9, seq: 1, echo: 'bbbbbbbbbbbbbbbb' })).toBe('ok');
+    // Senders without epochs (0) keep the boot-only rules.
+    expect(g.check({ from: B, boot: '1111111111111111', seq: 1, echo: 'bbbbbbbbbbbbbbbb' })).toBe('ok');
+    expect(g.check({ from: B, boot: '2222222222222222', seq: 1, echo: 'bbbbbbbbbbbbbbbb' })).toBe('ok');
+  });
+
+  it('nextBootEpoch: each run above the last, also when the clock goes back; saved 0600', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'epoch-'));
+    try {
+      const a = nextBootEpoch(dir, 5_000).epoch;
+      expect(a).toBe(5_000);
+      expect(nextBootEpoch(dir, 1_000).epoch).toBe(5_001);
+      expect(nextBootEpoch(dir, 9_000).epoch).toBe(9_000);
+      expect(fs.statSync(path.join(dir, EPOCH_FILE)).mode & 0o777).toBe(0o600);
+      // Unwritable: the clock still orders the run, and the failure is reported.
+      const r = nextBootEpoch(path.join(dir, 'missing'), 12_000);
+      expect(r.epoch).toBe(12_000);
+      expect(r.error).not.toBeNull();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

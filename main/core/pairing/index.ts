@@ -29,7 +29,7 @@ import {
   type ServeKind,
 } from './election.js';
 import { initiatorFinish, Responder, type HostCard } from './handshake.js';
-import { decodeHeartbeat, encodeHeartbeat, ReplayGuard, type Heartbeat } from './heartbeat.js';
+import { decodeHeartbeat, encodeHeartbeat, nextBootEpoch, ReplayGuard, type Heartbeat } from './heartbeat.js';
 import { composePeers, type PeerCard } from './peer-list.js';
 import { openDatagrams, unmap, type Datagrams } from './transport.js';
 import { postJson as defaultPostJson, type PostJson } from './client.js';
@@ -112,6 +112,8 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
   const mono = opts.monotonic ?? (() => performance.now());
   const post = opts.postJson ?? defaultPostJson;
   const myBoot = randomBytes(8).toString('hex');
+  const { epoch: myEpoch, error: epochError } = nextBootEpoch(ctx.dataDir, ctx.clock.now());
+  if (epochError) log.warn('could not save the heartbeat epoch; the clock orders this run', { err: epochError });
   const replay = new ReplayGuard(myBoot);
   const requests = new Emitter<{ request: IncomingRequest }>();
   const responder = new Responder(() => ({ id: me() }), () => ctx.clock.now());
@@ -260,6 +262,7 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
         from: card.id,
         to: p.id,
         boot: myBoot,
+        epoch: myEpoch,
         seq: ++seq,
         ts: ctx.clock.now(),
         echo: peerBoot.get(p.id) ?? null,
