@@ -98,7 +98,7 @@ describe('the responder desk', () => {
   function attempt(r: Responder, typed: string) {
     const inc = r.pending()!;
     const a = initiatorFinish(typed, inc.sid, A, B, inc.share.share);
-    return { a, res: r.finish(inc.sid.toString('base64'), A, a.share, a.mac) };
+    return { a, res: r.finish(inc.sid.toString('base64'), A, a.share, a.mac, inc.address) };
   }
 
   it('the right code pairs, and both sides hold the same pair key; the initiator can check the responder', () => {
@@ -147,31 +147,67 @@ describe('the responder desk', () => {
     clock.advance(120_000);
     expect(r.pending()).toBeNull();
     const a = initiatorFinish('424242', inc.sid, A, B, inc.share.share);
-    expect(r.finish(inc.sid.toString('base64'), A, a.share, a.mac)).toMatchObject({ ok: false, reason: 'none' });
+    expect(r.finish(inc.sid.toString('base64'), A, a.share, a.mac, 'x')).toMatchObject({ ok: false, reason: 'none' });
   });
 
-  it('one request at a time: another host is told to wait', () => {
+  it('one request per address, four in all: a fifth address is told to wait; an address replaces its own', () => {
     const { r } = desk();
-    r.request(card(A), 'x');
-    const other = r.request(card(randomUUID(), { name: 'Intruder' }), 'y');
+    for (const a of ['a', 'b', 'c', 'd']) expect(r.request(card(randomUUID()), a).ok).toBe(true);
+    const other = r.request(card(randomUUID(), { name: 'Intruder' }), 'e');
     expect(other).toMatchObject({ ok: false, reason: 'busy' });
+    expect(r.request(card(A), 'b').ok).toBe(true);
+    expect(r.all().map((i) => i.address)).toEqual(['a', 'c', 'd', 'b']);
   });
 
-  it('a finish from another id, or for another session, does not touch the pending request', () => {
+  it('a finish from another id, session or address does not touch the pending request', () => {
     const { r } = desk();
     r.request(card(A), 'x');
     const inc = r.pending()!;
     const a = initiatorFinish('424242', inc.sid, A, B, inc.share.share);
-    expect(r.finish(inc.sid.toString('base64'), randomUUID(), a.share, a.mac)).toMatchObject({ ok: false, reason: 'none' });
-    expect(r.finish(randomBytes(16).toString('base64'), A, a.share, a.mac)).toMatchObject({ ok: false, reason: 'none' });
+    expect(r.finish(inc.sid.toString('base64'), randomUUID(), a.share, a.mac, 'x')).toMatchObject({ ok: false, reason: 'none' });
+    expect(r.finish(randomBytes(16).toString('base64'), A, a.share, a.mac, 'x')).toMatchObject({ ok: false, reason: 'none' });
+    // A sniffer elsewhere replays the sid with garbage, 5 times: nothing counts (issue #20: it voided the request).
+    for (let i = 0; i < 5; i++) {
+      expect(r.finish(inc.sid.toString('base64'), A, a.share, randomBytes(32), 'sniffer')).toMatchObject({ ok: false, reason: 'none' });
+    }
     expect(r.pending()?.failures).toBe(0);
+    expect(r.lockedFor()).toBe(0);
+    expect(r.finish(inc.sid.toString('base64'), A, a.share, a.mac, 'x').ok).toBe(true);
+  });
+
+  it('an attacker locking itself out does not lock the real peer out, nor take its slot (issue #20)', () => {
+    const { r } = desk();
+    // Six unauthenticated requests: one request, five bad finishes.
+    r.request(card(randomUUID(), { name: 'Studio Mac' }), '10.0.0.66');
+    for (let i = 0; i < 5; i++) {
+      const inc = r.all().find((x) => x.address === '10.0.0.66')!;
+      r.finish(inc.sid.toString('base64'), inc.from.id, Buffer.alloc(32), randomBytes(32), '10.0.0.66');
+    }
+    expect(r.lockedFor('10.0.0.66')).toBeGreaterThan(0);
+    expect(r.lockedOut()).toEqual([{ address: '10.0.0.66', forMs: 10 * 60_000 }]);
+    expect(r.request(card(randomUUID()), '10.0.0.66')).toMatchObject({ ok: false, reason: 'locked' });
+    // The real peer pairs meanwhile.
+    expect(r.request(card(A), '10.0.0.2').ok).toBe(true);
+    const { res } = attempt(r, '424242');
+    expect(res.ok).toBe(true);
+  });
+
+  it('wrong codes from one address count across its requests (no fresh five by asking again)', () => {
+    const { r } = desk();
+    r.request(card(A), 'x');
+    for (let i = 0; i < 3; i++) attempt(r, '000000');
+    r.request(card(A), 'x');
+    expect(r.pending()!.failures).toBe(3);
+    attempt(r, '000000');
+    const { res } = attempt(r, '000000');
+    expect(res).toMatchObject({ ok: false, locked: true });
   });
 
   it('an invalid share counts as a failed attempt', () => {
     const { r } = desk();
     r.request(card(A), 'x');
     const inc = r.pending()!;
-    expect(r.finish(inc.sid.toString('base64'), A, Buffer.alloc(32), randomBytes(32))).toMatchObject({ ok: false, reason: 'malformed', attemptsLeft: 4 });
+    expect(r.finish(inc.sid.toString('base64'), A, Buffer.alloc(32), randomBytes(32), 'x')).toMatchObject({ ok: false, reason: 'malformed', attemptsLeft: 4 });
   });
 
   it('an active attacker who relays the request but guesses the code gets a different key (one guess per attempt)', () => {
