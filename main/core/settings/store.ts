@@ -17,6 +17,7 @@ import {
   type Settings,
 } from './schema.js';
 import { Emitter, type Unsubscribe } from '../util/emitter.js';
+import { unconfirmedProgramChanges } from './programs.js';
 
 export const SETTINGS_FILE = 'settings.json';
 
@@ -24,7 +25,12 @@ export interface SettingsProblem {
   /** Dotted path of the offending field, e.g. `api.port`. */
   field: string;
   message: string;
+  /** The change is well-formed but the caller may not make it (a program change over the API). */
+  forbidden?: true;
 }
+
+/** How long a path the local user picked in the app's file dialog counts as confirmed. */
+const CONFIRM_MS = 30 * 60_000;
 
 export type DeepPartial<T> = T extends (infer U)[]
   ? U[]
@@ -129,6 +135,8 @@ export class SettingsStore {
   /** null when the folder cannot be written: settings then live in memory only. */
   readonly #conf: Conf<Settings> | null;
   readonly #events = new Emitter<{ change: { next: Settings; prev: Settings } }>();
+  /** Paths the local user picked in the app's native file dialog, until when they count (programs.ts). */
+  readonly #confirmed = new Map<string, number>();
   readonly file: string;
 
   private constructor(conf: Conf<Settings> | null, initial: Settings, file: string) {
@@ -243,7 +251,7 @@ export class SettingsStore {
    * Applies a user's patch (deep-merged). Refuses read-only fields. Nothing is written
    * unless the whole result is valid.
    */
-  update(patch: unknown): { ok: true; settings: Settings } | { ok: false; problem: SettingsProblem } {
+  update(patch: unknown, origin: 'local' | 'api' = 'local'): { ok: true; settings: Settings } | { ok: false; problem: SettingsProblem } {
     if (!isPlainObject(patch)) return { ok: false, problem: { field: '(root)', message: 'must be an object' } };
     for (const field of READ_ONLY_FIELDS) {
       const [head, sub] = field.split('.') as [string, string | undefined];
@@ -253,7 +261,39 @@ export class SettingsStore {
         return { ok: false, problem: { field, message: 'is read-only' } };
       }
     }
-    return this.replace(mergeSettings(this.#current, patch));
+    const next = mergeSettings(this.#current, patch);
+    if (origin === 'api') {
+      const fields = this.programChanges(next);
+      if (fields.length) {
+        return {
+          ok: false,
+          problem: {
+            field: fields[0]!,
+            forbidden: true,
+            message: `changes which program runs (${fields.join(', ')}). The API token alone cannot do that: pick the program with the app's file dialog, confirm it in the app, or edit ${SETTINGS_FILE} on this computer.`,
+          },
+        };
+      }
+    }
+    return this.replace(next);
+  }
+
+  /** The program fields `next` would change that the local user has not confirmed (see programs.ts). */
+  programChanges(next: Settings): string[] {
+    const now = Date.now();
+    for (const [p, until] of this.#confirmed) if (until <= now) this.#confirmed.delete(p);
+    return unconfirmedProgramChanges(this.#current, next, (p) => this.#confirmed.has(p));
+  }
+
+  /** The local user picked `path` in the app's native file dialog: the API may name it as a program for a while. */
+  confirmProgram(path: string): void {
+    if (this.#confirmed.size >= 64) this.#confirmed.delete(this.#confirmed.keys().next().value!);
+    this.#confirmed.set(path, Date.now() + CONFIRM_MS);
+  }
+
+  /** The patch merged over the current settings (for a confirmation that lists what would change). */
+  preview(patch: unknown): Settings | null {
+    return isPlainObject(patch) ? mergeSettings(this.#current, patch) : null;
   }
 
   /** Replaces the settings wholesale (internal callers: pairing, token rotation). */
