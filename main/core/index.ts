@@ -21,6 +21,7 @@ import type { Capability, CoreContext, StopReason } from './context.js';
 import { createLogger, type Logger } from './util/logger.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { lockDataDir } from './util/dir-lock.js';
+import { ensurePrivateDir } from './util/private-fs.js';
 import { createHibernation, supervisedServices, type HibernationControl, type HibernationOptions } from './hibernation/index.js';
 import { createSupervisor, type SupervisorCapability, type SupervisorOptions } from './supervisor/index.js';
 import { servicesRoutes } from './api/routes/services.js';
@@ -88,7 +89,7 @@ export function createCore(opts: CoreOptions): Core {
   const logger = opts.logger ?? createLogger();
   const clock = opts.clock ?? systemClock;
   const facts: HostFacts = opts.facts ?? { platform: process.platform, hostname: os.hostname() };
-  fs.mkdirSync(opts.dataDir, { recursive: true });
+  ensurePrivateDir(opts.dataDir);
   const releaseLock = lockDataDir(opts.dataDir);
   const { store: settings, problems } = SettingsStore.open({ dataDir: opts.dataDir, facts });
 

@@ -18,6 +18,7 @@ import {
 } from './schema.js';
 import { Emitter, type Unsubscribe } from '../util/emitter.js';
 import { unconfirmedProgramChanges } from './programs.js';
+import { ensurePrivateDir } from '../util/private-fs.js';
 
 export const SETTINGS_FILE = 'settings.json';
 
@@ -152,7 +153,7 @@ export class SettingsStore {
    */
   static open(opts: OpenOptions): OpenResult {
     const now = opts.now ?? (() => new Date());
-    fs.mkdirSync(opts.dataDir, { recursive: true });
+    ensurePrivateDir(opts.dataDir);
     const file = path.join(opts.dataDir, SETTINGS_FILE);
     const problems: string[] = [];
     const fresh = defaultSettings(opts.facts, {

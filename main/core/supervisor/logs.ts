@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { LogLine } from '../contract.js';
+import { ensurePrivateDir } from '../util/private-fs.js';
 
 export const MAX_LINE_CHARS = 4000;
 
@@ -71,7 +72,7 @@ export class RotatingFile {
     private readonly opts: RotatingFileOptions,
   ) {
     try {
-      fs.mkdirSync(path.dirname(file), { recursive: true });
+      ensurePrivateDir(path.dirname(file));
       this.#size = fs.statSync(file).size;
     } catch {
       this.#size = 0;

@@ -1,18 +1,54 @@
 // One server per data folder: two would fight over the settings file, the PID files and the ports.
-// The lock file holds the owner's pid; a lock whose owner is gone (crash, SIGKILL) is taken over.
+// The lock file holds the owner's pid and, on Linux, its start time; a lock is taken over when its
+// owner is gone (crash, SIGKILL), when the pid now belongs to another process (start time differs:
+// issue #20, a stale lock naming any live pid blocked every start until deleted by hand), when that
+// process is another user's, or when the lock file itself is not ours or writable by others.
 
 import fs from 'node:fs';
 import path from 'node:path';
+import { untrusted } from './private-fs.js';
 
 export class DataDirLockedError extends Error {}
 
-function alive(pid: number): boolean {
+/** True only for a live process of this user (EPERM: another user's, so not a server of ours). */
+function aliveAndOurs(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  } catch {
+    return false;
   }
+}
+
+/** Linux: the process's start time (clock ticks since boot, field 22 of /proc/<pid>/stat); else null. */
+export function startTimeOf(pid: number): string | null {
+  if (process.platform !== 'linux') return null;
+  try {
+    const text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return text.slice(text.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether the lock's owner is a live server: ours, and the same process that wrote it. */
+function ownerLive(text: string, lockStat: fs.Stats, self: number): number | null {
+  const [pidText, started] = text.trim().split(/\s+/);
+  const owner = Number(pidText);
+  if (!Number.isInteger(owner) || owner <= 0 || owner === self) return null;
+  if (untrusted(lockStat)) return null;
+  if (!aliveAndOurs(owner)) return null;
+  const now = startTimeOf(owner);
+  if (started && now !== null && now !== started) return null; // the pid was reused
+  if (!started && process.platform === 'linux') {
+    // A lock from before start times were recorded: only a Node or Electron process can be a server.
+    try {
+      if (!/node|electron|unamentis/i.test(fs.readFileSync(`/proc/${owner}/cmdline`, 'utf8'))) return null;
+    } catch {
+      return null;
+    }
+  }
+  return owner;
 }
 
 /** Takes the lock or throws DataDirLockedError naming the owner. Returns the release function. */
@@ -20,10 +56,10 @@ export function lockDataDir(dataDir: string, pid = process.pid): () => void {
   const file = path.join(dataDir, 'server.lock');
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      fs.writeFileSync(file, String(pid), { flag: 'wx', mode: 0o600 });
+      fs.writeFileSync(file, `${pid} ${startTimeOf(pid) ?? ''}`.trim(), { flag: 'wx', mode: 0o600 });
       return () => {
         try {
-          if (fs.readFileSync(file, 'utf8').trim() === String(pid)) fs.unlinkSync(file);
+          if (fs.readFileSync(file, 'utf8').trim().split(/\s+/)[0] === String(pid)) fs.unlinkSync(file);
         } catch {
           /* already gone */
         }
@@ -31,13 +67,18 @@ export function lockDataDir(dataDir: string, pid = process.pid): () => void {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
-    const owner = Number(fs.readFileSync(file, 'utf8').trim());
-    if (Number.isInteger(owner) && owner > 0 && owner !== pid && alive(owner)) {
+    let owner: number | null = null;
+    try {
+      owner = ownerLive(fs.readFileSync(file, 'utf8'), fs.lstatSync(file), pid);
+    } catch {
+      // vanished meanwhile: try again
+    }
+    if (owner !== null) {
       throw new DataDirLockedError(
         `Another UnaMentis Server (pid ${owner}) is already using ${dataDir}. Stop it, or use another --data-dir.`,
       );
     }
-    fs.rmSync(file, { force: true }); // stale: its owner died without cleaning up
+    fs.rmSync(file, { force: true }); // stale: its owner died without cleaning up, or it is not a server of ours
   }
   throw new DataDirLockedError(`Could not lock ${dataDir}`);
 }
