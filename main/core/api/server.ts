@@ -159,6 +159,10 @@ export class ApiServer {
         throw new HttpError('too_many_requests', 'Too many requests; slow down.');
       }
       if (route.auth) this.#checkAuth(req);
+      // Any mutation, open ones too (wake, activity, pairing), and every token route: a browser page of
+      // another origin must not drive them (issue #20: any web page could POST /api/wake as
+      // text/plain, a "simple" request with no preflight). The phone and other hosts send no Origin.
+      if (route.auth || method !== 'GET') this.#checkOrigin(req);
       const ctx: RequestContext = { req, res, url, params, client, body: () => readJson(req) };
       const reply = await route.handler(ctx);
       if (reply) send(res, reply);
@@ -186,16 +190,21 @@ export class ApiServer {
       this.#count('unauthorized');
       throw new HttpError('unauthorized', 'This endpoint needs Authorization: Bearer <token>. The token is in the app (or DATA_DIR/token when headless).');
     }
-    // A browser page from another origin must not drive the API even if it holds a token.
+  }
+
+  /** A browser `Origin` other than this server's own is refused; `null` (sandboxed frames, file: pages) too. */
+  #checkOrigin(req: IncomingMessage): void {
     const origin = req.headers.origin;
-    if (origin && origin !== 'null') {
-      let host: string;
-      try {
-        host = new URL(origin).host;
-      } catch {
-        throw new HttpError('forbidden', 'Malformed Origin header.');
-      }
-      if (host !== req.headers.host) throw new HttpError('forbidden', `Cross-origin request from ${origin} refused.`);
+    if (origin === undefined) return;
+    let host: string | null;
+    try {
+      host = origin === 'null' ? null : new URL(origin).host;
+    } catch {
+      throw new HttpError('forbidden', 'Malformed Origin header.');
+    }
+    if (host === null || host !== req.headers.host) {
+      this.#count('cross_origin');
+      throw new HttpError('forbidden', `Cross-origin request from ${origin} refused.`);
     }
   }
 
