@@ -155,6 +155,7 @@ export class SettingsStore {
     const now = opts.now ?? (() => new Date());
     ensurePrivateDir(opts.dataDir);
     const file = path.join(opts.dataDir, SETTINGS_FILE);
+    removeLeftovers(opts.dataDir);
     const problems: string[] = [];
     const fresh = defaultSettings(opts.facts, {
       hostId: randomUUID(),
@@ -326,10 +327,16 @@ export class SettingsStore {
   #write(next: Settings): void {
     if (!this.#conf) throw new Error(`the settings folder is not writable (${path.dirname(this.file)})`);
     // Keep the previous good file as settings.json.bak: an admin's bad edit is one copy away.
+    // Copied to a temp name first: a kill -9 mid-copy must not leave an empty or partial .bak.
+    const bakTmp = `${this.file}.bak.${process.pid}.tmp`;
     try {
-      if (fs.existsSync(this.file)) fs.copyFileSync(this.file, `${this.file}.bak`);
+      if (fs.existsSync(this.file)) {
+        fs.copyFileSync(this.file, bakTmp);
+        fs.chmodSync(bakTmp, 0o600);
+        fs.renameSync(bakTmp, `${this.file}.bak`);
+      }
     } catch {
-      /* a missing backup must not block the write */
+      fs.rmSync(bakTmp, { force: true }); // a missing backup must not block the write
     }
     this.#conf.store = next;
     try {
@@ -345,6 +352,29 @@ function safeParse(raw: string): unknown {
     return JSON.parse(raw);
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Temp copies a killed run left behind (issue #20: kill -9 during writes left copies of the settings,
+ * token and pair keys included, next to an empty .bak): ours (`settings.json.<pid>.tmp`,
+ * `settings.json.bak.<pid>.tmp`) and conf's (`settings.json.tmp-<stamp>`). Called under the data
+ * folder's lock, so no live writer owns them.
+ */
+function removeLeftovers(dataDir: string): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dataDir);
+  } catch {
+    return;
+  }
+  const leftover = /^(settings\.json(\.bak)?\.(\d+\.tmp|tmp-\w+)|heartbeat-epoch\.\d+\.tmp)$/;
+  for (const n of names) if (leftover.test(n)) fs.rmSync(path.join(dataDir, n), { force: true });
+  const bak = path.join(dataDir, `${SETTINGS_FILE}.bak`);
+  try {
+    if (fs.statSync(bak).size === 0) fs.rmSync(bak, { force: true }); // an empty backup from before this fix
+  } catch {
+    /* none */
   }
 }
 
