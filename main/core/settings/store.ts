@@ -368,7 +368,7 @@ function removeLeftovers(dataDir: string): void {
   } catch {
     return;
   }
-  const leftover = /^(settings\.json(\.bak)?\.(\d+\.tmp|tmp-\w+)|heartbeat-epoch\.\d+\.tmp)$/;
+  const leftover = /^(settings\.json(\.bak)?\.(\d+\.tmp|tmp-\w+)|(heartbeat-epoch|token)\.\d+\.tmp)$/;
   for (const n of names) if (leftover.test(n)) fs.rmSync(path.join(dataDir, n), { force: true });
   const bak = path.join(dataDir, `${SETTINGS_FILE}.bak`);
   try {

@@ -65,7 +65,13 @@ export function lockDataDir(dataDir: string, pid = process.pid): () => void {
         }
       };
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const code = (err as NodeJS.ErrnoException).code;
+      // A full disk: the file was made but its pid could not be written. Keep the empty file as our
+      // lock rather than refuse to start (issue #20); a later start takes an empty lock as stale.
+      if ((code === 'ENOSPC' || code === 'EDQUOT') && fs.existsSync(file) && fs.statSync(file).size === 0) {
+        return () => fs.rmSync(file, { force: true });
+      }
+      if (code !== 'EEXIST') throw err;
     }
     let owner: number | null = null;
     try {
