@@ -313,6 +313,7 @@ export class ServiceRunner {
     // with setsid once its parent has exited cannot be found from the tree afterwards: issue #20 saw 5
     // such leftovers per crash. They are matched by start time, so a reused pid is never hit.
     const seen = new Map<string, ProcInfo>();
+    let lookedAt = 0;
     const look = async () => {
       if (IS_WIN) return;
       for (const p of treeOf(pid, await listProcesses())) if (p.pid !== pid && seen.size < 4096) seen.set(`${p.pid}/${p.startTime}`, p);
@@ -338,7 +339,10 @@ export class ServiceRunner {
         const waitMs = failures > 0 ? Math.min(pace.recheckMs, pace.healthIntervalMs) : pace.healthIntervalMs;
         await sleep(starting ? t.startPollMs : waitMs, signal);
         if (settled || stopping) return;
-        await look().catch(() => {});
+        if (Date.now() - lookedAt >= 1_000) {
+          lookedAt = Date.now(); // at most once a second: a /proc scan, while starting polls every 100 ms
+          await look().catch(() => {});
+        }
         if (spec.port === null) {
           if (healthyAt === null) {
             healthyAt = this.d.now();
