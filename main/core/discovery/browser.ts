@@ -9,7 +9,7 @@
 
 import { Bonjour } from 'bonjour-service';
 import { createSocket } from 'node:dgram';
-import { MdnsGate, mdnsGuardOn } from './mdns-guard.js';
+import { COSTLY, MdnsGate, mdnsGuardOn } from './mdns-guard.js';
 import type { Clock } from '../util/clock.js';
 import { httpGetUrl } from '../util/http-get.js';
 import { Emitter, type Unsubscribe } from '../util/emitter.js';
@@ -29,7 +29,7 @@ export interface TransportHandlers {
   warning(err: unknown): void;
   error(err: unknown): void;
   /** A packet refused before decoding (mdns-guard.ts): over a source's or the total rate, or too costly. */
-  dropped?(why: 'rateLimited' | 'costlyPacket'): void;
+  dropped?(why: 'rateLimited' | 'costlyPacket' | 'malformedPacket'): void;
 }
 
 /** One multicast socket on one interface. */
@@ -274,7 +274,7 @@ export const bonjourTransport: TransportFactory = (iface, handlers) => {
     if (event === 'message' && gate) {
       const verdict = gate.check(args[0] as Buffer, (args[1] as { address: string }).address);
       if (verdict !== 'ok') {
-        handlers.dropped?.(verdict === 'rate' ? 'rateLimited' : 'costlyPacket');
+        handlers.dropped?.(verdict === 'rate' ? 'rateLimited' : COSTLY.has(verdict) ? 'costlyPacket' : 'malformedPacket');
         return false;
       }
     }
