@@ -31,6 +31,7 @@ import { createPairing, type Pairing } from './pairing/index.js';
 import { pairingRoutes } from './api/routes/pairing.js';
 import { createGpu, gpuRoutes, type GpuMonitor } from './gpu/index.js';
 import type { InventoryLauncher } from './gpu/inventory.js';
+import { createSetup, setupRoutes, sourcesFromEnv, type Setup, type Sources } from './setup/index.js';
 
 export interface CoreOptions {
   dataDir: string;
@@ -52,6 +53,8 @@ export interface CoreOptions {
   hibernation?: HibernationOptions;
   /** Starts the GPU inventory child; the shell passes an Electron utility process (runAsNode fuse off). */
   gpuInventoryLauncher?: InventoryLauncher;
+  /** Setup's download table (tests: a loopback server); default: UNAMENTIS_SETUP_SOURCES, else the real URLs. */
+  setupSources?: Partial<Sources>;
 }
 
 export interface Core extends CoreContext {
@@ -71,6 +74,8 @@ export interface Core extends CoreContext {
   readonly gpu: GpuMonitor;
   /** The pair (issue 7): status with the code to show, pair/confirm/unpair, stop/resume serving, handoff. */
   readonly pairing: Pairing;
+  /** First-run setup (issue 18): install and start each service on the user's click. */
+  readonly setup: Setup;
   /**
    * The OS is about to sleep: hand off to a paired host and send the mDNS goodbye (the
    * network-facing capabilities stop with reason 'suspend'); the services are left as they are.
@@ -90,6 +95,8 @@ export function createCore(opts: CoreOptions): Core {
   const facts: HostFacts = opts.facts ?? { platform: process.platform, hostname: os.hostname() };
   fs.mkdirSync(opts.dataDir, { recursive: true });
   const releaseLock = lockDataDir(opts.dataDir);
+  // No settings yet: the app's first start, which opens the setup view.
+  const firstStart = !fs.existsSync(path.join(opts.dataDir, 'settings.json'));
   const { store: settings, problems } = SettingsStore.open({ dataDir: opts.dataDir, facts });
 
   const initial = settings.get();
@@ -183,6 +190,11 @@ export function createCore(opts: CoreOptions): Core {
   routes.push(...gpuRoutes(gpu));
   commands.register('gpu.refresh', () => gpu.refreshInventory());
 
+  // First-run setup (issue 18): every install waits for the user's POST.
+  const setup = createSetup(ctx, { supervisor, firstStart, ...((opts.setupSources ?? sourcesFromEnv()) ? { sources: opts.setupSources ?? sourcesFromEnv()! } : {}) });
+  capabilities.push(setup);
+  routes.push(...setupRoutes(setup));
+
   // mDNS last: it starts once the control port is known and stops first (goodbye before anything goes down).
   // Pairing owns the snapshot's `peers` (paired peers + discovered ones): discovery does not write it.
   const discovery: Discovery = createDiscovery(ctx, { publishPeers: false });
@@ -264,6 +276,7 @@ export function createCore(opts: CoreOptions): Core {
     supervisor,
     gpu,
     pairing,
+    setup,
     async suspend() {
       if (!started || suspended) return;
       suspended = true;

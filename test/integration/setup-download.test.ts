@@ -13,7 +13,7 @@ import {
 } from '../fixtures/download-server.js';
 import { tempDir } from '../helpers/headless.js';
 
-const body = Buffer.alloc(600_000, 0).map((_, i) => (i * 7 + (i >> 9)) & 0xff);
+const body = Buffer.from(Array.from({ length: 600_000 }, (_, i) => (i * 7 + (i >> 9)) & 0xff));
 
 describe('setup download', () => {
   let srv: DownloadServer;

@@ -51,7 +51,12 @@ export function budgetOf(gpus: readonly GpuInfo[]): FitBudget | null {
   const usable = gpus.filter((g) => g.vramTotalMB > 0);
   if (!usable.length) return null;
   const largest = usable.reduce((a, g) => (g.vramTotalMB > a.vramTotalMB ? g : a));
-  return { totalMB: largest.vramTotalMB, unified: largest.unified, gpuCount: usable.length, largestMB: largest.vramTotalMB };
+  return {
+    totalMB: largest.vramTotalMB,
+    unified: largest.unified,
+    gpuCount: usable.length,
+    largestMB: largest.vramTotalMB,
+  };
 }
 
 export function chooseTier(gpus: readonly GpuInfo[]): Tier {
@@ -68,10 +73,16 @@ export function chooseTier(gpus: readonly GpuInfo[]): Tier {
     };
   }
   const card = gpus.find((g) => g.vramTotalMB === budget.totalMB)!;
-  const mem = card.unified && card.unifiedMemoryMB ? `${fmtGB(card.unifiedMemoryMB)} GB unified memory, ${fmtGB(budget.totalMB)} GB usable by the GPU` : `${fmtGB(budget.totalMB)} GB`;
+  const mem =
+    card.unified && card.unifiedMemoryMB
+      ? `${fmtGB(card.unifiedMemoryMB)} GB unified memory, ${fmtGB(budget.totalMB)} GB usable by the GPU`
+      : `${fmtGB(budget.totalMB)} GB`;
   const gpu = `${card.name}, ${mem}`;
   const why: string[] = [];
-  if (gpus.length > 1) why.push(`Planned on the largest of ${gpus.length} GPUs: a model split over two cards is slower.`);
+  if (gpus.length > 1)
+    why.push(
+      `Planned on the largest of ${gpus.length} GPUs: a model split over two cards is slower.`,
+    );
   const vv = vibeVoiceItem();
   const sized = (i: number) => ({ ...estimateModel(LADDER[i]![1], [], []), name: LADDER[i]![0] });
   for (const [i, withVoice] of CANDIDATES) {
@@ -79,16 +90,27 @@ export function chooseTier(gpus: readonly GpuInfo[]): Tier {
     const r = judge(withVoice ? [sized(i), vv] : [sized(i)], budget);
     if (r.level !== 'ok') continue;
     why.push(`${r.message}: it fits with room to spare (the matrix's "Yes").`);
-    if (i > 0) why.push(`The next larger model does not: ${judge([sized(i - 1), vv], budget).message}.`);
-    if (!withVoice) why.push(`VibeVoice does not fit next to it (the matrix's "Tight"): Piper, which needs almost no GPU memory, speaks instead.`);
-    if (tag === APP_DEFAULT_MODEL) why.push(`${tag} is the app's default model: nothing to change on the phone.`);
-    else why.push(`The app asks for ${APP_DEFAULT_MODEL} by default: in the app, press Refresh in the model list (it picks the installed ${tag}).`);
+    if (i > 0)
+      why.push(`The next larger model does not: ${judge([sized(i - 1), vv], budget).message}.`);
+    if (!withVoice)
+      why.push(
+        `VibeVoice does not fit next to it (the matrix's "Tight"): Piper, which needs almost no GPU memory, speaks instead.`,
+      );
+    if (tag === APP_DEFAULT_MODEL)
+      why.push(`${tag} is the app's default model: nothing to change on the phone.`);
+    else
+      why.push(
+        `The app asks for ${APP_DEFAULT_MODEL} by default: in the app, press Refresh in the model list (it picks the installed ${tag}).`,
+      );
     return { model: tag, vibevoice: withVoice, gpu, why };
   }
   return {
     model: 'llama3.2:3b',
     vibevoice: false,
     gpu,
-    why: [...why, `${fmtGB(budget.totalMB)} GB is too little for any model of the guide to stay on the GPU: llama3.2:3b runs partly on the CPU, and Piper speaks.`],
+    why: [
+      ...why,
+      `${fmtGB(budget.totalMB)} GB is too little for any model of the guide to stay on the GPU: llama3.2:3b runs partly on the CPU, and Piper speaks.`,
+    ],
   };
 }
