@@ -78,7 +78,11 @@ describe.skipIf(!!missing)('setup view in Chromium', () => {
 
   afterAll(async () => {
     await browser?.close();
-    await h?.stop();
+    await h?.stop(20_000);
+    // tsx's parent may exit before the core (its child) has stopped the services: wait for the core's lock to go.
+    const end = Date.now() + 20_000;
+    while (h && fs.existsSync(path.join(h.dataDir, 'server.lock')) && Date.now() < end)
+      await new Promise((r) => setTimeout(r, 100));
     await host?.close();
     if (work) fs.rmSync(work, { recursive: true, force: true });
   });

@@ -9,7 +9,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SetupView, StepView } from '../../main/core/setup/types.js';
-import { startHeadless, tempDir, type Headless } from '../helpers/headless.js';
+import { repoRoot, startHeadless, tempDir, type Headless } from '../helpers/headless.js';
 import {
   gpuEnv,
   gpuOut,
@@ -117,7 +117,11 @@ describe('setup steps (API, fake installers)', () => {
   });
 
   afterAll(async () => {
-    await h?.stop();
+    await h?.stop(20_000);
+    // tsx's parent may exit before the core (its child) has stopped the services: wait for the core's lock to go.
+    const end = Date.now() + 20_000;
+    while (dataDir && fs.existsSync(path.join(dataDir, 'server.lock')) && Date.now() < end)
+      await new Promise((r) => setTimeout(r, 100));
     for (const pid of orphans) {
       try {
         process.kill(pid, 'SIGTERM');
@@ -273,5 +277,42 @@ describe('setup steps (API, fake installers)', () => {
     const v = (await call('GET', '/api/setup')).body;
     expect(v.needed).toBe(false);
     expect(v.steps.every((s) => s.ready)).toBe(true);
+  });
+
+  it('npm run setup: the same steps from a terminal, through the running server', async () => {
+    const cli = (...args: string[]) =>
+      spawnSync(
+        process.execPath,
+        [
+          path.join(repoRoot, 'node_modules', 'tsx', 'dist', 'cli.mjs'),
+          path.join(repoRoot, 'main', 'setup-cli.ts'),
+          '--data-dir',
+          dataDir,
+          '--port',
+          String(h.port),
+          ...args,
+        ],
+        {
+          encoding: 'utf8',
+          timeout: 60_000,
+        },
+      );
+    // A health check may fail once under load (the service is then "unhealthy" for a moment): wait for all three.
+    await expect
+      .poll(async () => (await call('GET', '/api/setup')).body.steps.every((x) => x.ready), {
+        timeout: 30_000,
+      })
+      .toBe(true);
+    const status = cli();
+    expect(status.status, status.stdout + status.stderr).toBe(0);
+    expect(status.stdout).toContain(
+      'Model tier for NVIDIA GeForce RTX 3060, 12 GB: mistral:7b with VibeVoice',
+    );
+    expect(status.stdout).toMatch(/Ollama\s+ready\n\s+Piper\s+ready\n\s+VibeVoice\s+ready/);
+    expect(status.stdout).toContain('Everything is set up.');
+    const again = cli('piper');
+    expect(again.stdout).toContain('Piper: done, running.');
+    expect(again.status).toBe(0);
+    expect(cli('nonsense').status).toBe(2);
   });
 });
