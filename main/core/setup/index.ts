@@ -105,6 +105,9 @@ export function createSetup(ctx: CoreContext, deps: SetupDeps): Setup {
     }
   };
 
+  // Kept from the first start on: quitting before a click still opens setup next time.
+  if (state.fresh) save();
+
   const tierNow = (): Tier | null => {
     const g = store.get('gpu');
     if (g.sampledAt === null && !g.gpus.length && !g.error) return null;
