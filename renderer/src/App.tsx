@@ -13,7 +13,7 @@ import { Notices } from './panels/Notices.js';
 import { PairingPanel } from './panels/Pairing.js';
 import { ServicesPanel } from './panels/Services.js';
 import { SettingsPanel } from './panels/Settings.js';
-import { SetupPanel, useSetupAutoOpen } from './panels/Setup.js';
+import { FirstRunPanel, useFirstRunAutoOpen } from './panels/FirstRun.js';
 import { SECTION_LABEL, SECTIONS, type Route } from './route.js';
 import { useServer, type ServerState } from './useServer.js';
 
@@ -21,7 +21,7 @@ export function App() {
   const server = useServer();
   const [route, navigate] = useHashRoute();
   const pull = usePull(server.client);
-  const setupNeeded = useSetupAutoOpen(server.client, server.hasToken, navigate);
+  const setupNeeded = useFirstRunAutoOpen(server.client, server.hasToken, navigate);
   const s = server.snapshot;
   const headingRef = useRef<HTMLHeadingElement>(null);
   const first = useRef(true);
@@ -91,7 +91,7 @@ function Section({ route, navigate, server, pull }: { route: Route; navigate: (r
   const canAct = server.hasToken;
   switch (route.section) {
     case 'setup':
-      return <SetupPanel client={client} canAct={canAct} navigate={navigate} />;
+      return <FirstRunPanel client={client} canAct={canAct} navigate={navigate} />;
     case 'services':
       return <ServicesPanel server={server} route={route} navigate={navigate} />;
     case 'gpu':

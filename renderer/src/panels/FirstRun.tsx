@@ -42,7 +42,7 @@ function useSetup(
 }
 
 /** Opens the setup view once, on load, when the server says it is needed and no section was asked for. */
-export function useSetupAutoOpen(
+export function useFirstRunAutoOpen(
   client: ApiClient | null,
   canAct: boolean,
   navigate: (r: Route) => void,
@@ -209,7 +209,7 @@ function StepCard({
   );
 }
 
-export function SetupPanel({
+export function FirstRunPanel({
   client,
   canAct,
   navigate,
