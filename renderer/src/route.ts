@@ -1,7 +1,7 @@
 // Navigation by URL hash, so the tray (and a bookmark) can open a section directly:
 // `#services`, `#services/ollama/logs`, `#gpu`, `#pairing`, … Pure: parse and format only.
 
-export const SECTIONS = ['setup', 'services', 'gpu', 'hibernation', 'pairing', 'models', 'latency', 'settings'] as const;
+export const SECTIONS = ['setup', 'services', 'gpu', 'hibernation', 'pairing', 'iphone', 'models', 'latency', 'settings'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export const SECTION_LABEL: Record<Section, string> = {
@@ -10,6 +10,7 @@ export const SECTION_LABEL: Record<Section, string> = {
   gpu: 'GPU',
   hibernation: 'Hibernation',
   pairing: 'Pairing',
+  iphone: 'iPhone setup',
   models: 'Models',
   latency: 'Latency check',
   settings: 'Settings',

@@ -146,6 +146,18 @@ describe.skipIf(!!missing)('setup view in Chromium', () => {
         .toBe('true');
     for (const id of ['ollama', 'piper', 'vibevoice'])
       expect(await card(id).getByTestId('setup-badge').textContent()).toBe('Ready');
+    // Each phase shows as done, the ones that run every time included.
+    for (const id of ['ollama', 'piper', 'vibevoice']) {
+      expect(await card(id).locator('.setup-phases li:not(.done)').count()).toBe(0);
+    }
+    // The old "not found" notices and the failed try are answered: they are gone.
+    await expect
+      .poll(() => page.getByTestId('notice').allTextContents(), T)
+      .not.toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/was not found|is not installed|wrong sha256/),
+        ]),
+      );
     // The services run from what setup installed, as the Services view shows.
     const status = (await (await fetch(`${h.url}api/status`)).json()) as {
       services: { id: string; status: string }[];
@@ -164,16 +176,26 @@ describe.skipIf(!!missing)('setup view in Chromium', () => {
     expect(await phone.textContent()).toMatch(
       /Model: mistral:7b: in the model list, press Refresh/,
     );
+    expect(await phone.getByTestId('phone-name').textContent()).toBe('unamentis.local');
+    await phone.getByTestId('phone-qr').waitFor(T);
     await shot('waiting-for-phone');
-    // The phone: a request from 127.0.0.2, an address that is not this host's own.
+    // The phone: the app's speech request (reference/unamentis-app.md) from 127.0.0.2, an address
+    // that is not this host's own, to Piper's public port (the front door's).
     await new Promise<void>((resolve, reject) => {
+      const body = JSON.stringify({
+        model: 'tts-1',
+        input: 'Hello',
+        voice: 'nova',
+        response_format: 'wav',
+      });
       const req = http.request(
         {
           host: '127.0.0.1',
           port: piperPort,
           localAddress: '127.0.0.2',
-          method: 'GET',
-          path: '/voices',
+          method: 'POST',
+          path: '/v1/audio/speech',
+          headers: { 'content-type': 'application/json' },
         },
         (res) => {
           res.resume();
@@ -181,7 +203,7 @@ describe.skipIf(!!missing)('setup view in Chromium', () => {
         },
       );
       req.on('error', reject);
-      req.end();
+      req.end(body);
     });
     await expect
       .poll(() => phone.getByTestId('phone-status').textContent(), T)

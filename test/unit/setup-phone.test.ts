@@ -2,7 +2,7 @@
 // (werkzeug) as the real servers print them, and which count as the phone.
 
 import { describe, expect, it } from 'vitest';
-import { accessOf, phoneRequest } from '../../main/core/setup/phone.js';
+import { accessOf, phoneFromSource, phoneRequest } from '../../main/core/setup/phone.js';
 
 const own = new Set(['127.0.0.1', '::1', '192.168.1.10']);
 
@@ -47,5 +47,20 @@ describe('phone requests in service logs', () => {
         own,
       )?.path,
     ).toBe('/api/version');
+  });
+
+  it("reads the front door's activity source", () => {
+    expect(phoneFromSource('piper request from 192.168.1.20', own)).toEqual({
+      service: 'piper',
+      from: '192.168.1.20',
+    });
+    expect(phoneFromSource('ollama request from ::ffff:192.168.1.21 (gateway)', own)).toEqual({
+      service: 'ollama',
+      from: '192.168.1.21',
+    });
+    expect(phoneFromSource('ollama request from 127.0.0.1', own)).toBeNull();
+    expect(phoneFromSource('ollama request from unknown', own)).toBeNull();
+    expect(phoneFromSource('piper request finished', own)).toBeNull();
+    expect(phoneFromSource('user: service.start', own)).toBeNull();
   });
 });

@@ -12,7 +12,7 @@ import type { Route } from '../api/router.js';
 import { HttpError } from '../api/errors.js';
 import type { Supervisor } from '../supervisor/types.js';
 import { createSetupIO, type SetupIO } from './io.js';
-import { phoneRequest } from './phone.js';
+import { phoneFromSource, phoneRequest } from './phone.js';
 import { SOURCES, type Sources } from './sources.js';
 import { OUTPUT_LINES, SetupStateFile, STEP_IDS, type StepId } from './state.js';
 import { STEPS, type PhaseContext } from './steps.js';
@@ -44,6 +44,8 @@ export interface Setup extends Capability {
   run(id: StepId): void;
   cancel(id: StepId): void;
   dismiss(): void;
+  /** The front door's activity source for a request that did work (the phone step watches it). */
+  requestSeen(source: string): void;
 }
 
 /** A service whose program, script or files are not there (the supervisor's own words). */
@@ -126,7 +128,8 @@ export function createSetup(ctx: CoreContext, deps: SetupDeps): Setup {
       phases: STEPS[id].phases.map((p) => ({
         key: p.key,
         label: p.label,
-        done: rec.done.includes(p.key),
+        // Phases that run every time (look, start) are not recorded; a finished step did them all.
+        done: rec.state === 'done' || rec.done.includes(p.key),
       })),
       service: e ? { status: e.status, healthy, lastError: e.lastError } : null,
       ready: healthy && (rec.state === 'done' || (rec.state === 'todo' && healthy)),
@@ -143,6 +146,7 @@ export function createSetup(ctx: CoreContext, deps: SetupDeps): Setup {
     const steps = STEP_IDS.map((id) => stepView(id, tier));
     const missing = steps.filter((s) => s.missing);
     const d = state.get();
+    const host = store.get('host');
     const reason = missing.length
       ? `${missing.map((s) => s.name).join(', ')} ${missing.length > 1 ? 'are' : 'is'} not installed`
       : !d.dismissed
@@ -154,9 +158,12 @@ export function createSetup(ctx: CoreContext, deps: SetupDeps): Setup {
       tier,
       steps,
       phone: {
-        addresses: (deps.lanAddresses ?? defaultLan)(),
+        // What discovery advertises (pair's "what to type in the app"), else every LAN IPv4 address.
+        addresses: host.addresses?.filter((a) => !a.startsWith('127.')).length
+          ? host.addresses.filter((a) => !a.startsWith('127.'))
+          : (deps.lanAddresses ?? defaultLan)(),
         hostname: os.hostname(),
-        sharedName: null,
+        sharedName: host.sharedName?.name ?? null,
         model: tier?.model ?? null,
         seen: d.phone,
       },
@@ -238,6 +245,15 @@ export function createSetup(ctx: CoreContext, deps: SetupDeps): Setup {
       rec.progress = null;
       rec.error = null;
       rec.manual = null;
+      // The service's old "not found" notices, and this step's failed tries, are answered now.
+      for (const n of store.snapshot().notices) {
+        if (
+          n.message.startsWith(`${def.name}: `) ||
+          (n.code === 'setup_failed' && n.message.startsWith(`Setting up ${def.name} failed`))
+        ) {
+          store.dismissNotice(n.id);
+        }
+      }
       store.notify({
         level: 'info',
         code: 'setup_done',
@@ -277,6 +293,18 @@ export function createSetup(ctx: CoreContext, deps: SetupDeps): Setup {
       running.delete(id);
       save();
     }
+  }
+
+  function phoneSeen(service: string, from: string, how: string): void {
+    state.get().phone = { at: new Date(ctx.clock.now()).toISOString(), from, service };
+    save();
+    logger.info('first request from another device', { from, service, how });
+    const name = (STEP_NAMES as Record<string, string>)[service] ?? service;
+    store.notify({
+      level: 'info',
+      code: 'phone_seen',
+      message: `The phone reached ${name} (from ${from}).`,
+    });
   }
 
   return {
@@ -324,6 +352,11 @@ export function createSetup(ctx: CoreContext, deps: SetupDeps): Setup {
       save();
     },
     view,
+    requestSeen(source) {
+      if (state.get().phone) return;
+      const seen = phoneFromSource(source, (deps.ownAddresses ?? defaultOwn)());
+      if (seen) phoneSeen(seen.service, seen.from, 'through the front door');
+    },
     run(id) {
       if (running.has(id))
         throw new HttpError('conflict', `${STEP_NAMES[id]} is being set up already.`);

@@ -1,7 +1,7 @@
-// "Waiting for the phone": which log line of a service records a request from another device.
-// Until the front door reports requests with their source, this reads the same access lines
-// hibernation counts as activity (Ollama's GIN log, Piper's werkzeug log, VibeVoice's uvicorn
-// log), and takes the client address from them. Pure.
+// "Waiting for the phone": which request came from another device. The front door reports each
+// request that does work as activity with its source ("piper request from 192.168.1.20"); a
+// service reached directly (not through the front door) is seen in its access lines, as
+// hibernation reads them (Ollama's GIN log, Piper's werkzeug log, VibeVoice's uvicorn log). Pure.
 
 // Ollama (gin):       [GIN] 2026/01/10 - 12:00:00 | 200 |  1.2ms |  192.168.1.20 | POST     "/v1/chat/completions"
 const GIN = /^\[GIN\][^|]*\|\s*\d{3}\s*\|[^|]*\|\s*([0-9a-fA-F.:]+)\s*\|\s*([A-Z]+)\s+"([^"]+)"/;
@@ -36,4 +36,14 @@ export function phoneRequest(line: string, own: ReadonlySet<string>): SeenReques
   const r = accessOf(line);
   if (!r || own.has(r.from)) return null;
   return r;
+}
+
+/** The front door's activity source: `<service> request from <client>[ (gateway)]`. */
+const SOURCE = /^([a-z][a-z0-9-]*) request from (\S+?)( \(gateway\))?$/;
+
+export function phoneFromSource(source: string, own: ReadonlySet<string>): { service: string; from: string } | null {
+  const m = SOURCE.exec(source);
+  if (!m || m[2] === 'unknown') return null;
+  const from = m[2]!.replace(/^::ffff:/, '');
+  return own.has(from) ? null : { service: m[1]!, from };
 }

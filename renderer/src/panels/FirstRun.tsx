@@ -3,7 +3,10 @@
 // "waiting for the phone" check. Every install starts only from a click here (a POST).
 
 import { useEffect, useRef, useState } from 'react';
+import QRCode from 'qrcode';
+import type { Snapshot } from '../../../main/core/contract.js';
 import type { ApiClient, SetupView } from '../client.js';
+import { setupAdvice } from '../setup-model.js';
 import type { StepView } from '../../../main/core/setup/types.js';
 import { ErrorText } from '../components/Status.js';
 import { formatClock } from '../format.js';
@@ -209,16 +212,37 @@ function StepCard({
   );
 }
 
+/** The app's QR format ({host, port, name}) as an SVG data URL, drawn as the iPhone setup section does. */
+function useQr(text: string): string | null {
+  const [qr, setQr] = useState<string | null>(null);
+  useEffect(() => {
+    let cancelled = false;
+    QRCode.toString(text, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' })
+      .then(
+        (svg) => !cancelled && setQr(`data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg)}`),
+      )
+      .catch(() => !cancelled && setQr(null));
+    return () => {
+      cancelled = true;
+    };
+  }, [text]);
+  return qr;
+}
+
 export function FirstRunPanel({
   client,
   canAct,
   navigate,
+  snapshot,
 }: {
   client: ApiClient;
   canAct: boolean;
   navigate: (r: Route) => void;
+  snapshot: Snapshot;
 }) {
   const [view, error, setView] = useSetup(client, canAct);
+  const advice = setupAdvice(snapshot);
+  const qr = useQr(advice.qrText);
   const [dismiss, dState] = useAction(async () => {
     setView(await client.setupDismiss());
     navigate({ section: 'services' });
@@ -281,29 +305,28 @@ export function FirstRunPanel({
             In the UnaMentis app, open <strong>Settings → Self-Hosted Server</strong>.
           </li>
           <li>
-            Type this computer's address:{' '}
+            Type <code data-testid="phone-name">{advice.name}</code>
             {phone.addresses.length ? (
-              phone.addresses.map((a, i) => (
-                <span key={a}>
-                  {i > 0 && ' or '}
-                  <code data-testid="phone-address">{a}</code>
-                </span>
-              ))
-            ) : (
-              <span className="bad-text">
-                no network address found: connect this computer to the same Wi-Fi or LAN as the
-                phone
-              </span>
-            )}
-            {phone.sharedName ? (
               <>
                 {' '}
-                (or the name <code>{phone.sharedName}</code>)
+                (or this computer's address{' '}
+                {phone.addresses.map((a, i) => (
+                  <span key={a}>
+                    {i > 0 && ' or '}
+                    <code data-testid="phone-address">{a}</code>
+                  </span>
+                ))}
+                ), or scan the QR code.
               </>
             ) : (
-              <span className="muted"> (this computer is called {phone.hostname})</span>
+              <>, or scan the QR code.</>
             )}
-            .
+            {advice.warnings.slice(0, 1).map((w) => (
+              <span key={w} className="muted small">
+                {' '}
+                {w} <a href="#iphone">More in iPhone setup</a>.
+              </span>
+            ))}
           </li>
           {phone.model && (
             <li>
@@ -315,6 +338,16 @@ export function FirstRunPanel({
           )}
           <li>Start a session. This card turns green when the phone’s first request arrives.</li>
         </ol>
+        {qr && (
+          <img
+            className="setup-qr"
+            src={qr}
+            alt={`QR code for ${advice.qrText}`}
+            data-testid="phone-qr"
+            width={160}
+            height={160}
+          />
+        )}
         {phone.seen && (
           <p className="ok-text" data-testid="phone-seen">
             The phone reached{' '}
