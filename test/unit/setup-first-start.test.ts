@@ -69,12 +69,18 @@ describe('setup: when it opens', () => {
   it('on the first start, until closed; the close is kept across restarts', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'unamentis-setup-first-'));
     dirs.push(dir);
-    const a = createSetup(context(dir), { supervisor, firstStart: true });
+    const ctx = context(dir);
+    const a = createSetup(ctx, { supervisor, firstStart: true });
     expect(a.view()).toMatchObject({ needed: true, reason: 'first start', tier: null });
+    // The tray app shows no window: a notice (a desktop notification opening #setup) says where to begin.
+    a.start();
+    expect(ctx.store.snapshot().notices.map((n) => n.code)).toEqual(['setup_needed']);
     // Quit before any click: the next start (settings exist now) still opens it.
     expect(createSetup(context(dir), { supervisor, firstStart: false }).view().needed).toBe(true);
     a.dismiss();
     expect(a.view().needed).toBe(false);
+    expect(ctx.store.snapshot().notices).toEqual([]);
+    void a.stop();
     const b = createSetup(context(dir), { supervisor, firstStart: false });
     expect(b.view().needed).toBe(false);
   });

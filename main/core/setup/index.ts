@@ -7,11 +7,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Capability, CoreContext } from '../context.js';
-import type { ServiceEntry } from '../contract.js';
 import type { Route } from '../api/router.js';
 import { HttpError } from '../api/errors.js';
 import type { Supervisor } from '../supervisor/types.js';
 import { createSetupIO, type SetupIO } from './io.js';
+import { serviceMissing } from './missing.js';
 import { phoneFromSource, phoneRequest } from './phone.js';
 import { SOURCES, type Sources } from './sources.js';
 import { OUTPUT_LINES, SetupStateFile, STEP_IDS, type StepId } from './state.js';
@@ -20,6 +20,7 @@ import { chooseTier, type Tier } from './tier.js';
 import type { SetupView, StepView } from './types.js';
 
 export type { SetupView } from './types.js';
+export { serviceMissing } from './missing.js';
 export { SOURCES, type Sources } from './sources.js';
 
 export interface SetupDeps {
@@ -46,16 +47,6 @@ export interface Setup extends Capability {
   dismiss(): void;
   /** The front door's activity source for a request that did work (the phone step watches it). */
   requestSeen(source: string): void;
-}
-
-/** A service whose program, script or files are not there (the supervisor's own words). */
-export function serviceMissing(e: ServiceEntry | undefined): boolean {
-  return (
-    !!e &&
-    e.enabled &&
-    e.status === 'failed' &&
-    /was not found|is not installed|has no module|could not find the voice/i.test(e.lastError ?? '')
-  );
 }
 
 const STEP_NAMES: Record<StepId, string> = {
@@ -263,8 +254,10 @@ export function createSetup(ctx: CoreContext, deps: SetupDeps): Setup {
         STEP_IDS.every(
           (s) => state.step(s).state === 'done' || (s === 'vibevoice' && tier.vibevoice === false),
         )
-      )
+      ) {
         state.get().dismissed = true;
+        clearSetupNeeded();
+      }
     } catch (err) {
       rec.progress = null;
       if (ctl.signal.aborted) {
@@ -295,6 +288,11 @@ export function createSetup(ctx: CoreContext, deps: SetupDeps): Setup {
     }
   }
 
+  function clearSetupNeeded(): void {
+    for (const n of store.snapshot().notices)
+      if (n.code === 'setup_needed') store.dismissNotice(n.id);
+  }
+
   function phoneSeen(service: string, from: string, how: string): void {
     state.get().phone = { at: new Date(ctx.clock.now()).toISOString(), from, service };
     save();
@@ -311,6 +309,16 @@ export function createSetup(ctx: CoreContext, deps: SetupDeps): Setup {
     name: 'setup',
     start() {
       stopping = false;
+      // On the first start the Electron app shows only its tray icon: a notice (a desktop
+      // notification whose click opens #setup) says where to begin.
+      if (!state.get().dismissed) {
+        store.notify({
+          level: 'info',
+          code: 'setup_needed',
+          message:
+            'Set up this computer for the UnaMentis app: open Setup and press each card’s button.',
+        });
+      }
       unsubLog = deps.supervisor.onLog(({ service, line }) => {
         if (state.get().phone || !(STEP_IDS as readonly string[]).includes(service)) return;
         const seen = phoneRequest(line.text, (deps.ownAddresses ?? defaultOwn)());
@@ -378,6 +386,7 @@ export function createSetup(ctx: CoreContext, deps: SetupDeps): Setup {
     dismiss() {
       state.get().dismissed = true;
       save();
+      clearSetupNeeded();
     },
   };
 }
