@@ -316,3 +316,72 @@ describe('setup steps (API, fake installers)', () => {
     expect(cli('nonsense').status).toBe(2);
   });
 });
+
+describe('setup: an Ollama already there is adopted, not installed again', () => {
+  let work: string;
+  let host: SetupHost;
+  let h: Headless;
+
+  beforeAll(async () => {
+    work = tempDir('unamentis-setup-adopt-');
+    host = await startSetupHost(work);
+    // `ollama` on PATH (as Ollama's installers leave it): here, a shim that runs the fake.
+    const bin = path.join(work, 'bin');
+    fs.mkdirSync(bin);
+    fs.writeFileSync(
+      path.join(bin, 'ollama'),
+      `#!/bin/sh\nexec "${process.execPath}" "${path.join(repoRoot, 'test', 'fixtures', 'fake-ollama.mjs')}" "$@"\n`,
+      { mode: 0o755 },
+    );
+    h = await startHeadless({
+      env: {
+        PATH: `${bin}:/usr/bin:/bin`,
+        HOME: work,
+        UNAMENTIS_SETUP_SOURCES: host.sourcesFile,
+        FAKE_PULL_STEP_MS: '20',
+      },
+      settings: {
+        discovery: { advertise: false, interfaces: [] },
+        hibernation: { preventSleep: false },
+        models: { preload: [] },
+        services: {
+          ollama: { port: await freePort() },
+          vibevoice: { enabled: false },
+          piper: { enabled: false },
+          whisper: { enabled: false },
+        },
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await h?.stop(20_000);
+    const end = Date.now() + 20_000;
+    while (h && fs.existsSync(path.join(h.dataDir, 'server.lock')) && Date.now() < end)
+      await new Promise((r) => setTimeout(r, 100));
+    await host?.close();
+    if (work) fs.rmSync(work, { recursive: true, force: true });
+  });
+
+  it('uses the running Ollama, downloads nothing, and pulls the tier', async () => {
+    const get = async () => {
+      const res = await fetch(new URL('/api/setup', h.url), {
+        headers: { authorization: `Bearer ${h.token}` },
+      });
+      return ((await res.json()) as SetupView).steps.find((x) => x.id === 'ollama')!;
+    };
+    await expect.poll(async () => (await get()).service?.healthy, { timeout: 30_000 }).toBe(true);
+    expect((await get()).ready).toBe(true);
+    await fetch(new URL('/api/setup/ollama/run', h.url), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${h.token}` },
+    });
+    await expect.poll(async () => (await get()).state, { timeout: 30_000 }).toBe('done');
+    const s = await get();
+    expect(s.facts.adopted).toBe('the Ollama this app runs');
+    expect(s.output.join('\n')).toMatch(/Using the Ollama this app runs/);
+    expect(host.server.requests.filter((r) => r.path.startsWith('/ollama/'))).toEqual([]);
+    // No GPU here: the CPU tier.
+    expect(s.output.join('\n')).toContain('llama3.2:3b is installed');
+  });
+});
