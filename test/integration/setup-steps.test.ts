@@ -188,6 +188,24 @@ describe('setup steps (API, fake installers)', () => {
     expect(tags.models.map((m) => m.name)).toContain('mistral:7b');
   });
 
+  it("Piper: a wheel with the wrong hash fails with uv's reason and the uv command to run by hand", async () => {
+    const page = host.files['/pypi/piper-tts/']!.body;
+    host.server.set('/pypi/piper-tts/', {
+      body: String(page).replace(/#sha256=[0-9a-f]{64}/, `#sha256=${sha256('other')}`),
+      type: 'text/html',
+    });
+    await call('POST', '/api/setup/piper/run');
+    const failed = await until('piper', ['failed']);
+    host.server.set('/pypi/piper-tts/', { body: page, type: 'text/html' });
+    expect(failed.error).toMatch(
+      /^Installing piper-tts\[http\] failed: uv pip exited with 1: .*Hash mismatch/,
+    );
+    expect(failed.manual).toBe(
+      `uv pip install --python ${path.join(dataDir, 'python', 'piper', 'bin', 'python')} --index-url ${host.sources.pypiIndex} piper-tts[http]`,
+    );
+    expect(failed.done).toEqual(['venv']);
+  });
+
   it('Piper: cancelled during the voice download, resumed from the bytes it had; uv made the environment in the data dir', async () => {
     host.server.set('/voices/en/en_US/amy/medium/en_US-amy-medium.onnx', {
       ...host.files['/voices/en/en_US/amy/medium/en_US-amy-medium.onnx']!,

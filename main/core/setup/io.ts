@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import treeKill from 'tree-kill';
 import { download, DownloadError, type DownloadRequest, type DownloadResult } from './download.js';
 import { pullModel, type PullProgress } from '../services/ollama.js';
@@ -130,7 +131,12 @@ export function createSetupIO(env: Record<string, string | undefined> = process.
           if (opts.signal?.aborted) return reject(new DownloadError('cancelled', 'cancelled'));
           if (code === 0) return resolve();
           reject(
-            new RunError(`${program} ${args.join(' ')} exited with ${code ?? sig}`, code, last),
+            new RunError(
+              // The program's own last words say why (uv: "Hash mismatch", "No solution found").
+              `${path.basename(program)} ${args[0] ?? ''} exited with ${code ?? sig}${reasonOf(last)}`,
+              code,
+              last,
+            ),
           );
         });
       });
@@ -145,4 +151,11 @@ export function createSetupIO(env: Record<string, string | undefined> = process.
       return null;
     },
   };
+}
+
+/** The lines that say why a program failed ("error: …", "Caused by: …", uv's "×"), else its last ones. */
+export function reasonOf(lines: readonly string[]): string {
+  const why = lines.filter((l) => /error|caused by|×|╰|failed|not found|denied/i.test(l));
+  const pick = (why.length ? why.slice(-2) : lines.slice(-3)).map((l) => l.trim()).filter(Boolean);
+  return pick.length ? `: ${pick.join(' ')}` : '';
 }
