@@ -215,6 +215,13 @@ describe.skipIf(!!missing)('setup view in Chromium', () => {
       .poll(() => page.getByTestId('nav-setup').textContent(), { timeout: 20_000 })
       .not.toContain('to do');
     await shot('done');
+    // A phone-sized window (390 px): the cards stack, nothing overflows sideways.
+    await page.setViewportSize({ width: 390, height: 844 });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
+      390,
+    );
+    await shot('done-390');
+    await page.setViewportSize({ width: 1200, height: 900 });
     await page.getByRole('button', { name: 'Done' }).click();
     await expect.poll(() => page.evaluate(() => location.hash)).toBe('#services');
   });
