@@ -328,9 +328,18 @@ describe('setup steps (API, fake installers)', () => {
     );
     expect(status.stdout).toMatch(/Ollama\s+ready\n\s+Piper\s+ready\n\s+VibeVoice\s+ready/);
     expect(status.stdout).toContain('Everything is set up.');
+    const piperPid = async () =>
+      (
+        (await (await fetch(`${h.url}api/status`)).json()) as {
+          services: { id: string; pid: number | null }[];
+        }
+      ).services.find((x) => x.id === 'piper')!.pid;
+    const pid = await piperPid();
     const again = cli('piper');
     expect(again.stdout).toContain('Piper: done, running.');
     expect(again.status).toBe(0);
+    // Checking a working service again changes nothing, so it is not restarted.
+    expect(await piperPid()).toBe(pid);
     expect(cli('nonsense').status).toBe(2);
   });
 });

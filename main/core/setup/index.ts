@@ -205,9 +205,11 @@ export function createSetup(ctx: CoreContext, deps: SetupDeps): Setup {
       },
       settings: () => settings.get(),
       updateSettings: (patch) => {
+        const before = JSON.stringify([settings.view().services, settings.view().models]);
         const r = settings.update(patch);
         if (!r.ok) throw new Error(`settings refused ${r.problem.field}: ${r.problem.message}`);
-        changed = true;
+        // "Check again" on a working service writes the same values: no restart for that.
+        if (JSON.stringify([r.settings.services, r.settings.models]) !== before) changed = true;
       },
       service: (sid) => deps.supervisor.get(sid),
       startService: (sid, ms) => startService(sid, ms, changed),
