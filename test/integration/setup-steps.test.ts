@@ -3,7 +3,7 @@
 // checksum fails with the manual command, a cancel and a crash resume where they stopped, and
 // each step ends with its service running from what it installed.
 
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -410,5 +410,97 @@ describe('setup: an Ollama already there is adopted, not installed again', () =>
     expect(host.server.requests.filter((r) => r.path.startsWith('/ollama/'))).toEqual([]);
     // No GPU here: the CPU tier.
     expect(s.output.join('\n')).toContain('llama3.2:3b is installed');
+  });
+});
+
+describe('setup: the Ollama desktop app already running is adopted', () => {
+  let work: string;
+  let host: SetupHost;
+  let h: Headless;
+  let desktop: import('node:child_process').ChildProcess;
+
+  beforeAll(async () => {
+    work = tempDir('unamentis-setup-desktop-');
+    host = await startSetupHost(work);
+    const port = await freePort();
+    // The desktop app installs the ollama program too (found on PATH, or where the preset looks).
+    const bin = path.join(work, 'bin');
+    fs.mkdirSync(bin);
+    fs.writeFileSync(
+      path.join(bin, 'ollama'),
+      `#!/bin/sh\nexec "${process.execPath}" "${path.join(repoRoot, 'test', 'fixtures', 'fake-ollama.mjs')}" "$@"\n`,
+      { mode: 0o755 },
+    );
+    // The desktop app's own `ollama serve` on 127.0.0.1 (reference/unamentis-app.md), started before us.
+    desktop = spawn(
+      process.execPath,
+      [path.join(repoRoot, 'test', 'fixtures', 'fake-ollama.mjs'), 'serve'],
+      { env: { ...process.env, OLLAMA_HOST: `127.0.0.1:${port}` }, stdio: 'ignore' },
+    );
+    for (
+      let end = Date.now() + 15_000;
+      Date.now() < end;
+      await new Promise((r) => setTimeout(r, 100))
+    ) {
+      if (
+        (await fetch(`http://127.0.0.1:${port}/api/version`).then(
+          (r) => r.status,
+          () => 0,
+        )) === 200
+      )
+        break;
+    }
+    h = await startHeadless({
+      env: {
+        PATH: `${bin}:/usr/bin:/bin`,
+        HOME: work,
+        UNAMENTIS_SETUP_SOURCES: host.sourcesFile,
+        FAKE_PULL_STEP_MS: '20',
+      },
+      settings: {
+        discovery: { advertise: false, interfaces: [] },
+        hibernation: { preventSleep: false },
+        models: { preload: [] },
+        services: {
+          ollama: { port },
+          vibevoice: { enabled: false },
+          piper: { enabled: false },
+          whisper: { enabled: false },
+        },
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await h?.stop(20_000);
+    const end = Date.now() + 20_000;
+    while (h && fs.existsSync(path.join(h.dataDir, 'server.lock')) && Date.now() < end)
+      await new Promise((r) => setTimeout(r, 100));
+    desktop?.kill('SIGTERM');
+    await host?.close();
+    if (work) fs.rmSync(work, { recursive: true, force: true });
+  });
+
+  it('uses it as it is: no download, no second ollama serve; pulls the tier into it', async () => {
+    const get = async () => {
+      const res = await fetch(new URL('/api/setup', h.url), {
+        headers: { authorization: `Bearer ${h.token}` },
+      });
+      return ((await res.json()) as SetupView).steps.find((x) => x.id === 'ollama')!;
+    };
+    await expect
+      .poll(async () => (await get()).service?.status, { timeout: 30_000 })
+      .toBe('external');
+    expect((await get()).missing).toBe(false);
+    await fetch(new URL('/api/setup/ollama/run', h.url), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${h.token}` },
+    });
+    await expect.poll(async () => (await get()).state, { timeout: 30_000 }).toBe('done');
+    const s = await get();
+    expect(s.error).toBeNull();
+    expect(s.facts.adopted).toBe('the Ollama already running on this machine');
+    expect(s.service?.status).toBe('external');
+    expect(host.server.requests).toEqual([]);
   });
 });
