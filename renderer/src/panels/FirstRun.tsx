@@ -257,7 +257,7 @@ export function FirstRunPanel({
       <section className="card" aria-labelledby="setup-tier-h" data-testid="setup-tier">
         <h3 id="setup-tier-h">
           {t
-            ? `For ${t.gpu}: ${t.model}${t.vibevoice ? ' with VibeVoice' : ', with Piper as the voice'}`
+            ? `${t.gpu === 'no GPU found' ? `No GPU found: ${t.model} on the CPU` : `For ${t.gpu}: ${t.model}`}${t.vibevoice ? ' with VibeVoice' : ', with Piper as the voice'}`
             : 'Looking at the GPU…'}
         </h3>
         {view.reason && view.reason !== 'first start' && (
