@@ -1,7 +1,7 @@
 // Issue #20, finding 2: with the file descriptor table full, `spawn(nvidia-smi)` failed synchronously
 // and gpu/nvidia-smi.ts touched `child.stdout` (null) before listening for `error`: the server exited 1
 // and left its services orphaned. Here the headless server runs under `prlimit --nofile`, connections
-// from many loopback addresses fill its table while the GPU sampler starts the fake nvidia-smi again
+// from many loopback addresses, to the control port and to the front door's LLM port, fill its table while the GPU sampler starts the fake nvidia-smi again
 // every 2 s (its loop is made to exit) and the supervisor keeps checking; once they close, the server must answer again, still owning the
 // same service process.
 
@@ -35,6 +35,7 @@ const NOFILE = 200;
 
 let h: Headless;
 let dir: string;
+let ollamaPort: number;
 const sockets: net.Socket[] = [];
 
 /** The node process that runs the core (tsx runs it as a child of its own CLI process). */
@@ -83,7 +84,7 @@ beforeAll(async () => {
     si: { out: siOut([GPU]) },
     lspci: lspciOut([GPU]),
   });
-  const ollamaPort = await freePort();
+  ollamaPort = await freePort();
   h = await startHeadless({
     prefix: ['prlimit', `--nofile=${NOFILE}:${NOFILE}`, '--'],
     env: gpuEnv(dir),
@@ -134,8 +135,9 @@ describe('file descriptor exhaustion', () => {
           { length: 20 },
           () =>
             new Promise<void>((resolve) => {
+              // Half on the control port, half on the front door's (the public LLM port the phone calls).
               const s = net.connect({
-                port: h.port,
+                port: src % 2 ? h.port : ollamaPort,
                 host: '127.0.0.1',
                 localAddress: `127.0.1.${src}`,
               });
@@ -171,6 +173,14 @@ describe('file descriptor exhaustion', () => {
     expect(alive(pid)).toBe(true);
     expect(after.pid).toBe(before.pid);
     expect(alive(before.pid!)).toBe(true);
+    // The front door forwards again, to the same program.
+    await until(
+      async () =>
+        (await fetch(`http://127.0.0.1:${ollamaPort}/api/tags`).catch(() => null))?.status === 200
+          ? true
+          : null,
+      15_000,
+    );
     // GPU telemetry comes back too (the sampler's failed spawns were reported, not thrown).
     await until(async () => ((await status()).gpu.gpus.length ? true : null), 15_000);
   });
