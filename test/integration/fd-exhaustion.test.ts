@@ -1,9 +1,10 @@
 // Issue #20, finding 2: with the file descriptor table full, `spawn(nvidia-smi)` failed synchronously
 // and gpu/nvidia-smi.ts touched `child.stdout` (null) before listening for `error`: the server exited 1
-// and left its services orphaned. Here the headless server runs under `prlimit --nofile`, connections
-// from many loopback addresses, to the control port and to the front door's LLM port, fill its table while the GPU sampler starts the fake nvidia-smi again
-// every 2 s (its loop is made to exit) and the supervisor keeps checking; once they close, the server must answer again, still owning the
-// same service process.
+// and left its services orphaned. Here the headless server runs under `prlimit --nofile`; connections
+// from many loopback addresses, to the control port and to the front door's LLM port, fill its table
+// while the GPU sampler starts the fake nvidia-smi again every 2 s (its loop is made to exit) and the
+// supervisor keeps checking. Once they close, the server must answer again, still owning the same
+// service process.
 
 import fs from 'node:fs';
 import net from 'node:net';
