@@ -75,6 +75,20 @@ describe('under umask 000', () => {
   });
 });
 
+describe('settings.json written by someone else', () => {
+  it('is reported when it is another user’s or others may write it', async () => {
+    const { SettingsStore } = await import('../../main/core/settings/store.js');
+    const facts = { platform: 'linux' as const, hostname: 'h' };
+    SettingsStore.open({ dataDir: dir, facts });
+    expect(SettingsStore.open({ dataDir: dir, facts }).problems).toEqual([]);
+    fs.chmodSync(path.join(dir, 'settings.json'), 0o666);
+    expect(SettingsStore.open({ dataDir: dir, facts }).problems.join('\n')).toMatch(/writable by others.*programs it names run as you/);
+    fs.chmodSync(path.join(dir, 'settings.json'), 0o600);
+    fs.chownSync(path.join(dir, 'settings.json'), NOBODY, NOBODY);
+    expect(SettingsStore.open({ dataDir: dir, facts }).problems.join('\n')).toMatch(/belongs to uid 65534/);
+  });
+});
+
 function record(pid: number, service = 'ollama'): PidRecord {
   return {
     v: 1,

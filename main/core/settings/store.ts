@@ -18,7 +18,7 @@ import {
 } from './schema.js';
 import { Emitter, type Unsubscribe } from '../util/emitter.js';
 import { unconfirmedProgramChanges } from './programs.js';
-import { ensurePrivateDir } from '../util/private-fs.js';
+import { ensurePrivateDir, untrusted } from '../util/private-fs.js';
 
 export const SETTINGS_FILE = 'settings.json';
 
@@ -164,6 +164,17 @@ export class SettingsStore {
 
     let settings = fresh;
     let raw: string | null = null;
+    try {
+      // Another user could have written it (a world-writable folder, issue #20): its commands run as us.
+      const why = untrusted(fs.lstatSync(file));
+      if (why) {
+        problems.push(
+          `${file} ${why}: another user may have changed it, and the programs it names run as you. Check its services (command, args, env), then make it yours with mode 0600.`,
+        );
+      }
+    } catch {
+      /* missing: defaults */
+    }
     try {
       raw = fs.readFileSync(file, 'utf8');
     } catch (err) {
