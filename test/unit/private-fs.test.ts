@@ -11,7 +11,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createCore, type Core } from '../../main/core/index.js';
 import { PidFiles, type PidRecord } from '../../main/core/supervisor/pidfile.js';
 import { RotatingFile } from '../../main/core/supervisor/logs.js';
-import { DataDirLockedError, lockDataDir, startTimeOf } from '../../main/core/util/dir-lock.js';
+import {
+  DataDirLockedError,
+  lockDataDir,
+  processStartedAt,
+} from '../../main/core/util/dir-lock.js';
 import { nullLogger } from '../../main/core/util/logger.js';
 
 const mode = (p: string) => fs.statSync(p).mode & 0o777;
@@ -82,10 +86,14 @@ describe('settings.json written by someone else', () => {
     SettingsStore.open({ dataDir: dir, facts });
     expect(SettingsStore.open({ dataDir: dir, facts }).problems).toEqual([]);
     fs.chmodSync(path.join(dir, 'settings.json'), 0o666);
-    expect(SettingsStore.open({ dataDir: dir, facts }).problems.join('\n')).toMatch(/writable by others.*programs it names run as you/);
+    expect(SettingsStore.open({ dataDir: dir, facts }).problems.join('\n')).toMatch(
+      /writable by others.*programs it names run as you/,
+    );
     fs.chmodSync(path.join(dir, 'settings.json'), 0o600);
     fs.chownSync(path.join(dir, 'settings.json'), NOBODY, NOBODY);
-    expect(SettingsStore.open({ dataDir: dir, facts }).problems.join('\n')).toMatch(/belongs to uid 65534/);
+    expect(SettingsStore.open({ dataDir: dir, facts }).problems.join('\n')).toMatch(
+      /belongs to uid 65534/,
+    );
   });
 });
 
@@ -122,26 +130,27 @@ describe('PID files', () => {
 });
 
 describe('server.lock', () => {
-  it('a live owner of ours with the recorded start time holds it; a reused pid, a non-server pid or a foreign lock file do not', async () => {
+  it('a live server of ours that started before the lock holds it; a reused pid, a non-server pid or a foreign lock file do not', async () => {
     const release = lockDataDir(dir, process.pid);
-    expect(fs.readFileSync(path.join(dir, 'server.lock'), 'utf8')).toBe(
-      `${process.pid} ${startTimeOf(process.pid)}`,
-    );
+    const lockFile = path.join(dir, 'server.lock');
+    expect(fs.readFileSync(lockFile, 'utf8')).toBe(String(process.pid));
+    expect(processStartedAt(process.pid)).toBeLessThanOrEqual(Date.now());
     expect(() => lockDataDir(dir, process.pid + 1)).toThrow(DataDirLockedError);
     release();
 
-    const lockFile = path.join(dir, 'server.lock');
-    // The pid is alive but is another process now (start time differs).
-    fs.writeFileSync(lockFile, `${process.pid} 1`, { mode: 0o600 });
+    // The pid is alive, but that process started after the lock was written: the owner died, the pid was reused.
+    fs.writeFileSync(lockFile, String(process.pid), { mode: 0o600 });
+    const anHourAgo = new Date(Date.now() - 3_600_000);
+    fs.utimesSync(lockFile, anHourAgo, anHourAgo);
     lockDataDir(dir, process.pid + 1)();
-    // A legacy lock (pid only) naming a live process that is no server (issue #20: it blocked every start).
+    // A live process that is no server (issue #20: such a lock blocked every start).
     const sleeper = spawn('sleep', ['30'], { stdio: 'ignore' });
     try {
       await new Promise((r) => sleeper.once('spawn', r));
       fs.writeFileSync(lockFile, String(sleeper.pid), { mode: 0o600 });
       lockDataDir(dir, process.pid)();
       // A lock naming our live server, but the file is someone else's.
-      fs.writeFileSync(lockFile, `${process.pid} ${startTimeOf(process.pid)}`, { mode: 0o600 });
+      fs.writeFileSync(lockFile, String(process.pid), { mode: 0o600 });
       fs.chownSync(lockFile, NOBODY, NOBODY);
       lockDataDir(dir, process.pid + 1)();
     } finally {

@@ -1,8 +1,9 @@
 // One server per data folder: two would fight over the settings file, the PID files and the ports.
-// The lock file holds the owner's pid and, on Linux, its start time; a lock is taken over when its
-// owner is gone (crash, SIGKILL), when the pid now belongs to another process (start time differs:
-// issue #20, a stale lock naming any live pid blocked every start until deleted by hand), when that
-// process is another user's, or when the lock file itself is not ours or writable by others.
+// The lock file holds the owner's pid (scripts and tests read it); a lock is taken over when its owner
+// is gone (crash, SIGKILL), when the pid now belongs to a process that started after the lock was
+// written or is no Node/Electron process (issue #20: a stale lock naming any live pid blocked every
+// start until deleted by hand), when that process is another user's, or when the lock file itself is
+// not ours or writable by others.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -20,28 +21,32 @@ function aliveAndOurs(pid: number): boolean {
   }
 }
 
-/** Linux: the process's start time (clock ticks since boot, field 22 of /proc/<pid>/stat); else null. */
-export function startTimeOf(pid: number): string | null {
+/** Linux: when the process started (ms since the epoch, from /proc: boot time + field 22); else null. */
+export function processStartedAt(pid: number): number | null {
   if (process.platform !== 'linux') return null;
   try {
-    const text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return text.slice(text.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    const btime = Number(/^btime (\d+)$/m.exec(fs.readFileSync('/proc/stat', 'utf8'))?.[1]);
+    if (!Number.isFinite(ticks) || !Number.isFinite(btime)) return null;
+    return btime * 1000 + (ticks / 100) * 1000; // USER_HZ is 100 on every Linux ABI Node runs on
   } catch {
     return null;
   }
 }
 
-/** Whether the lock's owner is a live server: ours, and the same process that wrote it. */
+/**
+ * Whether the lock's owner is a live server: a process of ours, started before the lock was written
+ * (a later one got the pid after the owner died), and, on Linux, a Node/Electron process.
+ */
 function ownerLive(text: string, lockStat: fs.Stats, self: number): number | null {
-  const [pidText, started] = text.trim().split(/\s+/);
-  const owner = Number(pidText);
+  const owner = Number(text.trim());
   if (!Number.isInteger(owner) || owner <= 0 || owner === self) return null;
   if (untrusted(lockStat)) return null;
   if (!aliveAndOurs(owner)) return null;
-  const now = startTimeOf(owner);
-  if (started && now !== null && now !== started) return null; // the pid was reused
-  if (!started && process.platform === 'linux') {
-    // A lock from before start times were recorded: only a Node or Electron process can be a server.
+  const started = processStartedAt(owner);
+  if (started !== null && started > lockStat.mtimeMs + 2_000) return null; // the pid was reused
+  if (process.platform === 'linux') {
     try {
       if (!/node|electron|unamentis/i.test(fs.readFileSync(`/proc/${owner}/cmdline`, 'utf8'))) return null;
     } catch {
@@ -56,10 +61,10 @@ export function lockDataDir(dataDir: string, pid = process.pid): () => void {
   const file = path.join(dataDir, 'server.lock');
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      fs.writeFileSync(file, `${pid} ${startTimeOf(pid) ?? ''}`.trim(), { flag: 'wx', mode: 0o600 });
+      fs.writeFileSync(file, String(pid), { flag: 'wx', mode: 0o600 });
       return () => {
         try {
-          if (fs.readFileSync(file, 'utf8').trim().split(/\s+/)[0] === String(pid)) fs.unlinkSync(file);
+          if (fs.readFileSync(file, 'utf8').trim() === String(pid)) fs.unlinkSync(file);
         } catch {
           /* already gone */
         }
