@@ -339,8 +339,8 @@ export class ServiceRunner {
         const waitMs = failures > 0 ? Math.min(pace.recheckMs, pace.healthIntervalMs) : pace.healthIntervalMs;
         await sleep(starting ? t.startPollMs : waitMs, signal);
         if (settled || stopping) return;
-        if (Date.now() - lookedAt >= 1_000) {
-          lookedAt = Date.now(); // at most once a second: a /proc scan, while starting polls every 100 ms
+        if (Date.now() - lookedAt >= 200) {
+          lookedAt = Date.now(); // a /proc scan: at most 5 a second while starting polls every 100 ms
           await look().catch(() => {});
         }
         if (spec.listenPort === null) {
