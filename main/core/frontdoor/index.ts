@@ -608,7 +608,8 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
     // Services with a port that the front door does not stand in front of: say so, and why.
     if (s.frontDoor.enabled) {
       for (const e of services) {
-        if (doors.has(e.id) || !e.enabled || e.port === null || takesAddress(e.id, s as Settings)) continue;
+        if (doors.has(e.id) || !e.enabled || e.port === null || takesAddress(e.id, s as Settings))
+          continue;
         ports.push({
           id: e.id,
           name: e.name,
