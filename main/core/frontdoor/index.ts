@@ -7,6 +7,7 @@
 
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import net, { type AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import os from 'node:os';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FrontDoorPort, FrontDoorSection, ServiceEntry } from '../contract.js';
@@ -210,6 +211,9 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
         (req, res) => handle(door.id, req, res),
       );
       server.keepAliveTimeout = 30_000;
+      server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+        upgrade(door.id, req, socket, head),
+      );
       server.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
       server.listen({ host, port, exclusive: true }, () => {
         server.removeAllListeners('error');
@@ -325,6 +329,46 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
       );
     }
     admit(id, req, res, `${id} request from ${client ?? 'unknown'}`);
+  };
+
+  /**
+   * A WebSocket (VibeVoice's streaming endpoint): checked like any request, then the two sockets
+   * are joined. Not held: a socket upgrade has no body to wait with, so a sleeping service answers
+   * 503 (and is woken by it).
+   */
+  const upgrade = (id: string, req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const s = settings();
+    const client = req.socket.remoteAddress;
+    const refuse = (status: string) => {
+      socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+    };
+    socket.on('error', () => socket.destroy());
+    if (!allowed(client, s.frontDoor.allowFrom)) return refuse('403 Forbidden');
+    if (id === 'ollama' && !keyOk(req, s)) return refuse('401 Unauthorized');
+    doors.get(id)?.counter.add(Date.now());
+    const waking = stoppedByHibernation(id);
+    watchDrain(id);
+    const v = decide(id, waking, false, null);
+    deps.hibernation()?.activity(`${id} connection from ${client ?? 'unknown'}`);
+    const up = upstreamOf(id);
+    if (v.type !== 'forward' || !up) return refuse('503 Service Unavailable');
+    let joined = false;
+    const conn = net.connect(up.port, up.host, () => {
+      joined = true;
+      let text = `${req.method} ${req.url} HTTP/1.1\r\n`;
+      for (let i = 0; i < req.rawHeaders.length; i += 2) {
+        const name = req.rawHeaders[i]!;
+        text += `${name}: ${name.toLowerCase() === 'host' ? `${up.host}:${up.port}` : req.rawHeaders[i + 1]}\r\n`;
+      }
+      conn.write(text + '\r\n');
+      if (head.length) conn.write(head);
+      conn.pipe(socket);
+      socket.pipe(conn);
+    });
+    conn.setNoDelay(true);
+    conn.on('error', () => (joined ? socket.destroy() : refuse('502 Bad Gateway')));
+    conn.on('close', () => socket.destroy());
+    socket.on('close', () => conn.destroy());
   };
 
   const keyOk = (req: IncomingMessage, s: Readonly<Settings>): boolean => {
