@@ -207,7 +207,7 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
       // No request timeout: a held request or a long upload is bounded by the hold rules, not by
       // Node's 300 s default. Headers must still come within 30 s (slowloris).
       const server = http.createServer(
-        { headersTimeout: 30_000, requestTimeout: 0, noDelay: true },
+        { headersTimeout: 30_000, requestTimeout: 0, noDelay: true, highWaterMark: 256 * 1024 },
         (req, res) => handle(door.id, req, res),
       );
       server.keepAliveTimeout = 30_000;
