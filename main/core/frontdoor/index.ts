@@ -135,8 +135,17 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
     whisperInferencePath: () => inferencePathOf([...(settings().services.whisper?.args ?? [])]),
   });
   const adapters: Record<string, Adapter> = deps.adapters ?? audio.adapters;
-  const entry = (id: string): ServiceEntry | undefined =>
-    ctx.store.get('services').find((s) => s.id === id);
+  // Per request: the services section is copied once per store change, not on every request.
+  let cache: { version: number; byId: Map<string, ServiceEntry> } | null = null;
+  const entry = (id: string): ServiceEntry | undefined => {
+    if (!cache || cache.version !== ctx.store.version) {
+      cache = {
+        version: ctx.store.version,
+        byId: new Map(ctx.store.get('services').map((e) => [e.id, e])),
+      };
+    }
+    return cache.byId.get(id);
+  };
 
   // ── ports ────────────────────────────────────────────────────────────────────────────────
 
