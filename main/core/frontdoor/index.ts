@@ -376,7 +376,9 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
     });
     conn.setNoDelay(true);
     conn.on('error', () => (joined ? socket.destroy() : refuse('502 Bad Gateway')));
-    conn.on('close', () => socket.destroy());
+    conn.on('close', () => {
+      if (joined) socket.destroy();
+    });
     socket.on('close', () => conn.destroy());
   };
 
