@@ -12,7 +12,7 @@ import { SettingsStore } from '../../main/core/settings/index.js';
 import { nullLogger } from '../../main/core/util/logger.js';
 import { ManualClock, settle } from '../helpers/manual-clock.js';
 import type { HibernationState, ServiceEntry } from '../../main/core/contract.js';
-import { gpuOut, type FakeGpu } from '../fixtures/bin/scenario.js';
+import { appsOut, gpuOut, type FakeGpu } from '../fixtures/bin/scenario.js';
 
 const MiB = 1024 * 1024;
 
@@ -217,6 +217,60 @@ describe('GpuSampler', () => {
     // VibeVoice's measured VRAM replaces the reference estimate in the advice.
     expect(gpu.advice!.items!.find((i) => i.name === 'VibeVoice')).toMatchObject({ mb: 2500, source: 'measured' });
     expect(smi.calls).toEqual(['gpu', 'apps']);
+  });
+
+  it('Windows (WDDM, every used_memory [N/A]): Ollama\'s VRAM comes from /api/ps, and ours are never "other programs"', async () => {
+    const { sampler, store, smi, ollama } = setup({
+      preload: ['mistral:7b'],
+      services: [svc('ollama', 100), svc('piper', 300)],
+      trees: { ollama: [100, 151], piper: [300] },
+    });
+    smi.gpu = { ok: true, stdout: gpuOut([{ ...RTX3060, usedMB: 6000 }]) };
+    smi.apps = { ok: true, stdout: appsOut([{ pid: 151, usedMB: 4200 }, { pid: 4242, usedMB: 1800 }], { wddm: true }) };
+    ollama.loaded = [{ name: 'mistral:7b', sizeBytes: 4200 * MiB, vramBytes: 4200 * MiB, expiresAt: null }];
+    await sampler.sampleNow();
+    const gpu = store.get('gpu');
+    expect(gpu.services).toEqual([{ service: 'ollama', vramMB: 4200 }]);
+    expect(gpu.otherMB).toBe(6000 - 4200);
+  });
+
+  it('WDDM with VibeVoice running too: its share is unknown, so nobody is told to close other programs', async () => {
+    const { sampler, store, smi, ollama } = setup({
+      preload: ['qwen2.5:7b'],
+      services: [svc('ollama', 100), svc('vibevoice', 200)],
+      trees: { ollama: [100, 151], vibevoice: [200] },
+    });
+    smi.gpu = { ok: true, stdout: gpuOut([{ ...RTX3060, usedMB: 11000 }]) };
+    smi.apps = { ok: true, stdout: appsOut([{ pid: 151, usedMB: 0 }, { pid: 200, usedMB: 0 }], { wddm: true }) };
+    ollama.loaded = [{ name: 'qwen2.5:7b', sizeBytes: 5600 * MiB, vramBytes: 5600 * MiB, expiresAt: null }];
+    await sampler.sampleNow();
+    const gpu = store.get('gpu');
+    expect(gpu.services).toEqual([
+      { service: 'ollama', vramMB: 5600 },
+      { service: 'vibevoice', vramMB: 0, unmeasured: 1 },
+    ]);
+    expect(gpu.otherMB).toBeNull();
+    expect(gpu.advice!.warnings!.join(' ')).not.toMatch(/Other programs/);
+  });
+
+  it('the advice and the by-service bar use one split (nvidia-smi did not list Ollama\'s runner)', async () => {
+    // Seen on the dashboard: "Other programs hold 6 GB … close them" next to a bar showing Ollama
+    // 4.1 GB and other programs 1.9 GB.
+    const { sampler, store, smi, ollama, settings } = setup({
+      preload: ['qwen2.5:7b', 'llama3.2:3b'],
+      services: [svc('ollama', 100)],
+      trees: { ollama: [100] },
+    });
+    settings.update({ services: { vibevoice: { enabled: false } } });
+    smi.gpu = { ok: true, stdout: gpuOut([{ ...RTX3060, totalMB: 8192, usedMB: 6144 }]) };
+    smi.apps = { ok: true, stdout: appsOut([{ pid: 4242, usedMB: 1946 }]) };
+    ollama.loaded = [{ name: 'qwen2.5:7b', sizeBytes: 4198 * MiB, vramBytes: 4198 * MiB, expiresAt: null }];
+    await sampler.sampleNow();
+    const gpu = store.get('gpu');
+    expect(gpu.services).toEqual([{ service: 'ollama', vramMB: 4198 }]);
+    expect(gpu.otherMB).toBe(1946);
+    const w = gpu.advice!.warnings!.find((x) => x.startsWith('Other programs'));
+    expect(w).toBe('Other programs hold 1.9 GB of VRAM right now; close them or the models will spill to the CPU.');
   });
 
   it('re-reads the process list and /api/ps only when VRAM in use moves (or after 5 min and 30 s)', async () => {

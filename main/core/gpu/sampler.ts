@@ -13,7 +13,7 @@ import { History } from './history.js';
 import { summarizeInventory, type Inventory, type RawInventory } from './inventory.js';
 import { OneShotQuery, ToolRunner, type GpuQuery, type RunResult } from './nvidia-smi.js';
 import { APPS_QUERY_ARGS, GPU_QUERY_ARGS, parseComputeApps, parseGpuQuery, type SmiGpu } from './smi-parse.js';
-import { attribute, modelUsage, type PsModel, type ServiceVram, type TagModel } from './usage.js';
+import { attribute, modelUsage, splitVram, type PsModel, type ServiceVram, type TagModel } from './usage.js';
 import { checkModelFits, fmtGB, largestFitting, stackAdvice, vibeVoiceItem, type FitBudget, type FitInputs, type FitItem, type FitResult } from './fit.js';
 
 export interface OllamaReader {
@@ -269,7 +269,6 @@ export class GpuSampler {
         this.#appsMark = null;
       }
     }
-    const serviceVram = this.#serviceVram ?? undefined;
 
     // Per model (Ollama).
     if (!ollamaUrl || !this.#d.ollama) {
@@ -280,11 +279,10 @@ export class GpuSampler {
       this.#psMark = ps ? psMark : null;
     }
     const models = modelUsage(this.#loaded);
-    let otherMB: number | null = null;
-    if (usedMB !== null && serviceVram) otherMB = Math.max(0, usedMB - serviceVram.reduce((x, e) => x + e.vramMB, 0));
-    // None of ours has a pid (stopped, or an adopted external Ollama): what Ollama's models hold is
-    // still ours to show; the rest belongs to other programs.
-    else if (usedMB !== null && live.length === 0) otherMB = Math.max(0, usedMB - models.reduce((x, m) => x + m.vramMB, 0));
+    // One split for the bar, the snapshot and the advice (usage.ts splitVram).
+    const split = splitVram({ usedMB, attributed: this.#serviceVram, models, live: live.map((s) => s.id) });
+    const serviceVram = split.services.length ? split.services : undefined;
+    const otherMB = split.otherMB;
     await this.#refreshInstalled(ollamaUrl, now);
 
     const gpus = this.#gpus(inv, smiGpus, models);
