@@ -157,6 +157,11 @@ export class ApiClient {
     }
   }
 
+  /** Reads the GPU once now (cold and dormant sample only on demand). */
+  gpuSample(): Promise<void> {
+    return this.request('POST', '/api/gpu/sample');
+  }
+
   /** Would `model` fit next to what must stay loaded? */
   gpuFit(model: string): Promise<{ model: string; fits: boolean; level: string; message: string }> {
     return this.request('GET', `/api/gpu/fit?model=${encodeURIComponent(model)}`);

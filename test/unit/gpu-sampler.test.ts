@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GpuSampler, type OllamaReader, type SmiRunner } from '../../main/core/gpu/sampler.js';
 import type { RawInventory } from '../../main/core/gpu/inventory.js';
-import type { RunResult } from '../../main/core/gpu/nvidia-smi.js';
+import type { GpuQuery, RunResult } from '../../main/core/gpu/nvidia-smi.js';
 import { StateStore, type Sections } from '../../main/core/state/store.js';
 import { SettingsStore } from '../../main/core/settings/index.js';
 import { nullLogger } from '../../main/core/util/logger.js';
@@ -69,7 +69,7 @@ afterEach(() => {
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 
-function setup(opts: { inventory?: RawInventory | Error; smi?: string | null; preload?: string[]; services?: ServiceEntry[]; trees?: Record<string, number[]>; modelsHint?: () => string } = {}) {
+function setup(opts: { inventory?: RawInventory | Error; smi?: string | null; preload?: string[]; services?: ServiceEntry[]; trees?: Record<string, number[]>; modelsHint?: () => string; gpuQuery?: () => GpuQuery } = {}) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gpu-sampler-'));
   dirs.push(dataDir);
   const { store: settings } = SettingsStore.open({ dataDir, facts: { platform: 'linux', hostname: 'test' } });
@@ -101,6 +101,7 @@ function setup(opts: { inventory?: RawInventory | Error; smi?: string | null; pr
       baseUrl: (id: string) => (id === 'ollama' ? 'http://127.0.0.1:11434' : null),
     }),
     ...(opts.modelsHint ? { modelsHint: opts.modelsHint } : {}),
+    ...(opts.gpuQuery ? { gpuQuery: opts.gpuQuery } : {}),
   });
   return { sampler, store, settings, clock, smi, ollama };
 }
@@ -371,7 +372,7 @@ describe('GpuSampler', () => {
     expect(smi.calls).toEqual(['gpu', 'gpu']);
   });
 
-  it('cadence follows hibernation: 2 s active, 10 s warm, 60 s cold; a change applies at once', async () => {
+  it('cadence follows hibernation: 2 s active, 10 s warm, 60 s cool; a change applies at once', async () => {
     const { sampler, store, clock, smi } = setup();
     const setState = async (state: HibernationState) => {
       store.update('hibernation', (h) => ({ ...h, state }));
@@ -389,7 +390,7 @@ describe('GpuSampler', () => {
     await clock.advance(10_000);
     expect(clock.pending()).toEqual([10_000]);
 
-    await setState('cold');
+    await setState('cool');
     expect(clock.pending()).toEqual([60_000]);
     await clock.advance(60_000);
     expect(clock.pending()).toEqual([60_000]);
@@ -406,6 +407,41 @@ describe('GpuSampler', () => {
 
     sampler.stop();
     expect(clock.pending()).toEqual([]);
+  });
+
+  it('cold and dormant: no timer and no looping nvidia-smi; a sample on demand runs nvidia-smi once', async () => {
+    // Optimus laptops: any nvidia-smi query wakes the discrete GPU and a looping one keeps it awake.
+    const loop = { reads: 0, stops: 0, read: async () => (loop.reads++, { ok: true as const, stdout: gpuOut([RTX3060]) }), stop: () => void loop.stops++ };
+    const { sampler, store, clock, smi } = setup({ gpuQuery: () => loop });
+    sampler.start();
+    await clock.advance(0);
+    await settle();
+    expect([loop.reads, smi.calls]).toEqual([1, []]);
+    store.update('hibernation', (h) => ({ ...h, state: 'cold' }));
+    await settle();
+    expect(clock.pending()).toEqual([]);
+    expect(loop.stops).toBeGreaterThanOrEqual(1);
+    await clock.advance(600_000);
+    expect([loop.reads, smi.calls]).toEqual([1, []]);
+    // Someone opens the GPU panel and asks: one nvidia-smi that exits, not the loop.
+    await sampler.sampleNow();
+    expect([loop.reads, smi.calls]).toEqual([1, ['gpu']]);
+    expect(store.get('gpu')).toMatchObject({ onDemand: true, sampledAt: new Date(clock.now()).toISOString() });
+    expect(clock.pending()).toEqual([]);
+    store.update('hibernation', (h) => ({ ...h, state: 'dormant' }));
+    await settle();
+    expect(clock.pending()).toEqual([]);
+    // Wake a while later: the timer and the loop are back at once.
+    await clock.advance(5_000);
+    store.update('hibernation', (h) => ({ ...h, state: 'active' }));
+    await settle();
+    expect(clock.pending()).toEqual([0]);
+    await clock.advance(0);
+    await settle();
+    expect(loop.reads).toBe(2);
+    expect(store.get('gpu').onDemand).toBeUndefined();
+    expect(clock.pending()).toEqual([2000]);
+    sampler.stop();
   });
 
   it('history is bounded to 10 minutes at the active cadence', async () => {

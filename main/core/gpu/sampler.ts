@@ -79,6 +79,8 @@ export class GpuSampler {
   #companions: FitItem[] = [];
   #inflight: Promise<void> | null = null;
   #timer: unknown = null;
+  /** A sample started by the timer is in flight (it schedules the next one when done). */
+  #timedRun = false;
   #lastSampleAt = -Infinity;
   #state: HibernationState = 'active';
   #started = false;
@@ -190,19 +192,39 @@ export class GpuSampler {
 
   // ---- scheduling ----
 
+  /** True in cold and dormant: no timer and no looping nvidia-smi; samples only on demand. */
+  onDemand(): boolean {
+    return onDemandIn(this.#state);
+  }
+
   #schedule(delayMs: number): void {
     if (!this.#started) return;
     const { clock } = this.#d.ctx;
     if (this.#timer !== null) clock.clearTimeout(this.#timer);
+    this.#timer = null;
+    if (this.onDemand()) return;
     this.#timer = clock.setTimeout(() => {
       this.#timer = null;
-      void this.sampleNow().then(() => this.#schedule(this.intervalMs()));
+      this.#timedRun = true;
+      void this.sampleNow().then(() => {
+        this.#timedRun = false;
+        this.#schedule(this.intervalMs());
+      });
     }, Math.max(0, delayMs));
   }
 
   /** A new cadence applies at once, measured from the last sample. */
   #reschedule(): void {
-    if (!this.#started || this.#timer === null) return;
+    if (!this.#started) return;
+    if (this.onDemand()) {
+      // Any nvidia-smi query wakes the discrete GPU of an Optimus laptop, and a looping one keeps it
+      // awake (20-25 W): stop it until someone asks or the server wakes.
+      this.#smi?.query?.stop();
+      this.#schedule(0);
+      return;
+    }
+    // A timed sample in flight schedules the next itself; otherwise (back from on-demand) start here.
+    if (this.#timedRun) return;
     const since = this.#d.ctx.clock.now() - this.#lastSampleAt;
     this.#schedule(Math.max(0, this.intervalMs() - since));
   }
@@ -220,7 +242,9 @@ export class GpuSampler {
     const live = services.filter((s) => LIVE.has(s.status) && s.pid !== null);
 
     // NVIDIA usage first: whether the slower sources need re-reading depends on it.
-    const gpuRes = smi.query && !inv?.appleSilicon ? await smi.query.read(this.intervalMs()) : null;
+    // On demand (cold, dormant): one nvidia-smi that exits, never the loop.
+    const query = this.onDemand() && smi.runner ? new OneShotQuery(smi.runner, GPU_QUERY_ARGS) : smi.query;
+    const gpuRes = query && !inv?.appleSilicon ? await query.read(this.intervalMs()) : null;
     let smiGpus: SmiGpu[] | null = null;
     let error: string | null = null;
     if (gpuRes) {
@@ -294,6 +318,7 @@ export class GpuSampler {
       ...(serviceVram ? { services: serviceVram } : {}),
       otherMB,
       intervalSeconds: this.intervalMs() / 1000,
+      ...(this.onDemand() ? { onDemand: true } : {}),
       advice: null,
       recent: [],
     };
@@ -432,6 +457,11 @@ export class GpuSampler {
     }
     for (const k of [...this.#tooBig]) if (!still.has(k)) this.#tooBig.delete(k);
   }
+}
+
+/** Hibernation states in which the GPU is read only on demand (no timer, no looping nvidia-smi). */
+export function onDemandIn(state: HibernationState): boolean {
+  return state === 'cold' || state === 'dormant';
 }
 
 /** What the fit advice may use: all NVIDIA/AMD VRAM, or the unified ceiling. */

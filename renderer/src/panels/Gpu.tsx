@@ -2,12 +2,15 @@
 
 import type { GpuInfo, Snapshot } from '../../../main/core/contract.js';
 import { Gauge, StackedBar, TimeChart, type Series } from '../components/Charts.js';
-import { formatMB } from '../format.js';
-import { useNow } from '../hooks.js';
+import type { ApiClient } from '../client.js';
+import { formatMB, gpuStaleness } from '../format.js';
+import { useAction, useNow } from '../hooks.js';
 import { GPU_WINDOW_MS, type GpuSample } from '../useServer.js';
 
-export function GpuPanel({ snapshot: s, history }: { snapshot: Snapshot; history: GpuSample[] }) {
+export function GpuPanel({ snapshot: s, history, client, canAct }: { snapshot: Snapshot; history: GpuSample[]; client?: ApiClient; canAct?: boolean }) {
   const now = useNow(5000);
+  const [readNow, readState] = useAction(() => client!.gpuSample());
+  const stale = gpuStaleness(s.gpu, now);
   const gpus = s.gpu.gpus;
   const total = gpus.reduce((a, g) => a + g.vramTotalMB, 0);
   const unified = gpus.some((g) => g.unified);
@@ -30,6 +33,17 @@ export function GpuPanel({ snapshot: s, history }: { snapshot: Snapshot; history
       {s.gpu.error && (
         <p className="callout warning" role="status">
           GPU {s.gpu.error.startsWith('unavailable') ? s.gpu.error : `unavailable: ${s.gpu.error}`}. Everything else keeps working.
+        </p>
+      )}
+      {stale && (
+        <p className="callout" role="status" data-testid="gpu-stale">
+          {stale}{' '}
+          {client && (
+            <button type="button" disabled={!canAct || readState.busy} onClick={() => void readNow()}>
+              Read now
+            </button>
+          )}
+          {readState.error && <span className="error"> {readState.error}</span>}
         </p>
       )}
       {gpus.length === 0 && !s.gpu.error && <p className="empty">No GPU found yet{s.gpu.sampledAt ? '' : ' (the first sample has not arrived)'}.</p>}
