@@ -79,7 +79,8 @@ describe('GPU telemetry in the headless core', () => {
     });
     const s = (await until(async () => {
       const snap = await status();
-      return snap.gpu.services?.some((x) => x.service === 'ollama') && snap.gpu.models.some((m) => m.name === 'mistral:7b') ? snap : null;
+      // (Until nvidia-smi lists the runner, Ollama's share comes from /api/ps: wait for the per-pid figure.)
+      return snap.gpu.services?.some((x) => x.service === 'ollama' && x.vramMB === 5400) && snap.gpu.models.some((m) => m.name === 'mistral:7b') ? snap : null;
     }, 15_000))!;
     expect(s.gpu.services).toEqual([{ service: 'ollama', vramMB: 5400 }]);
     expect(s.gpu.otherMB).toBe(700);

@@ -53,9 +53,12 @@ class FakeOllama implements OllamaReader {
   loaded: { name: string; sizeBytes: number; vramBytes: number; expiresAt: string | null }[] = [];
   installed: { name: string; sizeBytes: number }[] = [{ name: 'mistral:7b', sizeBytes: 4_372_824_384 }];
   down = false;
+  /** Ollama ≥ 0.32.10 while a model loads: /api/ps does not answer before the reader's timeout. */
+  psBlocked = false;
   async listLoaded() {
     this.psCalls++;
     if (this.down) throw new Error('connect ECONNREFUSED');
+    if (this.psBlocked) throw new DOMException('The operation was aborted due to timeout', 'TimeoutError');
     return this.loaded;
   }
   async listInstalled() {
@@ -321,6 +324,24 @@ describe('GpuSampler', () => {
     clock.t += 2000;
     await sampler.sampleNow();
     expect(ollama.psCalls).toBe(2);
+  });
+
+  it('keeps the model list while /api/ps does not answer (a model is loading), and asks again next sample', async () => {
+    let seen = 'mistral:7b';
+    const { sampler, store, ollama, clock } = setup({ services: [svc('ollama', 100)], modelsHint: () => seen });
+    ollama.loaded = [{ name: 'mistral:7b', sizeBytes: 5600 * MiB, vramBytes: 5600 * MiB, expiresAt: null }];
+    await sampler.sampleNow();
+    expect(store.get('gpu').models.map((m) => m.name)).toEqual(['mistral:7b']);
+    ollama.psBlocked = true;
+    seen = 'mistral:7b,qwen2.5:7b';
+    clock.t += 2000;
+    await sampler.sampleNow();
+    expect(store.get('gpu').models.map((m) => m.name)).toEqual(['mistral:7b']);
+    ollama.psBlocked = false;
+    ollama.loaded.push({ name: 'qwen2.5:7b', sizeBytes: 4700 * MiB, vramBytes: 4700 * MiB, expiresAt: null });
+    clock.t += 2000;
+    await sampler.sampleNow();
+    expect(store.get('gpu').models.map((m) => m.name)).toEqual(['mistral:7b', 'qwen2.5:7b']);
   });
 
   it('skips the compute-apps query while none of our services runs', async () => {

@@ -298,9 +298,13 @@ export class GpuSampler {
     if (!ollamaUrl || !this.#d.ollama) {
       this.#loaded = [];
       this.#psMark = null;
+    } else if (wantPs && ps) {
+      this.#loaded = ps;
+      this.#psMark = psMark;
     } else if (wantPs) {
-      this.#loaded = ps ?? [];
-      this.#psMark = ps ? psMark : null;
+      // Unanswered: Ollama ≥ 0.32.10 holds /api/ps while a model loads. Keep the last list (the
+      // panel must not empty) and ask again next sample.
+      this.#psMark = null;
     }
     const models = modelUsage(this.#loaded);
     // One split for the bar, the snapshot and the advice (usage.ts splitVram).

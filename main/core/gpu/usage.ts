@@ -75,8 +75,8 @@ export function attribute(apps: readonly SmiApp[], trees: ReadonlyMap<string, re
  * dashboard's by-service bar and the fit advice alike (so the advice cannot blame other programs for
  * what the bar shows as ours).
  *
- * Each service starts from its per-pid figure; a service whose models Ollama reports (`size_vram` in
- * /api/ps) holds at least that much. That covers Windows (WDDM), where nvidia-smi prints `[N/A]` for
+ * Each service starts from its per-pid figure; a service without one whose models Ollama reports
+ * (`size_vram` in /api/ps) holds that much. That covers Windows (WDDM), where nvidia-smi prints `[N/A]` for
  * every process's `used_memory` (XuehaiPan/nvitop#55: NVML cannot report it under WDDM), and a
  * runner nvidia-smi did not list. `otherMB` is null (unknown) while one of our live services still
  * has no figure: the rest of the VRAM may be that service's, so nobody is told to close programs.
@@ -94,12 +94,11 @@ export function splitVram(input: {
   for (const m of input.models) fromModels.set(m.service, (fromModels.get(m.service) ?? 0) + m.vramMB);
   for (const [service, mb] of fromModels) {
     if (mb <= 0) continue;
-    const e = by.get(service) ?? { service, vramMB: 0 };
-    if (e.unmeasured || e.vramMB < mb) {
-      e.vramMB = Math.max(e.vramMB, mb);
-      delete e.unmeasured;
-    }
-    by.set(service, e);
+    const e = by.get(service);
+    // A per-pid figure is the truth (it includes the CUDA context); Ollama's own report stands in
+    // where there is none.
+    if (e && !e.unmeasured) continue;
+    by.set(service, { service, vramMB: Math.max(e?.vramMB ?? 0, mb) });
   }
   const services = [...by.values()].filter((e) => e.vramMB > 0 || e.unmeasured).sort((a, b) => a.service.localeCompare(b.service));
   // Ollama with no model loaded holds no VRAM (its runner starts with the first load).
