@@ -27,19 +27,31 @@ async function startFake(knobs: Record<string, string>): Promise<string> {
 describe('/api/ps held while a model loads', () => {
   it('the fake holds /api/ps during a load, like Ollama ≥ 0.32.10', async () => {
     const url = await startFake({ FAKE_PS_BLOCKS_WHILE_LOADING: '1', FAKE_MODEL_LOAD_MS: '2500' });
-    void fetch(`${url}/api/generate`, { method: 'POST', body: JSON.stringify({ model: 'mistral:7b', prompt: '' }) });
+    void fetch(`${url}/api/generate`, {
+      method: 'POST',
+      body: JSON.stringify({ model: 'mistral:7b', prompt: '' }),
+    });
     await new Promise((r) => setTimeout(r, 200));
     const err = await listLoaded(url, { timeoutMs: 500 }).then(
       () => null,
       (e: unknown) => e,
     );
     expect(isTimeout(err)).toBe(true);
-    expect((await listLoaded(url, { timeoutMs: 10_000 })).map((m) => m.name)).toEqual(['mistral:7b']);
+    expect((await listLoaded(url, { timeoutMs: 10_000 })).map((m) => m.name)).toEqual([
+      'mistral:7b',
+    ]);
   });
 
   it('an unload asked during a load waits for it and unloads that model too', async () => {
-    const url = await startFake({ FAKE_PS_BLOCKS_WHILE_LOADING: '1', FAKE_MODEL_LOAD_MS: '2000', FAKE_UNLOAD_DELAY_MS: '50' });
-    void fetch(`${url}/api/generate`, { method: 'POST', body: JSON.stringify({ model: 'mistral:7b', prompt: '', keep_alive: -1 }) });
+    const url = await startFake({
+      FAKE_PS_BLOCKS_WHILE_LOADING: '1',
+      FAKE_MODEL_LOAD_MS: '2000',
+      FAKE_UNLOAD_DELAY_MS: '50',
+    });
+    void fetch(`${url}/api/generate`, {
+      method: 'POST',
+      body: JSON.stringify({ model: 'mistral:7b', prompt: '', keep_alive: -1 }),
+    });
     await new Promise((r) => setTimeout(r, 200));
     // Each /api/ps read gives up after 500 ms (the real default is 5 s; loads take longer than that).
     const r = await unloadAllModels(url, { timeoutMs: 15_000, requestTimeoutMs: 500, pollMs: 50 });
