@@ -137,22 +137,44 @@ describe('TTS and STT fakes', () => {
     const wav = await fetch(`http://127.0.0.1:${port}/v1/audio/speech`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'vibevoice', input: 'hello', voice: 'en-Emma_woman' }),
+      body: JSON.stringify({ model: 'vibevoice', input: 'hello', voice: 'en-Emma_woman', response_format: 'wav' }),
     });
     expect(wav.headers.get('content-type')).toBe('audio/wav');
     expect(Buffer.from(await wav.arrayBuffer()).subarray(0, 4).toString()).toBe('RIFF');
   });
 
-  it('VibeVoice: a load error is unhealthy with the message, not restarted', async () => {
+  it('VibeVoice: a failed load is unhealthy, not restarted, and the notice gives the reason from its [FATAL] line', async () => {
+    // The real /health says only model_loaded: false; the reason is in the log.
     const port = await freePort();
-    h = makeHarness({ services: { vibevoice: fakeVibevoice(port, { LOAD_ERROR: 'CUDA out of memory' }) } });
+    h = makeHarness({ services: { vibevoice: fakeVibevoice(port, { LOAD_ERROR: 'CUDA out of memory. Tried to allocate 2.00 GiB' }) } });
     await h.sup.start();
     await until(() => h!.sup.get('vibevoice')!.status === 'unhealthy');
     await new Promise((r) => setTimeout(r, 700)); // several health intervals
     const e = h.sup.get('vibevoice')!;
     expect(e).toMatchObject({ status: 'unhealthy', restarts: 0, health: { ok: false } });
-    expect(e.lastError).toBe('VibeVoice reports a problem: the model is not loaded: CUDA out of memory');
-    expect(h.ctx.store.snapshot().notices.some((n) => n.code === 'service_unhealthy' && n.message.includes('CUDA out of memory'))).toBe(true);
+    expect(e.lastError).toBe('VibeVoice could not load its model: CUDA out of memory. Tried to allocate 2.00 GiB');
+    const notices = h.ctx.store.snapshot().notices.filter((n) => /VibeVoice/.test(n.message));
+    expect(notices.map((n) => [n.code, n.message])).toEqual([['service_problem', 'VibeVoice could not load its model: CUDA out of memory. Tried to allocate 2.00 GiB']]);
+  });
+
+  it('VibeVoice: a CPU fallback (CPU-only torch) is a notice that says so', async () => {
+    const port = await freePort();
+    const s = fakeVibevoice(port, { CPU_FALLBACK: 1 });
+    s.args = s.args!.map((a) => (a === 'cpu' ? 'cuda' : a));
+    h = makeHarness({ services: { vibevoice: s } });
+    await h.sup.start();
+    expect(await h.sup.waitReady('vibevoice', 5000)).toBe(true);
+    const n = await until(() => h!.ctx.store.snapshot().notices.find((x) => x.code === 'service_problem'));
+    expect(n.message).toMatch(/^VibeVoice runs on the CPU, not on cuda as configured: speech will be slow/);
+  });
+
+  it('VibeVoice started with --device cpu on purpose: no notice', async () => {
+    const port = await freePort();
+    h = makeHarness({ services: { vibevoice: fakeVibevoice(port) } });
+    await h.sup.start();
+    expect(await h.sup.waitReady('vibevoice', 5000)).toBe(true);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(h.ctx.store.snapshot().notices.filter((x) => x.code === 'service_problem')).toEqual([]);
   });
 
   it('Piper before 1.5 (no /info) is healthy through /voices', async () => {

@@ -16,6 +16,14 @@ export interface PresetContext {
   options: Options;
   /** The executable as resolved (for messages that tell the user what to run). */
   command: string;
+  /** The arguments it was started with, once known (settings may replace the preset's). */
+  argv?: readonly string[];
+}
+
+/** The value after `flag` in the started command, else `fallback`. */
+function argAfter(ctx: PresetContext, flag: string, fallback: string): string {
+  const i = ctx.argv?.indexOf(flag) ?? -1;
+  return i >= 0 && ctx.argv![i + 1] !== undefined ? ctx.argv![i + 1]! : fallback;
 }
 
 export interface RequiredPath {
@@ -56,6 +64,11 @@ export interface Preset {
   /** Working folder when settings name none. */
   cwd?(ctx: PresetContext): string | undefined;
   fatalOutput: FatalOutput[];
+  /**
+   * Lines worth a notice while the process runs (a failed model load it survives, a CPU fallback):
+   * the message, or '' when the match needs none. Each message is raised once per process.
+   */
+  logNotices?: FatalOutput[];
   /** Shown on an `external` service: what "take over" means for this one. */
   externalHint(port: number): string;
 }
@@ -176,6 +189,28 @@ const vibevoice: Preset = {
   },
   cwd: ({ options, home, platform }) => (str(options.dir) ? expandHome(str(options.dir), home, platform) : undefined),
   fatalOutput: pythonFatal('VibeVoice', 'services.vibevoice'),
+  // vibevoice_realtime_openai_api.py catches a failed load in its lifespan, prints
+  // `[FATAL] Model loading failed: <e>` and serves on with /health model_loaded false and no reason;
+  // a load that worked prints `[startup] Model ready on <device>` (lapy/vibevoice-realtime-openai-api).
+  logNotices: [
+    {
+      pattern: /\[FATAL\] Model loading failed: (.+)/,
+      message: (m, ctx) =>
+        `VibeVoice could not load its model: ${m[1]!.trim()}` +
+        (/cuda|nvidia/i.test(m[1]!) && argAfter(ctx, '--device', str(ctx.options.device)) === 'cuda'
+          ? `. Its Python (${ctx.command}) may have a CPU-only torch: install a CUDA build of torch there, or set services.vibevoice.options.device to "cpu".`
+          : ''),
+    },
+    {
+      pattern: /Model ready on (\w+)/,
+      message: (m, ctx) => {
+        const want = argAfter(ctx, '--device', str(ctx.options.device));
+        return want && m[1] !== want
+          ? `VibeVoice runs on the ${m[1]!.toUpperCase()}, not on ${want} as configured: speech will be slow. Its Python (${ctx.command}) has no ${want} support in torch; install a torch build with it in that environment.`
+          : '';
+      },
+    },
+  ],
   externalHint: (port) =>
     `VibeVoice is already running on port ${port}, started outside UnaMentis Server: it is used as is, but not managed (hibernation cannot unload it). Take over stops that process and starts VibeVoice here.`,
 };

@@ -10,6 +10,7 @@ import { childEnv, fatalMessage, type PlanResult, type ServiceSpec } from './com
 import { checkHealth, type HealthMemo, type HealthResult } from './health.js';
 import { LineSplitter } from './logs.js';
 import type { PidFiles } from './pidfile.js';
+import type { PresetContext } from '../services/presets.js';
 import { probePort, waitPortFree } from './ports.js';
 import {
   askTreeToClose,
@@ -84,6 +85,8 @@ export class ServiceRunner {
   #abort: AbortController | null = null;
   #queue: Promise<unknown> = Promise.resolve();
   #tail: string[] = [];
+  /** This process's log notices (preset `logNotices`): raised once each; the last is the problem. */
+  #watch: { spec: ServiceSpec; ctx: PresetContext; raised: Set<string>; problem: string | null } | null = null;
   /** Set by takeOver: a server reappearing right after we killed it was respawned by its owner. */
   #takeOverAt: number | null = null;
 
@@ -242,6 +245,7 @@ export class ServiceRunner {
     const { plan } = launch;
     const t = this.d.timings();
     this.#tail = [];
+    this.#watch = { spec, ctx: { ...launch.ctx, argv: plan.args }, raised: new Set(), problem: null };
     this.d.log('supervisor', `starting: ${[plan.file, ...plan.args].map(quoteArg).join(' ')}`);
     let child: ChildProcess;
     try {
@@ -365,12 +369,14 @@ export class ServiceRunner {
         if (h.state === 'error' || h.state === 'loading') {
           // It answers, as itself, with a problem (VibeVoice's model failed to load): not hung.
           failures = 0;
-          const message = `${spec.name} reports a problem: ${h.message}`;
+          // The reason its log gave (VibeVoice's [FATAL] line) says more than /health does.
+          const message = (h.state === 'error' && this.#watch?.problem) || `${spec.name} reports a problem: ${h.message}`;
           this.#set({ status: 'unhealthy', health: { ok: false, latencyMs: h.latencyMs }, lastError: message });
           if (notifiedProblem !== message) {
             notifiedProblem = message;
             this.d.log('supervisor', message);
-            this.d.notify('warning', 'service_unhealthy', message);
+            // Raised already when its log said so.
+            if (!this.#watch?.raised.has(message)) this.d.notify('warning', 'service_unhealthy', message);
           }
           continue;
         }
@@ -503,6 +509,16 @@ export class ServiceRunner {
     this.#tail.push(text);
     if (this.#tail.length > TAIL_LINES) this.#tail.shift();
     this.d.log(stream, text);
+    const w = this.#watch;
+    if (!w) return;
+    for (const n of w.spec.preset?.logNotices ?? []) {
+      const m = n.pattern.exec(text);
+      const message = m ? n.message(m, w.ctx) : '';
+      if (!message || w.raised.has(message)) continue;
+      w.raised.add(message);
+      w.problem = message;
+      this.d.notify('warning', 'service_problem', message);
+    }
   }
 
   #writePidFile(spec: ServiceSpec, pid: number, command: string): void {
