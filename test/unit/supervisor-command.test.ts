@@ -173,7 +173,24 @@ describe('whisper preset and user-added services', () => {
     const s2 = settingsWith({ whisper: { enabled: true, options: { model: '/m/ggml-base.en.bin' } } });
     expect(plan('whisper', s2, linux, fsOf(['/usr/local/bin/whisper-server', '/m/ggml-base.en.bin'])).result).toMatchObject({
       ok: true,
-      plan: { args: ['--host', '0.0.0.0', '--port', '11401', '-m', '/m/ggml-base.en.bin'] },
+      plan: { args: ['--host', '0.0.0.0', '--port', '11401', '-m', '/m/ggml-base.en.bin', '--inference-path', '/v1/audio/transcriptions'] },
+    });
+  });
+
+  it('whisper-server is looked for where Homebrew and the Windows release zip put it', () => {
+    const s = settingsWith({ whisper: { enabled: true, options: { model: '/m/ggml-base.en.bin' } } });
+    // A Finder-started app's PATH has no /opt/homebrew/bin.
+    expect(plan('whisper', s, mac, fsOf(['/opt/homebrew/bin/whisper-server', '/m/ggml-base.en.bin'])).result).toMatchObject({
+      ok: true,
+      plan: { file: '/opt/homebrew/bin/whisper-server' },
+    });
+    const ws = settingsWith({ whisper: { enabled: true, options: { model: 'C:\\m\\ggml-base.en.bin' } } });
+    const zip = 'C:\\Users\\u\\Downloads\\whisper-bin-x64\\Release\\whisper-server.exe';
+    expect(plan('whisper', ws, win, fsOf([zip, 'C:\\m\\ggml-base.en.bin'])).result).toMatchObject({ ok: true, plan: { file: zip } });
+    const wd = settingsWith({ whisper: { enabled: true, options: { model: 'C:\\m\\ggml-base.en.bin', dir: 'D:\\tools\\whisper' } } });
+    expect(plan('whisper', wd, win, fsOf(['D:\\tools\\whisper\\Release\\whisper-server.exe', 'C:\\m\\ggml-base.en.bin'])).result).toMatchObject({
+      ok: true,
+      plan: { file: 'D:\\tools\\whisper\\Release\\whisper-server.exe' },
     });
   });
 

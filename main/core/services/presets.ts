@@ -275,16 +275,55 @@ const whisper: Preset = {
   enabled: false,
   health: 'whisper',
   startTimeoutMs: 120_000,
-  defaultOptions: () => ({ model: '' }),
-  commands: () => ['whisper-server', '/usr/local/bin/whisper-server'],
+  defaultOptions: () => ({ model: '', inferencePath: '/v1/audio/transcriptions' }),
+  commands: ({ platform, home, env, options }) => {
+    const dir = str(options.dir) ? expandHome(str(options.dir), home, platform) : '';
+    if (platform === 'win32') {
+      // The release zips (whisper-bin-x64.zip, whisper-cublas-*-bin-x64.zip) hold a `Release` folder
+      // (Compress-Archive -Path build/bin/Release in whisper.cpp's build.yml); Explorer's "Extract
+      // all" unpacks next to the zip, in Downloads.
+      const downloads = join('win32', env.USERPROFILE || home, 'Downloads');
+      const unpacked = ['whisper-bin-x64', 'whisper-cublas-12.4.0-bin-x64', 'whisper-cublas-11.8.0-bin-x64', 'whisper-blas-bin-x64'];
+      return [
+        ...(dir ? [join('win32', dir, 'Release', 'whisper-server.exe'), join('win32', dir, 'whisper-server.exe')] : []),
+        'whisper-server',
+        ...unpacked.map((z) => join('win32', downloads, z, 'Release', 'whisper-server.exe')),
+      ];
+    }
+    return [
+      ...(dir ? [join(platform, dir, 'build', 'bin', 'whisper-server'), join(platform, dir, 'whisper-server')] : []),
+      'whisper-server',
+      // Homebrew (`brew install whisper-cpp`) on Apple silicon, then Intel Macs and source installs.
+      '/opt/homebrew/bin/whisper-server',
+      '/usr/local/bin/whisper-server',
+      join(platform, home, 'whisper.cpp', 'build', 'bin', 'whisper-server'),
+    ];
+  },
   commandLabel: 'whisper-server',
-  installHint: "Install whisper.cpp's whisper-server, or set its path in services.whisper.command.",
-  args: ({ host, port, options, home, platform }) => ['--host', host, '--port', String(port), '-m', expandHome(str(options.model), home, platform)],
+  installHint:
+    "Install whisper.cpp's whisper-server (macOS: brew install whisper-cpp; Windows: unpack whisper-bin-x64.zip from github.com/ggml-org/whisper.cpp/releases and set services.whisper.options.dir to that folder), or set its path in services.whisper.command.",
+  // whisper-server answers on /inference unless told otherwise; the iPhone app's Whisper client
+  // posts to /v1/audio/transcriptions (OpenAI's path).
+  args: ({ host, port, options, home, platform }) => [
+    '--host',
+    host,
+    '--port',
+    String(port),
+    '-m',
+    expandHome(str(options.model), home, platform),
+    ...(str(options.inferencePath) ? ['--inference-path', str(options.inferencePath)] : []),
+  ],
   env: () => ({}),
   requiredPaths: ({ options, home, platform }) => [
     { path: expandHome(str(options.model), home, platform), what: "Whisper's model file", setting: 'services.whisper.options.model', kind: 'file' },
   ],
-  fatalOutput: [],
+  fatalOutput: [
+    {
+      pattern: /failed to initialize whisper context/,
+      message: (_m, ctx) =>
+        `whisper-server could not load the model ${str(ctx.options.model)} (not a whisper.cpp ggml model, or damaged). Download one (e.g. ggml-base.en.bin from huggingface.co/ggerganov/whisper.cpp) and set services.whisper.options.model.`,
+    },
+  ],
   externalHint: (port) =>
     `Whisper is already running on port ${port}, started outside UnaMentis Server: it is used as is, but not managed. Take over stops that process and starts it here.`,
 };
