@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { utilityInventoryLauncher } from './inventory-launcher.js';
 import { createCore, type Core } from '../core/index.js';
+import { adoptLoginShellPath } from '../core/util/login-path.js';
 import { createLogger } from '../core/util/logger.js';
 import type { MenuAction } from '../core/tray-menu/menu-model.js';
 import { Channels } from '../../preload/channels.js';
@@ -35,6 +36,12 @@ async function main(): Promise<void> {
   await app.whenReady();
   if (process.platform === 'darwin') app.dock?.hide();
   if (process.platform === 'win32') app.setAppUserModelId('com.unamentis.server'); // notifications need it
+
+  // Started from Finder, the app has launchd's minimal PATH: take the login shell's (once, 5 s at
+  // most) before the supervisor looks for python3, ollama or whisper-server.
+  const pathBefore = process.env.PATH;
+  await adoptLoginShellPath(process.platform, process.env);
+  if (process.env.PATH !== pathBefore) logger.info('PATH from the login shell', { PATH: process.env.PATH });
 
   // Tests (Playwright's _electron) point the app at a throwaway data folder.
   const dataDir = process.env.UNAMENTIS_DATA_DIR || app.getPath('userData');
