@@ -132,6 +132,7 @@ const ollama: Preset = {
     const env: Record<string, string> = { OLLAMA_HOST: `${host}:${port}` };
     if (str(options.keepAlive)) env.OLLAMA_KEEP_ALIVE = str(options.keepAlive);
     if (str(options.modelsDir)) env.OLLAMA_MODELS = str(options.modelsDir);
+    if (Number(options.contextLength) > 0) env.OLLAMA_CONTEXT_LENGTH = String(Number(options.contextLength));
     if (str(options.origins)) env.OLLAMA_ORIGINS = str(options.origins);
     return env;
   },
@@ -139,8 +140,8 @@ const ollama: Preset = {
   fatalOutput: [],
   externalHint: (port) =>
     `Ollama is already running on port ${port}, started outside UnaMentis Server (probably the Ollama desktop app): it is used as is, but not managed. ` +
-    `To let UnaMentis manage it, quit the Ollama desktop app first (its icon → Quit Ollama), then choose Take over. ` +
-    `Stopping only its "ollama serve" does not work: the desktop app starts it again about 1 s later.`,
+    `Take over quits the Ollama desktop app (stopping only its "ollama serve" does not work: the app starts it again about 1 s later) ` +
+    `and starts Ollama here with the app's model folder and context length.`,
 };
 
 const vibevoice: Preset = {

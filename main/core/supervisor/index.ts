@@ -16,6 +16,8 @@ import { buildLaunch, resolveSpec, serviceIds, urlHost, type FileProbe, type Hos
 import { formatFileLine, LiveLogThrottle, LogRing, MAX_LINE_CHARS, RotatingFile } from './logs.js';
 import { healthEchoPattern } from './health.js';
 import { PidFiles, planReap } from './pidfile.js';
+import { desktopHooks, type DesktopDeps } from './ollama-desktop.js';
+import { desktopServerLog } from '../services/ollama-desktop.js';
 import { isAlive, listProcesses, processStartTime, signalPid } from './procs.js';
 import { ServiceRunner, sleep, type Timings } from './service.js';
 import { SupervisorError } from './errors.js';
@@ -43,6 +45,8 @@ export interface SupervisorOptions {
   preload?: boolean;
   /** Reap orphans named by PID files at start (default true). */
   reap?: boolean;
+  /** The Ollama desktop app's server log (default: where the app writes it; tests: the fake's). */
+  ollamaDesktopLog?: string | null;
 }
 
 export interface ReapReport {
@@ -185,7 +189,10 @@ export function createSupervisor(ctx: CoreContext, opts: SupervisorOptions = {})
     }
     preloading.add(id);
     writeLine(id, 'supervisor', `preloading ${models.join(', ')}`);
-    void preloadModels(url, models)
+    // The keep-alive goes with the request: an adopted server (the Ollama desktop app's) has its own
+    // OLLAMA_KEEP_ALIVE (5 min), and a request without one keeps the model's current keep-alive.
+    const keepAlive = resolveSpec(id, settings, host).options.keepAlive;
+    void preloadModels(url, models, keepAlive !== undefined && keepAlive !== '' ? { keepAlive: keepAlive as string | number } : {})
       .then((results) => {
         for (const r of results) {
           if (r.ok) {
@@ -210,6 +217,19 @@ export function createSupervisor(ctx: CoreContext, opts: SupervisorOptions = {})
       .finally(() => preloading.delete(id));
   };
 
+  const desktop = (id: string): DesktopDeps => ({
+    platform: host.platform,
+    listProcesses,
+    serverLog: opts.ollamaDesktopLog !== undefined ? opts.ollamaDesktopLog : desktopServerLog(host.platform, host.env, host.home),
+    log: (text) => writeLine(id, 'supervisor', text),
+    options: () => resolveSpec(id, settings, host).options,
+    setOptions: (patch) => {
+      const r = ctx.settings.update({ services: { [id]: { options: { ...(settings.services[id]?.options ?? {}), ...patch } } } });
+      if (!r.ok) writeLine(id, 'supervisor', `could not keep the desktop app's settings: ${r.problem.field}: ${r.problem.message}`);
+    },
+    quitTimeoutMs: timings().stopTimeoutMs + 5000,
+  });
+
   const addRunner = (id: string): ServiceRunner => {
     rings.set(id, new LogRing(ringLines));
     files.set(id, new RotatingFile(path.join(logDir, `${id}.log`), fileOpts));
@@ -232,6 +252,7 @@ export function createSupervisor(ctx: CoreContext, opts: SupervisorOptions = {})
         ctx.store.notify({ level, code, message });
       },
       ready: () => onReady(id),
+      ...(id === 'ollama' ? desktopHooks(desktop(id)) : {}),
     });
     runners.set(id, r);
     return r;

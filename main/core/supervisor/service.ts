@@ -64,6 +64,10 @@ export interface RunnerDeps {
   notify(level: 'info' | 'warning' | 'error', code: string, message: string): void;
   /** The service became healthy (own process or external server). */
   ready(how: 'own' | 'external'): void;
+  /** Why our own process must not start now (the Ollama desktop app runs), or null. */
+  ownStartBlocked?(): Promise<string | null>;
+  /** Before "Take over" stops the port's holder (the Ollama desktop app: quit it first). */
+  beforeTakeOver?(): Promise<void>;
 }
 
 type Outcome = { type: 'stopped' } | { type: 'fatal'; message: string } | { type: 'crashed'; message: string; healthyForMs: number };
@@ -182,6 +186,7 @@ export class ServiceRunner {
       throw new Error(`Cannot tell which process holds port ${spec.port}, so it cannot be stopped from here. Stop ${spec.name} yourself, then start it in UnaMentis.`);
     }
     await this.stop();
+    await this.d.beforeTakeOver?.();
     this.d.log('supervisor', `take over: stopping ${holder.name ?? 'process'} (pid ${holder.pid}) on port ${spec.port}`);
     signalPid(holder.pid, 'SIGTERM');
     const gone = await waitFor(() => !isAlive(holder.pid!), this.#stopTimeout(spec));
@@ -218,6 +223,14 @@ export class ServiceRunner {
           }
           return this.#fail(portConflictMessage(spec, await portHolder(spec.port), h), 'error');
         }
+      }
+      const blocked = await this.d.ownStartBlocked?.();
+      if (signal.aborted) return;
+      if (blocked) {
+        if (this.hint !== blocked) this.d.log('supervisor', blocked);
+        this.#set({ status: 'starting', pid: null, hint: blocked, health: null, lastError: null });
+        await sleep(500, signal);
+        continue;
       }
       const outcome = await this.#runOnce(spec, launch, signal);
       if (outcome.type === 'stopped') return;
