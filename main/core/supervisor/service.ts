@@ -11,9 +11,9 @@ import { checkHealth, type HealthMemo, type HealthResult } from './health.js';
 import { LineSplitter } from './logs.js';
 import type { PidFiles } from './pidfile.js';
 import type { PresetContext } from '../services/presets.js';
+import { askToStop } from './win-stop.js';
 import { probePort, waitPortFree } from './ports.js';
 import {
-  askTreeToClose,
   isAlive,
   killTreeNow,
   listProcesses,
@@ -473,8 +473,9 @@ export class ServiceRunner {
   async #terminate(child: ChildProcess, pid: number, timeoutMs: number, why: string): Promise<void> {
     const before = treeOf(pid, await listProcesses());
     if (child.exitCode === null && child.signalCode === null) {
-      this.d.log('supervisor', `stopping (${why}): ${IS_WIN ? 'asking it to close' : 'SIGTERM'}, ${(timeoutMs / 1000).toFixed(1)} s before the tree is killed`);
-      if (IS_WIN) await askTreeToClose(pid);
+      this.d.log('supervisor', `stopping (${why}): ${IS_WIN ? 'Ctrl+Break' : 'SIGTERM'}, ${(timeoutMs / 1000).toFixed(1)} s before the tree is killed`);
+      // Windows: a console control event, as Ollama's app stops its server (win-stop.ts).
+      if (IS_WIN) await askToStop(pid, timeoutMs);
       else child.kill('SIGTERM');
       if (!(await waitExit(child, timeoutMs))) {
         this.d.log('supervisor', `still running after ${(timeoutMs / 1000).toFixed(1)} s: killing its process tree`);
