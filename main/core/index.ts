@@ -15,6 +15,8 @@ import { ApiServer } from './api/server.js';
 import { statusRoutes } from './api/routes/status.js';
 import { settingsRoutes } from './api/routes/settings.js';
 import { modelRoutes } from './models/index.js';
+import { voiceRoutes } from './voices/index.js';
+import { expandHome, piperVoicesDir } from './services/presets.js';
 import { latencyRoutes } from './latency/index.js';
 import type { Route } from './api/router.js';
 import type { Capability, CoreContext, StopReason } from './context.js';
@@ -52,6 +54,8 @@ export interface CoreOptions {
   hibernation?: HibernationOptions;
   /** Starts the GPU inventory child; the shell passes an Electron utility process (runAsNode fuse off). */
   gpuInventoryLauncher?: InventoryLauncher;
+  /** Where Piper voices are downloaded from (default Hugging Face rhasspy/piper-voices; tests: a local server). */
+  piperVoicesUrl?: string;
 }
 
 export interface Core extends CoreContext {
@@ -151,6 +155,16 @@ export function createCore(opts: CoreOptions): Core {
   routes.push(...statusRoutes(ctx), ...settingsRoutes(ctx));
   // Dashboard tools: model list and pull with progress, and the latency check (issue 8).
   routes.push(...modelRoutes(ctx), ...latencyRoutes(ctx));
+  // Piper's voices in its --data-dir: list, download with progress.
+  routes.push(
+    ...voiceRoutes(ctx, {
+      dir: () => {
+        const set = ctx.settings.get().services.piper?.options?.dataDir;
+        return set ? expandHome(String(set), os.homedir(), facts.platform) : piperVoicesDir(ctx.dataDir, facts.platform);
+      },
+      ...(opts.piperVoicesUrl ? { baseUrl: opts.piperVoicesUrl } : {}),
+    }),
+  );
 
   // The supervised services (issue 3): it writes the `services` section and owns the child processes.
   const supervisor = createSupervisor(ctx, opts.supervisor);

@@ -124,7 +124,7 @@ describe('conflicts and missing things', () => {
     const e = h.sup.get('piper')!;
     expect(e.restarts).toBe(0);
     expect(e.lastError).toContain('Piper is not installed');
-    expect(e.lastError).toContain('pip install piper-tts');
+    expect(e.lastError).toContain('-m pip install "piper-tts[http]"');
   });
 });
 

@@ -158,7 +158,7 @@ describe('piper preset', () => {
     const { spec, result } = plan('piper', settingsWith({}), linux, fsOf(['/usr/bin/python3']));
     if (!result.ok) throw new Error(result.problem);
     const msg = fatalMessage(spec, "Error while finding module specification for 'piper.http_server' (ModuleNotFoundError: No module named 'piper')", result.ctx);
-    expect(msg).toContain('pip install piper-tts');
+    expect(msg).toContain('-m pip install "piper-tts[http]"');
     expect(msg).toContain('services.piper.command');
     expect(fatalMessage(spec, 'Traceback: KeyboardInterrupt', result.ctx)).toBeNull();
   });

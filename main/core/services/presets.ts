@@ -221,6 +221,16 @@ function scriptOf(options: Options, home: string, platform: NodeJS.Platform): st
   return join(platform, expandHome(str(options.dir), home, platform), 'vibevoice_realtime_openai_api.py');
 }
 
+/** Where Piper's voices live: a folder of the app's data folder (the preset's `--data-dir`). */
+export function piperVoicesDir(appDataDir: string, platform: NodeJS.Platform): string {
+  return join(platform, appDataDir, 'piper-voices');
+}
+
+/** `python3 -m pip install "piper-tts[http]"`: the command that installs Piper with its web server. */
+function pipInstallPiper(python: string): string {
+  return `"${python}" -m pip install "piper-tts[http]"`;
+}
+
 const piper: Preset = {
   id: 'piper',
   name: 'Piper',
@@ -231,8 +241,11 @@ const piper: Preset = {
   defaultOptions: () => ({ voice: 'en_US-amy-medium', cuda: false }),
   commands: ({ platform }) => (platform === 'win32' ? ['python', 'py'] : ['python3', 'python']),
   commandLabel: 'Python (for Piper)',
-  installHint: 'Install Python and Piper (pip install piper-tts), or set services.piper.command to the python of the environment where Piper is installed.',
-  // Piper's own default port is 5000: always pass --port.
+  installHint:
+    'Install Python, then Piper with its web server: python3 -m pip install "piper-tts[http]" (Windows: py -m pip install "piper-tts[http]"), or set services.piper.command to the python of the environment where Piper is installed.',
+  // Piper's own default port is 5000: always pass --port. Its --data-dir appends to a list that
+  // starts with the working folder, and downloads go to the first entry: so the working folder is
+  // the voice folder too, and --download-dir names it (piper1-gpl src/piper/http_server.py).
   args: ({ host, port, options, home, platform }) => [
     '-m',
     'piper.http_server',
@@ -243,8 +256,11 @@ const piper: Preset = {
     '--port',
     String(port),
     ...(options.cuda === true ? ['--cuda'] : []),
-    ...(str(options.dataDir) ? ['--data-dir', expandHome(str(options.dataDir), home, platform)] : []),
+    ...(str(options.dataDir)
+      ? ['--data-dir', expandHome(str(options.dataDir), home, platform), '--download-dir', expandHome(str(options.dataDir), home, platform)]
+      : []),
   ],
+  cwd: ({ options, home, platform }) => (str(options.dataDir) ? expandHome(str(options.dataDir), home, platform) : undefined),
   env: () => ({ PYTHONUNBUFFERED: '1' }),
   requiredPaths: ({ options, home, platform }) => {
     const out: RequiredPath[] = [];
@@ -257,12 +273,19 @@ const piper: Preset = {
     {
       pattern: /No module named '?piper/,
       message: (_m, ctx) =>
-        `Piper is not installed for the Python at ${ctx.command}. Install it with "${ctx.command} -m pip install piper-tts", or set services.piper.command to a Python that has it.`,
+        `Piper is not installed for the Python at ${ctx.command}. Install it with: ${pipInstallPiper(ctx.command)} (or set services.piper.command to a Python that has it).`,
+    },
+    {
+      // piper-tts without its [http] extra: 1.5+ exits with "The HTTP server requires additional
+      // dependencies. Install with: pip install piper-tts[http]"; 1.2–1.4 import Flask at the top.
+      pattern: /No module named '?flask'?|requires additional dependencies/i,
+      message: (_m, ctx) => `Piper's web server needs Flask, which the Python at ${ctx.command} does not have. Install it with: ${pipInstallPiper(ctx.command)}`,
     },
     {
       pattern: /(?:Unable to find voice|voice .* not found|No such file or directory: '[^']*\.onnx)/i,
       message: (_m, ctx) =>
-        `Piper could not find the voice "${str(ctx.options.voice)}". Download it (python -m piper.download_voices ${str(ctx.options.voice)}) or set services.piper.options.voice (and options.dataDir).`,
+        `Piper could not find the voice "${str(ctx.options.voice)}" in ${str(ctx.options.dataDir) || 'its working folder'}. Download it in the dashboard (Models → Piper voices), ` +
+        `or run: "${ctx.command}" -m piper.download_voices ${str(ctx.options.voice)} --download-dir "${str(ctx.options.dataDir) || '.'}"`,
     },
   ],
   externalHint: (port) =>

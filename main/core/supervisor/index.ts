@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { LogLine, ServiceEntry } from '../contract.js';
 import type { CoreContext, StopReason } from '../context.js';
 import type { Settings } from '../settings/schema.js';
-import { PRESETS } from '../services/presets.js';
+import { PRESETS, piperVoicesDir } from '../services/presets.js';
 import { preloadModels } from '../services/ollama.js';
 import { Emitter, type Unsubscribe } from '../util/emitter.js';
 import { DEFAULT_RESTART_POLICY, type RestartPolicy } from './backoff.js';
@@ -94,7 +94,14 @@ export const realFileProbe: FileProbe = {
 
 export function createSupervisor(ctx: CoreContext, opts: SupervisorOptions = {}): SupervisorCapability {
   const log = ctx.logger.child('supervisor');
-  const host: HostEnv = opts.host ?? { platform: process.platform, env: process.env, home: os.homedir() };
+  const given: HostEnv = opts.host ?? { platform: process.platform, env: process.env, home: os.homedir() };
+  const host: HostEnv = { ...given, appDataDir: given.appDataDir ?? ctx.dataDir };
+  // Piper's voice folder (its --data-dir and working folder) exists before Piper starts.
+  try {
+    fs.mkdirSync(piperVoicesDir(host.appDataDir!, host.platform), { recursive: true });
+  } catch (err) {
+    log.warn('cannot create the Piper voice folder', { err });
+  }
   const probe = opts.probe ?? realFileProbe;
   const logDir = opts.logDir ?? path.join(ctx.dataDir, 'logs');
   const pidFiles = new PidFiles(opts.runDir ?? path.join(ctx.dataDir, 'run'));
