@@ -70,8 +70,15 @@ describe('login shell PATH', () => {
     const env: NodeJS.ProcessEnv = { PATH: '/usr/bin:/bin:/usr/sbin:/sbin' };
     await adoptLoginShellPath('darwin', env, { shell: sh });
     expect(env.PATH).toBe(
-      '/Users/u/.local/bin:/usr/bin:/bin:/usr/sbin:/sbin:/opt/homebrew/bin:/opt/homebrew/sbin:/usr/local/bin',
+      '/Users/u/.local/bin:/usr/bin:/opt/homebrew/bin:/opt/homebrew/sbin:/usr/local/bin:/bin:/usr/sbin:/sbin',
     );
+    // A shell that gives nothing (too slow): Homebrew still comes before launchd's /usr/bin.
+    const slow: NodeJS.ProcessEnv = { PATH: '/usr/bin:/bin' };
+    await adoptLoginShellPath('darwin', slow, {
+      shell: fakeShell('zsh-slow', 'sleep 30'),
+      timeoutMs: 200,
+    });
+    expect(slow.PATH).toBe('/opt/homebrew/bin:/opt/homebrew/sbin:/usr/local/bin:/usr/bin:/bin');
     const linux: NodeJS.ProcessEnv = { PATH: '/usr/bin' };
     await adoptLoginShellPath('linux', linux, { shell: sh });
     expect(linux.PATH).toBe('/usr/bin');

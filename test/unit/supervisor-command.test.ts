@@ -177,6 +177,12 @@ describe('whisper preset and user-added services', () => {
     });
   });
 
+  it("Piper's Python on Windows: a per-user python.org install that is not on PATH", () => {
+    const s = settingsWith({ piper: { options: { voice: 'en_US-amy-medium' } } });
+    const py = 'C:\\Users\\u\\AppData\\Local\\Programs\\Python\\Python312\\python.exe';
+    expect(plan('piper', s, win, fsOf([py])).result).toMatchObject({ ok: true, plan: { file: py } });
+  });
+
   it('whisper-server is looked for where Homebrew and the Windows release zip put it', () => {
     const s = settingsWith({ whisper: { enabled: true, options: { model: '/m/ggml-base.en.bin' } } });
     // A Finder-started app's PATH has no /opt/homebrew/bin.

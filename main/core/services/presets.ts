@@ -239,7 +239,14 @@ const piper: Preset = {
   health: 'piper',
   startTimeoutMs: 120_000,
   defaultOptions: () => ({ voice: 'en_US-amy-medium', cuda: false }),
-  commands: ({ platform }) => (platform === 'win32' ? ['python', 'py'] : ['python3', 'python']),
+  commands: ({ platform, env, home }) => {
+    if (platform !== 'win32') return ['python3', 'python'];
+    // python.org's installer puts a per-user Python in %LOCALAPPDATA%\Programs\Python\PythonXYZ and
+    // does not add it to PATH unless asked; the `py` launcher is in C:\Windows.
+    const local = env.LOCALAPPDATA || join('win32', home, 'AppData', 'Local');
+    const perUser = ['313', '312', '311', '310', '39'].map((v) => join('win32', local, 'Programs', 'Python', `Python${v}`, 'python.exe'));
+    return ['python', 'py', ...perUser];
+  },
   commandLabel: 'Python (for Piper)',
   installHint:
     'Install Python, then Piper with its web server: python3 -m pip install "piper-tts[http]" (Windows: py -m pip install "piper-tts[http]"), or set services.piper.command to the python of the environment where Piper is installed.',

@@ -91,8 +91,8 @@ export function readLoginShellPath(opts: LoginPathOptions = {}): Promise<string 
 }
 
 /**
- * On macOS, once at start: PATH = the login shell's PATH, then what we had, then the installers'
- * folders. Elsewhere nothing changes (Windows apps get the registry's PATH; Linux desktops run the
+ * On macOS, once at start: PATH = the login shell's PATH, then the installers' folders, then what
+ * we had. Elsewhere nothing changes (Windows apps get the registry's PATH; Linux desktops run the
  * session through the login shell). Returns the PATH now in `env`.
  */
 export async function adoptLoginShellPath(
@@ -102,6 +102,8 @@ export async function adoptLoginShellPath(
 ): Promise<string | undefined> {
   if (platform !== 'darwin') return env.PATH;
   const fromShell = await readLoginShellPath({ ...opts, env });
-  env.PATH = mergePaths(fromShell, env.PATH, MAC_EXTRA_DIRS);
+  // Homebrew's folders before launchd's /usr/bin, as a brew user's shell has them: otherwise, when
+  // the shell gave nothing, `python3` would still be Apple's stub in /usr/bin.
+  env.PATH = mergePaths(mergePaths(fromShell, MAC_EXTRA_DIRS.join(':')), env.PATH);
   return env.PATH;
 }

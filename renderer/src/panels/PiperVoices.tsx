@@ -82,7 +82,7 @@ export function PiperVoicesSection({ client, canAct }: { client: ApiClient; canA
         </p>
       )}
       {list && list.voices.length === 0 && (
-        <p className="muted">No voice installed yet: Piper cannot start without one.</p>
+        <p className="muted">No voice in this folder yet: Piper needs one (download one below).</p>
       )}
       {list && list.voices.length > 0 && (
         <ul data-testid="piper-voice-list">
