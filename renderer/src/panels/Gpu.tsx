@@ -20,13 +20,7 @@ export function GpuPanel({ snapshot: s, history, client, canAct }: { snapshot: S
     label: gpus.length > 1 ? `GPU ${g.index ?? i}` : g.name,
     points: history.filter((h) => h.used[i] !== undefined).map((h) => ({ t: h.t, v: h.used[i]! })),
   }));
-  // Per-pid attribution when nvidia-smi gives it; otherwise the models say which service holds what.
-  const byService = s.gpu.services?.length ? s.gpu.services : aggregateByService(s);
-  // "Other programs" is what is used beyond what our services hold; never more than that, so the
-  // bar cannot add up past what the GPU reports in use (the two figures may come from different reads).
-  const used = gpus.reduce((a, g) => a + (g.vramUsedMB ?? 0), 0);
-  const ours = byService.reduce((a, x) => a + x.vramMB, 0);
-  const otherMB = Math.min(s.gpu.otherMB ?? 0, Math.max(0, used - ours));
+  const serviceParts = servicesBarParts(s);
   const advice = s.gpu.advice;
   return (
     <>
@@ -74,11 +68,7 @@ export function GpuPanel({ snapshot: s, history, client, canAct }: { snapshot: S
               testId="bar-services"
               title="By service"
               total={total}
-              parts={[
-                ...byService.map((x) => ({ key: x.service, label: serviceName(s, x.service), value: x.vramMB })),
-                // What the GPU holds for programs we do not supervise (games, browsers, …).
-                ...(otherMB > 0 ? [{ key: '(other)', label: 'Other programs', value: otherMB }] : []),
-              ]}
+              parts={serviceParts}
             />
           </section>
           <section className="card" aria-labelledby="gpu-hist-h">
@@ -152,6 +142,30 @@ function GpuCard({ gpu }: { gpu: GpuInfo }) {
 
 function serviceName(s: Snapshot, id: string): string {
   return s.services.find((x) => x.id === id)?.name ?? id;
+}
+
+/**
+ * The by-service bar: the core's one split (gpu/usage.ts splitVram), so it agrees with the fit
+ * advice. "Other programs" is what the GPU holds beyond ours; where one of ours has no figure
+ * (VibeVoice on Windows, whose driver reports no per-process memory) the rest is "not attributed".
+ */
+export function servicesBarParts(s: Snapshot): { key: string; label: string; value: number }[] {
+  // Per-pid attribution when nvidia-smi gives it; otherwise the models say which service holds what.
+  const byService = s.gpu.services?.length ? s.gpu.services : aggregateByService(s);
+  const used = s.gpu.gpus.reduce((a, g) => a + (g.vramUsedMB ?? 0), 0);
+  const ours = byService.reduce((a, x) => a + x.vramMB, 0);
+  // Never more than what is left, so the bar cannot add up past what the GPU reports in use.
+  const rest = Math.max(0, used - ours);
+  const parts = byService.filter((x) => x.vramMB > 0).map((x) => ({ key: x.service, label: serviceName(s, x.service), value: x.vramMB }));
+  const unmeasured = (s.gpu.services ?? []).filter((x) => x.unmeasured).map((x) => serviceName(s, x.service));
+  if (s.gpu.otherMB != null) {
+    const other = Math.min(s.gpu.otherMB, rest);
+    // What the GPU holds for programs we do not supervise (games, browsers, …).
+    if (other > 0) parts.push({ key: '(other)', label: 'Other programs', value: other });
+  } else if (unmeasured.length && rest > 0) {
+    parts.push({ key: '(unattributed)', label: `${unmeasured.join(', ')} and other programs (not measured per program)`, value: rest });
+  }
+  return parts;
 }
 
 /** Without per-pid attribution, models still tell us which service holds what. */
