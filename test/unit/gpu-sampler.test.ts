@@ -442,6 +442,8 @@ describe('GpuSampler', () => {
     await settle();
     expect(clock.pending()).toEqual([]);
     expect(loop.stops).toBeGreaterThanOrEqual(1);
+    // The snapshot says so at once, without reading the GPU.
+    expect(store.get('gpu').onDemand).toBe(true);
     await clock.advance(600_000);
     expect([loop.reads, smi.calls]).toEqual([1, []]);
     // Someone opens the GPU panel and asks: one nvidia-smi that exits, not the loop.

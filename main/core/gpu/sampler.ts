@@ -221,6 +221,9 @@ export class GpuSampler {
       // awake (20-25 W): stop it until someone asks or the server wakes.
       this.#smi?.query?.stop();
       this.#schedule(0);
+      // Say so now (the dashboard explains old figures); reading the GPU to say it would wake it.
+      const { store } = this.#d.ctx;
+      if (!this.#stopped && !store.get('gpu').onDemand) store.update('gpu', (g) => ({ ...g, onDemand: true, intervalSeconds: this.intervalMs() / 1000 }));
       return;
     }
     // A timed sample in flight schedules the next itself; otherwise (back from on-demand) start here.

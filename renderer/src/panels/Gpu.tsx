@@ -4,6 +4,7 @@ import type { GpuInfo, Snapshot } from '../../../main/core/contract.js';
 import { Gauge, StackedBar, TimeChart, type Series } from '../components/Charts.js';
 import type { ApiClient } from '../client.js';
 import { formatMB, gpuStaleness } from '../format.js';
+import { useEffect, useRef } from 'react';
 import { useAction, useNow } from '../hooks.js';
 import { GPU_WINDOW_MS, type GpuSample } from '../useServer.js';
 
@@ -11,6 +12,13 @@ export function GpuPanel({ snapshot: s, history, client, canAct }: { snapshot: S
   const now = useNow(5000);
   const [readNow, readState] = useAction(() => client!.gpuSample());
   const stale = gpuStaleness(s.gpu, now);
+  // Cold and dormant read the GPU only on request: opening this panel is one.
+  const asked = useRef(false);
+  useEffect(() => {
+    if (asked.current || !client || !canAct || !s.gpu.onDemand || !stale) return;
+    asked.current = true;
+    void readNow();
+  }, [client, canAct, s.gpu.onDemand, stale, readNow]);
   const gpus = s.gpu.gpus;
   const total = gpus.reduce((a, g) => a + g.vramTotalMB, 0);
   const unified = gpus.some((g) => g.unified);
