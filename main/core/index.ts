@@ -32,6 +32,7 @@ import { createDiscovery, type Discovery } from './discovery/index.js';
 import { createPairing, type Pairing } from './pairing/index.js';
 import { pairingRoutes } from './api/routes/pairing.js';
 import { createGpu, gpuRoutes, type GpuMonitor } from './gpu/index.js';
+import { metalTotalFromLog } from './gpu/unified.js';
 import type { InventoryLauncher } from './gpu/inventory.js';
 
 export interface CoreOptions {
@@ -188,8 +189,15 @@ export function createCore(opts: CoreOptions): Core {
   routes.push(...hibernationRoutes(ctx, hibernation));
 
   // GPU telemetry writes the `gpu` section at a cadence that follows hibernation (issue 4).
+  // Ollama logs the GPU share Metal allows (macOS): the fit advice uses it instead of the rule.
+  let metalTotalMB: number | null = null;
+  supervisor.onLog(({ service, line }) => {
+    if (service !== 'ollama' || !line.text.includes('inference compute')) return;
+    metalTotalMB = metalTotalFromLog(line.text) ?? metalTotalMB;
+  });
   const gpu = createGpu(ctx, {
     supervisor: () => supervisor,
+    metalTotalMB: () => metalTotalMB,
     modelsHint: () => hibernation.modelsSeen('ollama'),
     ...(opts.gpuInventoryLauncher ? { inventoryLauncher: opts.gpuInventoryLauncher } : {}),
   });

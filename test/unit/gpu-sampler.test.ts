@@ -72,7 +72,7 @@ afterEach(() => {
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 
-function setup(opts: { inventory?: RawInventory | Error; smi?: string | null; preload?: string[]; services?: ServiceEntry[]; trees?: Record<string, number[]>; modelsHint?: () => string; gpuQuery?: () => GpuQuery } = {}) {
+function setup(opts: { inventory?: RawInventory | Error; smi?: string | null; preload?: string[]; services?: ServiceEntry[]; trees?: Record<string, number[]>; modelsHint?: () => string; gpuQuery?: () => GpuQuery; metalTotalMB?: () => number | null } = {}) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gpu-sampler-'));
   dirs.push(dataDir);
   const { store: settings } = SettingsStore.open({ dataDir, facts: { platform: 'linux', hostname: 'test' } });
@@ -105,6 +105,7 @@ function setup(opts: { inventory?: RawInventory | Error; smi?: string | null; pr
     }),
     ...(opts.modelsHint ? { modelsHint: opts.modelsHint } : {}),
     ...(opts.gpuQuery ? { gpuQuery: opts.gpuQuery } : {}),
+    ...(opts.metalTotalMB ? { metalTotalMB: opts.metalTotalMB } : {}),
   });
   return { sampler, store, settings, clock, smi, ollama };
 }
@@ -368,6 +369,14 @@ describe('GpuSampler', () => {
     expect(gpu.models[0]).toMatchObject({ vramMB: 5000, cpuMB: 600, spilled: true });
     expect(gpu.advice!.message).toMatch(/^mistral:7b \+ VibeVoice: .* of 21\.3 GB \(unified memory the GPU may use\)$/);
     expect(smi.calls).toEqual([]);
+  });
+
+  it('Apple silicon: what Metal reports (through Ollama\'s log) replaces the 2/3–3/4 rule', async () => {
+    // macOS 26 lets the GPU wire more than the rule says: the fit advice must use what Metal allows.
+    const { sampler, store } = setup({ inventory: appleInventory, smi: null, metalTotalMB: () => 27_000 });
+    await sampler.refreshInventory();
+    expect(store.get('gpu').gpus[0]).toMatchObject({ vramTotalMB: 27_000, unified: true });
+    expect(store.get('gpu').advice!.availableMB).toBe(27_000);
   });
 
   it('an Ollama that is down leaves models empty and the GPU numbers intact', async () => {

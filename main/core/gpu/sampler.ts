@@ -45,6 +45,8 @@ export interface GpuSamplerDeps {
    * fake or unreadable GPU, moves no VRAM figure for the sampler to notice.
    */
   modelsHint?: () => string;
+  /** Apple silicon: the GPU's share of memory as Metal reports it (Ollama's "inference compute" line), when seen. */
+  metalTotalMB?: () => number | null;
 }
 
 /** Statuses in which a service has processes worth matching against nvidia-smi's list. */
@@ -403,12 +405,14 @@ export class GpuSampler {
     if (inv?.appleSilicon) {
       // Unified memory: the used figure is what Ollama has in GPU memory (nothing else reports it).
       const used = models.reduce((s, m) => s + m.vramMB, 0);
+      // What Metal reports beats the share rule; a user's iogpu.wired_limit_mb is what Metal reports too.
+      const metal = this.#d.metalTotalMB?.() ?? null;
       return inv.gpus
         .filter((g) => g.unified)
         .map((g) => ({
           name: g.name,
           vendor: g.vendor,
-          vramTotalMB: g.vramTotalMB ?? 0,
+          vramTotalMB: metal ?? g.vramTotalMB ?? 0,
           vramUsedMB: used,
           unified: true,
           unifiedMemoryMB: inv.ramTotalMB,
