@@ -73,6 +73,18 @@ describe('the Ollama desktop app', () => {
     expect(desktop.events.some((e) => e.event === 'reaped')).toBe(false);
   });
 
+  it('a desktop app serving another port is no rival: ours starts (and other tests on this machine are not blocked)', async () => {
+    startDesktop(await freePort());
+    const port = await freePort();
+    h = makeHarness({
+      services: { ollama: fakeOllama(port) },
+      options: { ollamaDesktopLog: null },
+    });
+    await h.sup.start();
+    expect(await h.sup.waitReady('ollama', 10_000)).toBe(true);
+    expect(h.sup.get('ollama')!.status).toBe('running');
+  });
+
   it('started after ours: its reaper kills ours once; we then adopt its server instead of fighting it', async () => {
     const port = await freePort();
     h = makeHarness({

@@ -3,6 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import {
+  desktopAppPort,
   desktopServerLog,
   findDesktopApp,
   isDesktopAppName,
@@ -48,5 +49,12 @@ describe('Ollama desktop app', () => {
     expect(desktopServerLog('linux', {}, '/home/u')).toBeNull();
     expect(quitDesktopAppStep(42, 'darwin')).toEqual({ signal: 'SIGTERM' });
     expect(quitDesktopAppStep(42, 'win32')).toEqual({ file: 'taskkill', args: ['/PID', '42'] });
+  });
+
+  it("reads the app's port from its environment (OLLAMA_HOST), else Ollama's 11434", () => {
+    expect(desktopAppPort('HOME=/Users/u\0OLLAMA_HOST=127.0.0.1:40111\0PATH=/usr/bin')).toBe(40111);
+    expect(desktopAppPort('OLLAMA_HOST=http://0.0.0.0:8000')).toBe(8000);
+    expect(desktopAppPort('OLLAMA_HOST=0.0.0.0\0')).toBe(11434);
+    expect(desktopAppPort(null)).toBe(11434);
   });
 });

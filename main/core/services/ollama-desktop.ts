@@ -36,6 +36,19 @@ export function findDesktopApp(procs: readonly ProcLike[]): ProcLike | null {
   return procs.find((p) => isDesktopAppName(p.name)) ?? null;
 }
 
+/**
+ * The port the app's server uses: OLLAMA_HOST from the app's environment when it can be read (it
+ * passes it on; "Expose Ollama to the network" changes only the host), else Ollama's 11434.
+ */
+export function desktopAppPort(environ: string | null): number {
+  const host = environ
+    ?.split('\0')
+    .find((e) => e.startsWith('OLLAMA_HOST='))
+    ?.slice('OLLAMA_HOST='.length);
+  const m = host ? /:(\d+)\/?$/.exec(host.replace(/^https?:\/\//, '')) : null;
+  return m ? Number(m[1]) : 11434;
+}
+
 /** Where the desktop app writes its server's output. */
 export function desktopServerLog(
   platform: NodeJS.Platform,

@@ -235,6 +235,7 @@ export function createSupervisor(ctx: CoreContext, opts: SupervisorOptions = {})
       if (!r.ok) writeLine(id, 'supervisor', `could not keep the desktop app's settings: ${r.problem.field}: ${r.problem.message}`);
     },
     quitTimeoutMs: timings().stopTimeoutMs + 5000,
+    port: () => resolveSpec(id, settings, host).port,
   });
 
   const addRunner = (id: string): ServiceRunner => {

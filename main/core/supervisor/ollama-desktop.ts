@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import type { Options } from '../services/presets.js';
 import {
+  desktopAppPort,
   findDesktopApp,
   parseServerConfig,
   quitDesktopAppStep,
@@ -25,6 +26,10 @@ export interface DesktopDeps {
   setOptions(patch: Options): void;
   /** How long the app may take to quit (and stop its server). */
   quitTimeoutMs: number;
+  /** Our Ollama's port: an app whose server uses another port is no rival. */
+  port(): number | null;
+  /** The app's environment (NUL-separated, as /proc/<pid>/environ), when the OS lets us read it. */
+  environOf?(pid: number): string | null;
 }
 
 export interface DesktopHooks {
@@ -35,7 +40,19 @@ export interface DesktopHooks {
 }
 
 export function desktopHooks(d: DesktopDeps): DesktopHooks {
-  const find = async () => findDesktopApp(await d.listProcesses().catch(() => []));
+  const environOf =
+    d.environOf ??
+    ((pid: number) => {
+      try {
+        return fs.readFileSync(`/proc/${pid}/environ`, 'utf8');
+      } catch {
+        return null; // macOS, Windows: the app's default port is assumed
+      }
+    });
+  const find = async () => {
+    const app = findDesktopApp(await d.listProcesses().catch(() => []));
+    return app && desktopAppPort(environOf(app.pid)) === d.port() ? app : null;
+  };
   return {
     async ownStartBlocked() {
       const app = await find();
