@@ -33,6 +33,7 @@ import { createPairing, type Pairing } from './pairing/index.js';
 import { pairingRoutes } from './api/routes/pairing.js';
 import { createGpu, gpuRoutes, type GpuMonitor } from './gpu/index.js';
 import { metalTotalFromLog } from './gpu/unified.js';
+import { desktopServerLog } from './services/ollama-desktop.js';
 import type { InventoryLauncher } from './gpu/inventory.js';
 
 export interface CoreOptions {
@@ -195,9 +196,27 @@ export function createCore(opts: CoreOptions): Core {
     if (service !== 'ollama' || !line.text.includes('inference compute')) return;
     metalTotalMB = metalTotalFromLog(line.text) ?? metalTotalMB;
   });
+  // An adopted Ollama (the desktop app's) writes that line to its own log file: read it there, at
+  // most once a minute, while ours has not said it.
+  let desktopLogReadAt = -Infinity;
+  const metalFromDesktopLog = (): number | null => {
+    if (facts.platform !== 'darwin' || clock.now() - desktopLogReadAt < 60_000) return metalTotalMB;
+    desktopLogReadAt = clock.now();
+    const file = desktopServerLog('darwin', process.env, os.homedir());
+    try {
+      const text = fs.readFileSync(file!, 'utf8').slice(-1 << 20);
+      for (const l of text.split('\n').reverse()) {
+        const mb = metalTotalFromLog(l);
+        if (mb) return (metalTotalMB = mb);
+      }
+    } catch {
+      // no desktop app log
+    }
+    return metalTotalMB;
+  };
   const gpu = createGpu(ctx, {
     supervisor: () => supervisor,
-    metalTotalMB: () => metalTotalMB,
+    metalTotalMB: () => metalTotalMB ?? metalFromDesktopLog(),
     modelsHint: () => hibernation.modelsSeen('ollama'),
     ...(opts.gpuInventoryLauncher ? { inventoryLauncher: opts.gpuInventoryLauncher } : {}),
   });
