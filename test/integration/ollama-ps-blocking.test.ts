@@ -8,8 +8,14 @@ import { unloadAllModels, listLoaded, isTimeout } from '../../main/core/services
 import { fixtures, freePort, until } from './supervisor-helpers.js';
 
 const children: ChildProcess[] = [];
-afterEach(() => {
-  for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
+afterEach(async () => {
+  // SIGTERM: the fake (like Ollama) stops its runners on a graceful stop; SIGKILL would orphan them.
+  for (const c of children.splice(0)) {
+    if (c.exitCode !== null) continue;
+    const gone = new Promise((r) => c.once('exit', r));
+    c.kill('SIGTERM');
+    await gone;
+  }
 });
 
 async function startFake(knobs: Record<string, string>): Promise<string> {
