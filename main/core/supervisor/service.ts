@@ -229,7 +229,8 @@ export class ServiceRunner {
       if (blocked) {
         if (this.hint !== blocked) this.d.log('supervisor', blocked);
         this.#set({ status: 'starting', pid: null, hint: blocked, health: null, lastError: null });
-        await sleep(500, signal);
+        // Listing processes costs a PowerShell on Windows: not more often than this.
+        await sleep(1500, signal);
         continue;
       }
       const outcome = await this.#runOnce(spec, launch, signal);
