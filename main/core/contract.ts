@@ -37,6 +37,18 @@ export interface HostInfo {
   /** The pair this host belongs to, when paired. */
   pairId?: string | null;
   version?: string;
+  /**
+   * The pair's shared mDNS host name (what to type in the app): `held` when this host answers it now
+   * (it serves); `conflict`: the address of another device on the LAN that answers it too.
+   */
+  sharedName?: { name: string; held: boolean; conflict: string | null };
+  /** This host's IPv4 addresses on the advertised interfaces (the second choice to type in the app). */
+  addresses?: string[];
+  /**
+   * Why this host cannot serve the iPhone now (an enabled service failed or is missing); absent when
+   * it can. A host that cannot serve never says `serving=1`, and holds the shared name only alone.
+   */
+  cannotServe?: string;
 }
 
 export interface HibernationSection {
@@ -108,6 +120,11 @@ export interface GpuSection {
   otherMB?: number | null;
   /** Seconds between samples now (follows hibernation). */
   intervalSeconds?: number;
+  /**
+   * Cold and dormant: the GPU is not sampled on a timer (a looping nvidia-smi keeps an Optimus
+   * laptop's discrete GPU awake); `POST /api/gpu/sample` reads it once. `sampledAt` says how old it is.
+   */
+  onDemand?: boolean;
   /** The last few history points; the full ring is `GET /api/gpu/history`. */
   recent?: GpuHistoryPoint[];
 }

@@ -40,7 +40,8 @@ export function encodeTxt(s: TxtInput, settings: DeepReadonly<Pick<Settings, 'se
     id: s.host.id,
     role: s.host.role,
     prio: String(Math.max(0, Math.min(255, Math.round(s.host.prio)))),
-    serving: s.host.serving ? '1' : '0',
+    // Only a host that can serve says so (a host alone keeps serving, and the name, with nothing up).
+    serving: s.host.serving && !s.host.cannotServe ? '1' : '0',
     state: s.hibernation.state,
   };
   for (const [service, key] of Object.entries(PORT_KEYS) as [keyof typeof PORT_KEYS, PortKey][]) {

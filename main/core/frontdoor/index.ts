@@ -65,6 +65,15 @@ export interface FrontDoorDeps {
   lanAddresses?: () => string[];
   /** Restarts a running program whose placement changed (a door opened, closed or moved). */
   restart?: (id: string) => Promise<unknown>;
+  /**
+   * The pair (issue 14): the paired host that serves, when this one does not. Its front door gets
+   * the request as it came (same public port), marked as forwarded; null = serve here.
+   */
+  forwardTo?: (id: string, req: IncomingMessage) => { peerId: string; host: string } | null;
+  /** A connection to that host failed before anything was sent: the request is served here instead. */
+  forwardFailed?: (peerId: string, why: string) => void;
+  /** This host's id, for the forwarded mark. */
+  hostId?: () => string;
 }
 
 export interface FrontDoor extends Capability {
@@ -82,6 +91,10 @@ export interface FrontDoor extends Capability {
   routes(): Route[];
   /** Requests currently held, per service (tests, bench). */
   heldCount(id?: string): number;
+  /** Requests in progress (held, passed or forwarded) on every port. */
+  inFlight(): number;
+  /** Resolves when no request is in progress, or after `ms` (a graceful handoff drains). */
+  drain(ms: number): Promise<void>;
   section(): FrontDoorSection;
 }
 
@@ -389,8 +402,62 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
     return given !== null && sameSecret(given, key);
   };
 
+  // ── the pair: requests for the serving host (issue 14) ────────────────────────────────────
+
+  let inFlight = 0;
+  const drained: (() => void)[] = [];
+  const track = (res: ServerResponse) => {
+    inFlight++;
+    res.once('close', () => {
+      inFlight--;
+      if (inFlight === 0) for (const d of drained.splice(0)) d();
+    });
+  };
+
+  /**
+   * A fresh connection per forwarded request (no pooled socket that could point at a host that
+   * died), and a short connect timeout: a host that vanished is known within a second and the
+   * request is served here instead. On the LAN a connect costs well under a millisecond.
+   */
+  const relayAgent = new RelayAgent(1_000);
+
+  /** Marks the request (so it is never forwarded twice) and passes it to the serving host's door. */
+  const relay = (
+    id: string,
+    req: IncomingMessage,
+    res: ServerResponse,
+    source: string,
+    peer: { peerId: string; host: string },
+  ): void => {
+    const door = doors.get(id);
+    door?.counter.add(Date.now());
+    publishSoon();
+    req.rawHeaders.push('X-UnaMentis-Forwarded', deps.hostId?.() ?? 'peer');
+    forward(req, res, { host: peer.host, port: door?.port ?? 0 }, relayAgent, {
+      onRefused: (err) => {
+        deps.forwardFailed?.(peer.peerId, err.message);
+        log.info(
+          `${id}: the serving host ${peer.host} cannot be reached (${err.code ?? err.message}); serving here`,
+        );
+        admitHere(id, req, res, source);
+      },
+    });
+  };
+
   /** Verdict, activity, then forward / hold / refuse. Also the gateway's entry. */
   const admit = (id: string, req: IncomingMessage, res: ServerResponse, source: string): void => {
+    track(res);
+    const peer = deps.forwardTo?.(id, req) ?? null;
+    if (peer && doors.has(id)) return relay(id, req, res, source, peer);
+    admitHere(id, req, res, source);
+  };
+
+  const admitHere = (
+    id: string,
+    req: IncomingMessage,
+    res: ServerResponse,
+    source: string,
+  ): void => {
     const door = doors.get(id);
     door?.counter.add(Date.now());
     publishSoon();
@@ -789,6 +856,17 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
     ],
     heldCount: (id) =>
       id ? (held.get(id)?.length ?? 0) : [...held.values()].reduce((n, q) => n + q.length, 0),
+    inFlight: () => inFlight,
+    drain: (ms) =>
+      new Promise<void>((resolve) => {
+        if (inFlight === 0) return resolve();
+        const t = setTimeout(resolve, ms);
+        t.unref();
+        drained.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      }),
     section,
   };
   return fd;
@@ -802,6 +880,31 @@ function doorKey(port: number, s: Readonly<Settings>): string {
 
 function placementKey(p: Placement | null): string {
   return p ? `${p.host}:${p.port}` : 'public';
+}
+
+/** No keep-alive, and a connect that does not complete in `connectMs` fails like a refused one. */
+class RelayAgent extends http.Agent {
+  constructor(private readonly connectMs: number) {
+    super({ keepAlive: false, maxSockets: 256 });
+  }
+  override createConnection(
+    options: net.NetConnectOpts,
+    cb?: (err: Error | null, s: net.Socket) => void,
+  ): net.Socket {
+    const sock = net.createConnection(options);
+    const timer = setTimeout(() => {
+      sock.destroy(
+        Object.assign(new Error(`no connection within ${this.connectMs} ms`), {
+          code: 'ETIMEDOUT',
+        }),
+      );
+    }, this.connectMs);
+    timer.unref();
+    sock.once('connect', () => clearTimeout(timer));
+    sock.once('close', () => clearTimeout(timer));
+    void cb;
+    return sock;
+  }
 }
 
 function behindOf(e: ServiceEntry | undefined): FrontDoorPort['behind'] {

@@ -152,7 +152,12 @@ export function forward(
     }
     if (
       !bodyStarted &&
-      (err.code === 'ECONNREFUSED' || err.code === 'ECONNRESET') &&
+      // Also a connect that timed out or found no route (the relay to a paired host that vanished).
+      (err.code === 'ECONNREFUSED' ||
+        err.code === 'ECONNRESET' ||
+        err.code === 'ETIMEDOUT' ||
+        err.code === 'EHOSTUNREACH' ||
+        err.code === 'ENETUNREACH') &&
       hooks.onRefused &&
       !res.destroyed
     ) {

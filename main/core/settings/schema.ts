@@ -124,6 +124,13 @@ export interface Settings {
     advertise: boolean;
     /** Interface names to advertise on; empty means every up, non-loopback interface. */
     interfaces: string[];
+    /**
+     * The pair's shared host name, without `.local`: the serving host answers `<sharedName>.local`
+     * (the address to type in the app). Each pair on one LAN needs its own.
+     */
+    sharedName: string;
+    /** Also advertise IPv6 (AAAA) addresses. Off: the app builds `http://host:port` without brackets. */
+    ipv6: boolean;
   };
   pairing: {
     pairId: string | null;
@@ -193,7 +200,7 @@ export function defaultSettings(facts: HostFacts, ids: { hostId: string; token: 
       },
     },
     gpu: { activeIntervalSeconds: 2, warmIntervalSeconds: 10, coldIntervalSeconds: 60 },
-    discovery: { advertise: true, interfaces: [] },
+    discovery: { advertise: true, interfaces: [], sharedName: 'unamentis', ipv6: false },
     pairing: {
       pairId: null,
       peers: [],
@@ -367,10 +374,13 @@ export const settingsJsonSchema = {
     discovery: {
       type: 'object',
       additionalProperties: false,
-      required: ['advertise', 'interfaces'],
+      required: ['advertise', 'interfaces', 'sharedName', 'ipv6'],
       properties: {
         advertise: { type: 'boolean' },
         interfaces: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 64 }, maxItems: 32 },
+        // One DNS label (RFC 1035 letters, digits, hyphens): it is typed on a phone.
+        sharedName: { type: 'string', minLength: 1, maxLength: 63, pattern: '^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$' },
+        ipv6: { type: 'boolean' },
       },
     },
     pairing: {
