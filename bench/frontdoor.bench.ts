@@ -275,7 +275,7 @@ export async function bench(): Promise<BenchRow[]> {
       name: 'small request: the core’s CPU per proxied request',
       value: coreCpu / lat.frontdoor.length,
       unit: 'ms',
-      note: 'the rest of the added latency is the core process waiting to be scheduled',
+      note: 'user + system time of the core over the front-door batches (its background work included)',
     });
     rows.push({
       name: 'small request: added latency p50',
