@@ -41,7 +41,9 @@ describe.skipIf(!root)('a full disk', () => {
       try {
         const health = await getJson(`${h.url}health`);
         expect(health.status).toBe(200);
-        const status = (await getJson(`${h.url}api/status`)).body as { notices: { code: string }[] };
+        const status = (await getJson(`${h.url}api/status`)).body as {
+          notices: { code: string }[];
+        };
         expect(status.notices.map((n) => n.code)).toContain('token_file');
       } finally {
         await h.stop();

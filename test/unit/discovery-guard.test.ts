@@ -11,7 +11,10 @@ import { repoRoot } from '../helpers/headless.js';
 
 const require = createRequire(import.meta.url);
 // bonjour-service's encoder (no types of its own): compresses names as real responders do.
-const dnsPacket = require('dns-packet') as { encode: (p: unknown) => Buffer; AUTHORITATIVE_ANSWER: number };
+const dnsPacket = require('dns-packet') as {
+  encode: (p: unknown) => Buffer;
+  AUTHORITATIVE_ANSWER: number;
+};
 
 /** The packet of issue #20, built as test/fixtures/mdns_hostile.py builds it (`--flood`). */
 function hostileChain(): Buffer {

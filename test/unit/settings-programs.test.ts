@@ -18,9 +18,7 @@ afterEach(async () => {
 
 async function core(): Promise<{
   c: Core;
-  put: (
-    body: unknown,
-  ) => Promise<{
+  put: (body: unknown) => Promise<{
     status: number;
     body: { error?: { code: string; field?: string; message: string } };
   }>;

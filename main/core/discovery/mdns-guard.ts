@@ -52,7 +52,12 @@ const NAMES_IN_RDATA: ReadonlyMap<number, number[]> = new Map([
 export class MdnsRejected extends Error {}
 
 /** Reasons that are about cost (a well-formed packet no real responder sends); the others mean malformed. */
-export const COSTLY: ReadonlySet<string> = new Set(['too many records', 'too many pointers', 'name too long', 'names too costly']);
+export const COSTLY: ReadonlySet<string> = new Set([
+  'too many records',
+  'too many pointers',
+  'name too long',
+  'names too costly',
+]);
 
 /** Null when the packet may go to a decoder, else why not (for the counters). */
 export function precheckMdns(buf: Uint8Array, limits: MdnsLimits = MDNS_LIMITS): string | null {
