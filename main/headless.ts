@@ -56,6 +56,8 @@ async function main(): Promise<void> {
       logger,
       rendererDir,
       version: process.env.npm_package_version,
+      // A mirror of huggingface.co/rhasspy/piper-voices (tests: a local fixture server).
+      ...(env.UNAMENTIS_PIPER_VOICES_URL ? { piperVoicesUrl: env.UNAMENTIS_PIPER_VOICES_URL } : {}),
     });
   } catch (err) {
     logger.error((err as Error).message);

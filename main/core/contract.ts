@@ -120,6 +120,11 @@ export interface GpuSection {
   otherMB?: number | null;
   /** Seconds between samples now (follows hibernation). */
   intervalSeconds?: number;
+  /**
+   * Cold and dormant: the GPU is not sampled on a timer (a looping nvidia-smi keeps an Optimus
+   * laptop's discrete GPU awake); `POST /api/gpu/sample` reads it once. `sampledAt` says how old it is.
+   */
+  onDemand?: boolean;
   /** The last few history points; the full ring is `GET /api/gpu/history`. */
   recent?: GpuHistoryPoint[];
 }
@@ -176,8 +181,12 @@ export interface PairingSection {
     expiresInSeconds: number;
     attemptsLeft: number;
   } | null;
-  /** Seconds left of the lock-out after too many wrong codes (0 = not locked). */
+  /** Seconds left of the longest lock-out of a requester address after too many wrong codes (0 = none). */
   lockedForSeconds: number;
+  /** Every pending incoming request (one per requester address, at most 4): who is trying, from where. No codes. */
+  requests?: { peerId: string; peerName: string; address: string; expiresInSeconds: number; attemptsLeft: number }[];
+  /** Requester addresses locked out after 5 wrong codes; other addresses can still pair. */
+  lockedOut?: { address: string; forSeconds: number }[];
   /** Who serves the pair as this host sees it (this host's id included); null = nobody. */
   servingId: string | null;
   /** Why this host serves or not, in words. */

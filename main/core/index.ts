@@ -15,12 +15,15 @@ import { ApiServer } from './api/server.js';
 import { statusRoutes } from './api/routes/status.js';
 import { settingsRoutes } from './api/routes/settings.js';
 import { modelRoutes } from './models/index.js';
+import { voiceRoutes } from './voices/index.js';
+import { expandHome, piperVoicesDir } from './services/presets.js';
 import { latencyRoutes } from './latency/index.js';
 import type { Route } from './api/router.js';
 import type { Capability, CoreContext, StopReason } from './context.js';
 import { createLogger, type Logger } from './util/logger.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { lockDataDir } from './util/dir-lock.js';
+import { ensurePrivateDir } from './util/private-fs.js';
 import { createHibernation, supervisedServices, type HibernationControl, type HibernationOptions } from './hibernation/index.js';
 import { createSupervisor, type SupervisorCapability, type SupervisorOptions } from './supervisor/index.js';
 import { servicesRoutes } from './api/routes/services.js';
@@ -31,7 +34,10 @@ import { createPairing, type Pairing } from './pairing/index.js';
 import { pairingRoutes } from './api/routes/pairing.js';
 import { FORWARDED_HEADER } from './pairing/forwarding.js';
 import { createGpu, gpuRoutes, type GpuMonitor } from './gpu/index.js';
+import { metalTotalFromLog } from './gpu/unified.js';
+import { desktopServerLog } from './services/ollama-desktop.js';
 import type { InventoryLauncher } from './gpu/inventory.js';
+import { createSetup, setupRoutes, sourcesFromEnv, type Setup, type Sources } from './setup/index.js';
 import { createFrontDoor, type Adapter, type FrontDoor } from './frontdoor/index.js';
 
 export interface CoreOptions {
@@ -54,8 +60,12 @@ export interface CoreOptions {
   hibernation?: HibernationOptions;
   /** Starts the GPU inventory child; the shell passes an Electron utility process (runAsNode fuse off). */
   gpuInventoryLauncher?: InventoryLauncher;
+  /** Setup's download table (tests: a loopback server); default: UNAMENTIS_SETUP_SOURCES, else the real URLs. */
+  setupSources?: Partial<Sources>;
   /** Front door: addresses to bind when a public port is taken on loopback (tests), extra adapters. */
   frontDoor?: { lanAddresses?: () => string[]; adapters?: Record<string, Adapter> };
+  /** Where Piper voices are downloaded from (default Hugging Face rhasspy/piper-voices; tests: a local server). */
+  piperVoicesUrl?: string;
 }
 
 export interface Core extends CoreContext {
@@ -75,6 +85,8 @@ export interface Core extends CoreContext {
   readonly gpu: GpuMonitor;
   /** The pair (issue 7): status with the code to show, pair/confirm/unpair, stop/resume serving, handoff. */
   readonly pairing: Pairing;
+  /** First-run setup (issue 18): install and start each service on the user's click. */
+  readonly setup: Setup;
   /** The public service ports (issue 13): placement, held requests, learned models, the gateway. */
   readonly frontDoor: FrontDoor;
   /**
@@ -97,8 +109,10 @@ export function createCore(opts: CoreOptions): Core {
   const logger = opts.logger ?? createLogger();
   const clock = opts.clock ?? systemClock;
   const facts: HostFacts = opts.facts ?? { platform: process.platform, hostname: os.hostname() };
-  fs.mkdirSync(opts.dataDir, { recursive: true });
+  ensurePrivateDir(opts.dataDir);
   const releaseLock = lockDataDir(opts.dataDir);
+  // No settings yet: the app's first start, which opens the setup view.
+  const firstStart = !fs.existsSync(path.join(opts.dataDir, 'settings.json'));
   const { store: settings, problems } = SettingsStore.open({ dataDir: opts.dataDir, facts });
 
   const initial = settings.get();
@@ -160,18 +174,38 @@ export function createCore(opts: CoreOptions): Core {
   routes.push(...statusRoutes(ctx), ...settingsRoutes(ctx));
   // Dashboard tools: model list and pull with progress, and the latency check (issue 8).
   routes.push(...modelRoutes(ctx), ...latencyRoutes(ctx));
+  // Piper's voices in its --data-dir: list, download with progress.
+  routes.push(
+    ...voiceRoutes(ctx, {
+      dir: () => {
+        const set = ctx.settings.get().services.piper?.options?.dataDir;
+        return set ? expandHome(String(set), os.homedir(), facts.platform) : piperVoicesDir(ctx.dataDir, facts.platform);
+      },
+      ...(opts.piperVoicesUrl ? { baseUrl: opts.piperVoicesUrl } : {}),
+    }),
+  );
 
   // The front door (issue 13) owns the public service ports; it binds them before the supervisor
   // starts, so each program is placed on its internal port, and closes them after it stops.
   let hibernationRef: HibernationControl | null = null;
   // Pairing is made later (it needs discovery); the front door asks it through this reference.
   let pairingRef: Pairing | null = null;
+  // The front door's exact activity (with its source) also tells setup's phone step who asked.
+  let setupRef: Setup | null = null;
+  const wakeTarget = {
+    activity: (source: string) => {
+      hibernationRef?.activity(source);
+      setupRef?.requestSeen(source);
+    },
+    removed: () => hibernationRef?.removed() ?? { stopped: [] },
+    section: () => hibernationRef?.section() ?? {},
+  };
   const frontDoor = createFrontDoor(ctx, {
-    hibernation: () => hibernationRef,
+    hibernation: () => (hibernationRef ? wakeTarget : null),
+    restart: (id) => supervisor.restartService(id),
     forwardTo: (_id, req) => pairingRef?.forwardTo(req.headers[FORWARDED_HEADER] !== undefined) ?? null,
     forwardFailed: (peerId, why, refused) => pairingRef?.forwardFailed(peerId, why, refused),
     hostId: () => settings.view().hostId,
-    restart: (id) => supervisor.restartService(id),
     ...(opts.frontDoor?.lanAddresses ? { lanAddresses: opts.frontDoor.lanAddresses } : {}),
     ...(opts.frontDoor?.adapters ? { adapters: opts.frontDoor.adapters } : {}),
   });
@@ -207,8 +241,33 @@ export function createCore(opts: CoreOptions): Core {
   routes.push(...hibernationRoutes(ctx, hibernation));
 
   // GPU telemetry writes the `gpu` section at a cadence that follows hibernation (issue 4).
+  // Ollama logs the GPU share Metal allows (macOS): the fit advice uses it instead of the rule.
+  let metalTotalMB: number | null = null;
+  supervisor.onLog(({ service, line }) => {
+    if (service !== 'ollama' || !line.text.includes('inference compute')) return;
+    metalTotalMB = metalTotalFromLog(line.text) ?? metalTotalMB;
+  });
+  // An adopted Ollama (the desktop app's) writes that line to its own log file: read it there, at
+  // most once a minute, while ours has not said it.
+  let desktopLogReadAt = -Infinity;
+  const metalFromDesktopLog = (): number | null => {
+    if (facts.platform !== 'darwin' || clock.now() - desktopLogReadAt < 60_000) return metalTotalMB;
+    desktopLogReadAt = clock.now();
+    const file = desktopServerLog('darwin', process.env, os.homedir());
+    try {
+      const text = fs.readFileSync(file!, 'utf8').slice(-1 << 20);
+      for (const l of text.split('\n').reverse()) {
+        const mb = metalTotalFromLog(l);
+        if (mb) return (metalTotalMB = mb);
+      }
+    } catch {
+      // no desktop app log
+    }
+    return metalTotalMB;
+  };
   const gpu = createGpu(ctx, {
     supervisor: () => supervisor,
+    metalTotalMB: () => metalTotalMB ?? metalFromDesktopLog(),
     // A model newly seen in /api/ps (an external Ollama's local users) or newly asked for through the front door.
     modelsHint: () => `${hibernation.modelsSeen('ollama')}|${frontDoor.modelsHint()}`,
     ...(opts.gpuInventoryLauncher ? { inventoryLauncher: opts.gpuInventoryLauncher } : {}),
@@ -216,6 +275,12 @@ export function createCore(opts: CoreOptions): Core {
   capabilities.push(gpu);
   routes.push(...gpuRoutes(gpu));
   commands.register('gpu.refresh', () => gpu.refreshInventory());
+
+  // First-run setup (issue 18): every install waits for the user's POST.
+  const setup = createSetup(ctx, { supervisor, firstStart, ...((opts.setupSources ?? sourcesFromEnv()) ? { sources: opts.setupSources ?? sourcesFromEnv()! } : {}) });
+  setupRef = setup;
+  capabilities.push(setup);
+  routes.push(...setupRoutes(setup));
 
   // mDNS last: it starts once the control port is known and stops first (goodbye before anything goes down).
   // Pairing owns the snapshot's `peers` (paired peers + discovered ones): discovery does not write it.
@@ -272,8 +337,21 @@ export function createCore(opts: CoreOptions): Core {
       const port = opts.port ?? s.api.port;
       const bind = opts.bind ?? s.api.bind;
       // The token file lets a Linux admin (or a script) use the API; only this user may read it.
-      fs.writeFileSync(tokenFile, s.api.token + '\n', { mode: 0o600 });
-      fs.chmodSync(tokenFile, 0o600);
+      // A full disk must not keep the server from serving (issue #20): say so and go on.
+      const tokenTmp = `${tokenFile}.${process.pid}.tmp`;
+      try {
+        fs.writeFileSync(tokenTmp, s.api.token + '\n', { mode: 0o600 });
+        fs.chmodSync(tokenTmp, 0o600);
+        fs.renameSync(tokenTmp, tokenFile);
+      } catch (err) {
+        fs.rmSync(tokenTmp, { force: true }); // the previous file, if any, stays whole
+        logger.warn('could not write the token file', { file: tokenFile, err });
+        store.notify({
+          level: 'warning',
+          code: 'token_file',
+          message: `Could not write ${tokenFile} (${(err as Error).message}). Free some disk space; until then scripts cannot read the API token from it.`,
+        });
+      }
       const addr = await api.listen(port, bind);
       // Known before the capabilities start: discovery announces it, pairing hands it to the peer.
       store.update('host', (h) => ({ ...h, port: addr.port }));
@@ -312,6 +390,7 @@ export function createCore(opts: CoreOptions): Core {
     supervisor,
     gpu,
     pairing,
+    setup,
     frontDoor,
     async suspend() {
       if (!started || suspended) return;

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { utilityInventoryLauncher } from './inventory-launcher.js';
 import { createCore, type Core } from '../core/index.js';
+import { adoptLoginShellPath } from '../core/util/login-path.js';
 import { createLogger } from '../core/util/logger.js';
 import { systemClock } from '../core/util/clock.js';
 import { QuitSequence } from '../core/lifecycle/quit-sequence.js';
@@ -52,6 +53,13 @@ async function main(): Promise<void> {
   // The app's folder (package.json, dist/): the repo in dev runs, app.asar when packaged.
   const appRoot = app.getAppPath();
   const resourcesDir = app.isPackaged ? process.resourcesPath : path.join(appRoot, 'resources');
+
+  // Started from Finder, the app has launchd's minimal PATH: take the login shell's (once, 5 s at
+  // most) before the supervisor looks for python3, ollama or whisper-server.
+  const pathBefore = process.env.PATH;
+  await adoptLoginShellPath(platform, process.env);
+  if (process.env.PATH !== pathBefore) logger.info('PATH from the login shell', { PATH: process.env.PATH });
+
   // Tests (Playwright's _electron) point the app at a throwaway data folder.
   const dataDir = process.env.UNAMENTIS_DATA_DIR || app.getPath('userData');
   const power = new ElectronPowerBlocker(powerSaveBlocker, (m) => logger.info(m));
@@ -222,7 +230,31 @@ async function main(): Promise<void> {
         title: typeof opts?.title === 'string' ? opts.title.slice(0, 200) : 'Choose a file',
         properties: [opts?.directory ? 'openDirectory' : 'openFile'],
       });
-      return r.canceled ? null : (r.filePaths[0] ?? null);
+      const picked = r.canceled ? null : (r.filePaths[0] ?? null);
+      // Picked here, by the user at this computer: the API may now name it as a program (settings/programs.ts).
+      if (picked) core.settings.confirmProgram(picked);
+      return picked;
+    });
+    // A settings change that runs other programs, refused to the API token alone: the user confirms it here.
+    ipcMain.handle(Channels.confirmSettings, async (event, patch: unknown) => {
+      fromDashboard(event);
+      const next = core.settings.preview(patch);
+      if (!next) return { ok: false, message: 'The change is not a settings object.' };
+      const fields = core.settings.programChanges(next);
+      if (fields.length) {
+        const valueAt = (f: string) => f.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], next);
+        const r = await dialog.showMessageBox({
+          type: 'warning',
+          buttons: ['Cancel', 'Allow'],
+          defaultId: 0,
+          cancelId: 0,
+          message: 'Allow UnaMentis Server to run these programs?',
+          detail: `${fields.map((f) => `${f} = ${JSON.stringify(valueAt(f))}`).join('\n')}\n\nThey will run with your user's rights whenever the service starts. Allow only what you entered yourself.`,
+        });
+        if (r.response !== 1) return { ok: false, message: 'Not allowed: nothing was changed.' };
+      }
+      const res = core.settings.update(patch, 'local');
+      return res.ok ? { ok: true, message: 'Saved.' } : { ok: false, message: `${res.problem.field} ${res.problem.message}` };
     });
     ipcMain.handle(Channels.getStartAtLogin, (event) => {
       fromDashboard(event);

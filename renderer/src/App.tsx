@@ -13,6 +13,7 @@ import { Notices } from './panels/Notices.js';
 import { PairingPanel } from './panels/Pairing.js';
 import { ServicesPanel } from './panels/Services.js';
 import { SettingsPanel } from './panels/Settings.js';
+import { FirstRunPanel, useFirstRunAutoOpen } from './panels/FirstRun.js';
 import { SetupPanel } from './panels/Setup.js';
 import { SECTION_LABEL, SECTIONS, type Route } from './route.js';
 import { useServer, type ServerState } from './useServer.js';
@@ -21,6 +22,7 @@ export function App() {
   const server = useServer();
   const [route, navigate] = useHashRoute();
   const pull = usePull(server.client);
+  const setupNeeded = useFirstRunAutoOpen(server.client, server.hasToken, navigate);
   const s = server.snapshot;
   const headingRef = useRef<HTMLHeadingElement>(null);
   const first = useRef(true);
@@ -65,6 +67,7 @@ export function App() {
                 <a href={`#${sec}`} aria-current={route.section === sec ? 'page' : undefined} data-testid={`nav-${sec}`}>
                   {SECTION_LABEL[sec]}
                   {sec === 'services' && s && <ServiceCount snapshot={s} />}
+                  {sec === 'setup' && setupNeeded && <span className="pill bad">to do</span>}
                   {sec === 'models' && pull.state.model && !pull.state.done && <span className="pill">pulling</span>}
                   {sec === 'pairing' && s?.pairing?.pending?.direction === 'incoming' && <span className="pill bad">code</span>}
                 </a>
@@ -88,10 +91,12 @@ function Section({ route, navigate, server, pull }: { route: Route; navigate: (r
   const client = server.client!;
   const canAct = server.hasToken;
   switch (route.section) {
+    case 'setup':
+      return <FirstRunPanel client={client} canAct={canAct} navigate={navigate} snapshot={s} />;
     case 'services':
       return <ServicesPanel server={server} route={route} navigate={navigate} />;
     case 'gpu':
-      return <GpuPanel snapshot={s} history={server.gpuHistory} />;
+      return <GpuPanel snapshot={s} history={server.gpuHistory} client={client} canAct={canAct} />;
     case 'hibernation':
       return <HibernationPanel snapshot={s} client={client} canAct={canAct} receivedAt={server.stamps.hibernation || server.receivedAt} />;
     case 'pairing':

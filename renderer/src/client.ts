@@ -5,6 +5,7 @@
 import type { GpuHistoryPoint, HibernationState, LogLine, Notice, PairingSection, ServiceEntry, Snapshot } from '../../main/core/contract.js';
 import type { RedactedSettings } from '../../main/core/settings/store.js';
 import type { LatencyReport } from '../../main/core/latency/types.js';
+import type { SetupView } from '../../main/core/setup/types.js';
 import { bridge } from './bridge.js';
 
 export interface ApiErrorBody {
@@ -47,13 +48,21 @@ export interface PairingStatusView extends PairingSection {
 
 export type ServiceAction = 'start' | 'stop' | 'restart' | 'take-over';
 export type SettingsView = RedactedSettings;
-export type { LatencyReport, GpuHistoryPoint };
+export type { LatencyReport, GpuHistoryPoint, SetupView };
 
 export interface InstalledModelView {
   name: string;
   sizeBytes: number;
   parameterSize?: string | null;
   quantization?: string | null;
+}
+
+export interface PiperVoiceView {
+  id: string;
+  sizeBytes: number;
+  sampleRate: number | null;
+  language: string | null;
+  quality: string | null;
 }
 
 export interface PullProgressView {
@@ -157,6 +166,11 @@ export class ApiClient {
     }
   }
 
+  /** Reads the GPU once now (cold and dormant sample only on demand). */
+  gpuSample(): Promise<void> {
+    return this.request('POST', '/api/gpu/sample');
+  }
+
   /** Would `model` fit next to what must stay loaded? */
   gpuFit(model: string): Promise<{ model: string; fits: boolean; level: string; message: string }> {
     return this.request('GET', `/api/gpu/fit?model=${encodeURIComponent(model)}`);
@@ -192,6 +206,30 @@ export class ApiClient {
     if (end?.status !== 'success') throw new ApiError(502, 'internal', 'The pull ended without success.');
   }
 
+  /** Piper voices installed in its voice folder. */
+  piperVoices(): Promise<{ dir: string; voices: PiperVoiceView[]; downloading: string[] }> {
+    return this.request('GET', '/api/piper/voices');
+  }
+
+  /** Downloads a Piper voice, streaming the NDJSON progress lines to `onProgress`. */
+  async downloadPiperVoice(voice: string, onProgress: (p: PullProgressView) => void, signal?: AbortSignal): Promise<void> {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    const res = await fetch(new URL('/api/piper/voices/download', this.baseUrl), { method: 'POST', headers, body: JSON.stringify({ voice }), ...(signal ? { signal } : {}) });
+    if (!res.ok || !res.body) {
+      const body = (await res.json().catch(() => undefined)) as ApiErrorBody | undefined;
+      throw new ApiError(res.status, body?.error.code ?? 'internal', body?.error.message ?? res.statusText, body?.error.field);
+    }
+    let last: PullProgressView | null = null;
+    await readLines(res.body, (line) => {
+      last = JSON.parse(line) as PullProgressView;
+      onProgress(last);
+    });
+    const end = last as PullProgressView | null;
+    if (end?.error) throw new ApiError(502, 'internal', end.error);
+    if (end?.status !== 'success') throw new ApiError(502, 'internal', 'The download ended without success.');
+  }
+
   // Pairing (issue 7's routes). The status holds the code to show: local, token-gated views only.
   pairingStatus(): Promise<PairingStatusView> {
     return this.request('GET', '/api/pairing');
@@ -216,6 +254,19 @@ export class ApiClient {
 
   serving(on: boolean): Promise<unknown> {
     return this.request('POST', on ? '/api/serving/resume' : '/api/serving/stop');
+  }
+
+  // First-run setup (issue 18): each step runs only on this explicit POST.
+  setup(): Promise<SetupView> {
+    return this.request('GET', '/api/setup');
+  }
+
+  setupStep(id: string, action: 'run' | 'cancel'): Promise<SetupView> {
+    return this.request('POST', `/api/setup/${encodeURIComponent(id)}/${action}`);
+  }
+
+  setupDismiss(): Promise<SetupView> {
+    return this.request('POST', '/api/setup/dismiss');
   }
 
   // Latency check.

@@ -7,6 +7,7 @@
 
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import net, { type AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import os from 'node:os';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FrontDoorPort, FrontDoorSection, ServiceEntry } from '../contract.js';
@@ -62,6 +63,8 @@ export interface FrontDoorDeps {
   upstream?: (id: string, local: Upstream | null) => Upstream | null;
   /** Addresses to bind when the public port is taken on loopback (default: the host's non-internal IPv4). */
   lanAddresses?: () => string[];
+  /** Restarts a running program whose placement changed (a door opened, closed or moved). */
+  restart?: (id: string) => Promise<unknown>;
   /**
    * The pair (issue 14): the paired host that serves, when this one does not. Its front door gets
    * the request as it came (same public port), marked as forwarded; null = serve here.
@@ -71,8 +74,6 @@ export interface FrontDoorDeps {
   forwardFailed?: (peerId: string, why: string, refused: boolean) => void;
   /** This host's id, for the forwarded mark. */
   hostId?: () => string;
-  /** Restarts a running program whose placement changed (a door opened, closed or moved). */
-  restart?: (id: string) => Promise<unknown>;
 }
 
 export interface FrontDoor extends Capability {
@@ -147,8 +148,17 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
     whisperInferencePath: () => inferencePathOf([...(settings().services.whisper?.args ?? [])]),
   });
   const adapters: Record<string, Adapter> = deps.adapters ?? audio.adapters;
-  const entry = (id: string): ServiceEntry | undefined =>
-    ctx.store.get('services').find((s) => s.id === id);
+  // Per request: the services section is copied once per store change, not on every request.
+  let cache: { version: number; byId: Map<string, ServiceEntry> } | null = null;
+  const entry = (id: string): ServiceEntry | undefined => {
+    if (!cache || cache.version !== ctx.store.version) {
+      cache = {
+        version: ctx.store.version,
+        byId: new Map(ctx.store.get('services').map((e) => [e.id, e])),
+      };
+    }
+    return cache.byId.get(id);
+  };
 
   // ── ports ────────────────────────────────────────────────────────────────────────────────
 
@@ -219,10 +229,13 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
       // No request timeout: a held request or a long upload is bounded by the hold rules, not by
       // Node's 300 s default. Headers must still come within 30 s (slowloris).
       const server = http.createServer(
-        { headersTimeout: 30_000, requestTimeout: 0, noDelay: true },
+        { headersTimeout: 30_000, requestTimeout: 0, noDelay: true, highWaterMark: 256 * 1024 },
         (req, res) => handle(door.id, req, res),
       );
       server.keepAliveTimeout = 30_000;
+      server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+        upgrade(door.id, req, socket, head),
+      );
       server.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
       server.listen({ host, port, exclusive: true }, () => {
         server.removeAllListeners('error');
@@ -338,6 +351,48 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
       );
     }
     admit(id, req, res, `${id} request from ${client ?? 'unknown'}`);
+  };
+
+  /**
+   * A WebSocket (VibeVoice's streaming endpoint): checked like any request, then the two sockets
+   * are joined. Not held: a socket upgrade has no body to wait with, so a sleeping service answers
+   * 503 (and is woken by it).
+   */
+  const upgrade = (id: string, req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const s = settings();
+    const client = req.socket.remoteAddress;
+    const refuse = (status: string) => {
+      socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+    };
+    socket.on('error', () => socket.destroy());
+    if (!allowed(client, s.frontDoor.allowFrom)) return refuse('403 Forbidden');
+    if (id === 'ollama' && !keyOk(req, s)) return refuse('401 Unauthorized');
+    doors.get(id)?.counter.add(Date.now());
+    const waking = stoppedByHibernation(id);
+    watchDrain(id);
+    const v = decide(id, waking, false, null);
+    deps.hibernation()?.activity(`${id} connection from ${client ?? 'unknown'}`);
+    const up = upstreamOf(id);
+    if (v.type !== 'forward' || !up) return refuse('503 Service Unavailable');
+    let joined = false;
+    const conn = net.connect(up.port, up.host, () => {
+      joined = true;
+      let text = `${req.method} ${req.url} HTTP/1.1\r\n`;
+      for (let i = 0; i < req.rawHeaders.length; i += 2) {
+        const name = req.rawHeaders[i]!;
+        text += `${name}: ${name.toLowerCase() === 'host' ? `${up.host}:${up.port}` : req.rawHeaders[i + 1]}\r\n`;
+      }
+      conn.write(text + '\r\n');
+      if (head.length) conn.write(head);
+      conn.pipe(socket);
+      socket.pipe(conn);
+    });
+    conn.setNoDelay(true);
+    conn.on('error', () => (joined ? socket.destroy() : refuse('502 Bad Gateway')));
+    conn.on('close', () => {
+      if (joined) socket.destroy();
+    });
+    socket.on('close', () => conn.destroy());
   };
 
   const keyOk = (req: IncomingMessage, s: Readonly<Settings>): boolean => {
@@ -671,7 +726,8 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
     // Services with a port that the front door does not stand in front of: say so, and why.
     if (s.frontDoor.enabled) {
       for (const e of services) {
-        if (doors.has(e.id) || !e.enabled || e.port === null || takesAddress(e.id, s as Settings)) continue;
+        if (doors.has(e.id) || !e.enabled || e.port === null || takesAddress(e.id, s as Settings))
+          continue;
         ports.push({
           id: e.id,
           name: e.name,
@@ -808,6 +864,16 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
   return fd;
 }
 
+const UP: ReadonlySet<string> = new Set(['starting', 'running', 'unhealthy', 'backoff']);
+
+function doorKey(port: number, s: Readonly<Settings>): string {
+  return `${port}|${s.serveOnLan ? 'lan' : 'loopback'}`;
+}
+
+function placementKey(p: Placement | null): string {
+  return p ? `${p.host}:${p.port}` : 'public';
+}
+
 /** No keep-alive, and a connect that does not complete in `connectMs` fails like a refused one. */
 class RelayAgent extends http.Agent {
   constructor(private readonly connectMs: number) {
@@ -831,16 +897,6 @@ class RelayAgent extends http.Agent {
     void cb;
     return sock;
   }
-}
-
-const UP: ReadonlySet<string> = new Set(['starting', 'running', 'unhealthy', 'backoff']);
-
-function doorKey(port: number, s: Readonly<Settings>): string {
-  return `${port}|${s.serveOnLan ? 'lan' : 'loopback'}`;
-}
-
-function placementKey(p: Placement | null): string {
-  return p ? `${p.host}:${p.port}` : 'public';
 }
 
 function behindOf(e: ServiceEntry | undefined): FrontDoorPort['behind'] {
