@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 // Three projects: unit (pure, fast), integration (real child processes), e2e (Chromium, namespaces).
 export default defineConfig({
   test: {
+    // One temp folder per run, removed at the end (test/helpers/tmp-root.ts).
+    globalSetup: ['test/helpers/tmp-root.ts'],
     projects: [
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 10_000 } },
       {
