@@ -187,7 +187,7 @@ describe.skipIf(!!missing)('dashboard in Chromium', () => {
     await port.fill('70000');
     await page.getByRole('button', { name: 'Save changes' }).click();
     const error = page.getByTestId('settings-error');
-    await expect.poll(() => error.textContent(), T).toMatch(/api\.port must be <= 65535/);
+    await expect.poll(() => error.textContent(), T).toMatch(/api\.port must be at most 65535/);
     expect(await port.getAttribute('aria-invalid')).toBe('true');
     const describedBy = (await port.getAttribute('aria-describedby'))!.split(' ');
     expect(await page.locator(`[id="${describedBy[0]}"]`).textContent()).toBe('Must be <= 65535');
