@@ -210,6 +210,7 @@ export function createSupervisor(ctx: CoreContext, opts: SupervisorOptions = {})
       .finally(() => preloading.delete(id));
   };
 
+  const said = new Map<string, string>();
   const addRunner = (id: string): ServiceRunner => {
     rings.set(id, new LogRing(ringLines));
     files.set(id, new RotatingFile(path.join(logDir, `${id}.log`), fileOpts));
@@ -228,6 +229,12 @@ export function createSupervisor(ctx: CoreContext, opts: SupervisorOptions = {})
         events.emit('change', id);
       },
       notify: (level, code, message) => {
+        // Headless, the terminal is where a newcomer looks: each problem once, at the default level
+        // (the service's own lines stay at debug). Again only after the message changed.
+        if (said.get(id) !== message) {
+          said.set(id, message);
+          log[level === 'error' ? 'error' : level === 'warning' ? 'warn' : 'info'](message);
+        }
         if (code === 'service_failed' && !settings.notifications.serviceFailed) return;
         ctx.store.notify({ level, code, message });
       },
