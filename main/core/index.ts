@@ -185,7 +185,7 @@ export function createCore(opts: CoreOptions): Core {
 
   // mDNS last: it starts once the control port is known and stops first (goodbye before anything goes down).
   // Pairing owns the snapshot's `peers` (paired peers + discovered ones): discovery does not write it.
-  const discovery: Discovery = createDiscovery(ctx, { publishPeers: false });
+  const discovery: Discovery = createDiscovery(ctx, { publishPeers: false, bind: () => opts.bind ?? settings.get().api.bind });
   capabilities.push(discovery);
   // Pairing after discovery, so it stops before it: the handoff goes out before the mDNS goodbye.
   const pairing: Pairing = createPairing(ctx, { address: () => api.address(), discovery });
