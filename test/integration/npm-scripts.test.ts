@@ -93,3 +93,69 @@ describe('npm run headless', () => {
     expect(fs.existsSync(path.join(dataDir, 'server.lock'))).toBe(false); // it stopped cleanly, releasing the lock
   });
 });
+
+describe('npm run demo', () => {
+  it('serves a healthy dashboard from the fakes, and stopping npm removes it all', async () => {
+    const child = spawn('npm', ['run', 'demo'], {
+      cwd: repoRoot,
+      env: process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    child.stderr!.on('data', (d) => (out += d));
+    const exited = new Promise((r) => child.once('exit', r));
+    const end = Date.now() + 90_000;
+    let m: RegExpExecArray | null;
+    while (!(m = /Dashboard: (http:\/\/[^/]+\/)#token=(\S+)/.exec(out))) {
+      if (Date.now() > end || child.exitCode !== null)
+        throw new Error(`no dashboard line:\n${out}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(out).toContain('DEMO: fake Ollama, VibeVoice, Piper and GPU');
+    const dataDir = path.dirname(/Settings:\s+(\S+)/.exec(out)![1]!);
+    type Status = {
+      host: { name: string };
+      services: { id: string; status: string; pid?: number | null }[];
+      gpu: { gpus: { name: string }[] };
+    };
+    let status: Status | null = null;
+    while (Date.now() < end) {
+      const res = await fetch(`${m[1]}api/status`, {
+        headers: { authorization: `Bearer ${m[2]}` },
+      });
+      status = (await res.json()) as Status;
+      if (
+        status.services.filter((s) => s.status === 'running').length === 3 &&
+        status.gpu.gpus.length === 1
+      )
+        break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(
+      status!.services
+        .filter((s) => s.status === 'running')
+        .map((s) => s.id)
+        .sort(),
+    ).toEqual(['ollama', 'piper', 'vibevoice']);
+    expect(status!.gpu.gpus[0]!.name).toContain('(demo)');
+    expect(status!.host.name).toBe('Demo (fake services)');
+    const pids = status!.services.map((s) => s.pid).filter((p): p is number => !!p);
+    child.kill('SIGTERM');
+    await exited;
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const gone = Date.now() + 30_000;
+    while ((pids.some(alive) || fs.existsSync(dataDir)) && Date.now() < gone)
+      await new Promise((r) => setTimeout(r, 100));
+    for (const p of pids.filter(alive)) process.kill(p, 'SIGKILL');
+    expect(pids.filter(alive)).toEqual([]);
+    expect(fs.existsSync(dataDir)).toBe(false);
+  });
+});
