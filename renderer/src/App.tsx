@@ -4,6 +4,7 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import type { Snapshot } from '../../main/core/contract.js';
 import { formatMB, STATE_LABEL } from './format.js';
+import { withoutServiceErrors } from './notice-filter.js';
 import { useHashRoute } from './hooks.js';
 import { GpuPanel } from './panels/Gpu.js';
 import { HibernationPanel } from './panels/Hibernation.js';
@@ -55,7 +56,7 @@ export function App() {
         </span>
       </header>
       {!server.hasToken && server.client && <TokenForm onToken={server.setToken} />}
-      {s && server.client && <Notices notices={s.notices} client={server.client} canAct={server.hasToken} />}
+      {s && server.client && <Notices notices={route.section === 'services' ? withoutServiceErrors(s) : s.notices} client={server.client} canAct={server.hasToken} />}
       <div className="layout">
         <nav aria-label="Sections" className="sidenav">
           <ul>
