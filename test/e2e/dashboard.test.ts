@@ -190,7 +190,7 @@ describe.skipIf(!!missing)('dashboard in Chromium', () => {
     await expect.poll(() => error.textContent(), T).toMatch(/api\.port must be at most 65535/);
     expect(await port.getAttribute('aria-invalid')).toBe('true');
     const describedBy = (await port.getAttribute('aria-describedby'))!.split(' ');
-    expect(await page.locator(`[id="${describedBy[0]}"]`).textContent()).toBe('Must be <= 65535');
+    expect(await page.locator(`[id="${describedBy[0]}"]`).textContent()).toBe('Must be at most 65535');
     expect(await page.evaluate(() => document.activeElement?.getAttribute('data-field'))).toBe('api.port');
     expect((await api(h, 'GET', '/api/settings')).body).toMatchObject({ api: { port: 11400 } }); // nothing changed
     await shot('settings-error-light');
