@@ -155,9 +155,9 @@ describe('TTS and STT fakes', () => {
     expect(h.ctx.store.snapshot().notices.some((n) => n.code === 'service_unhealthy' && n.message.includes('CUDA out of memory'))).toBe(true);
   });
 
-  it('Piper before 1.5 (no /info) is healthy through /voices', async () => {
+  it('Piper 1.3–1.4 (no /info) is healthy through /voices', async () => {
     const port = await freePort();
-    h = makeHarness({ services: { piper: fakePiper(port, { PIPER_VERSION: '1.2.0' }) } });
+    h = makeHarness({ services: { piper: fakePiper(port, { PIPER_VERSION: '1.4.2' }) } });
     await h.sup.start();
     expect(await h.sup.waitReady('piper', 5000)).toBe(true);
     expect(await (await fetch(`http://127.0.0.1:${port}/info`)).status).toBe(404);

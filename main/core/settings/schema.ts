@@ -121,6 +121,15 @@ export interface Settings {
   };
   startAtLogin: boolean;
   supervisor: SupervisorSettings;
+  /** The app's audio API on the TTS ports (main/core/frontdoor/audio). */
+  audio: {
+    /**
+     * The OpenAI voice names the app sends (`nova`, `alloy`, …) → installed Piper voices
+     * (`en_US-amy-medium`). A name not in the table, mapped to "" or to a voice that is not
+     * installed uses the voice Piper was started with (services.piper.options.voice).
+     */
+    piperVoices: Record<string, string>;
+  };
 }
 
 export const ROLE_DEFAULT_PRIO: Record<Role, number> = { primary: 200, fallback: 100 };
@@ -179,6 +188,23 @@ export function defaultSettings(facts: HostFacts, ids: { hostId: string; token: 
       crashLoopWindowSeconds: 60,
       hungAfterFailures: 3,
       healthIntervalSeconds: 5,
+    },
+    audio: {
+      // Female OpenAI voices → female Piper voices, male → male; all 22050 Hz (`-medium`), the rate
+      // the app plays Piper at. Not installed → Piper's own voice.
+      piperVoices: {
+        alloy: 'en_US-lessac-medium',
+        ash: 'en_US-ryan-medium',
+        ballad: 'en_GB-alan-medium',
+        coral: 'en_US-kristin-medium',
+        echo: 'en_US-ryan-medium',
+        fable: 'en_GB-alan-medium',
+        nova: 'en_US-amy-medium',
+        onyx: 'en_US-joe-medium',
+        sage: 'en_US-lessac-medium',
+        shimmer: 'en_US-kristin-medium',
+        verse: 'en_US-joe-medium',
+      },
     },
   };
 }
@@ -365,6 +391,20 @@ export const settingsJsonSchema = {
         crashLoopWindowSeconds: { type: 'number', minimum: 1, maximum: 3600 },
         hungAfterFailures: { type: 'integer', minimum: 1, maximum: 100 },
         healthIntervalSeconds: { type: 'number', minimum: 0.1, maximum: 3600 },
+      },
+    },
+    audio: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['piperVoices'],
+      properties: {
+        piperVoices: {
+          type: 'object',
+          maxProperties: 64,
+          propertyNames: { type: 'string', minLength: 1, maxLength: 64 },
+          // A voice name is a file name in Piper's data folder: no path separators.
+          additionalProperties: { type: 'string', pattern: '^[A-Za-z0-9_.-]*$', maxLength: 128 },
+        },
       },
     },
   },
