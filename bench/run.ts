@@ -5,6 +5,7 @@
 
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { BenchRow } from './types.js';
@@ -34,6 +35,9 @@ if (only.length && files.length === 0) {
   process.exit(64);
 }
 
+// Timings scale with the machine's load: say it beside the figures.
+const load = () => `load ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} CPUs`;
+const loadAtStart = load();
 const rows: SuiteRow[] = [];
 for (const f of files) {
   const suite = f.replace(/\.bench\.ts$/, '');
@@ -67,8 +71,12 @@ for (const f of files) {
 const outDir = path.join(here, '..', 'bench-output');
 fs.mkdirSync(outDir, { recursive: true });
 fs.writeFileSync(path.join(outDir, 'latest.json'), JSON.stringify(rows, null, 2));
-fs.writeFileSync(path.join(outDir, 'latest.md'), formatDetails(rows, new Date()));
+fs.writeFileSync(
+  path.join(outDir, 'latest.md'),
+  `${formatDetails(rows, new Date())}\nMachine: ${loadAtStart} at the start, ${load()} at the end.\n`,
+);
 for (const l of formatTable(rows)) console.log(l);
+console.log(`Machine: ${loadAtStart} at the start, ${load()} at the end (timings grow with load).`);
 console.log(
   `Details (notes, min/max): ${path.relative(process.cwd(), path.join(outDir, 'latest.md')) || 'bench-output/latest.md'}`,
 );
