@@ -51,7 +51,7 @@ for (const f of files) {
   } catch (err) {
     rows.push({ suite, name: 'FAILED', value: NaN, unit: '', note: (err as Error).message });
   }
-  const left = await sweep(runId);
+  const left = await sweep(runId, 2000, 1500);
   if (left.length) {
     rows.push({
       suite,
