@@ -43,3 +43,15 @@ export function rssMB(pid: number): number | null {
     return null;
   }
 }
+
+/** CPU time (user + system) a live process has used so far, in ms (Linux /proc), or null. */
+export function cpuMs(pid: number): number | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Fields 14 and 15 (utime, stime) in clock ticks; 100 per second on Linux.
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+  } catch {
+    return null;
+  }
+}
