@@ -1,4 +1,8 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+
+const root = path.dirname(fileURLToPath(import.meta.url));
 
 // Three projects: unit (pure, fast), integration (real child processes), e2e (Chromium, namespaces).
 export default defineConfig({
@@ -22,6 +26,18 @@ export default defineConfig({
           testTimeout: 120_000,
           hookTimeout: 120_000,
           fileParallelism: false,
+        },
+      },
+      {
+        // The real shell (main/shell) against the Electron stand-in in test/shell: `electron` is aliased
+        // to it. --expose-gc: the stand-in's Action Center holds notifications weakly, as Windows does.
+        resolve: { alias: { electron: path.join(root, 'test/shell/electron.ts') } },
+        test: {
+          name: 'shell',
+          include: ['test/shell/**/*.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+          execArgv: ['--expose-gc'],
         },
       },
       {

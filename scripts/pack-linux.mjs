@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { buildIfStale, repoRoot } from './build-if-stale.mjs';
 
 // Bundled into dist/renderer by Vite: the server never loads them.
-const RENDERER_ONLY = new Set(['react', 'react-dom', 'scheduler']);
+const RENDERER_ONLY = new Set(['react', 'react-dom', 'scheduler', 'qrcode']);
 
 const { values } = parseArgs({ options: { out: { type: 'string' } } });
 const outDir = path.resolve(values.out ?? path.join(repoRoot, 'release'));
@@ -20,18 +20,26 @@ const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf
 
 if (buildIfStale() !== 0) process.exit(1);
 
-/** Production dependencies as installed (npm's own resolution), without touching the network. */
+/**
+ * What the server loads at run time, as installed (npm's own resolution, no network): the production
+ * dependencies minus the renderer-only ones, with everything they depend on.
+ */
 function productionModules() {
-  const out = execFileSync('npm', ['ls', '--omit=dev', '--all', '--parseable'], {
+  const out = execFileSync('npm', ['ls', '--omit=dev', '--all', '--json', '--long'], {
     cwd: repoRoot,
     encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
   });
   const nm = path.join(repoRoot, 'node_modules') + path.sep;
-  return out
-    .split('\n')
-    .filter((p) => p.startsWith(nm))
-    .map((p) => p.slice(nm.length))
-    .filter((rel) => !RENDERER_ONLY.has(rel.split(`${path.sep}node_modules${path.sep}`)[0]));
+  const paths = new Set();
+  const walk = (node) => {
+    if (!node?.path?.startsWith(nm) || paths.has(node.path)) return;
+    paths.add(node.path);
+    for (const dep of Object.values(node.dependencies ?? {})) walk(dep);
+  };
+  for (const [name, node] of Object.entries(JSON.parse(out).dependencies ?? {}))
+    if (!RENDERER_ONLY.has(name)) walk(node);
+  return [...paths].map((p) => p.slice(nm.length)).sort();
 }
 
 const stage = fs.mkdtempSync(path.join(os.tmpdir(), 'unamentis-pack-'));

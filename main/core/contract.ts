@@ -37,6 +37,18 @@ export interface HostInfo {
   /** The pair this host belongs to, when paired. */
   pairId?: string | null;
   version?: string;
+  /**
+   * The pair's shared mDNS host name (what to type in the app): `held` when this host answers it now
+   * (it serves); `conflict`: the address of another device on the LAN that answers it too.
+   */
+  sharedName?: { name: string; held: boolean; conflict: string | null };
+  /** This host's IPv4 addresses on the advertised interfaces (the second choice to type in the app). */
+  addresses?: string[];
+  /**
+   * Why this host cannot serve the iPhone now (an enabled service failed or is missing); absent when
+   * it can. A host that cannot serve never says `serving=1`, and holds the shared name only alone.
+   */
+  cannotServe?: string;
 }
 
 export interface HibernationSection {
@@ -191,6 +203,47 @@ export interface PairingSection {
   lastError: string | null;
 }
 
+/** One public service port as the front door holds it (main/core/frontdoor/README.md). */
+export interface FrontDoorPort {
+  /** The service id behind it. */
+  id: string;
+  name: string;
+  /** The port the phone uses (`services.<id>.port`). */
+  port: number;
+  /**
+   * Where the front door listens: `all` interfaces, `loopback` only (serveOnLan off), `lan` (the
+   * port is taken on loopback by another program: the LAN addresses only), or `none` (it does not
+   * stand in front of this service: front door off, a command override without `{port}`, or the
+   * port taken on every address).
+   */
+  listening: 'all' | 'loopback' | 'lan' | 'none';
+  /** The addresses bound (empty when `none`). */
+  addresses: string[];
+  /** Who answers behind it: our own process, another program's, or nobody right now. */
+  behind: 'ours' | 'external' | 'nobody';
+  /** Reachable from the LAN: only then is the port advertised over mDNS. */
+  lan: boolean;
+  /** Where requests go (`127.0.0.1:40123`), null when not in front. */
+  upstream: string | null;
+  /** Requests that reached this port in the last 60 s. */
+  requestsLastMinute: number;
+  /** Requests held now while the service wakes or starts. */
+  held: number;
+  /** Requests held since the app started. */
+  heldTotal: number;
+  /** What the front door did and why, in words (e.g. why it listens on the LAN addresses only). */
+  note: string | null;
+}
+
+export interface FrontDoorSection {
+  enabled: boolean;
+  /** `lan`: loopback, private and link-local sources only; `any`: everyone. */
+  allowFrom: 'lan' | 'any';
+  /** The LLM port asks for `Authorization: Bearer <key>`. */
+  llmKeyRequired: boolean;
+  ports: FrontDoorPort[];
+}
+
 export interface Notice {
   id: string;
   level: 'info' | 'warning' | 'error';
@@ -208,6 +261,8 @@ export interface Snapshot {
   peers: Peer[];
   /** Present once the pairing capability runs. */
   pairing?: PairingSection;
+  /** Present once the front door runs: the public service ports. */
+  frontDoor?: FrontDoorSection;
   /** User-facing problems and events (corrupt settings, a failed service, …); newest last. */
   notices: Notice[];
 }
@@ -226,7 +281,11 @@ export type ErrorCode =
   | 'payload_too_large'
   | 'too_many_requests'
   | 'timeout'
-  | 'internal';
+  | 'internal'
+  /** A service behind the front door cannot answer now (disabled, failed, or still starting past the hold bound). */
+  | 'service_unavailable'
+  /** The front door could not reach the program behind a port. */
+  | 'bad_gateway';
 
 export interface LogLine {
   t: string;

@@ -29,8 +29,11 @@ import { createHeadlessPowerBlocker, type PowerBlocker } from './power/index.js'
 import { createDiscovery, type Discovery } from './discovery/index.js';
 import { createPairing, type Pairing } from './pairing/index.js';
 import { pairingRoutes } from './api/routes/pairing.js';
+import { FORWARDED_HEADER } from './pairing/forwarding.js';
 import { createGpu, gpuRoutes, type GpuMonitor } from './gpu/index.js';
 import type { InventoryLauncher } from './gpu/inventory.js';
+import { createSetup, setupRoutes, sourcesFromEnv, type Setup, type Sources } from './setup/index.js';
+import { createFrontDoor, type Adapter, type FrontDoor } from './frontdoor/index.js';
 
 export interface CoreOptions {
   dataDir: string;
@@ -52,6 +55,10 @@ export interface CoreOptions {
   hibernation?: HibernationOptions;
   /** Starts the GPU inventory child; the shell passes an Electron utility process (runAsNode fuse off). */
   gpuInventoryLauncher?: InventoryLauncher;
+  /** Setup's download table (tests: a loopback server); default: UNAMENTIS_SETUP_SOURCES, else the real URLs. */
+  setupSources?: Partial<Sources>;
+  /** Front door: addresses to bind when a public port is taken on loopback (tests), extra adapters. */
+  frontDoor?: { lanAddresses?: () => string[]; adapters?: Record<string, Adapter> };
 }
 
 export interface Core extends CoreContext {
@@ -71,6 +78,10 @@ export interface Core extends CoreContext {
   readonly gpu: GpuMonitor;
   /** The pair (issue 7): status with the code to show, pair/confirm/unpair, stop/resume serving, handoff. */
   readonly pairing: Pairing;
+  /** First-run setup (issue 18): install and start each service on the user's click. */
+  readonly setup: Setup;
+  /** The public service ports (issue 13): placement, held requests, learned models, the gateway. */
+  readonly frontDoor: FrontDoor;
   /**
    * The OS is about to sleep: hand off to a paired host and send the mDNS goodbye (the
    * network-facing capabilities stop with reason 'suspend'); the services are left as they are.
@@ -79,6 +90,9 @@ export interface Core extends CoreContext {
   /** The OS woke up: announce again, rejoin the pair, and re-evaluate hibernation (the idle clock jumped). */
   resume(): Promise<void>;
 }
+
+/** How long a graceful quit waits for requests in flight (a long answer is rarely longer). */
+const DRAIN_MS = 30_000;
 
 export function displayName(s: Settings, facts: HostFacts): string {
   return s.displayName.trim() || facts.hostname.split('.')[0] || 'UnaMentis Server';
@@ -90,6 +104,8 @@ export function createCore(opts: CoreOptions): Core {
   const facts: HostFacts = opts.facts ?? { platform: process.platform, hostname: os.hostname() };
   fs.mkdirSync(opts.dataDir, { recursive: true });
   const releaseLock = lockDataDir(opts.dataDir);
+  // No settings yet: the app's first start, which opens the setup view.
+  const firstStart = !fs.existsSync(path.join(opts.dataDir, 'settings.json'));
   const { store: settings, problems } = SettingsStore.open({ dataDir: opts.dataDir, facts });
 
   const initial = settings.get();
@@ -152,8 +168,37 @@ export function createCore(opts: CoreOptions): Core {
   // Dashboard tools: model list and pull with progress, and the latency check (issue 8).
   routes.push(...modelRoutes(ctx), ...latencyRoutes(ctx));
 
+  // The front door (issue 13) owns the public service ports; it binds them before the supervisor
+  // starts, so each program is placed on its internal port, and closes them after it stops.
+  let hibernationRef: HibernationControl | null = null;
+  // Pairing is made later (it needs discovery); the front door asks it through this reference.
+  let pairingRef: Pairing | null = null;
+  // The front door's exact activity (with its source) also tells setup's phone step who asked.
+  let setupRef: Setup | null = null;
+  const wakeTarget = {
+    activity: (source: string) => {
+      hibernationRef?.activity(source);
+      setupRef?.requestSeen(source);
+    },
+    removed: () => hibernationRef?.removed() ?? { stopped: [] },
+  };
+  const frontDoor = createFrontDoor(ctx, {
+    hibernation: () => (hibernationRef ? wakeTarget : null),
+    forwardTo: (_id, req) => pairingRef?.forwardTo(req.headers[FORWARDED_HEADER] !== undefined) ?? null,
+    forwardFailed: (peerId, why) => pairingRef?.forwardFailed(peerId, why),
+    hostId: () => settings.view().hostId,
+    ...(opts.frontDoor?.lanAddresses ? { lanAddresses: opts.frontDoor.lanAddresses } : {}),
+    ...(opts.frontDoor?.adapters ? { adapters: opts.frontDoor.adapters } : {}),
+  });
+  capabilities.push(frontDoor);
+  routes.push(...frontDoor.routes());
+
   // The supervised services (issue 3): it writes the `services` section and owns the child processes.
-  const supervisor = createSupervisor(ctx, opts.supervisor);
+  const supervisor = createSupervisor(ctx, {
+    placement: (id) => frontDoor.placement(id),
+    preloadModels: () => frontDoor.preloadModels(),
+    ...opts.supervisor,
+  });
   capabilities.push(supervisor);
   routes.push(...servicesRoutes(ctx, supervisor));
 
@@ -169,26 +214,50 @@ export function createCore(opts: CoreOptions): Core {
     services: supervisedServices(supervisor),
     power: opts.power ?? createHeadlessPowerBlocker({ logger }),
     ...(opts.hibernation ? { options: opts.hibernation } : {}),
+    seenByFrontDoor: (id) => frontDoor.seesAll(id),
+    preloadModels: () => frontDoor.preloadModels(),
   });
+  hibernationRef = hibernation;
   capabilities.push(hibernation);
   routes.push(...hibernationRoutes(ctx, hibernation));
 
   // GPU telemetry writes the `gpu` section at a cadence that follows hibernation (issue 4).
   const gpu = createGpu(ctx, {
     supervisor: () => supervisor,
-    modelsHint: () => hibernation.modelsSeen('ollama'),
+    // A model newly seen in /api/ps (an external Ollama's local users) or newly asked for through the front door.
+    modelsHint: () => `${hibernation.modelsSeen('ollama')}|${frontDoor.modelsHint()}`,
     ...(opts.gpuInventoryLauncher ? { inventoryLauncher: opts.gpuInventoryLauncher } : {}),
   });
   capabilities.push(gpu);
   routes.push(...gpuRoutes(gpu));
   commands.register('gpu.refresh', () => gpu.refreshInventory());
 
+  // First-run setup (issue 18): every install waits for the user's POST.
+  const setup = createSetup(ctx, { supervisor, firstStart, ...((opts.setupSources ?? sourcesFromEnv()) ? { sources: opts.setupSources ?? sourcesFromEnv()! } : {}) });
+  setupRef = setup;
+  capabilities.push(setup);
+  routes.push(...setupRoutes(setup));
+
   // mDNS last: it starts once the control port is known and stops first (goodbye before anything goes down).
   // Pairing owns the snapshot's `peers` (paired peers + discovered ones): discovery does not write it.
   const discovery: Discovery = createDiscovery(ctx, { publishPeers: false, bind: () => opts.bind ?? settings.get().api.bind });
   capabilities.push(discovery);
+  // A graceful handoff drains (issue 14): after pairing has handed off (it stops first), requests in
+  // flight here finish where they started while new ones are forwarded to the new serving host; only
+  // then do the services stop. Bounded, so quitting never hangs on a long stream.
+  capabilities.push({
+    name: 'drain',
+    async start() {},
+    async stop(reason?: StopReason) {
+      if (reason === 'suspend') return;
+      const n = frontDoor.inFlight();
+      if (n) logger.info('waiting for requests in flight before stopping', { requests: n });
+      await frontDoor.drain(DRAIN_MS);
+    },
+  });
   // Pairing after discovery, so it stops before it: the handoff goes out before the mDNS goodbye.
   const pairing: Pairing = createPairing(ctx, { address: () => api.address(), discovery });
+  pairingRef = pairing;
   capabilities.push(pairing);
   routes.push(...pairingRoutes(ctx, pairing));
   commands.register('pairing.start', ({ type: _t, ...target }) => pairing.pair(target));
@@ -264,6 +333,8 @@ export function createCore(opts: CoreOptions): Core {
     supervisor,
     gpu,
     pairing,
+    setup,
+    frontDoor,
     async suspend() {
       if (!started || suspended) return;
       suspended = true;

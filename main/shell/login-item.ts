@@ -16,10 +16,10 @@ export interface LoginItem {
 
 export const AUTOSTART_FILE = 'unamentis-server.desktop';
 
-/** `$XDG_CONFIG_HOME/autostart/<file>`, defaulting to `~/.config`. */
+/** `$XDG_CONFIG_HOME/autostart/<file>`, defaulting to `~/.config`. XDG is Linux's: POSIX paths on any host. */
 export function autostartPath(env: NodeJS.ProcessEnv = process.env, home = os.homedir()): string {
-  const base = env.XDG_CONFIG_HOME && path.isAbsolute(env.XDG_CONFIG_HOME) ? env.XDG_CONFIG_HOME : path.join(home, '.config');
-  return path.join(base, 'autostart', AUTOSTART_FILE);
+  const base = env.XDG_CONFIG_HOME && path.posix.isAbsolute(env.XDG_CONFIG_HOME) ? env.XDG_CONFIG_HOME : path.posix.join(home, '.config');
+  return path.posix.join(base, 'autostart', AUTOSTART_FILE);
 }
 
 /**

@@ -1,13 +1,15 @@
 // The Electron main process: wires the core to the tray, the dashboard window, notifications,
 // power events, the login item and IPC. No business logic here: everything the user does becomes
-// a core command or a settings change.
+// a core command or a settings change, and the way out is main/core/lifecycle's QuitSequence.
 
-import { app, dialog, ipcMain, powerMonitor, powerSaveBlocker } from 'electron';
+import { app, BaseWindow, dialog, ipcMain, powerMonitor, powerSaveBlocker, session, type IpcMainInvokeEvent } from 'electron';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { utilityInventoryLauncher } from './inventory-launcher.js';
 import { createCore, type Core } from '../core/index.js';
 import { createLogger } from '../core/util/logger.js';
+import { systemClock } from '../core/util/clock.js';
+import { QuitSequence } from '../core/lifecycle/quit-sequence.js';
 import type { MenuAction } from '../core/tray-menu/menu-model.js';
 import { Channels } from '../../preload/channels.js';
 import { DashboardWindow } from './dashboard-window.js';
@@ -17,133 +19,229 @@ import { PowerEvents } from './power-events.js';
 import { createLoginItem } from './login-item-electron.js';
 import { showNotifications } from './notifications.js';
 import { sectionFromArgv } from './args.js';
+import { platform } from './platform.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-// dist/main/shell → app root
-const appRoot = path.resolve(here, '../../..');
-const resourcesDir = app.isPackaged ? process.resourcesPath : path.join(appRoot, 'resources');
 const logger = createLogger({ scope: 'shell' });
+const START_FAILED = 'UnaMentis Server could not start';
 
 if (!app.requestSingleInstanceLock()) {
   // Another instance owns the tray; it opens its dashboard on 'second-instance'.
   app.quit();
 } else {
-  void main();
+  // Electron only logs an unhandled rejection: without this the process would live on, invisible,
+  // holding the single-instance lock so that no later launch could start.
+  main().catch((err: unknown) => startFailed(err));
+}
+
+/** A start that failed before the core existed: tell the user and end the process. */
+function startFailed(err: unknown): void {
+  logger.error(START_FAILED, { err });
+  dialog.showErrorBox(START_FAILED, (err as Error)?.message ?? String(err));
+  app.exit(1);
 }
 
 async function main(): Promise<void> {
   await app.whenReady();
-  if (process.platform === 'darwin') app.dock?.hide();
-  if (process.platform === 'win32') app.setAppUserModelId('com.unamentis.server'); // notifications need it
+  if (platform === 'darwin') app.dock?.hide();
+  if (platform === 'win32') app.setAppUserModelId('com.unamentis.server'); // notifications need it
+  // The dashboard asks for no permission (camera, notifications, clipboard…): refuse them all.
+  session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+  session.defaultSession.setPermissionCheckHandler(() => false);
 
+  // The app's folder (package.json, dist/): the repo in dev runs, app.asar when packaged.
+  const appRoot = app.getAppPath();
+  const resourcesDir = app.isPackaged ? process.resourcesPath : path.join(appRoot, 'resources');
   // Tests (Playwright's _electron) point the app at a throwaway data folder.
   const dataDir = process.env.UNAMENTIS_DATA_DIR || app.getPath('userData');
   const power = new ElectronPowerBlocker(powerSaveBlocker, (m) => logger.info(m));
-  const core: Core = createCore({
-    dataDir,
-    logger: createLogger({ scope: 'core' }),
-    rendererDir: path.join(appRoot, 'dist', 'renderer'),
-    version: app.getVersion(),
-    power,
-    gpuInventoryLauncher: utilityInventoryLauncher(path.join(here, 'inventory-worker.js')),
-    ...(process.env.UNAMENTIS_PORT ? { port: Number(process.env.UNAMENTIS_PORT) } : {}),
-  });
-
-  // The OS's login item is the truth (the user may change it in System Settings); the setting follows it.
-  const loginItem = createLoginItem(app);
-  const osStart = safe(() => loginItem.get(), false);
-  if (core.settings.get().startAtLogin !== osStart) core.settings.update({ startAtLogin: osStart });
-  core.settings.onChange(({ next, prev }) => {
-    if (next.startAtLogin === prev.startAtLogin) return;
-    safe(() => loginItem.set(next.startAtLogin), undefined);
-    logger.info(`start at login ${next.startAtLogin ? 'on' : 'off'} (${loginItem.mechanism})`);
-  });
-
-  let origin = '';
+  let core: Core;
   try {
-    const { port } = await core.start();
-    origin = `http://127.0.0.1:${port}`;
+    core = createCore({
+      dataDir,
+      logger: createLogger({ scope: 'core' }),
+      rendererDir: path.join(appRoot, 'dist', 'renderer'),
+      version: app.getVersion(),
+      power,
+      gpuInventoryLauncher: utilityInventoryLauncher(path.join(here, 'inventory-worker.js')),
+      ...(process.env.UNAMENTIS_PORT ? { port: Number(process.env.UNAMENTIS_PORT) } : {}),
+    });
   } catch (err) {
-    dialog.showErrorBox('UnaMentis Server could not start', (err as Error).message);
-    app.exit(1);
+    startFailed(err);
     return;
   }
 
-  const dashboard = new DashboardWindow(path.join(appRoot, 'dist', 'preload', 'preload.cjs'), () => origin);
-  const facts = () => ({ startAtLogin: core.settings.get().startAtLogin, paused: !core.settings.get().discovery.advertise });
-
-  const onAction = (action: MenuAction) => {
-    switch (action.kind) {
-      case 'command':
-        core.commands.execute(action.command).catch((err) => logger.error('command failed', { err }));
-        return;
-      case 'openDashboard':
-        dashboard.show(action.section);
-        return;
-      case 'openLog':
-        dashboard.show(`services/${action.service}/logs`);
-        return;
-      case 'pair':
-        dashboard.show('pairing');
-        return;
-      case 'toggleStartAtLogin':
-        core.settings.update({ startAtLogin: !core.settings.get().startAtLogin });
-        return;
-      case 'quit':
-        app.quit();
-        return;
+  // Everything the shell builds after this point is torn down here, once, when the quit starts.
+  const disposers: (() => void)[] = [];
+  const teardown = () => {
+    for (const dispose of disposers.splice(0).reverse()) {
+      try {
+        dispose();
+      } catch (err) {
+        logger.warn('teardown step failed', { err });
+      }
     }
   };
-
-  const tray = new TrayService(resourcesDir, onAction, () => dashboard.show());
-  tray.update(core.store.snapshot(), facts());
-  core.store.onChange((s) => tray.update(s, facts()));
-  core.settings.onChange(() => tray.update(null, facts()));
-
-  const stopNotifications = showNotifications(core, (section) => dashboard.show(section), path.join(resourcesDir, 'tray', 'serving.png'));
-  const powerEvents = new PowerEvents(powerMonitor, core, (msg, err) => (err ? logger.error(msg, { err }) : logger.info(msg)), () => app.quit());
-
-  ipcMain.handle(Channels.connection, (event) => {
-    // Only our own dashboard page may ask for the token.
-    if (!event.senderFrame || new URL(event.senderFrame.url).origin !== origin) throw new Error('not allowed');
-    return { baseUrl: origin, token: core.token() };
+  let starting: Promise<unknown> = Promise.resolve();
+  let failure: Error | null = null;
+  const quit = new QuitSequence({
+    clock: systemClock,
+    log: (msg, err) => (err ? logger.error(msg, { err }) : logger.warn(msg)),
+    cleanup: async (reason) => {
+      logger.info(`quitting (${reason}): handoff, mDNS goodbye, services`);
+      teardown();
+      // A quit during start: let the start finish, so everything it spawned is stopped too.
+      await starting.catch(() => {});
+      await core.stop('quit');
+    },
+    exit: (code) => {
+      // After the cleanup, so nothing is left running while the dialog waits for the user.
+      if (failure) dialog.showErrorBox(START_FAILED, failure.message);
+      app.exit(code);
+    },
   });
-  ipcMain.handle(Channels.pickFile, async (_e, opts: { title?: string; directory?: boolean }) => {
-    const r = await dialog.showOpenDialog({
-      title: typeof opts?.title === 'string' ? opts.title.slice(0, 200) : 'Choose a file',
-      properties: [opts?.directory ? 'openDirectory' : 'openFile'],
-    });
-    return r.canceled ? null : (r.filePaths[0] ?? null);
+  // Quit (tray, Cmd-Q, macOS logout): held until the cleanup is done, however often it is asked.
+  app.on('before-quit', (event) => {
+    if (quit.request('quit')) event.preventDefault();
   });
-  ipcMain.handle(Channels.getStartAtLogin, () => core.settings.get().startAtLogin);
-  ipcMain.handle(Channels.setStartAtLogin, (_e, on: unknown) => {
-    core.settings.update({ startAtLogin: on === true });
-    return core.settings.get().startAtLogin;
-  });
-
-  // A second launch (from the Start menu, the Dock, a shortcut) opens the dashboard here.
-  app.on('second-instance', (_e, argv) => dashboard.show(sectionFromArgv(argv) || undefined));
   app.on('window-all-closed', () => {
     /* a tray app keeps running with no window */
   });
-  const first = sectionFromArgv(process.argv);
-  if (first !== undefined) dashboard.show(first || undefined);
+  // OS shutdown. macOS and Linux: powerMonitor 'shutdown' (preventDefault delays it).
+  const powerEvents = new PowerEvents(powerMonitor, core, (msg, err) => (err ? logger.error(msg, { err }) : logger.info(msg)), () => quit.request('shutdown'));
+  disposers.push(() => powerEvents.dispose());
+  // Windows sends neither 'before-quit' nor powerMonitor 'shutdown' at shutdown or logoff; only
+  // windows get 'query-session-end'. A tray app may have none open, so it keeps a hidden one.
+  if (platform === 'win32') {
+    const sessionWindow = new BaseWindow({ show: false, width: 1, height: 1, skipTaskbar: true, title: 'UnaMentis Server' });
+    sessionWindow.on('query-session-end', (event) => {
+      if (quit.request('shutdown')) event.preventDefault();
+    });
+    sessionWindow.on('session-end', () => quit.request('shutdown'));
+    disposers.push(() => sessionWindow.destroy());
+  }
 
-  // Quit stops the services cleanly (and hands off / says goodbye) before the process exits.
-  let quitting = false;
-  app.on('before-quit', (event) => {
-    if (quitting) return;
-    event.preventDefault();
-    quitting = true;
-    stopNotifications();
-    powerEvents.dispose();
-    dashboard.close();
-    tray.destroy();
-    core
-      .stop('quit')
-      .catch((err) => logger.error('stop failed', { err }))
-      .finally(() => app.exit(0));
+  // The OS's login item is the truth (the user may change it in System Settings); the setting follows it.
+  const loginItem = createLoginItem(app, platform);
+  const osStart = safe(() => loginItem.get(), false);
+  if (core.settings.get().startAtLogin !== osStart) core.settings.update({ startAtLogin: osStart });
+  disposers.push(
+    core.settings.onChange(({ next, prev }) => {
+      if (next.startAtLogin === prev.startAtLogin) return;
+      safe(() => loginItem.set(next.startAtLogin), undefined);
+      logger.info(`start at login ${next.startAtLogin ? 'on' : 'off'} (${loginItem.mechanism})`);
+    }),
+  );
+
+  // A second launch (Start menu, shortcut, `--dashboard=…`) and macOS's reopen (Finder, Spotlight,
+  // Dock: 'activate') open the dashboard; one that comes during start opens it once started.
+  let dashboard: DashboardWindow | null = null;
+  let pending: string | undefined | null = sectionFromArgv(process.argv) ?? null;
+  const open = (section?: string) => {
+    if (quit.phase !== 'running') return;
+    if (dashboard) dashboard.show(section);
+    else pending = section ?? '';
+  };
+  app.on('second-instance', (_e, argv) => open(sectionFromArgv(argv) || undefined));
+  // Only once started: Electron's docs list a first launch among activate's causes, and a tray app
+  // started at login must not open its window.
+  app.on('activate', () => {
+    if (dashboard && quit.phase === 'running') dashboard.show();
   });
+
+  // Before the start: a service that fails while starting raises its notice during core.start().
+  disposers.push(showNotifications(core, (section) => open(section), path.join(resourcesDir, 'tray', 'serving.png'), platform));
+
+  let origin = '';
+  try {
+    starting = core.start();
+    const { port } = (await starting) as { port: number };
+    origin = `http://127.0.0.1:${port}`;
+  } catch (err) {
+    failure = err as Error;
+    logger.error(START_FAILED, { err });
+    quit.request('start-failed', 1);
+    return;
+  }
+  if (quit.phase !== 'running') return; // quit during start: the cleanup has it
+
+  // Anything failing from here on ends the app the same way a failed start does: cleanly.
+  try {
+    dashboard = new DashboardWindow(path.join(appRoot, 'dist', 'preload', 'preload.cjs'), () => origin);
+    const dash = dashboard;
+    disposers.push(() => dash.close());
+    const facts = () => ({ startAtLogin: core.settings.get().startAtLogin, paused: !core.settings.get().discovery.advertise });
+
+    const onAction = (action: MenuAction) => {
+      switch (action.kind) {
+        case 'command':
+          core.commands.execute(action.command).catch((err) => logger.error('command failed', { err }));
+          return;
+        case 'openDashboard':
+          dash.show(action.section);
+          return;
+        case 'openLog':
+          dash.show(`services/${action.service}/logs`);
+          return;
+        case 'pair':
+          dash.show('pairing');
+          return;
+        case 'toggleStartAtLogin':
+          core.settings.update({ startAtLogin: !core.settings.get().startAtLogin });
+          return;
+        case 'quit':
+          app.quit();
+          return;
+      }
+    };
+
+    const tray = new TrayService(resourcesDir, onAction, () => dash.show(), platform);
+    disposers.push(() => tray.destroy());
+    tray.update(core.store.snapshot(), facts());
+    disposers.push(core.store.onChange((s) => tray.update(s, facts())));
+    disposers.push(core.settings.onChange(() => tray.update(null, facts())));
+
+    // Only our own dashboard page (the core's origin, top frame) may use the IPC API.
+    const fromDashboard = (event: IpcMainInvokeEvent) => {
+      const frame = event.senderFrame;
+      let ok: boolean;
+      try {
+        ok = !!frame && frame.parent === null && new URL(frame.url).origin === origin;
+      } catch {
+        ok = false;
+      }
+      if (!ok) throw new Error('not allowed');
+    };
+    ipcMain.handle(Channels.connection, (event) => {
+      fromDashboard(event);
+      return { baseUrl: origin, token: core.token() };
+    });
+    ipcMain.handle(Channels.pickFile, async (event, opts: { title?: string; directory?: boolean }) => {
+      fromDashboard(event);
+      const r = await dialog.showOpenDialog({
+        title: typeof opts?.title === 'string' ? opts.title.slice(0, 200) : 'Choose a file',
+        properties: [opts?.directory ? 'openDirectory' : 'openFile'],
+      });
+      return r.canceled ? null : (r.filePaths[0] ?? null);
+    });
+    ipcMain.handle(Channels.getStartAtLogin, (event) => {
+      fromDashboard(event);
+      return core.settings.get().startAtLogin;
+    });
+    ipcMain.handle(Channels.setStartAtLogin, (event, on: unknown) => {
+      fromDashboard(event);
+      core.settings.update({ startAtLogin: on === true });
+      return core.settings.get().startAtLogin;
+    });
+    disposers.push(() => Object.values(Channels).forEach((c) => ipcMain.removeHandler(c)));
+
+    if (pending !== null) dash.show(pending || undefined);
+    pending = null;
+  } catch (err) {
+    failure = err as Error;
+    logger.error(START_FAILED, { err });
+    quit.request('start-failed', 1);
+  }
 }
 
 function safe<T>(fn: () => T, fallback: T): T {

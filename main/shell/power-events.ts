@@ -15,14 +15,21 @@ export class PowerEvents {
   #chain: Promise<void> = Promise.resolve();
   readonly #onSuspend = () => this.#run('suspend', () => this.core.suspend());
   readonly #onResume = () => this.#run('resume', () => this.core.resume());
-  readonly #onShutdown = () => this.onShutdown?.();
+  // Electron passes an Event (its typings say no argument): preventDefault asks the OS to wait for
+  // our cleanup (Linux: a systemd delay inhibitor; macOS: the terminate reply is deferred). Without
+  // it the OS ends the process at once: no handoff, no goodbye, services left running.
+  readonly #onShutdown = (event?: { preventDefault(): void }) => {
+    if (!this.onShutdown) return;
+    event?.preventDefault();
+    this.onShutdown();
+  };
 
   constructor(
     private readonly source: PowerEventSource,
     private readonly core: Suspendable,
     private readonly log: (msg: string, err?: unknown) => void = () => {},
-    /** The OS is shutting down or logging out (quit cleanly: goodbye, handoff, services). */
-    private readonly onShutdown?: () => void,
+    /** The OS is shutting down (quit cleanly: handoff, goodbye, services, then exit promptly). */
+    private readonly onShutdown?: () => unknown,
   ) {
     source.on('suspend', this.#onSuspend);
     source.on('resume', this.#onResume);

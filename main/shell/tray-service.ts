@@ -27,15 +27,19 @@ export class TrayService {
   #hibernationKey = '';
   #facts: Omit<ShellFacts, 'elapsedSeconds' | 'now' | 'formatTime'> = { startAtLogin: false };
   #timer: NodeJS.Timeout | null = null;
+  /** Destroyed for good (quit): a late snapshot must not build a new Tray. */
+  #destroyed = false;
 
   constructor(
     private readonly resourcesDir: string,
     private readonly onAction: (action: MenuAction) => void,
     private readonly onOpen: () => void,
+    private readonly platform: NodeJS.Platform = process.platform,
   ) {}
 
   /** A new snapshot (or new shell facts): re-render. */
   update(s: Snapshot | null, facts?: Omit<ShellFacts, 'elapsedSeconds' | 'now' | 'formatTime'>): void {
+    if (this.#destroyed) return;
     if (s) {
       this.#snapshot = s;
       const key = JSON.stringify(s.hibernation);
@@ -53,6 +57,7 @@ export class TrayService {
   }
 
   destroy(): void {
+    this.#destroyed = true;
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
     this.#tray?.destroy();
@@ -61,11 +66,11 @@ export class TrayService {
 
   #render(): void {
     const s = this.#snapshot;
-    if (!s) return;
+    if (!s || this.#destroyed) return;
     if (!this.#tray) {
       this.#tray = new Tray(this.#image('active'));
       // macOS opens the menu on click by itself; elsewhere a click opens it too, a double-click the dashboard.
-      if (process.platform !== 'darwin') this.#tray.on('click', () => this.#tray?.popUpContextMenu());
+      if (this.platform !== 'darwin') this.#tray.on('click', () => this.#tray?.popUpContextMenu());
       this.#tray.on('double-click', () => this.onOpen());
     }
     const facts: ShellFacts = {
@@ -90,13 +95,13 @@ export class TrayService {
 
   #image(state: TrayIconState) {
     const dir = path.join(this.resourcesDir, 'tray');
-    if (process.platform === 'darwin') {
+    if (this.platform === 'darwin') {
       // nativeImage picks up `@2x` beside it for Retina menu bars.
       const img = nativeImage.createFromPath(path.join(dir, `${state}Template.png`));
       img.setTemplateImage(true);
       return img;
     }
-    const file = process.platform === 'win32' ? `${state}.ico` : `${state}.png`;
+    const file = this.platform === 'win32' ? `${state}.ico` : `${state}.png`;
     return nativeImage.createFromPath(path.join(dir, file));
   }
 

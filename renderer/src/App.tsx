@@ -14,6 +14,8 @@ import { Notices } from './panels/Notices.js';
 import { PairingPanel } from './panels/Pairing.js';
 import { ServicesPanel } from './panels/Services.js';
 import { SettingsPanel } from './panels/Settings.js';
+import { FirstRunPanel, useFirstRunAutoOpen } from './panels/FirstRun.js';
+import { SetupPanel } from './panels/Setup.js';
 import { SECTION_LABEL, SECTIONS, type Route } from './route.js';
 import { useServer, type ServerState } from './useServer.js';
 
@@ -21,6 +23,7 @@ export function App() {
   const server = useServer();
   const [route, navigate] = useHashRoute();
   const pull = usePull(server.client);
+  const setupNeeded = useFirstRunAutoOpen(server.client, server.hasToken, navigate);
   const s = server.snapshot;
   const headingRef = useRef<HTMLHeadingElement>(null);
   const first = useRef(true);
@@ -65,6 +68,7 @@ export function App() {
                 <a href={`#${sec}`} aria-current={route.section === sec ? 'page' : undefined} data-testid={`nav-${sec}`}>
                   {SECTION_LABEL[sec]}
                   {sec === 'services' && s && <ServiceCount snapshot={s} />}
+                  {sec === 'setup' && setupNeeded && <span className="pill bad">to do</span>}
                   {sec === 'models' && pull.state.model && !pull.state.done && <span className="pill">pulling</span>}
                   {sec === 'pairing' && s?.pairing?.pending?.direction === 'incoming' && <span className="pill bad">code</span>}
                 </a>
@@ -88,6 +92,8 @@ function Section({ route, navigate, server, pull }: { route: Route; navigate: (r
   const client = server.client!;
   const canAct = server.hasToken;
   switch (route.section) {
+    case 'setup':
+      return <FirstRunPanel client={client} canAct={canAct} navigate={navigate} snapshot={s} />;
     case 'services':
       return <ServicesPanel server={server} route={route} navigate={navigate} />;
     case 'gpu':
@@ -96,6 +102,8 @@ function Section({ route, navigate, server, pull }: { route: Route; navigate: (r
       return <HibernationPanel snapshot={s} client={client} canAct={canAct} receivedAt={server.stamps.hibernation || server.receivedAt} />;
     case 'pairing':
       return <PairingPanel snapshot={s} client={client} canAct={canAct} receivedAt={server.stamps.pairing || server.receivedAt} />;
+    case 'iphone':
+      return <SetupPanel snapshot={s} />;
     case 'models':
       return <ModelsPanel snapshot={s} client={client} pull={pull} canAct={canAct} />;
     case 'latency':
@@ -120,8 +128,8 @@ function Glance({ snapshot: s }: { snapshot: Snapshot }) {
   return (
     <p className="hostline">
       <span>{s.host.role === 'primary' ? 'Primary' : 'Fallback'}</span>
-      <span data-testid="serving" className={s.host.serving ? 'ok-text' : ''}>
-        {s.host.serving ? 'Serving the iPhone' : 'Standing by'}
+      <span data-testid="serving" className={s.host.serving ? (s.host.cannotServe ? 'bad-text' : 'ok-text') : ''}>
+        {servingText(s)}
       </span>
       <span data-testid="hibernation-state">
         <span className={`state-dot state-${s.hibernation.state}`} aria-hidden="true" /> {STATE_LABEL[s.hibernation.state]}
@@ -132,8 +140,20 @@ function Glance({ snapshot: s }: { snapshot: Snapshot }) {
           {s.gpu.gpus.some((g) => g.unified) ? 'Memory' : 'VRAM'} {formatMB(used)} / {formatMB(total)}
         </span>
       )}
+      {s.host.sharedName && (
+        <a href="#iphone" data-testid="setup-link">
+          In the app: {s.host.sharedName.name}
+        </a>
+      )}
     </p>
   );
+}
+
+/** Only a host that can serve says so: a host alone with nothing up says it cannot, and why. */
+export function servingText(s: Snapshot): string {
+  if (!s.host.serving) return 'Standing by';
+  if (s.host.cannotServe) return `Cannot serve the iPhone: ${s.host.cannotServe}`;
+  return 'Serving the iPhone';
 }
 
 function TokenForm({ onToken }: { onToken: (t: string) => void }) {

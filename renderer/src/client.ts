@@ -5,6 +5,7 @@
 import type { GpuHistoryPoint, HibernationState, LogLine, Notice, PairingSection, ServiceEntry, Snapshot } from '../../main/core/contract.js';
 import type { RedactedSettings } from '../../main/core/settings/store.js';
 import type { LatencyReport } from '../../main/core/latency/types.js';
+import type { SetupView } from '../../main/core/setup/types.js';
 import { bridge } from './bridge.js';
 
 export interface ApiErrorBody {
@@ -47,7 +48,7 @@ export interface PairingStatusView extends PairingSection {
 
 export type ServiceAction = 'start' | 'stop' | 'restart' | 'take-over';
 export type SettingsView = RedactedSettings;
-export type { LatencyReport, GpuHistoryPoint };
+export type { LatencyReport, GpuHistoryPoint, SetupView };
 
 export interface InstalledModelView {
   name: string;
@@ -216,6 +217,19 @@ export class ApiClient {
 
   serving(on: boolean): Promise<unknown> {
     return this.request('POST', on ? '/api/serving/resume' : '/api/serving/stop');
+  }
+
+  // First-run setup (issue 18): each step runs only on this explicit POST.
+  setup(): Promise<SetupView> {
+    return this.request('GET', '/api/setup');
+  }
+
+  setupStep(id: string, action: 'run' | 'cancel'): Promise<SetupView> {
+    return this.request('POST', `/api/setup/${encodeURIComponent(id)}/${action}`);
+  }
+
+  setupDismiss(): Promise<SetupView> {
+    return this.request('POST', '/api/setup/dismiss');
   }
 
   // Latency check.

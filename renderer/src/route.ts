@@ -1,14 +1,16 @@
 // Navigation by URL hash, so the tray (and a bookmark) can open a section directly:
 // `#services`, `#services/ollama/logs`, `#gpu`, `#pairing`, … Pure: parse and format only.
 
-export const SECTIONS = ['services', 'gpu', 'hibernation', 'pairing', 'models', 'latency', 'settings'] as const;
+export const SECTIONS = ['setup', 'services', 'gpu', 'hibernation', 'pairing', 'iphone', 'models', 'latency', 'settings'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export const SECTION_LABEL: Record<Section, string> = {
+  setup: 'Setup',
   services: 'Services',
   gpu: 'GPU',
   hibernation: 'Hibernation',
   pairing: 'Pairing',
+  iphone: 'iPhone setup',
   models: 'Models',
   latency: 'Latency check',
   settings: 'Settings',

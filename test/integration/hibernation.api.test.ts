@@ -125,7 +125,7 @@ describe('hibernation API', () => {
 describe('POST /api/wake?wait=1 when the host does not become ready', () => {
   it('gives up with 504 and the contract error body after the wait', async () => {
     const control = { wakeAndWait: async (_s: string, ms: number) => (await new Promise((r) => setTimeout(r, ms)), false) } as unknown as HibernationControl;
-    const ctx = { commands: { execute: async () => ({ state: 'active' }) }, store: { snapshot: () => ({}) } } as unknown as CoreContext;
+    const ctx = { commands: { execute: async () => ({ state: 'active' }) }, store: { snapshot: () => ({}), get: () => [] } } as unknown as CoreContext;
     const wake = hibernationRoutes(ctx, control, { wakeWaitMs: 50 }).find((r) => r.path === '/api/wake')!;
     const req = { url: new URL('http://x/api/wake?wait=1'), client: '10.0.0.9' } as unknown as RequestContext;
     const err = await Promise.resolve(wake.handler(req)).catch((e: unknown) => e);

@@ -81,7 +81,7 @@ describe('the Linux package', () => {
     ]) {
       expect(fs.existsSync(path.join(top, 'node_modules', dep, 'package.json')), dep).toBe(true);
     }
-    for (const dev of ['electron', 'vitest', 'typescript', 'tsx', 'react-dom']) {
+    for (const dev of ['electron', 'vitest', 'typescript', 'tsx', 'react-dom', 'qrcode', 'yargs']) {
       expect(fs.existsSync(path.join(top, 'node_modules', dev)), dev).toBe(false);
     }
     expect(fs.existsSync(path.join(top, 'dist/main/shell'))).toBe(false);

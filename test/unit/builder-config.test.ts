@@ -43,7 +43,10 @@ describe('electron-builder.yml', () => {
 
   it('builds a per-user NSIS installer with the firewall include', () => {
     expect(cfg.win.target).toEqual([{ target: 'nsis', arch: ['x64'] }]);
-    expect(cfg.nsis).toMatchObject({ oneClick: false, perMachine: false, allowElevation: false, include: 'build/installer.nsh' });
+    // Per-user, no all-users/only-me page: only a one-click installer has both (perMachine's docs).
+    expect(cfg.nsis).toMatchObject({ oneClick: true, perMachine: false, include: 'build/installer.nsh' });
+    // Assisted-installer-only options would do nothing in a one-click installer: keep none.
+    for (const k of ['allowElevation', 'allowToChangeInstallationDirectory', 'selectPerMachineByDefault']) expect(cfg.nsis).not.toHaveProperty(k);
     expect(fs.existsSync(path.join(repoRoot, cfg.nsis.include))).toBe(true);
     expect(cfg.win.extraResources).toContainEqual({ from: 'build/firewall-rules.cmd', to: 'firewall-rules.cmd' });
   });

@@ -19,6 +19,7 @@ import type { Question, TransportHandlers } from '../../main/core/discovery/brow
 import type { NetInterface } from '../../main/core/discovery/interfaces.js';
 import type { HostChange } from '../../main/core/discovery/host-table.js';
 import type { TxtRecord } from '../../main/core/discovery/txt.js';
+import type { NameSocketFactory } from '../../main/core/discovery/name-responder.js';
 
 const TYPE = '_unamentis._tcp.local';
 const PEER = '11111111-2222-4333-8444-555555555555';
@@ -67,6 +68,9 @@ interface Rig {
   closed: number;
   health: Map<string, { id: string; ready: boolean } | null>;
   deliver(records: unknown[], from?: string): void;
+  /** What the shared name's sockets sent. */
+  nameSent: { packet: Record<string, unknown>; to: unknown }[];
+  nameDeliver(packet: Record<string, unknown>, from?: { address: string; port: number }): void;
 }
 
 const dirs: string[] = [];
@@ -116,7 +120,12 @@ function rig(opts: { interfaces?: NetInterface[]; env?: NodeJS.ProcessEnv; setti
     deliver(records, from = '127.0.0.1') {
       for (const h of handlers) h.response({ answers: records }, { address: from, port: 5353 });
     },
+    nameSent: [],
+    nameDeliver(packet, from = { address: '127.0.0.1', port: 5353 }) {
+      for (const h of nameHandlers) h.packet(packet as never, from);
+    },
   };
+  const nameHandlers: Parameters<NameSocketFactory>[1][] = [];
   r.discovery = createDiscovery(ctx, {
     advertiser: () => {
       made.push(r.adv);
@@ -135,6 +144,13 @@ function rig(opts: { interfaces?: NetInterface[]; env?: NodeJS.ProcessEnv; setti
       const a = health.get(url);
       if (a === undefined) throw new Error('connection refused');
       return a;
+    },
+    nameSocket: (_iface, h) => {
+      nameHandlers.push(h);
+      return {
+        send: (packet, to) => void r.nameSent.push({ packet: structuredClone(packet) as Record<string, unknown>, to: to ?? null }),
+        close: async () => {},
+      };
     },
     readInterfaces: () => opts.interfaces ?? [LO],
     env: opts.env ?? { UNAMENTIS_MDNS_INTERFACES: 'lo' },
@@ -171,7 +187,7 @@ describe('discovery: advertising', () => {
     await vi.waitFor(() => expect(r.adv.running).toBe(true));
     const id = r.ctx.store.get('host').id;
     expect(r.adv.starts).toEqual([
-      { name: 'Studio', port: 11400, interfaces: ['lo'], txt: { v: '1', id, role: 'primary', prio: '200', serving: '1', state: 'active' } },
+      { name: 'Studio', port: 11400, interfaces: ['lo'], ipv6: false, txt: { v: '1', id, role: 'primary', prio: '200', serving: '1', state: 'active' } },
     ]);
     await vi.waitFor(() => expect(r.ctx.store.get('host').advertisedName).toBe('Studio'));
     expect(r.discovery.advertisedName()).toBe('Studio');
@@ -352,5 +368,62 @@ describe('discovery: browsing', () => {
     // Still alive and working after all that.
     r.deliver(announce('Gaming PC', PEER_TXT));
     expect(r.discovery.list().map((h) => h.name)).toEqual(['Gaming PC']);
+  });
+});
+
+describe('discovery: the shared name', () => {
+  const aRecords = (p: Record<string, unknown>) =>
+    ((p.answers as { name: string; type: string; ttl: number; data: string; flush?: boolean }[] | undefined) ?? []).filter((a) => a.type === 'A');
+
+  it('the serving host probes, then announces unamentis.local with its address and the cache-flush bit; no AAAA by default', async () => {
+    const r = rig();
+    await r.discovery.start();
+    await vi.waitFor(() => expect(r.ctx.store.get('host').sharedName?.held).toBe(true), { timeout: 3_000 });
+    const kinds = r.nameSent.map(({ packet }) => (packet.type === 'query' ? 'probe' : aRecords(packet)[0]?.ttl === 0 ? 'goodbye' : 'announce'));
+    expect(kinds.slice(0, 4)).toEqual(['probe', 'probe', 'probe', 'announce']);
+    const ann = r.nameSent[3]!.packet;
+    expect(aRecords(ann)).toEqual([{ name: 'unamentis.local', type: 'A', class: 'IN', ttl: 120, flush: true, data: '127.0.0.1' }]);
+    expect((ann.answers as { type: string }[]).some((a) => a.type === 'AAAA')).toBe(false);
+    expect((ann.additionals as { type: string; data: { rrtypes: string[] } }[])[0]).toMatchObject({ type: 'NSEC', data: { rrtypes: ['A'] } });
+    expect(r.ctx.store.get('host').sharedName).toEqual({ name: 'unamentis.local', held: true, conflict: null });
+    expect(r.ctx.store.get('host').addresses).toEqual(['127.0.0.1']);
+  });
+
+  it('answers a query for the name; stops serving → goodbye (TTL 0) and silence', async () => {
+    const r = rig();
+    await r.discovery.start();
+    await vi.waitFor(() => expect(r.ctx.store.get('host').sharedName?.held).toBe(true), { timeout: 3_000 });
+    const before = r.nameSent.length;
+    r.nameDeliver({ type: 'query', id: 9, questions: [{ name: 'unamentis.local', type: 'A' }], answers: [] }, { address: '127.0.0.1', port: 40000 });
+    expect(r.nameSent.length).toBe(before + 1);
+    expect(r.nameSent.at(-1)!.to).toEqual({ address: '127.0.0.1', port: 40000 });
+    expect(r.nameSent.at(-1)!.packet.id).toBe(9);
+    r.ctx.store.update('host', (h) => ({ ...h, serving: false }));
+    await vi.waitFor(() => expect(r.ctx.store.get('host').sharedName?.held).toBe(false));
+    expect(aRecords(r.nameSent.at(-1)!.packet)[0]?.ttl).toBe(0);
+    const n = r.nameSent.length;
+    r.nameDeliver({ type: 'query', id: 10, questions: [{ name: 'unamentis.local', type: 'A' }], answers: [] });
+    expect(r.nameSent.length).toBe(n);
+  });
+
+  it('a stranger answering for the name raises a warning notice and shows the conflict', async () => {
+    const r = rig({ interfaces: [{ name: 'eth0', up: true, addresses: [{ address: '10.1.0.2', netmask: '255.255.255.0', family: 'IPv4', internal: false }] }], env: { UNAMENTIS_MDNS_INTERFACES: 'eth0' } });
+    await r.discovery.start();
+    await vi.waitFor(() => expect(r.ctx.store.get('host').sharedName?.held).toBe(true), { timeout: 3_000 });
+    r.nameDeliver({ type: 'response', answers: [{ name: 'unamentis.local', type: 'A', ttl: 120, data: '10.1.0.77' }] }, { address: '10.1.0.77', port: 5353 });
+    await vi.waitFor(() => expect(r.ctx.store.get('host').sharedName?.conflict).toBe('10.1.0.77'));
+    expect(r.ctx.store.get('host').sharedName?.held).toBe(false);
+    expect(r.ctx.store.snapshot().notices.map((x) => x.code)).toContain('mdns_shared_name_conflict');
+  });
+
+  it('discovery.sharedName and discovery.ipv6 are followed (goodbye under the old name first)', async () => {
+    const r = rig({ settings: { discovery: { sharedName: 'kitchen', ipv6: true } } });
+    await r.discovery.start();
+    await vi.waitFor(() => expect(r.ctx.store.get('host').sharedName).toEqual({ name: 'kitchen.local', held: true, conflict: null }), { timeout: 3_000 });
+    expect(r.adv.starts[0]!.ipv6).toBe(true);
+    r.ctx.settings.update({ discovery: { sharedName: 'attic' } });
+    await vi.waitFor(() => expect(r.ctx.store.get('host').sharedName?.name).toBe('attic.local'));
+    const bye = r.nameSent.find(({ packet }) => aRecords(packet).some((a) => a.name === 'kitchen.local' && a.ttl === 0));
+    expect(bye).toBeDefined();
   });
 });

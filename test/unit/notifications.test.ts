@@ -14,6 +14,11 @@ describe('which events notify', () => {
     expect(fromNotice(notice('pairing_serving', 'Gaming PC now serves the iPhone (Studio Mac went quiet).'), ALL)).toMatchObject({ kind: 'failover', body: 'Gaming PC now serves the iPhone (Studio Mac went quiet).' });
     expect(fromNotice(notice('pairing_not_serving', 'Gaming PC no longer serves'), { ...ALL, failover: false })).toBeNull();
     expect(fromNotice(notice('service_failed', 'x: y'), { ...ALL, serviceFailed: false })).toBeNull();
+    // Not installed: the click opens the setup view, which installs it (issue 18).
+    expect(fromNotice(notice('service_failed', 'Ollama: Ollama was not found (looked on PATH for ollama …)'), ALL)).toMatchObject({ title: 'Ollama is not installed', section: 'setup' });
+    expect(fromNotice(notice('service_failed', 'Piper: Piper is not installed for the Python at /usr/bin/python3 …'), ALL)).toMatchObject({ section: 'setup' });
+    expect(fromNotice(notice('setup_needed', 'Set up this computer …'), ALL)).toMatchObject({ title: 'Finish setting up UnaMentis Server', section: 'setup' });
+    expect(fromNotice(notice('setup_needed', 'Set up this computer …'), { ...ALL, serviceFailed: false })).toBeNull();
     expect(fromNotice(notice('model_too_big', 'x'), { ...ALL, modelTooBig: false })).toBeNull();
     // The request notice has no code; the request itself brings it.
     expect(fromNotice(notice('pairing_request', 'Studio Mac asks to pair'), ALL)).toBeNull();

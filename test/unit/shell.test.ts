@@ -121,6 +121,11 @@ describe('OS power events', () => {
     expect(logged).toContain('handling OS resume failed');
     pm.emit('shutdown');
     expect(shutdown).toBe(1);
+    // Electron passes an Event: preventDefault asks the OS to wait for the cleanup (powerMonitor docs).
+    let prevented = false;
+    pm.emit('shutdown', { preventDefault: () => (prevented = true) });
+    expect(prevented).toBe(true);
+    expect(shutdown).toBe(2);
     ev.dispose();
     expect(pm.listenerCount('suspend') + pm.listenerCount('resume') + pm.listenerCount('shutdown')).toBe(0);
   });

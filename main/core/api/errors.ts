@@ -13,6 +13,8 @@ const STATUS: Record<ErrorCode, number> = {
   too_many_requests: 429,
   timeout: 504,
   internal: 500,
+  service_unavailable: 503,
+  bad_gateway: 502,
 };
 
 export class HttpError extends Error {

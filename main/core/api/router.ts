@@ -28,6 +28,8 @@ export interface Route {
   /** Needs `Authorization: Bearer <token>`. */
   auth: boolean;
   rate?: RateClass;
+  /** No rate limit (the gateway: a streaming session must never be cut by a limit). */
+  unlimited?: boolean;
   handler: (ctx: RequestContext) => Promise<Reply | undefined> | Reply | undefined;
 }
 

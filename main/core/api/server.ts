@@ -121,7 +121,7 @@ export class ApiServer {
         throw new HttpError('not_found', `No such endpoint: ${method} ${url.pathname}`);
       }
       const { route, params } = match;
-      if (!this.#limiter.take(client, route.rate ?? 'default')) {
+      if (!route.unlimited && !this.#limiter.take(client, route.rate ?? 'default')) {
         this.#count('rate_limited');
         res.setHeader('retry-after', '1');
         throw new HttpError('too_many_requests', 'Too many requests; slow down.');

@@ -18,6 +18,8 @@ export interface AdvertiseSpec {
   txt: TxtRecord;
   /** Interface names; never empty (ciao would fall back to every interface). */
   interfaces: string[];
+  /** Also publish AAAA records. Off by default: the app builds `http://host:port` without brackets. */
+  ipv6?: boolean;
 }
 
 export interface Advertiser {
@@ -53,7 +55,8 @@ export function ciaoAdvertiser(logger: Logger, clock: Clock = systemClock): Adve
     async start(spec) {
       if (service) throw new Error('advertiser already started');
       if (spec.interfaces.length === 0) throw new Error('no interface to advertise on');
-      // IPv4 is what the phone needs; AAAA records ride along on it (ciao adds them per interface).
+      // IPv4 is what the phone needs: the app takes the first address that resolves and builds
+      // `http://host:port` without IPv6 brackets, so AAAA records only when asked for (discovery.ipv6).
       responder = getResponder({ interface: spec.interfaces });
       const svc = responder.createService({
         name: spec.name,
@@ -61,6 +64,7 @@ export function ciaoAdvertiser(logger: Logger, clock: Clock = systemClock): Adve
         port: spec.port,
         txt: spec.txt,
         restrictedAddresses: spec.interfaces,
+        disabledIpv6: spec.ipv6 !== true,
       });
       service = svc;
       const paced = new TxtPacer(spec.txt, ciaoTarget(svc), clock, { logger });

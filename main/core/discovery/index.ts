@@ -11,6 +11,8 @@ import { ciaoAdvertiser, type Advertiser, type AdvertiserFactory } from './adver
 import { HostBrowser, type HealthCheck, type TransportFactory } from './browser.js';
 import { chooseInterfaces, interfaceOverride, narrowToBind, readInterfaces, type InterfaceChoice, type NetInterface } from './interfaces.js';
 import { toPeers } from './peers.js';
+import { NameResponder, type NameSocketFactory } from './name-responder.js';
+import { needsProbe, sharedFqdn } from './shared-name.js';
 import { encodeTxt, instanceName, txtEqual, type TxtRecord } from './txt.js';
 import type { Discovery } from './types.js';
 
@@ -38,6 +40,8 @@ export interface DiscoveryOptions {
   interfaceCheckMs?: number;
   /** Wait before retrying a failed announcement (default 15 s). */
   retryMs?: number;
+  /** The shared name's sockets (tests pass fakes). */
+  nameSocket?: NameSocketFactory;
 }
 
 interface Announced {
@@ -45,6 +49,7 @@ interface Announced {
   wanted: string;
   port: number;
   ifaceKey: string;
+  ipv6: boolean;
   txt: TxtRecord;
   name: string | null;
   off: Unsubscribe;
@@ -71,6 +76,9 @@ export function createDiscovery(ctx: CoreContext, opts: DiscoveryOptions = {}): 
   const advertisedNames = new Set<string>();
   const offs: Unsubscribe[] = [];
   const browserListeners = new Set<Parameters<Discovery['onChange']>[0]>();
+  let names: NameResponder | null = null;
+  let nameKey = '';
+  let nameConflict: string | null = null;
 
   const ifaceKey = () => choice.interfaces.map((i) => `${i.name}=${i.ipv4}`).join(',');
 
@@ -129,7 +137,7 @@ export function createDiscovery(ctx: CoreContext, opts: DiscoveryOptions = {}): 
     const settings = ctx.settings.get();
     const port = s.host.port;
     const want = running && settings.discovery.advertise && port !== undefined && choice.interfaces.length > 0;
-    if (current && (!want || current.wanted !== instanceName(s.host.name) || current.port !== port || current.ifaceKey !== ifaceKey())) {
+    if (current && (!want || current.wanted !== instanceName(s.host.name) || current.port !== port || current.ifaceKey !== ifaceKey() || current.ipv6 !== settings.discovery.ipv6)) {
       await withdraw();
     }
     if (!want) {
@@ -151,11 +159,11 @@ export function createDiscovery(ctx: CoreContext, opts: DiscoveryOptions = {}): 
     const advertiser = makeAdvertiser(log);
     const txt = desiredTxt(s);
     const wanted = instanceName(s.host.name);
-    const entry: Announced = { advertiser, wanted, port: port!, ifaceKey: ifaceKey(), txt, name: null, off: () => {} };
+    const entry: Announced = { advertiser, wanted, port: port!, ifaceKey: ifaceKey(), ipv6: settings.discovery.ipv6, txt, name: null, off: () => {} };
     entry.off = advertiser.onNameChange((name) => onRenamed(entry, name));
     current = entry;
     try {
-      const name = await advertiser.start({ name: wanted, port: port!, txt, interfaces: choice.interfaces.map((i) => i.name) });
+      const name = await advertiser.start({ name: wanted, port: port!, txt, interfaces: choice.interfaces.map((i) => i.name), ipv6: settings.discovery.ipv6 });
       if (current !== entry) return; // withdrawn while probing
       if (entry.name !== name) onRenamed(entry, name);
       problem('', null);
@@ -197,6 +205,77 @@ export function createDiscovery(ctx: CoreContext, opts: DiscoveryOptions = {}): 
     await entry.advertiser.stop();
     setAdvertisedName(null);
     log.info('announcement withdrawn (goodbye sent)', { name: entry.name });
+  }
+
+  // ── The shared name (shared-name.ts, name-responder.ts): held by the host that serves ───────────
+
+  /** Rebuilds the responder when the name, the IPv6 choice or the interfaces change (goodbye first). */
+  async function reconcileName(): Promise<void> {
+    const settings = ctx.settings.view();
+    const want = running && settings.discovery.advertise && choice.interfaces.length > 0;
+    const key = want ? `${sharedFqdn(settings.discovery.sharedName)}|${settings.discovery.ipv6}|${ifaceKey()}` : '';
+    if (key !== nameKey) {
+      const old = names;
+      names = null;
+      nameKey = key;
+      nameConflict = null;
+      if (old) await old.stop();
+      if (want) {
+        names = new NameResponder({
+          name: sharedFqdn(settings.discovery.sharedName),
+          interfaces: choice.interfaces,
+          ipv6: settings.discovery.ipv6,
+          logger: log,
+          ...(opts.nameSocket ? { socket: opts.nameSocket } : {}),
+          onConflict: (by) => {
+            nameConflict = by;
+            ctx.store.notify({
+              level: 'warning',
+              code: 'mdns_shared_name_conflict',
+              message: `Another device on the network (${by}) answers for ${sharedFqdn(settings.discovery.sharedName)}, so phones may reach it instead of this server. If it is this pair's other computer, pair them (Pairing) and the name moves with whichever serves. If it is another UnaMentis pair, give each pair its own name (settings: discovery.sharedName). Meanwhile, type this computer's IP address in the app.`,
+            });
+            writeSharedName();
+          },
+          onCleared: () => {
+            nameConflict = null;
+            writeSharedName();
+          },
+          onPhase: (phase) => {
+            log.info(phase === 'holding' ? 'holding the shared name' : `shared name: ${phase}`, { name: sharedFqdn(settings.discovery.sharedName) });
+            writeSharedName();
+          },
+        });
+      }
+    }
+    updateName();
+  }
+
+  /** Serving = holding the name. A paired host heard in this run vouches for it: no probe then. */
+  function updateName(s: Snapshot = ctx.store.snapshot()): void {
+    if (names) {
+      const paired = s.peers.filter((p) => p.paired);
+      const friends = paired.flatMap((p) => [...(p.addresses ?? []), ...(browser?.list().find((d) => d.id === p.id)?.addresses ?? [])]);
+      names.setFriends(friends);
+      const hold = running && s.host.serving;
+      names.want(hold, needsProbe({ paired: paired.length > 0, heardPeer: paired.some((p) => p.lastSeenSeconds >= 0) }));
+    }
+    writeSharedName(s);
+  }
+
+  function writeSharedName(s: Snapshot = ctx.store.snapshot()): void {
+    const settings = ctx.settings.view();
+    const sharedName = { name: sharedFqdn(settings.discovery.sharedName), held: !!names?.holding, conflict: nameConflict };
+    const addresses = choice.interfaces.filter((i) => !i.loopback || choice.interfaces.length === 1).map((i) => i.ipv4);
+    const h = s.host;
+    if (
+      h.sharedName?.name === sharedName.name &&
+      h.sharedName.held === sharedName.held &&
+      h.sharedName.conflict === sharedName.conflict &&
+      (h.addresses ?? []).join(',') === addresses.join(',')
+    ) {
+      return;
+    }
+    ctx.store.update('host', (x) => ({ ...x, sharedName, addresses }));
   }
 
   function startBrowser(): void {
@@ -274,6 +353,7 @@ export function createDiscovery(ctx: CoreContext, opts: DiscoveryOptions = {}): 
     void browser?.stop();
     startBrowser();
     void reconcile();
+    void reconcileName();
   }
 
   const discovery: Discovery = {
@@ -298,6 +378,7 @@ export function createDiscovery(ctx: CoreContext, opts: DiscoveryOptions = {}): 
           else if (current) pushTxt(s);
           else if (s.host.port !== lastPort) void reconcile(); // the control port became known
           lastPort = s.host.port;
+          updateName(s);
         }),
         ctx.settings.onChange(({ next, prev }) => {
           if (!running) return;
@@ -309,6 +390,7 @@ export function createDiscovery(ctx: CoreContext, opts: DiscoveryOptions = {}): 
             log.info(next.discovery.advertise ? 'advertising turned on' : 'advertising turned off: sending goodbye');
           }
           void reconcile();
+          void reconcileName();
           pushTxt();
         }),
       );
@@ -316,6 +398,7 @@ export function createDiscovery(ctx: CoreContext, opts: DiscoveryOptions = {}): 
       schedulePeers();
       // Not awaited: probing takes ~1 s and must not hold up the core's start.
       void reconcile();
+      void reconcileName();
     },
     async stop(reason?: StopReason) {
       if (!running) return;
@@ -326,6 +409,7 @@ export function createDiscovery(ctx: CoreContext, opts: DiscoveryOptions = {}): 
       clock.clearTimeout(peersTimer);
       log.info('stopping', { reason: reason ?? 'quit' });
       await chain;
+      await reconcileName(); // running is false: goodbye for the shared name if held
       await withdraw();
       await browser?.stop();
       browser = null;

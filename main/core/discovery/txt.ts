@@ -27,7 +27,7 @@ export const MAX_TXT_STRING_BYTES = 255;
 export const MAX_TXT_RECORD_BYTES = 1300;
 export const MAX_TXT_STRINGS = 64;
 
-export type TxtInput = Pick<Snapshot, 'host' | 'hibernation' | 'services'>;
+export type TxtInput = Pick<Snapshot, 'host' | 'hibernation' | 'services'> & Partial<Pick<Snapshot, 'frontDoor'>>;
 
 /**
  * The TXT record for this host. Ports come from the supervisor's `services` section (the effective
@@ -40,13 +40,16 @@ export function encodeTxt(s: TxtInput, settings: DeepReadonly<Pick<Settings, 'se
     id: s.host.id,
     role: s.host.role,
     prio: String(Math.max(0, Math.min(255, Math.round(s.host.prio)))),
-    serving: s.host.serving ? '1' : '0',
+    // Only a host that can serve says so (a host alone keeps serving, and the name, with nothing up).
+    serving: s.host.serving && !s.host.cannotServe ? '1' : '0',
     state: s.hibernation.state,
   };
   for (const [service, key] of Object.entries(PORT_KEYS) as [keyof typeof PORT_KEYS, PortKey][]) {
     const entry = s.services.find((e) => e.id === service);
     const conf = settings.services[service];
     const port = entry ? (entry.enabled ? entry.port : null) : conf?.enabled === true ? (conf.port ?? null) : null;
+    // Never advertise a port the LAN cannot reach (the front door says which it can).
+    if (s.frontDoor?.ports.find((p) => p.id === service)?.lan === false) continue;
     if (port !== null && Number.isInteger(port) && port > 0 && port < 65536) txt[key] = String(port);
   }
   const pair = settings.pairing.pairId;

@@ -47,6 +47,13 @@ export interface HibernationDeps {
   services: HibernationServices;
   power: PowerBlocker;
   options?: HibernationOptions;
+  /**
+   * True for a service whose every request passes the front door, which reports it as activity:
+   * its access-log lines and Ollama's /api/ps are then not read as guesses of use.
+   */
+  seenByFrontDoor?: (id: string) => boolean;
+  /** The Ollama models a wake preloads (default `models.preload`; the front door's learned list). */
+  preloadModels?: () => string[];
 }
 
 export interface Transition {
@@ -64,7 +71,9 @@ export interface HibernationControl {
   /** Back to active, restoring everything and preloading models; returns the state after. Coalesces. */
   wake(source: string): HibernationState;
   /** wake(), then resolves true once nothing is in flight and every enabled service is ready. */
-  wakeAndWait(source: string, timeoutMs?: number): Promise<boolean>;
+  wakeAndWait(source: string, timeoutMs?: number, giveUp?: () => boolean): Promise<boolean>;
+  /** What hibernation itself stopped and unloaded (it undoes exactly that on the next activity). */
+  removed(): { stopped: readonly string[]; unloaded: readonly string[] };
   /** "Hibernate now": go to `state` at once (it stays at least that deep until the next activity). */
   hibernateNow(state: HibernationState): void;
   /** "Keep awake": pin active until turned off (minutes null) or for `minutes`. */
@@ -153,6 +162,7 @@ export class Hibernation implements Capability, HibernationControl {
         if (USER_ACTIVITY_COMMANDS.has(cmd.type)) this.activity(`user: ${cmd.type}`);
       }),
       services.onLog(({ service, text }) => {
+        if (this.deps.seenByFrontDoor?.(service)) return;
         if (!services.hasModels(service) && requestInLog(text)) this.activity(`${service}: request in its log`);
       }),
     );
@@ -193,11 +203,15 @@ export class Hibernation implements Capability, HibernationControl {
     return this.#s.state;
   }
 
-  async wakeAndWait(source: string, timeoutMs = 120_000): Promise<boolean> {
+  async wakeAndWait(source: string, timeoutMs = 120_000, giveUp?: () => boolean): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
     this.wake(source);
     if (!(await within(this.settled(), deadline))) return false;
-    return this.#readyBy(deadline);
+    return this.#readyBy(deadline, giveUp);
+  }
+
+  removed(): { stopped: readonly string[]; unloaded: readonly string[] } {
+    return { stopped: this.#s.stopped, unloaded: this.#s.unloaded };
   }
 
   hibernateNow(state: HibernationState): void {
@@ -380,7 +394,7 @@ export class Hibernation implements Capability, HibernationControl {
 
   async #preload(id: string, signal: AbortSignal): Promise<void> {
     const { services, settings } = this.deps;
-    const models = [...settings.view().models.preload];
+    const models = [...(this.deps.preloadModels?.() ?? settings.view().models.preload)];
     if (models.length === 0) return;
     const ready = await Promise.race([
       services.waitReady(id, this.#opts.startTimeoutMs),
@@ -412,10 +426,14 @@ export class Hibernation implements Capability, HibernationControl {
     this.deps.store.notify({ level: 'warning', code: 'hibernation_action_failed', message });
   }
 
-  /** Resolves true once every enabled service is ready, false at the deadline (wall time). */
-  #readyBy(deadline: number): Promise<boolean> {
+  /**
+   * Resolves true once every enabled service is ready, false at the deadline (wall time) or as soon
+   * as `giveUp` says nothing left can come up (every service that is not ready failed).
+   */
+  #readyBy(deadline: number, giveUp?: () => boolean): Promise<boolean> {
     const { isReady, store } = this.deps;
     if (isReady()) return Promise.resolve(true);
+    if (giveUp?.()) return Promise.resolve(false);
     return new Promise((resolve) => {
       const done = (ok: boolean) => {
         off();
@@ -424,6 +442,7 @@ export class Hibernation implements Capability, HibernationControl {
       };
       const off = store.onChange(() => {
         if (isReady()) done(true);
+        else if (giveUp?.()) done(false);
       });
       const timer = setTimeout(() => done(isReady()), Math.max(0, deadline - Date.now()));
     });
@@ -453,6 +472,11 @@ export class Hibernation implements Capability, HibernationControl {
     for (const entry of services.list()) {
       if (!this.#started || !services.hasModels(entry.id)) continue;
       const id = entry.id;
+      // Every request reaches it through the front door, which reports it: no guessing from /api/ps.
+      if (this.deps.seenByFrontDoor?.(id)) {
+        this.#seen.delete(id);
+        continue;
+      }
       if ((entry.status !== 'running' && entry.status !== 'external') || this.#s.busy !== null) {
         this.#seen.delete(id);
         continue;

@@ -4,6 +4,7 @@
 
 import type { Notice } from '../contract.js';
 import type { Settings } from '../settings/schema.js';
+import { MISSING } from '../setup/missing.js';
 
 export type NotificationKind = keyof Settings['notifications'];
 
@@ -27,8 +28,12 @@ export function fromNotice(n: Notice, prefs: Prefs): DesktopNotification | null 
     case 'service_failed': {
       // The supervisor writes "<Service name>: <why>".
       const service = /^([^:]{1,64}):/.exec(n.message)?.[1];
+      // Not installed (no program, module or voice): the setup view installs it with one click.
+      if (MISSING.test(n.message)) return make('serviceFailed', service ? `${service} is not installed` : 'A service is not installed', 'setup');
       return make('serviceFailed', service ? `${service} failed` : 'A service failed', 'services');
     }
+    case 'setup_needed':
+      return make('serviceFailed', 'Finish setting up UnaMentis Server', 'setup');
     case 'model_too_big':
       return make('modelTooBig', 'Model too big for the GPU', 'gpu');
     // Pairing's election: a promotion, handoff, failback or yield changed who serves.

@@ -31,6 +31,8 @@ import {
 import { initiatorFinish, Responder, type HostCard } from './handshake.js';
 import { decodeHeartbeat, encodeHeartbeat, ReplayGuard, type Heartbeat } from './heartbeat.js';
 import { composePeers, type PeerCard } from './peer-list.js';
+import { cannotServe } from './can-serve.js';
+import { forwardTarget } from './forwarding.js';
 import { openDatagrams, unmap, type Datagrams } from './transport.js';
 import { postJson as defaultPostJson, type PostJson } from './client.js';
 
@@ -77,6 +79,13 @@ export interface PairingControl {
   /** Back from OS sleep: listen again and rejoin the election. */
   rejoin(): void;
   onRequest(listener: (r: IncomingRequest) => void): Unsubscribe;
+  /**
+   * The front door asks where a request goes (issue 14): the paired host that serves, or null =
+   * here. `forwarded`: the request already came from a host of the pair.
+   */
+  forwardTo(forwarded: boolean): { peerId: string; host: string } | null;
+  /** A connection to that host failed: serve here for a moment, without waiting for the election. */
+  forwardFailed(peerId: string, why: string): void;
   /** The peer-facing HTTP handlers (routes/pairing.ts). */
   readonly peerApi: PeerApi;
 }
@@ -132,6 +141,8 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
   const nonces = new Map<string, { from: string; expires: number }>();
   const lastReply = new Map<string, number>();
   const keyCache = new Map<string, { key: string; heartbeat: Buffer; rpc: Buffer }>();
+  /** Peers a forwarded request could not reach, until when (monotonic). */
+  const unreachable = new Map<string, number>();
 
   // view(), not get(): heartbeats, ticks and publishes read these many times a second, and get() deep-copies
   // all the settings each time. `peersView` is frozen: only for code that reads (`paired()` is a copy).
@@ -183,6 +194,16 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
 
   const sameStatus = (a: SelfStatus, b: SelfStatus) =>
     a.prio === b.prio && a.ready === b.ready && a.failed === b.failed && a.state === b.state && a.activityAt === b.activityAt;
+
+  /** `host.cannotServe`: the reason, or absent. TXT `serving` and the views read it. */
+  function writeCannotServe(s: Snapshot): void {
+    const why = cannotServe(s);
+    if ((s.host.cannotServe ?? null) === why) return;
+    ctx.store.update('host', (h) => {
+      const { cannotServe: _old, ...rest } = h;
+      return why === null ? rest : { ...rest, cannotServe: why };
+    });
+  }
 
   // ── The election ───────────────────────────────────────────────────────────────────────────
 
@@ -750,6 +771,7 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
       offs.push(
         ctx.store.onChange((s) => {
           noteActivity(s);
+          writeCannotServe(s);
           const st = selfStatus(s);
           if (!sameStatus(st, election.self)) dispatch({ type: 'self', now: mono(), status: st });
         }),
@@ -888,6 +910,24 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
 
     onRequest(listener) {
       return requests.on('request', listener);
+    },
+
+    forwardTo(forwarded) {
+      const now = mono();
+      const c = cfg();
+      const peers = peersView().map((p) => {
+        const t = election.peers[p.id];
+        const alive = !!t && t.lastSeen !== null && now - t.lastSeen < c.deadAfterMs;
+        return { id: p.id, address: p.addresses.find((a) => isIPv4(unmap(a))) ?? '', alive, serving: alive && !!t?.advert?.serving };
+      });
+      const target = forwardTarget({ selfServing: election.serving, forwarded, peers, unreachableUntil: unreachable, now });
+      return target ? { peerId: target.id, host: unmap(target.address) } : null;
+    },
+
+    forwardFailed(peerId, why) {
+      // Until the election has had time to notice (a host is gone after deadAfter) or the peer answers again.
+      unreachable.set(peerId, mono() + cfg().deadAfterMs);
+      log.info('the serving host cannot be reached: serving requests here', { peer: peerId, why });
     },
 
     peerApi,

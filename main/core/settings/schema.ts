@@ -47,6 +47,19 @@ export interface HibernationPolicy {
   unloadAt?: 'warm' | 'cool' | 'cold' | 'dormant' | 'never';
 }
 
+export interface FrontDoorSettings {
+  /** Own the public ports and pass requests to the programs on internal loopback ports. */
+  enabled: boolean;
+  /** Requests held at once per service while it wakes; more are answered 503. */
+  maxHeldRequests: number;
+  /** Seconds a request is held while its service wakes before it is answered 503. */
+  maxHoldSeconds: number;
+  /** `lan`: loopback, private and link-local sources only (403 otherwise); `any`: everyone. */
+  allowFrom: 'lan' | 'any';
+  /** When set, the LLM port (and the gateway's chat) needs `Authorization: Bearer <llmKey>`. */
+  llmKey: string;
+}
+
 export interface PairedPeer {
   id: string;
   name: string;
@@ -81,9 +94,16 @@ export interface Settings {
   };
   services: Record<string, ServiceSettings>;
   models: {
-    /** Ollama models loaded once Ollama is ready and after every wake. */
+    /** Ollama models loaded once Ollama is ready and after every wake (when nothing was learned). */
     preload: string[];
+    /**
+     * How many of the models the phone asked for most recently (seen by the front door) are
+     * preloaded instead of `preload`; 0 = always `preload`.
+     */
+    learnedPreload: number;
   };
+  /** The front door on the public service ports (main/core/frontdoor/README.md). */
+  frontDoor: FrontDoorSettings;
   hibernation: {
     enabled: boolean;
     warmAfterSeconds: number;
@@ -104,6 +124,13 @@ export interface Settings {
     advertise: boolean;
     /** Interface names to advertise on; empty means every up, non-loopback interface. */
     interfaces: string[];
+    /**
+     * The pair's shared host name, without `.local`: the serving host answers `<sharedName>.local`
+     * (the address to type in the app). Each pair on one LAN needs its own.
+     */
+    sharedName: string;
+    /** Also advertise IPv6 (AAAA) addresses. Off: the app builds `http://host:port` without brackets. */
+    ipv6: boolean;
   };
   pairing: {
     pairId: string | null;
@@ -154,7 +181,8 @@ export function defaultSettings(facts: HostFacts, ids: { hostId: string; token: 
     serveOnLan: true,
     api: { port: 11400, bind: '0.0.0.0', token: ids.token, allowedHosts: [] },
     services: {},
-    models: { preload: ['mistral:7b'] },
+    models: { preload: ['mistral:7b'], learnedPreload: 1 },
+    frontDoor: { enabled: true, maxHeldRequests: 64, maxHoldSeconds: 90, allowFrom: 'lan', llmKey: '' },
     hibernation: {
       enabled: true,
       warmAfterSeconds: 30,
@@ -172,7 +200,7 @@ export function defaultSettings(facts: HostFacts, ids: { hostId: string; token: 
       },
     },
     gpu: { activeIntervalSeconds: 2, warmIntervalSeconds: 10, coldIntervalSeconds: 60 },
-    discovery: { advertise: true, interfaces: [] },
+    discovery: { advertise: true, interfaces: [], sharedName: 'unamentis', ipv6: false },
     pairing: {
       pairId: null,
       peers: [],
@@ -293,6 +321,19 @@ export const settingsJsonSchema = {
       required: ['preload'],
       properties: {
         preload: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 200 }, maxItems: 16 },
+        learnedPreload: { type: 'integer', minimum: 0, maximum: 8 },
+      },
+    },
+    frontDoor: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['enabled', 'maxHeldRequests', 'maxHoldSeconds', 'allowFrom', 'llmKey'],
+      properties: {
+        enabled: { type: 'boolean' },
+        maxHeldRequests: { type: 'integer', minimum: 1, maximum: 10_000 },
+        maxHoldSeconds: { type: 'number', minimum: 1, maximum: 3600 },
+        allowFrom: { enum: ['lan', 'any'] },
+        llmKey: { type: 'string', maxLength: 256 },
       },
     },
     hibernation: {
@@ -333,10 +374,13 @@ export const settingsJsonSchema = {
     discovery: {
       type: 'object',
       additionalProperties: false,
-      required: ['advertise', 'interfaces'],
+      required: ['advertise', 'interfaces', 'sharedName', 'ipv6'],
       properties: {
         advertise: { type: 'boolean' },
         interfaces: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 64 }, maxItems: 32 },
+        // One DNS label (RFC 1035 letters, digits, hyphens): it is typed on a phone.
+        sharedName: { type: 'string', minLength: 1, maxLength: 63, pattern: '^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$' },
+        ipv6: { type: 'boolean' },
       },
     },
     pairing: {

@@ -34,8 +34,13 @@ export interface ServiceSpec {
   enabled: boolean;
   preset: Preset | null;
   health: HealthKind;
-  /** null: a user-added service without a port (ready = spawned). */
+  /** The public port (what the phone uses; `services.<id>.port`). null: a user-added service without a port (ready = spawned). */
   port: number | null;
+  /**
+   * Where the program itself listens: the internal port the front door chose, or `port` where
+   * nothing stands in front of it. Health checks, the port probe and `baseUrl` use this one.
+   */
+  listenPort: number | null;
   /** Address the child binds. */
   bindHost: string;
   /** Address the core uses to reach it. */
@@ -81,10 +86,37 @@ export function serviceIds(settings: Pick<Settings, 'services'>, presets: readon
   return [...presets.map((p) => p.id), ...extra];
 }
 
-export function resolveSpec(id: string, settings: Settings, host: HostEnv): ServiceSpec {
+/** Where the front door wants the program: an internal address on loopback. */
+export interface Placement {
+  host: string;
+  port: number;
+}
+
+/** `{host}` and `{port}` in a user's own args and env values: the address the program must listen on. */
+export function fillPlaceholders(value: string, host: string, port: number): string {
+  return value.replace(/\{host\}/g, host).replace(/\{port\}/g, String(port));
+}
+
+/**
+ * True when the program takes the address we give it, so it can sit behind the front door: a
+ * preset's own argv/env do; a user's own `args` or `env` must say `{port}` somewhere (otherwise it
+ * binds the public port itself, as before the front door).
+ */
+export function takesAddress(id: string, settings: Pick<Settings, 'services'>): boolean {
+  const s: ServiceSettings = settings.services[id] ?? {};
+  const preset = presetFor(id);
+  const mentions = [...(s.args ?? []), ...Object.values(s.env ?? {})].some((v) => v.includes('{port}'));
+  if (mentions) return true;
+  if (!preset) return false;
+  // Ollama takes its address from OLLAMA_HOST (the preset's env), whatever argv says.
+  if (preset.id === 'ollama') return s.env?.OLLAMA_HOST === undefined;
+  return s.args === undefined;
+}
+
+export function resolveSpec(id: string, settings: Settings, host: HostEnv, placement: Placement | null = null): ServiceSpec {
   const preset = presetFor(id) ?? null;
   const s: ServiceSettings = settings.services[id] ?? {};
-  const bindHost = bindHostFor(settings.serveOnLan);
+  const bindHost = placement?.host ?? bindHostFor(settings.serveOnLan);
   const options: Options = { ...(preset?.defaultOptions(host.platform) ?? {}), ...(s.options ?? {}) };
   // Ollama's own 5 min keep_alive would unload models long before `cold`: let the idle staircase
   // decide, with a finite value so a model's expires_at still moves on use (hibernation's signal).
@@ -98,6 +130,7 @@ export function resolveSpec(id: string, settings: Settings, host: HostEnv): Serv
     preset,
     health: preset?.health ?? 'http',
     port: s.port ?? preset?.port ?? null,
+    listenPort: placement ? placement.port : (s.port ?? preset?.port ?? null),
     bindHost,
     connectHost: connectHostFor(bindHost),
     healthPath: s.healthPath ?? '/',
@@ -147,7 +180,7 @@ export function buildLaunch(spec: ServiceSpec, s: ServiceSettings, host: HostEnv
       return { ok: false, problem: `${label} was not found: nothing to run ${where}. Fix ${key}.command.` };
     }
   } else if (preset) {
-    const base = { platform: host.platform, home: host.home, env: host.env, host: spec.bindHost, port: spec.port ?? preset.port, options: spec.options };
+    const base = { platform: host.platform, home: host.home, env: host.env, host: spec.bindHost, port: spec.listenPort ?? preset.port, options: spec.options };
     const candidates = preset.commands(base);
     for (const c of candidates) {
       file = findExecutable(c, host, probe);
@@ -170,7 +203,7 @@ export function buildLaunch(spec: ServiceSpec, s: ServiceSettings, host: HostEnv
     home: host.home,
     env: host.env,
     host: spec.bindHost,
-    port: spec.port ?? preset?.port ?? 0,
+    port: spec.listenPort ?? preset?.port ?? 0,
     options: spec.options,
     command: file,
   };
@@ -190,8 +223,10 @@ export function buildLaunch(spec: ServiceSpec, s: ServiceSettings, host: HostEnv
     return { ok: false, problem: `The working folder ${cwd} of ${spec.name} does not exist. Set ${s.cwd ? `${key}.cwd` : `${key}.options.dir`}.` };
   }
 
-  const args = s.args ?? preset?.args(ctx) ?? [];
-  const env: Record<string, string> = { ...(preset?.env(ctx) ?? {}), ...(s.env ?? {}) };
+  const fill = (v: string) => fillPlaceholders(v, ctx.host, ctx.port);
+  const args = s.args?.map(fill) ?? preset?.args(ctx) ?? [];
+  const ownEnv = Object.fromEntries(Object.entries(s.env ?? {}).map(([k, v]) => [k, fill(v)]));
+  const env: Record<string, string> = { ...(preset?.env(ctx) ?? {}), ...ownEnv };
   return { ok: true, plan: { file, args, env, cwd }, ctx };
 }
 

@@ -12,7 +12,7 @@ import { PRESETS } from '../services/presets.js';
 import { preloadModels } from '../services/ollama.js';
 import { Emitter, type Unsubscribe } from '../util/emitter.js';
 import { DEFAULT_RESTART_POLICY, type RestartPolicy } from './backoff.js';
-import { buildLaunch, resolveSpec, serviceIds, urlHost, type FileProbe, type HostEnv } from './command.js';
+import { buildLaunch, resolveSpec, serviceIds, urlHost, type FileProbe, type HostEnv, type Placement } from './command.js';
 import { formatFileLine, LiveLogThrottle, LogRing, MAX_LINE_CHARS, RotatingFile } from './logs.js';
 import { healthEchoPattern } from './health.js';
 import { PidFiles, planReap } from './pidfile.js';
@@ -43,6 +43,10 @@ export interface SupervisorOptions {
   preload?: boolean;
   /** Reap orphans named by PID files at start (default true). */
   reap?: boolean;
+  /** Where the front door wants each program to listen (null: on its public port, as without one). */
+  placement?: (id: string) => Placement | null;
+  /** The models to preload once Ollama is ready (default `models.preload`; the front door's learned list). */
+  preloadModels?: () => string[];
 }
 
 export interface ReapReport {
@@ -104,6 +108,7 @@ export function createSupervisor(ctx: CoreContext, opts: SupervisorOptions = {})
   let refresh: NodeJS.Timeout | null = null;
   let publishPending = false;
   const runners = new Map<string, ServiceRunner>();
+  const placed = (id: string): Placement | null => opts.placement?.(id) ?? null;
   const rings = new Map<string, LogRing>();
   const files = new Map<string, RotatingFile>();
   const preloading = new Set<string>();
@@ -173,7 +178,7 @@ export function createSupervisor(ctx: CoreContext, opts: SupervisorOptions = {})
   const onReady = (id: string) => {
     events.emit('change', id);
     if (id !== 'ollama' || opts.preload === false) return;
-    const models = settings.models.preload;
+    const models = opts.preloadModels?.() ?? settings.models.preload;
     const url = sup.baseUrl(id);
     if (!models.length || !url || preloading.has(id)) return;
     const { state, busy } = ctx.store.get('hibernation');
@@ -216,8 +221,8 @@ export function createSupervisor(ctx: CoreContext, opts: SupervisorOptions = {})
     files.set(id, new RotatingFile(path.join(logDir, `${id}.log`), fileOpts));
     const r = new ServiceRunner({
       id,
-      spec: () => resolveSpec(id, settings, host),
-      launch: () => buildLaunch(resolveSpec(id, settings, host), settings.services[id] ?? {}, host, probe),
+      spec: () => resolveSpec(id, settings, host, placed(id)),
+      launch: () => buildLaunch(resolveSpec(id, settings, host, placed(id)), settings.services[id] ?? {}, host, probe),
       timings,
       pidFiles,
       appStartTime: () => appStartTime,
@@ -432,8 +437,8 @@ export function createSupervisor(ctx: CoreContext, opts: SupervisorOptions = {})
     processTree: async (id) => runners.get(id)?.processTree() ?? [],
     baseUrl(id) {
       if (!runners.has(id)) return null;
-      const spec = resolveSpec(id, settings, host);
-      return spec.port === null ? null : `http://${urlHost(spec.connectHost)}:${spec.port}`;
+      const spec = resolveSpec(id, settings, host, placed(id));
+      return spec.listenPort === null ? null : `http://${urlHost(spec.connectHost)}:${spec.listenPort}`;
     },
     waitReady,
     reapOrphans,

@@ -173,17 +173,17 @@ export class ServiceRunner {
   /** Stops whoever holds the port of an `external` server, then starts our own. */
   async takeOver(): Promise<void> {
     const spec = this.d.spec();
-    if (this.status !== 'external' || spec.port === null) throw new Error(`${spec.name} is not running outside UnaMentis Server (status ${this.status})`);
-    const holder = await portHolder(spec.port);
+    if (this.status !== 'external' || spec.listenPort === null) throw new Error(`${spec.name} is not running outside UnaMentis Server (status ${this.status})`);
+    const holder = await portHolder(spec.listenPort);
     if (!holder?.pid) {
-      throw new Error(`Cannot tell which process holds port ${spec.port}, so it cannot be stopped from here. Stop ${spec.name} yourself, then start it in UnaMentis.`);
+      throw new Error(`Cannot tell which process holds port ${spec.listenPort}, so it cannot be stopped from here. Stop ${spec.name} yourself, then start it in UnaMentis.`);
     }
     await this.stop();
-    this.d.log('supervisor', `take over: stopping ${holder.name ?? 'process'} (pid ${holder.pid}) on port ${spec.port}`);
+    this.d.log('supervisor', `take over: stopping ${holder.name ?? 'process'} (pid ${holder.pid}) on port ${spec.listenPort}`);
     signalPid(holder.pid, 'SIGTERM');
     const gone = await waitFor(() => !isAlive(holder.pid!), this.#stopTimeout(spec));
     if (!gone) await killTreeNow(holder.pid);
-    await waitPortFree(spec.connectHost, spec.port, 3000);
+    await waitPortFree(spec.connectHost, spec.listenPort, 3000);
     this.#takeOverAt = this.d.now();
     this.start();
   }
@@ -202,18 +202,18 @@ export class ServiceRunner {
       const spec = this.d.spec();
       const launch = this.d.launch();
       if (!launch.ok) return this.#fail(launch.problem, 'warning');
-      if (spec.port !== null) {
+      if (spec.listenPort !== null) {
         const t = this.d.timings();
-        const port = await probePort(spec.connectHost, spec.bindHost, spec.port, t.healthTimeoutMs);
+        const port = await probePort(spec.connectHost, spec.bindHost, spec.listenPort, t.healthTimeoutMs);
         if (signal.aborted) return;
         if (port === 'in-use') {
-          const h = await checkHealth(spec.health, spec.connectHost, spec.port, { timeoutMs: t.healthTimeoutMs, healthPath: spec.healthPath });
+          const h = await checkHealth(spec.health, spec.connectHost, spec.listenPort, { timeoutMs: t.healthTimeoutMs, healthPath: spec.healthPath });
           if (signal.aborted) return;
           if (h.state === 'ok' || h.state === 'loading' || h.state === 'error') {
             await this.#watchExternal(spec, h, signal);
             continue;
           }
-          return this.#fail(portConflictMessage(spec, await portHolder(spec.port), h), 'error');
+          return this.#fail(portConflictMessage(spec, await portHolder(spec.listenPort), h), 'error');
         }
       }
       const outcome = await this.#runOnce(spec, launch, signal);
@@ -298,8 +298,8 @@ export class ServiceRunner {
         const fatal = fatalMessage(spec, tail, launch.ctx);
         if (fatal) return finish({ type: 'fatal', message: fatal });
       }
-      if (spec.port !== null && /address already in use|EADDRINUSE|bind.*in use/i.test(tail)) {
-        return finish({ type: 'crashed', message: `${spec.name} could not listen: port ${spec.port} is already in use`, healthyForMs: healthyFor });
+      if (spec.listenPort !== null && /address already in use|EADDRINUSE|bind.*in use/i.test(tail)) {
+        return finish({ type: 'crashed', message: `${spec.name} could not listen: port ${spec.listenPort} is already in use`, healthyForMs: healthyFor });
       }
       finish({ type: 'crashed', message: `${spec.name} ${why}`, healthyForMs: healthyFor });
     });
@@ -327,7 +327,7 @@ export class ServiceRunner {
         const waitMs = failures > 0 ? Math.min(pace.recheckMs, pace.healthIntervalMs) : pace.healthIntervalMs;
         await sleep(starting ? t.startPollMs : waitMs, signal);
         if (settled || stopping) return;
-        if (spec.port === null) {
+        if (spec.listenPort === null) {
           if (healthyAt === null) {
             healthyAt = this.d.now();
             this.#set({ status: 'running', health: null, lastError: null });
@@ -336,7 +336,7 @@ export class ServiceRunner {
           continue;
         }
         const tm = this.d.timings();
-        const h = await checkHealth(spec.health, spec.connectHost, spec.port, { timeoutMs: tm.healthTimeoutMs, healthPath: spec.healthPath, again: memo });
+        const h = await checkHealth(spec.health, spec.connectHost, spec.listenPort, { timeoutMs: tm.healthTimeoutMs, healthPath: spec.healthPath, again: memo });
         if (settled || stopping) return;
         memo = h.memo ?? null;
         if (h.state === 'ok') {
@@ -399,7 +399,7 @@ export class ServiceRunner {
   }
 
   async #watchExternal(spec: ServiceSpec, first: HealthResult, signal: AbortSignal): Promise<void> {
-    const port = spec.port!;
+    const port = spec.listenPort!;
     const holder = await portHolder(port);
     const respawned = this.#takeOverAt !== null && this.d.now() - this.#takeOverAt < 10_000;
     this.#takeOverAt = null;
@@ -552,7 +552,7 @@ export class ServiceRunner {
 function portConflictMessage(spec: ServiceSpec, holder: PortHolder | null, h: HealthResult): string {
   const who = holder?.pid ? `${holder.name ?? 'a process'} (pid ${holder.pid})` : holder?.name ? holder.name : 'another program (the system does not say which)';
   const answer = h.state === 'down' ? `it does not answer HTTP (${h.message})` : `it is not ${spec.name} (${h.message})`;
-  return `Port ${spec.port} is already in use by ${who}, and ${answer}. Stop that program, or set services.${spec.id}.port to a free port.`;
+  return `Port ${spec.listenPort} is already in use by ${who}, and ${answer}. Stop that program, or set services.${spec.id}.port to a free port.`;
 }
 
 function exitDescription(code: number | null, sig: NodeJS.Signals | null, tail: string[]): string {

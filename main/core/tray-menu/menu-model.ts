@@ -76,6 +76,15 @@ export function buildTrayMenu(s: Snapshot, shell: ShellFacts): MenuItem[] {
 
   items.push({ type: 'label', label: `${s.host.name} — ${s.host.role === 'primary' ? 'Primary' : 'Fallback'}` });
   items.push({ type: 'label', label: servingLine(s, shell) });
+  // What to type in the app; the QR code and the IP are one click away (dashboard #iphone).
+  if (s.host.sharedName) {
+    const ip = (s.host.addresses ?? []).find((a) => !a.startsWith('127.'));
+    items.push({
+      type: 'action',
+      label: `In the app: ${s.host.sharedName.name}${ip ? ` (or ${ip})` : ''} — QR code…`,
+      action: { kind: 'openDashboard', section: 'iphone' },
+    });
+  }
 
   const h = s.hibernation;
   const inSec = nextInSeconds(s, shell.elapsedSeconds);
@@ -140,6 +149,7 @@ export function isPaused(s: Snapshot, shell: Pick<ShellFacts, 'paused'>): boolea
 function servingLine(s: Snapshot, shell: ShellFacts): string {
   if (shell.paused) return 'Paused: hidden from the iPhone';
   if (s.pairing?.standby) return 'Paused: not serving (handed over)';
+  if (s.host.serving && s.host.cannotServe) return truncate(`Cannot serve the iPhone: ${s.host.cannotServe}`, 80);
   if (s.host.serving) return 'Serving the iPhone';
   const other = s.peers.find((p) => p.serving);
   return other ? `Standing by (${other.name} serves)` : 'Standing by';

@@ -6,6 +6,7 @@ import type { Route } from '../router.js';
 import type { CoreContext } from '../../context.js';
 import type { HibernationControl } from '../../hibernation/index.js';
 import { HIBERNATION_STATES } from '../../contract.js';
+import { readiness, serviceView } from '../../frontdoor/verdict.js';
 
 /** CONTRACT: `?wait=1` waits until ready, at most 120 s. */
 export const WAKE_WAIT_MS = 120_000;
@@ -33,7 +34,14 @@ export function hibernationRoutes(core: CoreContext, hibernation: HibernationCon
       handler: async ({ url, client }) => {
         const wait = url.searchParams.get('wait');
         if (wait === '1' || wait === 'true') {
-          const ready = await hibernation.wakeAndWait(`api ${client}`, waitMs);
+          // After the wake's own starts, a service that failed (or that the user stopped) will not
+          // come up by waiting: answer at once with the reasons instead of waiting out the 120 s.
+          const stuck = () => readiness(core.store.get('services').map(serviceView), () => false, false);
+          const ready = await hibernation.wakeAndWait(`api ${client}`, waitMs, () => stuck().type === 'stuck');
+          const now = stuck();
+          if (!ready && now.type === 'stuck') {
+            throw new HttpError('service_unavailable', `Not every service can start: ${now.problems.map((p) => p.message).join(' ')}`);
+          }
           if (!ready) {
             throw new HttpError('timeout', `Not ready after ${Math.round(waitMs / 1000)} s; see /api/status for the services that are not.`);
           }

@@ -1,0 +1,204 @@
+// One request passed through to the program behind a public port, as it comes: node:http on both
+// sides and stream.pipeline, so streams (OpenAI SSE, Ollama NDJSON, chunked audio) go chunk by
+// chunk with backpressure both ways and no body is ever held whole. Status, headers and error
+// bodies come back as the program sent them (hop-by-hop headers aside, RFC 9110 §7.6.1). A client
+// that goes away destroys the upstream request, so Ollama sees its connection close and stops
+// generating (ollama/ollama server/routes.go: generation runs on the request's context).
+
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream';
+
+export interface Upstream {
+  host: string;
+  port: number;
+}
+
+/** RFC 9110 §7.6.1: meaningful for one connection only, never forwarded. */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
+
+/** One keep-alive agent per upstream program: connections are reused across requests. */
+export function upstreamAgent(): http.Agent {
+  return new http.Agent({
+    keepAlive: true,
+    keepAliveMsecs: 1000,
+    maxSockets: 256,
+    maxFreeSockets: 32,
+    scheduling: 'lifo',
+    noDelay: true,
+  } as http.AgentOptions);
+}
+
+export interface ForwardHooks {
+  /** The upstream refused the connection before anything was sent: the request is still whole (hold it again). */
+  onRefused?(err: NodeJS.ErrnoException): void;
+  /** Each chunk of the request body as it goes out (must not keep it). */
+  onBody?(chunk: Buffer): void;
+  /** The upstream answered (status known). */
+  onResponse?(status: number): void;
+  /** The exchange is over, however it ended (`ok` false: aborted or failed midway). */
+  onDone?(ok: boolean): void;
+}
+
+export function requestHeaders(req: IncomingMessage, upstream: Upstream): http.OutgoingHttpHeaders {
+  const out: http.OutgoingHttpHeaders = {};
+  const connectionTokens = new Set(
+    String(req.headers.connection ?? '')
+      .toLowerCase()
+      .split(',')
+      .map((t) => t.trim()),
+  );
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i]!;
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower) || connectionTokens.has(lower) || lower === 'host') continue;
+    const prev = out[name];
+    const value = req.rawHeaders[i + 1]!;
+    out[name] =
+      prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [String(prev), value];
+  }
+  // The program binds loopback: it is addressed as such (Ollama refuses unknown Host names on a
+  // loopback bind: allowedHostsMiddleware in server/routes.go). Who asked goes in X-Forwarded-*.
+  out.host = `${upstream.host.includes(':') ? `[${upstream.host}]` : upstream.host}:${upstream.port}`;
+  const client = req.socket.remoteAddress;
+  if (client)
+    out['x-forwarded-for'] = req.headers['x-forwarded-for']
+      ? `${String(req.headers['x-forwarded-for'])}, ${client}`
+      : client;
+  if (req.headers.host) out['x-forwarded-host'] = req.headers.host;
+  out['x-forwarded-proto'] = 'http';
+  if (req.headers['transfer-encoding'] && !req.headers['content-length'])
+    out['transfer-encoding'] = 'chunked';
+  return out;
+}
+
+export function responseHeaders(up: IncomingMessage): [string, string][] {
+  const connectionTokens = new Set(
+    String(up.headers.connection ?? '')
+      .toLowerCase()
+      .split(',')
+      .map((t) => t.trim()),
+  );
+  const out: [string, string][] = [];
+  for (let i = 0; i < up.rawHeaders.length; i += 2) {
+    const name = up.rawHeaders[i]!;
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower) || connectionTokens.has(lower)) continue;
+    out.push([name, up.rawHeaders[i + 1]!]);
+  }
+  return out;
+}
+
+/**
+ * Passes `req` to `upstream` and its answer back to `res`. The request body starts flowing only
+ * once the connection is open, so a refused connection leaves the request whole for `onRefused`.
+ */
+export function forward(
+  req: IncomingMessage,
+  res: ServerResponse,
+  upstream: Upstream,
+  agent: http.Agent,
+  hooks: ForwardHooks = {},
+): void {
+  let done = false;
+  const finish = (ok: boolean) => {
+    if (done) return;
+    done = true;
+    hooks.onDone?.(ok);
+  };
+  const up = http.request({
+    host: upstream.host,
+    port: upstream.port,
+    method: req.method,
+    path: req.url,
+    headers: requestHeaders(req, upstream),
+    agent,
+  });
+  let bodyStarted = false;
+  const startBody = () => {
+    if (bodyStarted) return;
+    bodyStarted = true;
+    if (hooks.onBody) req.on('data', hooks.onBody);
+    pipeline(req, up, (err) => {
+      if (err && !res.writableEnded) up.destroy();
+    });
+  };
+  up.on('socket', (s) => {
+    if (s.connecting) s.once('connect', startBody);
+    else startBody();
+  });
+  up.on('response', (upRes) => {
+    hooks.onResponse?.(upRes.statusCode ?? 502);
+    if (res.destroyed) return void upRes.destroy();
+    const headers = responseHeaders(upRes);
+    res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, headers.flat());
+    // SSE and NDJSON: each chunk goes out as it arrives (no Nagle on our side either).
+    res.socket?.setNoDelay(true);
+    pipeline(upRes, res, (err) => finish(!err));
+  });
+  up.on('error', (err: NodeJS.ErrnoException) => {
+    if (done) return;
+    if (res.headersSent) {
+      res.destroy();
+      return finish(false);
+    }
+    if (
+      !bodyStarted &&
+      // Also a connect that timed out or found no route (the relay to a paired host that vanished).
+      (err.code === 'ECONNREFUSED' ||
+        err.code === 'ECONNRESET' ||
+        err.code === 'ETIMEDOUT' ||
+        err.code === 'EHOSTUNREACH' ||
+        err.code === 'ENETUNREACH') &&
+      hooks.onRefused &&
+      !res.destroyed
+    ) {
+      done = true;
+      return hooks.onRefused(err);
+    }
+    if (!res.destroyed) {
+      sendError(
+        res,
+        502,
+        'bad_gateway',
+        `The service behind this port did not answer: ${err.message}`,
+      );
+    }
+    finish(false);
+  });
+  // The client went away before the answer was complete: abort the upstream request with it.
+  res.on('close', () => {
+    if (!res.writableFinished) {
+      up.destroy();
+      finish(false);
+    }
+  });
+}
+
+/** An answer of the front door itself, in the contract's error shape. */
+export function sendError(
+  res: ServerResponse,
+  status: number,
+  code: string,
+  message: string,
+  headers: Record<string, string> = {},
+): void {
+  if (res.headersSent || res.destroyed) return;
+  const body = JSON.stringify({ error: { code, message } });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    'cache-control': 'no-store',
+    ...headers,
+  });
+  res.end(body);
+}

@@ -1,0 +1,71 @@
+// iPhone setup: what to type in the app (Settings → Self-Hosted Server), the IP as a second choice,
+// and a QR code in the app's format. The QR code is drawn here (qrcode → SVG → data URL; the page's
+// CSP allows data: images).
+
+import { useEffect, useState } from 'react';
+import QRCode from 'qrcode';
+import type { Snapshot } from '../../../main/core/contract.js';
+import { LOCAL_NAME_HELP, setupAdvice } from '../setup-model.js';
+
+export function SetupPanel({ snapshot: s }: { snapshot: Snapshot }) {
+  const advice = setupAdvice(s);
+  const [qr, setQr] = useState<string | null>(null);
+  useEffect(() => {
+    let cancelled = false;
+    QRCode.toString(advice.qrText, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' })
+      .then(
+        (svg) => !cancelled && setQr(`data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg)}`),
+      )
+      .catch(() => !cancelled && setQr(null));
+    return () => {
+      cancelled = true;
+    };
+  }, [advice.qrText]);
+
+  return (
+    <>
+      <section className="card" aria-labelledby="type-h">
+        <h3 id="type-h">In the app: Settings → Self-Hosted Server</h3>
+        <p>Type this server address:</p>
+        <p className="setup-address" data-testid="setup-name">
+          <code>{advice.name}</code>
+        </p>
+        <p className="muted">
+          It always reaches the computer of the pair that serves, as the pair hands over.
+        </p>
+        {advice.ip && (
+          <p data-testid="setup-ip">
+            Or this computer's IP address: <code>{advice.ip}</code>
+          </p>
+        )}
+        {advice.warnings.map((w) => (
+          <p key={w} className="warn-text" data-testid="setup-warning">
+            {w}
+          </p>
+        ))}
+      </section>
+      <section className="card" aria-labelledby="qr-h">
+        <h3 id="qr-h">Or scan this QR code in the app</h3>
+        {qr ? (
+          <img
+            className="setup-qr"
+            src={qr}
+            alt={`QR code for ${advice.qrText}`}
+            data-testid="setup-qr"
+            width={192}
+            height={192}
+          />
+        ) : (
+          <p className="muted">Drawing the QR code…</p>
+        )}
+        <p className="muted">
+          <code>{advice.qrText}</code>
+        </p>
+      </section>
+      <section className="card" aria-labelledby="local-h">
+        <h3 id="local-h">If the phone cannot find {advice.name}</h3>
+        <p>{LOCAL_NAME_HELP}</p>
+      </section>
+    </>
+  );
+}
