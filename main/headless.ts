@@ -50,6 +50,8 @@ async function main(): Promise<void> {
       logger,
       rendererDir,
       version: packageVersion(),
+      // A mirror of huggingface.co/rhasspy/piper-voices (tests: a local fixture server).
+      ...(process.env.UNAMENTIS_PIPER_VOICES_URL ? { piperVoicesUrl: process.env.UNAMENTIS_PIPER_VOICES_URL } : {}),
     });
   } catch (err) {
     logger.error((err as Error).message);

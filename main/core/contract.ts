@@ -122,6 +122,11 @@ export interface GpuSection {
   otherMB?: number | null;
   /** Seconds between samples now (follows hibernation). */
   intervalSeconds?: number;
+  /**
+   * Cold and dormant: the GPU is not sampled on a timer (a looping nvidia-smi keeps an Optimus
+   * laptop's discrete GPU awake); `POST /api/gpu/sample` reads it once. `sampledAt` says how old it is.
+   */
+  onDemand?: boolean;
   /** The last few history points; the full ring is `GET /api/gpu/history`. */
   recent?: GpuHistoryPoint[];
 }

@@ -15,6 +15,8 @@ import { ApiServer } from './api/server.js';
 import { statusRoutes } from './api/routes/status.js';
 import { settingsRoutes } from './api/routes/settings.js';
 import { modelRoutes } from './models/index.js';
+import { voiceRoutes } from './voices/index.js';
+import { expandHome, piperVoicesDir } from './services/presets.js';
 import { latencyRoutes } from './latency/index.js';
 import type { Route } from './api/router.js';
 import type { Capability, CoreContext, StopReason } from './context.js';
@@ -31,6 +33,8 @@ import { createPairing, type Pairing } from './pairing/index.js';
 import { pairingRoutes } from './api/routes/pairing.js';
 import { FORWARDED_HEADER } from './pairing/forwarding.js';
 import { createGpu, gpuRoutes, type GpuMonitor } from './gpu/index.js';
+import { metalTotalFromLog } from './gpu/unified.js';
+import { desktopServerLog } from './services/ollama-desktop.js';
 import type { InventoryLauncher } from './gpu/inventory.js';
 import { createSetup, setupRoutes, sourcesFromEnv, type Setup, type Sources } from './setup/index.js';
 import { createFrontDoor, type Adapter, type FrontDoor } from './frontdoor/index.js';
@@ -59,6 +63,8 @@ export interface CoreOptions {
   setupSources?: Partial<Sources>;
   /** Front door: addresses to bind when a public port is taken on loopback (tests), extra adapters. */
   frontDoor?: { lanAddresses?: () => string[]; adapters?: Record<string, Adapter> };
+  /** Where Piper voices are downloaded from (default Hugging Face rhasspy/piper-voices; tests: a local server). */
+  piperVoicesUrl?: string;
 }
 
 export interface Core extends CoreContext {
@@ -167,6 +173,16 @@ export function createCore(opts: CoreOptions): Core {
   routes.push(...statusRoutes(ctx), ...settingsRoutes(ctx));
   // Dashboard tools: model list and pull with progress, and the latency check (issue 8).
   routes.push(...modelRoutes(ctx), ...latencyRoutes(ctx));
+  // Piper's voices in its --data-dir: list, download with progress.
+  routes.push(
+    ...voiceRoutes(ctx, {
+      dir: () => {
+        const set = ctx.settings.get().services.piper?.options?.dataDir;
+        return set ? expandHome(String(set), os.homedir(), facts.platform) : piperVoicesDir(ctx.dataDir, facts.platform);
+      },
+      ...(opts.piperVoicesUrl ? { baseUrl: opts.piperVoicesUrl } : {}),
+    }),
+  );
 
   // The front door (issue 13) owns the public service ports; it binds them before the supervisor
   // starts, so each program is placed on its internal port, and closes them after it stops.
@@ -222,8 +238,33 @@ export function createCore(opts: CoreOptions): Core {
   routes.push(...hibernationRoutes(ctx, hibernation));
 
   // GPU telemetry writes the `gpu` section at a cadence that follows hibernation (issue 4).
+  // Ollama logs the GPU share Metal allows (macOS): the fit advice uses it instead of the rule.
+  let metalTotalMB: number | null = null;
+  supervisor.onLog(({ service, line }) => {
+    if (service !== 'ollama' || !line.text.includes('inference compute')) return;
+    metalTotalMB = metalTotalFromLog(line.text) ?? metalTotalMB;
+  });
+  // An adopted Ollama (the desktop app's) writes that line to its own log file: read it there, at
+  // most once a minute, while ours has not said it.
+  let desktopLogReadAt = -Infinity;
+  const metalFromDesktopLog = (): number | null => {
+    if (facts.platform !== 'darwin' || clock.now() - desktopLogReadAt < 60_000) return metalTotalMB;
+    desktopLogReadAt = clock.now();
+    const file = desktopServerLog('darwin', process.env, os.homedir());
+    try {
+      const text = fs.readFileSync(file!, 'utf8').slice(-1 << 20);
+      for (const l of text.split('\n').reverse()) {
+        const mb = metalTotalFromLog(l);
+        if (mb) return (metalTotalMB = mb);
+      }
+    } catch {
+      // no desktop app log
+    }
+    return metalTotalMB;
+  };
   const gpu = createGpu(ctx, {
     supervisor: () => supervisor,
+    metalTotalMB: () => metalTotalMB ?? metalFromDesktopLog(),
     // A model newly seen in /api/ps (an external Ollama's local users) or newly asked for through the front door.
     modelsHint: () => `${hibernation.modelsSeen('ollama')}|${frontDoor.modelsHint()}`,
     ...(opts.gpuInventoryLauncher ? { inventoryLauncher: opts.gpuInventoryLauncher } : {}),

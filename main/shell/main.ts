@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { utilityInventoryLauncher } from './inventory-launcher.js';
 import { createCore, type Core } from '../core/index.js';
+import { adoptLoginShellPath } from '../core/util/login-path.js';
 import { createLogger } from '../core/util/logger.js';
 import { systemClock } from '../core/util/clock.js';
 import { QuitSequence } from '../core/lifecycle/quit-sequence.js';
@@ -52,6 +53,13 @@ async function main(): Promise<void> {
   // The app's folder (package.json, dist/): the repo in dev runs, app.asar when packaged.
   const appRoot = app.getAppPath();
   const resourcesDir = app.isPackaged ? process.resourcesPath : path.join(appRoot, 'resources');
+
+  // Started from Finder, the app has launchd's minimal PATH: take the login shell's (once, 5 s at
+  // most) before the supervisor looks for python3, ollama or whisper-server.
+  const pathBefore = process.env.PATH;
+  await adoptLoginShellPath(platform, process.env);
+  if (process.env.PATH !== pathBefore) logger.info('PATH from the login shell', { PATH: process.env.PATH });
+
   // Tests (Playwright's _electron) point the app at a throwaway data folder.
   const dataDir = process.env.UNAMENTIS_DATA_DIR || app.getPath('userData');
   const power = new ElectronPowerBlocker(powerSaveBlocker, (m) => logger.info(m));

@@ -97,7 +97,7 @@ function Section({ route, navigate, server, pull }: { route: Route; navigate: (r
     case 'services':
       return <ServicesPanel server={server} route={route} navigate={navigate} />;
     case 'gpu':
-      return <GpuPanel snapshot={s} history={server.gpuHistory} />;
+      return <GpuPanel snapshot={s} history={server.gpuHistory} client={client} canAct={canAct} />;
     case 'hibernation':
       return <HibernationPanel snapshot={s} client={client} canAct={canAct} receivedAt={server.stamps.hibernation || server.receivedAt} />;
     case 'pairing':

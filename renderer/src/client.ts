@@ -57,6 +57,14 @@ export interface InstalledModelView {
   quantization?: string | null;
 }
 
+export interface PiperVoiceView {
+  id: string;
+  sizeBytes: number;
+  sampleRate: number | null;
+  language: string | null;
+  quality: string | null;
+}
+
 export interface PullProgressView {
   status: string;
   digest?: string;
@@ -158,6 +166,11 @@ export class ApiClient {
     }
   }
 
+  /** Reads the GPU once now (cold and dormant sample only on demand). */
+  gpuSample(): Promise<void> {
+    return this.request('POST', '/api/gpu/sample');
+  }
+
   /** Would `model` fit next to what must stay loaded? */
   gpuFit(model: string): Promise<{ model: string; fits: boolean; level: string; message: string }> {
     return this.request('GET', `/api/gpu/fit?model=${encodeURIComponent(model)}`);
@@ -191,6 +204,30 @@ export class ApiClient {
     const end = last as PullProgressView | null;
     if (end?.error) throw new ApiError(502, 'internal', end.error);
     if (end?.status !== 'success') throw new ApiError(502, 'internal', 'The pull ended without success.');
+  }
+
+  /** Piper voices installed in its voice folder. */
+  piperVoices(): Promise<{ dir: string; voices: PiperVoiceView[]; downloading: string[] }> {
+    return this.request('GET', '/api/piper/voices');
+  }
+
+  /** Downloads a Piper voice, streaming the NDJSON progress lines to `onProgress`. */
+  async downloadPiperVoice(voice: string, onProgress: (p: PullProgressView) => void, signal?: AbortSignal): Promise<void> {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    const res = await fetch(new URL('/api/piper/voices/download', this.baseUrl), { method: 'POST', headers, body: JSON.stringify({ voice }), ...(signal ? { signal } : {}) });
+    if (!res.ok || !res.body) {
+      const body = (await res.json().catch(() => undefined)) as ApiErrorBody | undefined;
+      throw new ApiError(res.status, body?.error.code ?? 'internal', body?.error.message ?? res.statusText, body?.error.field);
+    }
+    let last: PullProgressView | null = null;
+    await readLines(res.body, (line) => {
+      last = JSON.parse(line) as PullProgressView;
+      onProgress(last);
+    });
+    const end = last as PullProgressView | null;
+    if (end?.error) throw new ApiError(502, 'internal', end.error);
+    if (end?.status !== 'success') throw new ApiError(502, 'internal', 'The download ended without success.');
   }
 
   // Pairing (issue 7's routes). The status holds the code to show: local, token-gated views only.

@@ -77,3 +77,20 @@ export const STATE_MEANING: Record<string, string> = {
   cold: 'all models unloaded',
   dormant: 'every supervised service stopped',
 };
+
+/**
+ * How old the GPU figures are, when that matters: null while they are fresher than the sampling
+ * interval (plus a few seconds for a slow nvidia-smi); otherwise a sentence. Cold and dormant
+ * sample only on demand, so their figures are as old as the last request.
+ */
+export function gpuStaleness(gpu: { sampledAt: string | null; intervalSeconds?: number; onDemand?: boolean }, now: number): string | null {
+  if (!gpu.sampledAt) return null;
+  const age = Math.max(0, (now - Date.parse(gpu.sampledAt)) / 1000);
+  const limit = (gpu.intervalSeconds ?? 2) + 5;
+  if (!gpu.onDemand && age <= limit) return null;
+  if (gpu.onDemand && age <= 5) return null;
+  const when = `These figures are from ${formatAgo(age)}`;
+  return gpu.onDemand
+    ? `${when}: while the server sleeps the GPU is read only on request (polling would keep a laptop's GPU awake).`
+    : `${when}, older than the ${formatDuration(gpu.intervalSeconds ?? 2)} sampling interval: the GPU is not answering in time.`;
+}

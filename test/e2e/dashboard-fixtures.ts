@@ -29,7 +29,9 @@ export interface DashboardHost extends Headless {
   setGpuUsed(mb: number): void;
 }
 
-export async function startDashboardHost(opts: { name: string; settings?: Record<string, unknown>; role?: 'primary' | 'fallback' } = { name: 'Test Host' }): Promise<DashboardHost> {
+export async function startDashboardHost(
+  opts: { name: string; settings?: Record<string, unknown>; role?: 'primary' | 'fallback'; env?: Record<string, string> } = { name: 'Test Host' },
+): Promise<DashboardHost> {
   const ports = { ollama: await freePort(), vibevoice: await freePort(), piper: await freePort() };
   const gpuDir = tempDir('unamentis-gpu-');
   const scenario = (used: number) => {
@@ -39,7 +41,7 @@ export async function startDashboardHost(opts: { name: string; settings?: Record
   scenario(GPU.usedMB as number);
   const node = process.execPath;
   const h = await startHeadless({
-    env: { ...gpuEnv(gpuDir), FAKE_PULL_STEP_MS: '150', FAKE_MODEL_LOAD_MS: '50' },
+    env: { ...gpuEnv(gpuDir), FAKE_PULL_STEP_MS: '150', FAKE_MODEL_LOAD_MS: '50', ...opts.env },
     settings: {
       displayName: opts.name,
       ...(opts.role ? { role: opts.role } : {}),

@@ -3,6 +3,8 @@
 // work, settings errors point at the field, and two cores pair through their dashboards.
 // Screenshots (light and dark) land in test-output/screenshots/.
 
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
@@ -30,9 +32,27 @@ describe.skipIf(!!missing)('dashboard in Chromium', () => {
   const statusOf = (id: string, p: Page = page) => p.getByTestId(`service-${id}`).locator('[data-status]').getAttribute('data-status');
   const snapshot = async (x: Headless = h) => (await (await fetch(`${x.url}api/status`)).json()) as Snapshot;
 
+  // A stand-in for huggingface.co/rhasspy/piper-voices: one voice, its model sent in pieces.
+  let voices: http.Server;
   beforeAll(async () => {
+    voices = http.createServer((req, res) => {
+      const p = new URL(req.url ?? '/', 'http://x').pathname;
+      if (p === '/en/en_US/lessac/medium/en_US-lessac-medium.onnx.json') return void res.end(JSON.stringify({ audio: { sample_rate: 22050, quality: 'medium' } }));
+      if (p !== '/en/en_US/lessac/medium/en_US-lessac-medium.onnx') return void res.writeHead(404).end('Entry not found');
+      res.writeHead(200, { 'content-length': 2_000_000 });
+      let sent = 0;
+      const step = () => {
+        res.write(Buffer.alloc(100_000, 1));
+        sent += 100_000;
+        if (sent < 2_000_000) setTimeout(step, 100);
+        else res.end();
+      };
+      step();
+    });
+    await new Promise<void>((r) => voices.listen(0, '127.0.0.1', r));
+    const voicesUrl = `http://127.0.0.1:${(voices.address() as AddressInfo).port}`;
     [h, spare, browser] = await Promise.all([
-      startDashboardHost({ name: 'Studio Test', role: 'primary' }),
+      startDashboardHost({ name: 'Studio Test', role: 'primary', env: { UNAMENTIS_PIPER_VOICES_URL: voicesUrl } }),
       startHeadless({
         settings: {
           displayName: 'Spare PC',
@@ -54,6 +74,7 @@ describe.skipIf(!!missing)('dashboard in Chromium', () => {
   afterAll(async () => {
     await browser?.close();
     await Promise.all([h?.stop(), spare?.stop()]);
+    await new Promise<void>((r) => (voices ? voices.close(() => r()) : r()));
   });
 
   it('connects with the token from the fragment and drops it from the address bar', async () => {
@@ -155,6 +176,19 @@ describe.skipIf(!!missing)('dashboard in Chromium', () => {
     expect(await progress.locator('progress').getAttribute('value')).toBe('100');
     await expect.poll(() => page.getByTestId('installed-models').textContent(), T).toContain('llama3.2:3b');
     await expect.poll(() => page.getByTestId('notice').filter({ hasText: 'llama3.2:3b was downloaded' }).count(), T).toBe(1);
+  });
+
+  it('Models: Piper voices listed from its voice folder, and a download with a live progress bar', async () => {
+    const section = page.getByTestId('piper-voices');
+    await expect.poll(() => section.textContent(), T).toContain('piper-voices');
+    await page.getByLabel('Download a voice').fill('en_US-lessac-medium');
+    await section.getByRole('button', { name: 'Download', exact: true }).click();
+    const progress = page.getByTestId('piper-voice-progress');
+    await expect.poll(async () => Number(await progress.locator('progress').getAttribute('value')), T).toBeGreaterThan(0);
+    await shot('piper-voice-downloading-light');
+    await expect.poll(() => progress.textContent(), T).toContain('downloaded');
+    expect(await progress.locator('progress').getAttribute('value')).toBe('100');
+    await expect.poll(() => page.getByTestId('piper-voice-list').textContent(), T).toContain('en_US-lessac-medium');
   });
 
   it('Notices: dismissing one removes it for every view', async () => {

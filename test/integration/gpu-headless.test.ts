@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getJson, startHeadless, type Headless } from '../helpers/headless.js';
 import { fakeOllama, fakeState, freePort, post, until } from './supervisor-helpers.js';
-import { gpuEnv, gpuOut, hungPid, lspciOut, siOut, writeGpuScenario, type FakeGpu } from '../fixtures/bin/scenario.js';
+import { fakeCalls, gpuEnv, gpuOut, hungPid, lspciOut, siOut, writeGpuScenario, type FakeGpu } from '../fixtures/bin/scenario.js';
 import type { Snapshot } from '../../main/core/contract.js';
 
 const RTX3060: FakeGpu = { index: 0, name: 'NVIDIA GeForce RTX 3060', totalMB: 12288, usedMB: 0, util: 0, tempC: 38, powerW: 15 };
@@ -79,7 +79,8 @@ describe('GPU telemetry in the headless core', () => {
     });
     const s = (await until(async () => {
       const snap = await status();
-      return snap.gpu.services?.some((x) => x.service === 'ollama') && snap.gpu.models.some((m) => m.name === 'mistral:7b') ? snap : null;
+      // (Until nvidia-smi lists the runner, Ollama's share comes from /api/ps: wait for the per-pid figure.)
+      return snap.gpu.services?.some((x) => x.service === 'ollama' && x.vramMB === 5400) && snap.gpu.models.some((m) => m.name === 'mistral:7b') ? snap : null;
     }, 15_000))!;
     expect(s.gpu.services).toEqual([{ service: 'ollama', vramMB: 5400 }]);
     expect(s.gpu.otherMB).toBe(700);
@@ -171,5 +172,33 @@ describe('GPU telemetry in the headless core', () => {
       return snap.gpu.error === null ? snap : null;
     }, 10_000))!;
     expect(back.gpu.gpus[0]!.vramUsedMB).toBe(0);
+  });
+
+  it('cold: the looping nvidia-smi stops and nothing polls the GPU; POST /api/gpu/sample reads it once', async () => {
+    const auth = { authorization: `Bearer ${h.token}`, 'content-type': 'application/json' };
+    const loopPids = () => fakeCalls(dir).filter((c) => c.kind === 'gpu' && c.loop).map((c) => c.pid);
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    expect(loopPids().some(alive)).toBe(true); // active: one looping nvidia-smi
+    expect((await fetch(`${h.url}api/hibernation/hibernate`, { method: 'POST', headers: auth, body: JSON.stringify({ state: 'cold' }) })).status).toBe(202);
+    await until(async () => (await status()).gpu.onDemand === true || null, 10_000);
+    await until(() => !loopPids().some(alive), 10_000);
+    const before = fakeCalls(dir).length;
+    const sampledAt = (await status()).gpu.sampledAt;
+    await new Promise((r) => setTimeout(r, 4500)); // two active cadences: no nvidia-smi at all
+    expect(fakeCalls(dir).length).toBe(before);
+    expect((await fetch(`${h.url}api/gpu/sample`, { method: 'POST' })).status).toBe(401);
+    expect((await fetch(`${h.url}api/gpu/sample`, { method: 'POST', headers: auth })).status).toBe(204);
+    const after = fakeCalls(dir).slice(before);
+    expect(after.map((c) => [c.kind, c.loop])).toEqual([['gpu', false]]);
+    const s = await status();
+    expect(s.gpu.sampledAt).not.toBe(sampledAt);
+    expect(s.gpu.onDemand).toBe(true);
   });
 });

@@ -66,3 +66,49 @@ describe('latency check against live endpoints', () => {
     expect(refused[0]!.error).toBe('connection refused (is the service running?)');
   });
 });
+
+describe('latency check against fake-vibevoice (a real process)', () => {
+  // The script generates the whole clip before answering and never streams wav: a wav request's
+  // "first byte" is the end of the clip. A streaming build streams pcm with stream: true.
+  const SYNTH_MS = 900;
+  const children: import('node:child_process').ChildProcess[] = [];
+  afterAll(() => {
+    for (const c of children) c.kill('SIGKILL');
+  });
+  async function start(knobs: Record<string, string>): Promise<string> {
+    const { spawn } = await import('node:child_process');
+    const path = await import('node:path');
+    const port = await new Promise<number>((r) => {
+      const s = http.createServer().listen(0, '127.0.0.1', () => {
+        const p = (s.address() as AddressInfo).port;
+        s.close(() => r(p));
+      });
+    });
+    const fixture = path.resolve(import.meta.dirname, '../fixtures/fake-vibevoice.mjs');
+    const child = spawn(process.execPath, [fixture, '--host', '127.0.0.1', '--port', String(port), '--device', 'cpu', '--model-path', 'x'], {
+      env: { ...process.env, FAKE_LOAD_DELAY_MS: '50', FAKE_SYNTH_MS: String(SYNTH_MS), ...knobs },
+      stdio: 'ignore',
+    });
+    children.push(child);
+    const url = `http://127.0.0.1:${port}`;
+    for (let i = 0; i < 300; i++) {
+      if (await fetch(`${url}/health`).then((r) => r.ok, () => false)) return url;
+      await new Promise((r) => setTimeout(r, 30));
+    }
+    throw new Error('fake-vibevoice did not start');
+  }
+
+  it('a streaming VibeVoice: first bytes arrive before the clip is done (pcm, stream: true)', async () => {
+    const url = await start({ FAKE_STREAMS: '1' });
+    const [, vv] = await runLatencyCheck({ llm: null, tts: [{ id: 'vibevoice', baseUrl: url }], preload: [] }, { samples: 1 });
+    expect(vv).toMatchObject({ service: 'vibevoice', error: null, detail: 'pcm, streamed' });
+    expect(vv!.medianMs!).toBeLessThan(SYNTH_MS);
+  });
+
+  it('a VibeVoice that does not stream: the result says the time is the whole clip', async () => {
+    const url = await start({});
+    const [, vv] = await runLatencyCheck({ llm: null, tts: [{ id: 'vibevoice', baseUrl: url }], preload: [] }, { samples: 1 });
+    expect(vv).toMatchObject({ service: 'vibevoice', error: null, pass: false, detail: 'pcm; this VibeVoice does not stream, so the time is the whole clip' });
+    expect(vv!.medianMs!).toBeGreaterThanOrEqual(SYNTH_MS - 50);
+  });
+});

@@ -1,9 +1,11 @@
 // Adopting and conflicts: an Ollama already on the port is `external` (watched, not owned, with a
 // take-over hint), something else on the port or a missing binary is `failed` with a clear message;
-// plus VibeVoice's slow port and load error, Piper old and new, Whisper's 503 while loading.
+// plus VibeVoice's slow port and load error, Piper old and new, Whisper's argv and load.
 
+import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -122,7 +124,7 @@ describe('conflicts and missing things', () => {
     const e = h.sup.get('piper')!;
     expect(e.restarts).toBe(0);
     expect(e.lastError).toContain('Piper is not installed');
-    expect(e.lastError).toContain('pip install piper-tts');
+    expect(e.lastError).toContain('-m pip install "piper-tts[http]"');
   });
 });
 
@@ -137,22 +139,44 @@ describe('TTS and STT fakes', () => {
     const wav = await fetch(`http://127.0.0.1:${port}/v1/audio/speech`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'vibevoice', input: 'hello', voice: 'en-Emma_woman' }),
+      body: JSON.stringify({ model: 'vibevoice', input: 'hello', voice: 'en-Emma_woman', response_format: 'wav' }),
     });
     expect(wav.headers.get('content-type')).toBe('audio/wav');
     expect(Buffer.from(await wav.arrayBuffer()).subarray(0, 4).toString()).toBe('RIFF');
   });
 
-  it('VibeVoice: a load error is unhealthy with the message, not restarted', async () => {
+  it('VibeVoice: a failed load is unhealthy, not restarted, and the notice gives the reason from its [FATAL] line', async () => {
+    // The real /health says only model_loaded: false; the reason is in the log.
     const port = await freePort();
-    h = makeHarness({ services: { vibevoice: fakeVibevoice(port, { LOAD_ERROR: 'CUDA out of memory' }) } });
+    h = makeHarness({ services: { vibevoice: fakeVibevoice(port, { LOAD_ERROR: 'CUDA out of memory. Tried to allocate 2.00 GiB' }) } });
     await h.sup.start();
     await until(() => h!.sup.get('vibevoice')!.status === 'unhealthy');
     await new Promise((r) => setTimeout(r, 700)); // several health intervals
     const e = h.sup.get('vibevoice')!;
     expect(e).toMatchObject({ status: 'unhealthy', restarts: 0, health: { ok: false } });
-    expect(e.lastError).toBe('VibeVoice reports a problem: the model is not loaded: CUDA out of memory');
-    expect(h.ctx.store.snapshot().notices.some((n) => n.code === 'service_unhealthy' && n.message.includes('CUDA out of memory'))).toBe(true);
+    expect(e.lastError).toBe('VibeVoice could not load its model: CUDA out of memory. Tried to allocate 2.00 GiB');
+    const notices = h.ctx.store.snapshot().notices.filter((n) => /VibeVoice/.test(n.message));
+    expect(notices.map((n) => [n.code, n.message])).toEqual([['service_problem', 'VibeVoice could not load its model: CUDA out of memory. Tried to allocate 2.00 GiB']]);
+  });
+
+  it('VibeVoice: a CPU fallback (CPU-only torch) is a notice that says so', async () => {
+    const port = await freePort();
+    const s = fakeVibevoice(port, { CPU_FALLBACK: 1 });
+    s.args = s.args!.map((a) => (a === 'cpu' ? 'cuda' : a));
+    h = makeHarness({ services: { vibevoice: s } });
+    await h.sup.start();
+    expect(await h.sup.waitReady('vibevoice', 5000)).toBe(true);
+    const n = await until(() => h!.ctx.store.snapshot().notices.find((x) => x.code === 'service_problem'));
+    expect(n.message).toMatch(/^VibeVoice runs on the CPU, not on cuda as configured: speech will be slow/);
+  });
+
+  it('VibeVoice started with --device cpu on purpose: no notice', async () => {
+    const port = await freePort();
+    h = makeHarness({ services: { vibevoice: fakeVibevoice(port) } });
+    await h.sup.start();
+    expect(await h.sup.waitReady('vibevoice', 5000)).toBe(true);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(h.ctx.store.snapshot().notices.filter((x) => x.code === 'service_problem')).toEqual([]);
   });
 
   it('Piper 1.3–1.4 (no /info) is healthy through /voices', async () => {
@@ -163,7 +187,35 @@ describe('TTS and STT fakes', () => {
     expect(await (await fetch(`http://127.0.0.1:${port}/info`)).status).toBe(404);
   });
 
-  it('Whisper: starting while /health says 503, running after', async () => {
+  it('Whisper: the preset\'s argv (--inference-path /v1/audio/transcriptions); port closed while the model loads; no access log', async () => {
+    const port = await freePort();
+    // A `whisper-server` on disk, so the preset builds the argv as for the real one.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'whisper-bin-'));
+    const bin = path.join(dir, 'whisper-server');
+    fs.writeFileSync(bin, `#!/bin/sh\nexec "${process.execPath}" "${path.join(fixtures, 'fake-whisper.mjs')}" "$@"\n`, { mode: 0o755 });
+    const model = path.join(dir, 'ggml-base.en.bin');
+    fs.writeFileSync(model, 'x');
+    h = makeHarness({ services: { whisper: { enabled: true, command: bin, port, options: { model }, env: { FAKE_LOAD_DELAY_MS: '600' } } } });
+    await h.sup.start();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await fetch(`http://127.0.0.1:${port}/health`).then(() => 'open', () => 'closed')).toBe('closed');
+    expect(h.sup.get('whisper')!.status).toBe('starting');
+    expect(await h.sup.waitReady('whisper', 5000)).toBe(true);
+    const form = new FormData();
+    form.append('file', new Blob([Buffer.alloc(64)], { type: 'audio/wav' }), 'speech.wav');
+    form.append('model', 'whisper-1');
+    const res = await fetch(`http://127.0.0.1:${port}/v1/audio/transcriptions`, { method: 'POST', body: form });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { text: string }).text).toContain('Hello');
+    const lines = await until(async () => {
+      const l = (await h!.sup.logs('whisper', 200)).map((x) => x.text);
+      return l.some((t) => t.startsWith('Received request:')) ? l : null;
+    });
+    expect(lines.filter((t) => /HTTP\/1\.1/.test(t))).toEqual([]);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('Whisper: a model that fails to load is one clear message, not a crash loop', async () => {
     const port = await freePort();
     h = makeHarness({
       services: {
@@ -172,14 +224,14 @@ describe('TTS and STT fakes', () => {
           command: process.execPath,
           args: [path.join(fixtures, 'fake-whisper.mjs'), '--host', '127.0.0.1', '--port', String(port), '-m', 'x.bin'],
           port,
-          env: { FAKE_LOAD_DELAY_MS: '600' },
+          options: { model: '/m/ggml-broken.bin' },
+          env: { FAKE_LOAD_ERROR: '1', FAKE_LOAD_DELAY_MS: '20' },
         },
       },
     });
     await h.sup.start();
-    await until(async () => (await fetch(`http://127.0.0.1:${port}/health`).catch(() => null))?.status === 503);
-    expect(h.sup.get('whisper')!.status).toBe('starting');
-    expect(await h.sup.waitReady('whisper', 5000)).toBe(true);
+    await until(() => h!.sup.get('whisper')!.status === 'failed');
+    expect(h.sup.get('whisper')!.lastError).toMatch(/^whisper-server could not load the model \/m\/ggml-broken\.bin/);
   });
 });
 

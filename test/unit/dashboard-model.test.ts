@@ -5,8 +5,9 @@ import { formatHash, parseHash } from '../../renderer/src/route.js';
 import { gaugeArc, linePlot, niceCeil, stackSegments, stateBands } from '../../renderer/src/charts.js';
 import { filterLogLines, highlightParts, mergeLogLines } from '../../renderer/src/logs.js';
 import { diffPatch, fieldMatches, parseKeyValues, parseList, parseNumber, setPath, typedValues } from '../../renderer/src/settings-model.js';
-import { formatDuration, formatMB } from '../../renderer/src/format.js';
+import { formatDuration, formatMB, gpuStaleness } from '../../renderer/src/format.js';
 import { addSample, sampleFromHistory } from '../../renderer/src/useServer.js';
+import { servicesBarParts } from '../../renderer/src/panels/Gpu.js';
 import type { LogLine } from '../../main/core/contract.js';
 
 describe('hash routes', () => {
@@ -197,5 +198,41 @@ describe('ticking figures', () => {
     expect(st.services.ollama).toBe(8000);
     st = updateStamps(st, snap(6, 0, 2), snap(6, 9, 2), 9000);
     expect(st.hibernation).toBe(9000);
+  });
+});
+
+describe('GPU figures older than the sampling interval', () => {
+  const t0 = Date.parse('2026-01-01T00:00:00Z');
+  it('says nothing while fresh, and says how old they are otherwise', () => {
+    expect(gpuStaleness({ sampledAt: null, intervalSeconds: 2 }, t0)).toBeNull();
+    expect(gpuStaleness({ sampledAt: '2026-01-01T00:00:00Z', intervalSeconds: 2 }, t0 + 6_000)).toBeNull();
+    expect(gpuStaleness({ sampledAt: '2026-01-01T00:00:00Z', intervalSeconds: 2 }, t0 + 30_000)).toMatch(/^These figures are from 30 s ago, older than the 2 s sampling interval/);
+  });
+  it('cold and dormant read on demand: the note says why the figures are old', () => {
+    expect(gpuStaleness({ sampledAt: '2026-01-01T00:00:00Z', intervalSeconds: 60, onDemand: true }, t0 + 2_000)).toBeNull();
+    expect(gpuStaleness({ sampledAt: '2026-01-01T00:00:00Z', intervalSeconds: 60, onDemand: true }, t0 + 20 * 60_000)).toMatch(/^These figures are from 20 min ago: while the server sleeps the GPU is read only on request/);
+  });
+});
+
+describe('GPU by-service bar', () => {
+  const snap = (gpu: Record<string, unknown>) =>
+    ({
+      services: [
+        { id: 'ollama', name: 'Ollama' },
+        { id: 'vibevoice', name: 'VibeVoice' },
+      ],
+      gpu: { sampledAt: null, models: [], gpus: [{ name: 'RTX', vendor: 'NVIDIA', vramTotalMB: 12288, vramUsedMB: 11000, unified: false }], ...gpu },
+    }) as unknown as Parameters<typeof servicesBarParts>[0];
+  it('shows the same "other programs" figure the advice uses', () => {
+    expect(servicesBarParts(snap({ services: [{ service: 'ollama', vramMB: 4198 }], otherMB: 1946 }))).toEqual([
+      { key: 'ollama', label: 'Ollama', value: 4198 },
+      { key: '(other)', label: 'Other programs', value: 1946 },
+    ]);
+  });
+  it('Windows (WDDM): VibeVoice unmeasured, the rest is not blamed on other programs', () => {
+    expect(servicesBarParts(snap({ services: [{ service: 'ollama', vramMB: 5600 }, { service: 'vibevoice', vramMB: 0, unmeasured: 1 }], otherMB: null }))).toEqual([
+      { key: 'ollama', label: 'Ollama', value: 5600 },
+      { key: '(unattributed)', label: 'VibeVoice and other programs (not measured per program)', value: 11000 - 5600 },
+    ]);
   });
 });

@@ -6,13 +6,13 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GpuSampler, type OllamaReader, type SmiRunner } from '../../main/core/gpu/sampler.js';
 import type { RawInventory } from '../../main/core/gpu/inventory.js';
-import type { RunResult } from '../../main/core/gpu/nvidia-smi.js';
+import type { GpuQuery, RunResult } from '../../main/core/gpu/nvidia-smi.js';
 import { StateStore, type Sections } from '../../main/core/state/store.js';
 import { SettingsStore } from '../../main/core/settings/index.js';
 import { nullLogger } from '../../main/core/util/logger.js';
 import { ManualClock, settle } from '../helpers/manual-clock.js';
 import type { HibernationState, ServiceEntry } from '../../main/core/contract.js';
-import { gpuOut, type FakeGpu } from '../fixtures/bin/scenario.js';
+import { appsOut, gpuOut, type FakeGpu } from '../fixtures/bin/scenario.js';
 
 const MiB = 1024 * 1024;
 
@@ -53,9 +53,12 @@ class FakeOllama implements OllamaReader {
   loaded: { name: string; sizeBytes: number; vramBytes: number; expiresAt: string | null }[] = [];
   installed: { name: string; sizeBytes: number }[] = [{ name: 'mistral:7b', sizeBytes: 4_372_824_384 }];
   down = false;
+  /** Ollama ≥ 0.32.10 while a model loads: /api/ps does not answer before the reader's timeout. */
+  psBlocked = false;
   async listLoaded() {
     this.psCalls++;
     if (this.down) throw new Error('connect ECONNREFUSED');
+    if (this.psBlocked) throw new DOMException('The operation was aborted due to timeout', 'TimeoutError');
     return this.loaded;
   }
   async listInstalled() {
@@ -69,7 +72,7 @@ afterEach(() => {
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 
-function setup(opts: { inventory?: RawInventory | Error; smi?: string | null; preload?: string[]; services?: ServiceEntry[]; trees?: Record<string, number[]>; modelsHint?: () => string } = {}) {
+function setup(opts: { inventory?: RawInventory | Error; smi?: string | null; preload?: string[]; services?: ServiceEntry[]; trees?: Record<string, number[]>; modelsHint?: () => string; gpuQuery?: () => GpuQuery; metalTotalMB?: () => number | null } = {}) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gpu-sampler-'));
   dirs.push(dataDir);
   const { store: settings } = SettingsStore.open({ dataDir, facts: { platform: 'linux', hostname: 'test' } });
@@ -101,6 +104,8 @@ function setup(opts: { inventory?: RawInventory | Error; smi?: string | null; pr
       baseUrl: (id: string) => (id === 'ollama' ? 'http://127.0.0.1:11434' : null),
     }),
     ...(opts.modelsHint ? { modelsHint: opts.modelsHint } : {}),
+    ...(opts.gpuQuery ? { gpuQuery: opts.gpuQuery } : {}),
+    ...(opts.metalTotalMB ? { metalTotalMB: opts.metalTotalMB } : {}),
   });
   return { sampler, store, settings, clock, smi, ollama };
 }
@@ -219,6 +224,60 @@ describe('GpuSampler', () => {
     expect(smi.calls).toEqual(['gpu', 'apps']);
   });
 
+  it('Windows (WDDM, every used_memory [N/A]): Ollama\'s VRAM comes from /api/ps, and ours are never "other programs"', async () => {
+    const { sampler, store, smi, ollama } = setup({
+      preload: ['mistral:7b'],
+      services: [svc('ollama', 100), svc('piper', 300)],
+      trees: { ollama: [100, 151], piper: [300] },
+    });
+    smi.gpu = { ok: true, stdout: gpuOut([{ ...RTX3060, usedMB: 6000 }]) };
+    smi.apps = { ok: true, stdout: appsOut([{ pid: 151, usedMB: 4200 }, { pid: 4242, usedMB: 1800 }], { wddm: true }) };
+    ollama.loaded = [{ name: 'mistral:7b', sizeBytes: 4200 * MiB, vramBytes: 4200 * MiB, expiresAt: null }];
+    await sampler.sampleNow();
+    const gpu = store.get('gpu');
+    expect(gpu.services).toEqual([{ service: 'ollama', vramMB: 4200 }]);
+    expect(gpu.otherMB).toBe(6000 - 4200);
+  });
+
+  it('WDDM with VibeVoice running too: its share is unknown, so nobody is told to close other programs', async () => {
+    const { sampler, store, smi, ollama } = setup({
+      preload: ['qwen2.5:7b'],
+      services: [svc('ollama', 100), svc('vibevoice', 200)],
+      trees: { ollama: [100, 151], vibevoice: [200] },
+    });
+    smi.gpu = { ok: true, stdout: gpuOut([{ ...RTX3060, usedMB: 11000 }]) };
+    smi.apps = { ok: true, stdout: appsOut([{ pid: 151, usedMB: 0 }, { pid: 200, usedMB: 0 }], { wddm: true }) };
+    ollama.loaded = [{ name: 'qwen2.5:7b', sizeBytes: 5600 * MiB, vramBytes: 5600 * MiB, expiresAt: null }];
+    await sampler.sampleNow();
+    const gpu = store.get('gpu');
+    expect(gpu.services).toEqual([
+      { service: 'ollama', vramMB: 5600 },
+      { service: 'vibevoice', vramMB: 0, unmeasured: 1 },
+    ]);
+    expect(gpu.otherMB).toBeNull();
+    expect(gpu.advice!.warnings!.join(' ')).not.toMatch(/Other programs/);
+  });
+
+  it('the advice and the by-service bar use one split (nvidia-smi did not list Ollama\'s runner)', async () => {
+    // Seen on the dashboard: "Other programs hold 6 GB … close them" next to a bar showing Ollama
+    // 4.1 GB and other programs 1.9 GB.
+    const { sampler, store, smi, ollama, settings } = setup({
+      preload: ['qwen2.5:7b', 'llama3.2:3b'],
+      services: [svc('ollama', 100)],
+      trees: { ollama: [100] },
+    });
+    settings.update({ services: { vibevoice: { enabled: false } } });
+    smi.gpu = { ok: true, stdout: gpuOut([{ ...RTX3060, totalMB: 8192, usedMB: 6144 }]) };
+    smi.apps = { ok: true, stdout: appsOut([{ pid: 4242, usedMB: 1946 }]) };
+    ollama.loaded = [{ name: 'qwen2.5:7b', sizeBytes: 4198 * MiB, vramBytes: 4198 * MiB, expiresAt: null }];
+    await sampler.sampleNow();
+    const gpu = store.get('gpu');
+    expect(gpu.services).toEqual([{ service: 'ollama', vramMB: 4198 }]);
+    expect(gpu.otherMB).toBe(1946);
+    const w = gpu.advice!.warnings!.find((x) => x.startsWith('Other programs'));
+    expect(w).toBe('Other programs hold 1.9 GB of VRAM right now; close them or the models will spill to the CPU.');
+  });
+
   it('re-reads the process list and /api/ps only when VRAM in use moves (or after 5 min and 30 s)', async () => {
     const { sampler, store, smi, ollama, clock } = setup({ services: [svc('ollama', 100)], trees: { ollama: [100, 150] } });
     smi.apps = { ok: true, stdout: '150, 5400\n' };
@@ -268,6 +327,24 @@ describe('GpuSampler', () => {
     expect(ollama.psCalls).toBe(2);
   });
 
+  it('keeps the model list while /api/ps does not answer (a model is loading), and asks again next sample', async () => {
+    let seen = 'mistral:7b';
+    const { sampler, store, ollama, clock } = setup({ services: [svc('ollama', 100)], modelsHint: () => seen });
+    ollama.loaded = [{ name: 'mistral:7b', sizeBytes: 5600 * MiB, vramBytes: 5600 * MiB, expiresAt: null }];
+    await sampler.sampleNow();
+    expect(store.get('gpu').models.map((m) => m.name)).toEqual(['mistral:7b']);
+    ollama.psBlocked = true;
+    seen = 'mistral:7b,qwen2.5:7b';
+    clock.t += 2000;
+    await sampler.sampleNow();
+    expect(store.get('gpu').models.map((m) => m.name)).toEqual(['mistral:7b']);
+    ollama.psBlocked = false;
+    ollama.loaded.push({ name: 'qwen2.5:7b', sizeBytes: 4700 * MiB, vramBytes: 4700 * MiB, expiresAt: null });
+    clock.t += 2000;
+    await sampler.sampleNow();
+    expect(store.get('gpu').models.map((m) => m.name)).toEqual(['mistral:7b', 'qwen2.5:7b']);
+  });
+
   it('skips the compute-apps query while none of our services runs', async () => {
     const { sampler, store, smi } = setup({ services: [{ ...svc('ollama', 1), status: 'stopped', pid: null }] });
     await sampler.sampleNow();
@@ -294,6 +371,14 @@ describe('GpuSampler', () => {
     expect(smi.calls).toEqual([]);
   });
 
+  it('Apple silicon: what Metal reports (through Ollama\'s log) replaces the 2/3–3/4 rule', async () => {
+    // macOS 26 lets the GPU wire more than the rule says: the fit advice must use what Metal allows.
+    const { sampler, store } = setup({ inventory: appleInventory, smi: null, metalTotalMB: () => 27_000 });
+    await sampler.refreshInventory();
+    expect(store.get('gpu').gpus[0]).toMatchObject({ vramTotalMB: 27_000, unified: true });
+    expect(store.get('gpu').advice!.availableMB).toBe(27_000);
+  });
+
   it('an Ollama that is down leaves models empty and the GPU numbers intact', async () => {
     const { sampler, store, ollama } = setup();
     ollama.down = true;
@@ -317,7 +402,7 @@ describe('GpuSampler', () => {
     expect(smi.calls).toEqual(['gpu', 'gpu']);
   });
 
-  it('cadence follows hibernation: 2 s active, 10 s warm, 60 s cold; a change applies at once', async () => {
+  it('cadence follows hibernation: 2 s active, 10 s warm, 60 s cool; a change applies at once', async () => {
     const { sampler, store, clock, smi } = setup();
     const setState = async (state: HibernationState) => {
       store.update('hibernation', (h) => ({ ...h, state }));
@@ -335,7 +420,7 @@ describe('GpuSampler', () => {
     await clock.advance(10_000);
     expect(clock.pending()).toEqual([10_000]);
 
-    await setState('cold');
+    await setState('cool');
     expect(clock.pending()).toEqual([60_000]);
     await clock.advance(60_000);
     expect(clock.pending()).toEqual([60_000]);
@@ -352,6 +437,43 @@ describe('GpuSampler', () => {
 
     sampler.stop();
     expect(clock.pending()).toEqual([]);
+  });
+
+  it('cold and dormant: no timer and no looping nvidia-smi; a sample on demand runs nvidia-smi once', async () => {
+    // Optimus laptops: any nvidia-smi query wakes the discrete GPU and a looping one keeps it awake.
+    const loop = { reads: 0, stops: 0, read: async () => (loop.reads++, { ok: true as const, stdout: gpuOut([RTX3060]) }), stop: () => void loop.stops++ };
+    const { sampler, store, clock, smi } = setup({ gpuQuery: () => loop });
+    sampler.start();
+    await clock.advance(0);
+    await settle();
+    expect([loop.reads, smi.calls]).toEqual([1, []]);
+    store.update('hibernation', (h) => ({ ...h, state: 'cold' }));
+    await settle();
+    expect(clock.pending()).toEqual([]);
+    expect(loop.stops).toBeGreaterThanOrEqual(1);
+    // The snapshot says so at once, without reading the GPU.
+    expect(store.get('gpu').onDemand).toBe(true);
+    await clock.advance(600_000);
+    expect([loop.reads, smi.calls]).toEqual([1, []]);
+    // Someone opens the GPU panel and asks: one nvidia-smi that exits, not the loop.
+    await sampler.sampleNow();
+    expect([loop.reads, smi.calls]).toEqual([1, ['gpu']]);
+    expect(store.get('gpu')).toMatchObject({ onDemand: true, sampledAt: new Date(clock.now()).toISOString() });
+    expect(clock.pending()).toEqual([]);
+    store.update('hibernation', (h) => ({ ...h, state: 'dormant' }));
+    await settle();
+    expect(clock.pending()).toEqual([]);
+    // Wake a while later: the timer and the loop are back at once.
+    await clock.advance(5_000);
+    store.update('hibernation', (h) => ({ ...h, state: 'active' }));
+    await settle();
+    expect(clock.pending()).toEqual([0]);
+    await clock.advance(0);
+    await settle();
+    expect(loop.reads).toBe(2);
+    expect(store.get('gpu').onDemand).toBeUndefined();
+    expect(clock.pending()).toEqual([2000]);
+    sampler.stop();
   });
 
   it('history is bounded to 10 minutes at the active cadence', async () => {

@@ -125,3 +125,14 @@ describe('cadence and history', () => {
     expect(shouldRefresh(prev, { at: 2000, usedMB: null, key: 'ollama:1' })).toBe(true);
   });
 });
+
+describe('Metal\'s GPU share from Ollama\'s log', () => {
+  it('reads total= of a Metal "inference compute" line (old and new field sets), nothing else', async () => {
+    const { metalTotalFromLog } = await import('../../main/core/gpu/unified.js');
+    // Ollama 0.5-era and 0.12-era lines (the desktop app greps the same line: app/server/server.go).
+    expect(metalTotalFromLog('time=2025-01-10T10:00:00.000+01:00 level=INFO source=types.go:131 msg="inference compute" id=0 library=metal variant="" compute="" driver=0.0 name="" total="96.0 GiB" available="96.0 GiB"')).toBe(98304);
+    expect(metalTotalFromLog('time=2025-10-01T10:00:00.000Z level=INFO source=types.go:42 msg="inference compute" id=0 filter_id="" library=Metal compute=0.0 name=Metal description="Apple M4 Max" libdirs="" driver=0.0 pci_id="" type=discrete total="107.5 GiB" available="107.5 GiB"')).toBe(110080);
+    expect(metalTotalFromLog('msg="inference compute" id=GPU-1 library=CUDA total="11.6 GiB"')).toBeNull();
+    expect(metalTotalFromLog('msg="server config" total="1 GiB"')).toBeNull();
+  });
+});

@@ -100,7 +100,10 @@ class FakeServices implements HibernationServices {
     if (!this.lateUnload) this.loaded.clear();
     return { ok: true, remaining: [] };
   }
+  /** Ollama ≥ 0.32.10 while a model loads: /api/ps does not answer (the reader's deadline fires). */
+  psBlocked = false;
   async listLoaded(): Promise<SeenModel[]> {
+    if (this.psBlocked) throw new DOMException('The operation was aborted due to timeout', 'TimeoutError');
     return [...this.loaded].map(([name, expiresAt]) => ({ name, expiresAt }));
   }
   async preloadModels(id: string, models: string[], opts: { keepAlive: string | number }) {
@@ -360,6 +363,21 @@ describe('hibernation runner', () => {
     expect(store.get('hibernation').history!.at(-1)!.reason).toBe('activity (ollama: qwen2.5:0.5b was loaded)');
     expect(h.modelsSeen('ollama')).toBe('mistral:7b,qwen2.5:0.5b');
     expect(h.modelsSeen('piper')).toBe('');
+  });
+
+  it('a model loaded while /api/ps did not answer (Ollama ≥ 0.32.10 holds it during a load) is still use', async () => {
+    const { clock, services, store, h } = setup({ pollMs: 2 });
+    h.start();
+    await clock.advance(40 * S);
+    services.loaded.clear();
+    await new Promise((r) => setTimeout(r, 30)); // baseline: nothing loaded
+    expect(store.get('hibernation').state).toBe('warm');
+    services.psBlocked = true; // a client's request is loading a model
+    await new Promise((r) => setTimeout(r, 30));
+    services.loaded.set('qwen2.5:7b', '2026-01-01T00:10:00.000Z');
+    services.psBlocked = false;
+    for (let i = 0; i < 100 && store.get('hibernation').state !== 'active'; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(store.get('hibernation').history!.at(-1)!.reason).toBe('activity (ollama: qwen2.5:7b was loaded)');
   });
 
   it('does not take its own preload for use', async () => {

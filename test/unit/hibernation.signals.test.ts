@@ -35,6 +35,8 @@ describe('requestInLog (TTS/STT access lines)', () => {
     ['192.168.1.20 - - [10/Jan/2026 12:00:00] "POST / HTTP/1.1" 200 -', true],
     ['127.0.0.1 - - [10/Jan/2026 12:00:00] "GET /?text=Hello%20there HTTP/1.1" 200 -', true],
     ["INFO:     ('127.0.0.1', 51234) - \"WebSocket /stream\" [accepted]", true],
+    // whisper-server logs no requests, only this line per transcription.
+    ['Received request: speech.wav', true],
     ['INFO:     127.0.0.1:51234 - "POST /inference HTTP/1.1" 200 OK', true],
     ['INFO:     127.0.0.1:51234 - "GET /health HTTP/1.1" 200 OK', false],
     ['127.0.0.1 - - [10/Jan/2026 12:00:00] "GET /voices HTTP/1.1" 200 -', false],

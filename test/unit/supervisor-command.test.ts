@@ -158,7 +158,7 @@ describe('piper preset', () => {
     const { spec, result } = plan('piper', settingsWith({}), linux, fsOf(['/usr/bin/python3']));
     if (!result.ok) throw new Error(result.problem);
     const msg = fatalMessage(spec, "Error while finding module specification for 'piper.http_server' (ModuleNotFoundError: No module named 'piper')", result.ctx);
-    expect(msg).toContain('pip install piper-tts');
+    expect(msg).toContain('-m pip install "piper-tts[http]"');
     expect(msg).toContain('services.piper.command');
     expect(fatalMessage(spec, 'Traceback: KeyboardInterrupt', result.ctx)).toBeNull();
   });
@@ -173,7 +173,30 @@ describe('whisper preset and user-added services', () => {
     const s2 = settingsWith({ whisper: { enabled: true, options: { model: '/m/ggml-base.en.bin' } } });
     expect(plan('whisper', s2, linux, fsOf(['/usr/local/bin/whisper-server', '/m/ggml-base.en.bin'])).result).toMatchObject({
       ok: true,
-      plan: { args: ['--host', '0.0.0.0', '--port', '11401', '-m', '/m/ggml-base.en.bin'] },
+      plan: { args: ['--host', '0.0.0.0', '--port', '11401', '-m', '/m/ggml-base.en.bin', '--inference-path', '/v1/audio/transcriptions'] },
+    });
+  });
+
+  it("Piper's Python on Windows: a per-user python.org install that is not on PATH", () => {
+    const s = settingsWith({ piper: { options: { voice: 'en_US-amy-medium' } } });
+    const py = 'C:\\Users\\u\\AppData\\Local\\Programs\\Python\\Python312\\python.exe';
+    expect(plan('piper', s, win, fsOf([py])).result).toMatchObject({ ok: true, plan: { file: py } });
+  });
+
+  it('whisper-server is looked for where Homebrew and the Windows release zip put it', () => {
+    const s = settingsWith({ whisper: { enabled: true, options: { model: '/m/ggml-base.en.bin' } } });
+    // A Finder-started app's PATH has no /opt/homebrew/bin.
+    expect(plan('whisper', s, mac, fsOf(['/opt/homebrew/bin/whisper-server', '/m/ggml-base.en.bin'])).result).toMatchObject({
+      ok: true,
+      plan: { file: '/opt/homebrew/bin/whisper-server' },
+    });
+    const ws = settingsWith({ whisper: { enabled: true, options: { model: 'C:\\m\\ggml-base.en.bin' } } });
+    const zip = 'C:\\Users\\u\\Downloads\\whisper-bin-x64\\Release\\whisper-server.exe';
+    expect(plan('whisper', ws, win, fsOf([zip, 'C:\\m\\ggml-base.en.bin'])).result).toMatchObject({ ok: true, plan: { file: zip } });
+    const wd = settingsWith({ whisper: { enabled: true, options: { model: 'C:\\m\\ggml-base.en.bin', dir: 'D:\\tools\\whisper' } } });
+    expect(plan('whisper', wd, win, fsOf(['D:\\tools\\whisper\\Release\\whisper-server.exe', 'C:\\m\\ggml-base.en.bin'])).result).toMatchObject({
+      ok: true,
+      plan: { file: 'D:\\tools\\whisper\\Release\\whisper-server.exe' },
     });
   });
 

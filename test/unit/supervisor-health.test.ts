@@ -31,6 +31,9 @@ describe('judge', () => {
     expect(judge('piper', [ok(404, 'Not Found')])).toEqual({ next: '/voices' });
     expect(judge('piper', [ok(404, 'Not Found'), ok(200, { en_US: {} })])).toMatchObject({ done: { state: 'ok' } });
     expect(judge('piper', [ok(404, 'Not Found'), ok(404, 'x')])).toMatchObject({ done: { state: 'foreign' } });
+    // piper-tts 1.2 has neither route: Flask's own 404 page for /voices says it is a Flask app on Piper's port.
+    const flask404 = '<!doctype html>\n<html lang=en>\n<title>404 Not Found</title>\n<h1>Not Found</h1>\n<p>The requested URL was not found on the server. If you entered the URL manually please check your spelling and try again.</p>\n';
+    expect(judge('piper', [ok(404, flask404), ok(404, flask404)])).toMatchObject({ done: { state: 'ok', version: expect.stringMatching(/^1\.2/) } });
   });
 
   it('Whisper: 503 while loading, then {"status":"ok"}', () => {

@@ -86,6 +86,16 @@ export function gpuRoutes(gpu: GpuMonitor): Route[] {
       handler: () => ({ status: 200, body: gpu.inventory() }),
     },
     {
+      // Cold and dormant sample only on demand (no looping nvidia-smi): the dashboard asks here.
+      method: 'POST',
+      path: '/api/gpu/sample',
+      auth: true,
+      handler: async () => {
+        await gpu.sampleNow();
+        return { status: 204 };
+      },
+    },
+    {
       method: 'POST',
       path: '/api/gpu/inventory/refresh',
       auth: true,

@@ -13,7 +13,7 @@ import { History } from './history.js';
 import { summarizeInventory, type Inventory, type RawInventory } from './inventory.js';
 import { OneShotQuery, ToolRunner, type GpuQuery, type RunResult } from './nvidia-smi.js';
 import { APPS_QUERY_ARGS, GPU_QUERY_ARGS, parseComputeApps, parseGpuQuery, type SmiGpu } from './smi-parse.js';
-import { attribute, modelUsage, type PsModel, type ServiceVram, type TagModel } from './usage.js';
+import { attribute, modelUsage, splitVram, type PsModel, type ServiceVram, type TagModel } from './usage.js';
 import { checkModelFits, fmtGB, largestFitting, stackAdvice, vibeVoiceItem, type FitBudget, type FitInputs, type FitItem, type FitResult } from './fit.js';
 
 export interface OllamaReader {
@@ -45,6 +45,8 @@ export interface GpuSamplerDeps {
    * fake or unreadable GPU, moves no VRAM figure for the sampler to notice.
    */
   modelsHint?: () => string;
+  /** Apple silicon: the GPU's share of memory as Metal reports it (Ollama's "inference compute" line), when seen. */
+  metalTotalMB?: () => number | null;
 }
 
 /** Statuses in which a service has processes worth matching against nvidia-smi's list. */
@@ -79,6 +81,8 @@ export class GpuSampler {
   #companions: FitItem[] = [];
   #inflight: Promise<void> | null = null;
   #timer: unknown = null;
+  /** A sample started by the timer is in flight (it schedules the next one when done). */
+  #timedRun = false;
   #lastSampleAt = -Infinity;
   #state: HibernationState = 'active';
   #started = false;
@@ -190,19 +194,42 @@ export class GpuSampler {
 
   // ---- scheduling ----
 
+  /** True in cold and dormant: no timer and no looping nvidia-smi; samples only on demand. */
+  onDemand(): boolean {
+    return onDemandIn(this.#state);
+  }
+
   #schedule(delayMs: number): void {
     if (!this.#started) return;
     const { clock } = this.#d.ctx;
     if (this.#timer !== null) clock.clearTimeout(this.#timer);
+    this.#timer = null;
+    if (this.onDemand()) return;
     this.#timer = clock.setTimeout(() => {
       this.#timer = null;
-      void this.sampleNow().then(() => this.#schedule(this.intervalMs()));
+      this.#timedRun = true;
+      void this.sampleNow().then(() => {
+        this.#timedRun = false;
+        this.#schedule(this.intervalMs());
+      });
     }, Math.max(0, delayMs));
   }
 
   /** A new cadence applies at once, measured from the last sample. */
   #reschedule(): void {
-    if (!this.#started || this.#timer === null) return;
+    if (!this.#started) return;
+    if (this.onDemand()) {
+      // Any nvidia-smi query wakes the discrete GPU of an Optimus laptop, and a looping one keeps it
+      // awake (20-25 W): stop it until someone asks or the server wakes.
+      this.#smi?.query?.stop();
+      this.#schedule(0);
+      // Say so now (the dashboard explains old figures); reading the GPU to say it would wake it.
+      const { store } = this.#d.ctx;
+      if (!this.#stopped && !store.get('gpu').onDemand) store.update('gpu', (g) => ({ ...g, onDemand: true, intervalSeconds: this.intervalMs() / 1000 }));
+      return;
+    }
+    // A timed sample in flight schedules the next itself; otherwise (back from on-demand) start here.
+    if (this.#timedRun) return;
     const since = this.#d.ctx.clock.now() - this.#lastSampleAt;
     this.#schedule(Math.max(0, this.intervalMs() - since));
   }
@@ -220,7 +247,9 @@ export class GpuSampler {
     const live = services.filter((s) => LIVE.has(s.status) && s.pid !== null);
 
     // NVIDIA usage first: whether the slower sources need re-reading depends on it.
-    const gpuRes = smi.query && !inv?.appleSilicon ? await smi.query.read(this.intervalMs()) : null;
+    // On demand (cold, dormant): one nvidia-smi that exits, never the loop.
+    const query = this.onDemand() && smi.runner ? new OneShotQuery(smi.runner, GPU_QUERY_ARGS) : smi.query;
+    const gpuRes = query && !inv?.appleSilicon ? await query.read(this.intervalMs()) : null;
     let smiGpus: SmiGpu[] | null = null;
     let error: string | null = null;
     if (gpuRes) {
@@ -269,22 +298,24 @@ export class GpuSampler {
         this.#appsMark = null;
       }
     }
-    const serviceVram = this.#serviceVram ?? undefined;
 
     // Per model (Ollama).
     if (!ollamaUrl || !this.#d.ollama) {
       this.#loaded = [];
       this.#psMark = null;
+    } else if (wantPs && ps) {
+      this.#loaded = ps;
+      this.#psMark = psMark;
     } else if (wantPs) {
-      this.#loaded = ps ?? [];
-      this.#psMark = ps ? psMark : null;
+      // Unanswered: Ollama ≥ 0.32.10 holds /api/ps while a model loads. Keep the last list (the
+      // panel must not empty) and ask again next sample.
+      this.#psMark = null;
     }
     const models = modelUsage(this.#loaded);
-    let otherMB: number | null = null;
-    if (usedMB !== null && serviceVram) otherMB = Math.max(0, usedMB - serviceVram.reduce((x, e) => x + e.vramMB, 0));
-    // None of ours has a pid (stopped, or an adopted external Ollama): what Ollama's models hold is
-    // still ours to show; the rest belongs to other programs.
-    else if (usedMB !== null && live.length === 0) otherMB = Math.max(0, usedMB - models.reduce((x, m) => x + m.vramMB, 0));
+    // One split for the bar, the snapshot and the advice (usage.ts splitVram).
+    const split = splitVram({ usedMB, attributed: this.#serviceVram, models, live: live.map((s) => s.id) });
+    const serviceVram = split.services.length ? split.services : undefined;
+    const otherMB = split.otherMB;
     await this.#refreshInstalled(ollamaUrl, now);
 
     const gpus = this.#gpus(inv, smiGpus, models);
@@ -296,6 +327,7 @@ export class GpuSampler {
       ...(serviceVram ? { services: serviceVram } : {}),
       otherMB,
       intervalSeconds: this.intervalMs() / 1000,
+      ...(this.onDemand() ? { onDemand: true } : {}),
       advice: null,
       recent: [],
     };
@@ -373,12 +405,14 @@ export class GpuSampler {
     if (inv?.appleSilicon) {
       // Unified memory: the used figure is what Ollama has in GPU memory (nothing else reports it).
       const used = models.reduce((s, m) => s + m.vramMB, 0);
+      // What Metal reports beats the share rule; a user's iogpu.wired_limit_mb is what Metal reports too.
+      const metal = this.#d.metalTotalMB?.() ?? null;
       return inv.gpus
         .filter((g) => g.unified)
         .map((g) => ({
           name: g.name,
           vendor: g.vendor,
-          vramTotalMB: g.vramTotalMB ?? 0,
+          vramTotalMB: metal ?? g.vramTotalMB ?? 0,
           vramUsedMB: used,
           unified: true,
           unifiedMemoryMB: inv.ramTotalMB,
@@ -434,6 +468,11 @@ export class GpuSampler {
     }
     for (const k of [...this.#tooBig]) if (!still.has(k)) this.#tooBig.delete(k);
   }
+}
+
+/** Hibernation states in which the GPU is read only on demand (no timer, no looping nvidia-smi). */
+export function onDemandIn(state: HibernationState): boolean {
+  return state === 'cold' || state === 'dormant';
 }
 
 /** What the fit advice may use: all NVIDIA/AMD VRAM, or the unified ceiling. */

@@ -27,3 +27,19 @@ export function appleGpuCeiling(ramMB: number, wiredLimitMB?: number | null): Un
   const share = ramMB <= APPLE_SHARE_THRESHOLD_GB * MiB_PER_GiB ? APPLE_SHARE_SMALL : APPLE_SHARE_LARGE;
   return { mb: Math.round(ramMB * share), source: 'default share', share };
 }
+
+/**
+ * What Metal itself says the GPU may use, as Ollama logs it when it starts (it asks Metal's
+ * `recommendedMaxWorkingSetSize`; the desktop app reads the same line, app/server/server.go
+ * `GetInferenceComputer`): `msg="inference compute" ... library=Metal ... total="96.0 GiB"`.
+ * Newer macOS lets the GPU wire more than the 3/4 rule (about 84 % of 128 GB on macOS 26), so this
+ * beats the rule where it is known. Null for any other line or library.
+ */
+export function metalTotalFromLog(line: string): number | null {
+  if (!line.includes('msg="inference compute"') || !/library=metal\b/i.test(line)) return null;
+  const m = /\btotal="(\d+(?:\.\d+)?) (GiB|MiB|GB|MB)"/.exec(line);
+  if (!m) return null;
+  const n = Number(m[1]);
+  const mb = m[2] === 'GiB' ? n * 1024 : m[2] === 'GB' ? (n * 1e9) / 1048576 : m[2] === 'MB' ? (n * 1e6) / 1048576 : n;
+  return mb > 0 ? Math.round(mb) : null;
+}

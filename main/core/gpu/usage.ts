@@ -69,3 +69,43 @@ export function attribute(apps: readonly SmiApp[], trees: ReadonlyMap<string, re
   }
   return { services: [...by.values()].sort((a, b) => a.service.localeCompare(b.service)), otherMB };
 }
+
+/**
+ * One split of the VRAM in use between our services and other programs, used by the snapshot, the
+ * dashboard's by-service bar and the fit advice alike (so the advice cannot blame other programs for
+ * what the bar shows as ours).
+ *
+ * Each service starts from its per-pid figure; a service without one whose models Ollama reports
+ * (`size_vram` in /api/ps) holds that much. That covers Windows (WDDM), where nvidia-smi prints `[N/A]` for
+ * every process's `used_memory` (XuehaiPan/nvitop#55: NVML cannot report it under WDDM), and a
+ * runner nvidia-smi did not list. `otherMB` is null (unknown) while one of our live services still
+ * has no figure: the rest of the VRAM may be that service's, so nobody is told to close programs.
+ */
+export function splitVram(input: {
+  usedMB: number | null;
+  /** Per-pid attribution, or null when the process list was not read. */
+  attributed: readonly ServiceVram[] | null;
+  models: readonly ModelUsage[];
+  /** Our services that have processes (a pid) now. */
+  live: readonly string[];
+}): { services: ServiceVram[]; otherMB: number | null } {
+  const by = new Map<string, ServiceVram>((input.attributed ?? []).map((e) => [e.service, { ...e }]));
+  const fromModels = new Map<string, number>();
+  for (const m of input.models) fromModels.set(m.service, (fromModels.get(m.service) ?? 0) + m.vramMB);
+  for (const [service, mb] of fromModels) {
+    if (mb <= 0) continue;
+    const e = by.get(service);
+    // A per-pid figure is the truth (it includes the CUDA context); Ollama's own report stands in
+    // where there is none.
+    if (e && !e.unmeasured) continue;
+    by.set(service, { service, vramMB: Math.max(e?.vramMB ?? 0, mb) });
+  }
+  const services = [...by.values()].filter((e) => e.vramMB > 0 || e.unmeasured).sort((a, b) => a.service.localeCompare(b.service));
+  // Ollama with no model loaded holds no VRAM (its runner starts with the first load).
+  const unknown = input.attributed
+    ? services.some((e) => e.unmeasured)
+    : input.live.some((id) => id !== 'ollama' && !fromModels.has(id));
+  const ours = services.reduce((s, e) => s + e.vramMB, 0);
+  const otherMB = input.usedMB === null || unknown ? null : Math.max(0, input.usedMB - ours);
+  return { services, otherMB };
+}

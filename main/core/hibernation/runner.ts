@@ -487,7 +487,9 @@ export class Hibernation implements Capability, HibernationControl {
       try {
         models = await services.listLoaded(id, limit.signal);
       } catch {
-        this.#seen.delete(id);
+        // Keep the last reading as the baseline: Ollama ≥ 0.32.10 does not answer /api/ps while a
+        // model loads, and that load must still show up as use once it answers. A restart is
+        // caught by the pid check below.
         continue;
       } finally {
         limit.clear();

@@ -34,6 +34,8 @@ export function ollamaUse(prev: SeenModel[], next: SeenModel[]): string | null {
 const ACCESS_LINE = /"(GET|POST|PUT|PATCH|DELETE) (\S+) HTTP\/[\d.]+"/;
 // uvicorn websockets:   INFO:     ('127.0.0.1', 51234) - "WebSocket /stream" [accepted]
 const WEBSOCKET_LINE = /"WebSocket (\S+)"\s*\[accepted\]/i;
+// whisper-server:       Received request: speech.wav
+const WHISPER_REQUEST = /^Received request: /;
 
 /**
  * True when a line of a TTS/STT service's log records a client request that does work: any
@@ -43,6 +45,8 @@ const WEBSOCKET_LINE = /"WebSocket (\S+)"\s*\[accepted\]/i;
  */
 export function requestInLog(text: string): boolean {
   if (WEBSOCKET_LINE.test(text)) return true;
+  // whisper-server prints no access log, only this line per transcription (examples/server/server.cpp).
+  if (WHISPER_REQUEST.test(text)) return true;
   const m = ACCESS_LINE.exec(text);
   if (!m) return false;
   const [, method, target] = m;

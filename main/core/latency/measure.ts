@@ -85,10 +85,27 @@ export async function ttsTtfb(id: string, baseUrl: string, opts: MeasureOptions 
     r = await attempt('/synthesize', { text: SPEECH });
     if ('status' in r && r.status === 404) r = await attempt('/', { text: SPEECH });
   } else {
-    r = await attempt('/v1/audio/speech', { model: 'vibevoice', input: SPEECH, response_format: 'wav' });
+    // The script generates the whole clip before it answers, and never streams `wav`; a streaming
+    // build streams raw PCM when asked with `stream: true`. So ask for that: the first bytes are
+    // then the first audio, not the end of the clip.
+    r = await attempt('/v1/audio/speech', { model: 'tts-1', input: SPEECH, response_format: 'pcm', stream: true });
   }
   if ('ms' in r) return r.ms;
   throw new Error(`${id} answered ${r.status}${r.text ? `: ${r.text}` : ''}`);
+}
+
+/**
+ * Does this VibeVoice stream? Its `/health` says so in `features.streaming` (false in the published
+ * script: every answer is the whole clip). null when it does not say.
+ */
+export async function vibeVoiceStreams(baseUrl: string): Promise<boolean | null> {
+  try {
+    const res = await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(5000) });
+    const j = (await res.json()) as { features?: { streaming?: unknown } };
+    return typeof j?.features?.streaming === 'boolean' ? j.features.streaming : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Picks the model to time: one already loaded, else the first to preload, else the first installed. */
@@ -146,6 +163,10 @@ export async function runLatencyCheck(input: CheckInput, opts: MeasureOptions = 
   for (const target of input.tts) {
     const label = `TTS time to first byte (${target.id === 'piper' ? 'Piper' : target.id === 'vibevoice' ? 'VibeVoice' : target.id})`;
     let t: Timings = { service: target.id, metric: 'ttfb', label, detail: null, timesMs: [] };
+    if (target.id === 'vibevoice') {
+      const streams = await vibeVoiceStreams(target.baseUrl);
+      t.detail = streams === false ? 'pcm; this VibeVoice does not stream, so the time is the whole clip' : 'pcm, streamed';
+    }
     try {
       t = { ...t, timesMs: await series(n, () => ttsTtfb(target.id, target.baseUrl, opts)) };
     } catch (err) {

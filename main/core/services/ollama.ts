@@ -89,6 +89,17 @@ export async function listInstalled(baseUrl: string, opts?: RequestOptions): Pro
   }));
 }
 
+/**
+ * A request that ran out of time. Ollama ≥ 0.32.10 holds `GET /api/ps` while a model loads, so a
+ * timed-out /api/ps means "busy loading", not "down".
+ */
+export function isTimeout(err: unknown): boolean {
+  for (let e = err as { name?: string; message?: string; cause?: unknown } | undefined, i = 0; e && i < 4; e = e.cause as typeof e, i++) {
+    if (e.name === 'TimeoutError' || /due to timeout/i.test(e.message ?? '')) return true;
+  }
+  return false;
+}
+
 /** GET /api/ps: the models in memory, with how much of each sits in VRAM. */
 export async function listLoaded(baseUrl: string, opts?: RequestOptions): Promise<LoadedModel[]> {
   const res = await once(baseUrl, opts, (c) => c.ps());
@@ -157,18 +168,30 @@ export interface UnloadResult {
  */
 export async function unloadAllModels(
   baseUrl: string,
-  opts: { timeoutMs: number; pollMs?: number; signal?: AbortSignal },
+  opts: { timeoutMs: number; pollMs?: number; signal?: AbortSignal; requestTimeoutMs?: number },
 ): Promise<UnloadResult> {
   const deadline = Date.now() + opts.timeoutMs;
   const remainingMs = () => Math.max(1, deadline - Date.now());
-  const reqOpts = (): RequestOptions => ({ timeoutMs: Math.min(DEFAULT_TIMEOUT_MS, remainingMs()), ...(opts.signal ? { signal: opts.signal } : {}) });
-  const loaded = await listLoaded(baseUrl, reqOpts());
+  const reqOpts = (): RequestOptions => ({ timeoutMs: Math.min(opts.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS, remainingMs()), ...(opts.signal ? { signal: opts.signal } : {}) });
+  // Ollama ≥ 0.32.10 answers /api/ps only once a load in progress has finished: a read that runs
+  // out of time is asked again until our own deadline (the model being loaded must go too).
+  const readPs = async (o: RequestOptions): Promise<LoadedModel[]> => {
+    for (;;) {
+      try {
+        return await listLoaded(baseUrl, o);
+      } catch (err) {
+        if (!isTimeout(err) || Date.now() >= deadline || opts.signal?.aborted) throw err;
+        o = reqOpts();
+      }
+    }
+  };
+  const loaded = await readPs(reqOpts());
   const unloaded = loaded.map((m) => m.name);
   for (const name of unloaded) {
     await (await client(baseUrl, reqOpts())).generate({ model: name, prompt: '', keep_alive: 0, stream: false });
   }
   for (;;) {
-    const remaining = (await listLoaded(baseUrl, reqOpts())).map((m) => m.name);
+    const remaining = (await readPs(reqOpts())).map((m) => m.name);
     if (remaining.length === 0) return { ok: true, unloaded, remaining };
     if (Date.now() >= deadline || opts.signal?.aborted) return { ok: false, unloaded, remaining };
     await new Promise((r) => setTimeout(r, Math.min(opts.pollMs ?? 100, remainingMs())));

@@ -6,6 +6,7 @@ import type { ServiceSettings, Settings } from '../settings/schema.js';
 import {
   expandHome,
   join,
+  piperVoicesDir,
   presetFor,
   type FatalOutput,
   type HealthKind,
@@ -18,6 +19,8 @@ export interface HostEnv {
   platform: NodeJS.Platform;
   env: Record<string, string | undefined>;
   home: string;
+  /** The app's data folder (Piper's voices live in it). */
+  appDataDir?: string;
 }
 
 export interface FileProbe {
@@ -123,6 +126,8 @@ export function resolveSpec(id: string, settings: Settings, host: HostEnv, place
   if (id === 'ollama' && options.keepAlive === undefined && settings.hibernation.enabled) {
     options.keepAlive = `${settings.hibernation.coldAfterSeconds + 60}s`;
   }
+  // Piper's voices live in the app's data folder unless the user names one.
+  if (id === 'piper' && !options.dataDir && host.appDataDir) options.dataDir = piperVoicesDir(host.appDataDir, host.platform);
   return {
     id,
     name: s.name ?? preset?.name ?? id,

@@ -84,6 +84,11 @@ export function judge(kind: HealthKind, answers: Answer[]): Verdict {
         return { done: { state: 'foreign', message: `GET /info answered ${a.status}, not as Piper` } };
       }
       if (a.status === 200 && parseJson(a.body)) return { done: { state: 'ok', message: null } };
+      // piper-tts 1.2 (rhasspy/piper http_server.py) has only `/`, whose GET without ?text= raises
+      // (a traceback in its log each time): Flask's own 404 page for /voices is the cheap sign.
+      if (a.status === 404 && /The requested URL was not found on the server/.test(a.body)) {
+        return { done: { state: 'ok', message: null, version: '1.2 (no /info, no /voices: upgrade with pip install -U "piper-tts[http]")' } };
+      }
       return { done: { state: 'foreign', message: `GET /voices answered ${a.status}, not as Piper` } };
     }
     case 'whisper': {

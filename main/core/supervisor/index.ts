@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { LogLine, ServiceEntry } from '../contract.js';
 import type { CoreContext, StopReason } from '../context.js';
 import type { Settings } from '../settings/schema.js';
-import { PRESETS } from '../services/presets.js';
+import { PRESETS, piperVoicesDir } from '../services/presets.js';
 import { preloadModels } from '../services/ollama.js';
 import { Emitter, type Unsubscribe } from '../util/emitter.js';
 import { DEFAULT_RESTART_POLICY, type RestartPolicy } from './backoff.js';
@@ -16,6 +16,8 @@ import { buildLaunch, resolveSpec, serviceIds, urlHost, type FileProbe, type Hos
 import { formatFileLine, LiveLogThrottle, LogRing, MAX_LINE_CHARS, RotatingFile } from './logs.js';
 import { healthEchoPattern } from './health.js';
 import { PidFiles, planReap } from './pidfile.js';
+import { desktopHooks, type DesktopDeps } from './ollama-desktop.js';
+import { desktopServerLog } from '../services/ollama-desktop.js';
 import { isAlive, listProcesses, processStartTime, signalPid } from './procs.js';
 import { ServiceRunner, sleep, type Timings } from './service.js';
 import { SupervisorError } from './errors.js';
@@ -47,6 +49,8 @@ export interface SupervisorOptions {
   placement?: (id: string) => Placement | null;
   /** The models to preload once Ollama is ready (default `models.preload`; the front door's learned list). */
   preloadModels?: () => string[];
+  /** The Ollama desktop app's server log (default: where the app writes it; tests: the fake's). */
+  ollamaDesktopLog?: string | null;
 }
 
 export interface ReapReport {
@@ -94,7 +98,14 @@ export const realFileProbe: FileProbe = {
 
 export function createSupervisor(ctx: CoreContext, opts: SupervisorOptions = {}): SupervisorCapability {
   const log = ctx.logger.child('supervisor');
-  const host: HostEnv = opts.host ?? { platform: process.platform, env: process.env, home: os.homedir() };
+  const given: HostEnv = opts.host ?? { platform: process.platform, env: process.env, home: os.homedir() };
+  const host: HostEnv = { ...given, appDataDir: given.appDataDir ?? ctx.dataDir };
+  // Piper's voice folder (its --data-dir and working folder) exists before Piper starts.
+  try {
+    fs.mkdirSync(piperVoicesDir(host.appDataDir!, host.platform), { recursive: true });
+  } catch (err) {
+    log.warn('cannot create the Piper voice folder', { err });
+  }
   const probe = opts.probe ?? realFileProbe;
   const logDir = opts.logDir ?? path.join(ctx.dataDir, 'logs');
   const pidFiles = new PidFiles(opts.runDir ?? path.join(ctx.dataDir, 'run'));
@@ -190,7 +201,10 @@ export function createSupervisor(ctx: CoreContext, opts: SupervisorOptions = {})
     }
     preloading.add(id);
     writeLine(id, 'supervisor', `preloading ${models.join(', ')}`);
-    void preloadModels(url, models)
+    // The keep-alive goes with the request: an adopted server (the Ollama desktop app's) has its own
+    // OLLAMA_KEEP_ALIVE (5 min), and a request without one keeps the model's current keep-alive.
+    const keepAlive = resolveSpec(id, settings, host).options.keepAlive;
+    void preloadModels(url, models, keepAlive !== undefined && keepAlive !== '' ? { keepAlive: keepAlive as string | number } : {})
       .then((results) => {
         for (const r of results) {
           if (r.ok) {
@@ -216,6 +230,20 @@ export function createSupervisor(ctx: CoreContext, opts: SupervisorOptions = {})
   };
 
   const said = new Map<string, string>();
+  const desktop = (id: string): DesktopDeps => ({
+    platform: host.platform,
+    listProcesses,
+    serverLog: opts.ollamaDesktopLog !== undefined ? opts.ollamaDesktopLog : desktopServerLog(host.platform, host.env, host.home),
+    log: (text) => writeLine(id, 'supervisor', text),
+    options: () => resolveSpec(id, settings, host).options,
+    setOptions: (patch) => {
+      const r = ctx.settings.update({ services: { [id]: { options: { ...(settings.services[id]?.options ?? {}), ...patch } } } });
+      if (!r.ok) writeLine(id, 'supervisor', `could not keep the desktop app's settings: ${r.problem.field}: ${r.problem.message}`);
+    },
+    quitTimeoutMs: timings().stopTimeoutMs + 5000,
+    port: () => resolveSpec(id, settings, host).port,
+  });
+
   const addRunner = (id: string): ServiceRunner => {
     rings.set(id, new LogRing(ringLines));
     files.set(id, new RotatingFile(path.join(logDir, `${id}.log`), fileOpts));
@@ -244,6 +272,7 @@ export function createSupervisor(ctx: CoreContext, opts: SupervisorOptions = {})
         ctx.store.notify({ level, code, message });
       },
       ready: () => onReady(id),
+      ...(id === 'ollama' ? desktopHooks(desktop(id)) : {}),
     });
     runners.set(id, r);
     return r;

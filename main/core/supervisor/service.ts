@@ -10,9 +10,10 @@ import { childEnv, fatalMessage, type PlanResult, type ServiceSpec } from './com
 import { checkHealth, type HealthMemo, type HealthResult } from './health.js';
 import { LineSplitter } from './logs.js';
 import type { PidFiles } from './pidfile.js';
+import type { PresetContext } from '../services/presets.js';
+import { askToStop } from './win-stop.js';
 import { probePort, waitPortFree } from './ports.js';
 import {
-  askTreeToClose,
   isAlive,
   killTreeNow,
   listProcesses,
@@ -63,6 +64,10 @@ export interface RunnerDeps {
   notify(level: 'info' | 'warning' | 'error', code: string, message: string): void;
   /** The service became healthy (own process or external server). */
   ready(how: 'own' | 'external'): void;
+  /** Why our own process must not start now (the Ollama desktop app runs), or null. */
+  ownStartBlocked?(): Promise<string | null>;
+  /** Before "Take over" stops the port's holder (the Ollama desktop app: quit it first). */
+  beforeTakeOver?(): Promise<void>;
 }
 
 type Outcome = { type: 'stopped' } | { type: 'fatal'; message: string } | { type: 'crashed'; message: string; healthyForMs: number };
@@ -84,6 +89,8 @@ export class ServiceRunner {
   #abort: AbortController | null = null;
   #queue: Promise<unknown> = Promise.resolve();
   #tail: string[] = [];
+  /** This process's log notices (preset `logNotices`): raised once each; the last is the problem. */
+  #watch: { spec: ServiceSpec; ctx: PresetContext; raised: Set<string>; problem: string | null } | null = null;
   /** Set by takeOver: a server reappearing right after we killed it was respawned by its owner. */
   #takeOverAt: number | null = null;
 
@@ -179,6 +186,7 @@ export class ServiceRunner {
       throw new Error(`Cannot tell which process holds port ${spec.listenPort}, so it cannot be stopped from here. Stop ${spec.name} yourself, then start it in UnaMentis.`);
     }
     await this.stop();
+    await this.d.beforeTakeOver?.();
     this.d.log('supervisor', `take over: stopping ${holder.name ?? 'process'} (pid ${holder.pid}) on port ${spec.listenPort}`);
     signalPid(holder.pid, 'SIGTERM');
     const gone = await waitFor(() => !isAlive(holder.pid!), this.#stopTimeout(spec));
@@ -216,6 +224,15 @@ export class ServiceRunner {
           return this.#fail(portConflictMessage(spec, await portHolder(spec.listenPort), h), 'error');
         }
       }
+      const blocked = await this.d.ownStartBlocked?.();
+      if (signal.aborted) return;
+      if (blocked) {
+        if (this.hint !== blocked) this.d.log('supervisor', blocked);
+        this.#set({ status: 'starting', pid: null, hint: blocked, health: null, lastError: null });
+        // Listing processes costs a PowerShell on Windows: not more often than this.
+        await sleep(1500, signal);
+        continue;
+      }
       const outcome = await this.#runOnce(spec, launch, signal);
       if (outcome.type === 'stopped') return;
       if (outcome.type === 'fatal') return this.#fail(outcome.message, 'error');
@@ -242,6 +259,7 @@ export class ServiceRunner {
     const { plan } = launch;
     const t = this.d.timings();
     this.#tail = [];
+    this.#watch = { spec, ctx: { ...launch.ctx, argv: plan.args }, raised: new Set(), problem: null };
     this.d.log('supervisor', `starting: ${[plan.file, ...plan.args].map(quoteArg).join(' ')}`);
     let child: ChildProcess;
     try {
@@ -365,12 +383,14 @@ export class ServiceRunner {
         if (h.state === 'error' || h.state === 'loading') {
           // It answers, as itself, with a problem (VibeVoice's model failed to load): not hung.
           failures = 0;
-          const message = `${spec.name} reports a problem: ${h.message}`;
+          // The reason its log gave (VibeVoice's [FATAL] line) says more than /health does.
+          const message = (h.state === 'error' && this.#watch?.problem) || `${spec.name} reports a problem: ${h.message}`;
           this.#set({ status: 'unhealthy', health: { ok: false, latencyMs: h.latencyMs }, lastError: message });
           if (notifiedProblem !== message) {
             notifiedProblem = message;
             this.d.log('supervisor', message);
-            this.d.notify('warning', 'service_unhealthy', message);
+            // Raised already when its log said so.
+            if (!this.#watch?.raised.has(message)) this.d.notify('warning', 'service_unhealthy', message);
           }
           continue;
         }
@@ -454,8 +474,9 @@ export class ServiceRunner {
   async #terminate(child: ChildProcess, pid: number, timeoutMs: number, why: string): Promise<void> {
     const before = treeOf(pid, await listProcesses());
     if (child.exitCode === null && child.signalCode === null) {
-      this.d.log('supervisor', `stopping (${why}): ${IS_WIN ? 'asking it to close' : 'SIGTERM'}, ${(timeoutMs / 1000).toFixed(1)} s before the tree is killed`);
-      if (IS_WIN) await askTreeToClose(pid);
+      this.d.log('supervisor', `stopping (${why}): ${IS_WIN ? 'Ctrl+Break' : 'SIGTERM'}, ${(timeoutMs / 1000).toFixed(1)} s before the tree is killed`);
+      // Windows: a console control event, as Ollama's app stops its server (win-stop.ts).
+      if (IS_WIN) await askToStop(pid, timeoutMs);
       else child.kill('SIGTERM');
       if (!(await waitExit(child, timeoutMs))) {
         this.d.log('supervisor', `still running after ${(timeoutMs / 1000).toFixed(1)} s: killing its process tree`);
@@ -503,6 +524,16 @@ export class ServiceRunner {
     this.#tail.push(text);
     if (this.#tail.length > TAIL_LINES) this.#tail.shift();
     this.d.log(stream, text);
+    const w = this.#watch;
+    if (!w) return;
+    for (const n of w.spec.preset?.logNotices ?? []) {
+      const m = n.pattern.exec(text);
+      const message = m ? n.message(m, w.ctx) : '';
+      if (!message || w.raised.has(message)) continue;
+      w.raised.add(message);
+      w.problem = message;
+      this.d.notify('warning', 'service_problem', message);
+    }
   }
 
   #writePidFile(spec: ServiceSpec, pid: number, command: string): void {

@@ -2,12 +2,23 @@
 
 import type { GpuInfo, Snapshot } from '../../../main/core/contract.js';
 import { Gauge, StackedBar, TimeChart, type Series } from '../components/Charts.js';
-import { formatMB } from '../format.js';
-import { useNow } from '../hooks.js';
+import type { ApiClient } from '../client.js';
+import { formatMB, gpuStaleness } from '../format.js';
+import { useEffect, useRef } from 'react';
+import { useAction, useNow } from '../hooks.js';
 import { GPU_WINDOW_MS, type GpuSample } from '../useServer.js';
 
-export function GpuPanel({ snapshot: s, history }: { snapshot: Snapshot; history: GpuSample[] }) {
+export function GpuPanel({ snapshot: s, history, client, canAct }: { snapshot: Snapshot; history: GpuSample[]; client?: ApiClient; canAct?: boolean }) {
   const now = useNow(5000);
+  const [readNow, readState] = useAction(() => client!.gpuSample());
+  const stale = gpuStaleness(s.gpu, now);
+  // Cold and dormant read the GPU only on request: opening this panel is one.
+  const asked = useRef(false);
+  useEffect(() => {
+    if (asked.current || !client || !canAct || !s.gpu.onDemand || !stale) return;
+    asked.current = true;
+    void readNow();
+  }, [client, canAct, s.gpu.onDemand, stale, readNow]);
   const gpus = s.gpu.gpus;
   const total = gpus.reduce((a, g) => a + g.vramTotalMB, 0);
   const unified = gpus.some((g) => g.unified);
@@ -17,19 +28,24 @@ export function GpuPanel({ snapshot: s, history }: { snapshot: Snapshot; history
     label: gpus.length > 1 ? `GPU ${g.index ?? i}` : g.name,
     points: history.filter((h) => h.used[i] !== undefined).map((h) => ({ t: h.t, v: h.used[i]! })),
   }));
-  // Per-pid attribution when nvidia-smi gives it; otherwise the models say which service holds what.
-  const byService = s.gpu.services?.length ? s.gpu.services : aggregateByService(s);
-  // "Other programs" is what is used beyond what our services hold; never more than that, so the
-  // bar cannot add up past what the GPU reports in use (the two figures may come from different reads).
-  const used = gpus.reduce((a, g) => a + (g.vramUsedMB ?? 0), 0);
-  const ours = byService.reduce((a, x) => a + x.vramMB, 0);
-  const otherMB = Math.min(s.gpu.otherMB ?? 0, Math.max(0, used - ours));
+  const serviceParts = servicesBarParts(s);
   const advice = s.gpu.advice;
   return (
     <>
       {s.gpu.error && (
         <p className="callout warning" role="status">
           GPU {s.gpu.error.startsWith('unavailable') ? s.gpu.error : `unavailable: ${s.gpu.error}`}. Everything else keeps working.
+        </p>
+      )}
+      {stale && (
+        <p className="callout" role="status" data-testid="gpu-stale">
+          {stale}{' '}
+          {client && (
+            <button type="button" disabled={!canAct || readState.busy} onClick={() => void readNow()}>
+              Read now
+            </button>
+          )}
+          {readState.error && <span className="error"> {readState.error}</span>}
         </p>
       )}
       {gpus.length === 0 && !s.gpu.error && <p className="empty">No GPU found yet{s.gpu.sampledAt ? '' : ' (the first sample has not arrived)'}.</p>}
@@ -60,11 +76,7 @@ export function GpuPanel({ snapshot: s, history }: { snapshot: Snapshot; history
               testId="bar-services"
               title="By service"
               total={total}
-              parts={[
-                ...byService.map((x) => ({ key: x.service, label: serviceName(s, x.service), value: x.vramMB })),
-                // What the GPU holds for programs we do not supervise (games, browsers, …).
-                ...(otherMB > 0 ? [{ key: '(other)', label: 'Other programs', value: otherMB }] : []),
-              ]}
+              parts={serviceParts}
             />
           </section>
           <section className="card" aria-labelledby="gpu-hist-h">
@@ -138,6 +150,30 @@ function GpuCard({ gpu }: { gpu: GpuInfo }) {
 
 function serviceName(s: Snapshot, id: string): string {
   return s.services.find((x) => x.id === id)?.name ?? id;
+}
+
+/**
+ * The by-service bar: the core's one split (gpu/usage.ts splitVram), so it agrees with the fit
+ * advice. "Other programs" is what the GPU holds beyond ours; where one of ours has no figure
+ * (VibeVoice on Windows, whose driver reports no per-process memory) the rest is "not attributed".
+ */
+export function servicesBarParts(s: Snapshot): { key: string; label: string; value: number }[] {
+  // Per-pid attribution when nvidia-smi gives it; otherwise the models say which service holds what.
+  const byService = s.gpu.services?.length ? s.gpu.services : aggregateByService(s);
+  const used = s.gpu.gpus.reduce((a, g) => a + (g.vramUsedMB ?? 0), 0);
+  const ours = byService.reduce((a, x) => a + x.vramMB, 0);
+  // Never more than what is left, so the bar cannot add up past what the GPU reports in use.
+  const rest = Math.max(0, used - ours);
+  const parts = byService.filter((x) => x.vramMB > 0).map((x) => ({ key: x.service, label: serviceName(s, x.service), value: x.vramMB }));
+  const unmeasured = (s.gpu.services ?? []).filter((x) => x.unmeasured).map((x) => serviceName(s, x.service));
+  if (s.gpu.otherMB != null) {
+    const other = Math.min(s.gpu.otherMB, rest);
+    // What the GPU holds for programs we do not supervise (games, browsers, …).
+    if (other > 0) parts.push({ key: '(other)', label: 'Other programs', value: other });
+  } else if (unmeasured.length && rest > 0) {
+    parts.push({ key: '(unattributed)', label: `${unmeasured.join(', ')} and other programs (not measured per program)`, value: rest });
+  }
+  return parts;
 }
 
 /** Without per-pid attribution, models still tell us which service holds what. */

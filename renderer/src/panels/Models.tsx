@@ -8,6 +8,7 @@ import type { ApiClient, InstalledModelView, PullProgressView } from '../client.
 import { ErrorText } from '../components/Status.js';
 import { formatBytes, formatMB } from '../format.js';
 import { useAction } from '../hooks.js';
+import { PiperVoicesSection } from './PiperVoices.js';
 
 export interface PullState {
   model: string | null;
@@ -214,6 +215,7 @@ export function ModelsPanel({ snapshot: s, client, pull, canAct }: { snapshot: S
           </div>
         )}
       </section>
+      <PiperVoicesSection client={client} canAct={canAct} />
     </>
   );
 }

@@ -1,0 +1,109 @@
+// The user's PATH as their login shell sets it. An app started from Finder (or the Dock, or at
+// login) gets launchd's minimal PATH (/usr/bin:/bin:/usr/sbin:/sbin): no /opt/homebrew/bin, no
+// pyenv or conda, so `python3` and Homebrew's programs resolve wrong or not at all. We ask the
+// login shell once, with a deadline, and put its PATH in front. This one probe runs a shell on
+// purpose (its startup files are what set PATH); the children themselves still start without one.
+
+import { spawn } from 'node:child_process';
+
+const MARK = '__UNAMENTIS_PATH__';
+
+/** Where installers put programs on a Mac, in case the shell does not name them. */
+export const MAC_EXTRA_DIRS = ['/opt/homebrew/bin', '/opt/homebrew/sbin', '/usr/local/bin'];
+
+/** The PATH between our markers (startup files may print banners around it), or null. */
+export function parseMarkedPath(stdout: string): string | null {
+  const m = new RegExp(`${MARK}(.*?)${MARK}`, 's').exec(stdout);
+  const p = m?.[1]?.trim();
+  return p ? p : null;
+}
+
+/** `first` then what `rest` and `extra` add, each directory once, in order. */
+export function mergePaths(
+  first: string | null,
+  rest: string | undefined,
+  extra: readonly string[] = [],
+  delimiter = ':',
+): string {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const part of [
+    ...(first ?? '').split(delimiter),
+    ...(rest ?? '').split(delimiter),
+    ...extra,
+  ]) {
+    const d = part.trim();
+    if (!d || seen.has(d)) continue;
+    seen.add(d);
+    out.push(d);
+  }
+  return out.join(delimiter);
+}
+
+export interface LoginPathOptions {
+  /** The user's shell (default $SHELL, else /bin/zsh: macOS's default since 10.15). */
+  shell?: string;
+  env?: NodeJS.ProcessEnv;
+  /** A shell whose startup files hang (a prompt, a network mount) must not hold the app (default 5 s). */
+  timeoutMs?: number;
+}
+
+/** Runs `$SHELL -ilc` once and returns the PATH it prints, or null (no shell, too slow, nothing printed). */
+export function readLoginShellPath(opts: LoginPathOptions = {}): Promise<string | null> {
+  const env = opts.env ?? process.env;
+  const shell = opts.shell ?? (env.SHELL || '/bin/zsh');
+  return new Promise((resolve) => {
+    let out = '';
+    let done = false;
+    const finish = (v: string | null) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      resolve(v);
+    };
+    let child: ReturnType<typeof spawn>;
+    try {
+      // -i: interactive (reads .zshrc / .bashrc, where most PATH lines are), -l: login (.zprofile,
+      // path_helper). stdin closed so nothing waits for input; detached so a kill takes its children.
+      child = spawn(shell, ['-ilc', `printf '%s%s%s' '${MARK}' "$PATH" '${MARK}'`], {
+        env: { ...env, DISABLE_AUTO_UPDATE: 'true' },
+        stdio: ['ignore', 'pipe', 'ignore'],
+        detached: process.platform !== 'win32',
+      });
+    } catch {
+      return resolve(null);
+    }
+    const timer = setTimeout(() => {
+      try {
+        if (child.pid) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+      finish(null);
+    }, opts.timeoutMs ?? 5000);
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString('utf8');
+      if (out.length > 1 << 20) out = out.slice(-65536); // a chatty rc file
+    });
+    child.on('error', () => finish(null));
+    child.on('close', () => finish(parseMarkedPath(out)));
+  });
+}
+
+/**
+ * On macOS, once at start: PATH = the login shell's PATH, then the installers' folders, then what
+ * we had. Elsewhere nothing changes (Windows apps get the registry's PATH; Linux desktops run the
+ * session through the login shell). Returns the PATH now in `env`.
+ */
+export async function adoptLoginShellPath(
+  platform: NodeJS.Platform,
+  env: NodeJS.ProcessEnv = process.env,
+  opts: LoginPathOptions = {},
+): Promise<string | undefined> {
+  if (platform !== 'darwin') return env.PATH;
+  const fromShell = await readLoginShellPath({ ...opts, env });
+  // Homebrew's folders before launchd's /usr/bin, as a brew user's shell has them: otherwise, when
+  // the shell gave nothing, `python3` would still be Apple's stub in /usr/bin.
+  env.PATH = mergePaths(mergePaths(fromShell, MAC_EXTRA_DIRS.join(':')), env.PATH);
+  return env.PATH;
+}
