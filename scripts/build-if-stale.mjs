@@ -56,18 +56,60 @@ export function staleReason(root = repoRoot) {
   return null;
 }
 
+/**
+ * One build at a time: test files run in parallel and may each find dist/ stale. A second caller
+ * waits for the first (a lock folder holding its pid), then finds dist/ fresh and builds nothing.
+ */
+function withBuildLock(root, fn) {
+  const lock = path.join(root, 'node_modules', '.unamentis-build.lock');
+  const deadline = Date.now() + 10 * 60_000;
+  for (;;) {
+    try {
+      fs.mkdirSync(lock);
+      fs.writeFileSync(path.join(lock, 'pid'), String(process.pid));
+      break;
+    } catch (err) {
+      if (err.code !== 'EEXIST') throw err;
+      let owner = NaN;
+      try {
+        owner = Number(fs.readFileSync(path.join(lock, 'pid'), 'utf8'));
+      } catch {
+        /* being written or removed */
+      }
+      let alive = true;
+      if (Number.isInteger(owner) && owner > 0) {
+        try {
+          process.kill(owner, 0);
+        } catch (e) {
+          alive = e.code === 'EPERM';
+        }
+      }
+      if (!alive || Date.now() > deadline) fs.rmSync(lock, { recursive: true, force: true });
+      else Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+    }
+  }
+  try {
+    return fn();
+  } finally {
+    fs.rmSync(lock, { recursive: true, force: true });
+  }
+}
+
 /** Builds when stale; returns the exit status (0 when nothing had to be done). */
 export function buildIfStale(root = repoRoot, log = (m) => process.stderr.write(m + '\n')) {
-  const reason = staleReason(root);
-  if (!reason) return 0;
-  log(`building (${reason})…`);
-  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  const r = spawnSync(npm, ['run', 'build', '--silent'], {
-    cwd: root,
-    stdio: 'inherit',
-    shell: process.platform === 'win32',
+  if (!staleReason(root)) return 0;
+  return withBuildLock(root, () => {
+    const reason = staleReason(root); // another process may have built it while we waited
+    if (!reason) return 0;
+    log(`building (${reason})…`);
+    const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+    const r = spawnSync(npm, ['run', 'build', '--silent'], {
+      cwd: root,
+      stdio: 'inherit',
+      shell: process.platform === 'win32',
+    });
+    return r.status ?? 1;
   });
-  return r.status ?? 1;
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
