@@ -42,6 +42,12 @@ export interface AdapterContext {
   agent: http.Agent;
   /** Plain pass-through of this request, untouched. */
   pass(): void;
+  /**
+   * The program refused or reset the connection before any byte of the answer was sent (and the
+   * adapter still holds the whole request): the door holds it again under the same limits and
+   * calls `again` with the address once the service is ready, or answers it itself.
+   */
+  unreachable(err: Error, again: (up: Upstream) => void): void;
 }
 
 /** What the front door needs from hibernation. */
@@ -123,6 +129,8 @@ interface Held {
   since: number;
   timer: NodeJS.Timeout | null;
   go(): void;
+  /** Drops its listener on the client's close (a request held again gets a new one). */
+  offClose?(): void;
 }
 
 const LOOPBACK = '127.0.0.1';
@@ -529,10 +537,12 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
     v: Verdict,
     h: Held | null,
     waking = false,
+    resume?: (up: Upstream) => void,
+    since = Date.now(),
   ): void => {
     if (v.type === 'forward') {
       if (h) unhold(h);
-      return pass(id, req, res);
+      return pass(id, req, res, resume);
     }
     if (v.type === 'refuse') {
       if (h) unhold(h);
@@ -546,19 +556,29 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
       schedule(h, v.until);
       return;
     }
-    const item: Held = { id, req, res, since: Date.now(), timer: null, go: () => {} };
+    const item: Held = { id, req, res, since, timer: null, go: () => {} };
     // `waking`: hibernation had stopped it, and this request's activity asked for it back.
     item.go = () =>
-      act(id, req, res, decide(id, stoppedByHibernation(id), waking, item.since), item);
+      act(
+        id,
+        req,
+        res,
+        decide(id, stoppedByHibernation(id), waking, item.since),
+        item,
+        false,
+        resume,
+      );
     const queue = held.get(id) ?? [];
     queue.push(item);
     held.set(id, queue);
     const door = doors.get(id);
     if (door) door.heldTotal++;
     // A client that gives up while waiting leaves the queue at once.
-    res.once('close', () => {
+    const left = () => {
       if (!res.writableFinished) unhold(item);
-    });
+    };
+    res.once('close', left);
+    item.offClose = () => res.off('close', left);
     schedule(item, v.until);
     publishSoon();
   };
@@ -571,6 +591,7 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
   const unhold = (h: Held) => {
     if (h.timer) clearTimeout(h.timer);
     h.timer = null;
+    h.offClose?.();
     const queue = held.get(h.id);
     if (!queue) return;
     const i = queue.indexOf(h);
@@ -593,7 +614,16 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
     for (const queue of [...held.values()]) for (const h of [...queue]) h.go();
   };
 
-  const pass = (id: string, req: IncomingMessage, res: ServerResponse): void => {
+  /**
+   * `resume`: a request that was refused once goes on where it stopped (the adapter's own
+   * continuation, or plain pass-through) instead of starting over.
+   */
+  const pass = (
+    id: string,
+    req: IncomingMessage,
+    res: ServerResponse,
+    resume?: (up: Upstream) => void,
+  ): void => {
     const door = doors.get(id);
     const upstream = upstreamOf(id);
     if (!door || !upstream) {
@@ -604,20 +634,23 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
         `${nameOf(id)} has no address on this server.`,
       );
     }
+    if (resume) return resume(upstream);
     const adapter = adapters[id];
     const plain = () => plainPass(id, req, res, upstream, door.agent);
     if (adapter) {
-      Promise.resolve(adapter(req, res, { upstream, agent: door.agent, pass: plain })).catch(
-        (err: unknown) => {
-          log.warn(`${id} adapter failed`, { err });
-          sendError(
-            res,
-            502,
-            'bad_gateway',
-            `Could not translate the request for ${nameOf(id)}: ${(err as Error).message}`,
-          );
-        },
-      );
+      const unreachable = (err: Error, again: (up: Upstream) => void) =>
+        refused(id, req, res, err, again);
+      Promise.resolve(
+        adapter(req, res, { upstream, agent: door.agent, pass: plain, unreachable }),
+      ).catch((err: unknown) => {
+        log.warn(`${id} adapter failed`, { err });
+        sendError(
+          res,
+          502,
+          'bad_gateway',
+          `Could not translate the request for ${nameOf(id)}: ${(err as Error).message}`,
+        );
+      });
       return;
     }
     plain();
@@ -646,15 +679,63 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
         if (learn && status === 200 && model) memory.record(model, new Date(ctx.clock.now()));
       },
       // The program went away between the verdict and the connect (a stop, a crash): ask again.
-      onRefused: () => {
-        const waking = stoppedByHibernation(id);
-        act(id, req, res, decide(id, waking, false, null), null, waking);
-      },
+      onRefused: (err) =>
+        refused(id, req, res, err, (up) =>
+          plainPass(id, req, res, up, doors.get(id)?.agent ?? agent),
+        ),
       // A long answer (a stream) is use until its end.
       onDone: () => {
         if (isWork(req.method, req.url)) deps.hibernation()?.activity(`${id} request finished`);
       },
     });
+  };
+
+  /** When each request's upstream first refused it: the bound on holding it again. */
+  const firstRefused = new WeakMap<IncomingMessage, number>();
+
+  /**
+   * The program refused or reset the connection before any byte of the answer was sent: it was
+   * stopped (hibernation, a crash) or is restarting after the verdict said forward. The request is
+   * asked about again like a new one and held under the same limits, counted from its first
+   * refusal; `resume` sends it once the service is ready. A program said to be running and healthy
+   * that still refuses is tried again every REFUSED_RETRY_MS (its status is about to change) until
+   * the hold limit, then answered 502: that one is broken, not asleep.
+   */
+  const refused = (
+    id: string,
+    req: IncomingMessage,
+    res: ServerResponse,
+    err: Error,
+    resume: (up: Upstream) => void,
+  ): void => {
+    if (res.headersSent || res.destroyed) return;
+    const first = firstRefused.get(req) ?? Date.now();
+    firstRefused.set(req, first);
+    const why = (err as NodeJS.ErrnoException).code ?? err.message;
+    const waking = stoppedByHibernation(id);
+    watchDrain(id);
+    let v = decide(id, waking, false, first);
+    if (v.type === 'forward') {
+      if (Date.now() - first >= limits().maxHoldMs) {
+        log.warn(`${id}: refuses connections while it is said to be running (${why})`);
+        return sendError(
+          res,
+          502,
+          'bad_gateway',
+          `The service behind this port did not answer: ${err.message}`,
+        );
+      }
+      v = {
+        type: 'hold',
+        why: `${nameOf(id)} is not taking connections yet`,
+        until: Date.now() + REFUSED_RETRY_MS,
+      };
+    }
+    if (v.type === 'hold') {
+      log.info(`${id}: the connection was refused before anything was sent (${why}); holding it`);
+      deps.hibernation()?.activity(`${id} request held again`);
+    }
+    act(id, req, res, v, null, waking, resume, first);
   };
 
   // ── gateway on the control port (Android, and the UnaMentis server's own 11400 gateway) ──
@@ -863,6 +944,9 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
   };
   return fd;
 }
+
+/** How soon a request refused by a program said to be up is tried again. */
+const REFUSED_RETRY_MS = 100;
 
 const UP: ReadonlySet<string> = new Set(['starting', 'running', 'unhealthy', 'backoff']);
 

@@ -162,6 +162,7 @@ export function forward(
       !res.destroyed
     ) {
       done = true;
+      res.off('close', clientLeft); // it is held again, and sent again with a listener of its own
       return hooks.onRefused(err);
     }
     if (!res.destroyed) {
@@ -175,12 +176,13 @@ export function forward(
     finish(false);
   });
   // The client went away before the answer was complete: abort the upstream request with it.
-  res.on('close', () => {
+  const clientLeft = () => {
     if (!res.writableFinished) {
       up.destroy();
       finish(false);
     }
-  });
+  };
+  res.on('close', clientLeft);
 }
 
 /** An answer of the front door itself, in the contract's error shape. */

@@ -12,6 +12,45 @@ export interface Upstream {
   port: number;
   /** The front door's keep-alive agent, if it has one; else Node's global agent. */
   agent?: http.Agent;
+  /**
+   * The front door's hook for a connection that failed before any byte of the answer was sent (the
+   * program was stopped, or is restarting, after the door decided to forward): the door holds the
+   * request again and calls `again` with the address once the service is ready, or answers it
+   * itself. Without it the handler answers 502 `upstream_unreachable`.
+   */
+  unreachable?: (err: UpstreamUnreachable, again: (up: Upstream) => void) => void;
+}
+
+/**
+ * The upstream refused or reset the connection before it took anything that cannot be sent again:
+ * a streamed body had not started flowing (it is still whole in the client's request), or the
+ * body was a buffer kept here. Asking again later is safe.
+ */
+export class UpstreamUnreachable extends Error {
+  readonly code: string | undefined;
+  constructor(override readonly cause: NodeJS.ErrnoException) {
+    super(cause.message);
+    this.name = 'UpstreamUnreachable';
+    this.code = cause.code;
+  }
+}
+
+/** Connection failures that mean "nobody took the request" when they come before the body went. */
+const NOT_TAKEN = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE']);
+
+/**
+ * Answers an error, unless it is an upstream that refused the connection before anything was sent
+ * and the front door can hold the request again (`up.unreachable`): then `again` runs when it is ready.
+ */
+export function failOrHold(
+  res: http.ServerResponse,
+  err: unknown,
+  up: Upstream,
+  again: (up: Upstream) => void,
+): void {
+  if (err instanceof UpstreamUnreachable && up.unreachable && !res.headersSent && !res.destroyed)
+    return up.unreachable(err, again);
+  sendFailure(res, err);
 }
 
 /** An error answered as JSON `{"error":{"code","message"}}` with `status`. */
@@ -64,7 +103,7 @@ export function sendFailure(res: http.ServerResponse, err: unknown): void {
       `upstream_${err.code}`,
       `the TTS program's audio cannot be played: ${err.message}`,
     );
-  const e = err as NodeJS.ErrnoException;
+  const e = (err instanceof UpstreamUnreachable ? err.cause : err) as NodeJS.ErrnoException;
   if (e?.name === 'AbortError') return void res.destroy();
   sendError(
     res,
@@ -81,12 +120,17 @@ export function sendFailure(res: http.ServerResponse, err: unknown): void {
  * upstream request (and the synthesis behind it) stops too.
  */
 export function clientGone(res: http.ServerResponse): AbortSignal {
+  // One per response: a request held again and sent again asks for it each time.
+  const known = gone.get(res);
+  if (known) return known;
   const ac = new AbortController();
   res.once('close', () => {
     if (!res.writableFinished) ac.abort();
   });
+  gone.set(res, ac.signal);
   return ac.signal;
 }
+const gone = new WeakMap<http.ServerResponse, AbortSignal>();
 
 /** Reads a small request body (the app's JSON), refusing more than `limit` bytes. */
 export function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
@@ -148,14 +192,31 @@ export function upstreamRequest(up: Upstream, r: UpstreamRequest): Promise<http.
       clearTimeout(timer);
       resolve(res);
     });
-    req.once('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
+    // A streamed body (the client's request) starts flowing only once the connection is open, so
+    // a refused connect leaves it whole for the front door to hold and send again.
     const body = r.body;
+    let streamed = false;
+    req.once('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      reject(
+        !streamed && err.code !== undefined && NOT_TAKEN.has(err.code)
+          ? new UpstreamUnreachable(err)
+          : err,
+      );
+    });
     if (body === undefined) req.end();
     else if (Buffer.isBuffer(body)) req.end(body);
-    else pipeline(body, req, () => {}); // errors surface on req
+    else {
+      const start = () => {
+        if (streamed || req.destroyed) return;
+        streamed = true;
+        pipeline(body, req, () => {}); // errors surface on req
+      };
+      req.once('socket', (s) => {
+        if (s.connecting) s.once('connect', start);
+        else start();
+      });
+    }
   });
 }
 

@@ -3,13 +3,13 @@
 // See README.md in this folder.
 
 import type http from 'node:http';
-import type { Upstream } from './http.js';
+import type { Upstream, UpstreamUnreachable } from './http.js';
 import { createPiperAdapter, type PiperAdapter } from './piper.js';
 import { handleVibeVoice } from './vibevoice.js';
 import { handleWhisper } from './whisper.js';
 
 export type { Upstream } from './http.js';
-export { AudioError, upstreamMessage } from './http.js';
+export { AudioError, UpstreamUnreachable, upstreamMessage } from './http.js';
 export { WavNormalizer, WavFormatError, formatOf, canonicalHeader, type WavFormat } from './wav.js';
 export { createPiperAdapter, type PiperAdapter, type PiperApi } from './piper.js';
 export { handleVibeVoice, vibevoiceSpeech } from './vibevoice.js';
@@ -44,17 +44,32 @@ export interface AudioRoutesOptions {
 export type DoorAdapter = (
   req: http.IncomingMessage,
   res: http.ServerResponse,
-  ctx: { upstream: { host: string; port: number }; agent: http.Agent; pass(): void },
+  ctx: {
+    upstream: { host: string; port: number };
+    agent: http.Agent;
+    pass(): void;
+    /** The door holds the request again; `again` runs with the address once the service is ready. */
+    unreachable?(err: Error, again: (up: { host: string; port: number }) => void): void;
+  },
 ) => Promise<void>;
 
-/** An AudioHandler as a front-door adapter: the door's agent is reused, a declined route is passed. */
+/**
+ * An AudioHandler as a front-door adapter: the door's agent is reused, a declined route is passed,
+ * and a connection refused before anything was sent goes back to the door to be held.
+ */
 export function asDoorAdapter(handler: AudioHandler): DoorAdapter {
   return async (req, res, ctx) => {
-    const handled = await handler(req, res, {
-      host: ctx.upstream.host,
-      port: ctx.upstream.port,
+    const hook = ctx.unreachable?.bind(ctx);
+    const toAudio = (u: { host: string; port: number }): Upstream => ({
+      host: u.host,
+      port: u.port,
       agent: ctx.agent,
+      unreachable: hook
+        ? (err: UpstreamUnreachable, again: (up: Upstream) => void) =>
+            hook(err, (next) => again(toAudio(next)))
+        : undefined,
     });
+    const handled = await handler(req, res, toAudio(ctx.upstream));
     if (!handled) ctx.pass();
   };
 }

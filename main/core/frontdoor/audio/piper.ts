@@ -18,6 +18,8 @@ import {
   readText,
   sendError,
   sendFailure,
+  failOrHold,
+  UpstreamUnreachable,
   sendJson,
   sendWav,
   upstreamMessage,
@@ -297,9 +299,23 @@ export function createPiperAdapter(opts: PiperAdapterOptions): PiperAdapter {
     res: http.ServerResponse,
     up: Upstream,
   ): Promise<void> {
+    let parsed: ReturnType<typeof parseSpeech>;
+    try {
+      parsed = parseSpeech(await readBody(req, 1 << 20));
+    } catch (err) {
+      return sendFailure(res, err);
+    }
+    await speak(res, up, parsed);
+  }
+
+  /** The app's request, read (at most 1 MiB) and parsed: kept, so a refused connect can be sent again. */
+  async function speak(
+    res: http.ServerResponse,
+    up: Upstream,
+    parsed: ReturnType<typeof parseSpeech>,
+  ): Promise<void> {
     const signal = clientGone(res);
     try {
-      const parsed = parseSpeech(await readBody(req, 1 << 20));
       const voice = parsed.voice
         ? pickVoice(parsed.voice, opts.voiceTable(), await installed(up, signal), sampleRate)
         : null;
@@ -317,7 +333,8 @@ export function createPiperAdapter(opts: PiperAdapterOptions): PiperAdapter {
       }
       await sendWav(res, answer, { pcm: parsed.pcm });
     } catch (err) {
-      sendFailure(res, err);
+      // Refused before anything was sent: the front door holds it and calls again once it is ready.
+      failOrHold(res, err, up, (u) => void speak(res, u, parsed));
     }
   }
 
@@ -328,7 +345,15 @@ export function createPiperAdapter(opts: PiperAdapterOptions): PiperAdapter {
   ): Promise<void> {
     const signal = clientGone(res);
     try {
-      const list = await fetchVoices(up, signal);
+      const list = await fetchVoices(up, signal).catch((err: unknown) => {
+        // Refused before anything was sent: the front door holds it and calls again once ready.
+        if (err instanceof UpstreamUnreachable && up.unreachable) {
+          up.unreachable(err, (u) => void voices(_req, res, u));
+          return undefined;
+        }
+        throw err;
+      });
+      if (list === undefined) return;
       if (list === null)
         throw new AudioError(
           502,

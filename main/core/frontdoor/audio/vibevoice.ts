@@ -8,9 +8,9 @@ import {
   clientGone,
   forward,
   passThrough,
-  sendFailure,
   sendWav,
   endToEnd,
+  failOrHold,
   type Upstream,
 } from './http.js';
 
@@ -47,7 +47,8 @@ export async function vibevoiceSpeech(
       headers: endToEnd(answer.headers, ['content-length', 'content-type', 'content-encoding']),
     });
   } catch (err) {
-    sendFailure(res, err);
+    // Refused before anything was sent: the front door holds it and calls again once it is ready.
+    failOrHold(res, err, upstream, (up) => void vibevoiceSpeech(req, res, up, opts));
   }
 }
 

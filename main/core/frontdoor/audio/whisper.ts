@@ -5,7 +5,7 @@
 // The front door rewrites the path and streams the body through untouched.
 
 import type http from 'node:http';
-import { clientGone, forward, passThrough, sendFailure, type Upstream } from './http.js';
+import { clientGone, failOrHold, forward, passThrough, type Upstream } from './http.js';
 
 export const TRANSCRIPTIONS_PATH = '/v1/audio/transcriptions';
 
@@ -54,7 +54,8 @@ export async function whisperTranscription(
     );
     await passThrough(res, answer);
   } catch (err) {
-    sendFailure(res, err);
+    // Refused before the recording was sent: the front door holds it and calls again once ready.
+    failOrHold(res, err, upstream, (up) => void whisperTranscription(req, res, up, opts));
   }
 }
 

@@ -1,0 +1,209 @@
+// The window between the front door's verdict and the connect (issue 13, "a request for a service
+// that hibernation stopped or unloaded … is held, not refused"): the store still says the program
+// runs and is healthy, but nothing listens on its internal port yet (it was stopped right after the
+// door decided to forward, and is being started again). The request must go back to being held and
+// be answered once the program listens, through the audio adapters (VibeVoice's and Piper's
+// speech) and plain pass-through alike; a program that keeps refusing past the hold limit is a 502.
+// The door runs alone here (no supervisor): the test writes the services section itself, which is
+// what pins the window open deterministically.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { StateStore } from '../../main/core/state/store.js';
+import { SettingsStore } from '../../main/core/settings/store.js';
+import { CommandBus } from '../../main/core/commands.js';
+import { EventHub } from '../../main/core/api/sse.js';
+import { nullLogger } from '../../main/core/util/logger.js';
+import { systemClock } from '../../main/core/util/clock.js';
+import type { CoreContext } from '../../main/core/context.js';
+import type { ServiceEntry } from '../../main/core/contract.js';
+import { createFrontDoor, type FrontDoor } from '../../main/core/frontdoor/index.js';
+import { tempDir } from '../helpers/headless.js';
+import { fakePiper, fakeVibevoice, freePorts, until, type FakePorts } from './hibernation-fakes.js';
+import { post, speechBody } from './frontdoor-fakes.js';
+
+let ctx: CoreContext;
+let fd: FrontDoor;
+let ports: FakePorts;
+const children: ChildProcess[] = [];
+
+const entry = (id: string, name: string, port: number): ServiceEntry => ({
+  id,
+  name,
+  enabled: true,
+  status: 'running',
+  port,
+  pid: 4242,
+  restarts: 0,
+  uptimeSeconds: 10,
+  health: { ok: true, latencyMs: 1 },
+  lastError: null,
+});
+
+/** The program behind the door, started on its internal port (it opens the port after loading). */
+function startProgram(id: 'vibevoice' | 'piper', loadMs: number): ChildProcess {
+  const at = fd.placement(id)!;
+  const args =
+    id === 'vibevoice'
+      ? [fakeVibevoice, '--host', at.host, '--port', String(at.port), '--device', 'cpu']
+      : [fakePiper, '-m', 'en_US-amy-medium', '--host', at.host, '--port', String(at.port)];
+  const child = spawn(process.execPath, args, {
+    stdio: 'ignore',
+    env: { ...process.env, FAKE_LOAD_DELAY_MS: String(loadMs), FAKE_START_DELAY_MS: '0' },
+  });
+  children.push(child);
+  return child;
+}
+
+const stopPrograms = async () => {
+  await Promise.all(
+    children.splice(0).map(
+      (c) =>
+        new Promise<void>((r) => {
+          if (c.exitCode !== null || c.signalCode !== null) return r();
+          c.once('exit', () => r());
+          c.kill('SIGKILL');
+        }),
+    ),
+  );
+};
+
+beforeAll(async () => {
+  ports = await freePorts();
+  const dataDir = tempDir('unamentis-fd-refused-');
+  const node = process.execPath;
+  fs.writeFileSync(
+    path.join(dataDir, 'settings.json'),
+    JSON.stringify({
+      serveOnLan: false,
+      discovery: { advertise: false, interfaces: [] },
+      frontDoor: { enabled: true, maxHoldSeconds: 20 },
+      services: {
+        ollama: { enabled: false },
+        whisper: { enabled: false },
+        vibevoice: {
+          command: node,
+          args: [fakeVibevoice, '--host', '{host}', '--port', '{port}'],
+          port: ports.vibevoice,
+        },
+        piper: {
+          command: node,
+          args: [fakePiper, '--host', '{host}', '--port', '{port}'],
+          port: ports.piper,
+        },
+      },
+    }),
+  );
+  const { store: settings } = SettingsStore.open({
+    dataDir,
+    facts: { platform: process.platform, hostname: 'test' },
+  });
+  const store = new StateStore(
+    {
+      host: {
+        id: 'x',
+        name: 'test',
+        platform: process.platform,
+        role: 'primary',
+        prio: 200,
+        serving: true,
+      },
+      hibernation: { state: 'active', idleSeconds: 0, next: null },
+      services: [],
+      gpu: { sampledAt: null, gpus: [], models: [] },
+      peers: [],
+    },
+    () => Date.now(),
+  );
+  ctx = {
+    store,
+    settings,
+    commands: new CommandBus(),
+    events: new EventHub(),
+    logger: nullLogger,
+    clock: systemClock,
+    dataDir,
+    isReady: () => true,
+  };
+  fd = createFrontDoor(ctx, { hibernation: () => null });
+  await fd.start();
+  expect(fd.placement('vibevoice')).not.toBeNull();
+  expect(fd.placement('piper')).not.toBeNull();
+});
+
+afterEach(stopPrograms);
+
+afterAll(async () => {
+  await fd?.stop();
+  await stopPrograms();
+});
+
+/** The store says both run and are healthy: the door's verdict is "forward" at once. */
+const sayRunning = () =>
+  ctx.store.set('services', [
+    entry('vibevoice', 'VibeVoice', ports.vibevoice),
+    entry('piper', 'Piper', ports.piper),
+  ]);
+
+describe('a request whose upstream refuses the connect after the door decided to forward', () => {
+  it('VibeVoice speech (audio adapter, streamed body): held again and answered once it listens', async () => {
+    sayRunning();
+    // Nothing listens yet; the program opens its port 600 ms from now (it is being started again).
+    const answer = post(`http://127.0.0.1:${ports.vibevoice}/v1/audio/speech`, speechBody('held'));
+    startProgram('vibevoice', 600);
+    const res = await answer;
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('audio/wav');
+    const wav = Buffer.from(await res.arrayBuffer());
+    expect(wav.subarray(0, 4).toString()).toBe('RIFF');
+    expect(wav.length).toBeGreaterThan(44);
+    expect(
+      ctx.store.get('frontDoor')!.ports.find((p) => p.id === 'vibevoice')!.heldTotal,
+    ).toBeGreaterThan(0);
+  });
+
+  it('Piper speech (audio adapter, body read and translated): held again and answered once it listens', async () => {
+    sayRunning();
+    const answer = post(`http://127.0.0.1:${ports.piper}/v1/audio/speech`, speechBody('held too'));
+    startProgram('piper', 600);
+    const res = await answer;
+    expect(res.status).toBe(200);
+    const wav = Buffer.from(await res.arrayBuffer());
+    expect(wav.subarray(0, 4).toString()).toBe('RIFF');
+    expect(wav.length).toBeGreaterThan(44);
+  });
+
+  it('plain pass-through (VibeVoice voice list): held again and answered once it listens', async () => {
+    sayRunning();
+    const answer = fetch(`http://127.0.0.1:${ports.vibevoice}/v1/audio/voices`);
+    startProgram('vibevoice', 600);
+    const res = await answer;
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { voices: unknown[] };
+    expect(body.voices.length).toBeGreaterThan(0);
+  });
+
+  it('a program said to be running that keeps refusing is a 502 once the hold limit is past', async () => {
+    const r = ctx.settings.update({ frontDoor: { maxHoldSeconds: 1 } });
+    if (!r.ok) throw new Error(r.problem.message);
+    try {
+      sayRunning();
+      const t0 = Date.now();
+      const [speech, plain] = await Promise.all([
+        post(`http://127.0.0.1:${ports.vibevoice}/v1/audio/speech`, speechBody('nobody')),
+        fetch(`http://127.0.0.1:${ports.vibevoice}/v1/audio/voices`),
+      ]);
+      expect(speech.status).toBe(502);
+      expect(plain.status).toBe(502);
+      expect(((await plain.json()) as { error: { code: string } }).error.code).toBe('bad_gateway');
+      expect(((await speech.json()) as { error: { code: string } }).error.code).toBe('bad_gateway');
+      // Held (tried again) until the limit, not refused at the first connect.
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
+      await until('nothing held', () => fd.heldCount() === 0, 5000);
+    } finally {
+      ctx.settings.update({ frontDoor: { maxHoldSeconds: 20 } });
+    }
+  });
+});
