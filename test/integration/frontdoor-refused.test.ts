@@ -185,6 +185,55 @@ describe('a request whose upstream refuses the connect after the door decided to
     expect(body.voices.length).toBeGreaterThan(0);
   });
 
+  it('a kept-alive connection to a program that dies with the request on it: sent again, answered by the next one', async () => {
+    sayRunning();
+    const first = startProgram('vibevoice', 0);
+    await until('VibeVoice listens', async () => {
+      const r = await post(
+        `http://127.0.0.1:${ports.vibevoice}/v1/audio/speech`,
+        speechBody('warm'),
+      );
+      await r.arrayBuffer();
+      return r.status === 200;
+    });
+    // The door keeps that connection for the next request. The program freezes (as one being
+    // stopped), takes the next request on that connection, and dies without answering it.
+    first.kill('SIGSTOP');
+    const answer = post(`http://127.0.0.1:${ports.vibevoice}/v1/audio/speech`, speechBody('again'));
+    await new Promise((r) => setTimeout(r, 300));
+    const gone = new Promise((r) => first.once('exit', r));
+    first.kill('SIGKILL');
+    await gone;
+    startProgram('vibevoice', 300); // the supervisor's start after the wake
+    const res = await answer;
+    expect(res.status).toBe(200);
+    const wav = Buffer.from(await res.arrayBuffer());
+    expect(wav.subarray(0, 4).toString()).toBe('RIFF');
+  });
+
+  it('the same through plain pass-through (a JSON body on a kept-alive connection)', async () => {
+    sayRunning();
+    const first = startProgram('vibevoice', 0);
+    // VibeVoice answers 404 JSON for a route it does not have: the door passes it through as is.
+    const ask = () =>
+      post(`http://127.0.0.1:${ports.vibevoice}/v1/unknown`, JSON.stringify({ n: 1 }));
+    await until('VibeVoice listens', async () => {
+      const r = await ask();
+      await r.arrayBuffer();
+      return r.status === 404;
+    });
+    first.kill('SIGSTOP');
+    const answer = ask();
+    await new Promise((r) => setTimeout(r, 300));
+    const gone = new Promise((r) => first.once('exit', r));
+    first.kill('SIGKILL');
+    await gone;
+    startProgram('vibevoice', 300);
+    const res = await answer;
+    expect(res.status).toBe(404);
+    await res.arrayBuffer();
+  });
+
   it('a program said to be running that keeps refusing is a 502 once the hold limit is past', async () => {
     const r = ctx.settings.update({ frontDoor: { maxHoldSeconds: 1 } });
     if (!r.ok) throw new Error(r.problem.message);

@@ -115,19 +115,35 @@ export function forward(
     done = true;
     hooks.onDone?.(ok);
   };
+  // Sent once on a connection that died before answering: the copy goes this time.
+  const again = resend.get(req);
+  const headers = requestHeaders(req, upstream);
+  if (again && (again.length > 0 || headers['transfer-encoding'])) {
+    delete headers['transfer-encoding'];
+    headers['content-length'] = again.length;
+  }
   const up = http.request({
     host: upstream.host,
     port: upstream.port,
     method: req.method,
     path: req.url,
-    headers: requestHeaders(req, upstream),
+    headers,
     agent,
   });
   let bodyStarted = false;
+  let answered = false;
+  const copy: Buffer[] = [];
+  let copied = 0;
   const startBody = () => {
     if (bodyStarted) return;
     bodyStarted = true;
+    if (again) return void up.end(again);
     if (hooks.onBody) req.on('data', hooks.onBody);
+    // A copy up to RESEND_COPY_BYTES, for a kept-alive connection that dies before the answer.
+    req.on('data', (c: Buffer) => {
+      copied += c.length;
+      if (copied <= RESEND_COPY_BYTES) copy.push(c);
+    });
     pipeline(req, up, (err) => {
       if (err && !res.writableEnded) up.destroy();
     });
@@ -137,6 +153,7 @@ export function forward(
     else startBody();
   });
   up.on('response', (upRes) => {
+    answered = true;
     hooks.onResponse?.(upRes.statusCode ?? 502);
     if (res.destroyed) return void upRes.destroy();
     const headers = responseHeaders(upRes);
@@ -150,17 +167,25 @@ export function forward(
       res.destroy();
       return finish(false);
     }
+    // The connection died before answering after the whole body went out, and a copy of it is
+    // kept (or it had none): nothing was taken that cannot be sent again.
+    const resendable =
+      !answered &&
+      (err.code === 'ECONNRESET' || err.code === 'EPIPE') &&
+      (again !== undefined || (req.readableEnded && copied <= RESEND_COPY_BYTES));
     if (
-      !bodyStarted &&
-      // Also a connect that timed out or found no route (the relay to a paired host that vanished).
-      (err.code === 'ECONNREFUSED' ||
-        err.code === 'ECONNRESET' ||
-        err.code === 'ETIMEDOUT' ||
-        err.code === 'EHOSTUNREACH' ||
-        err.code === 'ENETUNREACH') &&
+      (resendable ||
+        (!bodyStarted &&
+          // Also a connect that timed out or found no route (the relay to a paired host that vanished).
+          (err.code === 'ECONNREFUSED' ||
+            err.code === 'ECONNRESET' ||
+            err.code === 'ETIMEDOUT' ||
+            err.code === 'EHOSTUNREACH' ||
+            err.code === 'ENETUNREACH'))) &&
       hooks.onRefused &&
       !res.destroyed
     ) {
+      if (bodyStarted && !again) resend.set(req, Buffer.concat(copy));
       done = true;
       res.off('close', clientLeft); // it is held again, and sent again with a listener of its own
       return hooks.onRefused(err);
@@ -184,6 +209,10 @@ export function forward(
   };
   res.on('close', clientLeft);
 }
+
+/** A body streamed upstream is copied up to this size, to be sent again (see `forward`). */
+const RESEND_COPY_BYTES = 1 << 20;
+const resend = new WeakMap<IncomingMessage, Buffer>();
 
 /** An answer of the front door itself, in the contract's error shape. */
 export function sendError(

@@ -28,7 +28,11 @@ export interface Upstream {
  */
 export class UpstreamUnreachable extends Error {
   readonly code: string | undefined;
-  constructor(override readonly cause: NodeJS.ErrnoException) {
+  constructor(
+    override readonly cause: NodeJS.ErrnoException,
+    /** The streamed body as it went out, whole, when the connection died after taking it. */
+    readonly sent: Buffer | null = null,
+  ) {
     super(cause.message);
     this.name = 'UpstreamUnreachable';
     this.code = cause.code;
@@ -163,6 +167,11 @@ export interface UpstreamRequest {
   signal: AbortSignal;
   /** No answer (status line) within this long → 504. */
   timeoutMs: number;
+  /**
+   * A streamed body up to this many bytes is copied as it goes, so a connection that dies before
+   * the answer (a kept-alive socket to a program that was just stopped) can be sent again.
+   */
+  copyUpTo?: number;
 }
 
 /** Sends one request upstream; resolves with the answer's head (its body still to be read). */
@@ -196,12 +205,22 @@ export function upstreamRequest(up: Upstream, r: UpstreamRequest): Promise<http.
     // a refused connect leaves it whole for the front door to hold and send again.
     const body = r.body;
     let streamed = false;
+    const copy: Buffer[] = [];
+    let copied = 0;
     req.once('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
+      const notTaken = err.code !== undefined && NOT_TAKEN.has(err.code);
+      // Streamed already: only a whole copy can go again.
+      const whole =
+        streamed && body !== undefined && !Buffer.isBuffer(body) && body.readableEnded
+          ? copied <= (r.copyUpTo ?? -1)
+          : false;
       reject(
-        !streamed && err.code !== undefined && NOT_TAKEN.has(err.code)
+        notTaken && !streamed
           ? new UpstreamUnreachable(err)
-          : err,
+          : notTaken && whole
+            ? new UpstreamUnreachable(err, Buffer.concat(copy))
+            : err,
       );
     });
     if (body === undefined) req.end();
@@ -210,6 +229,13 @@ export function upstreamRequest(up: Upstream, r: UpstreamRequest): Promise<http.
       const start = () => {
         if (streamed || req.destroyed) return;
         streamed = true;
+        if (r.copyUpTo !== undefined) {
+          const limit = r.copyUpTo;
+          body.on('data', (c: Buffer) => {
+            copied += c.length;
+            if (copied <= limit) copy.push(c);
+          });
+        }
         pipeline(body, req, () => {}); // errors surface on req
       };
       req.once('socket', (s) => {
@@ -368,15 +394,33 @@ export function forward(
   headers.host = `${up.host.includes(':') ? `[${up.host}]` : up.host}:${up.port}`;
   const hasBody =
     req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
+  // Sent once to a connection that died before answering: the copy goes this time.
+  const again = resend.get(req);
+  if (again) {
+    delete headers['transfer-encoding'];
+    headers['content-length'] = again.length;
+  }
   return upstreamRequest(up, {
     method: req.method ?? 'GET',
     path,
     headers,
-    body: hasBody ? req : undefined,
+    body: again ?? (hasBody ? req : undefined),
     signal,
     timeoutMs,
+    copyUpTo: RESEND_COPY_BYTES,
+  }).catch((err: unknown) => {
+    if (err instanceof UpstreamUnreachable && err.sent) resend.set(req, err.sent);
+    throw err;
   });
 }
+
+/**
+ * A client's body is copied up to this size while it streams upstream (the app's TTS JSON is a
+ * few hundred bytes; a longer recording for Whisper is not copied and a dead connection is a 502).
+ */
+const RESEND_COPY_BYTES = 1 << 20;
+/** Bodies to send again in place of the consumed request (see `forward`). */
+const resend = new WeakMap<http.IncomingMessage, Buffer>();
 
 /** Sends an upstream answer to the client as it came: status, end-to-end headers, body streamed. */
 export function passThrough(res: http.ServerResponse, answer: http.IncomingMessage): Promise<void> {
