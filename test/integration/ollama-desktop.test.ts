@@ -10,6 +10,7 @@ import readline from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   fakeOllama,
+  FAST,
   fakeState,
   fixtures,
   freePort,
@@ -78,6 +79,34 @@ describe('the Ollama desktop app', () => {
     expect(servers).toHaveLength(1);
     expect(h.sup.get('ollama')!.pid).toBe((await fakeState(port)).pid);
     expect(h.sup.get('ollama')!.pid).toBe(servers[0]!.pid);
+  });
+
+  it('the app restarts its server between two health checks: we show and watch the new one', async () => {
+    const port = await freePort();
+    const desktop = await startDesktop(port);
+    h = makeHarness({
+      services: { ollama: fakeOllama(port) },
+      // Checks never fail often enough to give up on it (as with the real 5 s interval, which the
+      // app's 1 s restart fits inside): only noticing the pid died can find the new server.
+      options: { ollamaDesktopLog: null, timings: { ...FAST, hungAfterFailures: 1000 } },
+    });
+    await h.sup.start();
+    await until(
+      () => h!.sup.get('ollama')!.status === 'external' && h!.sup.get('ollama')!.health?.ok,
+      15_000,
+    );
+    const first = h.sup.get('ollama')!.pid!;
+    expect(first).toBe((await fakeState(port)).pid);
+    // It crashes (not exit 1, so no reap); the app starts another 1 s later.
+    process.kill(first, 'SIGKILL');
+    const second = await until(
+      () => desktop.events.filter((e) => e.event === 'server')[1]?.pid,
+      15_000,
+    );
+    await until(() => h!.sup.get('ollama')!.pid === second, 15_000);
+    expect((await fakeState(port)).pid).toBe(second);
+    expect(h.sup.get('ollama')!.status).toBe('external');
+    expect(startsOfOurs(h)).toBe(0);
   });
 
   it('a desktop app serving another port is no rival: ours starts (and other tests on this machine are not blocked)', async () => {
