@@ -163,11 +163,12 @@ describe('the UnaMentis app against the front door, in every hibernation state',
       expect(t.voices[0]).toMatchObject({ id: expect.any(String), name: expect.any(String) });
     }
     expect(turns.map((t) => t.state)).toEqual(['active', 'warm', 'cool', 'cold', 'dormant']);
-    const held = h.core.store
-      .get('frontDoor')!
-      .ports.filter((p) => ['vibevoice', 'piper', 'ollama'].includes(p.id))
-      .reduce((n, p) => n + p.heldTotal, 0);
-    // From cool VibeVoice was stopped, from cold Piper, from dormant Ollama: their requests waited.
-    expect(held).toBeGreaterThanOrEqual(4);
+    const held = (id: string) =>
+      h.core.store.get('frontDoor')!.ports.find((p) => p.id === id)!.heldTotal;
+    // From cool on VibeVoice was stopped (the cool and cold turns' speech waited), in dormant Ollama
+    // (the chat waited). Piper is stopped in cold only after Ollama's unload, which the turn's own
+    // chat usually cancels first, so its requests may not have waited at all.
+    expect(held('vibevoice')).toBeGreaterThanOrEqual(2);
+    expect(held('ollama')).toBeGreaterThanOrEqual(1);
   });
 });
