@@ -46,7 +46,7 @@ export default tseslint.config(
             ...nodeBuiltins.map((name) => ({ name, message: 'The renderer must not use Node built-ins.' })),
             { name: 'electron', message: 'Use the preload API (window.unamentis).' },
           ],
-          patterns: [{ group: ['**/main/**'], message: 'The renderer may import only main/core/**/types or shared contracts.' , allowTypeImports: true }],
+          patterns: [{ regex: '(^|/)main/(?!core/contract\\.js$)', message: 'The renderer may import only main/core/**/types or shared contracts.' , allowTypeImports: true }],
         },
       ],
     },

@@ -1,5 +1,5 @@
 // The status snapshot of CONTRACT.md §3: what /api/status, SSE, the tray, the dashboard and the
-// mDNS TXT record all render. Types only, so the renderer may import them too.
+// mDNS TXT record all render. Types and pure values only (no imports), so the renderer may import them too.
 // Additive changes only; renaming or removing a field needs a contract `v` bump.
 
 export type HibernationState = 'active' | 'warm' | 'cool' | 'cold' | 'dormant';
@@ -22,6 +22,39 @@ export type ServiceStatus =
   | 'backoff'
   | 'failed'
   | 'external';
+
+// Which statuses count as up, named once (each caller used to keep its own set). Pure values, so
+// the renderer may import them too.
+
+/** The service answers on its port: our process is up, or another program serves it. */
+export const ANSWERING_STATUSES: ReadonlySet<ServiceStatus> = new Set<ServiceStatus>(['running', 'external']);
+
+/** A process holds the port (ours starting or up, or another program's): its pid and GPU memory count. */
+export const PROCESS_STATUSES: ReadonlySet<ServiceStatus> = new Set<ServiceStatus>([
+  'starting',
+  'running',
+  'unhealthy',
+  'external',
+]);
+
+/** Our own process is up or on its way back (a stop has something to stop; the tray offers Stop). */
+export const OURS_UP_STATUSES: ReadonlySet<ServiceStatus> = new Set<ServiceStatus>([
+  'starting',
+  'running',
+  'unhealthy',
+  'backoff',
+]);
+
+/** Up or on its way, ours or another program's: a start has nothing to do. */
+export const UP_STATUSES: ReadonlySet<ServiceStatus> = new Set<ServiceStatus>([...OURS_UP_STATUSES, 'external']);
+
+/** The service comes up by itself (or by our start) from here: worth waiting for. */
+export const COMING_STATUSES: ReadonlySet<ServiceStatus> = new Set<ServiceStatus>(['starting', 'backoff', 'unhealthy']);
+
+/** Answering and its last health check passed: requests to it succeed now. */
+export function answersHealthy(e: { status: ServiceStatus; health: { ok: boolean } | null } | undefined): boolean {
+  return !!e && ANSWERING_STATUSES.has(e.status) && e.health?.ok === true;
+}
 
 export interface HostInfo {
   id: string;

@@ -6,7 +6,7 @@ import os from 'node:os';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import type { HibernationSection, GpuSection, Snapshot } from './contract.js';
+import { answersHealthy, type HibernationSection, type GpuSection, type Snapshot } from './contract.js';
 import { StateStore } from './state/store.js';
 import { SettingsStore, effectivePrio, type HostFacts, type Settings } from './settings/index.js';
 import { CommandBus } from './commands.js';
@@ -153,7 +153,7 @@ export function createCore(opts: CoreOptions): Core {
     clock,
     dataDir: opts.dataDir,
     isReady: (s: Snapshot = store.snapshot()) =>
-      s.services.every((svc) => !svc.enabled || ((svc.status === 'running' || svc.status === 'external') && svc.health?.ok === true)),
+      s.services.every((svc) => !svc.enabled || answersHealthy(svc)),
   };
 
   // Host identity follows settings (rename, role, prio).

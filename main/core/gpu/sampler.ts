@@ -2,7 +2,14 @@
 // that follows hibernation, and writes the snapshot's `gpu` section. All IO is injected; one sample
 // at a time (a call while one runs joins it); nothing here blocks the event loop.
 
-import type { GpuHistoryPoint, GpuInfo, GpuSection, HibernationState, ServiceEntry } from '../contract.js';
+import {
+  PROCESS_STATUSES,
+  type GpuHistoryPoint,
+  type GpuInfo,
+  type GpuSection,
+  type HibernationState,
+  type ServiceEntry,
+} from '../contract.js';
 import type { CoreContext } from '../context.js';
 import type { Supervisor } from '../supervisor/types.js';
 import type { DeepReadonly, Settings } from '../settings/index.js';
@@ -50,7 +57,6 @@ export interface GpuSamplerDeps {
 }
 
 /** Statuses in which a service has processes worth matching against nvidia-smi's list. */
-const LIVE: ReadonlySet<ServiceEntry['status']> = new Set(['starting', 'running', 'unhealthy', 'external']);
 /**
  * The compute-apps list is re-read when VRAM in use moves or our processes change; otherwise only this
  * often, as a safety net. Each read starts nvidia-smi, which costs 20-600 ms of CPU (more on Windows):
@@ -244,7 +250,7 @@ export class GpuSampler {
     const sup = this.#d.supervisor?.() ?? null;
 
     const smi = await this.#locate();
-    const live = services.filter((s) => LIVE.has(s.status) && s.pid !== null);
+    const live = services.filter((s) => PROCESS_STATUSES.has(s.status) && s.pid !== null);
 
     // NVIDIA usage first: whether the slower sources need re-reading depends on it.
     // On demand (cold, dormant): one nvidia-smi that exits, never the loop.
@@ -374,7 +380,7 @@ export class GpuSampler {
   /** Ollama's URL when it may be up: its entry is live, or there is no supervisor view yet. */
   #ollamaUrl(services: ServiceEntry[], settings: DeepReadonly<Settings>, sup: Pick<Supervisor, 'baseUrl'> | null): string | null {
     const entry = services.find((s) => s.id === 'ollama');
-    if (entry && (!entry.enabled || !LIVE.has(entry.status))) return null;
+    if (entry && (!entry.enabled || !PROCESS_STATUSES.has(entry.status))) return null;
     const fromSup = sup?.baseUrl('ollama');
     if (fromSup) return fromSup;
     const port = entry?.port ?? settings.services.ollama?.port ?? presetFor('ollama')?.port ?? 11434;

@@ -7,7 +7,7 @@
 // clock compresses hours); IO deadlines (HTTP waits, the /api/ps poll cadence) run on wall time,
 // because they bound real requests to real processes.
 
-import type { HibernationSection, HibernationState } from '../contract.js';
+import { ANSWERING_STATUSES, UP_STATUSES, type HibernationSection, type HibernationState } from '../contract.js';
 import type { Capability } from '../context.js';
 import type { CommandBus, CommandName } from '../commands.js';
 import type { StateStore } from '../state/store.js';
@@ -93,7 +93,6 @@ export const USER_ACTIVITY_COMMANDS: ReadonlySet<CommandName> = new Set([
   'services.startAll',
 ]);
 
-const UP: ReadonlySet<string> = new Set(['starting', 'running', 'unhealthy', 'backoff', 'external']);
 /** After a service's process changes, its own preload is not taken for use for this long (wall ms). */
 const RESTART_GRACE_MS = 30_000;
 const POWER_REASON = 'UnaMentis Server is serving (active or warm)';
@@ -363,11 +362,11 @@ export class Hibernation implements Capability, HibernationControl {
       const status = services.list().find((x) => x.id === id)?.status;
       switch (e.type) {
         case 'start':
-          if (status && UP.has(status)) return;
+          if (status && UP_STATUSES.has(status)) return;
           await services.start(id);
           break;
         case 'stop':
-          if (status && !UP.has(status)) return;
+          if (status && !UP_STATUSES.has(status)) return;
           await services.stop(id);
           break;
         case 'unload': {
@@ -473,7 +472,7 @@ export class Hibernation implements Capability, HibernationControl {
         this.#seen.delete(id);
         continue;
       }
-      if ((entry.status !== 'running' && entry.status !== 'external') || this.#s.busy !== null) {
+      if (!ANSWERING_STATUSES.has(entry.status) || this.#s.busy !== null) {
         this.#seen.delete(id);
         continue;
       }

@@ -5,18 +5,16 @@
 import { HttpError } from '../api/errors.js';
 import type { Route } from '../api/router.js';
 import type { CoreContext } from '../context.js';
-import type { Snapshot } from '../contract.js';
+import { ANSWERING_STATUSES, type Snapshot } from '../contract.js';
 import { runLatencyCheck, type Target } from './measure.js';
 import type { LatencyReport } from './types.js';
 
 export type { LatencyReport, LatencyResult } from './types.js';
 
-const ANSWERING = new Set(['running', 'external']);
-
 /** Where the core reaches a running service (loopback works for LAN-bound services too). */
 export function runningTarget(s: Snapshot, id: string): Target | null {
   const e = s.services.find((x) => x.id === id);
-  if (!e || !e.port || !ANSWERING.has(e.status)) return null;
+  if (!e || !e.port || !ANSWERING_STATUSES.has(e.status)) return null;
   return { id, baseUrl: `http://127.0.0.1:${e.port}` };
 }
 

@@ -5,6 +5,7 @@
 import { HttpError } from '../api/errors.js';
 import type { Route } from '../api/router.js';
 import type { CoreContext } from '../context.js';
+import { ANSWERING_STATUSES } from '../contract.js';
 import { listInstalled, listLoaded, pullModel } from '../services/ollama.js';
 
 /** Ollama model references: `name`, `name:tag`, `namespace/name:tag`, `host/ns/name:tag`. */
@@ -12,7 +13,7 @@ export const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._\-/]{0,180}(:[A-Za-z0-9._-]{1
 
 function ollamaUrl(core: CoreContext): string {
   const e = core.store.get('services').find((s) => s.id === 'ollama');
-  if (!e || !e.port || (e.status !== 'running' && e.status !== 'external')) {
+  if (!e || !e.port || !ANSWERING_STATUSES.has(e.status)) {
     const why = !e ? 'not configured' : !e.enabled ? 'disabled' : e.status;
     throw new HttpError('conflict', `Ollama is ${why}: start it first (Services).`);
   }

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Capability, CoreContext } from '../context.js';
+import { answersHealthy } from '../contract.js';
 import type { Route } from '../api/router.js';
 import { HttpError } from '../api/errors.js';
 import type { Supervisor } from '../supervisor/types.js';
@@ -110,8 +111,7 @@ export function createSetup(ctx: CoreContext, deps: SetupDeps): Setup {
   function stepView(id: StepId, tier: Tier | null): StepView {
     const rec = state.step(id);
     const e = store.get('services').find((s) => s.id === id);
-    const healthy =
-      !!e && (e.status === 'running' || e.status === 'external') && e.health?.ok === true;
+    const healthy = answersHealthy(e);
     return {
       ...rec,
       output: rec.output.slice(-OUTPUT_LINES),
@@ -163,7 +163,7 @@ export function createSetup(ctx: CoreContext, deps: SetupDeps): Setup {
 
   async function startService(id: string, timeoutMs: number, changed: boolean): Promise<void> {
     const e = deps.supervisor.get(id);
-    const healthy = e && (e.status === 'running' || e.status === 'external') && e.health?.ok;
+    const healthy = answersHealthy(e);
     if (!(healthy && !changed) && e?.status !== 'external') {
       // Restart is queued behind the restart a settings change may have started: it runs with the new settings.
       await commands.execute({ type: 'service.restart', id });

@@ -5,7 +5,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ServiceEntry } from '../contract.js';
+import { answersHealthy, type ServiceEntry } from '../contract.js';
 import type { Settings } from '../settings/index.js';
 import type { SetupIO } from './io.js';
 import type { StepId } from './state.js';
@@ -242,7 +242,7 @@ export const OLLAMA: StepDef = {
       manual: () => 'ollama --version',
       async run(c) {
         const e = c.service('ollama');
-        if (e && (e.status === 'running' || e.status === 'external') && e.health?.ok) {
+        if (e && answersHealthy(e)) {
           c.facts.adopted =
             e.status === 'external'
               ? 'the Ollama already running on this machine'

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { LogLine, ServiceEntry } from '../contract.js';
+import { answersHealthy, type LogLine, type ServiceEntry } from '../contract.js';
 import type { CoreContext, StopReason } from '../context.js';
 import type { Settings } from '../settings/schema.js';
 import { PRESETS, piperVoicesDir } from '../services/presets.js';
@@ -220,7 +220,7 @@ export function createSupervisor(ctx: CoreContext, opts: SupervisorOptions = {})
             writeLine(id, 'supervisor', `cannot preload ${r.model}: ${r.error}`);
             // A preload cut short by a crash or a stop is not news: the status says it.
             const e = runners.get(id)?.entry();
-            if (e && (e.status === 'running' || e.status === 'external') && e.health?.ok) {
+            if (answersHealthy(e)) {
               ctx.store.notify({ level: 'warning', code: 'preload_failed', message: `Ollama could not load ${r.model}: ${r.error}` });
             }
           }
@@ -329,7 +329,7 @@ export function createSupervisor(ctx: CoreContext, opts: SupervisorOptions = {})
   const waitReady = (id: string, timeoutMs: number): Promise<boolean> => {
     const r = runner(id);
     const verdict = (): boolean | null => {
-      if ((r.status === 'running' || r.status === 'external') && r.health?.ok === true) return true;
+      if (answersHealthy(r)) return true;
       if (r.status === 'running' && r.health === null && r.entry().port === null) return true;
       if (r.status === 'failed' || r.status === 'disabled') return false;
       return null;

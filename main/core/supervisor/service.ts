@@ -4,7 +4,7 @@
 // then kill the whole tree. Nothing else touches the process. Restart = abort, await, run again.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import type { ServiceEntry, ServiceStatus } from '../contract.js';
+import { PROCESS_STATUSES, type ServiceEntry, type ServiceStatus } from '../contract.js';
 import { afterExit, NO_CRASHES, type CrashHistory, type RestartPolicy } from './backoff.js';
 import { childEnv, fatalMessage, type PlanResult, type ServiceSpec } from './command.js';
 import { checkHealth, type HealthMemo, type HealthResult } from './health.js';
@@ -109,7 +109,7 @@ export class ServiceRunner {
   entry(): ServiceEntry {
     const spec = this.d.spec();
     const now = this.d.now();
-    const live = this.status === 'running' || this.status === 'unhealthy' || this.status === 'starting' || this.status === 'external';
+    const live = PROCESS_STATUSES.has(this.status);
     return {
       id: spec.id,
       name: spec.name,

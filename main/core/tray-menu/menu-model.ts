@@ -2,7 +2,7 @@
 // it into an Electron Menu; tests check it without Electron.
 
 import type { Command } from '../commands.js';
-import type { HibernationState, ServiceEntry, Snapshot } from '../contract.js';
+import { OURS_UP_STATUSES, UP_STATUSES, type HibernationState, type ServiceEntry, type Snapshot } from '../contract.js';
 
 export type ShellAction =
   | { kind: 'openDashboard'; section?: string }
@@ -47,8 +47,6 @@ export const KEEP_AWAKE_CHOICES: { label: string; minutes: number | null }[] = [
   { label: 'For 4 hours', minutes: 240 },
   { label: 'Until I turn it off', minutes: null },
 ];
-
-const UP: ReadonlySet<ServiceEntry['status']> = new Set(['running', 'starting', 'unhealthy', 'backoff']);
 
 export function formatDuration(seconds: number): string {
   const s = Math.max(0, Math.round(seconds));
@@ -105,8 +103,8 @@ export function buildTrayMenu(s: Snapshot, shell: ShellFacts): MenuItem[] {
 
   for (const svc of s.services) items.push(serviceSubmenu(svc));
   if (s.services.length) {
-    const anyDown = s.services.some((x) => x.enabled && !UP.has(x.status) && x.status !== 'external');
-    const anyUp = s.services.some((x) => UP.has(x.status));
+    const anyDown = s.services.some((x) => x.enabled && !UP_STATUSES.has(x.status));
+    const anyUp = s.services.some((x) => OURS_UP_STATUSES.has(x.status));
     items.push({ type: 'action', label: 'Start all', action: cmd({ type: 'services.startAll' }), enabled: anyDown });
     items.push({ type: 'action', label: 'Stop all', action: cmd({ type: 'services.stopAll' }), enabled: anyUp });
   }
@@ -205,7 +203,7 @@ function vramItems(s: Snapshot): MenuItem[] {
 }
 
 function serviceSubmenu(svc: ServiceEntry): MenuItem {
-  const running = UP.has(svc.status);
+  const running = OURS_UP_STATUSES.has(svc.status);
   const items: MenuItem[] = [{ type: 'label', label: `Status: ${svc.status}` }];
   if (svc.lastError) items.push({ type: 'label', label: truncate(svc.lastError, 80) });
   if (svc.status === 'external') {
