@@ -13,7 +13,7 @@ import {
 import type { CoreContext } from '../context.js';
 import type { Supervisor } from '../supervisor/types.js';
 import type { DeepReadonly, Settings } from '../settings/index.js';
-import type { RequestOptions } from '../services/ollama.js';
+import { ollamaBaseUrl, type RequestOptions } from '../services/ollama.js';
 import { presetFor } from '../services/presets.js';
 import { sampleIntervalMs, historyCapacity, shouldRefresh, type RefreshMark } from './cadence.js';
 import { History } from './history.js';
@@ -381,10 +381,8 @@ export class GpuSampler {
   #ollamaUrl(services: ServiceEntry[], settings: DeepReadonly<Settings>, sup: Pick<Supervisor, 'baseUrl'> | null): string | null {
     const entry = services.find((s) => s.id === 'ollama');
     if (entry && (!entry.enabled || !PROCESS_STATUSES.has(entry.status))) return null;
-    const fromSup = sup?.baseUrl('ollama');
-    if (fromSup) return fromSup;
-    const port = entry?.port ?? settings.services.ollama?.port ?? presetFor('ollama')?.port ?? 11434;
-    return `http://127.0.0.1:${port}`;
+    const port = entry?.port ?? settings.services.ollama?.port ?? presetFor('ollama')?.port;
+    return ollamaBaseUrl({ supervisor: sup?.baseUrl('ollama'), port });
   }
 
   async #refreshInstalled(url: string | null, now: number): Promise<void> {

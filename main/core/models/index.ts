@@ -6,7 +6,7 @@ import { HttpError } from '../api/errors.js';
 import type { Route } from '../api/router.js';
 import type { CoreContext } from '../context.js';
 import { ANSWERING_STATUSES } from '../contract.js';
-import { listInstalled, listLoaded, pullModel } from '../services/ollama.js';
+import { listInstalled, listLoaded, ollamaBaseUrl, pullModel } from '../services/ollama.js';
 
 /** Ollama model references: `name`, `name:tag`, `namespace/name:tag`, `host/ns/name:tag`. */
 export const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._\-/]{0,180}(:[A-Za-z0-9._-]{1,64})?$/;
@@ -17,7 +17,7 @@ function ollamaUrl(core: CoreContext): string {
     const why = !e ? 'not configured' : !e.enabled ? 'disabled' : e.status;
     throw new HttpError('conflict', `Ollama is ${why}: start it first (Services).`);
   }
-  return `http://127.0.0.1:${e.port}`;
+  return ollamaBaseUrl({ port: e.port });
 }
 
 export function modelRoutes(core: CoreContext): Route[] {

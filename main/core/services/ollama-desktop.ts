@@ -11,6 +11,7 @@
 // Pure functions here; the supervisor does the IO.
 
 import { join } from './presets.js';
+import { OLLAMA_DEFAULT_PORT } from './ollama.js';
 
 export interface ProcLike {
   pid: number;
@@ -46,7 +47,7 @@ export function desktopAppPort(environ: string | null): number {
     .find((e) => e.startsWith('OLLAMA_HOST='))
     ?.slice('OLLAMA_HOST='.length);
   const m = host ? /:(\d+)\/?$/.exec(host.replace(/^https?:\/\//, '')) : null;
-  return m ? Number(m[1]) : 11434;
+  return m ? Number(m[1]) : OLLAMA_DEFAULT_PORT;
 }
 
 /** Where the desktop app writes its server's output. */

@@ -32,6 +32,18 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
+/** Ollama's own default port (what `OLLAMA_HOST` falls back to). */
+export const OLLAMA_DEFAULT_PORT = 11434;
+
+/**
+ * Ollama's base URL as the core reaches it, worked out here only: the supervisor's address when it
+ * has one (the program's own listen address, also when the front door stands before it), else
+ * loopback on the port it is known by (loopback reaches a LAN-bound Ollama too), else Ollama's default.
+ */
+export function ollamaBaseUrl(known: { supervisor?: string | null; port?: number | null } = {}): string {
+  return known.supervisor || `http://127.0.0.1:${known.port ?? OLLAMA_DEFAULT_PORT}`;
+}
+
 const DEFAULT_TIMEOUT_MS = 5000;
 const LOAD_TIMEOUT_MS = 120_000;
 

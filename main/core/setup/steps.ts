@@ -24,6 +24,7 @@ import {
 } from './sources.js';
 import { DownloadError, fmtBytes, freeBytes, DISK_MARGIN_BYTES } from './download.js';
 import { presetFor } from '../services/presets.js';
+import { ollamaBaseUrl } from '../services/ollama.js';
 
 export interface PhaseContext {
   io: SetupIO;
@@ -344,7 +345,7 @@ export const OLLAMA: StepDef = {
       manual: (c) => `ollama pull ${c.tier.model}`,
       async run(c) {
         const e = c.service('ollama');
-        const base = `http://127.0.0.1:${e?.port ?? 11434}`;
+        const base = ollamaBaseUrl({ port: e?.port });
         const model = c.tier.model;
         await c.io.pull(
           base,
