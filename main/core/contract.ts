@@ -56,6 +56,14 @@ export function answersHealthy(e: { status: ServiceStatus; health: { ok: boolean
   return !!e && ANSWERING_STATUSES.has(e.status) && e.health?.ok === true;
 }
 
+/** A service id (`ollama`, `vibevoice`): the settings key, the URL segment and the log/PID file name. */
+export const SERVICE_ID_PATTERN = '^[a-z][a-z0-9-]{0,31}$';
+const SERVICE_ID = new RegExp(SERVICE_ID_PATTERN);
+
+export function isServiceId(id: unknown): boolean {
+  return typeof id === 'string' && SERVICE_ID.test(id);
+}
+
 export interface HostInfo {
   id: string;
   name: string;

@@ -1,4 +1,4 @@
-// The status sets named once in the contract: each caller (hibernation, the GPU sampler, the tray,
+// The status sets and the service-id pattern named once in the contract: each caller (hibernation, the GPU sampler, the tray,
 // the dashboard, the latency check, setup) depends on exactly these members.
 
 import { describe, expect, it } from 'vitest';
@@ -9,8 +9,11 @@ import {
   OURS_UP_STATUSES,
   PROCESS_STATUSES,
   UP_STATUSES,
+  isServiceId,
+  SERVICE_ID_PATTERN,
   type ServiceStatus,
 } from '../../main/core/contract.js';
+import { settingsJsonSchema } from '../../main/core/settings/schema.js';
 
 // One row per status (the `Record` makes a new status fail to compile until it is placed here):
 // answering, a process holds the port, our process up or coming, up or coming at all, comes up by itself.
@@ -60,5 +63,36 @@ describe('service status sets', () => {
     expect(answersHealthy({ status: 'running', health: null })).toBe(false);
     expect(answersHealthy({ status: 'unhealthy', health: { ok: true } })).toBe(false);
     expect(answersHealthy({ status: 'starting', health: { ok: true } })).toBe(false);
+  });
+});
+
+describe('service id', () => {
+  it('one pattern for settings keys, URLs and file names', () => {
+    for (const ok of ['ollama', 'vibevoice', 'piper', 'whisper', 'my-tts2', 'a'.repeat(32)])
+      expect(isServiceId(ok)).toBe(true);
+    for (const bad of [
+      '',
+      'Ollama',
+      '1tts',
+      '-x',
+      'a'.repeat(33),
+      '../etc',
+      'x/y',
+      'x.y',
+      'x y',
+      undefined,
+      3,
+    ]) {
+      expect(isServiceId(bad)).toBe(false);
+    }
+  });
+
+  it('the settings schema holds the same pattern', () => {
+    type Node = { propertyNames?: { pattern: string }; properties?: Record<string, Node> };
+    const schema = settingsJsonSchema as unknown as Node;
+    expect(schema.properties!.services!.propertyNames!.pattern).toBe(SERVICE_ID_PATTERN);
+    expect(schema.properties!.hibernation!.properties!.policy!.propertyNames!.pattern).toBe(
+      SERVICE_ID_PATTERN,
+    );
   });
 });

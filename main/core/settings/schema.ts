@@ -1,7 +1,7 @@
 // The one settings schema: TypeScript types, the JSON Schema that validates files and API writes,
 // and the defaults. Headless keeps it in DATA_DIR/settings.json; the Electron app in userData.
 
-import type { Role } from '../contract.js';
+import { SERVICE_ID_PATTERN, type Role } from '../contract.js';
 
 export interface ServiceSettings {
   /** Shown in the UI; presets supply one. */
@@ -312,7 +312,7 @@ export const settingsJsonSchema = {
     },
     services: {
       type: 'object',
-      propertyNames: { pattern: '^[a-z][a-z0-9-]{0,31}$' },
+      propertyNames: { pattern: SERVICE_ID_PATTERN },
       additionalProperties: serviceSchema,
     },
     models: {
@@ -349,7 +349,7 @@ export const settingsJsonSchema = {
         preventSleep: { type: 'boolean' },
         policy: {
           type: 'object',
-          propertyNames: { pattern: '^[a-z][a-z0-9-]{0,31}$' },
+          propertyNames: { pattern: SERVICE_ID_PATTERN },
           additionalProperties: {
             type: 'object',
             additionalProperties: false,

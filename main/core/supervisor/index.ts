@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { answersHealthy, type LogLine, type ServiceEntry } from '../contract.js';
+import { answersHealthy, isServiceId, type LogLine, type ServiceEntry } from '../contract.js';
 import type { CoreContext, StopReason } from '../context.js';
 import type { Settings } from '../settings/schema.js';
 import { PRESETS, piperVoicesDir } from '../services/presets.js';
@@ -273,7 +273,7 @@ export function createSupervisor(ctx: CoreContext, opts: SupervisorOptions = {})
 
   const runner = (id: string): ServiceRunner => {
     // Ids come from URLs: only the settings' id shape is accepted, so no path tricks reach a file name.
-    if (!/^[a-z][a-z0-9-]{0,31}$/.test(id)) throw new SupervisorError('bad_request', `"${id.slice(0, 64)}" is not a valid service id`);
+    if (!isServiceId(id)) throw new SupervisorError('bad_request', `"${id.slice(0, 64)}" is not a valid service id`);
     const r = runners.get(id);
     if (!r) throw new SupervisorError('not_found', `No service "${id}". Known: ${[...runners.keys()].join(', ')}.`);
     return r;
