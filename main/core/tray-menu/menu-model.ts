@@ -1,8 +1,9 @@
 // The tray menu as data: a pure function of the snapshot (and a few shell facts). The shell turns
 // it into an Electron Menu; tests check it without Electron.
 
+import { OURS_UP_STATUSES } from '../contract.js';
 import type { Command } from '../commands.js';
-import { OURS_UP_STATUSES, UP_STATUSES, type HibernationState, type ServiceEntry, type Snapshot } from '../contract.js';
+import type { HibernationState, ServiceEntry, Snapshot } from '../contract.js';
 
 export type ShellAction =
   | { kind: 'openDashboard'; section?: string }
@@ -47,6 +48,9 @@ export const KEEP_AWAKE_CHOICES: { label: string; minutes: number | null }[] = [
   { label: 'For 4 hours', minutes: 240 },
   { label: 'Until I turn it off', minutes: null },
 ];
+
+/** Our process up or coming back: Stop has something to stop. */
+const UP = OURS_UP_STATUSES;
 
 export function formatDuration(seconds: number): string {
   const s = Math.max(0, Math.round(seconds));
@@ -103,8 +107,8 @@ export function buildTrayMenu(s: Snapshot, shell: ShellFacts): MenuItem[] {
 
   for (const svc of s.services) items.push(serviceSubmenu(svc));
   if (s.services.length) {
-    const anyDown = s.services.some((x) => x.enabled && !UP_STATUSES.has(x.status));
-    const anyUp = s.services.some((x) => OURS_UP_STATUSES.has(x.status));
+    const anyDown = s.services.some((x) => x.enabled && !UP.has(x.status) && x.status !== 'external');
+    const anyUp = s.services.some((x) => UP.has(x.status));
     items.push({ type: 'action', label: 'Start all', action: cmd({ type: 'services.startAll' }), enabled: anyDown });
     items.push({ type: 'action', label: 'Stop all', action: cmd({ type: 'services.stopAll' }), enabled: anyUp });
   }
@@ -203,7 +207,7 @@ function vramItems(s: Snapshot): MenuItem[] {
 }
 
 function serviceSubmenu(svc: ServiceEntry): MenuItem {
-  const running = OURS_UP_STATUSES.has(svc.status);
+  const running = UP.has(svc.status);
   const items: MenuItem[] = [{ type: 'label', label: `Status: ${svc.status}` }];
   if (svc.lastError) items.push({ type: 'label', label: truncate(svc.lastError, 80) });
   if (svc.status === 'external') {
