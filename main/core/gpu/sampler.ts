@@ -11,7 +11,7 @@ import {
   type ServiceEntry,
 } from '../contract.js';
 import type { CoreContext } from '../context.js';
-import type { Supervisor } from '../supervisor/types.js';
+import type { Supervisor } from '../context.js';
 import type { DeepReadonly, Settings } from '../settings/index.js';
 import { ollamaBaseUrl, type RequestOptions } from '../services/ollama.js';
 import { presetFor } from '../services/presets.js';

@@ -16,7 +16,7 @@ import type { Logger } from '../util/logger.js';
 import type { Clock } from '../util/clock.js';
 import { Emitter, type Unsubscribe } from '../util/emitter.js';
 import { deadline } from '../util/deadline.js';
-import type { PowerBlocker } from '../power/index.js';
+import type { PowerBlocker } from '../context.js';
 import { initialIdle, isIo, LEVELS, nextStep, step, type Idle, type IdleConfig, type IdleEvent, type IoEffect, type Level } from './machine.js';
 import { idleConfig } from './policy.js';
 import { ollamaUse, requestInLog, type SeenModel } from './signals.js';

@@ -2,7 +2,7 @@
 // fake, the core passes `supervisedServices(supervisor)` (the supervisor plus Ollama's API).
 
 import type { ServiceEntry } from '../contract.js';
-import type { Supervisor } from '../supervisor/types.js';
+import type { Supervisor } from '../context.js';
 import type { Unsubscribe } from '../util/emitter.js';
 import * as ollama from '../services/ollama.js';
 import type { SeenModel } from './signals.js';

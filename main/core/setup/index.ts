@@ -10,7 +10,7 @@ import type { Capability, CoreContext } from '../context.js';
 import { answersHealthy } from '../contract.js';
 import type { Route } from '../api/router.js';
 import { HttpError } from '../api/errors.js';
-import type { Supervisor } from '../supervisor/types.js';
+import type { Supervisor } from '../context.js';
 import { createSetupIO, type SetupIO } from './io.js';
 import { serviceMissing } from './missing.js';
 import { phoneFromSource, phoneRequest } from './phone.js';
