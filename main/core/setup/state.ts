@@ -5,41 +5,10 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
+import { STEP_IDS, type PhoneSeen, type StepId, type StepRecord } from '../contract.js';
 
-export const STEP_IDS = ['ollama', 'piper', 'vibevoice'] as const;
-export type StepId = (typeof STEP_IDS)[number];
-
-export type StepState = 'todo' | 'running' | 'done' | 'failed' | 'cancelled' | 'interrupted';
-
-export interface StepProgress {
-  label: string;
-  received: number;
-  total: number | null;
-}
-
-export interface StepRecord {
-  id: StepId;
-  state: StepState;
-  /** The phase running now, or the last one that ran. */
-  phase: string | null;
-  /** Keys of the phases finished: a resumed run skips them. */
-  done: string[];
-  progress: StepProgress | null;
-  error: string | null;
-  /** The exact command(s) that do the failed phase by hand. */
-  manual: string | null;
-  /** The last lines the step's programs printed. */
-  output: string[];
-  /** What the phases found or made (program paths, folders), for the later phases and a resume. */
-  facts: Record<string, string>;
-  updatedAt: string | null;
-}
-
-export interface PhoneSeen {
-  at: string;
-  from: string;
-  service: string;
-}
+export { STEP_IDS };
+export type { PhoneSeen, StepId, StepProgress, StepRecord, StepState } from '../contract.js';
 
 export interface SetupFile {
   v: 1;

@@ -2,19 +2,10 @@
 // (server-infrastructure-guide.md §3) applied through the GPU capability's own fit rules
 // (main/core/gpu/fit.ts), so setup and the GPU view never disagree. Pure.
 
-import type { GpuInfo } from '../contract.js';
+import type { GpuInfo, Tier } from '../contract.js';
 import { estimateModel, fmtGB, judge, vibeVoiceItem, type FitBudget } from '../gpu/fit.js';
 
-export interface Tier {
-  /** The Ollama model to pull and preload. */
-  model: string;
-  /** VibeVoice runs next to it (else Piper is the voice). */
-  vibevoice: boolean;
-  /** The GPU the choice was made for, in words ("NVIDIA GeForce RTX 3060, 12 GB"). */
-  gpu: string;
-  /** Why, one sentence per step of the reasoning, for the setup view. */
-  why: string[];
-}
+export type { Tier };
 
 /** The ladder, largest first: [tag to pull, reference name it is sized as]. */
 const LADDER: readonly (readonly [string, string])[] = [

@@ -7,7 +7,7 @@ import QRCode from 'qrcode';
 import type { Snapshot } from '../../../main/core/contract.js';
 import type { ApiClient, SetupView } from '../client.js';
 import { setupAdvice } from '../setup-model.js';
-import type { StepView } from '../../../main/core/setup/types.js';
+import type { StepView } from '../../../main/core/contract.js';
 import { ErrorText } from '../components/Status.js';
 import { formatClock } from '../format.js';
 import { useAction } from '../hooks.js';
