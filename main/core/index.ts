@@ -197,9 +197,11 @@ export function createCore(opts: CoreOptions): Core {
       setupRef?.requestSeen(source);
     },
     removed: () => hibernationRef?.removed() ?? { stopped: [] },
+    section: () => hibernationRef?.section() ?? {},
   };
   const frontDoor = createFrontDoor(ctx, {
     hibernation: () => (hibernationRef ? wakeTarget : null),
+    restart: (id) => supervisor.restartService(id),
     forwardTo: (_id, req) => pairingRef?.forwardTo(req.headers[FORWARDED_HEADER] !== undefined) ?? null,
     forwardFailed: (peerId, why) => pairingRef?.forwardFailed(peerId, why),
     hostId: () => settings.view().hostId,

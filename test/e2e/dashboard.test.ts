@@ -89,6 +89,11 @@ describe.skipIf(!!missing)('dashboard in Chromium', () => {
     const row = page.getByTestId('service-ollama');
     await expect.poll(() => row.textContent()).toMatch(/OK · [\d.]+ ms/);
     expect(await row.textContent()).toContain(`port ${h.ports.ollama}`);
+    // The front door's line: public port, who answers behind it, requests in the last minute.
+    await expect.poll(() => row.getByTestId('frontdoor').textContent(), T).toMatch(new RegExp(`^public ${h.ports.ollama} \\(all addresses\\) · behind: ours · \\d+ req/min`));
+    // VibeVoice's own args name a fixed port here: the front door says it does not stand in front of it.
+    await expect.poll(() => page.getByTestId('service-vibevoice').getByTestId('frontdoor').textContent(), T).toBe(`public ${h.ports.vibevoice} (not in front)`);
+    expect(await page.getByTestId('service-vibevoice').textContent()).toContain('own command does not take {port}');
     // Uptime ticks between snapshots.
     const up1 = await row.getByTestId('uptime').textContent();
     await expect.poll(() => row.getByTestId('uptime').textContent(), { timeout: 5000 }).not.toBe(up1);

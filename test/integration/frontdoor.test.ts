@@ -4,6 +4,7 @@
 // preload, the gateway on the control port, and the snapshot's frontDoor section.
 
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { lanIPv4 } from '../../main/core/frontdoor/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -134,7 +135,11 @@ describe('the front door with the fakes behind it', () => {
       15_000,
     );
     expect(h.core.store.get('services').every((s) => s.pid === null)).toBe(true);
-    await until('the view says nobody is behind', () => port('vibevoice').behind === 'nobody', 5000);
+    await until(
+      'the view says nobody is behind',
+      () => port('vibevoice').behind === 'nobody',
+      5000,
+    );
     expect(port('vibevoice').listening).toBe('all');
     const res = await post(url('vibevoice', '/v1/audio/speech'), speechBody());
     expect(res.status).toBe(200);
@@ -266,5 +271,76 @@ describe('the front door with the fakes behind it', () => {
     };
     expect(models.object).toBe('list');
     expect(models.data.map((m) => m.id)).toContain('mistral:7b');
+  });
+
+  it('joins a WebSocket upgrade to the program behind the port (a user-added service with {port})', async () => {
+    // A tiny program that accepts any upgrade and echoes what it gets, on the address it is given.
+    const script = [
+      "const http = require('node:http');",
+      'const [host, port] = process.argv.slice(1);',
+      "const s = http.createServer((q, r) => r.end('ok'));",
+      "s.on('upgrade', (req, sock) => { sock.write('HTTP/1.1 101 Switching Protocols\\r\\nupgrade: websocket\\r\\nconnection: upgrade\\r\\nx-seen-path: ' + req.url + '\\r\\n\\r\\n'); sock.pipe(sock); });",
+      's.listen(Number(port), host);',
+    ].join('\n');
+    const echoPort = h.ports.piper + 2;
+    const r = h.core.settings.update({
+      services: {
+        echo: {
+          command: process.execPath,
+          args: ['-e', script, '{host}', '{port}'],
+          port: echoPort,
+          healthPath: '/',
+        },
+      },
+    });
+    expect(r.ok).toBe(true);
+    await until('echo running', () => h.service('echo')?.status === 'running', 20_000);
+    const reply = await new Promise<string>((resolve, reject) => {
+      const sock = net.connect(echoPort, '127.0.0.1', () => {
+        sock.write(
+          `GET /stream HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n`,
+        );
+      });
+      let got = '';
+      sock.on('data', (d: Buffer) => {
+        got += d.toString();
+        if (got.includes('\r\n\r\n') && !got.includes('ping')) sock.write('ping');
+        if (got.endsWith('ping')) {
+          sock.destroy();
+          resolve(got);
+        }
+      });
+      sock.on('error', reject);
+      setTimeout(() => reject(new Error(`no echo: ${got}`)), 10_000);
+    });
+    expect(reply).toMatch(/^HTTP\/1\.1 101 Switching Protocols/);
+    expect(reply).toContain('x-seen-path: /stream');
+    expect(reply.endsWith('\r\n\r\nping')).toBe(true);
+  });
+
+  it('frontDoor.enabled off puts a running program back on its public port, and on again behind the door', async () => {
+    const fakeHost = async () =>
+      (
+        (await (await fetch(url('ollama', '/__fake/state'))).json()) as {
+          env: { OLLAMA_HOST: string };
+        }
+      ).env.OLLAMA_HOST;
+    setFd({ enabled: false });
+    await until(
+      'Ollama on its public port',
+      async () => (await fakeHost().catch(() => '')) === `0.0.0.0:${h.ports.ollama}`,
+      20_000,
+    );
+    expect(h.core.store.get('frontDoor')!.ports).toEqual([]);
+    setFd({ enabled: true });
+    await until(
+      'Ollama behind the door again',
+      async () => {
+        const door = h.core.store.get('frontDoor')!.ports.find((p) => p.id === 'ollama');
+        return !!door?.upstream && (await fakeHost().catch(() => '')) === door.upstream;
+      },
+      20_000,
+    );
+    await until('running', () => h.service('ollama').status === 'running', 20_000);
   });
 });

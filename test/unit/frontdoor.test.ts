@@ -19,6 +19,8 @@ import {
   takesAddress,
 } from '../../main/core/supervisor/command.js';
 import { defaultSettings } from '../../main/core/settings/schema.js';
+import { encodeTxt } from '../../main/core/discovery/txt.js';
+import type { FrontDoorPort, ServiceEntry } from '../../main/core/contract.js';
 
 const svc = (patch: Partial<ServiceView> = {}): ServiceView => ({
   id: 'vibevoice',
@@ -280,5 +282,65 @@ describe('placement and placeholders', () => {
       }),
     ).toBe(true);
     expect(takesAddress('mine', { services: { mine: { command: 'x', port: 9000 } } })).toBe(false);
+  });
+});
+
+describe('advertising', () => {
+  it('never advertises a port the LAN cannot reach', () => {
+    const entry = (id: string, port: number): ServiceEntry => ({
+      id,
+      name: id,
+      enabled: true,
+      status: 'running',
+      port,
+      pid: 1,
+      restarts: 0,
+      uptimeSeconds: 1,
+      health: { ok: true, latencyMs: 1 },
+      lastError: null,
+    });
+    const door = (id: string, port: number, lan: boolean): FrontDoorPort => ({
+      id,
+      name: id,
+      port,
+      listening: lan ? 'all' : 'loopback',
+      addresses: [],
+      behind: 'ours',
+      lan,
+      upstream: null,
+      requestsLastMinute: 0,
+      held: 0,
+      heldTotal: 0,
+      note: null,
+    });
+    const snap = {
+      host: {
+        id: 'h',
+        name: 'n',
+        platform: 'linux',
+        role: 'fallback' as const,
+        prio: 100,
+        serving: true,
+      },
+      hibernation: { state: 'active' as const, idleSeconds: 0, next: null },
+      services: [entry('ollama', 11434), entry('piper', 11402)],
+      frontDoor: {
+        enabled: true,
+        allowFrom: 'lan' as const,
+        llmKeyRequired: false,
+        ports: [door('ollama', 11434, false), door('piper', 11402, true)],
+      },
+    };
+    const txt = encodeTxt(snap, { services: {}, pairing: { pairId: null } } as never);
+    expect(txt.llm).toBeUndefined();
+    expect(txt.tts2).toBe('11402');
+  });
+});
+
+describe('verdict while hibernation stops the service', () => {
+  it('holds a request for a service that still answers but is being stopped (draining)', () => {
+    const v = verdict(input({ draining: true }));
+    expect(v).toMatchObject({ type: 'hold', why: 'VibeVoice is waking up' });
+    expect(verdict(input({ draining: false })).type).toBe('forward');
   });
 });

@@ -148,3 +148,29 @@ describe('tray menu model', () => {
     expect(trayTooltip(s, { paused: true })).toContain('paused');
   });
 });
+
+describe('tray menu: the front door', () => {
+  it('shows per service the public port, who answers behind it, requests in the last minute and held requests', () => {
+    const door = { name: 'x', addresses: ['0.0.0.0'], lan: true, upstream: '127.0.0.1:40000', heldTotal: 3, note: null };
+    const l = labels(
+      buildTrayMenu(
+        snapshot({
+          frontDoor: {
+            enabled: true,
+            allowFrom: 'lan',
+            llmKeyRequired: false,
+            ports: [
+              { ...door, id: 'ollama', port: 11434, listening: 'lan', behind: 'external', requestsLastMinute: 12, held: 0 },
+              { ...door, id: 'piper', port: 11402, listening: 'all', behind: 'nobody', requestsLastMinute: 1, held: 2 },
+            ],
+          },
+        }),
+        { startAtLogin: false },
+      ),
+    );
+    expect(l).toContain('  Port 11434 (LAN addresses only) → another program');
+    expect(l).toContain('  12 requests in the last minute');
+    expect(l).toContain('  Port 11402 → nobody');
+    expect(l).toContain('  2 waiting for it to wake');
+  });
+});

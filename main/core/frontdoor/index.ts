@@ -7,6 +7,7 @@
 
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import net, { type AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import os from 'node:os';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FrontDoorPort, FrontDoorSection, ServiceEntry } from '../contract.js';
@@ -20,6 +21,7 @@ import { forward, sendError, upstreamAgent, type Upstream } from './proxy.js';
 import { isWork, serviceView, verdict, type Verdict } from './verdict.js';
 import { MinuteCounter } from './counter.js';
 import { ModelMemory, modelInBody, preloadList, SNIFF_BYTES } from './models.js';
+import { createAudioRoutes, inferencePathOf } from './audio/index.js';
 
 export type { Upstream } from './proxy.js';
 
@@ -46,6 +48,8 @@ export interface AdapterContext {
 export interface WakeTarget {
   activity(source: string): void;
   removed(): { stopped: readonly string[] };
+  /** `busy`: a stop, start, unload or preload is in flight. */
+  section(): { busy?: boolean };
 }
 
 export interface FrontDoorDeps {
@@ -59,6 +63,8 @@ export interface FrontDoorDeps {
   upstream?: (id: string, local: Upstream | null) => Upstream | null;
   /** Addresses to bind when the public port is taken on loopback (default: the host's non-internal IPv4). */
   lanAddresses?: () => string[];
+  /** Restarts a running program whose placement changed (a door opened, closed or moved). */
+  restart?: (id: string) => Promise<unknown>;
   /**
    * The pair (issue 14): the paired host that serves, when this one does not. Its front door gets
    * the request as it came (same public port), marked as forwarded; null = serve here.
@@ -97,6 +103,8 @@ type Mode = FrontDoorPort['listening'];
 interface Door {
   id: string;
   port: number;
+  /** The settings the door was opened with: another value reopens it. */
+  key: string;
   mode: Mode;
   servers: http.Server[];
   addresses: string[];
@@ -124,17 +132,33 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
   const doors = new Map<string, Door>();
   const held = new Map<string, Held[]>();
   const memory = new ModelMemory(ctx.dataDir);
-  const sockets = new Set<net.Socket>();
   let started = false;
   let offStore: (() => void) | null = null;
   let offSettings: (() => void) | null = null;
   let publishTimer: NodeJS.Timeout | null = null;
   let refreshTimer: NodeJS.Timeout | null = null;
   let settingsQueue: Promise<void> = Promise.resolve();
+  /** Programs being moved from their public port to an internal one (the front door turned on). */
+  const moving = new Map<string, Upstream>();
 
   const settings = (): Readonly<Settings> => ctx.settings.view() as Readonly<Settings>;
-  const entry = (id: string): ServiceEntry | undefined =>
-    ctx.store.get('services').find((s) => s.id === id);
+  // The app's audio API (./audio, issue 13 item 4) in front of plain pass-through on the TTS/STT ports.
+  const audio = createAudioRoutes({
+    piperVoices: () => ({ ...settings().audio.piperVoices }),
+    whisperInferencePath: () => inferencePathOf([...(settings().services.whisper?.args ?? [])]),
+  });
+  const adapters: Record<string, Adapter> = deps.adapters ?? audio.adapters;
+  // Per request: the services section is copied once per store change, not on every request.
+  let cache: { version: number; byId: Map<string, ServiceEntry> } | null = null;
+  const entry = (id: string): ServiceEntry | undefined => {
+    if (!cache || cache.version !== ctx.store.version) {
+      cache = {
+        version: ctx.store.version,
+        byId: new Map(ctx.store.get('services').map((e) => [e.id, e])),
+      };
+    }
+    return cache.byId.get(id);
+  };
 
   // ── ports ────────────────────────────────────────────────────────────────────────────────
 
@@ -153,11 +177,12 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
     return out;
   };
 
-  const open = async (id: string, port: number): Promise<Door> => {
+  const open = async (id: string, port: number, internal?: Upstream): Promise<Door> => {
     const s = settings();
     const door: Door = {
       id,
       port,
+      key: doorKey(port, s),
       mode: 'none',
       servers: [],
       addresses: [],
@@ -172,7 +197,7 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
     if (first === 'ok') {
       door.mode = s.serveOnLan ? 'all' : 'loopback';
       door.addresses = [all];
-      door.local = { host: LOOPBACK, port: await freePort() };
+      door.local = internal ?? { host: LOOPBACK, port: await freePort() };
       return door;
     }
     if (first !== 'EADDRINUSE') {
@@ -204,14 +229,13 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
       // No request timeout: a held request or a long upload is bounded by the hold rules, not by
       // Node's 300 s default. Headers must still come within 30 s (slowloris).
       const server = http.createServer(
-        { headersTimeout: 30_000, requestTimeout: 0, noDelay: true },
+        { headersTimeout: 30_000, requestTimeout: 0, noDelay: true, highWaterMark: 256 * 1024 },
         (req, res) => handle(door.id, req, res),
       );
       server.keepAliveTimeout = 30_000;
-      server.on('connection', (sock) => {
-        sockets.add(sock);
-        sock.on('close', () => sockets.delete(sock));
-      });
+      server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+        upgrade(door.id, req, socket, head),
+      );
       server.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
       server.listen({ host, port, exclusive: true }, () => {
         server.removeAllListeners('error');
@@ -221,12 +245,17 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
       });
     });
 
-  const close = async (door: Door): Promise<void> => {
+  /** Stops listening; idle connections go at once, busy ones get `graceMs` to finish. */
+  const close = async (door: Door, graceMs = 2000): Promise<void> => {
     await Promise.all(
       door.servers.map(
         (srv) =>
           new Promise<void>((r) => {
-            srv.close(() => r());
+            const timer = setTimeout(() => srv.closeAllConnections(), graceMs);
+            srv.close(() => {
+              clearTimeout(timer);
+              r();
+            });
             srv.closeIdleConnections();
           }),
       ),
@@ -236,24 +265,58 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
 
   /** Opens and closes doors to match the settings (one port change = that door reopened). */
   const reconcile = async (): Promise<void> => {
-    const want = wanted(settings());
+    const s = settings();
+    const want = wanted(s);
+    const before = new Map([...doors.keys()].map((id) => [id, placementKey(fd.placement(id))]));
+    const closing: Promise<void>[] = [];
     for (const [id, door] of doors) {
       const w = want.find((x) => x.id === id);
-      if (w && w.port === door.port) continue;
+      if (w && doorKey(w.port, s) === door.key) continue;
       doors.delete(id);
       refuseHeld(id, `${nameOf(id)} moved or was disabled on this server.`);
-      await close(door);
-      log.info(`closed port ${door.port} (${id})`);
+      closing.push(close(door).then(() => log.info(`closed port ${door.port} (${id})`)));
     }
+    await Promise.all(closing);
+    const restarted = new Set<string>();
     for (const w of want) {
       if (doors.has(w.id)) continue;
-      const door = await open(w.id, w.port);
+      const e = entry(w.id);
+      if (
+        started &&
+        deps.restart &&
+        e &&
+        UP.has(e.status) &&
+        (before.get(w.id) ?? 'public') === 'public'
+      ) {
+        // Our program holds the public port itself (the front door was off): move it to an
+        // internal port first, which frees the public one for the door.
+        const internal = { host: LOOPBACK, port: await freePort() };
+        moving.set(w.id, internal);
+        log.info(`${w.id}: moving it behind the front door (${internal.host}:${internal.port})`);
+        await deps
+          .restart(w.id)
+          .catch((err: unknown) => log.warn(`restarting ${w.id} failed`, { err }));
+        restarted.add(w.id);
+      }
+      const door = await open(w.id, w.port, moving.get(w.id));
+      moving.delete(w.id);
       doors.set(w.id, door);
       if (door.mode === 'none') log.warn(door.note ?? `not in front of ${w.id}`);
       else
         log.info(
           `port ${w.port} (${w.id}) on ${door.addresses.join(', ')} → ${door.local?.host}:${door.local?.port}${door.note ? `: ${door.note}` : ''}`,
         );
+    }
+    // A running program placed elsewhere than its door now says moves there (the supervisor's own
+    // restart on a changed service setting may have raced this: it is asked again only if needed).
+    for (const id of new Set([...before.keys(), ...doors.keys()])) {
+      const was = before.get(id) ?? 'public';
+      const now = placementKey(fd.placement(id));
+      const e = entry(id);
+      if (now === was || restarted.has(id) || !e || !UP.has(e.status) || !deps.restart || !started)
+        continue;
+      log.info(`${id}: placement changed (${was} → ${now}); restarting it`);
+      void deps.restart(id).catch((err: unknown) => log.warn(`restarting ${id} failed`, { err }));
     }
     publishSoon();
   };
@@ -288,6 +351,48 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
       );
     }
     admit(id, req, res, `${id} request from ${client ?? 'unknown'}`);
+  };
+
+  /**
+   * A WebSocket (VibeVoice's streaming endpoint): checked like any request, then the two sockets
+   * are joined. Not held: a socket upgrade has no body to wait with, so a sleeping service answers
+   * 503 (and is woken by it).
+   */
+  const upgrade = (id: string, req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const s = settings();
+    const client = req.socket.remoteAddress;
+    const refuse = (status: string) => {
+      socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+    };
+    socket.on('error', () => socket.destroy());
+    if (!allowed(client, s.frontDoor.allowFrom)) return refuse('403 Forbidden');
+    if (id === 'ollama' && !keyOk(req, s)) return refuse('401 Unauthorized');
+    doors.get(id)?.counter.add(Date.now());
+    const waking = stoppedByHibernation(id);
+    watchDrain(id);
+    const v = decide(id, waking, false, null);
+    deps.hibernation()?.activity(`${id} connection from ${client ?? 'unknown'}`);
+    const up = upstreamOf(id);
+    if (v.type !== 'forward' || !up) return refuse('503 Service Unavailable');
+    let joined = false;
+    const conn = net.connect(up.port, up.host, () => {
+      joined = true;
+      let text = `${req.method} ${req.url} HTTP/1.1\r\n`;
+      for (let i = 0; i < req.rawHeaders.length; i += 2) {
+        const name = req.rawHeaders[i]!;
+        text += `${name}: ${name.toLowerCase() === 'host' ? `${up.host}:${up.port}` : req.rawHeaders[i + 1]}\r\n`;
+      }
+      conn.write(text + '\r\n');
+      if (head.length) conn.write(head);
+      conn.pipe(socket);
+      socket.pipe(conn);
+    });
+    conn.setNoDelay(true);
+    conn.on('error', () => (joined ? socket.destroy() : refuse('502 Bad Gateway')));
+    conn.on('close', () => {
+      if (joined) socket.destroy();
+    });
+    socket.on('close', () => conn.destroy());
   };
 
   const keyOk = (req: IncomingMessage, s: Readonly<Settings>): boolean => {
@@ -331,7 +436,9 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
     forward(req, res, { host: peer.host, port: door?.port ?? 0 }, relayAgent, {
       onRefused: (err) => {
         deps.forwardFailed?.(peer.peerId, err.message);
-        log.info(`${id}: the serving host ${peer.host} cannot be reached (${err.code ?? err.message}); serving here`);
+        log.info(
+          `${id}: the serving host ${peer.host} cannot be reached (${err.code ?? err.message}); serving here`,
+        );
         admitHere(id, req, res, source);
       },
     });
@@ -345,12 +452,18 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
     admitHere(id, req, res, source);
   };
 
-  const admitHere = (id: string, req: IncomingMessage, res: ServerResponse, source: string): void => {
+  const admitHere = (
+    id: string,
+    req: IncomingMessage,
+    res: ServerResponse,
+    source: string,
+  ): void => {
     const door = doors.get(id);
     door?.counter.add(Date.now());
     publishSoon();
     const hib = deps.hibernation();
     const waking = hib?.removed().stopped.includes(id) ?? false;
+    watchDrain(id);
     const v = decide(id, waking, false, null);
     // A request that does work is use: it resets the idle clock and, from cool or deeper, restores
     // what hibernation removed. So is any request that must wait for its service (it wakes it).
@@ -360,6 +473,21 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
 
   const stoppedByHibernation = (id: string) =>
     deps.hibernation()?.removed().stopped.includes(id) ?? false;
+
+  /**
+   * A service hibernation has decided to stop while it still runs is draining until its process is
+   * seen down (then the wake starts it again) or hibernation has nothing in flight (the stop was
+   * cancelled by a wake before it ran). A request in that window would meet a dying process.
+   */
+  const draining = new Set<string>();
+  const watchDrain = (id: string) => {
+    const e = entry(id);
+    const hib = deps.hibernation();
+    const up = !!e && UP.has(e.status);
+    if (up && hib?.removed().stopped.includes(id)) draining.add(id);
+    else if (draining.has(id) && (!up || e?.status !== 'running' || !hib?.section().busy))
+      draining.delete(id);
+  };
 
   const limits = () => {
     const f = settings().frontDoor;
@@ -383,14 +511,18 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
       };
     }
     const queue = held.get(id) ?? [];
+    // A stopped service while hibernation has work in flight may be about to start (a wake's start
+    // runs after the stop it cancelled): hold; once nothing is in flight the verdict is asked again.
+    const busy = e.status === 'stopped' && deps.hibernation()?.section().busy === true;
     return verdict({
       service: serviceView(e),
       stoppedByHibernation,
-      wakeIssued,
+      wakeIssued: wakeIssued || busy,
       held: heldSince === null ? queue.length : queue.length - 1,
       limits: limits(),
       now: Date.now(),
       heldSince,
+      draining: draining.has(id),
     });
   };
 
@@ -461,6 +593,7 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
 
   /** The services changed: every held request asks again. */
   const recheck = () => {
+    for (const id of [...draining]) watchDrain(id);
     for (const queue of [...held.values()]) for (const h of [...queue]) h.go();
   };
 
@@ -475,7 +608,7 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
         `${nameOf(id)} has no address on this server.`,
       );
     }
-    const adapter = deps.adapters?.[id];
+    const adapter = adapters[id];
     const plain = () => plainPass(id, req, res, upstream, door.agent);
     if (adapter) {
       Promise.resolve(adapter(req, res, { upstream, agent: door.agent, pass: plain })).catch(
@@ -594,6 +727,27 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
         note: door.note,
       });
     }
+    // Services with a port that the front door does not stand in front of: say so, and why.
+    if (s.frontDoor.enabled) {
+      for (const e of services) {
+        if (doors.has(e.id) || !e.enabled || e.port === null || takesAddress(e.id, s as Settings))
+          continue;
+        ports.push({
+          id: e.id,
+          name: e.name,
+          port: e.port,
+          listening: 'none',
+          addresses: [],
+          behind: behindOf(e),
+          lan: s.serveOnLan,
+          upstream: null,
+          requestsLastMinute: 0,
+          held: 0,
+          heldTotal: 0,
+          note: `${e.name}'s own command does not take {port}: it listens on port ${e.port} itself, so its requests are not seen here (no wake on use). Put {host} and {port} in services.${e.id}.args.`,
+        });
+      }
+    }
     return {
       enabled: s.frontDoor.enabled,
       allowFrom: s.frontDoor.allowFrom,
@@ -620,7 +774,7 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
       await reconcile();
       ctx.store.set('frontDoor', section());
       offStore = ctx.store.onChange(() => {
-        if (held.size) recheck();
+        if (held.size || draining.size) recheck();
         // `behind` follows the services (an unchanged section is not a change: this settles).
         publishSoon();
       });
@@ -644,17 +798,17 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
       publishTimer = refreshTimer = null;
       await settingsQueue;
       for (const id of [...held.keys()]) refuseHeld(id, 'UnaMentis Server is shutting down.');
-      const closing = [...doors.values()].map(close);
-      for (const sock of sockets)
-        if (!sock.destroyed) setTimeout(() => sock.destroy(), 2000).unref();
-      await Promise.all(closing);
+      await Promise.all([...doors.values()].map((d) => close(d)));
       doors.clear();
       memory.flush();
     },
     placement(id) {
+      const move = moving.get(id);
+      if (move) return { ...move };
       const door = doors.get(id);
-      if (!door || door.mode === 'none' || !door.local) return null;
-      return { host: door.local.host, port: door.local.port };
+      return !door || door.mode === 'none' || !door.local
+        ? null
+        : { host: door.local.host, port: door.local.port };
     },
     seesAll(id) {
       // In `lan` mode the program also has local users who reach it directly (the desktop app's).
@@ -718,15 +872,32 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
   return fd;
 }
 
+const UP: ReadonlySet<string> = new Set(['starting', 'running', 'unhealthy', 'backoff']);
+
+function doorKey(port: number, s: Readonly<Settings>): string {
+  return `${port}|${s.serveOnLan ? 'lan' : 'loopback'}`;
+}
+
+function placementKey(p: Placement | null): string {
+  return p ? `${p.host}:${p.port}` : 'public';
+}
+
 /** No keep-alive, and a connect that does not complete in `connectMs` fails like a refused one. */
 class RelayAgent extends http.Agent {
   constructor(private readonly connectMs: number) {
     super({ keepAlive: false, maxSockets: 256 });
   }
-  override createConnection(options: net.NetConnectOpts, cb?: (err: Error | null, s: net.Socket) => void): net.Socket {
+  override createConnection(
+    options: net.NetConnectOpts,
+    cb?: (err: Error | null, s: net.Socket) => void,
+  ): net.Socket {
     const sock = net.createConnection(options);
     const timer = setTimeout(() => {
-      sock.destroy(Object.assign(new Error(`no connection within ${this.connectMs} ms`), { code: 'ETIMEDOUT' }));
+      sock.destroy(
+        Object.assign(new Error(`no connection within ${this.connectMs} ms`), {
+          code: 'ETIMEDOUT',
+        }),
+      );
     }, this.connectMs);
     timer.unref();
     sock.once('connect', () => clearTimeout(timer));

@@ -140,9 +140,8 @@ export function forward(
     hooks.onResponse?.(upRes.statusCode ?? 502);
     if (res.destroyed) return void upRes.destroy();
     const headers = responseHeaders(upRes);
+    // SSE and NDJSON: each chunk goes out as it arrives (the servers are created with noDelay).
     res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, headers.flat());
-    // SSE and NDJSON: each chunk goes out as it arrives (no Nagle on our side either).
-    res.socket?.setNoDelay(true);
     pipeline(upRes, res, (err) => finish(!err));
   });
   up.on('error', (err: NodeJS.ErrnoException) => {

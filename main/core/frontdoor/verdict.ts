@@ -45,6 +45,11 @@ export interface VerdictInput {
   now: number;
   /** When this request started being held; null for a request that just arrived. */
   heldSince: number | null;
+  /**
+   * Hibernation is stopping it: it may still answer its health check, but its process can go away
+   * under the request. Held like a start (the wake brings it back).
+   */
+  draining?: boolean;
 }
 
 export type Verdict =
@@ -69,10 +74,13 @@ export function verdict(i: VerdictInput): Verdict {
   if (s.status === 'failed') {
     return refuse(`${s.name} cannot start: ${s.lastError ?? 'it failed'}`, null);
   }
-  if ((s.status === 'running' || s.status === 'external') && s.healthOk) return { type: 'forward' };
+  if ((s.status === 'running' || s.status === 'external') && s.healthOk && !i.draining)
+    return { type: 'forward' };
 
   let why: string;
-  if (COMING.has(s.status) || s.status === 'running' || s.status === 'external') {
+  if (i.draining) {
+    why = `${s.name} is waking up`;
+  } else if (COMING.has(s.status) || s.status === 'running' || s.status === 'external') {
     why = `${s.name} is starting`;
   } else if (s.status === 'stopped' && (i.stoppedByHibernation || i.wakeIssued)) {
     why = `${s.name} is waking up`;

@@ -3,7 +3,7 @@
 
 import { OURS_UP_STATUSES } from '../contract.js';
 import type { Command } from '../commands.js';
-import type { HibernationState, ServiceEntry, Snapshot } from '../contract.js';
+import type { FrontDoorPort, HibernationState, ServiceEntry, Snapshot } from '../contract.js';
 
 export type ShellAction =
   | { kind: 'openDashboard'; section?: string }
@@ -105,7 +105,7 @@ export function buildTrayMenu(s: Snapshot, shell: ShellFacts): MenuItem[] {
   }
   items.push({ type: 'separator' });
 
-  for (const svc of s.services) items.push(serviceSubmenu(svc));
+  for (const svc of s.services) items.push(serviceSubmenu(svc, s.frontDoor?.ports.find((p) => p.id === svc.id)));
   if (s.services.length) {
     const anyDown = s.services.some((x) => x.enabled && !UP.has(x.status) && x.status !== 'external');
     const anyUp = s.services.some((x) => UP.has(x.status));
@@ -206,9 +206,20 @@ function vramItems(s: Snapshot): MenuItem[] {
   return [{ type: 'submenu', label, items: models }];
 }
 
-function serviceSubmenu(svc: ServiceEntry): MenuItem {
+/** The public port line: where the phone connects, who answers behind it, what the front door sees. */
+export function frontDoorLabels(door: FrontDoorPort): string[] {
+  const behind = { ours: 'ours', external: 'another program', nobody: 'nobody' }[door.behind];
+  if (door.listening === 'none') return [`Port ${door.port}: not behind the front door`];
+  const where = door.listening === 'lan' ? ' (LAN addresses only)' : door.listening === 'loopback' ? ' (this computer only)' : '';
+  const labels = [`Port ${door.port}${where} → ${behind}`, `${door.requestsLastMinute} requests in the last minute`];
+  if (door.held > 0) labels.push(`${door.held} waiting for it to wake`);
+  return labels;
+}
+
+function serviceSubmenu(svc: ServiceEntry, door?: FrontDoorPort): MenuItem {
   const running = UP.has(svc.status);
   const items: MenuItem[] = [{ type: 'label', label: `Status: ${svc.status}` }];
+  if (door) for (const label of frontDoorLabels(door)) items.push({ type: 'label', label });
   if (svc.lastError) items.push({ type: 'label', label: truncate(svc.lastError, 80) });
   if (svc.status === 'external') {
     items.push({ type: 'action', label: 'Take over', action: { kind: 'command', command: { type: 'service.takeOver', id: svc.id } } });

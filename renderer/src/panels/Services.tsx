@@ -1,7 +1,7 @@
 // Services: status, uptime, restarts, health, last error and actions per service, and the live
 // log viewer (`#services/<id>/logs`).
 
-import type { ServiceEntry } from '../../../main/core/contract.js';
+import type { FrontDoorPort, ServiceEntry } from '../../../main/core/contract.js';
 import type { ApiClient, ServiceAction } from '../client.js';
 import { ErrorText, StatusBadge } from '../components/Status.js';
 import { formatDuration, formatMs } from '../format.js';
@@ -50,6 +50,7 @@ export function ServicesPanel({ server, route, navigate }: { server: ServerState
                 <ServiceRow
                   key={svc.id}
                   svc={svc}
+                  door={s.frontDoor?.ports.find((p) => p.id === svc.id)}
                   client={client}
                   canAct={canAct}
                   since={server.stamps.services[svc.id] ?? server.receivedAt}
@@ -68,8 +69,28 @@ export function ServicesPanel({ server, route, navigate }: { server: ServerState
   );
 }
 
+const BEHIND: Record<FrontDoorPort['behind'], string> = { ours: 'ours', external: 'another program', nobody: 'nobody' };
+const LISTENING: Record<FrontDoorPort['listening'], string> = {
+  all: 'all addresses',
+  loopback: 'this computer only',
+  lan: 'the LAN addresses only',
+  none: 'not in front',
+};
+
+/** The public port as the front door holds it: who answers behind it, and what it sees. */
+function FrontDoorLine({ door }: { door: FrontDoorPort }) {
+  return (
+    <span className="muted small frontdoor" data-testid="frontdoor">
+      {`public ${door.port} (${LISTENING[door.listening]}${door.lan ? '' : ', not reachable from the LAN'})`}
+      {door.listening !== 'none' && ` · behind: ${BEHIND[door.behind]} · ${door.requestsLastMinute} req/min`}
+      {door.held > 0 && <strong>{` · ${door.held} waiting for it to wake`}</strong>}
+    </span>
+  );
+}
+
 function ServiceRow({
   svc,
+  door,
   client,
   canAct,
   since,
@@ -77,6 +98,7 @@ function ServiceRow({
   onLogs,
 }: {
   svc: ServiceEntry;
+  door: FrontDoorPort | undefined;
   client: ApiClient;
   canAct: boolean;
   /** When this entry's figures were last fresh. */
@@ -103,11 +125,13 @@ function ServiceRow({
           {svc.port ? `port ${svc.port}` : 'no port'}
           {svc.pid ? ` · pid ${svc.pid}` : ''}
         </span>
+        {door && <FrontDoorLine door={door} />}
       </th>
       <td>
         <StatusBadge status={svc.status} />
         {backoffIn !== null && <span className="muted small"> next try in {formatDuration(backoffIn)}</span>}
         {svc.hint && <p className="hint small">{svc.hint}</p>}
+        {door?.note && <p className="hint small">{door.note}</p>}
       </td>
       <td data-testid="uptime">{uptime === null ? '—' : formatDuration(uptime)}</td>
       <td>{svc.restarts}</td>

@@ -64,7 +64,16 @@ const GROUPS: { id: string; title: string; fields: FieldSpec[] }[] = [
     id: 'network',
     title: 'Network',
     fields: [
-      { path: ['serveOnLan'], label: 'Expose the AI services on the local network', kind: { type: 'bool' }, help: 'The iPhone needs this. Off binds Ollama and the TTS services to this computer only.' },
+      { path: ['serveOnLan'], label: 'Expose the AI services on the local network', kind: { type: 'bool' }, help: 'The iPhone needs this. Off: the service ports answer this computer only.' },
+      { path: ['frontDoor', 'enabled'], label: 'Front door on the service ports', kind: { type: 'bool' }, help: 'Requests to 11434, 8880, 11402 and 11401 pass through UnaMentis: they wake a sleeping service and count as use.' },
+      {
+        path: ['frontDoor', 'allowFrom'],
+        label: 'Who may use the service ports',
+        kind: { type: 'select', options: [{ value: 'lan', label: 'The local network only' }, { value: 'any', label: 'Anyone who can reach this computer' }] },
+      },
+      { path: ['frontDoor', 'llmKey'], label: 'API key for the LLM port', kind: { type: 'text' }, help: 'Blank: none. When set, the app sends it as its API key (Authorization: Bearer).' },
+      { path: ['frontDoor', 'maxHeldRequests'], label: 'Requests kept waiting per service while it wakes', kind: { type: 'number' } },
+      { path: ['frontDoor', 'maxHoldSeconds'], label: 'Longest wait for a waking service', kind: seconds(), help: 'Then the request is answered 503 with Retry-After.' },
       { path: ['api', 'port'], label: 'Control port', kind: { type: 'number' }, help: 'Restart the app after changing it.' },
       { path: ['api', 'bind'], label: 'Control API address', kind: { type: 'text' }, help: '0.0.0.0 = every interface; 127.0.0.1 = this computer only.' },
       { path: ['api', 'allowedHosts'], label: 'Extra host names allowed', kind: { type: 'list', placeholder: 'one per line' } },
@@ -75,7 +84,10 @@ const GROUPS: { id: string; title: string; fields: FieldSpec[] }[] = [
   {
     id: 'models',
     title: 'Models',
-    fields: [{ path: ['models', 'preload'], label: 'Models to preload', kind: { type: 'list', placeholder: 'mistral:7b' }, help: 'Loaded when Ollama is ready and after every wake. One per line.' }],
+    fields: [
+      { path: ['models', 'preload'], label: 'Models to preload', kind: { type: 'list', placeholder: 'mistral:7b' }, help: 'Loaded when Ollama is ready and after every wake, until the phone has asked for a model. One per line.' },
+      { path: ['models', 'learnedPreload'], label: 'Preload the models the phone used last', kind: { type: 'number' }, help: 'How many; 0 = always the list above.' },
+    ],
   },
   {
     id: 'hibernation',
