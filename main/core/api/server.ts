@@ -7,6 +7,7 @@ import { isIP } from 'node:net';
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { HttpError } from './errors.js';
+import { CoreError } from '../errors.js';
 import { RateLimiter } from './rate-limit.js';
 import { Router, type Reply, type RequestContext, type Route } from './router.js';
 import { serveStatic } from './static.js';
@@ -130,7 +131,7 @@ export class ApiServer {
       const reply = await route.handler(ctx);
       if (reply) send(res, reply);
     } catch (err) {
-      const httpErr = err instanceof HttpError ? err : null;
+      const httpErr = err instanceof CoreError ? HttpError.of(err) : null;
       if (!httpErr) this.opts.logger.error('request failed', { url: req.url, err });
       else if (httpErr.status >= 400) this.#count(httpErr.code);
       const e = httpErr ?? new HttpError('internal', 'Internal error; see the server log.');

@@ -4,7 +4,7 @@
 
 import type { CoreContext, Capability } from '../context.js';
 import type { Route } from '../api/router.js';
-import { badRequest } from '../api/errors.js';
+import { badRequest } from '../errors.js';
 import { listInstalled, listLoaded } from '../services/ollama.js';
 import { readInventory, type InventoryLauncher } from './inventory.js';
 import { LoopQuery, ToolRunner, locateNvidiaSmi } from './nvidia-smi.js';

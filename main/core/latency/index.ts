@@ -2,7 +2,7 @@
 // TTS time-to-first-byte against the running services and judges them against the reference
 // targets (200 ms each). One check at a time: it loads the GPU while it runs.
 
-import { HttpError } from '../api/errors.js';
+import { CoreError } from '../errors.js';
 import type { Route } from '../api/router.js';
 import type { CoreContext } from '../context.js';
 import { ANSWERING_STATUSES, type Snapshot } from '../contract.js';
@@ -36,9 +36,9 @@ export function latencyRoutes(core: CoreContext): Route[] {
         const body = (await ctx.body()) as { samples?: unknown } | undefined;
         const samples = body?.samples;
         if (samples !== undefined && (typeof samples !== 'number' || !Number.isInteger(samples) || samples < 1 || samples > 10)) {
-          throw new HttpError('bad_request', 'samples must be an integer from 1 to 10', 'samples');
+          throw new CoreError('bad_request', 'samples must be an integer from 1 to 10', 'samples');
         }
-        if (running) throw new HttpError('conflict', 'A latency check is already running; wait for it to finish.');
+        if (running) throw new CoreError('conflict', 'A latency check is already running; wait for it to finish.');
         const s = core.store.snapshot();
         const llm = runningTarget(s, 'ollama');
         const tts = ['vibevoice', 'piper'].map((id) => runningTarget(s, id)).filter((t): t is Target => t !== null);

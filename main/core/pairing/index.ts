@@ -13,7 +13,8 @@ import type { PairingSection, Role, Snapshot } from '../contract.js';
 import type { PairedPeer, Settings } from '../settings/schema.js';
 import type { DeepReadonly } from '../settings/store.js';
 import type { Discovery } from '../discovery/types.js';
-import { HttpError } from '../api/errors.js';
+// The kernel's domain error, under its old name here until the pairing split (issue 17).
+import { CoreError as HttpError } from '../errors.js';
 import { Emitter, type Unsubscribe } from '../util/emitter.js';
 import { b64, hmac, isCode, open, peerKeys, seal, tagsEqual } from './crypto.js';
 import {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Capability, CoreContext } from '../context.js';
 import { answersHealthy } from '../contract.js';
 import type { Route } from '../api/router.js';
-import { HttpError } from '../api/errors.js';
+import { CoreError } from '../errors.js';
 import type { Supervisor } from '../context.js';
 import { createSetupIO, type SetupIO } from './io.js';
 import { serviceMissing } from './missing.js';
@@ -369,7 +369,7 @@ export function createSetup(ctx: CoreContext, deps: SetupDeps): Setup {
     },
     run(id) {
       if (running.has(id))
-        throw new HttpError('conflict', `${STEP_NAMES[id]} is being set up already.`);
+        throw new CoreError('conflict', `${STEP_NAMES[id]} is being set up already.`);
       const ctl = new AbortController();
       running.set(id, ctl);
       const rec = state.step(id);
@@ -382,7 +382,7 @@ export function createSetup(ctx: CoreContext, deps: SetupDeps): Setup {
     },
     cancel(id) {
       const ctl = running.get(id);
-      if (!ctl) throw new HttpError('conflict', `${STEP_NAMES[id]} is not being set up.`);
+      if (!ctl) throw new CoreError('conflict', `${STEP_NAMES[id]} is not being set up.`);
       ctl.abort();
     },
     dismiss() {
@@ -397,7 +397,7 @@ export function createSetup(ctx: CoreContext, deps: SetupDeps): Setup {
 export function setupRoutes(setup: Setup): Route[] {
   const stepOf = (raw: string | undefined): StepId => {
     if (!(STEP_IDS as readonly string[]).includes(raw ?? ''))
-      throw new HttpError(
+      throw new CoreError(
         'not_found',
         `No setup step "${String(raw).slice(0, 32)}" (steps: ${STEP_IDS.join(', ')}).`,
       );

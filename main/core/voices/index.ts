@@ -2,7 +2,7 @@
 // where the preset points `--data-dir`) and `POST /api/piper/voices/download` (an NDJSON stream of
 // progress lines, like a model pull). Token-gated: a download writes tens of MB to the user's disk.
 
-import { HttpError } from '../api/errors.js';
+import { CoreError } from '../errors.js';
 import type { Route } from '../api/router.js';
 import type { CoreContext } from '../context.js';
 import { downloadVoice, listInstalledVoices, parseVoiceId, PIPER_VOICES_URL } from './voices.js';
@@ -46,13 +46,13 @@ export function voiceRoutes(core: CoreContext, opts: VoiceRoutesOptions): Route[
         const b = (await body()) as { voice?: unknown } | undefined;
         const v = typeof b?.voice === 'string' ? parseVoiceId(b.voice.trim()) : null;
         if (!v)
-          throw new HttpError(
+          throw new CoreError(
             'bad_request',
             'voice must be a Piper voice name such as "en_US-lessac-medium"',
             'voice',
           );
         if (downloading.has(v.id))
-          throw new HttpError('conflict', `${v.id} is already being downloaded.`);
+          throw new CoreError('conflict', `${v.id} is already being downloaded.`);
         downloading.add(v.id);
         const abort = new AbortController();
         const onClose = () => {
