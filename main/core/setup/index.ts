@@ -8,7 +8,6 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Capability, CoreContext } from '../context.js';
 import { answersHealthy } from '../contract.js';
-import type { Route } from '../api/router.js';
 import { CoreError } from '../errors.js';
 import type { Supervisor } from '../context.js';
 import { createSetupIO, type SetupIO } from './io.js';
@@ -391,53 +390,6 @@ export function createSetup(ctx: CoreContext, deps: SetupDeps): Setup {
       clearSetupNeeded();
     },
   };
-}
-
-/** Token-gated: running a step installs software and writes gigabytes. */
-export function setupRoutes(setup: Setup): Route[] {
-  const stepOf = (raw: string | undefined): StepId => {
-    if (!(STEP_IDS as readonly string[]).includes(raw ?? ''))
-      throw new CoreError(
-        'not_found',
-        `No setup step "${String(raw).slice(0, 32)}" (steps: ${STEP_IDS.join(', ')}).`,
-      );
-    return raw as StepId;
-  };
-  return [
-    {
-      method: 'GET',
-      path: '/api/setup',
-      auth: true,
-      handler: () => ({ status: 200, body: setup.view() }),
-    },
-    {
-      method: 'POST',
-      path: '/api/setup/:step/run',
-      auth: true,
-      handler: ({ params }) => {
-        setup.run(stepOf(params.step));
-        return { status: 202, body: setup.view() };
-      },
-    },
-    {
-      method: 'POST',
-      path: '/api/setup/:step/cancel',
-      auth: true,
-      handler: ({ params }) => {
-        setup.cancel(stepOf(params.step));
-        return { status: 202, body: setup.view() };
-      },
-    },
-    {
-      method: 'POST',
-      path: '/api/setup/dismiss',
-      auth: true,
-      handler: () => {
-        setup.dismiss();
-        return { status: 200, body: setup.view() };
-      },
-    },
-  ];
 }
 
 /** UNAMENTIS_SETUP_SOURCES: a JSON file that overrides entries of the URL table (a mirror, or a test's loopback server). */

@@ -2,11 +2,11 @@
 // and pulling a model with live progress (`POST /api/models/pull`, an NDJSON stream of Ollama's
 // own progress lines). Token-gated: a pull writes gigabytes to the user's disk.
 
-import { CoreError } from '../errors.js';
-import type { Route } from '../api/router.js';
-import type { CoreContext } from '../context.js';
-import { ANSWERING_STATUSES } from '../contract.js';
-import { listInstalled, listLoaded, ollamaBaseUrl, pullModel } from '../services/ollama.js';
+import { CoreError } from '../../errors.js';
+import type { Route } from '../router.js';
+import type { CoreContext } from '../../context.js';
+import { ANSWERING_STATUSES } from '../../contract.js';
+import { listInstalled, listLoaded, ollamaBaseUrl, pullModel } from '../../services/ollama.js';
 
 /** Ollama model references: `name`, `name:tag`, `namespace/name:tag`, `host/ns/name:tag`. */
 export const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._\-/]{0,180}(:[A-Za-z0-9._-]{1,64})?$/;
