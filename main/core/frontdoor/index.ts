@@ -14,7 +14,7 @@ import type { FrontDoorPort, FrontDoorSection, ServiceEntry } from '../contract.
 import type { Capability, CoreContext } from '../context.js';
 import type { Route } from '../api/router.js';
 import { PRESETS, presetFor } from '../services/presets.js';
-import { serviceIds, takesAddress, type Placement } from '../supervisor/command.js';
+import { serviceIds, takesAddress, type Placement } from '../services/command.js';
 import type { Settings } from '../settings/schema.js';
 import { allowed, bearerOf } from './lan.js';
 import { forward, sendError, upstreamAgent, type Upstream } from './proxy.js';

@@ -10,7 +10,7 @@ import path from 'node:path';
 import treeKill from 'tree-kill';
 import { download, DownloadError, type DownloadRequest, type DownloadResult } from './download.js';
 import { pullModel, type PullProgress } from '../services/ollama.js';
-import { findExecutable } from '../supervisor/command.js';
+import { findExecutable } from '../services/command.js';
 
 export interface RunOptions {
   cwd?: string;

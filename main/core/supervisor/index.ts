@@ -12,7 +12,7 @@ import { PRESETS, piperVoicesDir } from '../services/presets.js';
 import { preloadModels } from '../services/ollama.js';
 import { Emitter, type Unsubscribe } from '../util/emitter.js';
 import { DEFAULT_RESTART_POLICY, type RestartPolicy } from './backoff.js';
-import { buildLaunch, resolveSpec, serviceIds, urlHost, type FileProbe, type HostEnv, type Placement } from './command.js';
+import { buildLaunch, resolveSpec, serviceIds, urlHost, type FileProbe, type HostEnv, type Placement } from '../services/command.js';
 import { formatFileLine, LiveLogThrottle, LogRing, MAX_LINE_CHARS, RotatingFile } from './logs.js';
 import { healthEchoPattern } from './health.js';
 import { PidFiles, planReap } from './pidfile.js';

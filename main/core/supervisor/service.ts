@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { PROCESS_STATUSES, type ServiceEntry, type ServiceStatus } from '../contract.js';
 import { afterExit, NO_CRASHES, type CrashHistory, type RestartPolicy } from './backoff.js';
-import { childEnv, fatalMessage, type PlanResult, type ServiceSpec } from './command.js';
+import { childEnv, fatalMessage, type PlanResult, type ServiceSpec } from '../services/command.js';
 import { checkHealth, type HealthMemo, type HealthResult } from './health.js';
 import { LineSplitter } from './logs.js';
 import type { PidFiles } from './pidfile.js';

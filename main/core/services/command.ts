@@ -13,7 +13,7 @@ import {
   type Options,
   type Preset,
   type PresetContext,
-} from '../services/presets.js';
+} from './presets.js';
 
 export interface HostEnv {
   platform: NodeJS.Platform;
