@@ -55,6 +55,17 @@ export const UP_STATUSES: ReadonlySet<ServiceStatus> = new Set<ServiceStatus>([.
 /** The service comes up by itself (or by our start) from here: worth waiting for. */
 export const COMING_STATUSES: ReadonlySet<ServiceStatus> = new Set<ServiceStatus>(['starting', 'backoff', 'unhealthy']);
 
+/**
+ * A missing service (not installed), as opposed to a broken one, read from the supervisor's own
+ * words: "… was not found", "… is not installed …", "… has no module …", "… could not find the voice …".
+ * The notifications and the setup view both use it.
+ */
+export const MISSING = /was not found|is not installed|has no module|could not find the voice/i;
+
+export function serviceMissing(e: ServiceEntry | undefined): boolean {
+  return !!e && e.enabled && e.status === 'failed' && MISSING.test(e.lastError ?? '');
+}
+
 /** Answering and its last health check passed: requests to it succeed now. */
 export function answersHealthy(e: { status: ServiceStatus; health: { ok: boolean } | null } | undefined): boolean {
   return !!e && ANSWERING_STATUSES.has(e.status) && e.health?.ok === true;

@@ -4,7 +4,7 @@
 
 import type { Notice } from '../contract.js';
 import type { Settings } from '../settings/schema.js';
-import { MISSING } from '../setup/missing.js';
+import { MISSING } from '../contract.js';
 
 export type NotificationKind = keyof Settings['notifications'];
 

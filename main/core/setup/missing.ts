@@ -1,12 +1,4 @@
-// Is a service missing (not installed), as opposed to broken? Read from the supervisor's own
-// words for a missing program, script, Python module or voice. Pure: the notifications and the
-// setup view both use it.
+// Is a service missing (not installed), as opposed to broken? Named in the contract (the
+// notifications use it too); re-exported here for setup.
 
-import type { ServiceEntry } from '../contract.js';
-
-/** "… was not found", "… is not installed …", "… has no module …", "… could not find the voice …". */
-export const MISSING = /was not found|is not installed|has no module|could not find the voice/i;
-
-export function serviceMissing(e: ServiceEntry | undefined): boolean {
-  return !!e && e.enabled && e.status === 'failed' && MISSING.test(e.lastError ?? '');
-}
+export { MISSING, serviceMissing } from '../contract.js';
