@@ -24,7 +24,6 @@ const LAYER_DEBT = [
   'main/core/frontdoor/index.ts', // api/router.js (its routes)
   'main/core/pairing/index.ts', // discovery/types.js (the Discovery interface)
   'main/core/pairing/peer-list.ts', // discovery/peers.js, discovery/types.js
-  'main/core/setup/tier.ts', // gpu/fit.js
 ];
 
 function restrict(files, patterns, ignores = []) {

@@ -11,8 +11,8 @@ import { GpuSampler, type GpuSamplerDeps } from './sampler.js';
 
 export { GpuSampler, budgetOf, RECENT_POINTS } from './sampler.js';
 export type { GpuSamplerDeps, OllamaReader, SmiRunner } from './sampler.js';
-export { checkModelFits, stackAdvice, estimateModel, judge, vibeVoiceItem, fmtGB, largestFitting, REFERENCE_MODELS, RESERVE_MB } from './fit.js';
-export type { FitBudget, FitInputs, FitItem, FitResult } from './fit.js';
+export { checkModelFits, stackAdvice, estimateModel, judge, vibeVoiceItem, fmtGB, largestFitting, REFERENCE_MODELS, RESERVE_MB } from '../services/fit.js';
+export type { FitBudget, FitInputs, FitItem, FitResult } from '../services/fit.js';
 export { appleGpuCeiling } from './unified.js';
 export { parseGpuQuery, parseComputeApps, GPU_QUERY_ARGS, APPS_QUERY_ARGS } from './smi-parse.js';
 export { LoopQuery, OneShotQuery, ToolRunner, locateNvidiaSmi } from './nvidia-smi.js';

@@ -21,7 +21,7 @@ import { summarizeInventory, type Inventory, type RawInventory } from './invento
 import { OneShotQuery, ToolRunner, type GpuQuery, type RunResult } from './nvidia-smi.js';
 import { APPS_QUERY_ARGS, GPU_QUERY_ARGS, parseComputeApps, parseGpuQuery, type SmiGpu } from './smi-parse.js';
 import { attribute, modelUsage, splitVram, type PsModel, type ServiceVram, type TagModel } from './usage.js';
-import { checkModelFits, fmtGB, largestFitting, stackAdvice, vibeVoiceItem, type FitBudget, type FitInputs, type FitItem, type FitResult } from './fit.js';
+import { checkModelFits, fmtGB, largestFitting, stackAdvice, vibeVoiceItem, type FitBudget, type FitInputs, type FitItem, type FitResult } from '../services/fit.js';
 
 export interface OllamaReader {
   listLoaded(baseUrl: string, opts?: RequestOptions): Promise<PsModel[]>;

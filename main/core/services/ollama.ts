@@ -26,6 +26,11 @@ export interface LoadedModel {
   digest: string;
 }
 
+/** A model in Ollama's `GET /api/ps` (`listLoaded`): `size`, `size_vram`, `expires_at`. */
+export type PsModel = Pick<LoadedModel, 'name' | 'sizeBytes' | 'vramBytes'> & Partial<Pick<LoadedModel, 'expiresAt'>>;
+/** A model in Ollama's `GET /api/tags` (`listInstalled`): `sizeBytes` is the download size. */
+export type TagModel = Pick<InstalledModel, 'name' | 'sizeBytes'>;
+
 export interface RequestOptions {
   /** Per-request timeout (default 5000 ms; loads default to 120 s). */
   timeoutMs?: number;

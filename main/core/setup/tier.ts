@@ -1,9 +1,9 @@
 // Which models this machine should run, from its GPU: the reference matrix
 // (server-infrastructure-guide.md §3) applied through the GPU capability's own fit rules
-// (main/core/gpu/fit.ts), so setup and the GPU view never disagree. Pure.
+// (main/core/services/fit.ts), so setup and the GPU view never disagree. Pure.
 
 import type { GpuInfo, Tier } from '../contract.js';
-import { estimateModel, fmtGB, judge, vibeVoiceItem, type FitBudget } from '../gpu/fit.js';
+import { estimateModel, fmtGB, judge, vibeVoiceItem, type FitBudget } from '../services/fit.js';
 
 export type { Tier };
 

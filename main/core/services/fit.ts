@@ -1,10 +1,11 @@
 // Pure fit advice: does the configured stack (preloaded Ollama models + VibeVoice) fit in this GPU,
 // and will a model about to be loaded or pulled fit? Numbers from the reference guide
 // (server-infrastructure-guide.md §2–3) and from what this host really reports (/api/tags sizes,
-// /api/ps sizes, measured per-service VRAM). Calibration notes are in ./README.md.
+// /api/ps sizes, measured per-service VRAM). Calibration notes: main/core/gpu/README.md. In the kernel,
+// so the GPU view and setup's tier choice share one set of rules.
 
 import type { FitAdvice } from '../contract.js';
-import type { PsModel, TagModel } from './usage.js';
+import type { PsModel, TagModel } from './ollama.js';
 
 const MiB = 1024 * 1024;
 /** Model sizes in the guide and in Ollama are decimal GB; card VRAM is binary (12 GB = 12288 MiB). */
