@@ -16,6 +16,7 @@ import type { Route } from '../api/router.js';
 import { PRESETS, presetFor } from '../services/presets.js';
 import { serviceIds, takesAddress, type Placement } from '../services/command.js';
 import type { Settings } from '../settings/schema.js';
+import { OURS_UP_STATUSES, PROCESS_STATUSES } from '../contract.js';
 import { allowed, bearerOf } from './lan.js';
 import { forward, sendError, upstreamAgent, type Upstream } from './proxy.js';
 import { isWork, serviceView, verdict, type Verdict } from './verdict.js';
@@ -872,7 +873,8 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
   return fd;
 }
 
-const UP: ReadonlySet<string> = new Set(['starting', 'running', 'unhealthy', 'backoff']);
+/** Our process up or on its way back. */
+const UP = OURS_UP_STATUSES;
 
 function doorKey(port: number, s: Readonly<Settings>): string {
   return `${port}|${s.serveOnLan ? 'lan' : 'loopback'}`;
@@ -910,7 +912,7 @@ class RelayAgent extends http.Agent {
 function behindOf(e: ServiceEntry | undefined): FrontDoorPort['behind'] {
   if (!e) return 'nobody';
   if (e.status === 'external') return 'external';
-  if (e.status === 'running' || e.status === 'unhealthy' || e.status === 'starting')
+  if (PROCESS_STATUSES.has(e.status))
     return e.pid !== null || e.status === 'running' ? 'ours' : 'nobody';
   return 'nobody';
 }
