@@ -6,6 +6,7 @@ export const Channels = {
   pickFile: 'unamentis:pick-file',
   getStartAtLogin: 'unamentis:get-start-at-login',
   setStartAtLogin: 'unamentis:set-start-at-login',
+  confirmSettings: 'unamentis:confirm-settings',
 } as const;
 
 export type Channel = (typeof Channels)[keyof typeof Channels];

@@ -30,6 +30,11 @@ const api = {
   async setStartAtLogin(on: boolean): Promise<boolean> {
     return (await invoke<unknown>(Channels.setStartAtLogin, on === true)) === true;
   },
+  /** A settings change that runs other programs: the app asks the user in a native dialog, then saves it. */
+  async confirmSettings(patch: unknown): Promise<{ ok: boolean; message: string }> {
+    const r = await invoke<{ ok?: unknown; message?: unknown }>(Channels.confirmSettings, JSON.parse(JSON.stringify(patch ?? null)));
+    return { ok: r?.ok === true, message: isString(r?.message) ? r.message : '' };
+  },
 };
 
 contextBridge.exposeInMainWorld('unamentis', api);

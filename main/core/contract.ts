@@ -237,8 +237,12 @@ export interface PairingSection {
     expiresInSeconds: number;
     attemptsLeft: number;
   } | null;
-  /** Seconds left of the lock-out after too many wrong codes (0 = not locked). */
+  /** Seconds left of the longest lock-out of a requester address after too many wrong codes (0 = none). */
   lockedForSeconds: number;
+  /** Every pending incoming request (one per requester address, at most 4): who is trying, from where. No codes. */
+  requests?: { peerId: string; peerName: string; address: string; expiresInSeconds: number; attemptsLeft: number }[];
+  /** Requester addresses locked out after 5 wrong codes; other addresses can still pair. */
+  lockedOut?: { address: string; forSeconds: number }[];
   /** Who serves the pair as this host sees it (this host's id included); null = nobody. */
   servingId: string | null;
   /** Why this host serves or not, in words. */

@@ -23,6 +23,7 @@ import type { Capability, CoreContext, StopReason } from './context.js';
 import { createLogger, type Logger } from './util/logger.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { lockDataDir } from './util/dir-lock.js';
+import { ensurePrivateDir } from './util/private-fs.js';
 import { createHibernation, supervisedServices, type HibernationControl, type HibernationOptions } from './hibernation/index.js';
 import { createSupervisor, type SupervisorCapability, type SupervisorOptions } from './supervisor/index.js';
 import { servicesRoutes } from './api/routes/services.js';
@@ -110,7 +111,7 @@ export function createCore(opts: CoreOptions): Core {
   const logger = opts.logger ?? createLogger();
   const clock = opts.clock ?? systemClock;
   const facts: HostFacts = opts.facts ?? { platform: process.platform, hostname: os.hostname() };
-  fs.mkdirSync(opts.dataDir, { recursive: true });
+  ensurePrivateDir(opts.dataDir);
   const releaseLock = lockDataDir(opts.dataDir);
   // No settings yet: the app's first start, which opens the setup view.
   const firstStart = !fs.existsSync(path.join(opts.dataDir, 'settings.json'));
@@ -338,8 +339,21 @@ export function createCore(opts: CoreOptions): Core {
       const port = opts.port ?? s.api.port;
       const bind = opts.bind ?? s.api.bind;
       // The token file lets a Linux admin (or a script) use the API; only this user may read it.
-      fs.writeFileSync(tokenFile, s.api.token + '\n', { mode: 0o600 });
-      fs.chmodSync(tokenFile, 0o600);
+      // A full disk must not keep the server from serving (issue #20): say so and go on.
+      const tokenTmp = `${tokenFile}.${process.pid}.tmp`;
+      try {
+        fs.writeFileSync(tokenTmp, s.api.token + '\n', { mode: 0o600 });
+        fs.chmodSync(tokenTmp, 0o600);
+        fs.renameSync(tokenTmp, tokenFile);
+      } catch (err) {
+        fs.rmSync(tokenTmp, { force: true }); // the previous file, if any, stays whole
+        logger.warn('could not write the token file', { file: tokenFile, err });
+        store.notify({
+          level: 'warning',
+          code: 'token_file',
+          message: `Could not write ${tokenFile} (${(err as Error).message}). Free some disk space; until then scripts cannot read the API token from it.`,
+        });
+      }
       const addr = await api.listen(port, bind);
       // Known before the capabilities start: discovery announces it, pairing hands it to the peer.
       store.update('host', (h) => ({ ...h, port: addr.port }));

@@ -230,7 +230,31 @@ async function main(): Promise<void> {
         title: typeof opts?.title === 'string' ? opts.title.slice(0, 200) : 'Choose a file',
         properties: [opts?.directory ? 'openDirectory' : 'openFile'],
       });
-      return r.canceled ? null : (r.filePaths[0] ?? null);
+      const picked = r.canceled ? null : (r.filePaths[0] ?? null);
+      // Picked here, by the user at this computer: the API may now name it as a program (settings/programs.ts).
+      if (picked) core.settings.confirmProgram(picked);
+      return picked;
+    });
+    // A settings change that runs other programs, refused to the API token alone: the user confirms it here.
+    ipcMain.handle(Channels.confirmSettings, async (event, patch: unknown) => {
+      fromDashboard(event);
+      const next = core.settings.preview(patch);
+      if (!next) return { ok: false, message: 'The change is not a settings object.' };
+      const fields = core.settings.programChanges(next);
+      if (fields.length) {
+        const valueAt = (f: string) => f.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], next);
+        const r = await dialog.showMessageBox({
+          type: 'warning',
+          buttons: ['Cancel', 'Allow'],
+          defaultId: 0,
+          cancelId: 0,
+          message: 'Allow UnaMentis Server to run these programs?',
+          detail: `${fields.map((f) => `${f} = ${JSON.stringify(valueAt(f))}`).join('\n')}\n\nThey will run with your user's rights whenever the service starts. Allow only what you entered yourself.`,
+        });
+        if (r.response !== 1) return { ok: false, message: 'Not allowed: nothing was changed.' };
+      }
+      const res = core.settings.update(patch, 'local');
+      return res.ok ? { ok: true, message: 'Saved.' } : { ok: false, message: `${res.problem.field} ${res.problem.message}` };
     });
     ipcMain.handle(Channels.getStartAtLogin, (event) => {
       fromDashboard(event);

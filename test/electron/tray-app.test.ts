@@ -84,7 +84,7 @@ describe.skipIf(!!skip)('the tray app (Electron)', () => {
     await expect.poll(() => page.getByTestId('service-ollama').locator('[data-status]').getAttribute('data-status'), { timeout: 30_000 }).toBe('running');
     // The page is sandboxed: no Node, only the preload's allow-listed API.
     expect(await page.evaluate(() => typeof (globalThis as { require?: unknown }).require)).toBe('undefined');
-    expect(await page.evaluate(() => Object.keys((window as unknown as { unamentis: object }).unamentis).sort())).toEqual(['connection', 'getStartAtLogin', 'pickFile', 'setStartAtLogin']);
+    expect(await page.evaluate(() => Object.keys((window as unknown as { unamentis: object }).unamentis).sort())).toEqual(['confirmSettings', 'connection', 'getStartAtLogin', 'pickFile', 'setStartAtLogin']);
     // No `process` either: the preload (bundled CommonJS, as sandboxed preloads must be) keeps it.
     expect(await page.evaluate(() => typeof (globalThis as { process?: unknown }).process)).toBe('undefined');
     fs.mkdirSync(screenshotDir, { recursive: true });

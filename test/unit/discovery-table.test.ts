@@ -171,8 +171,53 @@ describe('HostTable', () => {
     for (let i = 0; i < 10; i++) t.observe(announce(`Host ${i}`, 4500, txt({ id: PEER.replace(/5$/, String(i)) }), `h${i}.local`), FROM, i);
     expect(t.list()).toHaveLength(4);
     expect(t.counters.tableFull).toBeGreaterThan(0);
-    t.observe(['10.0.0.8', '10.0.0.9', '10.0.0.10'].map((a) => ({ name: 'h0.local', type: 'A', ttl: 100, data: a })), FROM, 20);
-    expect(t.get(`host 0.${TYPE}`)!.addresses).toHaveLength(2);
+    // The newest stay (a flood gives up its own oldest entries: see the next test).
+    t.observe(['10.0.0.8', '10.0.0.9', '10.0.0.10'].map((a) => ({ name: 'h9.local', type: 'A', ttl: 100, data: a })), FROM, 20);
+    expect(t.get(`host 9.${TYPE}`)!.addresses).toHaveLength(2);
+  });
+
+  // Issue #20, finding 6: 5,000 fake hosts filled the 64 entries; a real host that appeared during the
+  // flood was never listed.
+  const fakeId = (i: number) => `ffffffff-0000-4000-8000-${String(i).padStart(12, '0')}`;
+  const fake = (i: number) => announce(`Fake ${i}`, 4500, txt({ id: fakeId(i) }), `fake-${i}.local`);
+  const REAL = { address: '10.0.0.20', interface: 'eth0' };
+
+  it('a real host that appears during a flood of 5,000 fake hosts from one machine is listed, confirmed and kept', () => {
+    const t = new HostTable();
+    const EVIL = { address: '10.0.0.66', interface: 'eth0' };
+    let now = 0;
+    for (let i = 0; i < 2_500; i++) t.observe(fake(i), EVIL, (now += 2));
+    const up = t.observe(announce(), REAL, (now += 2));
+    expect(up.map((c) => c.type)).toEqual(['up']);
+    t.healthResult(`gaming pc.${TYPE}`, { id: PEER, ready: true, latencyMs: 3 }, (now += 5));
+    for (let i = 2_500; i < 5_000; i++) t.observe(fake(i), EVIL, (now += 2));
+    expect(t.get(`gaming pc.${TYPE}`)?.health.ok).toBe(true);
+    // The flooding machine holds at most its quota.
+    expect(t.list().filter((h) => h.via.address === EVIL.address)).toHaveLength(16);
+  });
+
+  it('with spoofed sources too: a newcomer takes an unconfirmed slot; confirmed hosts are never evicted', () => {
+    const t = new HostTable();
+    let now = 0;
+    const src = (i: number) => ({ address: `10.0.${(i >> 8) & 255}.${i & 255}`, interface: 'eth0' });
+    for (let i = 0; i < 2_500; i++) t.observe(fake(i), src(i), (now += 2));
+    // One fake gives up its slot (down), the real host comes up.
+    expect(t.observe(announce(), REAL, (now += 2)).map((c) => c.type)).toEqual(['down', 'up']);
+    t.healthResult(`gaming pc.${TYPE}`, { id: PEER, ready: true, latencyMs: 3 }, (now += 5));
+    for (let i = 2_500; i < 5_000; i++) t.observe(fake(i), src(i), (now += 2));
+    expect(t.get(`gaming pc.${TYPE}`)?.health.ok).toBe(true);
+    expect(t.list()).toHaveLength(64);
+  });
+
+  it('a table full of confirmed hosts refuses newcomers (counted)', () => {
+    const t = new HostTable({ maxHosts: 3 });
+    for (let i = 0; i < 3; i++) {
+      t.observe(fake(i), { address: `10.0.1.${i}`, interface: 'eth0' }, i);
+      t.healthResult(`fake ${i}.${TYPE}`, { id: fakeId(i), ready: true, latencyMs: 1 }, i);
+    }
+    expect(t.observe(announce(), REAL, 10)).toEqual([]);
+    expect(t.list()).toHaveLength(3);
+    expect(t.counters.tableFull).toBeGreaterThan(0);
   });
 });
 

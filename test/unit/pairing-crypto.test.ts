@@ -2,10 +2,13 @@
 // 5 wrong codes lock), heartbeat authentication and the replay guard.
 
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cpaceKey, cpaceShare, decodeShare, isCode, newCode, open, peerKeys, seal, sessionKeys, b64 } from '../../main/core/pairing/crypto.js';
 import { initiatorFinish, Responder, type HostCard } from '../../main/core/pairing/handshake.js';
-import { decodeHeartbeat, encodeHeartbeat, MAGIC, ReplayGuard, type Heartbeat } from '../../main/core/pairing/heartbeat.js';
+import { decodeHeartbeat, encodeHeartbeat, EPOCH_FILE, MAGIC, nextBootEpoch, ReplayGuard, type Heartbeat } from '../../main/core/pairing/heartbeat.js';
 
 const A = randomUUID();
 const B = randomUUID();
@@ -95,7 +98,7 @@ describe('the responder desk', () => {
   function attempt(r: Responder, typed: string) {
     const inc = r.pending()!;
     const a = initiatorFinish(typed, inc.sid, A, B, inc.share.share);
-    return { a, res: r.finish(inc.sid.toString('base64'), A, a.share, a.mac) };
+    return { a, res: r.finish(inc.sid.toString('base64'), A, a.share, a.mac, inc.address) };
   }
 
   it('the right code pairs, and both sides hold the same pair key; the initiator can check the responder', () => {
@@ -144,31 +147,67 @@ describe('the responder desk', () => {
     clock.advance(120_000);
     expect(r.pending()).toBeNull();
     const a = initiatorFinish('424242', inc.sid, A, B, inc.share.share);
-    expect(r.finish(inc.sid.toString('base64'), A, a.share, a.mac)).toMatchObject({ ok: false, reason: 'none' });
+    expect(r.finish(inc.sid.toString('base64'), A, a.share, a.mac, 'x')).toMatchObject({ ok: false, reason: 'none' });
   });
 
-  it('one request at a time: another host is told to wait', () => {
+  it('one request per address, four in all: a fifth address is told to wait; an address replaces its own', () => {
     const { r } = desk();
-    r.request(card(A), 'x');
-    const other = r.request(card(randomUUID(), { name: 'Intruder' }), 'y');
+    for (const a of ['a', 'b', 'c', 'd']) expect(r.request(card(randomUUID()), a).ok).toBe(true);
+    const other = r.request(card(randomUUID(), { name: 'Intruder' }), 'e');
     expect(other).toMatchObject({ ok: false, reason: 'busy' });
+    expect(r.request(card(A), 'b').ok).toBe(true);
+    expect(r.all().map((i) => i.address)).toEqual(['a', 'c', 'd', 'b']);
   });
 
-  it('a finish from another id, or for another session, does not touch the pending request', () => {
+  it('a finish from another id, session or address does not touch the pending request', () => {
     const { r } = desk();
     r.request(card(A), 'x');
     const inc = r.pending()!;
     const a = initiatorFinish('424242', inc.sid, A, B, inc.share.share);
-    expect(r.finish(inc.sid.toString('base64'), randomUUID(), a.share, a.mac)).toMatchObject({ ok: false, reason: 'none' });
-    expect(r.finish(randomBytes(16).toString('base64'), A, a.share, a.mac)).toMatchObject({ ok: false, reason: 'none' });
+    expect(r.finish(inc.sid.toString('base64'), randomUUID(), a.share, a.mac, 'x')).toMatchObject({ ok: false, reason: 'none' });
+    expect(r.finish(randomBytes(16).toString('base64'), A, a.share, a.mac, 'x')).toMatchObject({ ok: false, reason: 'none' });
+    // A sniffer elsewhere replays the sid with garbage, 5 times: nothing counts (issue #20: it voided the request).
+    for (let i = 0; i < 5; i++) {
+      expect(r.finish(inc.sid.toString('base64'), A, a.share, randomBytes(32), 'sniffer')).toMatchObject({ ok: false, reason: 'none' });
+    }
     expect(r.pending()?.failures).toBe(0);
+    expect(r.lockedFor()).toBe(0);
+    expect(r.finish(inc.sid.toString('base64'), A, a.share, a.mac, 'x').ok).toBe(true);
+  });
+
+  it('an attacker locking itself out does not lock the real peer out, nor take its slot (issue #20)', () => {
+    const { r } = desk();
+    // Six unauthenticated requests: one request, five bad finishes.
+    r.request(card(randomUUID(), { name: 'Studio Mac' }), '10.0.0.66');
+    for (let i = 0; i < 5; i++) {
+      const inc = r.all().find((x) => x.address === '10.0.0.66')!;
+      r.finish(inc.sid.toString('base64'), inc.from.id, Buffer.alloc(32), randomBytes(32), '10.0.0.66');
+    }
+    expect(r.lockedFor('10.0.0.66')).toBeGreaterThan(0);
+    expect(r.lockedOut()).toEqual([{ address: '10.0.0.66', forMs: 10 * 60_000 }]);
+    expect(r.request(card(randomUUID()), '10.0.0.66')).toMatchObject({ ok: false, reason: 'locked' });
+    // The real peer pairs meanwhile.
+    expect(r.request(card(A), '10.0.0.2').ok).toBe(true);
+    const { res } = attempt(r, '424242');
+    expect(res.ok).toBe(true);
+  });
+
+  it('wrong codes from one address count across its requests (no fresh five by asking again)', () => {
+    const { r } = desk();
+    r.request(card(A), 'x');
+    for (let i = 0; i < 3; i++) attempt(r, '000000');
+    r.request(card(A), 'x');
+    expect(r.pending()!.failures).toBe(3);
+    attempt(r, '000000');
+    const { res } = attempt(r, '000000');
+    expect(res).toMatchObject({ ok: false, locked: true });
   });
 
   it('an invalid share counts as a failed attempt', () => {
     const { r } = desk();
     r.request(card(A), 'x');
     const inc = r.pending()!;
-    expect(r.finish(inc.sid.toString('base64'), A, Buffer.alloc(32), randomBytes(32))).toMatchObject({ ok: false, reason: 'malformed', attemptsLeft: 4 });
+    expect(r.finish(inc.sid.toString('base64'), A, Buffer.alloc(32), randomBytes(32), 'x')).toMatchObject({ ok: false, reason: 'malformed', attemptsLeft: 4 });
   });
 
   it('an active attacker who relays the request but guesses the code gets a different key (one guess per attempt)', () => {
@@ -187,6 +226,7 @@ describe('heartbeats', () => {
     from: A,
     to: B,
     boot: 'aaaaaaaaaaaaaaaa',
+    epoch: 1,
     seq: 1,
     ts: 1_700_000_000_000,
     echo: 'bbbbbbbbbbbbbbbb',
@@ -244,5 +284,38 @@ describe('heartbeats', () => {
     expect(g.check({ from: A, boot: '1111111111111111', seq: 99, echo: 'bbbbbbbbbbbbbbbb' })).toBe('replayed');
     // Another peer's sequence is its own.
     expect(g.check({ from: B, boot: '1111111111111111', seq: 1, echo: 'bbbbbbbbbbbbbbbb' })).toBe('ok');
+  });
+
+  it('replay guard across restarts: a run with a lower epoch, or a second boot in one epoch, is a replay, confirmed or not', () => {
+    // Host B restarted (run 8) while we (boot bbbb…) were up; recorded heartbeats of run 7 arrive.
+    const g = new ReplayGuard('bbbbbbbbbbbbbbbb');
+    expect(g.check({ from: A, boot: '8888888888888888', epoch: 8, seq: 1, echo: null })).toBe('unconfirmed');
+    // Before the fix this was 'unconfirmed', and the caller then echoed the dead boot back to A.
+    expect(g.check({ from: A, boot: '7777777777777777', epoch: 7, seq: 900, echo: 'aaaaaaaaaaaaaaaa' })).toBe('replayed');
+    expect(g.check({ from: A, boot: '7777777777777777', epoch: 7, seq: 901, echo: 'bbbbbbbbbbbbbbbb' })).toBe('replayed');
+    expect(g.check({ from: A, boot: '9999999999999999', epoch: 8, seq: 1, echo: null })).toBe('replayed');
+    expect(g.check({ from: A, boot: '8888888888888888', epoch: 8, seq: 2, echo: 'bbbbbbbbbbbbbbbb' })).toBe('ok');
+    // The next real run is accepted.
+    expect(g.check({ from: A, boot: '9999999999999999', epoch: 9, seq: 1, echo: 'bbbbbbbbbbbbbbbb' })).toBe('ok');
+    // Senders without epochs (0) keep the boot-only rules.
+    expect(g.check({ from: B, boot: '1111111111111111', seq: 1, echo: 'bbbbbbbbbbbbbbbb' })).toBe('ok');
+    expect(g.check({ from: B, boot: '2222222222222222', seq: 1, echo: 'bbbbbbbbbbbbbbbb' })).toBe('ok');
+  });
+
+  it('nextBootEpoch: each run above the last, also when the clock goes back; saved 0600', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'epoch-'));
+    try {
+      const a = nextBootEpoch(dir, 5_000).epoch;
+      expect(a).toBe(5_000);
+      expect(nextBootEpoch(dir, 1_000).epoch).toBe(5_001);
+      expect(nextBootEpoch(dir, 9_000).epoch).toBe(9_000);
+      expect(fs.statSync(path.join(dir, EPOCH_FILE)).mode & 0o777).toBe(0o600);
+      // Unwritable: the clock still orders the run, and the failure is reported.
+      const r = nextBootEpoch(path.join(dir, 'missing'), 12_000);
+      expect(r.epoch).toBe(12_000);
+      expect(r.error).not.toBeNull();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -238,4 +238,32 @@ describe('helpers', () => {
     const env = childEnv({ PATH: '/bin', ELECTRON_RUN_AS_NODE: '1', HOME: '/h', UNSET: undefined }, { file: 'x', args: [], env: { HOME: '/other' }, cwd: undefined });
     expect(env).toEqual({ PATH: '/bin', HOME: '/other' });
   });
+
+  it('childEnv passes on only what programs need, not the server’s secrets or settings (issue #20)', () => {
+    const base = {
+      PATH: '/bin',
+      LANG: 'C.UTF-8',
+      LC_ALL: 'C',
+      CUDA_VISIBLE_DEVICES: '0',
+      LD_LIBRARY_PATH: '/usr/local/cuda/lib64',
+      HTTPS_PROXY: 'http://proxy:3128',
+      Path: 'C:\\Windows',
+      AWS_SECRET_ACCESS_KEY: 'k',
+      GITHUB_TOKEN: 't',
+      UNAMENTIS_DATA_DIR: '/d',
+      NODE_OPTIONS: '--require x',
+      npm_config_cache: '/c',
+      ELECTRON_RUN_AS_NODE: '1',
+    };
+    expect(childEnv(base, { file: 'x', args: [], env: { OLLAMA_HOST: '127.0.0.1:1' }, cwd: undefined })).toEqual({
+      PATH: '/bin',
+      LANG: 'C.UTF-8',
+      LC_ALL: 'C',
+      CUDA_VISIBLE_DEVICES: '0',
+      LD_LIBRARY_PATH: '/usr/local/cuda/lib64',
+      HTTPS_PROXY: 'http://proxy:3128',
+      Path: 'C:\\Windows',
+      OLLAMA_HOST: '127.0.0.1:1',
+    });
+  });
 });

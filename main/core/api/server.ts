@@ -15,6 +15,15 @@ import type { Logger } from '../util/logger.js';
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
+/**
+ * Open connections to the control port. Beyond these a new connection is closed at once, before a
+ * byte is read: issue #20 opened 21,200 half-open connections from two clients in 4.7 s until the
+ * process had no file descriptor left. A browser keeps ≤ 6 per host, the phone one or two; 50
+ * parallel requests from one client (api-fuzz's burst) briefly hold more than 64, as sockets close
+ * while new ones open.
+ */
+export const CONNECTION_LIMITS = { perSource: 256, total: 1024 };
+
 export interface ApiServerOptions {
   routes: Route[];
   /** Current bearer token (read per request, so a rotation takes effect at once). */
@@ -25,6 +34,7 @@ export interface ApiServerOptions {
   logger: Logger;
   rateLimiter?: RateLimiter;
   now?: () => number;
+  connectionLimits?: { perSource: number; total: number };
 }
 
 export class ApiServer {
@@ -32,6 +42,8 @@ export class ApiServer {
   readonly #router = new Router();
   readonly #limiter: RateLimiter;
   readonly #sockets = new Set<import('node:net').Socket>();
+  readonly #perSource = new Map<string, number>();
+  #lastAcceptWarn = 0;
   /** Requests refused before reaching a handler, by reason (for the soak and fuzz figures). */
   readonly rejected: Record<string, number> = {};
 
@@ -43,9 +55,32 @@ export class ApiServer {
       void this.#handle(req, res);
     });
     this.#server.keepAliveTimeout = 5_000;
+    const limits = opts.connectionLimits ?? CONNECTION_LIMITS;
     this.#server.on('connection', (s) => {
+      const source = s.remoteAddress ?? 'unknown';
+      const mine = this.#perSource.get(source) ?? 0;
+      if (mine >= limits.perSource || this.#sockets.size >= limits.total) {
+        this.#count(mine >= limits.perSource ? 'connections_per_source' : 'connections_total');
+        s.destroy();
+        return;
+      }
       this.#sockets.add(s);
-      s.on('close', () => this.#sockets.delete(s));
+      this.#perSource.set(source, mine + 1);
+      s.on('close', () => {
+        this.#sockets.delete(s);
+        const left = (this.#perSource.get(source) ?? 1) - 1;
+        if (left > 0) this.#perSource.set(source, left);
+        else this.#perSource.delete(source);
+      });
+    });
+    // After listen() nothing else listens for `error`: an accept that fails for want of a file
+    // descriptor (EMFILE; libuv has already shed the pending connection) must not end the process.
+    this.#server.on('error', (err: NodeJS.ErrnoException) => {
+      this.#count(`accept_${err.code ?? 'error'}`);
+      const now = Date.now();
+      if (!this.#server.listening || now - this.#lastAcceptWarn < 10_000) return; // a flood must not flood the log
+      this.#lastAcceptWarn = now;
+      opts.logger.warn('control API could not accept a connection (counted in rejected)', { code: err.code, rejected: this.rejected });
     });
     this.#server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
       const status =
@@ -127,6 +162,10 @@ export class ApiServer {
         throw new HttpError('too_many_requests', 'Too many requests; slow down.');
       }
       if (route.auth) this.#checkAuth(req);
+      // Any mutation, open ones too (wake, activity, pairing), and every token route: a browser page of
+      // another origin must not drive them (issue #20: any web page could POST /api/wake as
+      // text/plain, a "simple" request with no preflight). The phone and other hosts send no Origin.
+      if (route.auth || method !== 'GET') this.#checkOrigin(req);
       const ctx: RequestContext = { req, res, url, params, client, body: () => readJson(req) };
       const reply = await route.handler(ctx);
       if (reply) send(res, reply);
@@ -154,16 +193,21 @@ export class ApiServer {
       this.#count('unauthorized');
       throw new HttpError('unauthorized', 'This endpoint needs Authorization: Bearer <token>. The token is in the app (or DATA_DIR/token when headless).');
     }
-    // A browser page from another origin must not drive the API even if it holds a token.
+  }
+
+  /** A browser `Origin` other than this server's own is refused; `null` (sandboxed frames, file: pages) too. */
+  #checkOrigin(req: IncomingMessage): void {
     const origin = req.headers.origin;
-    if (origin && origin !== 'null') {
-      let host: string;
-      try {
-        host = new URL(origin).host;
-      } catch {
-        throw new HttpError('forbidden', 'Malformed Origin header.');
-      }
-      if (host !== req.headers.host) throw new HttpError('forbidden', `Cross-origin request from ${origin} refused.`);
+    if (origin === undefined) return;
+    let host: string | null;
+    try {
+      host = origin === 'null' ? null : new URL(origin).host;
+    } catch {
+      throw new HttpError('forbidden', 'Malformed Origin header.');
+    }
+    if (host === null || host !== req.headers.host) {
+      this.#count('cross_origin');
+      throw new HttpError('forbidden', `Cross-origin request from ${origin} refused.`);
     }
   }
 

@@ -3,13 +3,19 @@
 // cannot grow the server's memory.
 
 import type { ServerResponse } from 'node:http';
+import { HttpError } from './errors.js';
 
 const MAX_BACKLOG_BYTES = 1 << 20;
+/** Event streams open at once (issue #20: 4,000 were accepted, 318 MB). A dashboard keeps one per tab. */
+export const STREAM_LIMITS = { perSource: 8, total: 64 };
 const KEEPALIVE_MS = 15_000;
 
 export class EventHub {
   readonly #clients = new Set<ServerResponse>();
+  readonly #perSource = new Map<string, number>();
   #keepalive: NodeJS.Timeout | null = null;
+
+  constructor(private readonly limits = STREAM_LIMITS) {}
 
   get size(): number {
     return this.#clients.size;
@@ -17,6 +23,17 @@ export class EventHub {
 
   /** Takes over the response as an event stream; `first` is sent before anything else. */
   attach(res: ServerResponse, first?: { event: string; data: unknown }): void {
+    const source = res.req?.socket.remoteAddress ?? 'unknown';
+    const mine = this.#perSource.get(source) ?? 0;
+    if (mine >= this.limits.perSource || this.#clients.size >= this.limits.total) {
+      throw new HttpError(
+        'too_many_requests',
+        mine >= this.limits.perSource
+          ? `Too many event streams from this address (${this.limits.perSource}); close another dashboard tab.`
+          : `Too many event streams (${this.limits.total}); try again later.`,
+      );
+    }
+    this.#perSource.set(source, mine + 1);
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-store',
@@ -25,7 +42,15 @@ export class EventHub {
     });
     res.write('retry: 2000\n\n');
     this.#clients.add(res);
-    const drop = () => this.#clients.delete(res);
+    let counted = true;
+    const drop = () => {
+      this.#clients.delete(res);
+      if (!counted) return;
+      counted = false;
+      const left = (this.#perSource.get(source) ?? 1) - 1;
+      if (left > 0) this.#perSource.set(source, left);
+      else this.#perSource.delete(source);
+    };
     res.on('close', drop);
     res.on('error', drop);
     if (first) this.#send(res, first.event, JSON.stringify(first.data));

@@ -8,6 +8,8 @@
 // interface) and do the record keeping ourselves.
 
 import { Bonjour } from 'bonjour-service';
+import { createSocket } from 'node:dgram';
+import { COSTLY, MdnsGate, mdnsGuardOn } from './mdns-guard.js';
 import type { Clock } from '../util/clock.js';
 import { httpGetUrl } from '../util/http-get.js';
 import { Emitter, type Unsubscribe } from '../util/emitter.js';
@@ -26,6 +28,8 @@ export interface TransportHandlers {
   /** A packet that could not be decoded, or a socket warning. */
   warning(err: unknown): void;
   error(err: unknown): void;
+  /** A packet refused before decoding (mdns-guard.ts): over a source's or the total rate, or too costly. */
+  dropped?(why: 'rateLimited' | 'costlyPacket' | 'malformedPacket'): void;
 }
 
 /** One multicast socket on one interface. */
@@ -60,7 +64,7 @@ export interface BrowserOptions {
   tickMs?: number;
 }
 
-export type BrowserCounter = Counter | 'malformedPacket' | 'foreignSource' | 'socketError';
+export type BrowserCounter = Counter | 'malformedPacket' | 'foreignSource' | 'socketError' | 'rateLimited' | 'costlyPacket';
 
 export class HostBrowser {
   readonly #table: HostTable;
@@ -92,6 +96,7 @@ export class HostBrowser {
             this.#count('socketError');
             this.opts.logger.warn('mDNS socket error', { interface: iface.name, err });
           },
+          dropped: (why) => this.#count(why),
         });
         this.#transports.push({ iface, t });
       } catch (err) {
@@ -260,7 +265,24 @@ interface MdnsSocket {
 export const bonjourTransport: TransportFactory = (iface, handlers) => {
   // `interface` selects group membership and the sending interface; binding 0.0.0.0 is needed to
   // receive multicast at all on Linux (a socket bound to a unicast address gets none).
-  const bonjour = new Bonjour({ interface: iface.ipv4, bind: '0.0.0.0', reuseAddr: true } as never, (err: unknown) => handlers.error(err));
+  // The socket is ours so that every datagram passes the gate (mdns-guard.ts) before dns-packet
+  // decodes it: it bounds names, but still took 16-33 ms on issue #20's packet, at any rate.
+  const gate = mdnsGuardOn() ? new MdnsGate() : null;
+  const socket = createSocket({ type: 'udp4', reuseAddr: true });
+  const emit = socket.emit.bind(socket) as (event: string, ...args: unknown[]) => boolean;
+  socket.emit = ((event: string, ...args: unknown[]) => {
+    if (event === 'message' && gate) {
+      const verdict = gate.check(args[0] as Buffer, (args[1] as { address: string }).address);
+      if (verdict !== 'ok') {
+        handlers.dropped?.(verdict === 'rate' ? 'rateLimited' : COSTLY.has(verdict) ? 'costlyPacket' : 'malformedPacket');
+        return false;
+      }
+    }
+    return emit(event, ...args);
+  }) as typeof socket.emit;
+  const bonjour = new Bonjour({ interface: iface.ipv4, bind: '0.0.0.0', reuseAddr: true, socket } as never, (err: unknown) =>
+    handlers.error(err),
+  );
   const mdns = (bonjour as unknown as { server?: { mdns?: MdnsSocket } }).server?.mdns;
   if (!mdns || typeof mdns.on !== 'function' || typeof mdns.query !== 'function') {
     bonjour.destroy();

@@ -60,6 +60,8 @@ export interface HostTableOptions {
   staleMs?: number;
   maxHosts?: number;
   maxAddresses?: number;
+  /** Unconfirmed entries per source address (default 16). */
+  perSource?: number;
 }
 
 interface Entry {
@@ -76,7 +78,15 @@ interface Entry {
   /** What we last reported, for change detection; null while not listed. */
   listed: DiscoveredHost | null;
   claimsOurIdCounted: boolean;
+  /** Its /health answered with its id once: a real host, never evicted for an unconfirmed one. */
+  confirmed: boolean;
 }
+
+/**
+ * Unconfirmed entries one source address may hold (issue #20: 5,000 fake hosts from one machine
+ * filled the 64 entries and a real host that came during the flood was never listed).
+ */
+const PER_SOURCE = 16;
 
 const SUFFIX = `.${SERVICE_DOMAIN}`;
 
@@ -87,6 +97,7 @@ export class HostTable {
   readonly #staleMs: number;
   readonly #maxHosts: number;
   readonly #maxAddresses: number;
+  readonly #perSource: number;
   #selfId: string | null = null;
   readonly #selfNames = new Set<string>();
   /** Ignored input, by reason. */
@@ -96,6 +107,7 @@ export class HostTable {
     this.#staleMs = opts.staleMs ?? 6_000;
     this.#maxHosts = opts.maxHosts ?? 64;
     this.#maxAddresses = opts.maxAddresses ?? 16;
+    this.#perSource = opts.perSource ?? PER_SOURCE;
   }
 
   /** Our own id and the instance names we advertise(d): our own records are not a peer, and anyone else using our id is ignored. */
@@ -138,7 +150,7 @@ export class HostTable {
             if (e) removed.push(...this.#remove(e, 'goodbye'));
             break;
           }
-          const e = this.#entry(fqdn, r.data.replace(/\.$/, ''), from, now);
+          const e = this.#entry(fqdn, r.data.replace(/\.$/, ''), from, now, removed);
           if (e) {
             e.ptrUntil = until;
             touched.add(e);
@@ -153,7 +165,7 @@ export class HostTable {
             if (e) removed.push(...this.#remove(e, 'goodbye'));
             break;
           }
-          const e = this.#entry(name, r.name.replace(/\.$/, ''), from, now);
+          const e = this.#entry(name, r.name.replace(/\.$/, ''), from, now, removed);
           if (!e) break;
           touched.add(e);
           if (r.type === 'SRV') {
@@ -190,6 +202,7 @@ export class HostTable {
             map?.delete(r.data);
           } else {
             if (!map) {
+              if (this.#addresses.size >= this.#maxHosts * 2) this.#pruneAddresses();
               if (this.#addresses.size >= this.#maxHosts * 2) break;
               this.#addresses.set(name, (map = new Map()));
             }
@@ -224,6 +237,7 @@ export class HostTable {
     const h = e.health;
     h.checkedAt = now;
     if (result && e.txt && result.id.toLowerCase() === e.txt.id) {
+      e.confirmed = true;
       h.ok = true;
       h.ready = result.ready;
       h.latencyMs = Math.round(result.latencyMs);
@@ -266,12 +280,17 @@ export class HostTable {
     return out;
   }
 
-  #entry(fqdn: string, display: string, from: { address: string; interface: string }, now: number): Entry | null {
+  #entry(fqdn: string, display: string, from: { address: string; interface: string }, now: number, removed: HostChange[]): Entry | null {
     let e = this.#entries.get(fqdn);
     if (e) return e;
-    if (this.#entries.size >= this.#maxHosts) {
+    const victim = this.#victim(from.address);
+    if (victim === 'full') {
       this.#count('tableFull');
       return null;
+    }
+    if (victim) {
+      this.#count('tableFull');
+      removed.push(...this.#remove(victim, 'stale'));
     }
     const name = display.length > SUFFIX.length && display.toLowerCase().endsWith(SUFFIX) ? display.slice(0, -SUFFIX.length) : display;
     e = {
@@ -287,9 +306,38 @@ export class HostTable {
       health: { ok: null, ready: null, latencyMs: null, checkedAt: null, failures: 0 },
       listed: null,
       claimsOurIdCounted: false,
+      confirmed: false,
     };
     this.#entries.set(fqdn, e);
     return e;
+  }
+
+  /**
+   * Room for a new entry from `source`: null (there is room), an unconfirmed entry to drop, or 'full'.
+   * A source at its quota gives up its own least recently heard entry; in a full table, the source
+   * holding the most unconfirmed entries gives up one. Confirmed hosts are never dropped for a newcomer.
+   */
+  #victim(source: string): Entry | 'full' | null {
+    const bySource = new Map<string, Entry[]>();
+    for (const e of this.#entries.values()) {
+      if (e.confirmed) continue;
+      const list = bySource.get(e.via.address) ?? [];
+      list.push(e);
+      bySource.set(e.via.address, list);
+    }
+    const oldest = (list: Entry[]) => list.reduce((a, b) => (b.lastHeard < a.lastHeard ? b : a));
+    const mine = bySource.get(source) ?? [];
+    if (mine.length >= this.#perSource) return oldest(mine);
+    if (this.#entries.size < this.#maxHosts) return null;
+    let most: Entry[] = [];
+    for (const list of bySource.values()) if (list.length > most.length) most = list;
+    return most.length ? oldest(most) : 'full';
+  }
+
+  /** Address records of names no entry points to (a flood's leftovers) make room for real ones. */
+  #pruneAddresses(): void {
+    const targets = new Set([...this.#entries.values()].flatMap((e) => (e.srv ? [e.srv.target] : [])));
+    for (const name of this.#addresses.keys()) if (!targets.has(name)) this.#addresses.delete(name);
   }
 
   #isSelf(e: Entry): boolean {

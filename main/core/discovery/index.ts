@@ -10,6 +10,7 @@ import type { Unsubscribe } from '../util/emitter.js';
 import { ciaoAdvertiser, type Advertiser, type AdvertiserFactory } from './advertiser.js';
 import { HostBrowser, type HealthCheck, type TransportFactory } from './browser.js';
 import { chooseInterfaces, interfaceOverride, readInterfaces, type InterfaceChoice, type NetInterface } from './interfaces.js';
+import { ciaoGate } from './ciao.js';
 import { toPeers } from './peers.js';
 import { NameResponder, type NameSocketFactory } from './name-responder.js';
 import { needsProbe, sharedFqdn } from './shared-name.js';
@@ -315,9 +316,17 @@ export function createDiscovery(ctx: CoreContext, opts: DiscoveryOptions = {}): 
     }, 2_000);
   }
 
+  /** The browser's counters, plus the packets ciao's sockets refused before decoding (mdns-guard.ts). */
+  function allCounters(): ReturnType<Discovery['counters']> {
+    const out: ReturnType<Discovery['counters']> = { ...browser?.counters() };
+    const dropped = Object.values(ciaoGate.counters).reduce((a, b) => a + b, 0);
+    if (dropped) out.responderDropped = dropped;
+    return out;
+  }
+
   /** Ignored input is counted; the log gets the totals when they move, the user a notice for an id clash. */
   function reportIgnored(): void {
-    const now = browser?.counters() ?? {};
+    const now = allCounters();
     const key = JSON.stringify(now);
     if (key === lastCounters) return;
     const before = JSON.parse(lastCounters || '{}') as Record<string, number>;
@@ -421,7 +430,7 @@ export function createDiscovery(ctx: CoreContext, opts: DiscoveryOptions = {}): 
     advertisedName: () => current?.name ?? null,
     txt: () => (current ? { ...current.txt } : null),
     interfaces: () => choice.interfaces.map((i) => i.name),
-    counters: () => browser?.counters() ?? {},
+    counters: allCounters,
   };
   return discovery;
 }

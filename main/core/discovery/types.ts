@@ -24,5 +24,5 @@ export interface Discovery extends Capability {
   /** Interfaces in use (names). */
   interfaces(): string[];
   /** Ignored input so far, by reason (malformed TXT, hostile packets, a peer claiming our id, …). */
-  counters(): Partial<Record<BrowserCounter, number>>;
+  counters(): Partial<Record<BrowserCounter | 'responderDropped', number>>;
 }

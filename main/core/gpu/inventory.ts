@@ -3,9 +3,10 @@
 // without a timeout, execSync dmidecode, ~8 PowerShell calls on Windows), so they run in a short-lived
 // child process that is killed, with its whole process group, when it overstays.
 
-import { spawn, execFile } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
 import treeKill from 'tree-kill';
+import { spawnChecked } from '../util/spawn.js';
 import { appleGpuCeiling, type UnifiedCeiling } from './unified.js';
 
 /** What systeminformation reports, trimmed to what we read (the child sends these fields). */
@@ -122,7 +123,7 @@ export interface InventoryProcess {
 export type InventoryLauncher = (env: NodeJS.ProcessEnv) => InventoryProcess;
 
 export const nodeInventoryLauncher: InventoryLauncher = (env) => {
-  const child = spawn(process.execPath, ['-e', CHILD_SCRIPT], {
+  const spawned = spawnChecked(process.execPath, ['-e', CHILD_SCRIPT], {
     shell: false,
     windowsHide: true,
     // Own process group on POSIX, so a hung grandchild (nvidia-smi) dies with it.
@@ -130,14 +131,16 @@ export const nodeInventoryLauncher: InventoryLauncher = (env) => {
     stdio: ['ignore', 'pipe', 'pipe'],
     env,
   });
+  if (!spawned.ok) throw spawned.error; // runSiChild turns it into "could not start"
+  const child = spawned.child;
   let stdout = '';
   let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   return { done, kill: () => killTree(child.pid) };
 };
 
@@ -231,10 +234,14 @@ function killTree(pid: number | undefined): void {
 
 function readWiredLimit(): Promise<number | null> {
   return new Promise((resolve) => {
-    execFile('sysctl', ['-n', 'iogpu.wired_limit_mb'], { timeout: 2000, windowsHide: true }, (err, stdout) => {
-      if (err) return resolve(null);
-      const n = Number(String(stdout).trim());
-      resolve(Number.isFinite(n) ? n : null);
-    });
+    try {
+      execFile('sysctl', ['-n', 'iogpu.wired_limit_mb'], { timeout: 2000, windowsHide: true }, (err, stdout) => {
+        if (err) return resolve(null);
+        const n = Number(String(stdout).trim());
+        resolve(Number.isFinite(n) ? n : null);
+      });
+    } catch {
+      resolve(null); // spawn can throw (no file descriptor left): no limit known
+    }
   });
 }

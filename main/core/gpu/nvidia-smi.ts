@@ -1,10 +1,11 @@
 // Finding and running nvidia-smi: asynchronously, without a shell, with a timeout that kills it.
 // (systeminformation runs it with execFileSync, which would freeze the whole app on a hung driver.)
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fsp from 'node:fs/promises';
 import { constants as fsConstants } from 'node:fs';
 import path from 'node:path';
+import { spawnChecked } from '../util/spawn.js';
 
 export interface LocateOptions {
   platform: NodeJS.Platform;
@@ -103,18 +104,17 @@ export class ToolRunner {
         clearTimeout(timer);
         resolve(r);
       };
-      let child: ChildProcess;
-      try {
-        child = spawn(this.file, args, {
-          shell: false,
-          windowsHide: true,
-          stdio: ['ignore', 'pipe', 'pipe'],
-          env: this.opts.env ?? process.env,
-        });
-      } catch (err) {
-        resolve({ ok: false, why: `${label} could not be started: ${(err as Error).message}` });
+      const spawned = spawnChecked(this.file, args, {
+        shell: false,
+        windowsHide: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: this.opts.env ?? process.env,
+      });
+      if (!spawned.ok) {
+        resolve({ ok: false, why: `${label} could not be started: ${spawned.error.message}` });
         return;
       }
+      const child = spawned.child;
       const out: Buffer[] = [];
       const errOut: Buffer[] = [];
       let size = 0;
@@ -186,7 +186,8 @@ export class OneShotQuery implements GpuQuery {
 }
 
 interface LoopState {
-  child: ChildProcess;
+  /** Null when it could not be spawned at all (then `exited` and `spawnError` are set). */
+  child: ChildProcess | null;
   intervalMs: number;
   startedAt: number;
   /** Latest line per GPU index, with when it came. */
@@ -279,7 +280,7 @@ export class LoopQuery implements GpuQuery {
 
   #kill(s: LoopState): void {
     if (this.#s === s) this.#s = null;
-    if (!s.exited) {
+    if (!s.exited && s.child) {
       this.#stuck = s.child;
       s.child.kill('SIGKILL');
     }
@@ -297,7 +298,7 @@ export class LoopQuery implements GpuQuery {
 
   #start(intervalMs: number): LoopState {
     const now = this.opts.now ?? Date.now;
-    const child = spawn(this.file, [...this.args, '-lms', String(Math.max(100, Math.round(intervalMs)))], {
+    const spawned = spawnChecked(this.file, [...this.args, '-lms', String(Math.max(100, Math.round(intervalMs)))], {
       shell: false,
       windowsHide: true,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -305,18 +306,26 @@ export class LoopQuery implements GpuQuery {
     });
     let gotData!: () => void;
     const s: LoopState = {
-      child,
+      child: spawned.ok ? spawned.child : null,
       intervalMs,
       startedAt: now(),
       latest: new Map(),
       lastValidAt: null,
       garbage: null,
       partial: '',
-      exited: null,
-      spawnError: null,
+      exited: spawned.ok ? null : { code: null, signal: null },
+      spawnError: spawned.ok ? null : `could not be started: ${spawned.error.message}`,
       output: '',
       firstData: new Promise<void>((r) => (gotData = r)),
     };
+    if (!spawned.ok) return s;
+    const child = spawned.child;
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      s.spawnError =
+        err.code === 'ENOENT' ? `not found (${this.file})` : err.code === 'EACCES' ? `is not executable (${this.file})` : `could not be started: ${err.message}`;
+      s.exited = { code: null, signal: null };
+      gotData();
+    });
     const max = this.opts.maxOutputBytes ?? 256 * 1024;
     child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
       const text = s.partial + chunk;
@@ -343,12 +352,6 @@ export class LoopQuery implements GpuQuery {
     });
     child.stderr!.setEncoding('utf8').on('data', (d: string) => {
       if (s.output.length < 4096) s.output += d;
-    });
-    child.on('error', (err: NodeJS.ErrnoException) => {
-      s.spawnError =
-        err.code === 'ENOENT' ? `not found (${this.file})` : err.code === 'EACCES' ? `is not executable (${this.file})` : `could not be started: ${err.message}`;
-      s.exited = { code: null, signal: null };
-      gotData();
     });
     child.on('close', (code, signal) => {
       if (this.#stuck === child) this.#stuck = null;

@@ -8,7 +8,15 @@
 //    only when echo is its current boot, so nothing recorded before it started can be replayed to
 //    it; within its run, (boot, seq) must move forward, and a boot once superseded is never again
 //    accepted. Clock-free: the hosts' clocks need not agree.
+//  - epoch: greater for every run of the sender than for any earlier one (persisted in the data dir,
+//    `nextBootEpoch`). The guard above lives in memory, so after both hosts restarted, heartbeats
+//    recorded from an earlier run looked new: their `boot` had never been seen (issue #20: seven of
+//    them replayed at host A made A echo a dead boot to B, B stopped hearing A, both served). Now a
+//    heartbeat whose epoch is below the newest seen from that peer, or another boot in that same
+//    epoch, is a replay, before and after the echo is confirmed.
 
+import fs from 'node:fs';
+import path from 'node:path';
 import { HIBERNATION_STATES, type HibernationState, type Role } from '../contract.js';
 import { hmac, tagsEqual } from './crypto.js';
 import type { Advert } from './election.js';
@@ -22,6 +30,8 @@ export interface Heartbeat {
   from: string;
   to: string;
   boot: string;
+  /** Orders the sender's runs (see the header); 0 from a sender that predates it. */
+  epoch: number;
   seq: number;
   /** Sender's wall clock (ms), for display only. */
   ts: number;
@@ -78,6 +88,7 @@ function validate(v: unknown): Heartbeat | string {
   if (typeof o.from !== 'string' || !UUID.test(o.from)) return 'from';
   if (typeof o.to !== 'string' || !UUID.test(o.to)) return 'to';
   if (typeof o.boot !== 'string' || !BOOT.test(o.boot)) return 'boot';
+  if (o.epoch !== undefined && (!Number.isSafeInteger(o.epoch) || (o.epoch as number) < 0)) return 'epoch';
   if (!Number.isSafeInteger(o.seq) || (o.seq as number) < 0) return 'seq';
   if (typeof o.ts !== 'number' || !Number.isFinite(o.ts)) return 'ts';
   if (o.echo !== null && (typeof o.echo !== 'string' || !BOOT.test(o.echo))) return 'echo';
@@ -98,6 +109,7 @@ function validate(v: unknown): Heartbeat | string {
     from: o.from.toLowerCase(),
     to: o.to.toLowerCase(),
     boot: o.boot,
+    epoch: (o.epoch as number | undefined) ?? 0,
     seq: o.seq as number,
     ts: o.ts,
     echo: o.echo as string | null,
@@ -125,10 +137,17 @@ const MAX_RETIRED = 64;
 /** Per-peer freshness: see the header. `myBoot` is this run's boot id. */
 export class ReplayGuard {
   readonly #peers = new Map<string, { boot: string; seq: number; retired: string[] }>();
+  /** The newest run heard from each peer (authenticated, confirmed or not). */
+  readonly #newest = new Map<string, { epoch: number; boot: string }>();
 
   constructor(private readonly myBoot: string) {}
 
-  check(hb: Pick<Heartbeat, 'from' | 'boot' | 'seq' | 'echo'>): ReplayVerdict {
+  check(hb: Pick<Heartbeat, 'from' | 'boot' | 'seq' | 'echo'> & { epoch?: number }): ReplayVerdict {
+    const epoch = hb.epoch ?? 0;
+    const n = this.#newest.get(hb.from);
+    // An earlier run, or a second boot in one run (epoch 0 is a sender without epochs: not ordered).
+    if (n && (epoch < n.epoch || (epoch === n.epoch && epoch > 0 && hb.boot !== n.boot))) return 'replayed';
+    if (!n || epoch > n.epoch) this.#newest.set(hb.from, { epoch, boot: hb.boot });
     const p = this.#peers.get(hb.from);
     if (p && (p.retired.includes(hb.boot) || (p.boot === hb.boot && hb.seq <= p.seq))) return 'replayed';
     // Not provably made after we started: possibly recorded earlier. Also what a peer sends until it hears us.
@@ -146,5 +165,34 @@ export class ReplayGuard {
 
   forget(peer: string): void {
     this.#peers.delete(peer);
+    this.#newest.delete(peer);
+  }
+}
+
+export const EPOCH_FILE = 'heartbeat-epoch';
+
+/**
+ * This run's epoch: one more than the last run's on this data dir, and never below the wall clock in
+ * ms, so a lost or unwritable file still moves forward (unless the clock went back as well). Written
+ * before the first heartbeat (temp file + rename, 0600); a failed write is returned, not thrown.
+ */
+export function nextBootEpoch(dataDir: string, now = Date.now()): { epoch: number; error: Error | null } {
+  const file = path.join(dataDir, EPOCH_FILE);
+  let last = 0;
+  try {
+    const n = Number(fs.readFileSync(file, 'utf8').trim());
+    if (Number.isSafeInteger(n) && n > 0) last = n;
+  } catch {
+    // first run, or unreadable: the clock alone decides
+  }
+  const epoch = Math.max(last + 1, Math.floor(now));
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    fs.writeFileSync(tmp, `${epoch}\n`, { mode: 0o600 });
+    fs.renameSync(tmp, file);
+    return { epoch, error: null };
+  } catch (err) {
+    fs.rmSync(tmp, { force: true });
+    return { epoch, error: err as Error };
   }
 }

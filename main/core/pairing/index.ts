@@ -30,7 +30,7 @@ import {
   type ServeKind,
 } from './election.js';
 import { initiatorFinish, Responder, type HostCard } from './handshake.js';
-import { decodeHeartbeat, encodeHeartbeat, ReplayGuard, type Heartbeat } from './heartbeat.js';
+import { decodeHeartbeat, encodeHeartbeat, nextBootEpoch, ReplayGuard, type Heartbeat } from './heartbeat.js';
 import { composePeers, type PeerCard } from './peer-list.js';
 import { cannotServe } from './can-serve.js';
 import { forwardTarget } from './forwarding.js';
@@ -61,6 +61,8 @@ export interface IncomingRequest {
 export interface PairingStatus extends PairingSection {
   /** The code to show, when another host asked to pair with this one. Local views only. */
   incoming: IncomingRequest | null;
+  /** Every pending request (one per requester address, at most 4), oldest first, with its code. */
+  incomingAll: IncomingRequest[];
   peers: (Omit<PairedPeer, 'key'> & { alive: boolean })[];
 }
 
@@ -122,6 +124,8 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
   const mono = opts.monotonic ?? (() => performance.now());
   const post = opts.postJson ?? defaultPostJson;
   const myBoot = randomBytes(8).toString('hex');
+  const { epoch: myEpoch, error: epochError } = nextBootEpoch(ctx.dataDir, ctx.clock.now());
+  if (epochError) log.warn('could not save the heartbeat epoch; the clock orders this run', { err: epochError });
   const replay = new ReplayGuard(myBoot);
   const requests = new Emitter<{ request: IncomingRequest }>();
   const responder = new Responder(() => ({ id: me() }), () => ctx.clock.now());
@@ -282,6 +286,7 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
         from: card.id,
         to: p.id,
         boot: myBoot,
+        epoch: myEpoch,
         seq: ++seq,
         ts: ctx.clock.now(),
         echo: peerBoot.get(p.id) ?? null,
@@ -405,6 +410,14 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
       pairId: ctx.settings.view().pairing.pairId,
       pending,
       lockedForSeconds: Math.ceil(responder.lockedFor() / 1000),
+      requests: responder.all().map((i) => ({
+        peerId: i.from.id,
+        peerName: i.from.name,
+        address: i.address,
+        expiresInSeconds: Math.max(0, Math.ceil((i.expiresAt - now) / 1000)),
+        attemptsLeft: responder.attemptsLeft(i.address),
+      })),
+      lockedOut: responder.lockedOut().map((l) => ({ address: l.address, forSeconds: Math.ceil(l.forMs / 1000) })),
       servingId: election.servingId,
       reason: describe(election.reason),
       standby: election.standby,
@@ -607,14 +620,15 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
       const share = b64(o.share, 32);
       const mac = b64(o.mac, 32);
       if (typeof o.sid !== 'string' || typeof o.id !== 'string' || !share || !mac) throw new HttpError('bad_request', 'sid, id, share and mac are required');
-      const r = responder.finish(o.sid, o.id.toLowerCase(), share, mac);
+      // Bound to the requester: only the request made from this address, with its sid, is looked at.
+      const r = responder.finish(o.sid, o.id.toLowerCase(), share, mac, unmap(client));
       schedulePublish();
       if (!r.ok) {
         if (r.locked) {
           ctx.store.notify({
             level: 'warning',
             code: 'pairing_locked',
-            message: `Pairing is locked for 10 minutes after ${responder.maxFailures} wrong codes (last from ${unmap(client)}). If that was not you, someone on the network tried to pair with this computer. Cancel in the dashboard to unlock.`,
+            message: `Pairing from ${unmap(client)} is locked for 10 minutes after ${responder.maxFailures} wrong codes. If that was not you, someone on the network tried to pair with this computer; other computers can still pair. Cancel in the dashboard to unlock.`,
           });
           throw new HttpError('forbidden', r.message);
         }
@@ -845,6 +859,14 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
               attemptsLeft: responder.maxFailures - inc.failures,
             }
           : null,
+        incomingAll: responder.all().map((i) => ({
+          code: i.code,
+          fromId: i.from.id,
+          fromName: i.from.name,
+          address: i.address,
+          expiresAt: new Date(i.expiresAt).toISOString(),
+          attemptsLeft: responder.attemptsLeft(i.address),
+        })),
         peers: paired().map(({ key: _key, ...p }) => {
           const t = election.peers[p.id];
           return { ...p, alive: !!t && t.lastSeen !== null && now - t.lastSeen < c.deadAfterMs };

@@ -1,7 +1,8 @@
 // A sleep block held by a helper process (systemd-inhibit, caffeinate): spawned without a shell on
 // acquire, ended on release. We own it: its stdin is our pipe, so it cannot outlive us.
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { spawnChecked } from '../util/spawn.js';
 import type { Logger } from '../util/logger.js';
 import type { PowerBlocker } from './index.js';
 
@@ -38,13 +39,12 @@ export class ChildPowerBlocker implements PowerBlocker {
     if (this.#held) return;
     this.#held = true;
     const { command, args, logger } = this.opts;
-    let child: ChildProcess;
-    try {
-      child = spawn(command, args(reason), { stdio: ['pipe', 'ignore', 'pipe'], env: { ...process.env }, windowsHide: true });
-    } catch (err) {
-      this.#fail(`could not start ${command}: ${(err as Error).message}`);
+    const spawned = spawnChecked(command, args(reason), { stdio: ['pipe', 'ignore', 'pipe'], env: { ...process.env }, windowsHide: true });
+    if (!spawned.ok) {
+      this.#fail(`could not start ${command}: ${spawned.error.message}`);
       return;
     }
+    const child: ChildProcess = spawned.child;
     this.#child = child;
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => {

@@ -239,10 +239,33 @@ export function buildLaunch(spec: ServiceSpec, s: ServiceSettings, host: HostEnv
 export function childEnv(base: Record<string, string | undefined>, plan: LaunchPlan): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(base)) {
-    if (v === undefined || k.startsWith('ELECTRON_')) continue;
+    if (v === undefined || !inheritable(k)) continue;
     out[k] = v;
   }
   return { ...out, ...plan.env };
+}
+
+/**
+ * What a service inherits from the server's own environment: what programs need to run, find their
+ * libraries and GPUs, and reach the network (issue #20: they inherited everything, so the
+ * server's secrets and settings, e.g. cloud keys, UNAMENTIS_*, NODE_OPTIONS, reached every child).
+ * A service's own `env` setting adds to it.
+ */
+const INHERIT = new Set([
+  'PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LANGUAGE', 'TZ', 'TMPDIR', 'TMP', 'TEMP',
+  'LD_LIBRARY_PATH', 'DYLD_LIBRARY_PATH', 'DYLD_FALLBACK_LIBRARY_PATH', 'VIRTUAL_ENV',
+  'SSL_CERT_FILE', 'SSL_CERT_DIR', 'REQUESTS_CA_BUNDLE', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'ALL_PROXY',
+  // Windows (names compared upper-case)
+  'SYSTEMROOT', 'SYSTEMDRIVE', 'WINDIR', 'COMSPEC', 'PATHEXT', 'USERPROFILE', 'APPDATA', 'LOCALAPPDATA',
+  'PROGRAMDATA', 'PROGRAMFILES', 'PROGRAMFILES(X86)', 'PROGRAMW6432', 'COMMONPROGRAMFILES', 'PUBLIC',
+  'ALLUSERSPROFILE', 'NUMBER_OF_PROCESSORS', 'PROCESSOR_ARCHITECTURE', 'PROCESSOR_IDENTIFIER', 'OS',
+  'COMPUTERNAME', 'USERNAME', 'USERDOMAIN', 'HOMEDRIVE', 'HOMEPATH',
+]); // prettier-ignore
+const INHERIT_PREFIX = /^(LC_|XDG_|CUDA_|NVIDIA_|HIP_|ROCR_|ROCM_|HSA_|GPU_|OLLAMA_|HF_|HUGGINGFACE_|TRANSFORMERS_|TORCH_|PYTORCH_|OMP_|MKL_|OPENBLAS_|CONDA_)/;
+
+export function inheritable(name: string): boolean {
+  const k = name.toUpperCase();
+  return INHERIT.has(k) || INHERIT_PREFIX.test(k);
 }
 
 /** If the last output of a process that died says retrying is pointless, the message to show. */

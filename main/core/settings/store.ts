@@ -17,6 +17,8 @@ import {
   type Settings,
 } from './schema.js';
 import { Emitter, type Unsubscribe } from '../util/emitter.js';
+import { unconfirmedProgramChanges } from './programs.js';
+import { ensurePrivateDir, untrusted } from '../util/private-fs.js';
 
 export const SETTINGS_FILE = 'settings.json';
 
@@ -24,7 +26,12 @@ export interface SettingsProblem {
   /** Dotted path of the offending field, e.g. `api.port`. */
   field: string;
   message: string;
+  /** The change is well-formed but the caller may not make it (a program change over the API). */
+  forbidden?: true;
 }
+
+/** How long a path the local user picked in the app's file dialog counts as confirmed. */
+const CONFIRM_MS = 30 * 60_000;
 
 export type DeepPartial<T> = T extends (infer U)[]
   ? U[]
@@ -129,6 +136,8 @@ export class SettingsStore {
   /** null when the folder cannot be written: settings then live in memory only. */
   readonly #conf: Conf<Settings> | null;
   readonly #events = new Emitter<{ change: { next: Settings; prev: Settings } }>();
+  /** Paths the local user picked in the app's native file dialog, until when they count (programs.ts). */
+  readonly #confirmed = new Map<string, number>();
   readonly file: string;
 
   private constructor(conf: Conf<Settings> | null, initial: Settings, file: string) {
@@ -144,8 +153,9 @@ export class SettingsStore {
    */
   static open(opts: OpenOptions): OpenResult {
     const now = opts.now ?? (() => new Date());
-    fs.mkdirSync(opts.dataDir, { recursive: true });
+    ensurePrivateDir(opts.dataDir);
     const file = path.join(opts.dataDir, SETTINGS_FILE);
+    removeLeftovers(opts.dataDir);
     const problems: string[] = [];
     const fresh = defaultSettings(opts.facts, {
       hostId: randomUUID(),
@@ -154,6 +164,17 @@ export class SettingsStore {
 
     let settings = fresh;
     let raw: string | null = null;
+    try {
+      // Another user could have written it (a world-writable folder, issue #20): its commands run as us.
+      const why = untrusted(fs.lstatSync(file));
+      if (why) {
+        problems.push(
+          `${file} ${why}: another user may have changed it, and the programs it names run as you. Check its services (command, args, env), then make it yours with mode 0600.`,
+        );
+      }
+    } catch {
+      /* missing: defaults */
+    }
     try {
       raw = fs.readFileSync(file, 'utf8');
     } catch (err) {
@@ -243,7 +264,7 @@ export class SettingsStore {
    * Applies a user's patch (deep-merged). Refuses read-only fields. Nothing is written
    * unless the whole result is valid.
    */
-  update(patch: unknown): { ok: true; settings: Settings } | { ok: false; problem: SettingsProblem } {
+  update(patch: unknown, origin: 'local' | 'api' = 'local'): { ok: true; settings: Settings } | { ok: false; problem: SettingsProblem } {
     if (!isPlainObject(patch)) return { ok: false, problem: { field: '(root)', message: 'must be an object' } };
     for (const field of READ_ONLY_FIELDS) {
       const [head, sub] = field.split('.') as [string, string | undefined];
@@ -253,7 +274,39 @@ export class SettingsStore {
         return { ok: false, problem: { field, message: 'is read-only' } };
       }
     }
-    return this.replace(mergeSettings(this.#current, patch));
+    const next = mergeSettings(this.#current, patch);
+    if (origin === 'api') {
+      const fields = this.programChanges(next);
+      if (fields.length) {
+        return {
+          ok: false,
+          problem: {
+            field: fields[0]!,
+            forbidden: true,
+            message: `changes which program runs (${fields.join(', ')}). The API token alone cannot do that: pick the program with the app's file dialog, confirm it in the app, or edit ${SETTINGS_FILE} on this computer.`,
+          },
+        };
+      }
+    }
+    return this.replace(next);
+  }
+
+  /** The program fields `next` would change that the local user has not confirmed (see programs.ts). */
+  programChanges(next: Settings): string[] {
+    const now = Date.now();
+    for (const [p, until] of this.#confirmed) if (until <= now) this.#confirmed.delete(p);
+    return unconfirmedProgramChanges(this.#current, next, (p) => this.#confirmed.has(p));
+  }
+
+  /** The local user picked `path` in the app's native file dialog: the API may name it as a program for a while. */
+  confirmProgram(path: string): void {
+    if (this.#confirmed.size >= 64) this.#confirmed.delete(this.#confirmed.keys().next().value!);
+    this.#confirmed.set(path, Date.now() + CONFIRM_MS);
+  }
+
+  /** The patch merged over the current settings (for a confirmation that lists what would change). */
+  preview(patch: unknown): Settings | null {
+    return isPlainObject(patch) ? mergeSettings(this.#current, patch) : null;
   }
 
   /** Replaces the settings wholesale (internal callers: pairing, token rotation). */
@@ -285,10 +338,16 @@ export class SettingsStore {
   #write(next: Settings): void {
     if (!this.#conf) throw new Error(`the settings folder is not writable (${path.dirname(this.file)})`);
     // Keep the previous good file as settings.json.bak: an admin's bad edit is one copy away.
+    // Copied to a temp name first: a kill -9 mid-copy must not leave an empty or partial .bak.
+    const bakTmp = `${this.file}.bak.${process.pid}.tmp`;
     try {
-      if (fs.existsSync(this.file)) fs.copyFileSync(this.file, `${this.file}.bak`);
+      if (fs.existsSync(this.file)) {
+        fs.copyFileSync(this.file, bakTmp);
+        fs.chmodSync(bakTmp, 0o600);
+        fs.renameSync(bakTmp, `${this.file}.bak`);
+      }
     } catch {
-      /* a missing backup must not block the write */
+      fs.rmSync(bakTmp, { force: true }); // a missing backup must not block the write
     }
     this.#conf.store = next;
     try {
@@ -304,6 +363,29 @@ function safeParse(raw: string): unknown {
     return JSON.parse(raw);
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Temp copies a killed run left behind (issue #20: kill -9 during writes left copies of the settings,
+ * token and pair keys included, next to an empty .bak): ours (`settings.json.<pid>.tmp`,
+ * `settings.json.bak.<pid>.tmp`) and conf's (`settings.json.tmp-<stamp>`). Called under the data
+ * folder's lock, so no live writer owns them.
+ */
+function removeLeftovers(dataDir: string): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dataDir);
+  } catch {
+    return;
+  }
+  const leftover = /^(settings\.json(\.bak)?\.(\d+\.tmp|tmp-\w+)|(heartbeat-epoch|token)\.\d+\.tmp)$/;
+  for (const n of names) if (leftover.test(n)) fs.rmSync(path.join(dataDir, n), { force: true });
+  const bak = path.join(dataDir, `${SETTINGS_FILE}.bak`);
+  try {
+    if (fs.statSync(bak).size === 0) fs.rmSync(bak, { force: true }); // an empty backup from before this fix
+  } catch {
+    /* none */
   }
 }
 

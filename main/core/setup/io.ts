@@ -3,7 +3,7 @@
 // shown), pull an Ollama model, find a program on PATH. The steps use only this, so tests run
 // them against a loopback server and fake programs, and nothing else can reach the network.
 
-import { spawn } from 'node:child_process';
+import { spawnChecked } from '../util/spawn.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -95,13 +95,16 @@ export function createSetupIO(env: Record<string, string | undefined> = process.
     run(program, args, opts = {}) {
       return new Promise((resolve, reject) => {
         if (opts.signal?.aborted) return reject(new DownloadError('cancelled', 'cancelled'));
-        const child = spawn(program, args, {
+        // No descriptor left (EMFILE) or a synchronous throw: a failed step, never a crash (issue #20).
+        const spawned = spawnChecked(program, args, {
           cwd: opts.cwd,
           env: { ...(env as Record<string, string>), ...opts.env },
           stdio: ['ignore', 'pipe', 'pipe'],
           shell: false,
           windowsHide: true,
         });
+        if (!spawned.ok) return reject(new RunError(`Could not start ${program}: ${spawned.error.message}`, null, []));
+        const child = spawned.child;
         const last: string[] = [];
         const onLine = (line: string) => {
           last.push(line);

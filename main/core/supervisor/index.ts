@@ -354,6 +354,7 @@ export function createSupervisor(ctx: CoreContext, opts: SupervisorOptions = {})
 
   const reapOrphans = async (): Promise<ReapReport[]> => {
     const records = pidFiles.readAll();
+    for (const why of pidFiles.ignored) log.warn(`not trusting a PID file: ${why}`);
     if (records.length === 0) return [];
     const procs = await listProcesses();
     const reports: ReapReport[] = [];

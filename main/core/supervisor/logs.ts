@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { LogLine } from '../contract.js';
+import { ensurePrivateDir } from '../util/private-fs.js';
 
 export const MAX_LINE_CHARS = 4000;
 
@@ -57,21 +58,27 @@ export interface RotatingFileOptions {
   keep: number;
   /** Buffered lines are written at most this long after they arrive. */
   flushMs?: number;
+  /** After a failed write, lines are dropped (and counted) for this long, then writing is tried again. */
+  retryMs?: number;
 }
+
+const RETRY_MS = 30_000;
 
 /** Appends lines in small batches; never throws (a full disk must not take a service down). */
 export class RotatingFile {
   #buffer: string[] = [];
   #size: number;
   #timer: NodeJS.Timeout | null = null;
-  #failed = false;
+  /** When a write last failed (full disk, …): lines are dropped, and writing is tried again later. */
+  #failedAt: number | null = null;
+  #lost = 0;
 
   constructor(
     readonly file: string,
     private readonly opts: RotatingFileOptions,
   ) {
     try {
-      fs.mkdirSync(path.dirname(file), { recursive: true });
+      ensurePrivateDir(path.dirname(file));
       this.#size = fs.statSync(file).size;
     } catch {
       this.#size = 0;
@@ -79,7 +86,11 @@ export class RotatingFile {
   }
 
   append(text: string): void {
-    if (this.#failed) return;
+    // Issue #20: one failed write (a full disk) used to turn the file log off for the rest of the run.
+    if (this.#failedAt !== null && Date.now() - this.#failedAt < (this.opts.retryMs ?? RETRY_MS)) {
+      this.#lost++;
+      return;
+    }
     this.#buffer.push(text);
     if (!this.#timer) {
       this.#timer = setTimeout(() => this.flush(), this.opts.flushMs ?? 200);
@@ -91,14 +102,26 @@ export class RotatingFile {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
     if (this.#buffer.length === 0) return;
-    const data = this.#buffer.join('\n') + '\n';
+    const lines = this.#buffer;
+    if (this.#lost > 0) lines.unshift(`… ${this.#lost} lines not written to this file (the last write failed; they were in the live log)`);
+    const data = lines.join('\n') + '\n';
     this.#buffer = [];
     try {
       if (this.#size > 0 && this.#size + Buffer.byteLength(data) > this.opts.maxBytes) this.#rotate();
       fs.appendFileSync(this.file, data, { mode: 0o600 });
       this.#size += Buffer.byteLength(data);
+      this.#failedAt = null;
+      this.#lost = 0;
     } catch {
-      this.#failed = true; // logged nowhere else on purpose: the ring still has the lines
+      // Logged nowhere else on purpose: the ring still has the lines. Tried again after RETRY_MS.
+      // A write cut short by a full disk leaves half a line: cut the file back to what it was.
+      try {
+        fs.truncateSync(this.file, this.#size);
+      } catch {
+        /* nothing written, or not even that */
+      }
+      this.#failedAt = Date.now();
+      this.#lost += lines.length - (this.#lost > 0 ? 1 : 0);
     }
   }
 

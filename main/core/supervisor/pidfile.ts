@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ProcInfo } from './procs.js';
+import { ensurePrivateDir, untrusted } from '../util/private-fs.js';
 
 export interface PidRecord {
   v: 1;
@@ -21,6 +22,9 @@ export interface PidRecord {
 }
 
 export class PidFiles {
+  /** Records ignored by the last readAll, and why (for the log). */
+  ignored: string[] = [];
+
   constructor(readonly dir: string) {}
 
   file(id: string): string {
@@ -28,7 +32,7 @@ export class PidFiles {
   }
 
   write(rec: PidRecord): void {
-    fs.mkdirSync(this.dir, { recursive: true });
+    ensurePrivateDir(this.dir);
     const tmp = `${this.file(rec.service)}.${process.pid}.tmp`;
     fs.writeFileSync(tmp, JSON.stringify(rec) + '\n', { mode: 0o600 });
     fs.renameSync(tmp, this.file(rec.service));
@@ -38,10 +42,20 @@ export class PidFiles {
     fs.rmSync(this.file(id), { force: true });
   }
 
-  /** Every readable record; unreadable files are removed (they cannot name a process safely). */
+  /**
+   * Every readable record we can trust; unreadable files are removed (they cannot name a process
+   * safely). A record is trusted only when it and its folder are ours and nobody else may write them:
+   * another user must not be able to make us stop a process of their choosing.
+   */
   readAll(): PidRecord[] {
+    this.ignored = [];
     let names: string[];
     try {
+      const why = untrusted(fs.lstatSync(this.dir));
+      if (why) {
+        this.ignored.push(`${this.dir} ${why}: no PID file in it is trusted`);
+        return [];
+      }
       names = fs.readdirSync(this.dir);
     } catch {
       return [];
@@ -51,6 +65,11 @@ export class PidFiles {
       if (!n.endsWith('.pid')) continue;
       const full = path.join(this.dir, n);
       try {
+        const why = untrusted(fs.lstatSync(full));
+        if (why) {
+          this.ignored.push(`${full} ${why}`);
+          continue;
+        }
         const rec = JSON.parse(fs.readFileSync(full, 'utf8')) as PidRecord;
         if (rec.v === 1 && Number.isInteger(rec.pid) && rec.pid > 0 && typeof rec.startTime === 'string') out.push(rec);
         else fs.rmSync(full, { force: true });

@@ -24,9 +24,13 @@ const platform = process.platform;
 
 function run(file: string, args: string[], timeoutMs = 5000): Promise<string> {
   return new Promise((resolve) => {
-    execFile(file, args, { timeout: timeoutMs, windowsHide: true, maxBuffer: 16 << 20 }, (err, stdout) => {
-      resolve(err && !stdout ? '' : String(stdout));
-    });
+    try {
+      execFile(file, args, { timeout: timeoutMs, windowsHide: true, maxBuffer: 16 << 20 }, (err, stdout) => {
+        resolve(err && !stdout ? '' : String(stdout));
+      });
+    } catch {
+      resolve(''); // spawn can throw (no file descriptor left): the same as no answer
+    }
   });
 }
 

@@ -328,6 +328,18 @@ export class ServiceRunner {
       await this.#terminate(child, pid, this.#stopTimeout(spec), why);
     };
 
+    // Every process seen in its tree while it runs (pid + start time). A helper that leaves the group
+    // with setsid once its parent has exited cannot be found from the tree afterwards: issue #20 saw 5
+    // such leftovers per crash. They are matched by start time, so a reused pid is never hit.
+    const seen = new Map<string, ProcInfo>();
+    let lookedAt = 0;
+    const look = async () => {
+      if (IS_WIN) return;
+      for (const p of treeOf(pid, await listProcesses())) if (p.pid !== pid && seen.size < 4096) seen.set(`${p.pid}/${p.startTime}`, p);
+    };
+    // At its exit the group still holds what it forked last: look once more, at once.
+    const lastLook = new Promise<void>((r) => child.once('exit', () => void look().catch(() => {}).finally(r)));
+
     const onAbort = () => {
       void stopTree('stop requested').then(() => finish({ type: 'stopped' }));
     };
@@ -346,6 +358,10 @@ export class ServiceRunner {
         const waitMs = failures > 0 ? Math.min(pace.recheckMs, pace.healthIntervalMs) : pace.healthIntervalMs;
         await sleep(starting ? t.startPollMs : waitMs, signal);
         if (settled || stopping) return;
+        if (Date.now() - lookedAt >= 200) {
+          lookedAt = Date.now(); // a /proc scan: at most 5 a second while starting polls every 100 ms
+          await look().catch(() => {});
+        }
         if (spec.listenPort === null) {
           if (healthyAt === null) {
             healthyAt = this.d.now();
@@ -410,8 +426,9 @@ export class ServiceRunner {
     const result = await outcome;
     signal.removeEventListener('abort', onAbort);
     if (!stopping) {
-      // It exited by itself: whatever it left (orphaned runners holding VRAM) goes too.
-      await this.#sweep(pid, null, 1000);
+      // It exited by itself: whatever it left (orphaned runners holding VRAM, setsid'd helpers) goes too.
+      await lastLook;
+      await this.#sweep(pid, [...seen.values()], 1000);
     }
     this.d.pidFiles.remove(spec.id);
     this.pid = null;
@@ -499,7 +516,7 @@ export class ServiceRunner {
    */
   async #sweep(pid: number, before: ProcInfo[] | null, graceMs: number): Promise<void> {
     const procs = await listProcesses();
-    const known = before ?? treeOf(pid, procs);
+    const known = [...treeOf(pid, procs), ...(before ?? [])];
     const left = procs.filter(
       (p) => p.pid !== process.pid && ((!IS_WIN && p.pgid === pid) || known.some((b) => b.pid === p.pid && b.startTime === p.startTime)),
     );

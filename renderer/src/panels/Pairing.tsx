@@ -80,6 +80,16 @@ export function PairingPanel({ snapshot: s, client, canAct, receivedAt }: { snap
           <p className="muted small">
             From {pending.address} · valid for {formatDuration(expires)} · {pending.attemptsLeft} tries left. If you did not start this, cancel.
           </p>
+          {(p?.requests?.length ?? 0) > 1 && (
+            <p className="muted small" data-testid="pairing-others">
+              Also asking:{' '}
+              {p!.requests!
+                .filter((q) => q.address !== pending.address)
+                .map((q) => `${q.peerName} (${q.address})`)
+                .join(', ')}
+              . Only the computer you are pairing should be here; cancel removes them all.
+            </p>
+          )}
           <button type="button" disabled={!canAct || cancelState.busy} onClick={() => void cancel()}>
             Cancel
           </button>
@@ -134,7 +144,8 @@ export function PairingPanel({ snapshot: s, client, canAct, receivedAt }: { snap
       )}
       {locked > 0 && (
         <p className="callout error" role="alert">
-          Pairing is locked for {formatDuration(locked)} after too many wrong codes. Cancel a pending request to unlock.
+          Pairing from {p?.lockedOut?.map((l) => l.address).join(', ') || 'one address'} is locked for {formatDuration(locked)} after too many
+          wrong codes; other computers can still pair. Cancel to unlock.
         </p>
       )}
 

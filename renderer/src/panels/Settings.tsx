@@ -217,6 +217,19 @@ export function SettingsPanel({ client, snapshot, canAct }: { client: ApiClient;
       setDraft(next);
       setSaved('Saved.');
     } catch (err) {
+      // A change of which program runs needs the user at this computer: in the app, a native dialog asks.
+      if (bridge && err instanceof ApiError && err.status === 403 && err.field?.startsWith('services.')) {
+        const r = await bridge.confirmSettings(patch).catch((e: Error) => ({ ok: false, message: e.message }));
+        if (r.ok) {
+          const next = await client.settings();
+          setOriginal(next);
+          setDraft(next);
+          setSaved('Saved.');
+          return;
+        }
+        setError({ message: r.message, field: err.field });
+        return;
+      }
       const e = err as Error;
       setError({ message: e.message, field: err instanceof ApiError ? (err.field ?? null) : null });
     } finally {
