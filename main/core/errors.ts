@@ -18,5 +18,3 @@ export class CoreError extends Error {
 
 export const badRequest = (message: string, field?: string) =>
   new CoreError('bad_request', message, field);
-export const notFound = (message = 'Not found') => new CoreError('not_found', message);
-export const conflict = (message: string) => new CoreError('conflict', message);

@@ -7,7 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SetupView, StepView } from '../../main/core/setup/types.js';
+import type { SetupView, StepView } from '../../main/core/contract.js';
 import { repoRoot, startHeadless, tempDir, type Headless } from '../helpers/headless.js';
 import {
   gpuEnv,

@@ -36,4 +36,4 @@ export class HttpError extends CoreError {
   }
 }
 
-export { badRequest, notFound, conflict } from '../errors.js';
+export { badRequest } from '../errors.js';

@@ -26,7 +26,7 @@ export function serviceView(e: ServiceEntry): ServiceView {
   };
 }
 
-export interface HoldLimits {
+interface HoldLimits {
   /** Requests held at once per service; one more is refused with 503. */
   maxHeld: number;
   /** How long one request may be held (ms) before it is answered 503. */

@@ -9,16 +9,7 @@ import { LoopQuery, ToolRunner, locateNvidiaSmi } from './nvidia-smi.js';
 import { GPU_QUERY_ARGS } from './smi-parse.js';
 import { GpuSampler, type GpuSamplerDeps } from './sampler.js';
 
-export { GpuSampler, budgetOf, RECENT_POINTS } from './sampler.js';
-export type { GpuSamplerDeps, OllamaReader, SmiRunner } from './sampler.js';
-export { checkModelFits, stackAdvice, estimateModel, judge, vibeVoiceItem, fmtGB, largestFitting, REFERENCE_MODELS, RESERVE_MB } from '../services/fit.js';
-export type { FitBudget, FitInputs, FitItem, FitResult } from '../services/fit.js';
-export { appleGpuCeiling } from './unified.js';
-export { parseGpuQuery, parseComputeApps, GPU_QUERY_ARGS, APPS_QUERY_ARGS } from './smi-parse.js';
-export { LoopQuery, OneShotQuery, ToolRunner, locateNvidiaSmi } from './nvidia-smi.js';
-export type { GpuQuery, RunResult } from './nvidia-smi.js';
-export { summarizeInventory, readInventory } from './inventory.js';
-export type { Inventory, RawInventory } from './inventory.js';
+export { GpuSampler } from './sampler.js';
 
 /** The sampler as the core sees it: a capability with a few questions it can answer. */
 export type GpuMonitor = Capability &

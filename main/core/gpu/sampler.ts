@@ -66,7 +66,7 @@ const APPS_MAX_AGE_MS = 5 * 60_000;
 /** How often the installed-model list (/api/tags) is re-read. */
 const INSTALLED_TTL_MS = 60_000;
 /** History points carried in every snapshot (the rest: GET /api/gpu/history). */
-export const RECENT_POINTS = 10;
+const RECENT_POINTS = 10;
 
 export class GpuSampler {
   readonly name = 'gpu';
@@ -475,12 +475,12 @@ export class GpuSampler {
 }
 
 /** Hibernation states in which the GPU is read only on demand (no timer, no looping nvidia-smi). */
-export function onDemandIn(state: HibernationState): boolean {
+function onDemandIn(state: HibernationState): boolean {
   return state === 'cold' || state === 'dormant';
 }
 
 /** What the fit advice may use: all NVIDIA/AMD VRAM, or the unified ceiling. */
-export function budgetOf(gpus: readonly GpuInfo[], otherUsedMB: number | null): FitBudget | null {
+function budgetOf(gpus: readonly GpuInfo[], otherUsedMB: number | null): FitBudget | null {
   const sized = gpus.filter((g) => g.vramTotalMB > 0);
   if (sized.length === 0) return null;
   return {

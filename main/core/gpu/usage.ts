@@ -10,7 +10,7 @@ import type { SmiApp } from './smi-parse.js';
 const MiB = 1024 * 1024;
 
 
-export function toMB(bytes: number): number {
+function toMB(bytes: number): number {
   return Math.round(bytes / MiB);
 }
 

@@ -5,7 +5,7 @@ import type { HibernationPolicy, Settings } from '../settings/schema.js';
 import type { IdleConfig, Level, ServicePlan } from './machine.js';
 
 /** A service with no policy entry is stopped when dormant and never unloaded. */
-export const DEFAULT_POLICY: Required<HibernationPolicy> = { stopAt: 'dormant', unloadAt: 'never' };
+const DEFAULT_POLICY: Required<HibernationPolicy> = { stopAt: 'dormant', unloadAt: 'never' };
 
 export function planFor(
   entry: ServiceEntry,

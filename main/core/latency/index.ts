@@ -5,8 +5,6 @@
 import { ANSWERING_STATUSES, type Snapshot } from '../contract.js';
 import type { Target } from './measure.js';
 
-export type { LatencyReport, LatencyResult } from './types.js';
-
 /** Where the core reaches a running service (loopback works for LAN-bound services too). */
 export function runningTarget(s: Snapshot, id: string): Target | null {
   const e = s.services.find((x) => x.id === id);

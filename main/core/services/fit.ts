@@ -15,7 +15,7 @@ const GB = 1e9;
  * VRAM the driver, the CUDA/Metal context and the desktop keep for themselves. Ollama reserves
  * about the same before placing layers (457 MiB CUDA minimum; +512 MiB on Metal, ollama PR #4068).
  */
-export const RESERVE_MB = 512;
+const RESERVE_MB = 512;
 
 /** §2.1/§2.2 of the guide: VRAM each model needs on a GPU, in decimal GB (low–high). */
 export const REFERENCE_MODELS: Readonly<Record<string, readonly [number, number]>> = {
@@ -34,7 +34,7 @@ const ALIASES: Readonly<Record<string, string>> = {
 };
 
 /** VibeVoice-Realtime-0.5B: ~2–3 GB (guide §2.1). */
-export const VIBEVOICE_GB: readonly [number, number] = [2, 3];
+const VIBEVOICE_GB: readonly [number, number] = [2, 3];
 
 export interface FitItem {
   name: string;
@@ -67,7 +67,7 @@ export interface FitInputs {
 
 export type FitResult = FitAdvice & { items: FitItem[]; lowMB: number; highMB: number };
 
-export function normalizeModelName(name: string): string {
+function normalizeModelName(name: string): string {
   const n = name.trim().toLowerCase();
   return n.includes(':') ? n : `${n}:latest`;
 }

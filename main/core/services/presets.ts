@@ -26,7 +26,7 @@ function argAfter(ctx: PresetContext, flag: string, fallback: string): string {
   return i >= 0 && ctx.argv![i + 1] !== undefined ? ctx.argv![i + 1]! : fallback;
 }
 
-export interface RequiredPath {
+interface RequiredPath {
   path: string;
   /** What it is, for the message: "VibeVoice's script". */
   what: string;
@@ -91,7 +91,7 @@ export function join(platform: NodeJS.Platform, ...parts: string[]): string {
 }
 
 /** A model argument that names a local file or folder (not a hub id like `microsoft/VibeVoice-Realtime-0.5B`). */
-export function looksLikeLocalPath(p: string): boolean {
+function looksLikeLocalPath(p: string): boolean {
   return /^(\/|\.{1,2}[\\/]|~|[A-Za-z]:[\\/]|\\\\)/.test(p) || /\.(onnx|bin|gguf|safetensors)$/i.test(p);
 }
 

@@ -26,7 +26,7 @@ export interface ServiceSettings {
 }
 
 /** How the supervisor treats crashes, hangs and stops (issue 3). */
-export interface SupervisorSettings {
+interface SupervisorSettings {
   /** Seconds between SIGTERM and killing the whole process tree. */
   stopTimeoutSeconds: number;
   /** This many crashes within `crashLoopWindowSeconds` make a service `failed`. */
@@ -47,7 +47,7 @@ export interface HibernationPolicy {
   unloadAt?: 'warm' | 'cool' | 'cold' | 'dormant' | 'never';
 }
 
-export interface FrontDoorSettings {
+interface FrontDoorSettings {
   /** Own the public ports and pass requests to the programs on internal loopback ports. */
   enabled: boolean;
   /** Requests held at once per service while it wakes; more are answered 503. */
@@ -159,7 +159,7 @@ export interface Settings {
   };
 }
 
-export const ROLE_DEFAULT_PRIO: Record<Role, number> = { primary: 200, fallback: 100 };
+const ROLE_DEFAULT_PRIO: Record<Role, number> = { primary: 200, fallback: 100 };
 
 export function effectivePrio(s: Pick<Settings, 'prio' | 'role'>): number {
   return s.prio ?? ROLE_DEFAULT_PRIO[s.role];

@@ -7,21 +7,18 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Capability, CoreContext } from '../context.js';
-import { answersHealthy } from '../contract.js';
+import { answersHealthy, serviceMissing, type SetupView, type StepView } from '../contract.js';
 import { CoreError } from '../errors.js';
 import type { Supervisor } from '../context.js';
 import { createSetupIO, type SetupIO } from './io.js';
-import { serviceMissing } from './missing.js';
 import { phoneFromSource, phoneRequest } from './phone.js';
 import { SOURCES, type Sources } from './sources.js';
 import { OUTPUT_LINES, SetupStateFile, STEP_IDS, type StepId } from './state.js';
 import { STEPS, type PhaseContext } from './steps.js';
 import { chooseTier, type Tier } from './tier.js';
-import type { SetupView, StepView } from './types.js';
 
-export type { SetupView } from './types.js';
-export { serviceMissing } from './missing.js';
-export { SOURCES, type Sources } from './sources.js';
+export { serviceMissing } from '../contract.js';
+export { type Sources } from './sources.js';
 
 export interface SetupDeps {
   supervisor: Pick<Supervisor, 'get' | 'onLog' | 'waitReady'>;

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { STEP_IDS, type PhoneSeen, type StepId, type StepRecord } from '../contract.js';
 
 export { STEP_IDS };
-export type { PhoneSeen, StepId, StepProgress, StepRecord, StepState } from '../contract.js';
+export type { StepId, StepRecord } from '../contract.js';
 
 export interface SetupFile {
   v: 1;
@@ -20,7 +20,7 @@ export interface SetupFile {
 
 export const OUTPUT_LINES = 60;
 
-export function emptyRecord(id: StepId): StepRecord {
+function emptyRecord(id: StepId): StepRecord {
   return {
     id,
     state: 'todo',
@@ -35,7 +35,7 @@ export function emptyRecord(id: StepId): StepRecord {
   };
 }
 
-export function emptyFile(): SetupFile {
+function emptyFile(): SetupFile {
   return {
     v: 1,
     steps: {

@@ -47,7 +47,7 @@ export interface PhaseContext {
   startService(id: string, timeoutMs: number): Promise<void>;
 }
 
-export interface Phase {
+interface Phase {
   key: string;
   label: string;
   /** Runs every time (a look at what is there), never recorded as done. */
@@ -232,7 +232,7 @@ const ollamaManual = (c: PhaseContext) =>
       ? 'brew install ollama'
       : 'curl -fsSL https://ollama.com/install.sh | sh';
 
-export const OLLAMA: StepDef = {
+const OLLAMA: StepDef = {
   id: 'ollama',
   name: 'Ollama',
   phases: [
@@ -368,7 +368,7 @@ export const OLLAMA: StepDef = {
 
 const voicesDir = (c: PhaseContext) => path.join(c.dataDir, 'voices');
 
-export const PIPER: StepDef = {
+const PIPER: StepDef = {
   id: 'piper',
   name: 'Piper',
   phases: [
@@ -442,7 +442,7 @@ interface TreeEntry {
   lfs?: { oid?: string; size?: number };
 }
 
-export const VIBEVOICE: StepDef = {
+const VIBEVOICE: StepDef = {
   id: 'vibevoice',
   name: 'VibeVoice',
   phases: [

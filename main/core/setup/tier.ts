@@ -32,13 +32,13 @@ const CANDIDATES: readonly (readonly [number, boolean])[] = [
 ];
 
 /** The app's default model (Settings → Self-Hosted Server → model). */
-export const APP_DEFAULT_MODEL = 'qwen2.5:14b-instruct';
+const APP_DEFAULT_MODEL = 'qwen2.5:14b-instruct';
 
 /**
  * The budget a model plans on: the largest single card (splitting a model over two is slower),
  * or on Apple silicon the share of unified memory the GPU may use.
  */
-export function budgetOf(gpus: readonly GpuInfo[]): FitBudget | null {
+function budgetOf(gpus: readonly GpuInfo[]): FitBudget | null {
   const usable = gpus.filter((g) => g.vramTotalMB > 0);
   if (!usable.length) return null;
   const largest = usable.reduce((a, g) => (g.vramTotalMB > a.vramTotalMB ? g : a));

@@ -1,4 +1,4 @@
 // The supervisor's public face lives in the kernel (main/core/context.ts), so that hibernation, the
 // GPU sampler and setup can use it without importing this folder. Re-exported for the API layer.
 
-export type { Supervisor, SupervisorWithTakeOver } from '../context.js';
+export type { Supervisor } from '../context.js';

@@ -9,7 +9,7 @@ import { ANSWERING_STATUSES } from '../../contract.js';
 import { listInstalled, listLoaded, ollamaBaseUrl, pullModel } from '../../services/ollama.js';
 
 /** Ollama model references: `name`, `name:tag`, `namespace/name:tag`, `host/ns/name:tag`. */
-export const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._\-/]{0,180}(:[A-Za-z0-9._-]{1,64})?$/;
+const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._\-/]{0,180}(:[A-Za-z0-9._-]{1,64})?$/;
 
 function ollamaUrl(core: CoreContext): string {
   const e = core.store.get('services').find((s) => s.id === 'ollama');

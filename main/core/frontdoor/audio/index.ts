@@ -9,16 +9,8 @@ import { handleVibeVoice } from './vibevoice.js';
 import { handleWhisper } from './whisper.js';
 
 export type { Upstream } from './http.js';
-export { AudioError, upstreamMessage } from './http.js';
-export { WavNormalizer, WavFormatError, formatOf, canonicalHeader, type WavFormat } from './wav.js';
-export { createPiperAdapter, type PiperAdapter, type PiperApi } from './piper.js';
-export { handleVibeVoice, vibevoiceSpeech } from './vibevoice.js';
 export {
-  handleWhisper,
-  whisperTranscription,
   inferencePathOf,
-  whisperPath,
-  TRANSCRIPTIONS_PATH,
 } from './whisper.js';
 
 /** Serves the request if the route is one the service's audio API changes; false → pass it through. */
@@ -41,14 +33,14 @@ export interface AudioRoutesOptions {
  * The front door's adapter shape (main/core/frontdoor/index.ts `Adapter`): the context carries the
  * upstream, the door's keep-alive agent and the plain pass-through of this request.
  */
-export type DoorAdapter = (
+type DoorAdapter = (
   req: http.IncomingMessage,
   res: http.ServerResponse,
   ctx: { upstream: { host: string; port: number }; agent: http.Agent; pass(): void },
 ) => Promise<void>;
 
 /** An AudioHandler as a front-door adapter: the door's agent is reused, a declined route is passed. */
-export function asDoorAdapter(handler: AudioHandler): DoorAdapter {
+function asDoorAdapter(handler: AudioHandler): DoorAdapter {
   return async (req, res, ctx) => {
     const handled = await handler(req, res, {
       host: ctx.upstream.host,
