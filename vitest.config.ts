@@ -7,6 +7,8 @@ const root = path.dirname(fileURLToPath(import.meta.url));
 // Three projects: unit (pure, fast), integration (real child processes), e2e (Chromium, namespaces).
 export default defineConfig({
   test: {
+    // One temp folder per run, removed at the end (test/helpers/tmp-root.ts).
+    globalSetup: ['test/helpers/tmp-root.ts'],
     projects: [
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 10_000 } },
       {

@@ -62,6 +62,8 @@ async function oneSample(): Promise<BenchRow[]> {
   const env = gpuEnv(dir);
   const port = await freePort();
   const ollama = await startFakeOllama(port);
+  // The sampler is driven by hand (never start()ed), so its stop() does not stop the looping nvidia-smi.
+  const loops: LoopQuery[] = [];
   try {
     const { store: settings } = SettingsStore.open({ dataDir: dir, facts: { platform: 'linux', hostname: 'bench' } });
     settings.update({ gpu: { activeIntervalSeconds: INTERVAL_MS / 1000 } });
@@ -78,7 +80,11 @@ async function oneSample(): Promise<BenchRow[]> {
       readInventory: async () => ({ platform: 'linux', arch: 'x64', memTotalBytes: os.totalmem(), controllers: [] }),
       locateSmi: () => locateNvidiaSmi({ platform: 'linux', env }),
       smiRunner: (file) => new ToolRunner(file, { label: 'nvidia-smi', timeoutMs: 3000, env }),
-      gpuQuery: (file) => new LoopQuery(file, GPU_QUERY_ARGS, { label: 'nvidia-smi', timeoutMs: 3000, env }),
+      gpuQuery: (file) => {
+        const q = new LoopQuery(file, GPU_QUERY_ARGS, { label: 'nvidia-smi', timeoutMs: 3000, env });
+        loops.push(q);
+        return q;
+      },
       ollama: { listLoaded, listInstalled },
       supervisor: () => ({ processTree: async (id) => (id === 'ollama' ? [process.pid] : []), baseUrl: () => `http://127.0.0.1:${port}` }),
     });
@@ -113,6 +119,7 @@ async function oneSample(): Promise<BenchRow[]> {
     sampler.stop();
     return [...steady, ...full];
   } finally {
+    for (const q of loops) q.stop();
     ollama.kill('SIGTERM');
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -1,7 +1,8 @@
-// mDNS as the iPhone sees it: a headless server in one network namespace, Debian's python3-zeroconf
-// browsing in another (the interop lab of test/e2e). Median of RUNS runs for each measure:
-//   start → resolved by the browser, TXT change → seen, a burst of changes → its final value seen,
-//   quit → removal seen.
+// mDNS as the iPhone sees it: the installed `unamentis-server` (bench/installed.ts: the pack:linux
+// tarball, unpacked) in one network namespace, Debian's python3-zeroconf browsing in another (the
+// interop lab of test/e2e). Median of RUNS runs for each measure:
+//   process start → resolved by the browser (what an admin sees), TXT change → seen, a burst of
+//   changes → its final value seen, quit → removal seen.
 // Times come from one clock: the browser stamps events with wall-clock ms; the server's log lines
 // carry ISO timestamps (debug level, so "TXT re-announced" is logged at the moment of the update).
 
@@ -9,6 +10,7 @@ import fs from 'node:fs';
 import { createLab, netnsSupport } from '../test/helpers/netns.js';
 import { PhoneBrowser, startInLab } from '../test/e2e/mdns-lab.js';
 import { median, type BenchRow } from './types.js';
+import { installPackage } from './installed.js';
 
 const RUNS = 5;
 const TXT_CHANGES_PER_RUN = 2;
@@ -26,6 +28,7 @@ export async function bench(): Promise<BenchRow[]> {
   const support = netnsSupport();
   if (!support.ok) return [{ name: 'mDNS interop bench skipped', value: NaN, unit: '', note: support.reason }];
 
+  const installed = installPackage();
   const lab = await createLab({ hosts: ['mac', 'phone'] });
   const spawnToSeen: number[] = [];
   const coreToSeen: number[] = [];
@@ -39,7 +42,7 @@ export async function bench(): Promise<BenchRow[]> {
       const name = `Bench ${run}`;
       let mark = phone.events.length;
       const spawnedAt = Date.now();
-      const mac = await startInLab(lab, 'mac', { displayName: name, role: 'primary', services: {} }, { UNAMENTIS_LOG_LEVEL: 'debug' });
+      const mac = await startInLab(lab, 'mac', { displayName: name, role: 'primary', services: {} }, { UNAMENTIS_LOG_LEVEL: 'debug' }, { command: installed.bin });
       try {
         const added = await phone.waitFor((e) => e.event === 'add' && e.instance === name, 10_000, mark);
         spawnToSeen.push(added.t - spawnedAt);
@@ -96,6 +99,7 @@ export async function bench(): Promise<BenchRow[]> {
     }
   } finally {
     await lab.teardown();
+    installed.remove();
   }
 
   const row = (name: string, xs: number[], goalMs: number | null, note: string): BenchRow => ({
@@ -106,8 +110,8 @@ export async function bench(): Promise<BenchRow[]> {
     note: `${note}; min ${Math.min(...xs)}, max ${Math.max(...xs)}`,
   });
   return [
-    row('server core start → resolved by python3-zeroconf', coreToSeen, 1_500, 'from the "control API listening" log line (probing 3×250 ms + announce)'),
-    row('process spawn → resolved by python3-zeroconf', spawnToSeen, null, 'includes Node + tsx boot and settings load'),
+    row('installed unamentis-server: process start → resolved by python3-zeroconf', spawnToSeen, 1_500, 'spawned through `ip netns exec`; Node boot, settings, probing 3×250 ms, announce'),
+    row('of which: "control API listening" log line → resolved', coreToSeen, null, 'probing and the first announcement'),
     row('TXT change → seen by python3-zeroconf', txtSeen, 1_000, 'from the server updating the record (settled announcement, no TXT sent in the last 2 s)'),
     row('burst of 5 TXT changes → final value seen', burstSeen, 2_000, 'from the last change (one PUT per change, ~0.1–0.3 s each); intermediate values are coalesced'),
     row('quit (SIGTERM) → removal seen by python3-zeroconf', quitSeen, 1_000, 'goodbye (TTL 0) records'),

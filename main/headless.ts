@@ -1,51 +1,45 @@
-// `npm run headless`: the core without Electron, for a Linux GPU box, tests and CI.
-// Usage: npm run headless -- [--data-dir DIR] [--port N] [--bind ADDR]
-// (or UNAMENTIS_DATA_DIR, UNAMENTIS_PORT, UNAMENTIS_BIND).
+#!/usr/bin/env -S node --max-semi-space-size=2
+// `unamentis-server` (package.json "bin", the Linux package) and `npm run headless`: the core without
+// Electron, for a Linux GPU box, a systemd unit, tests and CI. `unamentis-server --help` says it all.
+// The shebang's V8 flag caps the young generation (16 MB by default): a mostly idle control server
+// does not need it, and it is most of the gap to the 80 MB RSS goal (bench/headless.bench.ts).
 
-import os from 'node:os';
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { createCore } from './core/index.js';
 import { createLogger } from './core/util/logger.js';
+import { EXIT, USAGE, exitCodeFor, parseCli } from './headless-cli.js';
+import { createNotifier, stdoutIsJournal } from './systemd.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-// Works from the source tree (tsx) and from the compiled tree (dist/main).
-const rendererDir = path.resolve(here, here.includes(`${path.sep}dist${path.sep}`) ? '../renderer' : '../dist/renderer');
+// Works from the source tree (tsx) and from the compiled tree (dist/main, also inside the package).
+const compiled = here.includes(`${path.sep}dist${path.sep}`) || here.endsWith(`${path.sep}dist${path.sep}main`);
+const root = path.resolve(here, compiled ? '../..' : '..');
+const rendererDir = path.join(root, 'dist', 'renderer');
 
-export function defaultDataDir(env = process.env): string {
-  const xdg = env.XDG_CONFIG_HOME || path.join(os.homedir(), '.config');
-  return path.join(xdg, 'unamentis-server');
-}
-
-function parsePort(value: string | undefined, source: string): number | undefined {
-  if (value === undefined || value === '') return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) {
-    console.error(`${source}: "${value}" is not a port number (0-65535).`);
-    process.exit(2);
+function packageVersion(): string | undefined {
+  try {
+    return (JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { version?: string }).version;
+  } catch {
+    return process.env.npm_package_version;
   }
-  return n;
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      'data-dir': { type: 'string' },
-      port: { type: 'string' },
-      bind: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (values.help) {
-    console.log('Usage: npm run headless -- [--data-dir DIR] [--port N] [--bind ADDR]');
+  const cli = parseCli(process.argv.slice(2));
+  if (cli.kind === 'help') {
+    console.log(USAGE);
     return;
   }
-  const env = process.env;
-  const dataDir = path.resolve(values['data-dir'] ?? env.UNAMENTIS_DATA_DIR ?? defaultDataDir());
-  const port = parsePort(values.port, '--port') ?? parsePort(env.UNAMENTIS_PORT, 'UNAMENTIS_PORT');
-  const bind = values.bind ?? env.UNAMENTIS_BIND;
-  const logger = createLogger({ level: env.UNAMENTIS_LOG_LEVEL === 'debug' ? 'debug' : 'info' });
+  if (cli.kind === 'usage') {
+    console.error(`unamentis-server: ${cli.message}\nTry: unamentis-server --help`);
+    process.exit(EXIT.usage);
+  }
+  const { dataDir, port, bind } = cli;
+  const journal = stdoutIsJournal();
+  const logger = createLogger({ level: cli.logLevel, format: journal ? 'journal' : 'plain' });
+  const notify = createNotifier({ logger });
 
   let core: ReturnType<typeof createCore>;
   try {
@@ -55,13 +49,13 @@ async function main(): Promise<void> {
       ...(bind ? { bind } : {}),
       logger,
       rendererDir,
-      version: process.env.npm_package_version,
+      version: packageVersion(),
       // A mirror of huggingface.co/rhasspy/piper-voices (tests: a local fixture server).
-      ...(env.UNAMENTIS_PIPER_VOICES_URL ? { piperVoicesUrl: env.UNAMENTIS_PIPER_VOICES_URL } : {}),
+      ...(process.env.UNAMENTIS_PIPER_VOICES_URL ? { piperVoicesUrl: process.env.UNAMENTIS_PIPER_VOICES_URL } : {}),
     });
   } catch (err) {
     logger.error((err as Error).message);
-    process.exit(1);
+    process.exit(exitCodeFor(err));
   }
 
   let stopping = false;
@@ -71,13 +65,14 @@ async function main(): Promise<void> {
     logger.info(`received ${signal}, stopping`);
     const force = setTimeout(() => {
       logger.error('shutdown took too long; exiting');
-      process.exit(1);
+      process.exit(EXIT.software);
     }, 30_000);
     force.unref();
     try {
+      await notify.stopping();
       await core.stop('quit');
     } finally {
-      process.exit(0);
+      process.exit(EXIT.ok);
     }
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
@@ -87,12 +82,15 @@ async function main(): Promise<void> {
   try {
     const { port: actual } = await core.start();
     logger.info('UnaMentis Server (headless) is running', { dataDir, port: actual });
-    console.log(`Dashboard: ${core.dashboardUrl()}`);
+    // The journal is readable by more people (adm, systemd-journal) than the 0600 token file.
+    const url = core.dashboardUrl();
+    console.log(`Dashboard: ${journal ? `${url.replace(/#.*/, '')} (token: ${path.join(dataDir, 'token')})` : url}`);
     console.log(`Settings:  ${path.join(dataDir, 'settings.json')}`);
+    await notify.ready(`serving on port ${actual}`);
   } catch (err) {
     logger.error((err as Error).message);
     await core.stop('quit').catch(() => {});
-    process.exit(1);
+    process.exit(exitCodeFor(err));
   }
 }
 

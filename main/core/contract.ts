@@ -117,6 +117,8 @@ export interface HibernationSection {
   history?: { at: string; from: HibernationState; to: HibernationState; reason: string }[];
   /** When the idle clock last restarted (views tick idleSeconds locally from this). */
   lastActivityAt?: string;
+  /** When this server started watching (its start): a timeline has no state before it. */
+  since?: string;
   /** Hibernation is stopping, unloading, starting or preloading something right now. */
   busy?: boolean;
 }

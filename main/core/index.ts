@@ -286,7 +286,7 @@ export function createCore(opts: CoreOptions): Core {
 
   // mDNS last: it starts once the control port is known and stops first (goodbye before anything goes down).
   // Pairing owns the snapshot's `peers` (paired peers + discovered ones): discovery does not write it.
-  const discovery: Discovery = createDiscovery(ctx, { publishPeers: false });
+  const discovery: Discovery = createDiscovery(ctx, { publishPeers: false, bind: () => opts.bind ?? settings.get().api.bind });
   capabilities.push(discovery);
   // A graceful handoff drains (issue 14): after pairing has handed off (it stops first), requests in
   // flight here finish where they started while new ones are forwarded to the new serving host; only

@@ -4,6 +4,7 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import type { Snapshot } from '../../main/core/contract.js';
 import { formatMB, STATE_LABEL } from './format.js';
+import { withoutServiceErrors } from './notice-filter.js';
 import { useHashRoute } from './hooks.js';
 import { GpuPanel } from './panels/Gpu.js';
 import { HibernationPanel } from './panels/Hibernation.js';
@@ -52,14 +53,14 @@ export function App() {
       <header className="topbar">
         <div>
           <h1 data-testid="host-name">{s ? s.host.name : 'UnaMentis Server'}</h1>
-          {s && <Glance snapshot={s} />}
+          {s && <Glance snapshot={s} brief={route.section === 'services'} />}
         </div>
         <span className={`conn ${server.connected ? 'ok' : 'down'}`} role="status" aria-live="polite">
           {server.connected ? 'Connected' : 'Connecting…'}
         </span>
       </header>
       {!server.hasToken && server.client && <TokenForm onToken={server.setToken} />}
-      {s && server.client && <Notices notices={s.notices} client={server.client} canAct={server.hasToken} />}
+      {s && server.client && <Notices notices={route.section === 'services' ? withoutServiceErrors(s) : s.notices} client={server.client} canAct={server.hasToken} />}
       <div className="layout">
         <nav aria-label="Sections" className="sidenav">
           <ul>
@@ -120,7 +121,7 @@ function ServiceCount({ snapshot: s }: { snapshot: Snapshot }) {
 }
 
 /** Role, serving, state and memory in one line: the tray's hints, spelled out. */
-function Glance({ snapshot: s }: { snapshot: Snapshot }) {
+function Glance({ snapshot: s, brief = false }: { snapshot: Snapshot; brief?: boolean }) {
   const used = s.gpu.gpus.reduce((a, g) => a + (g.vramUsedMB ?? 0), 0);
   const total = s.gpu.gpus.reduce((a, g) => a + g.vramTotalMB, 0);
   const running = s.services.filter((x) => ANSWERING_STATUSES.has(x.status)).length;
@@ -129,7 +130,7 @@ function Glance({ snapshot: s }: { snapshot: Snapshot }) {
     <p className="hostline">
       <span>{s.host.role === 'primary' ? 'Primary' : 'Fallback'}</span>
       <span data-testid="serving" className={s.host.serving ? (s.host.cannotServe ? 'bad-text' : 'ok-text') : ''}>
-        {servingText(s)}
+        {servingText(s, brief)}
       </span>
       <span data-testid="hibernation-state">
         <span className={`state-dot state-${s.hibernation.state}`} aria-hidden="true" /> {STATE_LABEL[s.hibernation.state]}
@@ -149,10 +150,13 @@ function Glance({ snapshot: s }: { snapshot: Snapshot }) {
   );
 }
 
-/** Only a host that can serve says so: a host alone with nothing up says it cannot, and why. */
-export function servingText(s: Snapshot): string {
+/**
+ * Only a host that can serve says so: a host alone with nothing up says it cannot, and why. `brief`:
+ * on the Services page, whose rows show each service's error, the why is not repeated.
+ */
+export function servingText(s: Snapshot, brief = false): string {
   if (!s.host.serving) return 'Standing by';
-  if (s.host.cannotServe) return `Cannot serve the iPhone: ${s.host.cannotServe}`;
+  if (s.host.cannotServe) return brief ? 'Cannot serve the iPhone: see the services below' : `Cannot serve the iPhone: ${s.host.cannotServe}`;
   return 'Serving the iPhone';
 }
 

@@ -121,6 +121,8 @@ export function stateBands(
   current: string,
   now: number,
   windowMs: number,
+  /** When the server started (ms): nothing is drawn before it (the window stays `windowMs` wide). */
+  since?: number,
 ): Band[] {
   const events = history
     .map((h) => ({ t: Date.parse(h.at), from: h.from, to: h.to }))
@@ -133,7 +135,7 @@ export function stateBands(
   const before = events.filter((e) => e.t <= start).at(-1);
   const inside = events.filter((e) => e.t > start);
   let state = before ? before.to : (inside[0]?.from ?? current);
-  let t = start;
+  let t = since !== undefined && Number.isFinite(since) ? Math.min(end, Math.max(start, since)) : start;
   const bands: Band[] = [];
   const push = (to: number) => {
     if (to <= t) return;
@@ -142,7 +144,7 @@ export function stateBands(
   for (const e of inside) {
     push(e.t);
     state = e.to;
-    t = e.t;
+    t = Math.max(t, e.t);
   }
   push(end);
   return bands;

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import type { Lab } from '../helpers/netns.js';
-import { repoRoot, startHeadless, tempDir, type Headless } from '../helpers/headless.js';
+import { repoRoot, startHeadless, tempDir, type Headless, type StartOptions } from '../helpers/headless.js';
 
 export const PY = '/usr/bin/python3';
 export const BROWSER = path.join(repoRoot, 'test/fixtures/zeroconf_browser.py');
@@ -64,8 +64,10 @@ export async function startInLab(
   host: string,
   settings: Record<string, unknown>,
   env: NodeJS.ProcessEnv = {},
+  entry?: StartOptions['entry'],
 ): Promise<Headless & { address: string }> {
   const h = await startHeadless({
+    ...(entry ? { entry } : {}),
     prefix: lab.host(host).prefix,
     dataDir: tempDir('unamentis-mdns-'),
     settings,

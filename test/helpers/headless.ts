@@ -38,17 +38,24 @@ export interface StartOptions {
   /** Run the command under a prefix, e.g. ['ip', 'netns', 'exec', 'ns1']. */
   prefix?: string[];
   timeoutMs?: number;
-  /** 'dist': run the compiled core as `npm run headless` does (build first), e.g. to measure what ships. */
-  entry?: 'source' | 'dist';
+  /**
+   * 'dist': run the compiled core as `npm run headless` does (build first), e.g. to measure what ships.
+   * `{ command }`: an installed `unamentis-server` (bench/installed.ts), run as an admin runs it.
+   */
+  entry?: 'source' | 'dist' | { command: string };
 }
 
 export async function startHeadless(opts: StartOptions = {}): Promise<Headless> {
   const dataDir = opts.dataDir ?? tempDir();
   if (opts.settings) fs.writeFileSync(path.join(dataDir, 'settings.json'), JSON.stringify(opts.settings));
-  const main = opts.entry === 'dist' ? [path.join(repoRoot, 'dist/main/headless.js')] : [tsxCli, path.join(repoRoot, 'main/headless.ts')];
+  const entry = opts.entry ?? 'source';
+  const main =
+    typeof entry === 'object'
+      ? [entry.command]
+      : [process.execPath, ...(entry === 'dist' ? [path.join(repoRoot, 'dist/main/headless.js')] : [tsxCli, path.join(repoRoot, 'main/headless.ts')])];
   const args = [...main, '--data-dir', dataDir, '--port', '0'];
   if (opts.bind) args.push('--bind', opts.bind);
-  const [cmd, ...argv] = [...(opts.prefix ?? []), process.execPath, ...args];
+  const [cmd, ...argv] = [...(opts.prefix ?? []), ...args];
   const env = { UNAMENTIS_MDNS_INTERFACES: 'lo', ...process.env, ...opts.env };
   const child = spawn(cmd!, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';

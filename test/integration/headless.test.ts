@@ -149,7 +149,7 @@ describe('headless startup problems', () => {
     const { spawnSync } = await import('node:child_process');
     const { repoRoot } = await import('../helpers/headless.js');
     const r = spawnSync(process.execPath, [path.join(repoRoot, 'node_modules/tsx/dist/cli.mjs'), path.join(repoRoot, 'main/headless.ts'), '--data-dir', dir, '--port', String(a.port)], { encoding: 'utf8', timeout: 20_000 });
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(75); // EX_TEMPFAIL: the port may be free later (main/headless-cli.ts)
     expect(r.stdout + r.stderr).toMatch(new RegExp(`Control port ${a.port} .*already in use`));
     expect(await a.stop()).toBe(0);
   });

@@ -150,7 +150,7 @@ describe('the tray on each platform', () => {
   });
 
   it.each(platforms)(
-    '%s: a service that cannot start shows the error icon and a notification that opens its section',
+    '%s: a service whose program is missing shows the error icon and a notification that opens the setup view',
     async (platform) => {
       const services = await serviceSettings();
       (services.piper as Record<string, unknown>).command = path.join(
@@ -166,18 +166,19 @@ describe('the tray on each platform', () => {
         'the error icon',
       );
       await l.electron.until(
-        () => l.fake.notifications.some((n) => n.options.title === 'Piper failed'),
+        () => l.fake.notifications.some((n) => n.options.title === 'Piper is not installed'),
         30_000,
         'the notification',
       );
-      const note = l.fake.notifications.find((n) => n.options.title === 'Piper failed')!;
+      const note = l.fake.notifications.find((n) => n.options.title === 'Piper is not installed')!;
       expect(note.shown).toBe(true);
       expect(path.isAbsolute(String(note.options.icon))).toBe(true);
       note.click();
+      // A missing program is installed from the setup view (issue #18), not the services list.
       await l.electron.until(
-        () => dashboard(l)?.url.endsWith('/#services') === true,
+        () => dashboard(l)?.url.endsWith('/#setup') === true,
         10_000,
-        'the services section',
+        'the setup section',
       );
       await quitClean(l);
     },
@@ -347,10 +348,11 @@ describe('notifications', () => {
     const inCenter = l.fake.actionCenter.map((r) => r.deref()).filter((n) => n !== undefined);
     expect(inCenter).toHaveLength(1);
     inCenter[0]!.click();
+    // The failing service's program is missing: its notification opens the setup view.
     await l.electron.until(
-      () => dashboard(l)?.url.endsWith('/#services') === true,
+      () => dashboard(l)?.url.endsWith('/#setup') === true,
       10_000,
-      'the services section',
+      'the setup section',
     );
     await quitClean(l);
   });

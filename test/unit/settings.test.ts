@@ -50,7 +50,7 @@ describe('settings', () => {
     const d = dir();
     fs.writeFileSync(path.join(d, 'settings.json'), JSON.stringify({ api: { port: 'eleven' } }));
     const { problems } = SettingsStore.open({ dataDir: d, facts });
-    expect(problems[0]).toMatch(/api\.port must be integer/);
+    expect(problems[0]).toMatch(/api\.port must be a whole number/);
   });
 
   it('completes a partial file with defaults', () => {
@@ -131,5 +131,19 @@ describe('data folder lock', () => {
     const again = lockDataDir(d, process.pid);
     again();
     expect(fs.existsSync(path.join(d, 'server.lock'))).toBe(false);
+  });
+});
+
+describe('validation messages say what is expected in words', () => {
+  const facts = { platform: 'linux' as const, hostname: 'box' };
+  const withPatch = (patch: unknown) => validateSettings(mergeSettings(defaultSettings(facts, { hostId: '11111111-1111-1111-1111-111111111111', token: 't'.repeat(20) }), patch));
+  it('names the expected kind of value and the limits, not Ajv\'s "must be number" or "<="', () => {
+    expect(withPatch({ api: { port: 'eleven' } })).toEqual({ field: 'api.port', message: 'must be a whole number' });
+    expect(withPatch({ api: { port: 70000 } })).toEqual({ field: 'api.port', message: 'must be at most 65535' });
+    expect(withPatch({ serveOnLan: 'yes' })).toEqual({ field: 'serveOnLan', message: 'must be true or false' });
+    expect(withPatch({ models: { preload: 'mistral' } })?.message).toBe('must be a list');
+    for (const p of [{ api: { port: 'x' } }, { api: { port: -1 } }, { hibernation: { warmAfterSeconds: 'soon' } }]) {
+      expect(withPatch(p)?.message).not.toMatch(/must be (number|integer|string|boolean|array)$|[<>]=/);
+    }
   });
 });

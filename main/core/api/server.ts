@@ -101,9 +101,10 @@ export class ApiServer {
       const onError = (err: NodeJS.ErrnoException) => {
         this.#server.off('listening', onListening);
         if (err.code === 'EADDRINUSE') {
-          reject(new Error(`Control port ${port} on ${host} is already in use by another program. Choose another port in settings (api.port) or with --port.`));
+          // The code travels with the message: the headless command turns it into its exit code.
+          reject(Object.assign(new Error(`Control port ${port} on ${host} is already in use by another program. Choose another port in settings (api.port) or with --port.`), { code: err.code }));
         } else if (err.code === 'EADDRNOTAVAIL') {
-          reject(new Error(`Cannot listen on ${host}:${port}: that address is not on this machine (api.bind).`));
+          reject(Object.assign(new Error(`Cannot listen on ${host}:${port}: that address is not on this machine (api.bind).`), { code: err.code }));
         } else reject(err);
       };
       const onListening = () => {

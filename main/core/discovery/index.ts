@@ -9,7 +9,7 @@ import type { Snapshot } from '../contract.js';
 import type { Unsubscribe } from '../util/emitter.js';
 import { ciaoAdvertiser, type Advertiser, type AdvertiserFactory } from './advertiser.js';
 import { HostBrowser, type HealthCheck, type TransportFactory } from './browser.js';
-import { chooseInterfaces, interfaceOverride, readInterfaces, type InterfaceChoice, type NetInterface } from './interfaces.js';
+import { chooseInterfaces, interfaceOverride, narrowToBind, readInterfaces, type InterfaceChoice, type NetInterface } from './interfaces.js';
 import { ciaoGate } from './ciao.js';
 import { toPeers } from './peers.js';
 import { NameResponder, type NameSocketFactory } from './name-responder.js';
@@ -27,6 +27,8 @@ export interface DiscoveryOptions {
   /** What the OS reports (tests pass a fixed list). */
   readInterfaces?: () => NetInterface[];
   env?: NodeJS.ProcessEnv;
+  /** The control API's bind address: a specific one (loopback) narrows the interfaces (narrowToBind). */
+  bind?: () => string;
   /**
    * Interim: write discovered hosts into the snapshot's `peers` (default true). The pairing capability
    * will own `peers`; it then passes false and merges `discovery.list()` with `toPeer()`.
@@ -84,7 +86,8 @@ export function createDiscovery(ctx: CoreContext, opts: DiscoveryOptions = {}): 
   function choose(): InterfaceChoice {
     const override = interfaceOverride(opts.env ?? process.env);
     const all = (opts.readInterfaces ?? readInterfaces)();
-    return override ? chooseInterfaces(all, override, 'env') : chooseInterfaces(all, ctx.settings.get().discovery.interfaces, 'settings');
+    const chosen = override ? chooseInterfaces(all, override, 'env') : chooseInterfaces(all, ctx.settings.get().discovery.interfaces, 'settings');
+    return opts.bind ? narrowToBind(chosen, all, opts.bind()) : chosen;
   }
 
   function desiredTxt(s: Snapshot = ctx.store.snapshot()): TxtRecord {
@@ -370,6 +373,9 @@ export function createDiscovery(ctx: CoreContext, opts: DiscoveryOptions = {}): 
       choice = choose();
       lastPort = ctx.store.get('host').port;
       log.info('mDNS interfaces', { interfaces: choice.interfaces.map((i) => i.name), source: choice.source });
+      if (choice.source === 'bind' && choice.interfaces.every((i) => i.loopback)) {
+        log.warn(`the control API listens on ${opts.bind?.()} only, so mDNS stays on loopback: the iPhone will not find this server (bind 0.0.0.0 to serve the LAN)`);
+      }
       if (choice.unusable.length) {
         problem('mdns_interfaces', `discovery.interfaces: ${choice.unusable.map((u) => `${u.name}: ${u.why}`).join('; ')}.`);
       }

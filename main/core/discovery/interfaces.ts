@@ -37,7 +37,8 @@ export interface InterfaceChoice {
   /** Names the user asked for that cannot be used, with why (for a notice). */
   unusable: { name: string; why: string }[];
   /** Where the list came from, for logs and the README: `settings`, `env` or `all`. */
-  source: 'settings' | 'env' | 'all';
+  /** 'bind': narrowed to the control API's address (a loopback bind keeps mDNS off the LAN). */
+  source: 'settings' | 'env' | 'all' | 'bind';
 }
 
 /**
@@ -83,6 +84,26 @@ export function chooseInterfaces(all: NetInterface[], allowed: string[], source:
     }
   }
   return { interfaces, unusable, source };
+}
+
+/**
+ * The control API bound to one address (`--bind`, UNAMENTIS_BIND, api.bind) is reachable only there,
+ * so announcing it elsewhere sends the iPhone to a closed door: keep the interfaces that hold that
+ * address (127.x: the loopback interface). A wildcard bind changes nothing.
+ */
+export function narrowToBind(choice: InterfaceChoice, all: NetInterface[], bind: string): InterfaceChoice {
+  const b = bind.trim().replace(/^\[|\]$/g, '');
+  if (b === '' || b === '0.0.0.0' || b === '::') return choice;
+  const loopback = /^127\./.test(b) || b === '::1' || b === 'localhost';
+  const holds = (ni: NetInterface) =>
+    loopback ? ni.addresses.some((a) => a.internal) : ni.addresses.some((a) => a.address === b || a.address === b.replace(/^::ffff:/, ''));
+  const pool = loopback
+    ? all.filter((ni) => ni.up && holds(ni))
+    : choice.interfaces.map((i) => all.find((ni) => ni.name === i.name)).filter((ni): ni is NetInterface => !!ni && holds(ni));
+  const interfaces = pool
+    .map((ni) => chooseInterfaces([ni], [ni.name]).interfaces[0])
+    .filter((s): s is SelectedInterface => s !== undefined);
+  return { interfaces, unusable: choice.unusable, source: 'bind' };
 }
 
 /**

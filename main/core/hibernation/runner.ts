@@ -116,6 +116,8 @@ export class Hibernation implements Capability, HibernationControl {
   #epoch = 0;
   readonly #seen = new Map<string, { epoch: number; pid: number | null; since: number; models: SeenModel[] }>();
   #history: Transition[] = [];
+  /** Server start: the dashboard's timeline begins here, not 2 h back. */
+  readonly #since: number;
   #unsubs: Unsubscribe[] = [];
   readonly #events = new Emitter<{ transition: Transition }>();
   readonly #log: Logger;
@@ -123,6 +125,7 @@ export class Hibernation implements Capability, HibernationControl {
 
   constructor(private readonly deps: HibernationDeps) {
     this.#s = initialIdle(deps.clock.now());
+    this.#since = deps.clock.now();
     this.#log = deps.logger.child('hibernation');
     const o = deps.options ?? {};
     this.#opts = {
@@ -284,6 +287,7 @@ export class Hibernation implements Capability, HibernationControl {
       keepAwake: s.keepAwake ? { until: s.keepAwake.until === null ? null : new Date(s.keepAwake.until).toISOString() } : null,
       history: this.#history,
       lastActivityAt: new Date(s.lastActivity).toISOString(),
+      since: new Date(this.#since).toISOString(),
       busy: s.busy !== null,
     });
   }

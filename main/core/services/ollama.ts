@@ -2,7 +2,7 @@
 // loading and unloading models, pulling. Used by the supervisor (preload once ready), the GPU
 // sampler (VRAM per model) and hibernation (unload when cold, preload on wake).
 
-import { Ollama } from 'ollama';
+import type { Ollama } from 'ollama';
 import { deadline } from '../util/deadline.js';
 import { keptFetch } from '../util/http-get.js';
 
@@ -52,10 +52,16 @@ export function ollamaBaseUrl(known: { supervisor?: string | null; port?: number
 const DEFAULT_TIMEOUT_MS = 5000;
 const LOAD_TIMEOUT_MS = 120_000;
 
+// The client package loads on first use, not at server start: it is start-up CPU (and memory) that a
+// server whose Ollama is missing or not yet up does not need (bench/headless.bench.ts).
+let ollamaClass: Promise<typeof Ollama> | null = null;
+const loadOllama = (): Promise<typeof Ollama> => (ollamaClass ??= import('ollama').then((m) => m.Ollama));
+
 /** A client whose every request is bounded by a timeout and an optional caller signal. */
-function client(baseUrl: string, opts: RequestOptions = {}, defaultTimeout = DEFAULT_TIMEOUT_MS): Ollama {
+async function client(baseUrl: string, opts: RequestOptions = {}, defaultTimeout = DEFAULT_TIMEOUT_MS): Promise<Ollama> {
   const timeoutMs = opts.timeoutMs ?? defaultTimeout;
-  return new Ollama({
+  const OllamaClient = await loadOllama();
+  return new OllamaClient({
     host: baseUrl,
     fetch: (input, init) => {
       const signals = [AbortSignal.timeout(timeoutMs)];
@@ -72,9 +78,10 @@ function client(baseUrl: string, opts: RequestOptions = {}, defaultTimeout = DEF
  * each time. Its GETs go over a kept connection (`keptFetch`); the rest through the global fetch.
  */
 async function once<T>(baseUrl: string, opts: RequestOptions = {}, call: (c: Ollama) => Promise<T>): Promise<T> {
+  const OllamaClient = await loadOllama();
   const d = deadline(opts.timeoutMs ?? DEFAULT_TIMEOUT_MS, opts.signal);
   try {
-    return await call(new Ollama({ host: baseUrl, fetch: (input, init) => keptFetch(input, { ...init, signal: d.link(init?.signal) }) }));
+    return await call(new OllamaClient({ host: baseUrl, fetch: (input, init) => keptFetch(input, { ...init, signal: d.link(init?.signal) }) }));
   } finally {
     d.clear();
   }
@@ -149,7 +156,7 @@ export async function preloadModels(
   opts: RequestOptions & { keepAlive?: string | number } = {},
 ): Promise<PreloadResult[]> {
   const results: PreloadResult[] = [];
-  const c = client(baseUrl, opts, LOAD_TIMEOUT_MS);
+  const c = await client(baseUrl, opts, LOAD_TIMEOUT_MS);
   for (const model of models) {
     try {
       await c.generate({ model, prompt: '', stream: false, ...(opts.keepAlive !== undefined ? { keep_alive: opts.keepAlive } : {}) });
@@ -198,7 +205,7 @@ export async function unloadAllModels(
   const loaded = await readPs(reqOpts());
   const unloaded = loaded.map((m) => m.name);
   for (const name of unloaded) {
-    await client(baseUrl, reqOpts()).generate({ model: name, prompt: '', keep_alive: 0, stream: false });
+    await (await client(baseUrl, reqOpts())).generate({ model: name, prompt: '', keep_alive: 0, stream: false });
   }
   for (;;) {
     const remaining = (await readPs(reqOpts())).map((m) => m.name);
@@ -223,7 +230,7 @@ export async function pullModel(
   opts: { signal?: AbortSignal; timeoutMs?: number } = {},
 ): Promise<void> {
   // A pull can take an hour: no overall timeout unless the caller sets one.
-  const c = client(baseUrl, { timeoutMs: opts.timeoutMs ?? 24 * 3600_000, ...(opts.signal ? { signal: opts.signal } : {}) });
+  const c = await client(baseUrl, { timeoutMs: opts.timeoutMs ?? 24 * 3600_000, ...(opts.signal ? { signal: opts.signal } : {}) });
   const stream = await c.pull({ model, stream: true });
   let last = '';
   for await (const p of stream) {

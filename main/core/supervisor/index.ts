@@ -229,6 +229,7 @@ export function createSupervisor(ctx: CoreContext, opts: SupervisorOptions = {})
       .finally(() => preloading.delete(id));
   };
 
+  const said = new Map<string, string>();
   const desktop = (id: string): DesktopDeps => ({
     platform: host.platform,
     listProcesses,
@@ -261,6 +262,12 @@ export function createSupervisor(ctx: CoreContext, opts: SupervisorOptions = {})
         events.emit('change', id);
       },
       notify: (level, code, message) => {
+        // Headless, the terminal is where a newcomer looks: each problem once, at the default level
+        // (the service's own lines stay at debug). Again only after the message changed.
+        if (said.get(id) !== message) {
+          said.set(id, message);
+          log[level === 'error' ? 'error' : level === 'warning' ? 'warn' : 'info'](message);
+        }
         if (code === 'service_failed' && !settings.notifications.serviceFailed) return;
         ctx.store.notify({ level, code, message });
       },

@@ -33,7 +33,7 @@ export function HibernationPanel({ snapshot: s, client, canAct, receivedAt }: { 
   const [wake, wState] = useAction(() => client.wake());
   const [keep, kState] = useAction((on: boolean, m: number | null) => client.keepAwake(on, m));
   const history = [...(h.history ?? [])].reverse();
-  const bands = stateBands(h.history ?? [], h.state, now, TIMELINE_MS);
+  const bands = stateBands(h.history ?? [], h.state, now, TIMELINE_MS, h.since ? Date.parse(h.since) : undefined);
 
   return (
     <>

@@ -3,6 +3,7 @@
 
 import type { FrontDoorPort, ServiceEntry } from '../../../main/core/contract.js';
 import type { ApiClient, ServiceAction } from '../client.js';
+import { Linkify } from '../components/Linkify.js';
 import { ErrorText, StatusBadge } from '../components/Status.js';
 import { formatDuration, formatMs } from '../format.js';
 import { useAction, useNow } from '../hooks.js';
@@ -127,15 +128,15 @@ function ServiceRow({
         </span>
         {door && <FrontDoorLine door={door} />}
       </th>
-      <td>
+      <td data-label="Status">
         <StatusBadge status={svc.status} />
         {backoffIn !== null && <span className="muted small"> next try in {formatDuration(backoffIn)}</span>}
         {svc.hint && <p className="hint small">{svc.hint}</p>}
         {door?.note && <p className="hint small">{door.note}</p>}
       </td>
-      <td data-testid="uptime">{uptime === null ? '—' : formatDuration(uptime)}</td>
-      <td>{svc.restarts}</td>
-      <td>
+      <td data-testid="uptime" data-label="Uptime">{uptime === null ? '—' : formatDuration(uptime)}</td>
+      <td data-label="Restarts">{svc.restarts}</td>
+      <td data-label="Health">
         {svc.health ? (
           <span className={svc.health.ok ? 'ok-text' : 'bad-text'}>
             {svc.health.ok ? 'OK' : 'Failing'}
@@ -145,8 +146,16 @@ function ServiceRow({
           <span className="muted">—</span>
         )}
       </td>
-      <td className="last-error">{svc.lastError ? <span className="bad-text">{svc.lastError}</span> : <span className="muted">none</span>}</td>
-      <td>
+      <td className="last-error" data-label="Last error">
+        {svc.lastError ? (
+          <span className="bad-text">
+            <Linkify text={svc.lastError} />
+          </span>
+        ) : (
+          <span className="muted">none</span>
+        )}
+      </td>
+      <td data-label="Actions">
         <div className="actions">
           {svc.status === 'external' ? (
             btn('take-over', 'Take over', true)

@@ -340,7 +340,7 @@ export function SettingsPanel({ client, snapshot, canAct }: { client: ApiClient;
   );
 }
 
-/** Beside its input the field's name is implied: "api.port must be <= 65535" → "Must be <= 65535". */
+/** Beside its input the field's name is implied: "api.port must be at most 65535" → "Must be at most 65535". */
 function atField(message: string, field: string): string {
   const rest = message.startsWith(`${field} `) ? message.slice(field.length + 1) : message;
   return rest.charAt(0).toUpperCase() + rest.slice(1);
