@@ -10,8 +10,7 @@
 //   which starts with Ollama's `msg="server config" env="map[...]"` line.
 // Pure functions here; the supervisor does the IO.
 
-import { join } from './presets.js';
-import { OLLAMA_DEFAULT_PORT } from './ollama.js';
+import { join, OLLAMA_DEFAULT_PORT } from './presets.js';
 
 export interface ProcLike {
   pid: number;

@@ -5,6 +5,7 @@
 import type { Ollama } from 'ollama';
 import { deadline } from '../util/deadline.js';
 import { keptFetch } from '../util/http-get.js';
+import { OLLAMA_DEFAULT_PORT } from './presets.js';
 
 export interface InstalledModel {
   name: string;
@@ -37,8 +38,7 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
-/** Ollama's own default port (what `OLLAMA_HOST` falls back to). */
-export const OLLAMA_DEFAULT_PORT = 11434;
+export { OLLAMA_DEFAULT_PORT };
 
 /**
  * Ollama's base URL as the core reaches it, worked out here only: the supervisor's address when it

@@ -2,6 +2,9 @@
 // Settings (`services[id]`) can override every field; user-added services use the same shape
 // without a preset. Pure data and functions: no IO here.
 
+/** Ollama's own default port (what `OLLAMA_HOST` falls back to), which the app expects. */
+export const OLLAMA_DEFAULT_PORT = 11434;
+
 export type HealthKind = 'ollama' | 'vibevoice' | 'piper' | 'whisper' | 'http';
 
 export type Options = Record<string, string | number | boolean>;
@@ -110,7 +113,7 @@ const pythonFatal = (service: string, setting: string): FatalOutput[] => [
 const ollama: Preset = {
   id: 'ollama',
   name: 'Ollama',
-  port: 11434,
+  port: OLLAMA_DEFAULT_PORT,
   enabled: true,
   health: 'ollama',
   startTimeoutMs: 60_000,

@@ -24,7 +24,7 @@ import {
 } from './sources.js';
 import { DownloadError, fmtBytes, freeBytes, DISK_MARGIN_BYTES } from './download.js';
 import { presetFor } from '../services/presets.js';
-import { ollamaBaseUrl } from '../services/ollama.js';
+import { OLLAMA_DEFAULT_PORT, ollamaBaseUrl } from '../services/ollama.js';
 
 export interface PhaseContext {
   io: SetupIO;
@@ -214,7 +214,7 @@ function ollamaCandidates(c: PhaseContext): string[] {
     home: c.home,
     env: c.env,
     host: '127.0.0.1',
-    port: 11434,
+    port: OLLAMA_DEFAULT_PORT,
     options: {},
   });
   return [
