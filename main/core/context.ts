@@ -2,7 +2,7 @@
 // event hub, logger and clock. Capabilities depend on this interface, never on each other's files.
 
 import type { ServerResponse } from 'node:http';
-import type { LogLine, ServiceEntry, Snapshot } from './contract.js';
+import type { LogLine, SeenHost, ServiceEntry, Snapshot } from './contract.js';
 import type { StateStore } from './state/store.js';
 import type { SettingsStore } from './settings/store.js';
 import type { CommandBus } from './commands.js';
@@ -68,6 +68,12 @@ export interface Supervisor extends Capability {
 export interface SupervisorWithTakeOver extends Supervisor {
   /** Stops whoever holds the port of an `external` service and starts our own. */
   takeOver(id: string): Promise<ServiceEntry>;
+}
+
+/** What pairing needs of discovery: the other hosts seen now, and word when that changes. */
+export interface SeenHosts {
+  list(): SeenHost[];
+  onChange(listener: () => void): Unsubscribe;
 }
 
 /** Keeps the OS awake while the server is busy (power/ implements it; the shell has Electron's). */

@@ -358,6 +358,38 @@ export interface LogLine {
   text: string;
 }
 
+// Another UnaMentis host seen on the LAN (its mDNS record, CONTRACT §1), as pairing and discovery
+// both read it (discovery's DiscoveredHost has more), and the snapshot's Peer view of one.
+
+export interface SeenHost {
+  id: string;
+  name: string;
+  port: number;
+  /** A/AAAA addresses, IPv4 first. */
+  addresses: string[];
+  txt: { role: Role; prio: number; serving: boolean; state: HibernationState };
+  /** The address its last packet came from. */
+  via: { address: string };
+  /** When it was last heard, ms since the epoch. */
+  lastSeenAt: number;
+  health: { ok: boolean | null; ready: boolean | null };
+}
+
+export function toPeer(h: SeenHost, now: number): Peer {
+  return {
+    id: h.id,
+    name: h.name,
+    role: h.txt.role,
+    prio: h.txt.prio,
+    serving: h.txt.serving,
+    state: h.txt.state,
+    lastSeenSeconds: Math.max(0, Math.round((now - h.lastSeenAt) / 1000)),
+    ready: h.health.ok === true && h.health.ready === true,
+    addresses: [...h.addresses],
+    port: h.port,
+  };
+}
+
 // GET /api/latency: the latency check's report.
 
 export interface LatencyResult {

@@ -12,7 +12,7 @@ import type { Capability, CoreContext, StopReason } from '../context.js';
 import type { PairingSection, Role, Snapshot } from '../contract.js';
 import type { PairedPeer, Settings } from '../settings/schema.js';
 import type { DeepReadonly } from '../settings/store.js';
-import type { Discovery } from '../discovery/types.js';
+import type { SeenHosts } from '../context.js';
 // The kernel's domain error, under its old name here until the pairing split (issue 17).
 import { CoreError as HttpError } from '../errors.js';
 import { Emitter, type Unsubscribe } from '../util/emitter.js';
@@ -42,7 +42,7 @@ export type { PairingSection } from '../contract.js';
 export interface PairingOptions {
   /** The API's bound address and port (the heartbeat socket uses the same address and port number). */
   address: () => AddressInfo | null;
-  discovery?: Pick<Discovery, 'list' | 'onChange'> | null;
+  discovery?: SeenHosts | null;
   /** Monotonic milliseconds for liveness (wall-clock jumps must not kill peers). */
   monotonic?: () => number;
   postJson?: PostJson;
