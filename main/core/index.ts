@@ -40,6 +40,7 @@ import { desktopServerLog } from './services/ollama-desktop.js';
 import type { InventoryLauncher } from './gpu/inventory.js';
 import { createSetup, sourcesFromEnv, type Setup, type Sources } from './setup/index.js';
 import { setupRoutes } from './api/routes/setup.js';
+import { frontDoorRoutes } from './api/routes/frontdoor.js';
 import { createFrontDoor, type Adapter, type FrontDoor } from './frontdoor/index.js';
 
 export interface CoreOptions {
@@ -212,7 +213,7 @@ export function createCore(opts: CoreOptions): Core {
     ...(opts.frontDoor?.adapters ? { adapters: opts.frontDoor.adapters } : {}),
   });
   capabilities.push(frontDoor);
-  routes.push(...frontDoor.routes());
+  routes.push(...frontDoorRoutes(frontDoor));
 
   // The supervised services (issue 3): it writes the `services` section and owns the child processes.
   const supervisor = createSupervisor(ctx, {

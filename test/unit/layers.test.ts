@@ -2,8 +2,7 @@
 // broken boundary is reported, every allowed import passes. (README, "Parts".)
 
 import path from 'node:path';
-import fs from 'node:fs';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { ESLint } from 'eslint';
 import { beforeAll, describe, expect, it } from 'vitest';
 
@@ -100,25 +99,6 @@ describe('layer rules (eslint.config.js)', () => {
       else expect(messages).toEqual([]);
     });
   }
-
-  // The files still allowed to break a layer must still break one (seen from a sibling file the
-  // list does not name): a fixed file has to leave the list, so it only shrinks.
-  it('lists as debt only files that still break a layer', async () => {
-    const { LAYER_DEBT } = (await import(
-      pathToFileURL(path.join(root, 'eslint.config.js')).href
-    )) as { LAYER_DEBT: string[] };
-    expect(LAYER_DEBT.length).toBeLessThanOrEqual(1);
-    for (const file of LAYER_DEBT) {
-      const text = fs.readFileSync(path.join(root, file), 'utf8');
-      const sibling = path.join(path.dirname(file), '__layer_check.ts');
-      const [r] = await eslint.lintText(text, { filePath: path.join(root, sibling) });
-      const broken = r!.messages.filter((m) => m.ruleId === 'no-restricted-imports');
-      expect(
-        broken.length,
-        `${file} breaks no layer any more: take it off LAYER_DEBT`,
-      ).toBeGreaterThan(0);
-    }
-  });
 
   it('says what to do instead', async () => {
     const [msg] = await restricted(

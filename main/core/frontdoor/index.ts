@@ -12,7 +12,6 @@ import os from 'node:os';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FrontDoorPort, FrontDoorSection, ServiceEntry } from '../contract.js';
 import type { Capability, CoreContext } from '../context.js';
-import type { Route } from '../api/router.js';
 import { PRESETS, presetFor } from '../services/presets.js';
 import { serviceIds, takesAddress, type Placement } from '../services/command.js';
 import type { Settings } from '../settings/schema.js';
@@ -77,6 +76,14 @@ export interface FrontDoorDeps {
   hostId?: () => string;
 }
 
+/** One request to the gateway, as the API layer hands it over. */
+export interface GatewayExchange {
+  req: IncomingMessage;
+  res: ServerResponse;
+  /** The client's address, for the log. */
+  client: string;
+}
+
 export interface FrontDoor extends Capability {
   /** The supervisor asks where each program should listen (null: on its public port, no front door). */
   placement(id: string): Placement | null;
@@ -88,8 +95,11 @@ export interface FrontDoor extends Capability {
   preloadModels(): string[];
   /** Changes when the phone asks for a model not asked for before (the GPU sampler's /api/ps hint). */
   modelsHint(): string;
-  /** The gateway routes for the control port. */
-  routes(): Route[];
+  /**
+   * The gateway on the control port (`/v1/...`, routed by api/routes/frontdoor.ts): a request for
+   * Ollama, the TTS in front (VibeVoice, else Piper) or Whisper, admitted as on its own port.
+   */
+  gateway(target: 'ollama' | 'tts' | 'whisper', x: GatewayExchange): void;
   /** Requests currently held, per service (tests, bench). */
   heldCount(id?: string): number;
   /** Requests in progress (held, passed or forwarded) on every port. */
@@ -673,7 +683,7 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
     return 'piper';
   };
 
-  const gateway = (id: string | (() => string)): Route['handler'] => {
+  const gateway = (id: string | (() => string)): ((x: GatewayExchange) => void) => {
     return ({ req, res, client }) => {
       const target = typeof id === 'function' ? id() : id;
       if (!doors.has(target)) {
@@ -683,7 +693,7 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
           'service_unavailable',
           `${nameOf(target)} is not served through this server's front door (see the dashboard).`,
         );
-        return undefined;
+        return;
       }
       if (target === 'ollama' && !keyOk(req, settings())) {
         sendError(
@@ -693,10 +703,9 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
           'This server needs the API key: send Authorization: Bearer <key>.',
           { 'www-authenticate': 'Bearer' },
         );
-        return undefined;
+        return;
       }
       admit(target, req, res, `${target} request from ${client} (gateway)`);
-      return undefined;
     };
   };
 
@@ -825,36 +834,7 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
         .map((m) => m.name)
         .sort()
         .join(','),
-    routes: () => [
-      {
-        method: 'POST',
-        path: '/v1/chat/completions',
-        auth: false,
-        unlimited: true,
-        handler: gateway('ollama'),
-      },
-      {
-        method: 'GET',
-        path: '/v1/models',
-        auth: false,
-        unlimited: true,
-        handler: gateway('ollama'),
-      },
-      {
-        method: 'POST',
-        path: '/v1/audio/speech',
-        auth: false,
-        unlimited: true,
-        handler: gateway(gatewayTts),
-      },
-      {
-        method: 'POST',
-        path: '/v1/audio/transcriptions',
-        auth: false,
-        unlimited: true,
-        handler: gateway('whisper'),
-      },
-    ],
+    gateway: (target, x) => gateway(target === 'tts' ? gatewayTts : target)(x),
     heldCount: (id) =>
       id ? (held.get(id)?.length ?? 0) : [...held.values()].reduce((n, q) => n + q.length, 0),
     inFlight: () => inFlight,
