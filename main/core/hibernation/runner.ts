@@ -86,7 +86,7 @@ export interface HibernationControl {
 }
 
 /** User commands that count as activity (besides hibernation's own). Stopping does not. */
-export const USER_ACTIVITY_COMMANDS: ReadonlySet<CommandName> = new Set([
+const USER_ACTIVITY_COMMANDS: ReadonlySet<CommandName> = new Set([
   'service.start',
   'service.restart',
   'service.takeOver',
@@ -520,7 +520,7 @@ export function createHibernation(deps: HibernationDeps): Hibernation {
   return new Hibernation(deps);
 }
 
-export function parseLevel(value: unknown): Level {
+function parseLevel(value: unknown): Level {
   if (typeof value === 'string' && (LEVELS as readonly string[]).includes(value)) return value as Level;
   throw new Error(`state must be one of ${LEVELS.join(', ')}`);
 }

@@ -8,7 +8,7 @@ import type { ErrorCode } from '../contract.js';
 
 export type PostJson = (address: string, port: number, path: string, body: unknown, timeoutMs?: number) => Promise<unknown>;
 
-export function urlFor(address: string, port: number, path: string): string {
+function urlFor(address: string, port: number, path: string): string {
   return `http://${isIPv6(address) ? `[${address}]` : address}:${port}${path}`;
 }
 

@@ -23,8 +23,6 @@ import { ServiceRunner, sleep, type Timings } from './service.js';
 import { SupervisorError } from './errors.js';
 import type { Supervisor } from './types.js';
 
-export { SupervisorError } from './errors.js';
-export type { Supervisor } from './types.js';
 
 export interface SupervisorOptions {
   /** Overrides of the timings (tests make them short); the rest comes from settings. */
@@ -53,7 +51,7 @@ export interface SupervisorOptions {
   ollamaDesktopLog?: string | null;
 }
 
-export interface ReapReport {
+interface ReapReport {
   service: string;
   action: 'reap' | 'skip';
   pids: number[];
@@ -70,7 +68,7 @@ export interface SupervisorCapability extends Supervisor {
 const IS_WIN = process.platform === 'win32';
 const REFRESH_MS = 10_000;
 
-export const realFileProbe: FileProbe = {
+const realFileProbe: FileProbe = {
   isFile: (p) => {
     try {
       return fs.statSync(p).isFile();
