@@ -297,7 +297,7 @@ interface MdnsSocket {
 }
 
 /** bonjour-service's multicast socket on one interface, as the browser opens it (see browser.ts). */
-const bonjourNameSocket: NameSocketFactory = (iface, handlers) => {
+export const bonjourNameSocket: NameSocketFactory = (iface, handlers) => {
   const bonjour = new Bonjour(
     { interface: iface.ipv4, bind: '0.0.0.0', reuseAddr: true } as never,
     (err: unknown) => handlers.error(err),

@@ -127,7 +127,7 @@ export function initialName(): NameState {
 
 const MDNS_PORT = 5353;
 
-function sameName(a: string, b: string): boolean {
+export function sameName(a: string, b: string): boolean {
   return a.replace(/\.$/, '').toLowerCase() === b.replace(/\.$/, '').toLowerCase();
 }
 
