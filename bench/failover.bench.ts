@@ -8,12 +8,21 @@
 //     activity every 2 s (the phone's ~20 s), session idle 6 s (60 s), hold-down 1 s (10 s). Each
 //     run is a 60 s session (10 min of real time); a failback is the Mac starting to serve before
 //     the session ended. Goal 0. Also reported: how long after the session the failback came.
+//  4. the pair's shared name (issue 14), with the fake Ollama behind each front door and the phone
+//     running the app's loop (python3-zeroconf resolves `unamentis.local` before each request; a
+//     streamed chat request every 500 ms, 2 s timeout), plus a resolver polling the name every 20 ms:
+//     kill -9 of the serving Mac → requests succeed again, and the name seen moved; graceful quit →
+//     failed requests and switch time (quit → the phone's resolver gives the PC's address); a power
+//     cut (switch port down + kill: no reset, only the heartbeats tell). At the default heartbeat
+//     (1 s) and, for comparison in the same run, at 250 ms.
 
 import fs from 'node:fs';
 import { createLab, netnsSupport, run, type Lab } from '../test/helpers/netns.js';
 import { median, type BenchRow } from './types.js';
 import { pairingOf, pairViaDiscovery, phoneSees, startPhone, startServer, type LabServer, type Timing } from '../test/e2e/failover-lab.js';
 import type { PhoneBrowser } from '../test/e2e/mdns-lab.js';
+import { LLM, PhoneApp, PhoneResolver, startWithOllama } from '../test/e2e/shared-name-lab.js';
+import { hostIdOf, until } from '../test/e2e/failover-lab.js';
 
 const RUNS = 5;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -180,8 +189,154 @@ async function flappingSessions(): Promise<BenchRow[]> {
   ];
 }
 
+/** Polls the phone's resolver until it gives `address`; resolves with the wall time it did. */
+async function resolvedTo(r: PhoneResolver, address: string, ms = 15_000): Promise<number> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const x = await r.resolve('unamentis.local.', 0.5);
+    if (x.addresses[0] === address) return x.t;
+    if (Date.now() > end) throw new Error(`the phone's resolver still gives ${JSON.stringify(x.addresses)}`);
+    await sleep(20);
+  }
+}
+
+export async function sharedName(heartbeatIntervalMs: number): Promise<BenchRow[]> {
+  const timing: Timing = { heartbeatIntervalMs, failbackHoldDownSeconds: 2, sessionIdleSeconds: 2 };
+  const lab = await createLab({ hosts: ['mac', 'pc', 'phone'] });
+  const servers: LabServer[] = [];
+  const recover: number[] = [];
+  const crashFailed: number[] = [];
+  const crashName: number[] = [];
+  const quitFailed: number[] = [];
+  const quitSwitch: number[] = [];
+  const cut: number[] = [];
+  const cutFailed: number[] = [];
+  let app: PhoneApp | null = null;
+  const resolver = PhoneResolver.start(lab);
+  try {
+    await resolver.ready();
+    const both = await Promise.all([
+      startWithOllama(lab, 'mac', 'Studio Mac', 'primary', timing),
+      startWithOllama(lab, 'pc', 'Gaming PC', 'fallback', timing),
+    ]);
+    let mac = both[0];
+    const pc = both[1];
+    const macDir = mac.dataDir;
+    servers.push(mac, pc);
+    await pairViaDiscovery(lab, mac, pc);
+    const macServes = async () => {
+      await until('the Mac to serve', () => pairingOf(lab, pc), (v) => v.servingId === hostIdOf(mac), 30_000);
+      await resolvedTo(resolver, mac.address, 30_000);
+    };
+    const withApp = async (fn: (a: PhoneApp) => Promise<void>) => {
+      app = PhoneApp.start(lab, 'unamentis.local.', LLM);
+      await app.ready();
+      const t = Date.now();
+      await until('3 answers', async () => app!.requests.filter((r) => r.t >= t && r.ok).length, (n) => n >= 3, 20_000);
+      await fn(app);
+      app.stop();
+      app = null;
+    };
+    const restart = async () => {
+      mac = await startWithOllama(lab, 'mac', 'Studio Mac', 'primary', timing, macDir);
+      servers.push(mac);
+      await macServes();
+      await sleep(1_000);
+    };
+    await macServes();
+    for (let i = 0; i < RUNS; i++) {
+      await withApp(async (a) => {
+        const t0 = Date.now();
+        lab.kill('mac', 'SIGKILL');
+        crashName.push((await resolvedTo(resolver, pc.address)) - t0);
+        await until('2 answers after the kill', async () => a.requests.filter((r) => r.t >= t0 && r.ok).length, (n) => n >= 2, 20_000);
+        const r = a.since(t0);
+        recover.push(r.recoveredAt! - t0);
+        crashFailed.push(r.failed.length);
+      });
+      await restart();
+    }
+    // A power cut: nothing answers at all (no reset), so only the heartbeats can tell. The Mac's
+    // switch port goes down and the Mac is killed; the port comes back before it restarts.
+    const macPort = `p${lab.hosts.findIndex((h) => h.name === 'mac')}`;
+    const sw = `${lab.id}-sw`;
+    for (let i = 0; i < RUNS; i++) {
+      await withApp(async (a) => {
+        const t0 = Date.now();
+        await run(['ip', '-n', sw, 'link', 'set', macPort, 'down']);
+        lab.kill('mac', 'SIGKILL');
+        await until('2 answers after the cut', async () => a.requests.filter((r) => r.t >= t0 && r.ok).length, (n) => n >= 2, 20_000);
+        const r = a.since(t0);
+        cut.push(r.recoveredAt! - t0);
+        cutFailed.push(r.failed.length);
+      });
+      await run(['ip', '-n', sw, 'link', 'set', macPort, 'up']);
+      await restart();
+    }
+    for (let i = 0; i < RUNS; i++) {
+      await withApp(async (a) => {
+        const t0 = Date.now();
+        const stopped = mac.stop();
+        quitSwitch.push((await resolvedTo(resolver, pc.address)) - t0);
+        await stopped;
+        await until('2 answers after the quit', async () => a.requests.filter((r) => r.t >= t0 && r.ok).length, (n) => n >= 2, 20_000);
+        quitFailed.push(a.since(t0 - 500).failed.length);
+      });
+      await restart();
+    }
+  } finally {
+    (app as PhoneApp | null)?.stop();
+    resolver.stop();
+    for (const s of servers) await s.stop(3_000).catch(() => {});
+    await lab.teardown();
+    for (const d of new Set(servers.map((x) => x.dataDir))) fs.rmSync(d, { recursive: true, force: true });
+  }
+  const hb = `heartbeat ${heartbeatIntervalMs} ms`;
+  const c = median(recover);
+  const qf = median(quitFailed);
+  const qs = median(quitSwitch);
+  return [
+    {
+      name: `shared name, kill -9 → the phone's requests succeed again (median of ${RUNS}; ${hb})`,
+      value: c,
+      unit: 'ms',
+      goal: '≤ 1500 ms',
+      pass: c <= 1500,
+      note: `runs: ${recover.join(', ')}; failed requests per run: ${crashFailed.join(', ')}`,
+    },
+    {
+      name: `shared name, kill -9 → moved, seen by the phone's resolver (median of ${RUNS}; ${hb})`,
+      value: median(crashName),
+      unit: 'ms',
+      note: `runs: ${crashName.join(', ')}`,
+    },
+    {
+      name: `shared name, power cut (no answer at all) → the phone's requests succeed again (median of ${RUNS}; ${hb})`,
+      value: median(cut),
+      unit: 'ms',
+      note: `runs: ${cut.join(', ')}; failed requests per run: ${cutFailed.join(', ')}`,
+    },
+    {
+      name: `shared name, graceful quit → failed requests (median of ${RUNS}; ${hb})`,
+      value: qf,
+      unit: 'requests',
+      goal: '0',
+      pass: quitFailed.every((n) => n === 0),
+      note: `per run: ${quitFailed.join(', ')}`,
+    },
+    {
+      name: `shared name, graceful quit → the phone's resolver gives the PC (switch time, median of ${RUNS}; ${hb})`,
+      value: qs,
+      unit: 'ms',
+      goal: '≤ 250 ms',
+      pass: qs <= 250,
+      note: `runs: ${quitSwitch.join(', ')}`,
+    },
+  ];
+}
+
 export async function bench(): Promise<BenchRow[]> {
   const support = netnsSupport();
   if (!support.ok) return [{ name: 'failover (skipped)', value: NaN, unit: '', note: support.reason }];
-  return [...(await crashAndHandoff()), ...(await flappingSessions())];
+  return [...(await crashAndHandoff()), ...(await sharedName(1000)), ...(await sharedName(250)), ...(await flappingSessions())];
 }

@@ -207,7 +207,7 @@ export function createCore(opts: CoreOptions): Core {
     hibernation: () => (hibernationRef ? wakeTarget : null),
     restart: (id) => supervisor.restartService(id),
     forwardTo: (_id, req) => pairingRef?.forwardTo(req.headers[FORWARDED_HEADER] !== undefined) ?? null,
-    forwardFailed: (peerId, why) => pairingRef?.forwardFailed(peerId, why),
+    forwardFailed: (peerId, why, refused) => pairingRef?.forwardFailed(peerId, why, refused),
     hostId: () => settings.view().hostId,
     ...(opts.frontDoor?.lanAddresses ? { lanAddresses: opts.frontDoor.lanAddresses } : {}),
     ...(opts.frontDoor?.adapters ? { adapters: opts.frontDoor.adapters } : {}),

@@ -8,8 +8,6 @@ import fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLab, netnsSupport, type Lab } from '../helpers/netns.js';
-import { startHeadless } from '../helpers/headless.js';
-import { fakeOllama } from '../integration/hibernation-fakes.js';
 import {
   hostIdOf,
   pairingOf,
@@ -19,7 +17,7 @@ import {
   type LabServer,
   type Timing,
 } from './failover-lab.js';
-import { PhoneApp } from './shared-name-lab.js';
+import { LLM, PhoneApp, startWithOllama } from './shared-name-lab.js';
 
 const support = netnsSupport();
 if (!support.ok) console.warn(`[forwarding] skipped: ${support.reason}`);
@@ -29,56 +27,6 @@ const TIMING: Timing = {
   failbackHoldDownSeconds: 2,
   sessionIdleSeconds: 2,
 };
-const LLM = 11434;
-
-async function startWithOllama(
-  lab: Lab,
-  host: string,
-  name: string,
-  role: 'primary' | 'fallback',
-  dataDir?: string,
-): Promise<LabServer> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      const h = await startHeadless({
-        prefix: lab.host(host).prefix,
-        ...(dataDir ? { dataDir } : {}),
-        ...(dataDir
-          ? {}
-          : {
-              settings: {
-                displayName: name,
-                role,
-                models: { preload: [] },
-                hibernation: { preventSleep: false },
-                pairing: { ...TIMING },
-                services: {
-                  ollama: {
-                    enabled: true,
-                    command: process.execPath,
-                    args: [fakeOllama, 'serve'],
-                    port: LLM,
-                  },
-                  vibevoice: { enabled: false },
-                  piper: { enabled: false },
-                  whisper: { enabled: false },
-                },
-              },
-            }),
-        env: {
-          UNAMENTIS_MDNS_INTERFACES: '*',
-          UNAMENTIS_LOG_LEVEL: 'info',
-          FAKE_TOKEN_DELAY_MS: '20',
-        },
-      });
-      return Object.assign(h, { address: lab.host(host).address, labHost: host });
-    } catch (err) {
-      if (attempt >= 20 || !/already using/.test((err as Error).message)) throw err;
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
-}
-
 describe.skipIf(!support.ok)('forwarding to the serving host (mac, pc, phone)', () => {
   let lab: Lab;
   let mac: LabServer;
@@ -118,8 +66,8 @@ describe.skipIf(!support.ok)('forwarding to the serving host (mac, pc, phone)', 
       );
     lab = await createLab({ hosts: ['mac', 'pc', 'phone'] });
     [mac, pc] = await Promise.all([
-      startWithOllama(lab, 'mac', 'Studio Mac', 'primary'),
-      startWithOllama(lab, 'pc', 'Gaming PC', 'fallback'),
+      startWithOllama(lab, 'mac', 'Studio Mac', 'primary', TIMING),
+      startWithOllama(lab, 'pc', 'Gaming PC', 'fallback', TIMING),
     ]);
     macDir = mac.dataDir;
     all.push(mac, pc);
@@ -181,7 +129,7 @@ describe.skipIf(!support.ok)('forwarding to the serving host (mac, pc, phone)', 
   });
 
   it('the Mac comes back and takes over after the session; graceful quit then loses no request', async () => {
-    mac = await startWithOllama(lab, 'mac', 'Studio Mac', 'primary', macDir);
+    mac = await startWithOllama(lab, 'mac', 'Studio Mac', 'primary', TIMING, macDir);
     all.push(mac);
     await until(
       'the Mac to serve again',
@@ -214,7 +162,7 @@ describe.skipIf(!support.ok)('forwarding to the serving host (mac, pc, phone)', 
   });
 
   it("kill -9 of the Mac while the phone uses the PC's IP: the PC serves the next requests itself", async () => {
-    mac = await startWithOllama(lab, 'mac', 'Studio Mac', 'primary', macDir);
+    mac = await startWithOllama(lab, 'mac', 'Studio Mac', 'primary', TIMING, macDir);
     all.push(mac);
     await until(
       'the Mac to serve again',
@@ -245,5 +193,39 @@ describe.skipIf(!support.ok)('forwarding to the serving host (mac, pc, phone)', 
     );
     expect(await loaded(pc)).toContain('mistral:7b'); // served here now
     expect(r.recoveredAt! - t0).toBeLessThan(8_000);
+  });
+
+  it("failback waits while the phone's requests reach the PC through the Mac's own door, and comes once they stop", async () => {
+    // The PC serves (the Mac was killed above). The Mac comes back; the phone typed the Mac's IP.
+    mac = await startWithOllama(lab, 'mac', 'Studio Mac', 'primary', TIMING, macDir);
+    all.push(mac);
+    await until(
+      'the Mac to hear the PC',
+      () => pairingOf(lab, mac),
+      (v) => v.peers.some((p) => p.alive),
+    );
+    const a = await app(mac.address);
+    const start = Date.now();
+    await until(
+      '3 answers through the Mac',
+      async () => okCount(a, start),
+      (n) => n >= 3,
+      20_000,
+    );
+    // Well past the hold-down: the session runs on the PC (its front door sees the forwarded
+    // requests), so the PC keeps serving and the Mac waits.
+    await new Promise((r) => setTimeout(r, TIMING.failbackHoldDownSeconds * 1000 + 2_000));
+    expect((await pairingOf(lab, pc)).servingId).toBe(hostIdOf(pc));
+    expect((await pairingOf(lab, mac)).reason).toMatch(/session/);
+    a.stop();
+    expect(a.since(start).failed).toEqual([]);
+    const idleFrom = Date.now();
+    await until(
+      'the Mac to serve after the session',
+      () => pairingOf(lab, pc),
+      (v) => v.servingId === hostIdOf(mac),
+      20_000,
+    );
+    expect(Date.now() - idleFrom).toBeGreaterThanOrEqual(TIMING.sessionIdleSeconds * 1000 - 1_000);
   });
 });

@@ -8,6 +8,9 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Lab } from '../helpers/netns.js';
 import { PY } from './mdns-lab.js';
+import { startHeadless } from '../helpers/headless.js';
+import { fakeOllama } from '../integration/hibernation-fakes.js';
+import type { LabServer, Timing } from './failover-lab.js';
 
 export const RESOLVER_PY = `
 import json, sys, time
@@ -246,5 +249,58 @@ export class PhoneApp {
     const lastFail = failed.at(-1);
     const after = lastFail ? all.find((r) => r.ok && r.t > lastFail.t) : all.find((r) => r.ok);
     return { all, failed, recoveredAt: after ? after.t + after.ms : null };
+  }
+}
+
+/** The public LLM port (the app's fixed 11434). */
+export const LLM = 11434;
+
+/** A headless server in a lab host with the fake Ollama behind its front door on 11434. */
+export async function startWithOllama(
+  lab: Lab,
+  host: string,
+  name: string,
+  role: 'primary' | 'fallback',
+  timing: Timing,
+  dataDir?: string,
+): Promise<LabServer> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const h = await startHeadless({
+        prefix: lab.host(host).prefix,
+        ...(dataDir ? { dataDir } : {}),
+        ...(dataDir
+          ? {}
+          : {
+              settings: {
+                displayName: name,
+                role,
+                models: { preload: [] },
+                hibernation: { preventSleep: false },
+                pairing: { ...timing },
+                services: {
+                  ollama: {
+                    enabled: true,
+                    command: process.execPath,
+                    args: [fakeOllama, 'serve'],
+                    port: LLM,
+                  },
+                  vibevoice: { enabled: false },
+                  piper: { enabled: false },
+                  whisper: { enabled: false },
+                },
+              },
+            }),
+        env: {
+          UNAMENTIS_MDNS_INTERFACES: '*',
+          UNAMENTIS_LOG_LEVEL: 'info',
+          FAKE_TOKEN_DELAY_MS: '20',
+        },
+      });
+      return Object.assign(h, { address: lab.host(host).address, labHost: host });
+    } catch (err) {
+      if (attempt >= 20 || !/already using/.test((err as Error).message)) throw err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
   }
 }

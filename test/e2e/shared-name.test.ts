@@ -5,9 +5,11 @@
 // Intervals are shortened through settings, as in failover.test.ts.
 
 import fs from 'node:fs';
+import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLab, netnsSupport, type Lab } from '../helpers/netns.js';
+import { repoRoot } from '../helpers/headless.js';
 import {
   hostIdOf,
   pairingOf,
@@ -109,6 +111,23 @@ describe.skipIf(!support.ok)('the shared name in network namespaces (mac, pc, ph
       10_000,
     );
     expect(got.address).toBe(mac.address);
+    // `npm run discover` from the phone says who holds the name and what the app would pick.
+    const tsx = path.join(repoRoot, 'node_modules/tsx/dist/cli.mjs');
+    const found = await lab.exec(
+      'phone',
+      [
+        process.execPath,
+        tsx,
+        path.join(repoRoot, 'main/discover.ts'),
+        '--interface',
+        'eth0',
+        '--timeout',
+        '2',
+      ],
+      { timeoutMs: 30_000 },
+    );
+    expect(found.stdout).toContain(`unamentis.local → ${mac.address} (Studio Mac, serving)`);
+    expect(found.stdout).toMatch(/> = what the app's Bonjour discovery would pick/);
   });
 
   it('graceful quit of the Mac: goodbye, the PC announces, the phone resolves the PC', async () => {

@@ -125,8 +125,11 @@ describe('Piper voices in the app data folder, through the API', () => {
 
   it('Piper starts with its voice from the app data folder (--data-dir, --download-dir, working folder)', async () => {
     expect(await core.supervisor.waitReady('piper', 10_000)).toBe(true);
+    // The front door owns the public port; Piper itself listens on the internal one it was given.
+    const internal = core.supervisor.baseUrl('piper')!;
+    expect(internal).not.toBe(`http://127.0.0.1:${piperPort}`);
     const argv = (
-      (await (await fetch(`http://127.0.0.1:${piperPort}/__fake/state`)).json()) as {
+      (await (await fetch(`${internal}/__fake/state`)).json()) as {
         argv: string[];
       }
     ).argv;
@@ -137,7 +140,7 @@ describe('Piper voices in the app data folder, through the API', () => {
       '--host',
       '127.0.0.1',
       '--port',
-      String(piperPort),
+      new URL(internal).port,
       '--data-dir',
       dir,
       '--download-dir',
@@ -179,10 +182,16 @@ describe('Piper voices in the app data folder, through the API', () => {
     expect(
       fs.readdirSync(path.join(dataDir, 'piper-voices')).filter((f) => f.endsWith('.part')),
     ).toEqual([]);
+    // Piper's own list (a dict keyed by voice), asked behind the front door...
     const piperVoices = (await (
-      await fetch(`http://127.0.0.1:${piperPort}/voices`)
+      await fetch(`${core.supervisor.baseUrl('piper')}/voices`)
     ).json()) as Record<string, unknown>;
     expect(Object.keys(piperVoices)).toContain('en_US-lessac-medium');
+    // ...and the app's view of it on the public port.
+    const appVoices = (await (await fetch(`http://127.0.0.1:${piperPort}/voices`)).json()) as {
+      voices: { id: string }[];
+    };
+    expect(appVoices.voices.map((v) => v.id)).toContain('en_US-lessac-medium');
   });
 
   it('refuses a name that is not a voice, and says when the repository has no such voice', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatReport } from '../../main/core/discovery/report.js';
+import { appChoice, formatReport } from '../../main/core/discovery/report.js';
 import { phoneChoice } from '../../main/core/discovery/peers.js';
 import type { DiscoveredHost } from '../../main/core/discovery/host-table.js';
 
@@ -36,9 +36,10 @@ describe('npm run discover output', () => {
     const lines = text.split('\n');
     expect(lines[0]).toBe('Found 2 UnaMentis servers (listened on en0, eth0 for 3.0 s):');
     expect(lines[2]).toMatch(/^\s+NAME\s+ADDRESS\s+PORT\s+ROLE\s+PRIO\s+SERVING\s+STATE\s+HEALTH\s+SERVICES$/);
-    expect(lines[3]).toMatch(/^\*\s+Studio Mac\s+192\.168\.1\.20\s+11400\s+primary\s+200\s+yes\s+warm\s+ready 4 ms\s+llm 11434, tts 8880, stt 11401; pair p1$/);
+    expect(lines[3]).toMatch(/^>\*\s+Studio Mac\s+192\.168\.1\.20\s+11400\s+primary\s+200\s+yes\s+warm\s+ready 4 ms\s+llm 11434, tts 8880, stt 11401; pair p1$/);
     expect(lines[4]).toMatch(/^\s+Gaming PC\s+192\.168\.1\.20\s+11400\s+fallback\s+100\s+no\s+cold\s+no answer\s+llm 11434$/);
-    expect(text).toContain('* = the server the iPhone would use now');
+    expect(text).toContain('* = the serving host');
+    expect(text).toContain("> = what the app's Bonjour discovery would pick");
   });
 
   it('picks like the iPhone: serving=1 first, else the highest prio that answers /health', () => {
@@ -48,6 +49,20 @@ describe('npm run discover output', () => {
     expect(phoneChoice([a, b, c])?.name).toBe('C');
     expect(phoneChoice([a, b])?.name).toBe('B');
     expect(phoneChoice([a])).toBeNull();
-    expect(formatReport([a], { interfaces: ['en0'], seconds: 1 })).toContain('No server would be used by the iPhone now');
+    expect(formatReport([a], { interfaces: ['en0'], seconds: 1 })).toContain('No host serves now');
+  });
+
+  it("the real app's pick: the first host resolved whose /health answers 200 (it forwards to the serving one)", () => {
+    const pc = host('Gaming PC', { prio: 100 });
+    const mac = { ...host('Studio Mac', { role: 'primary', prio: 200, serving: true }), via: { address: '192.168.1.21', interface: 'en0' }, addresses: ['192.168.1.21'] };
+    expect(appChoice([pc, mac])?.name).toBe('Gaming PC');
+    expect(appChoice([{ ...pc, health: { ...pc.health, ok: false } }, mac])?.name).toBe('Studio Mac');
+    const text = formatReport([pc, mac], { interfaces: ['en0'], seconds: 1, sharedName: { name: 'unamentis.local', addresses: ['192.168.1.21'] } });
+    expect(text).toMatch(/^> \s+Gaming PC/m);
+    expect(text).toContain('(it passes requests on to Studio Mac)');
+    expect(text).toContain('Shared name (type this in the app): unamentis.local → 192.168.1.21 (Studio Mac, serving)');
+    expect(formatReport([pc], { interfaces: ['en0'], seconds: 1, sharedName: { name: 'unamentis.local', addresses: [] } })).toContain(
+      'unamentis.local: nobody answered',
+    );
   });
 });

@@ -32,3 +32,60 @@ describe('forwardTarget', () => {
     expect(forwardTarget({ ...base, unreachableUntil, now: 2_000 })).toEqual(pc);
   });
 });
+
+describe("election: a peer whose port refuses connections is gone at once ('gone')", () => {
+  it('the fallback promotes on the proof, not 3 heartbeats later; a later heartbeat revives the peer', async () => {
+    const { electionConfig, initialElection, step } =
+      await import('../../main/core/pairing/election.js');
+    const cfg = electionConfig({
+      heartbeatIntervalMs: 1000,
+      failbackHoldDownSeconds: 10,
+      sessionIdleSeconds: 60,
+    });
+    const self = {
+      prio: 100,
+      ready: true,
+      failed: false,
+      state: 'active' as const,
+      activityAt: null,
+    };
+    const advert = {
+      prio: 200,
+      ready: true,
+      failed: false,
+      state: 'active' as const,
+      serving: true,
+      claim: false,
+      eligible: true,
+      activityAgeMs: null,
+    };
+    let e = initialElection('pc', self, ['mac'], 0, cfg);
+    [e] = step(e, { type: 'heartbeat', now: 100, from: 'mac', advert }, cfg);
+    [e] = step(e, { type: 'tick', now: 3_050 }, cfg);
+    [e] = step(e, { type: 'heartbeat', now: 3_100, from: 'mac', advert }, cfg);
+    expect(e.serving).toBe(false);
+    const [gone, fx] = step(e, { type: 'gone', now: 3_400, from: 'mac' }, cfg);
+    expect(gone.serving).toBe(true);
+    expect(fx).toContainEqual(expect.objectContaining({ type: 'serve', serving: true }));
+    // The Mac restarts and says it serves no longer: heard again, alive again.
+    const [back] = step(
+      gone,
+      { type: 'heartbeat', now: 5_000, from: 'mac', advert: { ...advert, serving: false } },
+      cfg,
+    );
+    expect(back.peers.mac!.lastSeen).toBe(5_000);
+  });
+});
+
+describe('connectRefused: only a reset is proof that nothing listens', () => {
+  it('refused on a closed loopback port; not on a listening one', async () => {
+    const net = await import('node:net');
+    const { connectRefused } = await import('../../main/core/pairing/probe.js');
+    const srv = net.createServer((s) => s.destroy());
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    const port = (srv.address() as { port: number }).port;
+    expect(await connectRefused('127.0.0.1', port, 500)).toBe(false);
+    await new Promise<void>((r) => srv.close(() => r()));
+    expect(await connectRefused('127.0.0.1', port, 500)).toBe(true);
+  });
+});

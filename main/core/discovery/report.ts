@@ -8,6 +8,28 @@ import { PORT_KEYS } from './txt.js';
 export interface ReportContext {
   interfaces: string[];
   seconds: number;
+  /** The pair's shared name and the addresses that answered for it (empty: nobody did). */
+  sharedName?: { name: string; addresses: string[] };
+}
+
+/**
+ * What the real app picks (reference/unamentis-app.md): the first service whose resolve finishes
+ * and whose /health answers 200. `hosts` are in the order they were first resolved.
+ */
+export function appChoice<T extends Pick<DiscoveredHost, 'health'>>(hosts: T[]): T | null {
+  return hosts.find((h) => h.health.ok === true) ?? null;
+}
+
+/** Who answers for the shared name, in words. */
+export function sharedNameLine(hosts: DiscoveredHost[], shared: { name: string; addresses: string[] }): string {
+  if (shared.addresses.length === 0) {
+    return `${shared.name}: nobody answered. The app cannot use this name now (no host of the pair serves, or mDNS is blocked).`;
+  }
+  const who = shared.addresses.map((a) => {
+    const h = hosts.find((x) => x.via.address === a || x.addresses.includes(a));
+    return h ? `${a} (${h.name}${h.txt.serving ? ', serving' : ''})` : `${a} (not an UnaMentis server seen here)`;
+  });
+  return `${shared.name} → ${who.join(', ')}${shared.addresses.length > 1 ? '  (more than one host answers: a conflict, or a handoff in progress)' : ''}`;
 }
 
 export function formatReport(hosts: DiscoveredHost[], ctx: ReportContext): string {
@@ -27,10 +49,11 @@ export function formatReport(hosts: DiscoveredHost[], ctx: ReportContext): strin
     ].join('\n');
   }
   const pick = phoneChoice(hosts);
+  const app = appChoice(hosts);
   const rows = [...hosts]
     .sort((a, b) => Number(b.txt.serving) - Number(a.txt.serving) || b.txt.prio - a.txt.prio || a.name.localeCompare(b.name))
     .map((h) => [
-      h === pick ? '*' : ' ',
+      `${h === app ? '>' : ' '}${h === pick ? '*' : ' '}`,
       h.name,
       h.addresses.find((a) => !a.includes(':')) ?? h.addresses[0] ?? h.via.address,
       String(h.port),
@@ -41,7 +64,7 @@ export function formatReport(hosts: DiscoveredHost[], ctx: ReportContext): strin
       health(h),
       services(h),
     ]);
-  const head = [' ', 'NAME', 'ADDRESS', 'PORT', 'ROLE', 'PRIO', 'SERVING', 'STATE', 'HEALTH', 'SERVICES'];
+  const head = ['  ', 'NAME', 'ADDRESS', 'PORT', 'ROLE', 'PRIO', 'SERVING', 'STATE', 'HEALTH', 'SERVICES'];
   const widths = head.map((_, i) => Math.max(...[head, ...rows].map((r) => r[i]!.length)));
   const line = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
   const n = hosts.length;
@@ -52,8 +75,12 @@ export function formatReport(hosts: DiscoveredHost[], ctx: ReportContext): strin
     ...rows.map(line),
     '',
     pick
-      ? '* = the server the iPhone would use now (serving=1; if none, the highest prio whose /health answers).'
-      : 'No server would be used by the iPhone now: none has serving=1 and none answered /health.',
+      ? '* = the serving host (serving=1; if none, the highest prio whose /health answers).'
+      : 'No host serves now: none has serving=1 and none answered /health.',
+    app
+      ? `> = what the app's Bonjour discovery would pick: the first host resolved whose /health answers 200${app !== pick && pick ? ` (it passes requests on to ${pick.name})` : ''}.`
+      : "The app's Bonjour discovery would find no server: no /health answered 200.",
+    ...(ctx.sharedName ? ['', `Shared name (type this in the app): ${sharedNameLine(hosts, ctx.sharedName)}`] : []),
   ].join('\n');
 }
 

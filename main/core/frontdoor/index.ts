@@ -71,7 +71,7 @@ export interface FrontDoorDeps {
    */
   forwardTo?: (id: string, req: IncomingMessage) => { peerId: string; host: string } | null;
   /** A connection to that host failed before anything was sent: the request is served here instead. */
-  forwardFailed?: (peerId: string, why: string) => void;
+  forwardFailed?: (peerId: string, why: string, refused: boolean) => void;
   /** This host's id, for the forwarded mark. */
   hostId?: () => string;
 }
@@ -416,13 +416,9 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
   // ── the pair: requests for the serving host (issue 14) ────────────────────────────────────
 
   let inFlight = 0;
-  const drained: (() => void)[] = [];
   const track = (res: ServerResponse) => {
     inFlight++;
-    res.once('close', () => {
-      inFlight--;
-      if (inFlight === 0) for (const d of drained.splice(0)) d();
-    });
+    res.once('close', () => inFlight--);
   };
 
   /**
@@ -446,7 +442,7 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
     req.rawHeaders.push('X-UnaMentis-Forwarded', deps.hostId?.() ?? 'peer');
     forward(req, res, { host: peer.host, port: door?.port ?? 0 }, relayAgent, {
       onRefused: (err) => {
-        deps.forwardFailed?.(peer.peerId, err.message);
+        deps.forwardFailed?.(peer.peerId, err.message, err.code === 'ECONNREFUSED');
         log.info(
           `${id}: the serving host ${peer.host} cannot be reached (${err.code ?? err.message}); serving here`,
         );
@@ -838,16 +834,12 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
     heldCount: (id) =>
       id ? (held.get(id)?.length ?? 0) : [...held.values()].reduce((n, q) => n + q.length, 0),
     inFlight: () => inFlight,
-    drain: (ms) =>
-      new Promise<void>((resolve) => {
-        if (inFlight === 0) return resolve();
-        const t = setTimeout(resolve, ms);
-        t.unref();
-        drained.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      }),
+    // Requests being answered, not those still held for a service (the stop refuses those at once).
+    drain: async (ms) => {
+      const end = Date.now() + ms;
+      const answering = () => inFlight - [...held.values()].reduce((n, q) => n + q.length, 0);
+      while (answering() > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    },
     section,
   };
   return fd;

@@ -105,7 +105,12 @@ export type ElectionEvent =
   | { type: 'standby'; now: number; on: boolean }
   | { type: 'leave'; now: number; reason: string }
   /** Back from OS sleep: what we knew about peers is stale; listen again. */
-  | { type: 'rejoin'; now: number };
+  | { type: 'rejoin'; now: number }
+  /**
+   * Proof that a peer's process is gone (its machine refused a connection to its port: nothing
+   * listens there any more), before its heartbeats run out: treat it as gone now.
+   */
+  | { type: 'gone'; now: number; from: string };
 
 export type ElectionEffect =
   /** Start or stop serving (host.serving, TXT `serving`); on `serving: true`, wake and preload. */
@@ -322,6 +327,12 @@ export function step(s: Election, ev: ElectionEvent, cfg: ElectionConfig): [Elec
     case 'leave':
       n.leaving = true;
       break;
+    case 'gone': {
+      const t = n.peers[ev.from];
+      // As if its last heartbeat were deadAfter ago; the next heartbeat (it restarted) revives it.
+      if (t && t.lastSeen !== null) n.peers[ev.from] = { ...t, lastSeen: Math.min(t.lastSeen, now - cfg.deadAfterMs), aliveSince: null };
+      break;
+    }
     case 'rejoin':
       n.leaving = false;
       n.startedAt = now;

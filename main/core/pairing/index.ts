@@ -35,6 +35,7 @@ import { composePeers, type PeerCard } from './peer-list.js';
 import { cannotServe } from './can-serve.js';
 import { forwardTarget } from './forwarding.js';
 import { openDatagrams, unmap, type Datagrams } from './transport.js';
+import { connectRefused } from './probe.js';
 import { postJson as defaultPostJson, type PostJson } from './client.js';
 
 export type { PairingSection } from '../contract.js';
@@ -87,8 +88,11 @@ export interface PairingControl {
    * here. `forwarded`: the request already came from a host of the pair.
    */
   forwardTo(forwarded: boolean): { peerId: string; host: string } | null;
-  /** A connection to that host failed: serve here for a moment, without waiting for the election. */
-  forwardFailed(peerId: string, why: string): void;
+  /**
+   * A connection to that host failed: serve here for a moment, without waiting for the election.
+   * `refused`: its machine refused the connection (nothing listens: its app is gone).
+   */
+  forwardFailed(peerId: string, why: string, refused: boolean): void;
   /** The peer-facing HTTP handlers (routes/pairing.ts). */
   readonly peerApi: PeerApi;
 }
@@ -362,6 +366,45 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
     cards[hb.from] = { name: hb.name, role: hb.role };
     learnAddress(hb, from.address);
     dispatch({ type: 'heartbeat', now: mono(), from: hb.from, advert: hb.advert });
+    watchServing(hb.from, hb.advert.serving);
+  }
+
+  // ── A crashed serving peer, found before its heartbeats run out ─────────────────────────────
+  //
+  // When the serving peer's heartbeat is a quarter interval late, connect to its control port (TCP):
+  // a refusal means its machine is up but nothing listens there any more (the app crashed or was
+  // killed), so it is gone now, not after 3 intervals. A timeout proves nothing (a Wi-Fi stall looks
+  // the same as a power cut): the heartbeats decide then, as before.
+
+  const lateTimers = new Map<string, NodeJS.Timeout>();
+
+  function watchServing(peerId: string, serving: boolean): void {
+    const old = lateTimers.get(peerId);
+    if (old) clearTimeout(old);
+    lateTimers.delete(peerId);
+    if (!serving || !running) return;
+    const t = setTimeout(() => {
+      lateTimers.delete(peerId);
+      void probeGone(peerId);
+    }, Math.round(cfg().intervalMs * 1.25));
+    t.unref();
+    lateTimers.set(peerId, t);
+  }
+
+  async function probeGone(peerId: string): Promise<void> {
+    const p = peersView().find((x) => x.id === peerId);
+    const address = p?.addresses.map(unmap).find((a) => isIPv4(a));
+    if (!p || !address || !running) return;
+    const refused = await connectRefused(address, p.port, Math.min(500, cfg().intervalMs));
+    if (refused && running) peerGone(peerId, `connection to ${address}:${p.port} refused`);
+    else if (running && election.peers[peerId]?.advert?.serving) watchServing(peerId, true); // still late: look again
+  }
+
+  function peerGone(peerId: string, why: string): void {
+    const t = election.peers[peerId];
+    if (!t || t.lastSeen === null || mono() - t.lastSeen >= cfg().deadAfterMs) return;
+    log.info('a paired host is gone (its port refuses connections)', { peer: peerId, why });
+    dispatch({ type: 'gone', now: mono(), from: peerId });
   }
 
   /** An authenticated heartbeat from a new address or port: the peer moved (DHCP); remember it. */
@@ -823,6 +866,8 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
       if (hbTimer) clearInterval(hbTimer);
       if (deadlineTimer) clearTimeout(deadlineTimer);
       hbTimer = deadlineTimer = null;
+      for (const t of lateTimers.values()) clearTimeout(t);
+      lateTimers.clear();
       await socket?.close();
       socket = null;
     },
@@ -947,10 +992,13 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
       return target ? { peerId: target.id, host: unmap(target.address) } : null;
     },
 
-    forwardFailed(peerId, why) {
+    forwardFailed(peerId, why, refused) {
       // Until the election has had time to notice (a host is gone after deadAfter) or the peer answers again.
       unreachable.set(peerId, mono() + cfg().deadAfterMs);
       log.info('the serving host cannot be reached: serving requests here', { peer: peerId, why });
+      // Refused: its app may be gone; its control port says for sure (a service port can be closed
+      // on a live host, e.g. a service it does not run).
+      if (refused) void probeGone(peerId);
     },
 
     peerApi,
