@@ -64,12 +64,6 @@ export interface Supervisor extends Capability {
   waitReady(id: string, timeoutMs: number): Promise<boolean>;
 }
 
-/** Beyond the base interface: what the tray and dashboard need for an `external` service. */
-export interface SupervisorWithTakeOver extends Supervisor {
-  /** Stops whoever holds the port of an `external` service and starts our own. */
-  takeOver(id: string): Promise<ServiceEntry>;
-}
-
 /** What pairing needs of discovery: the other hosts seen now, and word when that changes. */
 export interface SeenHosts {
   list(): SeenHost[];

@@ -104,7 +104,7 @@ export interface Core extends CoreContext {
 /** How long a graceful quit waits for requests in flight (a long answer is rarely longer). */
 const DRAIN_MS = 30_000;
 
-export function displayName(s: Settings, facts: HostFacts): string {
+function displayName(s: Settings, facts: HostFacts): string {
   return s.displayName.trim() || facts.hostname.split('.')[0] || 'UnaMentis Server';
 }
 

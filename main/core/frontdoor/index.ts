@@ -910,7 +910,7 @@ export function lanIPv4(): string[] {
 }
 
 /** A free loopback port for a program behind the front door (the OS picks it). */
-export function freePort(host = LOOPBACK): Promise<number> {
+function freePort(host = LOOPBACK): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
     s.once('error', reject);
