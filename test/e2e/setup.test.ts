@@ -55,8 +55,6 @@ describe.skipIf(!!missing)('setup view in Chromium', () => {
           ...gpuEnv(gpuDir, { PATH: '/usr/bin:/bin' }),
           HOME: home,
           UNAMENTIS_SETUP_SOURCES: host.sourcesFile,
-          FAKE_PULL_STEP_MS: '300',
-          FAKE_MODEL_LOAD_MS: '20',
         },
         settings: {
           displayName: 'New Gaming PC',
@@ -64,7 +62,12 @@ describe.skipIf(!!missing)('setup view in Chromium', () => {
           hibernation: { preventSleep: false },
           models: { preload: [] },
           services: {
-            ollama: { port: await freePort() },
+            // The services inherit only an allow-list of the server's environment (issue #20):
+            // the fake's knobs go in the service's own env.
+            ollama: {
+              port: await freePort(),
+              env: { FAKE_PULL_STEP_MS: '300', FAKE_MODEL_LOAD_MS: '20' },
+            },
             vibevoice: { port: await freePort(), env: { FAKE_LOAD_DELAY_MS: '50' } },
             piper: { port: piperPort },
             whisper: { enabled: false },
