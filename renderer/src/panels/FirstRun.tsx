@@ -3,12 +3,12 @@
 // "waiting for the phone" check. Every install starts only from a click here (a POST).
 
 import { useEffect, useRef, useState } from 'react';
-import QRCode from 'qrcode';
 import type { Snapshot } from '../../../main/core/contract.js';
 import type { ApiClient, SetupView } from '../client.js';
 import { setupAdvice } from '../setup-model.js';
 import type { StepView } from '../../../main/core/contract.js';
 import { ErrorText } from '../components/Status.js';
+import { useQrDataUrl } from '../components/qr.js';
 import { formatClock } from '../format.js';
 import { useAction } from '../hooks.js';
 import type { Route } from '../route.js';
@@ -212,23 +212,6 @@ function StepCard({
   );
 }
 
-/** The app's QR format ({host, port, name}) as an SVG data URL, drawn as the iPhone setup section does. */
-function useQr(text: string): string | null {
-  const [qr, setQr] = useState<string | null>(null);
-  useEffect(() => {
-    let cancelled = false;
-    QRCode.toString(text, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' })
-      .then(
-        (svg) => !cancelled && setQr(`data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg)}`),
-      )
-      .catch(() => !cancelled && setQr(null));
-    return () => {
-      cancelled = true;
-    };
-  }, [text]);
-  return qr;
-}
-
 export function FirstRunPanel({
   client,
   canAct,
@@ -242,7 +225,7 @@ export function FirstRunPanel({
 }) {
   const [view, error, setView] = useSetup(client, canAct);
   const advice = setupAdvice(snapshot);
-  const qr = useQr(advice.qrText);
+  const qr = useQrDataUrl(advice.qrText);
   const [dismiss, dState] = useAction(async () => {
     setView(await client.setupDismiss());
     navigate({ section: 'services' });

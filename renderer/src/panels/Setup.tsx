@@ -1,26 +1,13 @@
 // iPhone setup: what to type in the app (Settings → Self-Hosted Server), the IP as a second choice,
-// and a QR code in the app's format. The QR code is drawn here (qrcode → SVG → data URL; the page's
-// CSP allows data: images).
+// and a QR code in the app's format (components/qr.ts).
 
-import { useEffect, useState } from 'react';
-import QRCode from 'qrcode';
+import { useQrDataUrl } from '../components/qr.js';
 import type { Snapshot } from '../../../main/core/contract.js';
 import { LOCAL_NAME_HELP, setupAdvice } from '../setup-model.js';
 
 export function SetupPanel({ snapshot: s }: { snapshot: Snapshot }) {
   const advice = setupAdvice(s);
-  const [qr, setQr] = useState<string | null>(null);
-  useEffect(() => {
-    let cancelled = false;
-    QRCode.toString(advice.qrText, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' })
-      .then(
-        (svg) => !cancelled && setQr(`data:image/svg+xml;charset=utf-8,${encodeURIComponent(svg)}`),
-      )
-      .catch(() => !cancelled && setQr(null));
-    return () => {
-      cancelled = true;
-    };
-  }, [advice.qrText]);
+  const qr = useQrDataUrl(advice.qrText);
 
   return (
     <>
