@@ -10,6 +10,7 @@ import readline from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   fakeOllama,
+  FAST,
   fakeState,
   fixtures,
   freePort,
@@ -35,7 +36,8 @@ interface Desktop {
   events: { event: string; pid?: number; pids?: number[] }[];
 }
 
-function startDesktop(port: number, env: Record<string, string> = {}): Desktop {
+/** Starts the app and waits until it runs as `Ollama` (the name the supervisor looks for). */
+async function startDesktop(port: number, env: Record<string, string> = {}): Promise<Desktop> {
   const child = spawn(process.execPath, [path.join(fixtures, 'fake-ollama-desktop.mjs')], {
     env: { ...process.env, OLLAMA_HOST: `127.0.0.1:${port}`, FAKE_MODEL_LOAD_MS: '20', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -45,6 +47,9 @@ function startDesktop(port: number, env: Record<string, string> = {}): Desktop {
   readline.createInterface({ input: child.stdout! }).on('line', (l) => {
     if (l.startsWith('FAKE ')) d.events.push(JSON.parse(l.slice(5)));
   });
+  // Not just its pid: a Node process is named `node` until its code runs, which under load can
+  // outlast the supervisor's first look (the real app is named `Ollama` from exec).
+  await until(() => d.events.some((e) => e.event === 'app'), 15_000);
   return d;
 }
 
@@ -56,8 +61,7 @@ const startsOfOurs = (hh: Harness) =>
 describe('the Ollama desktop app', () => {
   it('running but its server not up yet: we start no second ollama serve and adopt its server', async () => {
     const port = await freePort();
-    const desktop = startDesktop(port);
-    await until(async () => (await import('node:fs')).existsSync(`/proc/${desktop.child.pid}`));
+    const desktop = await startDesktop(port);
     h = makeHarness({
       services: { ollama: fakeOllama(port) },
       options: { ollamaDesktopLog: null },
@@ -67,14 +71,46 @@ describe('the Ollama desktop app', () => {
       () => h!.sup.get('ollama')!.status === 'external' && h!.sup.get('ollama')!.health?.ok,
       15_000,
     );
-    const server = desktop.events.find((e) => e.event === 'server')!;
-    expect(h.sup.get('ollama')!.pid).toBe(server.pid);
+    // We adopted the server that answers on the port, and it is the app's (its one server: ours
+    // never started, so its reaper never fired and nothing was restarted).
     expect(startsOfOurs(h)).toBe(0);
     expect(desktop.events.some((e) => e.event === 'reaped')).toBe(false);
+    const servers = desktop.events.filter((e) => e.event === 'server');
+    expect(servers).toHaveLength(1);
+    expect(h.sup.get('ollama')!.pid).toBe((await fakeState(port)).pid);
+    expect(h.sup.get('ollama')!.pid).toBe(servers[0]!.pid);
+  });
+
+  it('the app restarts its server between two health checks: we show and watch the new one', async () => {
+    const port = await freePort();
+    const desktop = await startDesktop(port);
+    h = makeHarness({
+      services: { ollama: fakeOllama(port) },
+      // Checks never fail often enough to give up on it (as with the real 5 s interval, which the
+      // app's 1 s restart fits inside): only noticing the pid died can find the new server.
+      options: { ollamaDesktopLog: null, timings: { ...FAST, hungAfterFailures: 1000 } },
+    });
+    await h.sup.start();
+    await until(
+      () => h!.sup.get('ollama')!.status === 'external' && h!.sup.get('ollama')!.health?.ok,
+      15_000,
+    );
+    const first = h.sup.get('ollama')!.pid!;
+    expect(first).toBe((await fakeState(port)).pid);
+    // It crashes (not exit 1, so no reap); the app starts another 1 s later.
+    process.kill(first, 'SIGKILL');
+    const second = await until(
+      () => desktop.events.filter((e) => e.event === 'server')[1]?.pid,
+      15_000,
+    );
+    await until(() => h!.sup.get('ollama')!.pid === second, 15_000);
+    expect((await fakeState(port)).pid).toBe(second);
+    expect(h.sup.get('ollama')!.status).toBe('external');
+    expect(startsOfOurs(h)).toBe(0);
   });
 
   it('a desktop app serving another port is no rival: ours starts (and other tests on this machine are not blocked)', async () => {
-    startDesktop(await freePort());
+    await startDesktop(await freePort());
     const port = await freePort();
     h = makeHarness({
       services: { ollama: fakeOllama(port) },
@@ -94,7 +130,7 @@ describe('the Ollama desktop app', () => {
     await h.sup.start();
     expect(await h.sup.waitReady('ollama', 10_000)).toBe(true);
     const ours = h.sup.get('ollama')!.pid!;
-    const desktop = startDesktop(port);
+    const desktop = await startDesktop(port);
     const reaped = await until(() => desktop.events.find((e) => e.event === 'reaped'), 15_000);
     expect(reaped.pids).toContain(ours);
     await until(
@@ -116,7 +152,7 @@ describe('the Ollama desktop app', () => {
     const models = path.join(dir, 'models on D');
     fs.mkdirSync(models);
     const log = path.join(dir, 'server.log');
-    const desktop = startDesktop(port, {
+    const desktop = await startDesktop(port, {
       FAKE_DESKTOP_LOG: log,
       FAKE_DESKTOP_MODELS: models,
       FAKE_DESKTOP_CONTEXT_LENGTH: '16384',

@@ -437,7 +437,7 @@ export class ServiceRunner {
 
   async #watchExternal(spec: ServiceSpec, first: HealthResult, signal: AbortSignal): Promise<void> {
     const port = spec.listenPort!;
-    const holder = await portHolder(port);
+    let holder = await portHolder(port);
     const respawned = this.#takeOverAt !== null && this.d.now() - this.#takeOverAt < 10_000;
     this.#takeOverAt = null;
     const hint = respawned
@@ -481,6 +481,13 @@ export class ServiceRunner {
         continue;
       }
       downs = 0;
+      // Replaced between two checks (the Ollama desktop app restarts its server 1 s after it dies,
+      // well inside one 5 s interval): the pid we show, sample and stop is the one answering now.
+      if (holder?.pid && !isAlive(holder.pid)) {
+        holder = await portHolder(port);
+        if (signal.aborted) return;
+        this.d.log('supervisor', `the external ${spec.name} on port ${port} was replaced${holder?.pid ? ` (now pid ${holder.pid})` : ''}`);
+      }
       apply(h);
     }
   }
