@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import type { SetupView, StepView } from './core/setup/types.js';
+import type { SetupView, StepView } from './core/contract.js';
 
 const STEPS = ['ollama', 'piper', 'vibevoice'] as const;
 const USAGE = `Usage: npm run setup -- [--data-dir DIR] [--port N] [ollama|piper|vibevoice|all]...

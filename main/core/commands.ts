@@ -1,7 +1,7 @@
 // User commands enter the core here, from every view (HTTP API, tray, dashboard over IPC).
 // Capabilities register the commands they own; views never poke a process directly.
 
-export interface CommandMap {
+interface CommandMap {
   'service.start': { id: string };
   'service.stop': { id: string };
   'service.restart': { id: string };

@@ -1,20 +1,21 @@
 // What every capability receives from the composition: the shared state, settings, command bus,
 // event hub, logger and clock. Capabilities depend on this interface, never on each other's files.
 
-import type { Snapshot } from './contract.js';
+import type { ServerResponse } from 'node:http';
+import type { LogLine, SeenHost, ServiceEntry, Snapshot } from './contract.js';
 import type { StateStore } from './state/store.js';
 import type { SettingsStore } from './settings/store.js';
 import type { CommandBus } from './commands.js';
-import type { EventHub } from './api/sse.js';
 import type { Logger } from './util/logger.js';
 import type { Clock } from './util/clock.js';
+import type { Unsubscribe } from './util/emitter.js';
 
 export interface CoreContext {
   readonly store: StateStore;
   readonly settings: SettingsStore;
   readonly commands: CommandBus;
   /** SSE hub: `snapshot`, `log` and `notice` events to dashboards. */
-  readonly events: EventHub;
+  readonly events: EventSink;
   readonly logger: Logger;
   readonly clock: Clock;
   readonly dataDir: string;
@@ -31,3 +32,54 @@ export interface Capability {
 }
 
 export type StopReason = 'quit' | 'suspend' | 'restart';
+
+/** The SSE hub as capabilities see it (api/sse.ts implements it; the status route attaches streams). */
+export interface EventSink {
+  /** Sends one event to every attached dashboard. */
+  broadcast(event: string, data: unknown): void;
+  /** Streams events to one response, starting with `first`. */
+  attach(res: ServerResponse, first?: { event: string; data: unknown }): void;
+}
+
+// Narrow interfaces one capability offers another: the composition hands over the implementation.
+
+/** The supervisor's public face: what the API, hibernation, the GPU sampler, setup and the tray use. */
+export interface Supervisor extends Capability {
+  /** Current entries, as in the snapshot's `services`. */
+  list(): ServiceEntry[];
+  get(id: string): ServiceEntry | undefined;
+  startService(id: string): Promise<ServiceEntry>;
+  stopService(id: string): Promise<ServiceEntry>;
+  restartService(id: string): Promise<ServiceEntry>;
+  startAll(): Promise<void>;
+  stopAll(): Promise<void>;
+  /** Last `lines` log lines of a service (from the in-memory ring). */
+  logs(id: string, lines: number): LogLine[];
+  onLog(listener: (e: { service: string; line: LogLine }) => void): Unsubscribe;
+  /** Pids of the service's whole process tree (itself, runners, …), for VRAM attribution. */
+  processTree(id: string): Promise<number[]>;
+  /** Base URL of the service's HTTP endpoint as the core reaches it (e.g. http://127.0.0.1:11434). */
+  baseUrl(id: string): string | null;
+  /** Resolves true once the service is running and healthy, false after `timeoutMs`. */
+  waitReady(id: string, timeoutMs: number): Promise<boolean>;
+}
+
+/** What pairing needs of discovery: the other hosts seen now, and word when that changes. */
+export interface SeenHosts {
+  list(): SeenHost[];
+  onChange(listener: () => void): Unsubscribe;
+}
+
+/** Keeps the OS awake while the server is busy (power/ implements it; the shell has Electron's). */
+export interface PowerBlocker {
+  /** How sleep is blocked here ("systemd-inhibit", "powerSaveBlocker", "none: …"), for logs and the UI. */
+  readonly mechanism: string;
+  /** True between acquire() and release() (whether or not the OS accepted the block). */
+  readonly held: boolean;
+  /** Blocks system sleep until release(). A second acquire while held is a no-op. */
+  acquire(reason: string): void;
+  /** Lets the OS sleep again. A no-op when not held. */
+  release(): void;
+  /** Releases and waits until any helper process has exited. */
+  dispose(): Promise<void>;
+}

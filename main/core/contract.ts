@@ -1,6 +1,10 @@
 // The status snapshot of CONTRACT.md §3: what /api/status, SSE, the tray, the dashboard and the
-// mDNS TXT record all render. Types only, so the renderer may import them too.
+// mDNS TXT record all render. Types and pure values only (no runtime imports), so the renderer may
+// import them too: the only shared file between the core and the dashboard.
 // Additive changes only; renaming or removing a field needs a contract `v` bump.
+
+/** GET /api/settings: the settings without the API token and the pairing keys. */
+export type { RedactedSettings } from './settings/store.js';
 
 export type HibernationState = 'active' | 'warm' | 'cool' | 'cold' | 'dormant';
 export const HIBERNATION_STATES: readonly HibernationState[] = [
@@ -22,6 +26,58 @@ export type ServiceStatus =
   | 'backoff'
   | 'failed'
   | 'external';
+
+// Which statuses count as up, named once (each caller used to keep its own set). Pure values, so
+// the renderer may import them too.
+
+/** The service answers on its port: our process is up, or another program serves it. */
+export const ANSWERING_STATUSES: ReadonlySet<ServiceStatus> = new Set<ServiceStatus>(['running', 'external']);
+
+/** A process holds the port (ours starting or up, or another program's): its pid and GPU memory count. */
+export const PROCESS_STATUSES: ReadonlySet<ServiceStatus> = new Set<ServiceStatus>([
+  'starting',
+  'running',
+  'unhealthy',
+  'external',
+]);
+
+/** Our own process is up or on its way back (a stop has something to stop; the tray offers Stop). */
+export const OURS_UP_STATUSES: ReadonlySet<ServiceStatus> = new Set<ServiceStatus>([
+  'starting',
+  'running',
+  'unhealthy',
+  'backoff',
+]);
+
+/** Up or on its way, ours or another program's: a start has nothing to do. */
+export const UP_STATUSES: ReadonlySet<ServiceStatus> = new Set<ServiceStatus>([...OURS_UP_STATUSES, 'external']);
+
+/** The service comes up by itself (or by our start) from here: worth waiting for. */
+export const COMING_STATUSES: ReadonlySet<ServiceStatus> = new Set<ServiceStatus>(['starting', 'backoff', 'unhealthy']);
+
+/**
+ * A missing service (not installed), as opposed to a broken one, read from the supervisor's own
+ * words: "… was not found", "… is not installed …", "… has no module …", "… could not find the voice …".
+ * The notifications and the setup view both use it.
+ */
+export const MISSING = /was not found|is not installed|has no module|could not find the voice/i;
+
+export function serviceMissing(e: ServiceEntry | undefined): boolean {
+  return !!e && e.enabled && e.status === 'failed' && MISSING.test(e.lastError ?? '');
+}
+
+/** Answering and its last health check passed: requests to it succeed now. */
+export function answersHealthy(e: { status: ServiceStatus; health: { ok: boolean } | null } | undefined): boolean {
+  return !!e && ANSWERING_STATUSES.has(e.status) && e.health?.ok === true;
+}
+
+/** A service id (`ollama`, `vibevoice`): the settings key, the URL segment and the log/PID file name. */
+export const SERVICE_ID_PATTERN = '^[a-z][a-z0-9-]{0,31}$';
+const SERVICE_ID = new RegExp(SERVICE_ID_PATTERN);
+
+export function isServiceId(id: unknown): boolean {
+  return typeof id === 'string' && SERVICE_ID.test(id);
+}
 
 export interface HostInfo {
   id: string;
@@ -300,4 +356,143 @@ export interface LogLine {
   t: string;
   stream: 'stdout' | 'stderr' | 'supervisor';
   text: string;
+}
+
+// Another UnaMentis host seen on the LAN (its mDNS record, CONTRACT §1), as pairing and discovery
+// both read it (discovery's DiscoveredHost has more), and the snapshot's Peer view of one.
+
+export interface SeenHost {
+  id: string;
+  name: string;
+  port: number;
+  /** A/AAAA addresses, IPv4 first. */
+  addresses: string[];
+  txt: { role: Role; prio: number; serving: boolean; state: HibernationState };
+  /** The address its last packet came from. */
+  via: { address: string };
+  /** When it was last heard, ms since the epoch. */
+  lastSeenAt: number;
+  health: { ok: boolean | null; ready: boolean | null };
+}
+
+export function toPeer(h: SeenHost, now: number): Peer {
+  return {
+    id: h.id,
+    name: h.name,
+    role: h.txt.role,
+    prio: h.txt.prio,
+    serving: h.txt.serving,
+    state: h.txt.state,
+    lastSeenSeconds: Math.max(0, Math.round((now - h.lastSeenAt) / 1000)),
+    ready: h.health.ok === true && h.health.ready === true,
+    addresses: [...h.addresses],
+    port: h.port,
+  };
+}
+
+// GET /api/latency: the latency check's report.
+
+export interface LatencyResult {
+  /** The service measured: `ollama`, `vibevoice`, `piper`. */
+  service: string;
+  /** `ttft`: LLM time to first token; `ttfb`: TTS time to first audio byte. */
+  metric: 'ttft' | 'ttfb';
+  label: string;
+  /** The reference target (server-infrastructure-guide §7.3): 200 ms for both. */
+  targetMs: number;
+  /** The first request (may include loading the model); not judged. */
+  coldMs: number | null;
+  /** Warm samples, in order. */
+  samplesMs: number[];
+  medianMs: number | null;
+  /** null: could not be measured (see `error`). */
+  pass: boolean | null;
+  /** What was measured against (model, voice). */
+  detail: string | null;
+  error: string | null;
+}
+
+export interface LatencyReport {
+  at: string;
+  results: LatencyResult[];
+}
+
+// GET /api/setup: the setup view's whole state (main/core/setup/).
+
+export const STEP_IDS = ['ollama', 'piper', 'vibevoice'] as const;
+export type StepId = (typeof STEP_IDS)[number];
+
+export type StepState = 'todo' | 'running' | 'done' | 'failed' | 'cancelled' | 'interrupted';
+
+export interface StepProgress {
+  label: string;
+  received: number;
+  total: number | null;
+}
+
+export interface StepRecord {
+  id: StepId;
+  state: StepState;
+  /** The phase running now, or the last one that ran. */
+  phase: string | null;
+  /** Keys of the phases finished: a resumed run skips them. */
+  done: string[];
+  progress: StepProgress | null;
+  error: string | null;
+  /** The exact command(s) that do the failed phase by hand. */
+  manual: string | null;
+  /** The last lines the step's programs printed. */
+  output: string[];
+  /** What the phases found or made (program paths, folders), for the later phases and a resume. */
+  facts: Record<string, string>;
+  updatedAt: string | null;
+}
+
+export interface PhoneSeen {
+  at: string;
+  from: string;
+  service: string;
+}
+
+export interface Tier {
+  /** The Ollama model to pull and preload. */
+  model: string;
+  /** VibeVoice runs next to it (else Piper is the voice). */
+  vibevoice: boolean;
+  /** The GPU the choice was made for, in words ("NVIDIA GeForce RTX 3060, 12 GB"). */
+  gpu: string;
+  /** Why, one sentence per step of the reasoning, for the setup view. */
+  why: string[];
+}
+
+export interface StepView extends StepRecord {
+  name: string;
+  phases: { key: string; label: string; done: boolean }[];
+  /** The service behind the step: its status and health now. */
+  service: { status: string; healthy: boolean; lastError: string | null } | null;
+  /** Done and its service is running and healthy: the card is green. */
+  ready: boolean;
+  /** The service's program or files are missing (the supervisor gave up: "… was not found"). */
+  missing: boolean;
+  /** The tier leaves this step out (VibeVoice on a GPU too small for it next to the model). */
+  optional: string | null;
+}
+
+export interface SetupView {
+  /** Open the setup view: the app's first start, or a service is missing. */
+  needed: boolean;
+  reason: string | null;
+  /** null until the GPU has been looked at once. */
+  tier: Tier | null;
+  steps: StepView[];
+  phone: {
+    /** This host's LAN addresses (IPv4), what to type in the app. */
+    addresses: string[];
+    hostname: string;
+    /** A shared mDNS name answered by the serving host (issue: pair), when there is one. */
+    sharedName: string | null;
+    /** The model to choose in the app. */
+    model: string | null;
+    seen: PhoneSeen | null;
+  };
 }

@@ -6,7 +6,7 @@ import os from 'node:os';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import type { HibernationSection, GpuSection, Snapshot } from './contract.js';
+import { answersHealthy, type HibernationSection, type GpuSection, type Snapshot } from './contract.js';
 import { StateStore } from './state/store.js';
 import { SettingsStore, effectivePrio, type HostFacts, type Settings } from './settings/index.js';
 import { CommandBus } from './commands.js';
@@ -14,10 +14,10 @@ import { EventHub } from './api/sse.js';
 import { ApiServer } from './api/server.js';
 import { statusRoutes } from './api/routes/status.js';
 import { settingsRoutes } from './api/routes/settings.js';
-import { modelRoutes } from './models/index.js';
-import { voiceRoutes } from './voices/index.js';
+import { modelRoutes } from './api/routes/models.js';
+import { voiceRoutes } from './api/routes/voices.js';
 import { expandHome, piperVoicesDir } from './services/presets.js';
-import { latencyRoutes } from './latency/index.js';
+import { latencyRoutes } from './api/routes/latency.js';
 import type { Route } from './api/router.js';
 import type { Capability, CoreContext, StopReason } from './context.js';
 import { createLogger, type Logger } from './util/logger.js';
@@ -33,11 +33,14 @@ import { createDiscovery, type Discovery } from './discovery/index.js';
 import { createPairing, type Pairing } from './pairing/index.js';
 import { pairingRoutes } from './api/routes/pairing.js';
 import { FORWARDED_HEADER } from './pairing/forwarding.js';
-import { createGpu, gpuRoutes, type GpuMonitor } from './gpu/index.js';
+import { createGpu, type GpuMonitor } from './gpu/index.js';
+import { gpuRoutes } from './api/routes/gpu.js';
 import { metalTotalFromLog } from './gpu/unified.js';
 import { desktopServerLog } from './services/ollama-desktop.js';
 import type { InventoryLauncher } from './gpu/inventory.js';
-import { createSetup, setupRoutes, sourcesFromEnv, type Setup, type Sources } from './setup/index.js';
+import { createSetup, sourcesFromEnv, type Setup, type Sources } from './setup/index.js';
+import { setupRoutes } from './api/routes/setup.js';
+import { frontDoorRoutes } from './api/routes/frontdoor.js';
 import { createFrontDoor, type Adapter, type FrontDoor } from './frontdoor/index.js';
 
 export interface CoreOptions {
@@ -101,7 +104,7 @@ export interface Core extends CoreContext {
 /** How long a graceful quit waits for requests in flight (a long answer is rarely longer). */
 const DRAIN_MS = 30_000;
 
-export function displayName(s: Settings, facts: HostFacts): string {
+function displayName(s: Settings, facts: HostFacts): string {
   return s.displayName.trim() || facts.hostname.split('.')[0] || 'UnaMentis Server';
 }
 
@@ -154,7 +157,7 @@ export function createCore(opts: CoreOptions): Core {
     clock,
     dataDir: opts.dataDir,
     isReady: (s: Snapshot = store.snapshot()) =>
-      s.services.every((svc) => !svc.enabled || ((svc.status === 'running' || svc.status === 'external') && svc.health?.ok === true)),
+      s.services.every((svc) => !svc.enabled || answersHealthy(svc)),
   };
 
   // Host identity follows settings (rename, role, prio).
@@ -210,7 +213,7 @@ export function createCore(opts: CoreOptions): Core {
     ...(opts.frontDoor?.adapters ? { adapters: opts.frontDoor.adapters } : {}),
   });
   capabilities.push(frontDoor);
-  routes.push(...frontDoor.routes());
+  routes.push(...frontDoorRoutes(frontDoor));
 
   // The supervised services (issue 3): it writes the `services` section and owns the child processes.
   const supervisor = createSupervisor(ctx, {

@@ -18,6 +18,7 @@ import { FirstRunPanel, useFirstRunAutoOpen } from './panels/FirstRun.js';
 import { SetupPanel } from './panels/Setup.js';
 import { SECTION_LABEL, SECTIONS, type Route } from './route.js';
 import { useServer, type ServerState } from './useServer.js';
+import { ANSWERING_STATUSES } from '../../main/core/contract.js';
 
 export function App() {
   const server = useServer();
@@ -123,7 +124,7 @@ function ServiceCount({ snapshot: s }: { snapshot: Snapshot }) {
 function Glance({ snapshot: s, brief = false }: { snapshot: Snapshot; brief?: boolean }) {
   const used = s.gpu.gpus.reduce((a, g) => a + (g.vramUsedMB ?? 0), 0);
   const total = s.gpu.gpus.reduce((a, g) => a + g.vramTotalMB, 0);
-  const running = s.services.filter((x) => x.status === 'running' || x.status === 'external').length;
+  const running = s.services.filter((x) => ANSWERING_STATUSES.has(x.status)).length;
   const enabled = s.services.filter((x) => x.enabled).length;
   return (
     <p className="hostline">

@@ -3,9 +3,7 @@
 // fragment, kept in sessionStorage so a reload does not lose it and it never reaches the server log).
 
 import type { GpuHistoryPoint, HibernationState, LogLine, Notice, PairingSection, ServiceEntry, Snapshot } from '../../main/core/contract.js';
-import type { RedactedSettings } from '../../main/core/settings/store.js';
-import type { LatencyReport } from '../../main/core/latency/types.js';
-import type { SetupView } from '../../main/core/setup/types.js';
+import type { LatencyReport, RedactedSettings, SetupView } from '../../main/core/contract.js';
 import { bridge } from './bridge.js';
 
 export interface ApiErrorBody {

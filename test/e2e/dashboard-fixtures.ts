@@ -2,23 +2,14 @@
 // whose GPU is the fake nvidia-smi (one 12 GB card), for the dashboard tests. Test-only.
 
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { repoRoot, startHeadless, tempDir, type Headless } from '../helpers/headless.js';
 import { gpuEnv, gpuOut, lspciOut, siOut, writeGpuScenario, type FakeGpu } from '../fixtures/bin/scenario.js';
+import { freePort } from '../helpers/ports.js';
 
 const fixtures = path.join(repoRoot, 'test', 'fixtures');
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 export const GPU: FakeGpu = { index: 0, name: 'NVIDIA GeForce RTX 3060', totalMB: 12288, usedMB: 6100, util: 37, tempC: 54, powerW: 92.5 };
 

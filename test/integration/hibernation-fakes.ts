@@ -1,25 +1,16 @@
 // Settings that point Ollama, VibeVoice and Piper at the fake servers in test/fixtures, for the
 // hibernation integration test and bench. Test-only.
 
-import net from 'node:net';
 import path from 'node:path';
 import { repoRoot } from '../helpers/headless.js';
+import { freePort } from '../helpers/ports.js';
 
 const fixtures = path.join(repoRoot, 'test', 'fixtures');
 export const fakeOllama = path.join(fixtures, 'fake-ollama.mjs');
 export const fakeVibevoice = path.join(fixtures, 'fake-vibevoice.mjs');
 export const fakePiper = path.join(fixtures, 'fake-piper.mjs');
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 export interface FakePorts {
   ollama: number;

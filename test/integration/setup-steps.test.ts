@@ -5,10 +5,9 @@
 
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SetupView, StepView } from '../../main/core/setup/types.js';
+import type { SetupView, StepView } from '../../main/core/contract.js';
 import { repoRoot, startHeadless, tempDir, type Headless } from '../helpers/headless.js';
 import {
   gpuEnv,
@@ -20,6 +19,7 @@ import {
 } from '../fixtures/bin/scenario.js';
 import { sha256 } from '../fixtures/download-server.js';
 import { startSetupHost, type SetupHost } from '../fixtures/setup-host.js';
+import { freePort } from '../helpers/ports.js';
 
 const GPU: FakeGpu = {
   index: 0,
@@ -30,17 +30,6 @@ const GPU: FakeGpu = {
   tempC: 40,
   powerW: 20,
 };
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 describe('setup steps (API, fake installers)', () => {
   let work: string;

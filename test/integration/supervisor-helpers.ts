@@ -2,20 +2,15 @@
 // free ports, the fake services' command lines, and process-table checks.
 
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { StateStore } from '../../main/core/state/store.js';
-import { SettingsStore } from '../../main/core/settings/store.js';
-import { CommandBus } from '../../main/core/commands.js';
-import { EventHub } from '../../main/core/api/sse.js';
-import { nullLogger } from '../../main/core/util/logger.js';
-import { systemClock } from '../../main/core/util/clock.js';
 import type { CoreContext } from '../../main/core/context.js';
 import type { ServiceSettings } from '../../main/core/settings/schema.js';
 import { createSupervisor, type SupervisorCapability, type SupervisorOptions } from '../../main/core/supervisor/index.js';
 import { listProcesses } from '../../main/core/supervisor/procs.js';
+import { freePort } from '../helpers/ports.js';
+import { testContext } from '../helpers/core-context.js';
 
 export const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures');
 
@@ -23,16 +18,7 @@ export function tempDir(prefix = 'unamentis-sup-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 type Knobs = Record<string, string | number>;
 const knobEnv = (k: Knobs = {}) => Object.fromEntries(Object.entries(k).map(([n, v]) => [`FAKE_${n}`, String(v)]));
@@ -106,27 +92,7 @@ export function makeHarness(opts: {
       ...(opts.supervisor ? { supervisor: opts.supervisor } : {}),
     }),
   );
-  const { store: settings } = SettingsStore.open({ dataDir, facts: { platform: process.platform, hostname: 'test' } });
-  const store = new StateStore(
-    {
-      host: { id: 'x', name: 'test', platform: process.platform, role: 'primary', prio: 200, serving: true },
-      hibernation: { state: 'active', idleSeconds: 0, next: null },
-      services: [],
-      gpu: { sampledAt: null, gpus: [], models: [] },
-      peers: [],
-    },
-    () => Date.now(),
-  );
-  const ctx: CoreContext = {
-    store,
-    settings,
-    commands: new CommandBus(),
-    events: new EventHub(),
-    logger: nullLogger,
-    clock: systemClock,
-    dataDir,
-    isReady: () => true,
-  };
+  const ctx = testContext({ dataDir });
   const sup = createSupervisor(ctx, { timings: FAST, ...opts.options });
   return {
     ctx,

@@ -17,7 +17,7 @@ import {
   fillPlaceholders,
   resolveSpec,
   takesAddress,
-} from '../../main/core/supervisor/command.js';
+} from '../../main/core/services/command.js';
 import { defaultSettings } from '../../main/core/settings/schema.js';
 import { encodeTxt } from '../../main/core/discovery/txt.js';
 import type { FrontDoorPort, ServiceEntry } from '../../main/core/contract.js';

@@ -14,7 +14,7 @@ import {
   vramFromDiskBytes,
   type FitBudget,
   type FitInputs,
-} from '../../main/core/gpu/fit.js';
+} from '../../main/core/services/fit.js';
 import { appleGpuCeiling } from '../../main/core/gpu/unified.js';
 
 const card = (totalMB: number, extra: Partial<FitBudget> = {}): FitBudget => ({ totalMB, unified: false, gpuCount: 1, largestMB: totalMB, ...extra });

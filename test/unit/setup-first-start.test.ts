@@ -5,15 +5,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ServiceEntry, Snapshot } from '../../main/core/contract.js';
+import type { ServiceEntry } from '../../main/core/contract.js';
+import { testContext } from '../helpers/core-context.js';
 import type { CoreContext } from '../../main/core/context.js';
-import { CommandBus } from '../../main/core/commands.js';
-import { EventHub } from '../../main/core/api/sse.js';
-import { SettingsStore } from '../../main/core/settings/index.js';
-import { StateStore } from '../../main/core/state/store.js';
 import { createSetup, serviceMissing } from '../../main/core/setup/index.js';
-import { nullLogger } from '../../main/core/util/logger.js';
-import { systemClock } from '../../main/core/util/clock.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -21,30 +16,7 @@ afterEach(() => {
 });
 
 function context(dataDir: string, services: ServiceEntry[] = []): CoreContext {
-  const { store: settings } = SettingsStore.open({
-    dataDir,
-    facts: { platform: 'linux', hostname: 'box' },
-  });
-  const store = new StateStore(
-    {
-      host: { id: 'x', name: 'box', platform: 'linux', role: 'fallback', prio: 100, serving: true },
-      hibernation: { state: 'active', idleSeconds: 0, next: null },
-      services,
-      gpu: { sampledAt: null, gpus: [], models: [] },
-      peers: [],
-    } as Omit<Snapshot, 'v' | 'notices'>,
-    () => Date.now(),
-  );
-  return {
-    store,
-    settings,
-    commands: new CommandBus(),
-    events: new EventHub(),
-    logger: nullLogger,
-    clock: systemClock,
-    dataDir,
-    isReady: () => true,
-  };
+  return testContext({ dataDir, platform: 'linux', hostname: 'box', host: { role: 'fallback', prio: 100 }, services });
 }
 
 const supervisor = { get: () => undefined, onLog: () => () => {}, waitReady: async () => true };

@@ -10,7 +10,7 @@ import {
   serviceIds,
   type FileProbe,
   type HostEnv,
-} from '../../main/core/supervisor/command.js';
+} from '../../main/core/services/command.js';
 import { defaultSettings, type ServiceSettings, type Settings } from '../../main/core/settings/schema.js';
 import { PRESETS } from '../../main/core/services/presets.js';
 

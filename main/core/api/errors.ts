@@ -1,6 +1,8 @@
-// Errors in the contract's form: {"error": {"code", "message"}} with a matching status.
+// Errors in the contract's form: {"error": {"code", "message"}} with a matching status. The API
+// layer maps the kernel's domain errors (main/core/errors.ts) to these.
 
 import type { ErrorBody, ErrorCode } from '../contract.js';
+import { CoreError } from '../errors.js';
 
 const STATUS: Record<ErrorCode, number> = {
   bad_request: 400,
@@ -17,16 +19,16 @@ const STATUS: Record<ErrorCode, number> = {
   bad_gateway: 502,
 };
 
-export class HttpError extends Error {
-  readonly status: number;
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-    readonly field?: string,
-    status?: number,
-  ) {
-    super(message);
-    this.status = status ?? STATUS[code];
+/** A domain error as the API answers it: the code's status (or the one passed on) and the body. */
+export class HttpError extends CoreError {
+  declare readonly status: number;
+  constructor(code: ErrorCode, message: string, field?: string, status?: number) {
+    super(code, message, field, status ?? STATUS[code]);
+  }
+
+  /** Any domain error thrown below the API, mapped to HTTP. */
+  static of(e: CoreError): HttpError {
+    return e instanceof HttpError ? e : new HttpError(e.code, e.message, e.field, e.status);
   }
 
   toBody(): ErrorBody {
@@ -34,6 +36,4 @@ export class HttpError extends Error {
   }
 }
 
-export const badRequest = (message: string, field?: string) => new HttpError('bad_request', message, field);
-export const notFound = (message = 'Not found') => new HttpError('not_found', message);
-export const conflict = (message: string) => new HttpError('conflict', message);
+export { badRequest } from '../errors.js';

@@ -10,7 +10,7 @@ export interface RateRule {
   perSecond: number;
 }
 
-export const DEFAULT_RATES: Record<RateClass, RateRule> = {
+const DEFAULT_RATES: Record<RateClass, RateRule> = {
   default: { burst: 200, perSecond: 50 },
   activity: { burst: 20, perSecond: 2 },
   wake: { burst: 10, perSecond: 1 },

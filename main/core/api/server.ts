@@ -7,12 +7,13 @@ import { isIP } from 'node:net';
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { HttpError } from './errors.js';
+import { CoreError } from '../errors.js';
 import { RateLimiter } from './rate-limit.js';
 import { Router, type Reply, type RequestContext, type Route } from './router.js';
 import { serveStatic } from './static.js';
 import type { Logger } from '../util/logger.js';
 
-export const MAX_BODY_BYTES = 64 * 1024;
+const MAX_BODY_BYTES = 64 * 1024;
 
 /**
  * Open connections to the control port. Beyond these a new connection is closed at once, before a
@@ -21,7 +22,7 @@ export const MAX_BODY_BYTES = 64 * 1024;
  * parallel requests from one client (api-fuzz's burst) briefly hold more than 64, as sockets close
  * while new ones open.
  */
-export const CONNECTION_LIMITS = { perSource: 256, total: 1024 };
+const CONNECTION_LIMITS = { perSource: 256, total: 1024 };
 
 export interface ApiServerOptions {
   routes: Route[];
@@ -170,7 +171,7 @@ export class ApiServer {
       const reply = await route.handler(ctx);
       if (reply) send(res, reply);
     } catch (err) {
-      const httpErr = err instanceof HttpError ? err : null;
+      const httpErr = err instanceof CoreError ? HttpError.of(err) : null;
       if (!httpErr) this.opts.logger.error('request failed', { url: req.url, err });
       else if (httpErr.status >= 400) this.#count(httpErr.code);
       const e = httpErr ?? new HttpError('internal', 'Internal error; see the server log.');
@@ -223,13 +224,13 @@ export class ApiServer {
 }
 
 /** Constant-time comparison (hashing first makes the lengths equal). */
-export function tokenEquals(given: string, expected: string): boolean {
+function tokenEquals(given: string, expected: string): boolean {
   const a = createHash('sha256').update(given).digest();
   const b = createHash('sha256').update(expected).digest();
   return timingSafeEqual(a, b) && expected.length > 0;
 }
 
-export function send(res: ServerResponse, reply: Reply): void {
+function send(res: ServerResponse, reply: Reply): void {
   const headers: Record<string, string> = { 'cache-control': 'no-store', ...reply.headers };
   if (reply.body === undefined) {
     res.writeHead(reply.status, headers);

@@ -7,7 +7,7 @@ import { HttpError } from './errors.js';
 
 const MAX_BACKLOG_BYTES = 1 << 20;
 /** Event streams open at once (issue #20: 4,000 were accepted, 318 MB). A dashboard keeps one per tab. */
-export const STREAM_LIMITS = { perSource: 8, total: 64 };
+const STREAM_LIMITS = { perSource: 8, total: 64 };
 const KEEPALIVE_MS = 15_000;
 
 export class EventHub {

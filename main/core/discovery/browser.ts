@@ -262,7 +262,7 @@ interface MdnsSocket {
 }
 
 /** bonjour-service's multicast socket on one interface (its `server.mdns`, a multicast-dns instance). */
-export const bonjourTransport: TransportFactory = (iface, handlers) => {
+const bonjourTransport: TransportFactory = (iface, handlers) => {
   // `interface` selects group membership and the sending interface; binding 0.0.0.0 is needed to
   // receive multicast at all on Linux (a socket bound to a unicast address gets none).
   // The socket is ours so that every datagram passes the gate (mdns-guard.ts) before dns-packet

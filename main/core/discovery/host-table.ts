@@ -18,7 +18,7 @@ export interface DnsRecord {
   data: unknown;
 }
 
-export interface HealthState {
+interface HealthState {
   /** null until the first check. */
   ok: boolean | null;
   ready: boolean | null;
@@ -406,6 +406,6 @@ function isRecord(r: unknown): r is DnsRecord {
 }
 
 /** `Studio Mac` → `studio mac._unamentis._tcp.local` */
-export function fqdnOf(instance: string): string {
+function fqdnOf(instance: string): string {
   return `${instance}${SUFFIX}`.toLowerCase();
 }

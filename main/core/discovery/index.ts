@@ -18,7 +18,6 @@ import { encodeTxt, instanceName, txtEqual, type TxtRecord } from './txt.js';
 import type { Discovery } from './types.js';
 
 export type { Discovery } from './types.js';
-export { toPeer, toPeers } from './peers.js';
 
 export interface DiscoveryOptions {
   advertiser?: AdvertiserFactory;

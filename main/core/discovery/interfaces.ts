@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 
-export interface NetAddress {
+interface NetAddress {
   address: string;
   netmask: string;
   family: 'IPv4' | 'IPv6';
@@ -45,7 +45,7 @@ export interface InterfaceChoice {
  * Virtual interfaces skipped when the user has not named interfaces: container bridges, VM host-only
  * networks and VPN tunnels. The iPhone is never there, and announcing there is what users complain about.
  */
-export const VIRTUAL_INTERFACE = /^(docker\d*|br-|veth|virbr|vboxnet|vmnet|utun|awdl|llw|tun|tap|wg|zt|tailscale|ham|cni|flannel|podman|lxc|lxd)/i;
+const VIRTUAL_INTERFACE = /^(docker\d*|br-|veth|virbr|vboxnet|vmnet|utun|awdl|llw|tun|tap|wg|zt|tailscale|ham|cni|flannel|podman|lxc|lxd)/i;
 
 /**
  * Chooses the interfaces. `allowed` (settings `discovery.interfaces`, or the env override) empty means

@@ -49,7 +49,7 @@ const NAMES_IN_RDATA: ReadonlyMap<number, number[]> = new Map([
   [47, [0]], // NSEC: next domain name
 ]);
 
-export class MdnsRejected extends Error {}
+class MdnsRejected extends Error {}
 
 /** Reasons that are about cost (a well-formed packet no real responder sends); the others mean malformed. */
 export const COSTLY: ReadonlySet<string> = new Set([
@@ -148,7 +148,7 @@ export interface MdnsRates {
 }
 
 /** A busy home LAN sends a few packets per second per device; the total leaves room for dozens. */
-export const MDNS_RATES: MdnsRates = {
+const MDNS_RATES: MdnsRates = {
   perSource: { burst: 40, perSecond: 20 },
   total: { burst: 400, perSecond: 200 },
 };

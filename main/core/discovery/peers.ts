@@ -1,26 +1,14 @@
 // Discovered host → the snapshot's `Peer` (CONTRACT §3). Pure.
 //
 // Interim: until the pairing capability owns `peers`, discovery writes every host it sees there.
-// Pairing will merge its paired peers with `discovery.list()` through this same function (a paired
-// peer that is also discovered gets its live role/state/serving from here, plus `paired: true`).
+// Pairing merges its paired peers with `discovery.list()` through the same `toPeer` (a paired peer
+// that is also discovered gets its live role/state/serving from it, plus `paired: true`), which
+// lives in the contract so that pairing need not import this folder.
 
-import type { Peer } from '../contract.js';
+import { toPeer, type Peer } from '../contract.js';
 import type { DiscoveredHost } from './host-table.js';
 
-export function toPeer(h: DiscoveredHost, now: number): Peer {
-  return {
-    id: h.id,
-    name: h.name,
-    role: h.txt.role,
-    prio: h.txt.prio,
-    serving: h.txt.serving,
-    state: h.txt.state,
-    lastSeenSeconds: Math.max(0, Math.round((now - h.lastSeenAt) / 1000)),
-    ready: h.health.ok === true && h.health.ready === true,
-    addresses: [...h.addresses],
-    port: h.port,
-  };
-}
+export { toPeer };
 
 /** Stable order for the snapshot: serving first, then priority, then name. */
 export function toPeers(hosts: DiscoveredHost[], now: number): Peer[] {

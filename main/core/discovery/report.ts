@@ -21,7 +21,7 @@ export function appChoice<T extends Pick<DiscoveredHost, 'health'>>(hosts: T[]):
 }
 
 /** Who answers for the shared name, in words. */
-export function sharedNameLine(hosts: DiscoveredHost[], shared: { name: string; addresses: string[] }): string {
+function sharedNameLine(hosts: DiscoveredHost[], shared: { name: string; addresses: string[] }): string {
   if (shared.addresses.length === 0) {
     return `${shared.name}: nobody answered. The app cannot use this name now (no host of the pair serves, or mDNS is blocked).`;
   }

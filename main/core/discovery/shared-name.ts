@@ -18,7 +18,7 @@
 //    address, or winning the simultaneous-probe tie-break (§8.2). The name is never renamed (the
 //    app's user typed it): the conflict is reported, the name is let go, and probed again later.
 
-export type NamePhase = 'released' | 'probing' | 'holding' | 'conflict';
+type NamePhase = 'released' | 'probing' | 'holding' | 'conflict';
 
 export interface NameState {
   /** The caller wants this host to hold the name. */

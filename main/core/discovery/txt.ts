@@ -8,11 +8,11 @@ import type { DeepReadonly } from '../settings/store.js';
 /** `_unamentis._tcp` in `local.` */
 export const SERVICE_TYPE = 'unamentis';
 export const SERVICE_DOMAIN = `_${SERVICE_TYPE}._tcp.local`;
-export const TXT_VERSION = 1;
+const TXT_VERSION = 1;
 
 /** TXT key for each supervised service's port (present only while the service is enabled). */
 export const PORT_KEYS = { ollama: 'llm', vibevoice: 'tts', piper: 'tts2', whisper: 'stt' } as const;
-export type PortKey = (typeof PORT_KEYS)[keyof typeof PORT_KEYS];
+type PortKey = (typeof PORT_KEYS)[keyof typeof PORT_KEYS];
 
 export type TxtKey = 'v' | 'id' | 'role' | 'prio' | 'serving' | 'state' | PortKey | 'pair';
 /** Every key of the contract, in the order we write them. */
@@ -22,10 +22,10 @@ export const TXT_KEYS: readonly TxtKey[] = ['v', 'id', 'role', 'prio', 'serving'
 export type TxtRecord = Partial<Record<TxtKey, string>>;
 
 /** RFC 6763 §6.1: one `key=value` string is at most 255 bytes. */
-export const MAX_TXT_STRING_BYTES = 255;
+const MAX_TXT_STRING_BYTES = 255;
 /** A whole record larger than this is not one of ours: ours is ~150 bytes (RFC 6763 §6.2 suggests ≤ 1300). */
-export const MAX_TXT_RECORD_BYTES = 1300;
-export const MAX_TXT_STRINGS = 64;
+const MAX_TXT_RECORD_BYTES = 1300;
+const MAX_TXT_STRINGS = 64;
 
 export type TxtInput = Pick<Snapshot, 'host' | 'hibernation' | 'services'> & Partial<Pick<Snapshot, 'frontDoor'>>;
 

@@ -6,9 +6,6 @@ import type { BrowserCounter } from './browser.js';
 import type { DiscoveredHost, HostChange } from './host-table.js';
 import type { TxtRecord } from './txt.js';
 
-export type { DiscoveredHost, HostChange, HealthState } from './host-table.js';
-export type { HostTxt, TxtRecord } from './txt.js';
-export type { BrowserCounter } from './browser.js';
 
 export interface Discovery extends Capability {
   /** The other UnaMentis hosts on the allowed interfaces now (never this one). */

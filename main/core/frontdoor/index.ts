@@ -12,10 +12,10 @@ import os from 'node:os';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FrontDoorPort, FrontDoorSection, ServiceEntry } from '../contract.js';
 import type { Capability, CoreContext } from '../context.js';
-import type { Route } from '../api/router.js';
 import { PRESETS, presetFor } from '../services/presets.js';
-import { serviceIds, takesAddress, type Placement } from '../supervisor/command.js';
+import { serviceIds, takesAddress, type Placement } from '../services/command.js';
 import type { Settings } from '../settings/schema.js';
+import { OURS_UP_STATUSES, PROCESS_STATUSES } from '../contract.js';
 import { allowed, bearerOf } from './lan.js';
 import { forward, sendError, upstreamAgent, type Upstream } from './proxy.js';
 import { isWork, serviceView, verdict, type Verdict } from './verdict.js';
@@ -82,6 +82,14 @@ export interface FrontDoorDeps {
   hostId?: () => string;
 }
 
+/** One request to the gateway, as the API layer hands it over. */
+export interface GatewayExchange {
+  req: IncomingMessage;
+  res: ServerResponse;
+  /** The client's address, for the log. */
+  client: string;
+}
+
 export interface FrontDoor extends Capability {
   /** The supervisor asks where each program should listen (null: on its public port, no front door). */
   placement(id: string): Placement | null;
@@ -93,8 +101,11 @@ export interface FrontDoor extends Capability {
   preloadModels(): string[];
   /** Changes when the phone asks for a model not asked for before (the GPU sampler's /api/ps hint). */
   modelsHint(): string;
-  /** The gateway routes for the control port. */
-  routes(): Route[];
+  /**
+   * The gateway on the control port (`/v1/...`, routed by api/routes/frontdoor.ts): a request for
+   * Ollama, the TTS in front (VibeVoice, else Piper) or Whisper, admitted as on its own port.
+   */
+  gateway(target: 'ollama' | 'tts' | 'whisper', x: GatewayExchange): void;
   /** Requests currently held, per service (tests, bench). */
   heldCount(id?: string): number;
   /** Requests in progress (held, passed or forwarded) on every port. */
@@ -749,7 +760,7 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
     return 'piper';
   };
 
-  const gateway = (id: string | (() => string)): Route['handler'] => {
+  const gateway = (id: string | (() => string)): ((x: GatewayExchange) => void) => {
     return ({ req, res, client }) => {
       const target = typeof id === 'function' ? id() : id;
       if (!doors.has(target)) {
@@ -759,7 +770,7 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
           'service_unavailable',
           `${nameOf(target)} is not served through this server's front door (see the dashboard).`,
         );
-        return undefined;
+        return;
       }
       if (target === 'ollama' && !keyOk(req, settings())) {
         sendError(
@@ -769,10 +780,9 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
           'This server needs the API key: send Authorization: Bearer <key>.',
           { 'www-authenticate': 'Bearer' },
         );
-        return undefined;
+        return;
       }
       admit(target, req, res, `${target} request from ${client} (gateway)`);
-      return undefined;
     };
   };
 
@@ -901,36 +911,7 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
         .map((m) => m.name)
         .sort()
         .join(','),
-    routes: () => [
-      {
-        method: 'POST',
-        path: '/v1/chat/completions',
-        auth: false,
-        unlimited: true,
-        handler: gateway('ollama'),
-      },
-      {
-        method: 'GET',
-        path: '/v1/models',
-        auth: false,
-        unlimited: true,
-        handler: gateway('ollama'),
-      },
-      {
-        method: 'POST',
-        path: '/v1/audio/speech',
-        auth: false,
-        unlimited: true,
-        handler: gateway(gatewayTts),
-      },
-      {
-        method: 'POST',
-        path: '/v1/audio/transcriptions',
-        auth: false,
-        unlimited: true,
-        handler: gateway('whisper'),
-      },
-    ],
+    gateway: (target, x) => gateway(target === 'tts' ? gatewayTts : target)(x),
     heldCount: (id) =>
       id ? (held.get(id)?.length ?? 0) : [...held.values()].reduce((n, q) => n + q.length, 0),
     inFlight: () => inFlight,
@@ -948,7 +929,8 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
 /** How soon a request refused by a program said to be up is tried again. */
 const REFUSED_RETRY_MS = 100;
 
-const UP: ReadonlySet<string> = new Set(['starting', 'running', 'unhealthy', 'backoff']);
+/** Our process up or on its way back. */
+const UP = OURS_UP_STATUSES;
 
 function doorKey(port: number, s: Readonly<Settings>): string {
   return `${port}|${s.serveOnLan ? 'lan' : 'loopback'}`;
@@ -986,7 +968,7 @@ class RelayAgent extends http.Agent {
 function behindOf(e: ServiceEntry | undefined): FrontDoorPort['behind'] {
   if (!e) return 'nobody';
   if (e.status === 'external') return 'external';
-  if (e.status === 'running' || e.status === 'unhealthy' || e.status === 'starting')
+  if (PROCESS_STATUSES.has(e.status))
     return e.pid !== null || e.status === 'running' ? 'ours' : 'nobody';
   return 'nobody';
 }
@@ -1012,7 +994,7 @@ export function lanIPv4(): string[] {
 }
 
 /** A free loopback port for a program behind the front door (the OS picks it). */
-export function freePort(host = LOOPBACK): Promise<number> {
+function freePort(host = LOOPBACK): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
     s.once('error', reject);

@@ -49,7 +49,7 @@ export interface ForwardHooks {
   onDone?(ok: boolean): void;
 }
 
-export function requestHeaders(req: IncomingMessage, upstream: Upstream): http.OutgoingHttpHeaders {
+function requestHeaders(req: IncomingMessage, upstream: Upstream): http.OutgoingHttpHeaders {
   const out: http.OutgoingHttpHeaders = {};
   const connectionTokens = new Set(
     String(req.headers.connection ?? '')
@@ -81,7 +81,7 @@ export function requestHeaders(req: IncomingMessage, upstream: Upstream): http.O
   return out;
 }
 
-export function responseHeaders(up: IncomingMessage): [string, string][] {
+function responseHeaders(up: IncomingMessage): [string, string][] {
   const connectionTokens = new Set(
     String(up.headers.connection ?? '')
       .toLowerCase()

@@ -3,7 +3,7 @@
 // the reason. The caller (hold.ts) re-asks on every change of the services and at each deadline;
 // time comes in as numbers (`now`, `heldSince`), never from a clock.
 
-import type { ServiceEntry, ServiceStatus } from '../contract.js';
+import { ANSWERING_STATUSES, COMING_STATUSES, type ServiceEntry, type ServiceStatus } from '../contract.js';
 
 export interface ServiceView {
   id: string;
@@ -26,7 +26,7 @@ export function serviceView(e: ServiceEntry): ServiceView {
   };
 }
 
-export interface HoldLimits {
+interface HoldLimits {
   /** Requests held at once per service; one more is refused with 503. */
   maxHeld: number;
   /** How long one request may be held (ms) before it is answered 503. */
@@ -64,7 +64,7 @@ export type Verdict =
     };
 
 /** Statuses from which the service comes up by itself (or by our start): worth waiting for. */
-const COMING: ReadonlySet<ServiceStatus> = new Set(['starting', 'backoff', 'unhealthy']);
+const COMING = COMING_STATUSES;
 
 export function verdict(i: VerdictInput): Verdict {
   const s = i.service;
@@ -74,13 +74,13 @@ export function verdict(i: VerdictInput): Verdict {
   if (s.status === 'failed') {
     return refuse(`${s.name} cannot start: ${s.lastError ?? 'it failed'}`, null);
   }
-  if ((s.status === 'running' || s.status === 'external') && s.healthOk && !i.draining)
+  if (ANSWERING_STATUSES.has(s.status) && s.healthOk && !i.draining)
     return { type: 'forward' };
 
   let why: string;
   if (i.draining) {
     why = `${s.name} is waking up`;
-  } else if (COMING.has(s.status) || s.status === 'running' || s.status === 'external') {
+  } else if (COMING.has(s.status) || ANSWERING_STATUSES.has(s.status)) {
     why = `${s.name} is starting`;
   } else if (s.status === 'stopped' && (i.stoppedByHibernation || i.wakeIssued)) {
     why = `${s.name} is waking up`;

@@ -3,24 +3,13 @@
 // live in pure modules (smi-parse, usage, fit, cadence, unified). See ./README.md.
 
 import type { CoreContext, Capability } from '../context.js';
-import type { Route } from '../api/router.js';
-import { badRequest } from '../api/errors.js';
 import { listInstalled, listLoaded } from '../services/ollama.js';
 import { readInventory, type InventoryLauncher } from './inventory.js';
 import { LoopQuery, ToolRunner, locateNvidiaSmi } from './nvidia-smi.js';
 import { GPU_QUERY_ARGS } from './smi-parse.js';
 import { GpuSampler, type GpuSamplerDeps } from './sampler.js';
 
-export { GpuSampler, budgetOf, RECENT_POINTS } from './sampler.js';
-export type { GpuSamplerDeps, OllamaReader, SmiRunner } from './sampler.js';
-export { checkModelFits, stackAdvice, estimateModel, judge, vibeVoiceItem, fmtGB, largestFitting, REFERENCE_MODELS, RESERVE_MB } from './fit.js';
-export type { FitBudget, FitInputs, FitItem, FitResult } from './fit.js';
-export { appleGpuCeiling } from './unified.js';
-export { parseGpuQuery, parseComputeApps, GPU_QUERY_ARGS, APPS_QUERY_ARGS } from './smi-parse.js';
-export { LoopQuery, OneShotQuery, ToolRunner, locateNvidiaSmi } from './nvidia-smi.js';
-export type { GpuQuery, RunResult } from './nvidia-smi.js';
-export { summarizeInventory, readInventory } from './inventory.js';
-export type { Inventory, RawInventory } from './inventory.js';
+export { GpuSampler } from './sampler.js';
 
 /** The sampler as the core sees it: a capability with a few questions it can answer. */
 export type GpuMonitor = Capability &
@@ -50,59 +39,4 @@ export function createGpu(ctx: CoreContext, opts: CreateGpuOptions = {}): GpuSam
     smiTimeoutMs: timeoutMs,
     ollama: deps.ollama === undefined ? { listLoaded, listInstalled } : deps.ollama,
   });
-}
-
-/**
- * Open (no secrets): the history ring, a fit check, the inventory. Token-gated: re-reading the
- * inventory (it spawns processes).
- */
-export function gpuRoutes(gpu: GpuMonitor): Route[] {
-  return [
-    {
-      method: 'GET',
-      path: '/api/gpu/history',
-      auth: false,
-      handler: ({ url }) => {
-        const raw = url.searchParams.get('since');
-        const since = raw === null ? undefined : Number(raw);
-        if (since !== undefined && !Number.isFinite(since)) throw badRequest('since must be a time in milliseconds since the epoch', 'since');
-        return { status: 200, body: gpu.history(since) };
-      },
-    },
-    {
-      method: 'GET',
-      path: '/api/gpu/fit',
-      auth: false,
-      handler: ({ url }) => {
-        const model = url.searchParams.get('model')?.trim() ?? '';
-        if (!model || model.length > 200) throw badRequest('model is required (e.g. ?model=qwen2.5:14b)', 'model');
-        return { status: 200, body: { model, ...gpu.checkModelFits(model) } };
-      },
-    },
-    {
-      method: 'GET',
-      path: '/api/gpu/inventory',
-      auth: false,
-      handler: () => ({ status: 200, body: gpu.inventory() }),
-    },
-    {
-      // Cold and dormant sample only on demand (no looping nvidia-smi): the dashboard asks here.
-      method: 'POST',
-      path: '/api/gpu/sample',
-      auth: true,
-      handler: async () => {
-        await gpu.sampleNow();
-        return { status: 204 };
-      },
-    },
-    {
-      method: 'POST',
-      path: '/api/gpu/inventory/refresh',
-      auth: true,
-      handler: async () => {
-        await gpu.refreshInventory();
-        return { status: 200, body: gpu.inventory() };
-      },
-    },
-  ];
 }

@@ -2,11 +2,18 @@
 // that follows hibernation, and writes the snapshot's `gpu` section. All IO is injected; one sample
 // at a time (a call while one runs joins it); nothing here blocks the event loop.
 
-import type { GpuHistoryPoint, GpuInfo, GpuSection, HibernationState, ServiceEntry } from '../contract.js';
+import {
+  PROCESS_STATUSES,
+  type GpuHistoryPoint,
+  type GpuInfo,
+  type GpuSection,
+  type HibernationState,
+  type ServiceEntry,
+} from '../contract.js';
 import type { CoreContext } from '../context.js';
-import type { Supervisor } from '../supervisor/types.js';
+import type { Supervisor } from '../context.js';
 import type { DeepReadonly, Settings } from '../settings/index.js';
-import type { RequestOptions } from '../services/ollama.js';
+import { ollamaBaseUrl, type RequestOptions } from '../services/ollama.js';
 import { presetFor } from '../services/presets.js';
 import { sampleIntervalMs, historyCapacity, shouldRefresh, type RefreshMark } from './cadence.js';
 import { History } from './history.js';
@@ -14,7 +21,7 @@ import { summarizeInventory, type Inventory, type RawInventory } from './invento
 import { OneShotQuery, ToolRunner, type GpuQuery, type RunResult } from './nvidia-smi.js';
 import { APPS_QUERY_ARGS, GPU_QUERY_ARGS, parseComputeApps, parseGpuQuery, type SmiGpu } from './smi-parse.js';
 import { attribute, modelUsage, splitVram, type PsModel, type ServiceVram, type TagModel } from './usage.js';
-import { checkModelFits, fmtGB, largestFitting, stackAdvice, vibeVoiceItem, type FitBudget, type FitInputs, type FitItem, type FitResult } from './fit.js';
+import { checkModelFits, fmtGB, largestFitting, stackAdvice, vibeVoiceItem, type FitBudget, type FitInputs, type FitItem, type FitResult } from '../services/fit.js';
 
 export interface OllamaReader {
   listLoaded(baseUrl: string, opts?: RequestOptions): Promise<PsModel[]>;
@@ -50,7 +57,6 @@ export interface GpuSamplerDeps {
 }
 
 /** Statuses in which a service has processes worth matching against nvidia-smi's list. */
-const LIVE: ReadonlySet<ServiceEntry['status']> = new Set(['starting', 'running', 'unhealthy', 'external']);
 /**
  * The compute-apps list is re-read when VRAM in use moves or our processes change; otherwise only this
  * often, as a safety net. Each read starts nvidia-smi, which costs 20-600 ms of CPU (more on Windows):
@@ -60,7 +66,7 @@ const APPS_MAX_AGE_MS = 5 * 60_000;
 /** How often the installed-model list (/api/tags) is re-read. */
 const INSTALLED_TTL_MS = 60_000;
 /** History points carried in every snapshot (the rest: GET /api/gpu/history). */
-export const RECENT_POINTS = 10;
+const RECENT_POINTS = 10;
 
 export class GpuSampler {
   readonly name = 'gpu';
@@ -244,7 +250,7 @@ export class GpuSampler {
     const sup = this.#d.supervisor?.() ?? null;
 
     const smi = await this.#locate();
-    const live = services.filter((s) => LIVE.has(s.status) && s.pid !== null);
+    const live = services.filter((s) => PROCESS_STATUSES.has(s.status) && s.pid !== null);
 
     // NVIDIA usage first: whether the slower sources need re-reading depends on it.
     // On demand (cold, dormant): one nvidia-smi that exits, never the loop.
@@ -374,11 +380,9 @@ export class GpuSampler {
   /** Ollama's URL when it may be up: its entry is live, or there is no supervisor view yet. */
   #ollamaUrl(services: ServiceEntry[], settings: DeepReadonly<Settings>, sup: Pick<Supervisor, 'baseUrl'> | null): string | null {
     const entry = services.find((s) => s.id === 'ollama');
-    if (entry && (!entry.enabled || !LIVE.has(entry.status))) return null;
-    const fromSup = sup?.baseUrl('ollama');
-    if (fromSup) return fromSup;
-    const port = entry?.port ?? settings.services.ollama?.port ?? presetFor('ollama')?.port ?? 11434;
-    return `http://127.0.0.1:${port}`;
+    if (entry && (!entry.enabled || !PROCESS_STATUSES.has(entry.status))) return null;
+    const port = entry?.port ?? settings.services.ollama?.port ?? presetFor('ollama')?.port;
+    return ollamaBaseUrl({ supervisor: sup?.baseUrl('ollama'), port });
   }
 
   async #refreshInstalled(url: string | null, now: number): Promise<void> {
@@ -471,12 +475,12 @@ export class GpuSampler {
 }
 
 /** Hibernation states in which the GPU is read only on demand (no timer, no looping nvidia-smi). */
-export function onDemandIn(state: HibernationState): boolean {
+function onDemandIn(state: HibernationState): boolean {
   return state === 'cold' || state === 'dormant';
 }
 
 /** What the fit advice may use: all NVIDIA/AMD VRAM, or the unified ceiling. */
-export function budgetOf(gpus: readonly GpuInfo[], otherUsedMB: number | null): FitBudget | null {
+function budgetOf(gpus: readonly GpuInfo[], otherUsedMB: number | null): FitBudget | null {
   const sized = gpus.filter((g) => g.vramTotalMB > 0);
   if (sized.length === 0) return null;
   return {

@@ -3,7 +3,7 @@
 // driver messages read null; anything else that is not a number makes the line unusable.
 
 /** The two queries the sampler runs (argv, no shell). */
-export const GPU_QUERY_FIELDS = ['index', 'name', 'memory.total', 'memory.used', 'utilization.gpu', 'temperature.gpu', 'power.draw'] as const;
+const GPU_QUERY_FIELDS = ['index', 'name', 'memory.total', 'memory.used', 'utilization.gpu', 'temperature.gpu', 'power.draw'] as const;
 export const GPU_QUERY_ARGS = [`--query-gpu=${GPU_QUERY_FIELDS.join(',')}`, '--format=csv,noheader,nounits'];
 export const APPS_QUERY_ARGS = ['--query-compute-apps=pid,used_memory', '--format=csv,noheader,nounits'];
 

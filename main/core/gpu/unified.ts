@@ -4,9 +4,9 @@
 const MiB_PER_GiB = 1024;
 
 /** Up to this much RAM macOS's default lets the GPU wire about 2/3 of it; above, about 3/4. */
-export const APPLE_SHARE_THRESHOLD_GB = 36;
-export const APPLE_SHARE_SMALL = 2 / 3;
-export const APPLE_SHARE_LARGE = 3 / 4;
+const APPLE_SHARE_THRESHOLD_GB = 36;
+const APPLE_SHARE_SMALL = 2 / 3;
+const APPLE_SHARE_LARGE = 3 / 4;
 
 export interface UnifiedCeiling {
   mb: number;

@@ -2,17 +2,15 @@
 // compute apps matched against each service's process tree.
 
 import type { ModelUsage } from '../contract.js';
-import type { InstalledModel, LoadedModel } from '../services/ollama.js';
+import type { PsModel } from '../services/ollama.js';
+
+export type { PsModel, TagModel } from '../services/ollama.js';
 import type { SmiApp } from './smi-parse.js';
 
 const MiB = 1024 * 1024;
 
-/** A model in Ollama's `GET /api/ps` (services/ollama.ts `listLoaded`): `size`, `size_vram`, `expires_at`. */
-export type PsModel = Pick<LoadedModel, 'name' | 'sizeBytes' | 'vramBytes'> & Partial<Pick<LoadedModel, 'expiresAt'>>;
-/** A model in Ollama's `GET /api/tags` (`listInstalled`): `sizeBytes` is the download size. */
-export type TagModel = Pick<InstalledModel, 'name' | 'sizeBytes'>;
 
-export function toMB(bytes: number): number {
+function toMB(bytes: number): number {
   return Math.round(bytes / MiB);
 }
 

@@ -108,7 +108,7 @@ export function initialIdle(now: number): Idle {
   };
 }
 
-export function threshold(level: Level, after: Thresholds): number {
+function threshold(level: Level, after: Thresholds): number {
   return level === 'active' ? 0 : after[level];
 }
 

@@ -1,14 +1,11 @@
 // Settings + the supervisor's service list → the machine's config. Pure.
 
-import type { ServiceEntry } from '../contract.js';
+import { ANSWERING_STATUSES, OURS_UP_STATUSES, type ServiceEntry } from '../contract.js';
 import type { HibernationPolicy, Settings } from '../settings/schema.js';
 import type { IdleConfig, Level, ServicePlan } from './machine.js';
 
 /** A service with no policy entry is stopped when dormant and never unloaded. */
-export const DEFAULT_POLICY: Required<HibernationPolicy> = { stopAt: 'dormant', unloadAt: 'never' };
-
-const UP: ReadonlySet<ServiceEntry['status']> = new Set(['starting', 'running', 'unhealthy', 'backoff']);
-const ANSWERS: ReadonlySet<ServiceEntry['status']> = new Set(['running', 'external']);
+const DEFAULT_POLICY: Required<HibernationPolicy> = { stopAt: 'dormant', unloadAt: 'never' };
 
 export function planFor(
   entry: ServiceEntry,
@@ -22,8 +19,8 @@ export function planFor(
     stopAt: stopAt === 'never' ? null : (stopAt as Level),
     unloadAt: !hasModels || unloadAt === 'never' ? null : (unloadAt as Level),
     models: hasModels,
-    canStop: UP.has(entry.status),
-    reachable: ANSWERS.has(entry.status),
+    canStop: OURS_UP_STATUSES.has(entry.status),
+    reachable: ANSWERING_STATUSES.has(entry.status),
   };
 }
 

@@ -7,7 +7,7 @@
 // clock compresses hours); IO deadlines (HTTP waits, the /api/ps poll cadence) run on wall time,
 // because they bound real requests to real processes.
 
-import type { HibernationSection, HibernationState } from '../contract.js';
+import { ANSWERING_STATUSES, UP_STATUSES, type HibernationSection, type HibernationState } from '../contract.js';
 import type { Capability } from '../context.js';
 import type { CommandBus, CommandName } from '../commands.js';
 import type { StateStore } from '../state/store.js';
@@ -16,7 +16,7 @@ import type { Logger } from '../util/logger.js';
 import type { Clock } from '../util/clock.js';
 import { Emitter, type Unsubscribe } from '../util/emitter.js';
 import { deadline } from '../util/deadline.js';
-import type { PowerBlocker } from '../power/index.js';
+import type { PowerBlocker } from '../context.js';
 import { initialIdle, isIo, LEVELS, nextStep, step, type Idle, type IdleConfig, type IdleEvent, type IoEffect, type Level } from './machine.js';
 import { idleConfig } from './policy.js';
 import { ollamaUse, requestInLog, type SeenModel } from './signals.js';
@@ -86,14 +86,13 @@ export interface HibernationControl {
 }
 
 /** User commands that count as activity (besides hibernation's own). Stopping does not. */
-export const USER_ACTIVITY_COMMANDS: ReadonlySet<CommandName> = new Set([
+const USER_ACTIVITY_COMMANDS: ReadonlySet<CommandName> = new Set([
   'service.start',
   'service.restart',
   'service.takeOver',
   'services.startAll',
 ]);
 
-const UP: ReadonlySet<string> = new Set(['starting', 'running', 'unhealthy', 'backoff', 'external']);
 /** After a service's process changes, its own preload is not taken for use for this long (wall ms). */
 const RESTART_GRACE_MS = 30_000;
 const POWER_REASON = 'UnaMentis Server is serving (active or warm)';
@@ -367,11 +366,11 @@ export class Hibernation implements Capability, HibernationControl {
       const status = services.list().find((x) => x.id === id)?.status;
       switch (e.type) {
         case 'start':
-          if (status && UP.has(status)) return;
+          if (status && UP_STATUSES.has(status)) return;
           await services.start(id);
           break;
         case 'stop':
-          if (status && !UP.has(status)) return;
+          if (status && !UP_STATUSES.has(status)) return;
           await services.stop(id);
           break;
         case 'unload': {
@@ -477,7 +476,7 @@ export class Hibernation implements Capability, HibernationControl {
         this.#seen.delete(id);
         continue;
       }
-      if ((entry.status !== 'running' && entry.status !== 'external') || this.#s.busy !== null) {
+      if (!ANSWERING_STATUSES.has(entry.status) || this.#s.busy !== null) {
         this.#seen.delete(id);
         continue;
       }
@@ -521,7 +520,7 @@ export function createHibernation(deps: HibernationDeps): Hibernation {
   return new Hibernation(deps);
 }
 
-export function parseLevel(value: unknown): Level {
+function parseLevel(value: unknown): Level {
   if (typeof value === 'string' && (LEVELS as readonly string[]).includes(value)) return value as Level;
   throw new Error(`state must be one of ${LEVELS.join(', ')}`);
 }

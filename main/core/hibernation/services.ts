@@ -2,7 +2,7 @@
 // fake, the core passes `supervisedServices(supervisor)` (the supervisor plus Ollama's API).
 
 import type { ServiceEntry } from '../contract.js';
-import type { Supervisor } from '../supervisor/types.js';
+import type { Supervisor } from '../context.js';
 import type { Unsubscribe } from '../util/emitter.js';
 import * as ollama from '../services/ollama.js';
 import type { SeenModel } from './signals.js';
@@ -30,21 +30,8 @@ export interface HibernationServices {
   onLog(listener: (e: { service: string; text: string }) => void): Unsubscribe;
 }
 
-/** No supervised services: hibernation still keeps its state, the OS awake, and the snapshot. */
-export const noServices: HibernationServices = {
-  list: () => [],
-  start: async () => {},
-  stop: async () => {},
-  waitReady: async () => false,
-  hasModels: () => false,
-  unloadModels: async () => ({ ok: true, remaining: [] }),
-  listLoaded: async () => [],
-  preloadModels: async () => [],
-  onLog: () => () => {},
-};
-
 /** Only Ollama has a model API; VibeVoice, Piper and Whisper unload by stopping. */
-export const MODEL_SERVICES: ReadonlySet<string> = new Set(['ollama']);
+const MODEL_SERVICES: ReadonlySet<string> = new Set(['ollama']);
 
 export function supervisedServices(sup: Supervisor, api: Pick<typeof ollama, 'listLoaded' | 'preloadModels' | 'unloadAllModels'> = ollama): HibernationServices {
   const url = (id: string) => {

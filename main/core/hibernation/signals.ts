@@ -8,7 +8,7 @@ export interface SeenModel {
 }
 
 /** Smaller moves of `expires_at` are rounding or clock noise, not a request. */
-export const EXPIRY_TOLERANCE_MS = 1000;
+const EXPIRY_TOLERANCE_MS = 1000;
 
 /**
  * Compares two readings of Ollama's /api/ps. A request to a model resets its keep-alive, so its

@@ -1,9 +1,9 @@
 // The latency check's pure part: turn timings into a verdict against the reference targets.
 
-import type { LatencyResult } from './types.js';
+import type { LatencyResult } from '../contract.js';
 
 /** server-infrastructure-guide §7.3: LLM TTFT < 200 ms, TTS TTFB < 200 ms. */
-export const LATENCY_TARGETS_MS = { ttft: 200, ttfb: 200 } as const;
+const LATENCY_TARGETS_MS = { ttft: 200, ttfb: 200 } as const;
 
 export function median(values: number[]): number | null {
   const v = values.filter(Number.isFinite).sort((a, b) => a - b);

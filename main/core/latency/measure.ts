@@ -2,7 +2,7 @@
 // uses them (a streamed generate; a speech request), and hand the timings to judge().
 
 import { judge, type Timings } from './judge.js';
-import type { LatencyResult } from './types.js';
+import type { LatencyResult } from '../contract.js';
 
 export interface Target {
   id: string;
@@ -22,7 +22,7 @@ const PROMPT = 'Reply with one short sentence: what is two plus two?';
 const SPEECH = 'Hello! Let us start with a quick review.';
 
 /** Ollama: ms from sending a streamed generate until the first chunk that carries text. */
-export async function ollamaTtft(baseUrl: string, model: string, opts: MeasureOptions = {}): Promise<number> {
+async function ollamaTtft(baseUrl: string, model: string, opts: MeasureOptions = {}): Promise<number> {
   const now = opts.now ?? (() => performance.now());
   const t0 = now();
   const res = await fetch(`${baseUrl}/api/generate`, {
@@ -57,7 +57,7 @@ export async function ollamaTtft(baseUrl: string, model: string, opts: MeasureOp
 }
 
 /** A TTS service: ms from sending a speech request until the first byte of audio. */
-export async function ttsTtfb(id: string, baseUrl: string, opts: MeasureOptions = {}): Promise<number> {
+async function ttsTtfb(id: string, baseUrl: string, opts: MeasureOptions = {}): Promise<number> {
   const now = opts.now ?? (() => performance.now());
   const attempt = async (path: string, body: unknown): Promise<{ ms: number } | { status: number; text: string }> => {
     const t0 = now();
@@ -98,7 +98,7 @@ export async function ttsTtfb(id: string, baseUrl: string, opts: MeasureOptions 
  * Does this VibeVoice stream? Its `/health` says so in `features.streaming` (false in the published
  * script: every answer is the whole clip). null when it does not say.
  */
-export async function vibeVoiceStreams(baseUrl: string): Promise<boolean | null> {
+async function vibeVoiceStreams(baseUrl: string): Promise<boolean | null> {
   try {
     const res = await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(5000) });
     const j = (await res.json()) as { features?: { streaming?: unknown } };
@@ -109,7 +109,7 @@ export async function vibeVoiceStreams(baseUrl: string): Promise<boolean | null>
 }
 
 /** Picks the model to time: one already loaded, else the first to preload, else the first installed. */
-export async function pickModel(baseUrl: string, preload: string[]): Promise<string | null> {
+async function pickModel(baseUrl: string, preload: string[]): Promise<string | null> {
   const get = async (path: string) => {
     const res = await fetch(`${baseUrl}${path}`, { signal: AbortSignal.timeout(5000) });
     if (!res.ok) return [];

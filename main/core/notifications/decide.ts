@@ -4,9 +4,9 @@
 
 import type { Notice } from '../contract.js';
 import type { Settings } from '../settings/schema.js';
-import { MISSING } from '../setup/missing.js';
+import { MISSING } from '../contract.js';
 
-export type NotificationKind = keyof Settings['notifications'];
+type NotificationKind = keyof Settings['notifications'];
 
 export interface DesktopNotification {
   kind: NotificationKind;

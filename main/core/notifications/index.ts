@@ -7,7 +7,7 @@ import type { SettingsStore } from '../settings/store.js';
 import type { Unsubscribe } from '../util/emitter.js';
 import { fromNotice, fromPairingRequest, type DesktopNotification, type PairingRequest } from './decide.js';
 
-export type { DesktopNotification, NotificationKind, PairingRequest } from './decide.js';
+export type { DesktopNotification, PairingRequest } from './decide.js';
 export { fromNotice, fromPairingRequest } from './decide.js';
 
 export interface NotifierDeps {

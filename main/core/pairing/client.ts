@@ -1,14 +1,14 @@
 // Requests from this host to another host's control port (the pairing handshake and the
 // authenticated peer operations). JSON in and out, with a timeout; errors in the contract's form
-// come back as HttpError with the other host's code and message.
+// come back as CoreError with the other host's code and message.
 
 import { isIPv6 } from 'node:net';
-import { HttpError } from '../api/errors.js';
+import { CoreError } from '../errors.js';
 import type { ErrorCode } from '../contract.js';
 
 export type PostJson = (address: string, port: number, path: string, body: unknown, timeoutMs?: number) => Promise<unknown>;
 
-export function urlFor(address: string, port: number, path: string): string {
+function urlFor(address: string, port: number, path: string): string {
   return `http://${isIPv6(address) ? `[${address}]` : address}:${port}${path}`;
 }
 
@@ -23,19 +23,19 @@ export const postJson: PostJson = async (address, port, path, body, timeoutMs = 
     });
   } catch (err) {
     const why = (err as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs / 1000} s` : ((err as Error & { cause?: Error }).cause?.message ?? (err as Error).message);
-    throw new HttpError('timeout', `Could not reach ${address}:${port} (${why}). Is the other host on and on the same network?`);
+    throw new CoreError('timeout', `Could not reach ${address}:${port} (${why}). Is the other host on and on the same network?`);
   }
   const text = await res.text();
   let parsed: unknown;
   try {
     parsed = text ? JSON.parse(text) : undefined;
   } catch {
-    throw new HttpError('internal', `${address}:${port} answered with something that is not JSON (is it an UnaMentis server?).`);
+    throw new CoreError('internal', `${address}:${port} answered with something that is not JSON (is it an UnaMentis server?).`);
   }
   if (!res.ok) {
     const e = (parsed as { error?: { code?: string; message?: string } } | undefined)?.error;
     const code = (typeof e?.code === 'string' ? e.code : 'internal') as ErrorCode;
-    throw new HttpError(code, `${typeof e?.message === 'string' ? e.message : `HTTP ${res.status}`}`, undefined, res.status);
+    throw new CoreError(code, `${typeof e?.message === 'string' ? e.message : `HTTP ${res.status}`}`, undefined, res.status);
   }
   return parsed;
 };

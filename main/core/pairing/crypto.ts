@@ -12,7 +12,7 @@ type RPoint = InstanceType<typeof Point>;
 
 const DSI = 'CPaceRistretto255';
 const H2C_DST = 'CPaceRistretto255_XMD:SHA-512_R255MAP_RO_unamentis-pair-v1';
-export const CODE_DIGITS = 6;
+const CODE_DIGITS = 6;
 
 /** A 6-digit code, uniformly random (leading zeros kept). */
 export function newCode(rand: (max: number) => number = randomInt): string {
@@ -106,7 +106,7 @@ export function sessionKeys(isk: Buffer, sid: Buffer): SessionKeys {
 }
 
 /** HKDF-SHA256 → 32 bytes. */
-export function derive(key: Buffer, info: string, salt: Buffer = Buffer.alloc(0)): Buffer {
+function derive(key: Buffer, info: string, salt: Buffer = Buffer.alloc(0)): Buffer {
   return Buffer.from(hkdfSync('sha256', key, salt, info, 32));
 }
 

@@ -184,7 +184,7 @@ export function compareRank(a: Pick<Candidate, 'fit' | 'prio' | 'id'>, b: Pick<C
  * Not-ready-while-waking is deliberately not counted here: it is transient, and counting it
  * would hand the pair over on every wake and back once the wake is done.
  */
-export function comparePrio(a: Pick<Candidate, 'failed' | 'prio' | 'id'>, b: Pick<Candidate, 'failed' | 'prio' | 'id'>): number {
+function comparePrio(a: Pick<Candidate, 'failed' | 'prio' | 'id'>, b: Pick<Candidate, 'failed' | 'prio' | 'id'>): number {
   return Number(a.failed) - Number(b.failed) || b.prio - a.prio || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 

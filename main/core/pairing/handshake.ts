@@ -35,11 +35,11 @@ export interface HostCard {
   pairId: string | null;
 }
 
-export const CODE_TTL_MS = 120_000;
-export const MAX_FAILURES = 5;
-export const LOCK_MS = 10 * 60_000;
+const CODE_TTL_MS = 120_000;
+const MAX_FAILURES = 5;
+const LOCK_MS = 10 * 60_000;
 /** Requests pending at once, each from its own address. */
-export const MAX_PENDING = 4;
+const MAX_PENDING = 4;
 
 export interface Incoming {
   sid: Buffer;

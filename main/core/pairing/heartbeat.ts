@@ -22,7 +22,7 @@ import { hmac, tagsEqual } from './crypto.js';
 import type { Advert } from './election.js';
 
 export const MAGIC = Buffer.from('UMHB1', 'ascii');
-export const MAX_DATAGRAM = 1200;
+const MAX_DATAGRAM = 1200;
 const TAG = 32;
 
 export interface Heartbeat {

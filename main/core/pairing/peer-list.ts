@@ -1,9 +1,7 @@
 // The snapshot's `peers` (CONTRACT §3): the paired peers, as their heartbeats describe them, then the
 // other UnaMentis hosts discovery sees on the LAN (`paired: false`, candidates to pair with). Pure.
 
-import type { Peer } from '../contract.js';
-import type { DiscoveredHost } from '../discovery/types.js';
-import { toPeer } from '../discovery/peers.js';
+import { toPeer, type Peer, type SeenHost } from '../contract.js';
 import type { PairedPeer } from '../settings/schema.js';
 import type { DeepReadonly } from '../settings/store.js';
 import { isAlive, type ElectionConfig, type PeerTrack } from './election.js';
@@ -18,7 +16,7 @@ export function composePeers(input: {
   paired: readonly DeepReadonly<PairedPeer>[];
   tracks: Record<string, PeerTrack>;
   cards: Record<string, PeerCard>;
-  discovered: DiscoveredHost[];
+  discovered: SeenHost[];
   selfId: string;
   /** Monotonic now (the tracks' clock) and wall now (discovery's clock). */
   mono: number;

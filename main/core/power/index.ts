@@ -7,18 +7,9 @@ import path from 'node:path';
 import type { Logger } from '../util/logger.js';
 import { ChildPowerBlocker } from './child-blocker.js';
 
-export interface PowerBlocker {
-  /** How sleep is blocked here ("systemd-inhibit", "powerSaveBlocker", "none: …"), for logs and the UI. */
-  readonly mechanism: string;
-  /** True between acquire() and release() (whether or not the OS accepted the block). */
-  readonly held: boolean;
-  /** Blocks system sleep until release(). A second acquire while held is a no-op. */
-  acquire(reason: string): void;
-  /** Lets the OS sleep again. A no-op when not held. */
-  release(): void;
-  /** Releases and waits until any helper process has exited. */
-  dispose(): Promise<void>;
-}
+import type { PowerBlocker } from '../context.js';
+
+export type { PowerBlocker };
 
 /** Holds nothing: for platforms without a mechanism, and for tests. Records what was asked. */
 export class NullPowerBlocker implements PowerBlocker {

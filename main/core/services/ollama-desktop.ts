@@ -10,7 +10,7 @@
 //   which starts with Ollama's `msg="server config" env="map[...]"` line.
 // Pure functions here; the supervisor does the IO.
 
-import { join } from './presets.js';
+import { join, OLLAMA_DEFAULT_PORT } from './presets.js';
 
 export interface ProcLike {
   pid: number;
@@ -46,7 +46,7 @@ export function desktopAppPort(environ: string | null): number {
     .find((e) => e.startsWith('OLLAMA_HOST='))
     ?.slice('OLLAMA_HOST='.length);
   const m = host ? /:(\d+)\/?$/.exec(host.replace(/^https?:\/\//, '')) : null;
-  return m ? Number(m[1]) : 11434;
+  return m ? Number(m[1]) : OLLAMA_DEFAULT_PORT;
 }
 
 /** Where the desktop app writes its server's output. */

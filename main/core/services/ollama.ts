@@ -5,6 +5,7 @@
 import type { Ollama } from 'ollama';
 import { deadline } from '../util/deadline.js';
 import { keptFetch } from '../util/http-get.js';
+import { OLLAMA_DEFAULT_PORT } from './presets.js';
 
 export interface InstalledModel {
   name: string;
@@ -26,10 +27,26 @@ export interface LoadedModel {
   digest: string;
 }
 
+/** A model in Ollama's `GET /api/ps` (`listLoaded`): `size`, `size_vram`, `expires_at`. */
+export type PsModel = Pick<LoadedModel, 'name' | 'sizeBytes' | 'vramBytes'> & Partial<Pick<LoadedModel, 'expiresAt'>>;
+/** A model in Ollama's `GET /api/tags` (`listInstalled`): `sizeBytes` is the download size. */
+export type TagModel = Pick<InstalledModel, 'name' | 'sizeBytes'>;
+
 export interface RequestOptions {
   /** Per-request timeout (default 5000 ms; loads default to 120 s). */
   timeoutMs?: number;
   signal?: AbortSignal;
+}
+
+export { OLLAMA_DEFAULT_PORT };
+
+/**
+ * Ollama's base URL as the core reaches it, worked out here only: the supervisor's address when it
+ * has one (the program's own listen address, also when the front door stands before it), else
+ * loopback on the port it is known by (loopback reaches a LAN-bound Ollama too), else Ollama's default.
+ */
+export function ollamaBaseUrl(known: { supervisor?: string | null; port?: number | null } = {}): string {
+  return known.supervisor || `http://127.0.0.1:${known.port ?? OLLAMA_DEFAULT_PORT}`;
 }
 
 const DEFAULT_TIMEOUT_MS = 5000;

@@ -2,6 +2,9 @@
 // Settings (`services[id]`) can override every field; user-added services use the same shape
 // without a preset. Pure data and functions: no IO here.
 
+/** Ollama's own default port (what `OLLAMA_HOST` falls back to), which the app expects. */
+export const OLLAMA_DEFAULT_PORT = 11434;
+
 export type HealthKind = 'ollama' | 'vibevoice' | 'piper' | 'whisper' | 'http';
 
 export type Options = Record<string, string | number | boolean>;
@@ -26,7 +29,7 @@ function argAfter(ctx: PresetContext, flag: string, fallback: string): string {
   return i >= 0 && ctx.argv![i + 1] !== undefined ? ctx.argv![i + 1]! : fallback;
 }
 
-export interface RequiredPath {
+interface RequiredPath {
   path: string;
   /** What it is, for the message: "VibeVoice's script". */
   what: string;
@@ -91,7 +94,7 @@ export function join(platform: NodeJS.Platform, ...parts: string[]): string {
 }
 
 /** A model argument that names a local file or folder (not a hub id like `microsoft/VibeVoice-Realtime-0.5B`). */
-export function looksLikeLocalPath(p: string): boolean {
+function looksLikeLocalPath(p: string): boolean {
   return /^(\/|\.{1,2}[\\/]|~|[A-Za-z]:[\\/]|\\\\)/.test(p) || /\.(onnx|bin|gguf|safetensors)$/i.test(p);
 }
 
@@ -110,7 +113,7 @@ const pythonFatal = (service: string, setting: string): FatalOutput[] => [
 const ollama: Preset = {
   id: 'ollama',
   name: 'Ollama',
-  port: 11434,
+  port: OLLAMA_DEFAULT_PORT,
   enabled: true,
   health: 'ollama',
   startTimeoutMs: 60_000,

@@ -16,7 +16,7 @@ import { presetFor, type Options } from '../services/presets.js';
 import type { ServiceSettings, Settings } from './schema.js';
 
 /** Environment keys that only tune data and devices; every other key can load code (NODE_OPTIONS, LD_PRELOAD, PYTHONPATH, …). */
-export const SAFE_ENV: ReadonlySet<string> = new Set([
+const SAFE_ENV: ReadonlySet<string> = new Set([
   'CUDA_VISIBLE_DEVICES',
   'HIP_VISIBLE_DEVICES',
   'ROCR_VISIBLE_DEVICES',
@@ -44,7 +44,7 @@ export interface ProgramContext {
   env: Record<string, string | undefined>;
 }
 
-export const processContext = (): ProgramContext => ({
+const processContext = (): ProgramContext => ({
   platform: process.platform,
   home: os.homedir(),
   env: process.env,

@@ -1,7 +1,7 @@
 // The one settings schema: TypeScript types, the JSON Schema that validates files and API writes,
 // and the defaults. Headless keeps it in DATA_DIR/settings.json; the Electron app in userData.
 
-import type { Role } from '../contract.js';
+import { SERVICE_ID_PATTERN, type Role } from '../contract.js';
 
 export interface ServiceSettings {
   /** Shown in the UI; presets supply one. */
@@ -26,7 +26,7 @@ export interface ServiceSettings {
 }
 
 /** How the supervisor treats crashes, hangs and stops (issue 3). */
-export interface SupervisorSettings {
+interface SupervisorSettings {
   /** Seconds between SIGTERM and killing the whole process tree. */
   stopTimeoutSeconds: number;
   /** This many crashes within `crashLoopWindowSeconds` make a service `failed`. */
@@ -47,7 +47,7 @@ export interface HibernationPolicy {
   unloadAt?: 'warm' | 'cool' | 'cold' | 'dormant' | 'never';
 }
 
-export interface FrontDoorSettings {
+interface FrontDoorSettings {
   /** Own the public ports and pass requests to the programs on internal loopback ports. */
   enabled: boolean;
   /** Requests held at once per service while it wakes; more are answered 503. */
@@ -159,7 +159,7 @@ export interface Settings {
   };
 }
 
-export const ROLE_DEFAULT_PRIO: Record<Role, number> = { primary: 200, fallback: 100 };
+const ROLE_DEFAULT_PRIO: Record<Role, number> = { primary: 200, fallback: 100 };
 
 export function effectivePrio(s: Pick<Settings, 'prio' | 'role'>): number {
   return s.prio ?? ROLE_DEFAULT_PRIO[s.role];
@@ -312,7 +312,7 @@ export const settingsJsonSchema = {
     },
     services: {
       type: 'object',
-      propertyNames: { pattern: '^[a-z][a-z0-9-]{0,31}$' },
+      propertyNames: { pattern: SERVICE_ID_PATTERN },
       additionalProperties: serviceSchema,
     },
     models: {
@@ -349,7 +349,7 @@ export const settingsJsonSchema = {
         preventSleep: { type: 'boolean' },
         policy: {
           type: 'object',
-          propertyNames: { pattern: '^[a-z][a-z0-9-]{0,31}$' },
+          propertyNames: { pattern: SERVICE_ID_PATTERN },
           additionalProperties: {
             type: 'object',
             additionalProperties: false,

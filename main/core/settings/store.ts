@@ -20,7 +20,7 @@ import { Emitter, type Unsubscribe } from '../util/emitter.js';
 import { unconfirmedProgramChanges } from './programs.js';
 import { ensurePrivateDir, untrusted } from '../util/private-fs.js';
 
-export const SETTINGS_FILE = 'settings.json';
+const SETTINGS_FILE = 'settings.json';
 
 export interface SettingsProblem {
   /** Dotted path of the offending field, e.g. `api.port`. */
@@ -32,12 +32,6 @@ export interface SettingsProblem {
 
 /** How long a path the local user picked in the app's file dialog counts as confirmed. */
 const CONFIRM_MS = 30 * 60_000;
-
-export type DeepPartial<T> = T extends (infer U)[]
-  ? U[]
-  : T extends object
-    ? { [K in keyof T]?: DeepPartial<T[K]> }
-    : T;
 
 // optimize: false: the validator runs on a settings change, not in a loop; compiling it unoptimized
 // takes a third less of the server's start-up CPU (bench/headless.bench.ts).
@@ -170,7 +164,7 @@ export type DeepReadonly<T> = T extends (infer U)[]
     : T;
 
 /** Freezes `value` and everything under it, in place. */
-export function deepFreeze<T>(value: T): DeepReadonly<T> {
+function deepFreeze<T>(value: T): DeepReadonly<T> {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
     Object.freeze(value);
     for (const v of Object.values(value)) deepFreeze(v);

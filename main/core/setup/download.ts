@@ -7,12 +7,12 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
-export interface Checksum {
+interface Checksum {
   algorithm: 'sha256' | 'md5';
   hex: string;
 }
 
-export interface DownloadProgress {
+interface DownloadProgress {
   received: number;
   /** null when the server does not say (no Content-Length). */
   total: number | null;
@@ -71,7 +71,7 @@ export function fmtBytes(n: number): string {
   return `${n} B`;
 }
 
-export async function hashFile(file: string, algorithm: Checksum['algorithm']): Promise<string> {
+async function hashFile(file: string, algorithm: Checksum['algorithm']): Promise<string> {
   const h = createHash(algorithm);
   for await (const chunk of fs.createReadStream(file)) h.update(chunk as Buffer);
   return h.digest('hex');

@@ -7,21 +7,18 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Capability, CoreContext } from '../context.js';
-import type { Route } from '../api/router.js';
-import { HttpError } from '../api/errors.js';
-import type { Supervisor } from '../supervisor/types.js';
+import { answersHealthy, serviceMissing, type SetupView, type StepView } from '../contract.js';
+import { CoreError } from '../errors.js';
+import type { Supervisor } from '../context.js';
 import { createSetupIO, type SetupIO } from './io.js';
-import { serviceMissing } from './missing.js';
 import { phoneFromSource, phoneRequest } from './phone.js';
 import { SOURCES, type Sources } from './sources.js';
 import { OUTPUT_LINES, SetupStateFile, STEP_IDS, type StepId } from './state.js';
 import { STEPS, type PhaseContext } from './steps.js';
 import { chooseTier, type Tier } from './tier.js';
-import type { SetupView, StepView } from './types.js';
 
-export type { SetupView } from './types.js';
-export { serviceMissing } from './missing.js';
-export { SOURCES, type Sources } from './sources.js';
+export { serviceMissing } from '../contract.js';
+export { type Sources } from './sources.js';
 
 export interface SetupDeps {
   supervisor: Pick<Supervisor, 'get' | 'onLog' | 'waitReady'>;
@@ -110,8 +107,7 @@ export function createSetup(ctx: CoreContext, deps: SetupDeps): Setup {
   function stepView(id: StepId, tier: Tier | null): StepView {
     const rec = state.step(id);
     const e = store.get('services').find((s) => s.id === id);
-    const healthy =
-      !!e && (e.status === 'running' || e.status === 'external') && e.health?.ok === true;
+    const healthy = answersHealthy(e);
     return {
       ...rec,
       output: rec.output.slice(-OUTPUT_LINES),
@@ -163,7 +159,7 @@ export function createSetup(ctx: CoreContext, deps: SetupDeps): Setup {
 
   async function startService(id: string, timeoutMs: number, changed: boolean): Promise<void> {
     const e = deps.supervisor.get(id);
-    const healthy = e && (e.status === 'running' || e.status === 'external') && e.health?.ok;
+    const healthy = answersHealthy(e);
     if (!(healthy && !changed) && e?.status !== 'external') {
       // Restart is queued behind the restart a settings change may have started: it runs with the new settings.
       await commands.execute({ type: 'service.restart', id });
@@ -369,7 +365,7 @@ export function createSetup(ctx: CoreContext, deps: SetupDeps): Setup {
     },
     run(id) {
       if (running.has(id))
-        throw new HttpError('conflict', `${STEP_NAMES[id]} is being set up already.`);
+        throw new CoreError('conflict', `${STEP_NAMES[id]} is being set up already.`);
       const ctl = new AbortController();
       running.set(id, ctl);
       const rec = state.step(id);
@@ -382,7 +378,7 @@ export function createSetup(ctx: CoreContext, deps: SetupDeps): Setup {
     },
     cancel(id) {
       const ctl = running.get(id);
-      if (!ctl) throw new HttpError('conflict', `${STEP_NAMES[id]} is not being set up.`);
+      if (!ctl) throw new CoreError('conflict', `${STEP_NAMES[id]} is not being set up.`);
       ctl.abort();
     },
     dismiss() {
@@ -391,53 +387,6 @@ export function createSetup(ctx: CoreContext, deps: SetupDeps): Setup {
       clearSetupNeeded();
     },
   };
-}
-
-/** Token-gated: running a step installs software and writes gigabytes. */
-export function setupRoutes(setup: Setup): Route[] {
-  const stepOf = (raw: string | undefined): StepId => {
-    if (!(STEP_IDS as readonly string[]).includes(raw ?? ''))
-      throw new HttpError(
-        'not_found',
-        `No setup step "${String(raw).slice(0, 32)}" (steps: ${STEP_IDS.join(', ')}).`,
-      );
-    return raw as StepId;
-  };
-  return [
-    {
-      method: 'GET',
-      path: '/api/setup',
-      auth: true,
-      handler: () => ({ status: 200, body: setup.view() }),
-    },
-    {
-      method: 'POST',
-      path: '/api/setup/:step/run',
-      auth: true,
-      handler: ({ params }) => {
-        setup.run(stepOf(params.step));
-        return { status: 202, body: setup.view() };
-      },
-    },
-    {
-      method: 'POST',
-      path: '/api/setup/:step/cancel',
-      auth: true,
-      handler: ({ params }) => {
-        setup.cancel(stepOf(params.step));
-        return { status: 202, body: setup.view() };
-      },
-    },
-    {
-      method: 'POST',
-      path: '/api/setup/dismiss',
-      auth: true,
-      handler: () => {
-        setup.dismiss();
-        return { status: 200, body: setup.view() };
-      },
-    },
-  ];
 }
 
 /** UNAMENTIS_SETUP_SOURCES: a JSON file that overrides entries of the URL table (a mirror, or a test's loopback server). */

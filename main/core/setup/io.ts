@@ -10,9 +10,9 @@ import path from 'node:path';
 import treeKill from 'tree-kill';
 import { download, DownloadError, type DownloadRequest, type DownloadResult } from './download.js';
 import { pullModel, type PullProgress } from '../services/ollama.js';
-import { findExecutable } from '../supervisor/command.js';
+import { findExecutable } from '../services/command.js';
 
-export interface RunOptions {
+interface RunOptions {
   cwd?: string;
   env?: Record<string, string>;
   signal?: AbortSignal;
@@ -157,7 +157,7 @@ export function createSetupIO(env: Record<string, string | undefined> = process.
 }
 
 /** The lines that say why a program failed ("error: …", "Caused by: …", uv's "×"), else its last ones. */
-export function reasonOf(lines: readonly string[]): string {
+function reasonOf(lines: readonly string[]): string {
   const why = lines.filter((l) => /error|caused by|×|╰|failed|not found|denied/i.test(l));
   const pick = (why.length ? why.slice(-2) : lines.slice(-3)).map((l) => l.trim()).filter(Boolean);
   return pick.length ? `: ${pick.join(' ')}` : '';

@@ -49,8 +49,6 @@ export function voicePath(voice: string): string {
   return `${m[2]}/${m[1]}/${m[3]}/${m[4]}`;
 }
 
-export type Arch = 'x64' | 'arm64';
-
 /** Ollama's download for this OS: a tarball (Linux), the app zip (macOS), the installer (Windows). */
 export function ollamaAsset(platform: NodeJS.Platform, arch: string): string {
   if (platform === 'win32') return 'OllamaSetup.exe';

@@ -5,41 +5,10 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
+import { STEP_IDS, type PhoneSeen, type StepId, type StepRecord } from '../contract.js';
 
-export const STEP_IDS = ['ollama', 'piper', 'vibevoice'] as const;
-export type StepId = (typeof STEP_IDS)[number];
-
-export type StepState = 'todo' | 'running' | 'done' | 'failed' | 'cancelled' | 'interrupted';
-
-export interface StepProgress {
-  label: string;
-  received: number;
-  total: number | null;
-}
-
-export interface StepRecord {
-  id: StepId;
-  state: StepState;
-  /** The phase running now, or the last one that ran. */
-  phase: string | null;
-  /** Keys of the phases finished: a resumed run skips them. */
-  done: string[];
-  progress: StepProgress | null;
-  error: string | null;
-  /** The exact command(s) that do the failed phase by hand. */
-  manual: string | null;
-  /** The last lines the step's programs printed. */
-  output: string[];
-  /** What the phases found or made (program paths, folders), for the later phases and a resume. */
-  facts: Record<string, string>;
-  updatedAt: string | null;
-}
-
-export interface PhoneSeen {
-  at: string;
-  from: string;
-  service: string;
-}
+export { STEP_IDS };
+export type { StepId, StepRecord } from '../contract.js';
 
 export interface SetupFile {
   v: 1;
@@ -51,7 +20,7 @@ export interface SetupFile {
 
 export const OUTPUT_LINES = 60;
 
-export function emptyRecord(id: StepId): StepRecord {
+function emptyRecord(id: StepId): StepRecord {
   return {
     id,
     state: 'todo',
@@ -66,7 +35,7 @@ export function emptyRecord(id: StepId): StepRecord {
   };
 }
 
-export function emptyFile(): SetupFile {
+function emptyFile(): SetupFile {
   return {
     v: 1,
     steps: {

@@ -5,7 +5,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ServiceEntry } from '../contract.js';
+import { answersHealthy, type ServiceEntry } from '../contract.js';
 import type { Settings } from '../settings/index.js';
 import type { SetupIO } from './io.js';
 import type { StepId } from './state.js';
@@ -24,6 +24,7 @@ import {
 } from './sources.js';
 import { DownloadError, fmtBytes, freeBytes, DISK_MARGIN_BYTES } from './download.js';
 import { presetFor } from '../services/presets.js';
+import { OLLAMA_DEFAULT_PORT, ollamaBaseUrl } from '../services/ollama.js';
 
 export interface PhaseContext {
   io: SetupIO;
@@ -46,7 +47,7 @@ export interface PhaseContext {
   startService(id: string, timeoutMs: number): Promise<void>;
 }
 
-export interface Phase {
+interface Phase {
   key: string;
   label: string;
   /** Runs every time (a look at what is there), never recorded as done. */
@@ -213,7 +214,7 @@ function ollamaCandidates(c: PhaseContext): string[] {
     home: c.home,
     env: c.env,
     host: '127.0.0.1',
-    port: 11434,
+    port: OLLAMA_DEFAULT_PORT,
     options: {},
   });
   return [
@@ -231,7 +232,7 @@ const ollamaManual = (c: PhaseContext) =>
       ? 'brew install ollama'
       : 'curl -fsSL https://ollama.com/install.sh | sh';
 
-export const OLLAMA: StepDef = {
+const OLLAMA: StepDef = {
   id: 'ollama',
   name: 'Ollama',
   phases: [
@@ -242,7 +243,7 @@ export const OLLAMA: StepDef = {
       manual: () => 'ollama --version',
       async run(c) {
         const e = c.service('ollama');
-        if (e && (e.status === 'running' || e.status === 'external') && e.health?.ok) {
+        if (e && answersHealthy(e)) {
           c.facts.adopted =
             e.status === 'external'
               ? 'the Ollama already running on this machine'
@@ -344,7 +345,7 @@ export const OLLAMA: StepDef = {
       manual: (c) => `ollama pull ${c.tier.model}`,
       async run(c) {
         const e = c.service('ollama');
-        const base = `http://127.0.0.1:${e?.port ?? 11434}`;
+        const base = ollamaBaseUrl({ port: e?.port });
         const model = c.tier.model;
         await c.io.pull(
           base,
@@ -367,7 +368,7 @@ export const OLLAMA: StepDef = {
 
 const voicesDir = (c: PhaseContext) => path.join(c.dataDir, 'voices');
 
-export const PIPER: StepDef = {
+const PIPER: StepDef = {
   id: 'piper',
   name: 'Piper',
   phases: [
@@ -441,7 +442,7 @@ interface TreeEntry {
   lfs?: { oid?: string; size?: number };
 }
 
-export const VIBEVOICE: StepDef = {
+const VIBEVOICE: StepDef = {
   id: 'vibevoice',
   name: 'VibeVoice',
   phases: [

@@ -1,20 +1,11 @@
 // Which models this machine should run, from its GPU: the reference matrix
 // (server-infrastructure-guide.md §3) applied through the GPU capability's own fit rules
-// (main/core/gpu/fit.ts), so setup and the GPU view never disagree. Pure.
+// (main/core/services/fit.ts), so setup and the GPU view never disagree. Pure.
 
-import type { GpuInfo } from '../contract.js';
-import { estimateModel, fmtGB, judge, vibeVoiceItem, type FitBudget } from '../gpu/fit.js';
+import type { GpuInfo, Tier } from '../contract.js';
+import { estimateModel, fmtGB, judge, vibeVoiceItem, type FitBudget } from '../services/fit.js';
 
-export interface Tier {
-  /** The Ollama model to pull and preload. */
-  model: string;
-  /** VibeVoice runs next to it (else Piper is the voice). */
-  vibevoice: boolean;
-  /** The GPU the choice was made for, in words ("NVIDIA GeForce RTX 3060, 12 GB"). */
-  gpu: string;
-  /** Why, one sentence per step of the reasoning, for the setup view. */
-  why: string[];
-}
+export type { Tier };
 
 /** The ladder, largest first: [tag to pull, reference name it is sized as]. */
 const LADDER: readonly (readonly [string, string])[] = [
@@ -41,13 +32,13 @@ const CANDIDATES: readonly (readonly [number, boolean])[] = [
 ];
 
 /** The app's default model (Settings → Self-Hosted Server → model). */
-export const APP_DEFAULT_MODEL = 'qwen2.5:14b-instruct';
+const APP_DEFAULT_MODEL = 'qwen2.5:14b-instruct';
 
 /**
  * The budget a model plans on: the largest single card (splitting a model over two is slower),
  * or on Apple silicon the share of unified memory the GPU may use.
  */
-export function budgetOf(gpus: readonly GpuInfo[]): FitBudget | null {
+function budgetOf(gpus: readonly GpuInfo[]): FitBudget | null {
   const usable = gpus.filter((g) => g.vramTotalMB > 0);
   if (!usable.length) return null;
   const largest = usable.reduce((a, g) => (g.vramTotalMB > a.vramTotalMB ? g : a));

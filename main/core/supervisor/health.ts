@@ -23,7 +23,7 @@ export type { Answer } from '../util/http-get.js';
 /** Decides from the answers so far: a verdict, or the next path to ask. */
 export type Verdict = { done: Omit<HealthResult, 'latencyMs'> } | { next: string };
 
-export function firstPath(kind: HealthKind, healthPath = '/'): string {
+function firstPath(kind: HealthKind, healthPath = '/'): string {
   switch (kind) {
     case 'ollama':
       return '/';
@@ -156,7 +156,7 @@ export async function checkHealth(
 }
 
 /** The paths a health check of `kind` asks. */
-export function healthPaths(kind: HealthKind, healthPath = '/'): string[] {
+function healthPaths(kind: HealthKind, healthPath = '/'): string[] {
   switch (kind) {
     case 'ollama':
       return ['/', '/api/version'];

@@ -5,14 +5,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { LogLine, ServiceEntry } from '../contract.js';
+import { answersHealthy, isServiceId, type LogLine, type ServiceEntry } from '../contract.js';
 import type { CoreContext, StopReason } from '../context.js';
 import type { Settings } from '../settings/schema.js';
 import { PRESETS, piperVoicesDir } from '../services/presets.js';
 import { preloadModels } from '../services/ollama.js';
 import { Emitter, type Unsubscribe } from '../util/emitter.js';
 import { DEFAULT_RESTART_POLICY, type RestartPolicy } from './backoff.js';
-import { buildLaunch, resolveSpec, serviceIds, urlHost, type FileProbe, type HostEnv, type Placement } from './command.js';
+import { buildLaunch, resolveSpec, serviceIds, urlHost, type FileProbe, type HostEnv, type Placement } from '../services/command.js';
 import { formatFileLine, LiveLogThrottle, LogRing, MAX_LINE_CHARS, RotatingFile } from './logs.js';
 import { healthEchoPattern } from './health.js';
 import { PidFiles, planReap } from './pidfile.js';
@@ -23,8 +23,6 @@ import { ServiceRunner, sleep, type Timings } from './service.js';
 import { SupervisorError } from './errors.js';
 import type { Supervisor } from './types.js';
 
-export { SupervisorError } from './errors.js';
-export type { Supervisor } from './types.js';
 
 export interface SupervisorOptions {
   /** Overrides of the timings (tests make them short); the rest comes from settings. */
@@ -53,7 +51,7 @@ export interface SupervisorOptions {
   ollamaDesktopLog?: string | null;
 }
 
-export interface ReapReport {
+interface ReapReport {
   service: string;
   action: 'reap' | 'skip';
   pids: number[];
@@ -70,7 +68,7 @@ export interface SupervisorCapability extends Supervisor {
 const IS_WIN = process.platform === 'win32';
 const REFRESH_MS = 10_000;
 
-export const realFileProbe: FileProbe = {
+const realFileProbe: FileProbe = {
   isFile: (p) => {
     try {
       return fs.statSync(p).isFile();
@@ -220,7 +218,7 @@ export function createSupervisor(ctx: CoreContext, opts: SupervisorOptions = {})
             writeLine(id, 'supervisor', `cannot preload ${r.model}: ${r.error}`);
             // A preload cut short by a crash or a stop is not news: the status says it.
             const e = runners.get(id)?.entry();
-            if (e && (e.status === 'running' || e.status === 'external') && e.health?.ok) {
+            if (answersHealthy(e)) {
               ctx.store.notify({ level: 'warning', code: 'preload_failed', message: `Ollama could not load ${r.model}: ${r.error}` });
             }
           }
@@ -280,7 +278,7 @@ export function createSupervisor(ctx: CoreContext, opts: SupervisorOptions = {})
 
   const runner = (id: string): ServiceRunner => {
     // Ids come from URLs: only the settings' id shape is accepted, so no path tricks reach a file name.
-    if (!/^[a-z][a-z0-9-]{0,31}$/.test(id)) throw new SupervisorError('bad_request', `"${id.slice(0, 64)}" is not a valid service id`);
+    if (!isServiceId(id)) throw new SupervisorError('bad_request', `"${id.slice(0, 64)}" is not a valid service id`);
     const r = runners.get(id);
     if (!r) throw new SupervisorError('not_found', `No service "${id}". Known: ${[...runners.keys()].join(', ')}.`);
     return r;
@@ -336,7 +334,7 @@ export function createSupervisor(ctx: CoreContext, opts: SupervisorOptions = {})
   const waitReady = (id: string, timeoutMs: number): Promise<boolean> => {
     const r = runner(id);
     const verdict = (): boolean | null => {
-      if ((r.status === 'running' || r.status === 'external') && r.health?.ok === true) return true;
+      if (answersHealthy(r)) return true;
       if (r.status === 'running' && r.health === null && r.entry().port === null) return true;
       if (r.status === 'failed' || r.status === 'disabled') return false;
       return null;

@@ -208,11 +208,6 @@ export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
   }
 }
 
-/** Windows: ask a process tree to close (taskkill /T without /F: a console close, not a kill). */
-export async function askTreeToClose(pid: number): Promise<void> {
-  await run('taskkill', ['/PID', String(pid), '/T']);
-}
-
 /** Kills a live process tree for good (Windows: taskkill /F /T; POSIX: SIGKILL to each). */
 export function killTreeNow(pid: number): Promise<void> {
   return new Promise((resolve) => treeKill(pid, 'SIGKILL', () => resolve()));
@@ -272,13 +267,3 @@ export async function portHolder(port: number): Promise<PortHolder | null> {
   return parseLsof(await run('lsof', ['-nP', `-iTCP:${port}`, '-sTCP:LISTEN', '-Fpc']));
 }
 
-/** CPU seconds (user + system) a process has used, Linux only (for the bench). */
-export function cpuSeconds(pid: number): number | null {
-  try {
-    const text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100;
-  } catch {
-    return null;
-  }
-}

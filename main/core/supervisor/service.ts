@@ -4,10 +4,11 @@
 // then kill the whole tree. Nothing else touches the process. Restart = abort, await, run again.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import type { ServiceEntry, ServiceStatus } from '../contract.js';
+import { PROCESS_STATUSES, type ServiceEntry, type ServiceStatus } from '../contract.js';
 import { afterExit, NO_CRASHES, type CrashHistory, type RestartPolicy } from './backoff.js';
-import { childEnv, fatalMessage, type PlanResult, type ServiceSpec } from './command.js';
+import { childEnv, fatalMessage, type PlanResult, type ServiceSpec } from '../services/command.js';
 import { checkHealth, type HealthMemo, type HealthResult } from './health.js';
+import { healthVerdict } from './health-verdict.js';
 import { LineSplitter } from './logs.js';
 import type { PidFiles } from './pidfile.js';
 import type { PresetContext } from '../services/presets.js';
@@ -109,7 +110,7 @@ export class ServiceRunner {
   entry(): ServiceEntry {
     const spec = this.d.spec();
     const now = this.d.now();
-    const live = this.status === 'running' || this.status === 'unhealthy' || this.status === 'starting' || this.status === 'external';
+    const live = PROCESS_STATUSES.has(this.status);
     return {
       id: spec.id,
       name: spec.name,
@@ -345,7 +346,7 @@ export class ServiceRunner {
     signal.addEventListener('abort', onAbort, { once: true });
     if (signal.aborted) onAbort();
 
-    // Health: fast polls while starting, then every interval; hung → stop the tree and report.
+    // Health: fast polls while starting, then every interval; healthVerdict() says what each check means.
     const healthLoop = async () => {
       let failures = 0;
       let notifiedProblem: string | null = null;
@@ -373,8 +374,16 @@ export class ServiceRunner {
         const h = await checkHealth(spec.health, spec.connectHost, spec.listenPort, { timeoutMs: tm.healthTimeoutMs, healthPath: spec.healthPath, again: memo });
         if (settled || stopping) return;
         memo = h.memo ?? null;
-        if (h.state === 'ok') {
-          failures = 0;
+        const v = healthVerdict({
+          state: h.state,
+          starting: this.status === 'starting',
+          failures,
+          startedForMs: this.d.now() - startedAt,
+          startTimeoutMs: spec.startTimeoutMs,
+          hungAfterFailures: tm.hungAfterFailures,
+        });
+        failures = v.failures;
+        if (v.type === 'healthy') {
           notifiedProblem = null;
           if (h.version) this.version = h.version;
           if (this.status !== 'running') {
@@ -385,20 +394,12 @@ export class ServiceRunner {
           } else {
             this.health = { ok: true, latencyMs: h.latencyMs };
           }
-          continue;
-        }
-        if (this.status === 'starting' && h.state !== 'error') {
-          if (this.d.now() - startedAt > spec.startTimeoutMs) {
-            const message = `${spec.name} did not become ready within ${Math.round(spec.startTimeoutMs / 1000)} s (${h.message ?? h.state})`;
-            this.d.log('supervisor', `${message}; stopping it`);
-            await stopTree('start timed out');
-            return finish({ type: 'crashed', message, healthyForMs: 0 });
-          }
-          continue;
-        }
-        if (h.state === 'error' || h.state === 'loading') {
-          // It answers, as itself, with a problem (VibeVoice's model failed to load): not hung.
-          failures = 0;
+        } else if (v.type === 'start_timeout') {
+          const message = `${spec.name} did not become ready within ${Math.round(spec.startTimeoutMs / 1000)} s (${h.message ?? h.state})`;
+          this.d.log('supervisor', `${message}; stopping it`);
+          await stopTree('start timed out');
+          return finish({ type: 'crashed', message, healthyForMs: 0 });
+        } else if (v.type === 'problem') {
           // The reason its log gave (VibeVoice's [FATAL] line) says more than /health does.
           const message = (h.state === 'error' && this.#watch?.problem) || `${spec.name} reports a problem: ${h.message}`;
           this.#set({ status: 'unhealthy', health: { ok: false, latencyMs: h.latencyMs }, lastError: message });
@@ -408,16 +409,15 @@ export class ServiceRunner {
             // Raised already when its log said so.
             if (!this.#watch?.raised.has(message)) this.d.notify('warning', 'service_unhealthy', message);
           }
-          continue;
-        }
-        failures++;
-        this.#set({ status: 'unhealthy', health: { ok: false, latencyMs: null }, lastError: `health check failed: ${h.message ?? h.state}` });
-        if (failures >= tm.hungAfterFailures) {
-          const message = `${spec.name} stopped answering its health check (${failures} failures in a row: ${h.message ?? h.state})`;
-          this.d.log('supervisor', `${message}; restarting it`);
-          const healthyFor = healthyAt === null ? 0 : this.d.now() - healthyAt;
-          await stopTree('hung');
-          return finish({ type: 'crashed', message, healthyForMs: healthyFor });
+        } else if (v.type === 'failing' || v.type === 'hung') {
+          this.#set({ status: 'unhealthy', health: { ok: false, latencyMs: null }, lastError: `health check failed: ${h.message ?? h.state}` });
+          if (v.type === 'hung') {
+            const message = `${spec.name} stopped answering its health check (${failures} failures in a row: ${h.message ?? h.state})`;
+            this.d.log('supervisor', `${message}; restarting it`);
+            const healthyFor = healthyAt === null ? 0 : this.d.now() - healthyAt;
+            await stopTree('hung');
+            return finish({ type: 'crashed', message, healthyForMs: healthyFor });
+          }
         }
       }
     };

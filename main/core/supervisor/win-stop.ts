@@ -8,8 +8,8 @@
 
 import { execFile } from 'node:child_process';
 
-export const CTRL_C_EVENT = 0;
-export const CTRL_BREAK_EVENT = 1;
+const CTRL_C_EVENT = 0;
+const CTRL_BREAK_EVENT = 1;
 
 /**
  * The helper's script. Ollama sends the events to the process group `pid` (it starts its server with
@@ -75,7 +75,7 @@ export function windowsStopPlan(
 }
 
 /** Does this process have a console its children would share? (The Electron app has none.) */
-export function hasOwnConsole(): boolean {
+function hasOwnConsole(): boolean {
   return !!(process.stdin?.isTTY || process.stdout?.isTTY || process.stderr?.isTTY);
 }
 

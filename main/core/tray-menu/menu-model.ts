@@ -1,10 +1,11 @@
 // The tray menu as data: a pure function of the snapshot (and a few shell facts). The shell turns
 // it into an Electron Menu; tests check it without Electron.
 
+import { OURS_UP_STATUSES } from '../contract.js';
 import type { Command } from '../commands.js';
 import type { FrontDoorPort, HibernationState, ServiceEntry, Snapshot } from '../contract.js';
 
-export type ShellAction =
+type ShellAction =
   | { kind: 'openDashboard'; section?: string }
   | { kind: 'openLog'; service: string }
   | { kind: 'toggleStartAtLogin' }
@@ -32,7 +33,7 @@ export interface ShellFacts {
   formatTime?: (ms: number) => string;
 }
 
-export const STATE_LABEL: Record<HibernationState, string> = {
+const STATE_LABEL: Record<HibernationState, string> = {
   active: 'Active',
   warm: 'Warm',
   cool: 'Cool (voice unloaded)',
@@ -41,16 +42,17 @@ export const STATE_LABEL: Record<HibernationState, string> = {
 };
 
 /** Keep-awake lengths the tray offers (minutes; null = until turned off). */
-export const KEEP_AWAKE_CHOICES: { label: string; minutes: number | null }[] = [
+const KEEP_AWAKE_CHOICES: { label: string; minutes: number | null }[] = [
   { label: 'For 1 hour', minutes: 60 },
   { label: 'For 2 hours', minutes: 120 },
   { label: 'For 4 hours', minutes: 240 },
   { label: 'Until I turn it off', minutes: null },
 ];
 
-const UP: ReadonlySet<ServiceEntry['status']> = new Set(['running', 'starting', 'unhealthy', 'backoff']);
+/** Our process up or coming back: Stop has something to stop. */
+const UP = OURS_UP_STATUSES;
 
-export function formatDuration(seconds: number): string {
+function formatDuration(seconds: number): string {
   const s = Math.max(0, Math.round(seconds));
   if (s < 60) return `${s} s`;
   if (s < 3600) return `${Math.round(s / 60)} min`;
@@ -59,12 +61,12 @@ export function formatDuration(seconds: number): string {
   return m ? `${h} h ${m} min` : `${h} h`;
 }
 
-export function formatGB(mb: number): string {
+function formatGB(mb: number): string {
   return `${(mb / 1024).toFixed(1)} GB`;
 }
 
 /** Seconds to the next hibernation step, counted down from the snapshot's figure (null = none). */
-export function nextInSeconds(s: Snapshot, elapsedSeconds = 0): number | null {
+function nextInSeconds(s: Snapshot, elapsedSeconds = 0): number | null {
   const n = s.hibernation.next;
   if (!n) return null;
   return Math.max(0, n.inSeconds - (s.hibernation.keepAwake ? 0 : elapsedSeconds));
@@ -142,7 +144,7 @@ export function buildTrayMenu(s: Snapshot, shell: ShellFacts): MenuItem[] {
 }
 
 /** Paused: the user told this host to stop serving (pairing standby), or not to advertise. */
-export function isPaused(s: Snapshot, shell: Pick<ShellFacts, 'paused'>): boolean {
+function isPaused(s: Snapshot, shell: Pick<ShellFacts, 'paused'>): boolean {
   return shell.paused === true || s.pairing?.standby === true;
 }
 
@@ -205,7 +207,7 @@ function vramItems(s: Snapshot): MenuItem[] {
 }
 
 /** The public port line: where the phone connects, who answers behind it, what the front door sees. */
-export function frontDoorLabels(door: FrontDoorPort): string[] {
+function frontDoorLabels(door: FrontDoorPort): string[] {
   const behind = { ours: 'ours', external: 'another program', nobody: 'nobody' }[door.behind];
   if (door.listening === 'none') return [`Port ${door.port}: not behind the front door`];
   const where = door.listening === 'lan' ? ' (LAN addresses only)' : door.listening === 'loopback' ? ' (this computer only)' : '';

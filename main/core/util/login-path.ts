@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 const MARK = '__UNAMENTIS_PATH__';
 
 /** Where installers put programs on a Mac, in case the shell does not name them. */
-export const MAC_EXTRA_DIRS = ['/opt/homebrew/bin', '/opt/homebrew/sbin', '/usr/local/bin'];
+const MAC_EXTRA_DIRS = ['/opt/homebrew/bin', '/opt/homebrew/sbin', '/usr/local/bin'];
 
 /** The PATH between our markers (startup files may print banners around it), or null. */
 export function parseMarkedPath(stdout: string): string | null {

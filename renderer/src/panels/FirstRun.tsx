@@ -6,7 +6,7 @@ import { useEffect, useRef, useState } from 'react';
 import type { Snapshot } from '../../../main/core/contract.js';
 import type { ApiClient, SetupView } from '../client.js';
 import { setupAdvice } from '../setup-model.js';
-import type { StepView } from '../../../main/core/setup/types.js';
+import type { StepView } from '../../../main/core/contract.js';
 import { ErrorText } from '../components/Status.js';
 import { useQrDataUrl } from '../components/qr.js';
 import { formatClock } from '../format.js';

@@ -9,6 +9,7 @@ import { ErrorText } from '../components/Status.js';
 import { formatBytes, formatMB } from '../format.js';
 import { useAction } from '../hooks.js';
 import { PiperVoicesSection } from './PiperVoices.js';
+import { ANSWERING_STATUSES } from '../../../main/core/contract.js';
 
 export interface PullState {
   model: string | null;
@@ -66,7 +67,7 @@ export function ModelsPanel({ snapshot: s, client, pull, canAct }: { snapshot: S
   const [listError, setListError] = useState<string | null>(null);
   const [reload, setReload] = useState(0);
   const ollama = s.services.find((x) => x.id === 'ollama');
-  const ollamaUp = ollama?.status === 'running' || ollama?.status === 'external';
+  const ollamaUp = !!ollama && ANSWERING_STATUSES.has(ollama.status);
   const p = pull.state;
   const pulling = p.model !== null && !p.done;
 

@@ -10,8 +10,7 @@ import { useAction, useNow } from '../hooks.js';
 import type { Route } from '../route.js';
 import type { ServerState } from '../useServer.js';
 import { LogViewer } from './LogViewer.js';
-
-const UP = new Set(['starting', 'running', 'unhealthy', 'backoff']);
+import { OURS_UP_STATUSES } from '../../../main/core/contract.js';
 
 export function ServicesPanel({ server, route, navigate }: { server: ServerState; route: Route; navigate: (r: Route) => void }) {
   const s = server.snapshot!;
@@ -110,7 +109,7 @@ function ServiceRow({
 }) {
   const now = useNow(1000);
   const [act, state] = useAction((a: ServiceAction) => client.serviceAction(svc.id, a));
-  const up = UP.has(svc.status);
+  const up = OURS_UP_STATUSES.has(svc.status);
   // Uptime ticks locally between snapshots.
   const uptime = svc.status === 'running' || svc.status === 'unhealthy' ? svc.uptimeSeconds + Math.max(0, (now - since) / 1000) : null;
   const backoffIn = svc.status === 'backoff' && svc.nextRestartInSeconds != null ? Math.max(0, svc.nextRestartInSeconds - (now - since) / 1000) : null;

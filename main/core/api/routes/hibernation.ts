@@ -9,7 +9,7 @@ import { HIBERNATION_STATES } from '../../contract.js';
 import { readiness, serviceView } from '../../frontdoor/verdict.js';
 
 /** CONTRACT: `?wait=1` waits until ready, at most 120 s. */
-export const WAKE_WAIT_MS = 120_000;
+const WAKE_WAIT_MS = 120_000;
 
 const MAX_KEEP_AWAKE_MINUTES = 7 * 24 * 60;
 

@@ -4,14 +4,13 @@
 import { HttpError } from '../errors.js';
 import type { Route } from '../router.js';
 import type { CoreContext } from '../../context.js';
-import type { ServiceEntry } from '../../contract.js';
+import { isServiceId, type ServiceEntry } from '../../contract.js';
 import type { Supervisor } from '../../supervisor/types.js';
 
-const ID = /^[a-z][a-z0-9-]{0,31}$/;
 const DEFAULT_LINES = 200;
 
 function checkId(id: string | undefined): string {
-  if (!id || !ID.test(id)) throw new HttpError('bad_request', `"${String(id).slice(0, 64)}" is not a valid service id (lowercase letters, digits and -).`);
+  if (!id || !isServiceId(id)) throw new HttpError('bad_request', `"${String(id).slice(0, 64)}" is not a valid service id (lowercase letters, digits and -).`);
   return id;
 }
 

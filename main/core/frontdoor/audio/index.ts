@@ -9,16 +9,8 @@ import { handleVibeVoice } from './vibevoice.js';
 import { handleWhisper } from './whisper.js';
 
 export type { Upstream } from './http.js';
-export { AudioError, UpstreamUnreachable, upstreamMessage } from './http.js';
-export { WavNormalizer, WavFormatError, formatOf, canonicalHeader, type WavFormat } from './wav.js';
-export { createPiperAdapter, type PiperAdapter, type PiperApi } from './piper.js';
-export { handleVibeVoice, vibevoiceSpeech } from './vibevoice.js';
 export {
-  handleWhisper,
-  whisperTranscription,
   inferencePathOf,
-  whisperPath,
-  TRANSCRIPTIONS_PATH,
 } from './whisper.js';
 
 /** Serves the request if the route is one the service's audio API changes; false → pass it through. */
@@ -41,7 +33,7 @@ export interface AudioRoutesOptions {
  * The front door's adapter shape (main/core/frontdoor/index.ts `Adapter`): the context carries the
  * upstream, the door's keep-alive agent and the plain pass-through of this request.
  */
-export type DoorAdapter = (
+type DoorAdapter = (
   req: http.IncomingMessage,
   res: http.ServerResponse,
   ctx: {
@@ -57,7 +49,7 @@ export type DoorAdapter = (
  * An AudioHandler as a front-door adapter: the door's agent is reused, a declined route is passed,
  * and a connection refused before anything was sent goes back to the door to be held.
  */
-export function asDoorAdapter(handler: AudioHandler): DoorAdapter {
+function asDoorAdapter(handler: AudioHandler): DoorAdapter {
   return async (req, res, ctx) => {
     const hook = ctx.unreachable?.bind(ctx);
     const toAudio = (u: { host: string; port: number }): Upstream => ({

@@ -28,7 +28,7 @@ import {
 } from './http.js';
 
 /** Which request synthesises: POST /synthesize (1.5+), POST / with JSON (1.3–1.4), POST / with text (1.2). */
-export type PiperApi = 'synthesize' | 'root-json' | 'root-text';
+type PiperApi = 'synthesize' | 'root-json' | 'root-text';
 
 export interface PiperAdapterOptions {
   /** settings.audio.piperVoices, read at each request so a settings change applies at once. */

@@ -25,7 +25,7 @@ export function isWavAnswer(contentType: string | undefined): boolean {
 }
 
 /** `POST /v1/audio/speech` on 8880: forwarded as is; a 200 WAV answer goes through the normaliser. */
-export async function vibevoiceSpeech(
+async function vibevoiceSpeech(
   req: http.IncomingMessage,
   res: http.ServerResponse,
   upstream: Upstream,

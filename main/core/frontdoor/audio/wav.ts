@@ -49,7 +49,7 @@ const GUID_TAIL = Buffer.from([
 ]);
 
 /** Pure: reads a `fmt ` chunk's body; throws WavFormatError unless it is integer PCM, 16 bits. */
-export function parseFmt(body: Buffer): {
+function parseFmt(body: Buffer): {
   sampleRate: number;
   channels: number;
   blockAlign: number;

@@ -7,7 +7,7 @@
 import type http from 'node:http';
 import { clientGone, failOrHold, forward, passThrough, type Upstream } from './http.js';
 
-export const TRANSCRIPTIONS_PATH = '/v1/audio/transcriptions';
+const TRANSCRIPTIONS_PATH = '/v1/audio/transcriptions';
 
 /** Pure: the path whisper-server serves inference on, from its argv (`--request-path`, `--inference-path`). */
 export function inferencePathOf(args: readonly string[]): string {
@@ -37,7 +37,7 @@ export interface WhisperOptions {
 }
 
 /** `POST /v1/audio/transcriptions` → whisper-server's inference path; answer passed back as it came. */
-export async function whisperTranscription(
+async function whisperTranscription(
   req: http.IncomingMessage,
   res: http.ServerResponse,
   upstream: Upstream,

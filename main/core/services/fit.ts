@@ -1,10 +1,11 @@
 // Pure fit advice: does the configured stack (preloaded Ollama models + VibeVoice) fit in this GPU,
 // and will a model about to be loaded or pulled fit? Numbers from the reference guide
 // (server-infrastructure-guide.md §2–3) and from what this host really reports (/api/tags sizes,
-// /api/ps sizes, measured per-service VRAM). Calibration notes are in ./README.md.
+// /api/ps sizes, measured per-service VRAM). Calibration notes: main/core/gpu/README.md. In the kernel,
+// so the GPU view and setup's tier choice share one set of rules.
 
 import type { FitAdvice } from '../contract.js';
-import type { PsModel, TagModel } from './usage.js';
+import type { PsModel, TagModel } from './ollama.js';
 
 const MiB = 1024 * 1024;
 /** Model sizes in the guide and in Ollama are decimal GB; card VRAM is binary (12 GB = 12288 MiB). */
@@ -14,7 +15,7 @@ const GB = 1e9;
  * VRAM the driver, the CUDA/Metal context and the desktop keep for themselves. Ollama reserves
  * about the same before placing layers (457 MiB CUDA minimum; +512 MiB on Metal, ollama PR #4068).
  */
-export const RESERVE_MB = 512;
+const RESERVE_MB = 512;
 
 /** §2.1/§2.2 of the guide: VRAM each model needs on a GPU, in decimal GB (low–high). */
 export const REFERENCE_MODELS: Readonly<Record<string, readonly [number, number]>> = {
@@ -33,7 +34,7 @@ const ALIASES: Readonly<Record<string, string>> = {
 };
 
 /** VibeVoice-Realtime-0.5B: ~2–3 GB (guide §2.1). */
-export const VIBEVOICE_GB: readonly [number, number] = [2, 3];
+const VIBEVOICE_GB: readonly [number, number] = [2, 3];
 
 export interface FitItem {
   name: string;
@@ -66,7 +67,7 @@ export interface FitInputs {
 
 export type FitResult = FitAdvice & { items: FitItem[]; lowMB: number; highMB: number };
 
-export function normalizeModelName(name: string): string {
+function normalizeModelName(name: string): string {
   const n = name.trim().toLowerCase();
   return n.includes(':') ? n : `${n}:latest`;
 }

@@ -2,21 +2,22 @@
 // and pulling a model with live progress (`POST /api/models/pull`, an NDJSON stream of Ollama's
 // own progress lines). Token-gated: a pull writes gigabytes to the user's disk.
 
-import { HttpError } from '../api/errors.js';
-import type { Route } from '../api/router.js';
-import type { CoreContext } from '../context.js';
-import { listInstalled, listLoaded, pullModel } from '../services/ollama.js';
+import { CoreError } from '../../errors.js';
+import type { Route } from '../router.js';
+import type { CoreContext } from '../../context.js';
+import { ANSWERING_STATUSES } from '../../contract.js';
+import { listInstalled, listLoaded, ollamaBaseUrl, pullModel } from '../../services/ollama.js';
 
 /** Ollama model references: `name`, `name:tag`, `namespace/name:tag`, `host/ns/name:tag`. */
-export const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._\-/]{0,180}(:[A-Za-z0-9._-]{1,64})?$/;
+const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._\-/]{0,180}(:[A-Za-z0-9._-]{1,64})?$/;
 
 function ollamaUrl(core: CoreContext): string {
   const e = core.store.get('services').find((s) => s.id === 'ollama');
-  if (!e || !e.port || (e.status !== 'running' && e.status !== 'external')) {
+  if (!e || !e.port || !ANSWERING_STATUSES.has(e.status)) {
     const why = !e ? 'not configured' : !e.enabled ? 'disabled' : e.status;
-    throw new HttpError('conflict', `Ollama is ${why}: start it first (Services).`);
+    throw new CoreError('conflict', `Ollama is ${why}: start it first (Services).`);
   }
-  return `http://127.0.0.1:${e.port}`;
+  return ollamaBaseUrl({ port: e.port });
 }
 
 export function modelRoutes(core: CoreContext): Route[] {
@@ -32,7 +33,7 @@ export function modelRoutes(core: CoreContext): Route[] {
           const [installed, loaded] = await Promise.all([listInstalled(base), listLoaded(base)]);
           return { status: 200, body: { models: installed, loaded } };
         } catch (err) {
-          throw new HttpError('internal', `Could not ask Ollama for its models: ${(err as Error).message}`, undefined, 502);
+          throw new CoreError('internal', `Could not ask Ollama for its models: ${(err as Error).message}`, undefined, 502);
         }
       },
     },
@@ -44,10 +45,10 @@ export function modelRoutes(core: CoreContext): Route[] {
         const b = (await body()) as { model?: unknown } | undefined;
         const model = typeof b?.model === 'string' ? b.model.trim() : '';
         if (!MODEL_NAME.test(model)) {
-          throw new HttpError('bad_request', 'model must be an Ollama model name such as "mistral:7b"', 'model');
+          throw new CoreError('bad_request', 'model must be an Ollama model name such as "mistral:7b"', 'model');
         }
         const base = ollamaUrl(core);
-        if (pulling.has(model)) throw new HttpError('conflict', `${model} is already being pulled.`);
+        if (pulling.has(model)) throw new CoreError('conflict', `${model} is already being pulled.`);
         pulling.add(model);
         // Closing the dashboard (or the request) cancels the pull, as `ollama pull` does on Ctrl-C.
         const abort = new AbortController();

@@ -13,7 +13,7 @@ import {
   type Options,
   type Preset,
   type PresetContext,
-} from '../services/presets.js';
+} from './presets.js';
 
 export interface HostEnv {
   platform: NodeJS.Platform;
@@ -263,7 +263,7 @@ const INHERIT = new Set([
 ]); // prettier-ignore
 const INHERIT_PREFIX = /^(LC_|XDG_|CUDA_|NVIDIA_|HIP_|ROCR_|ROCM_|HSA_|GPU_|OLLAMA_|HF_|HUGGINGFACE_|TRANSFORMERS_|TORCH_|PYTORCH_|OMP_|MKL_|OPENBLAS_|CONDA_)/;
 
-export function inheritable(name: string): boolean {
+function inheritable(name: string): boolean {
   const k = name.toUpperCase();
   return INHERIT.has(k) || INHERIT_PREFIX.test(k);
 }
