@@ -103,7 +103,8 @@ export async function adoptLoginShellPath(
   if (platform !== 'darwin') return env.PATH;
   const fromShell = await readLoginShellPath({ ...opts, env });
   // Homebrew's folders before launchd's /usr/bin, as a brew user's shell has them: otherwise, when
-  // the shell gave nothing, `python3` would still be Apple's stub in /usr/bin.
+  // the shell gave nothing, `python3` would still be Apple's placeholder in /usr/bin (it only
+  // offers to install the developer tools).
   env.PATH = mergePaths(mergePaths(fromShell, MAC_EXTRA_DIRS.join(':')), env.PATH);
   return env.PATH;
 }
