@@ -4,23 +4,13 @@
 
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { median, type BenchRow } from './types.js';
 import { cpuMs, installPackage, rssMB } from './installed.js';
+import { freePort } from '../test/helpers/ports.js';
 
 const RUNS = 10;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 async function startOnce(
   argv: string[],

@@ -6,7 +6,6 @@
 
 import dgram from 'node:dgram';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -15,21 +14,13 @@ import { peerKeys } from '../../main/core/pairing/crypto.js';
 import { encodeHeartbeat, EPOCH_FILE, type Heartbeat } from '../../main/core/pairing/heartbeat.js';
 import { nullLogger } from '../../main/core/util/logger.js';
 import { tempDir } from '../helpers/headless.js';
+import { freePort } from '../helpers/ports.js';
 
 const cores: Core[] = [];
 
 afterEach(async () => {
   await Promise.all(cores.splice(0).map((c) => c.stop('quit').catch(() => {})));
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function writeSettings(dataDir: string, role: 'primary' | 'fallback'): void {
   fs.writeFileSync(
