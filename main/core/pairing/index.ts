@@ -13,7 +13,7 @@ import type { PairingSection, Role, Snapshot } from '../contract.js';
 import type { PairedPeer, Settings } from '../settings/schema.js';
 import type { DeepReadonly } from '../settings/store.js';
 import type { SeenHosts } from '../context.js';
-import { CoreError } from '../errors.js';
+import { PairingError } from './errors.js';
 import { Emitter, type Unsubscribe } from '../util/emitter.js';
 import { b64, hmac, isCode, open, peerKeys, seal, tagsEqual } from './crypto.js';
 import {
@@ -499,7 +499,7 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
   function fail(message: string): never {
     lastError = message;
     schedulePublish();
-    throw new CoreError('bad_request', message);
+    throw new PairingError('invalid', message);
   }
 
   // ── Settings: the pair's members and keys ─────────────────────────────────────────────────
@@ -508,7 +508,7 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
     const s = ctx.settings.get();
     const next: Settings = { ...s, pairing: { ...s.pairing, peers, pairId: peers.length ? pairId : null } };
     const r = ctx.settings.replace(next);
-    if (!r.ok) throw new CoreError('internal', `Could not save the pair: ${r.problem.field} ${r.problem.message}`);
+    if (!r.ok) throw new PairingError('failed', `Could not save the pair: ${r.problem.field} ${r.problem.message}`);
   }
 
   function upsertPeers(entries: PeerEntry[], pairId: string | null): void {
@@ -588,12 +588,12 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
 
   function parseCard(v: unknown): HostCard {
     const o = (typeof v === 'object' && v !== null ? v : {}) as Record<string, unknown>;
-    if (typeof o.id !== 'string' || !UUID.test(o.id)) throw new CoreError('bad_request', 'card.id must be a host id (UUID)', 'card.id');
-    if (typeof o.name !== 'string' || o.name.length < 1 || o.name.length > 255) throw new CoreError('bad_request', 'card.name must be 1-255 characters', 'card.name');
-    if (o.role !== 'primary' && o.role !== 'fallback') throw new CoreError('bad_request', 'card.role must be primary or fallback', 'card.role');
-    if (!Number.isInteger(o.prio) || (o.prio as number) < 0 || (o.prio as number) > 255) throw new CoreError('bad_request', 'card.prio must be 0-255', 'card.prio');
-    if (!Number.isInteger(o.port) || (o.port as number) < 1 || (o.port as number) > 65535) throw new CoreError('bad_request', 'card.port must be a port', 'card.port');
-    if (o.pairId !== null && (typeof o.pairId !== 'string' || !/^[\x21-\x7e]{1,64}$/.test(o.pairId))) throw new CoreError('bad_request', 'card.pairId is invalid', 'card.pairId');
+    if (typeof o.id !== 'string' || !UUID.test(o.id)) throw new PairingError('invalid', 'card.id must be a host id (UUID)', 'card.id');
+    if (typeof o.name !== 'string' || o.name.length < 1 || o.name.length > 255) throw new PairingError('invalid', 'card.name must be 1-255 characters', 'card.name');
+    if (o.role !== 'primary' && o.role !== 'fallback') throw new PairingError('invalid', 'card.role must be primary or fallback', 'card.role');
+    if (!Number.isInteger(o.prio) || (o.prio as number) < 0 || (o.prio as number) > 255) throw new PairingError('invalid', 'card.prio must be 0-255', 'card.prio');
+    if (!Number.isInteger(o.port) || (o.port as number) < 1 || (o.port as number) > 65535) throw new PairingError('invalid', 'card.port must be a port', 'card.port');
+    if (o.pairId !== null && (typeof o.pairId !== 'string' || !/^[\x21-\x7e]{1,64}$/.test(o.pairId))) throw new PairingError('invalid', 'card.pairId is invalid', 'card.pairId');
     return { id: o.id.toLowerCase(), name: o.name, role: o.role as Role, prio: o.prio as number, port: o.port as number, pairId: o.pairId as string | null };
   }
 
@@ -622,16 +622,16 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
   const peerApi: PeerApi = {
     async request(body, client) {
       const o = (body ?? {}) as Record<string, unknown>;
-      if (o.v !== 1) throw new CoreError('bad_request', 'Unsupported pairing version (this host speaks v1).', 'v');
+      if (o.v !== 1) throw new PairingError('invalid', 'Unsupported pairing version (this host speaks v1).', 'v');
       const card = parseCard(o.card);
-      if (card.id === me()) throw new CoreError('conflict', 'A host cannot pair with itself.');
+      if (card.id === me()) throw new PairingError('conflict', 'A host cannot pair with itself.');
       const clash = conflictOfPairs(ctx.settings.get().pairing.pairId, card.pairId);
-      if (clash) throw new CoreError('conflict', clash);
+      if (clash) throw new PairingError('conflict', clash);
       const address = unmap(client);
       const r = responder.request(card, address);
       if (!r.ok) {
-        if (r.reason === 'locked') throw new CoreError('forbidden', r.message);
-        throw new CoreError('conflict', r.message);
+        if (r.reason === 'locked') throw new PairingError('locked', r.message);
+        throw new PairingError('conflict', r.message);
       }
       const inc = r.incoming;
       const request: IncomingRequest = {
@@ -661,7 +661,7 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
       const o = (body ?? {}) as Record<string, unknown>;
       const share = b64(o.share, 32);
       const mac = b64(o.mac, 32);
-      if (typeof o.sid !== 'string' || typeof o.id !== 'string' || !share || !mac) throw new CoreError('bad_request', 'sid, id, share and mac are required');
+      if (typeof o.sid !== 'string' || typeof o.id !== 'string' || !share || !mac) throw new PairingError('invalid', 'sid, id, share and mac are required');
       // Bound to the requester: only the request made from this address, with its sid, is looked at.
       const r = responder.finish(o.sid, o.id.toLowerCase(), share, mac, unmap(client));
       schedulePublish();
@@ -672,10 +672,10 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
             code: 'pairing_locked',
             message: `Pairing from ${unmap(client)} is locked for 10 minutes after ${responder.maxFailures} wrong codes. If that was not you, someone on the network tried to pair with this computer; other computers can still pair. Cancel in the dashboard to unlock.`,
           });
-          throw new CoreError('forbidden', r.message);
+          throw new PairingError('locked', r.message);
         }
-        if (r.reason === 'none') throw new CoreError('not_found', r.message);
-        throw new CoreError('unauthorized', r.message);
+        if (r.reason === 'none') throw new PairingError('unknown', r.message);
+        throw new PairingError('unauthenticated', r.message);
       }
       const inc = r.incoming;
       const aad = `${inc.sid.toString('base64')}|${inc.from.id}|${me()}`;
@@ -684,11 +684,11 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
         const boxed = open(r.keys.boxInitiator, o.box, aad) as Record<string, unknown>;
         theirs = { card: parseCard(boxed.card), introductions: parseEntries(boxed.introductions ?? []) };
       } catch (err) {
-        throw new CoreError('bad_request', `The pairing payload could not be opened (${(err as Error).message}).`);
+        throw new PairingError('invalid', `The pairing payload could not be opened (${(err as Error).message}).`);
       }
       const mine = ctx.settings.get().pairing;
       const clash = conflictOfPairs(mine.pairId, theirs.card.pairId);
-      if (clash) throw new CoreError('conflict', clash);
+      if (clash) throw new PairingError('conflict', clash);
       const pairId = mine.pairId ?? theirs.card.pairId ?? newPairId();
       const newcomer: PeerEntry = {
         id: inc.from.id,
@@ -719,7 +719,7 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
       if (typeof o.from !== 'string' || !paired().some((p) => p.id === o.from)) {
         rejectedRequests++;
         schedulePublish();
-        throw new CoreError('unauthorized', 'Not a paired host.');
+        throw new PairingError('unauthenticated', 'Not a paired host.');
       }
       const now = ctx.clock.now();
       for (const [n, v] of nonces) if (v.expires <= now) nonces.delete(n);
@@ -735,7 +735,7 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
         rejectedRequests++;
         log.debug('peer request refused', { why });
         schedulePublish();
-        throw new CoreError('unauthorized', 'Peer request refused.');
+        throw new PairingError('unauthenticated', 'Peer request refused.');
       };
       if (typeof o.from !== 'string' || typeof o.nonce !== 'string') return reject('malformed');
       const p = paired().find((x) => x.id === o.from);
@@ -754,7 +754,7 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
         case 'introduce': {
           const pairId = typeof data.pairId === 'string' ? data.pairId : null;
           const mine = ctx.settings.get().pairing.pairId;
-          if (!pairId || (mine && mine !== pairId)) throw new CoreError('conflict', 'Introduced to another pair.');
+          if (!pairId || (mine && mine !== pairId)) throw new PairingError('conflict', 'Introduced to another pair.');
           const [entry] = parseEntries([data.peer]);
           upsertPeers([entry!], pairId);
           log.info('a new member joined the pair', { name: entry!.name, via: p.name });
@@ -779,7 +779,7 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
           break;
         }
         default:
-          throw new CoreError('bad_request', 'Unknown operation.');
+          throw new PairingError('invalid', 'Unknown operation.');
       }
       return { ok: true };
     },
@@ -944,7 +944,7 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
         );
       } else {
         const target = all.find((p) => p.id === id);
-        if (!target) throw new CoreError('not_found', `No paired host with id ${id}.`);
+        if (!target) throw new PairingError('unknown', `No paired host with id ${id}.`);
         removed = [id];
         await Promise.all(
           all.map((p) =>
@@ -1047,7 +1047,7 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
       fail('No pairing in progress (or its code expired). Start again and type the code the other host shows.');
     }
     const typed = code.replace(/\s+/g, '');
-    if (!isCode(typed)) throw new CoreError('bad_request', 'The code is 6 digits.', 'code');
+    if (!isCode(typed)) throw new PairingError('invalid', 'The code is 6 digits.', 'code');
     const mine = myCard();
     const fin = initiatorFinish(typed, o.sid, mine.id, o.card.id, o.share);
     const aad = `${o.sid.toString('base64')}|${mine.id}|${o.card.id}`;
@@ -1063,8 +1063,8 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
         box: seal(fin.keys.boxInitiator, { card: mine, introductions: intros }, aad),
       })) as Record<string, unknown>;
     } catch (err) {
-      const e = err as CoreError;
-      if (e.code === 'forbidden' || e.code === 'not_found') outgoing = null;
+      const e = err as PairingError;
+      if (e.peer?.code === 'forbidden' || e.peer?.code === 'not_found') outgoing = null;
       lastError = e.message;
       schedulePublish();
       throw err;
