@@ -10,13 +10,14 @@ import type { AddressInfo } from 'node:net';
 import { isIPv4 } from 'node:net';
 import type { Capability, CoreContext, StopReason } from '../context.js';
 import type { PairingSection, Snapshot } from '../contract.js';
-import type { PairedPeer, Settings } from '../settings/schema.js';
+import type { PairedPeer } from '../settings/schema.js';
 import type { DeepReadonly } from '../settings/store.js';
 import type { SeenHosts } from '../context.js';
 import { PairingError } from './errors.js';
+import { PeersStore } from './peers-store.js';
 import { conflictOfPairs, myCard as cardOf, parseCard, parseEntries, type PeerEntry } from './cards.js';
 import { Emitter, type Unsubscribe } from '../util/emitter.js';
-import { b64, hmac, isCode, open, peerKeys, seal, tagsEqual } from './crypto.js';
+import { b64, hmac, isCode, open, seal, tagsEqual } from './crypto.js';
 import {
   advertOf,
   electionConfig,
@@ -145,24 +146,23 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
   const cards: Record<string, PeerCard> = {};
   const nonces = new Map<string, { from: string; expires: number }>();
   const lastReply = new Map<string, number>();
-  const keyCache = new Map<string, { key: string; heartbeat: Buffer; rpc: Buffer }>();
   /** Peers a forwarded request could not reach, until when (monotonic). */
   const unreachable = new Map<string, number>();
 
   // view(), not get(): heartbeats, ticks and publishes read these many times a second, and get() deep-copies
   // all the settings each time. `peersView` is frozen: only for code that reads (`paired()` is a copy).
-  const me = () => ctx.settings.view().hostId;
+  const store = new PeersStore(ctx, (id, removed) => {
+    replay.forget(id);
+    peerBoot.delete(id);
+    if (removed) delete cards[id];
+  });
+  const me = store.me;
   const cfg = (): ElectionConfig => electionConfig(ctx.settings.view().pairing);
-  const paired = (): PairedPeer[] => ctx.settings.get().pairing.peers;
-  const peersView = () => ctx.settings.view().pairing.peers;
-
-  function keysOf(p: Pick<PairedPeer, 'id' | 'key'>): { heartbeat: Buffer; rpc: Buffer } {
-    const c = keyCache.get(p.id);
-    if (c && c.key === p.key) return c;
-    const k = { key: p.key, ...peerKeys(Buffer.from(p.key, 'base64')) };
-    keyCache.set(p.id, k);
-    return k;
-  }
+  const paired = store.list;
+  const peersView = store.view;
+  const keysOf = (p: Pick<PairedPeer, 'id' | 'key'>) => store.keysOf(p);
+  const upsertPeers = (entries: PeerEntry[], pairId: string | null) => store.upsert(entries, pairId);
+  const removePeers = (ids: string[]) => store.remove(ids);
 
   // ── This host's status, as the election sees it ────────────────────────────────────────────
 
@@ -356,7 +356,7 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
     }
     counters.accepted++;
     cards[hb.from] = { name: hb.name, role: hb.role };
-    learnAddress(hb, from.address);
+    store.learnAddress(hb, from.address);
     dispatch({ type: 'heartbeat', now: mono(), from: hb.from, advert: hb.advert });
     watchServing(hb.from, hb.advert.serving);
   }
@@ -397,23 +397,6 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
     if (!t || t.lastSeen === null || mono() - t.lastSeen >= cfg().deadAfterMs) return;
     log.info('a paired host is gone (its port refuses connections)', { peer: peerId, why });
     dispatch({ type: 'gone', now: mono(), from: peerId });
-  }
-
-  /** An authenticated heartbeat from a new address or port: the peer moved (DHCP); remember it. */
-  function learnAddress(hb: Heartbeat, address: string): void {
-    const p = peersView().find((x) => x.id === hb.from);
-    if (!p) return;
-    if (p.addresses[0] === address && p.port === hb.port && p.name === hb.name && p.role === hb.role && p.prio === hb.advert.prio) return;
-    const s = ctx.settings.get();
-    const next: PairedPeer = {
-      ...p,
-      name: hb.name.slice(0, 255),
-      role: hb.role,
-      prio: hb.advert.prio,
-      port: hb.port,
-      addresses: [address, ...p.addresses.filter((a) => a !== address)].slice(0, 16),
-    };
-    savePeers(s.pairing.peers.map((x) => (x.id === p.id ? next : x)), s.pairing.pairId);
   }
 
   // ── Snapshot sections ─────────────────────────────────────────────────────────────────────
@@ -493,41 +476,6 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
     lastError = message;
     schedulePublish();
     throw new PairingError('invalid', message);
-  }
-
-  // ── Settings: the pair's members and keys ─────────────────────────────────────────────────
-
-  function savePeers(peers: PairedPeer[], pairId: string | null): void {
-    const s = ctx.settings.get();
-    const next: Settings = { ...s, pairing: { ...s.pairing, peers, pairId: peers.length ? pairId : null } };
-    const r = ctx.settings.replace(next);
-    if (!r.ok) throw new PairingError('failed', `Could not save the pair: ${r.problem.field} ${r.problem.message}`);
-  }
-
-  function upsertPeers(entries: PeerEntry[], pairId: string | null): void {
-    const s = ctx.settings.get();
-    const at = new Date(ctx.clock.now()).toISOString();
-    const byId = new Map(s.pairing.peers.map((p) => [p.id, p]));
-    for (const e of entries) {
-      if (e.id === s.hostId) continue;
-      byId.set(e.id, { ...e, pairedAt: at });
-      replay.forget(e.id);
-      peerBoot.delete(e.id);
-    }
-    savePeers([...byId.values()], pairId ?? s.pairing.pairId);
-  }
-
-  function removePeers(ids: string[]): void {
-    const s = ctx.settings.get();
-    for (const id of ids) {
-      replay.forget(id);
-      peerBoot.delete(id);
-      delete cards[id];
-    }
-    savePeers(
-      s.pairing.peers.filter((p) => !ids.includes(p.id)),
-      s.pairing.pairId,
-    );
   }
 
   // ── Authenticated operations between paired hosts (HTTP, nonce + AEAD) ──────────────────
