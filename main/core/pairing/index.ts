@@ -1,7 +1,7 @@
 // Pairing: Mac-primary / PC-fallback failover for a group of paired hosts (issue 7).
 // - the handshake (handshake.ts, crypto.ts) over the control port's HTTP routes;
 // - heartbeats (heartbeat.ts) over UDP on the control port number, every heartbeatIntervalMs;
-// - the election (election.ts), whose result is `host.serving` (and so the mDNS TXT `serving`);
+// - the election (election.ts, driven by driver.ts), whose result is `host.serving` (and so the mDNS TXT `serving`);
 // - the snapshot's `peers` (paired peers + discovered unpaired hosts) and `pairing` sections.
 // See README.md beside this file for the protocol, its security argument and the choices made.
 
@@ -14,6 +14,7 @@ import type { PairedPeer } from '../settings/schema.js';
 import type { DeepReadonly } from '../settings/store.js';
 import type { SeenHosts } from '../context.js';
 import { PairingError } from './errors.js';
+import { ElectionDriver } from './driver.js';
 import { PeersStore } from './peers-store.js';
 import { conflictOfPairs, myCard as cardOf, parseCard, parseEntries, type PeerEntry } from './cards.js';
 import { Emitter, type Unsubscribe } from '../util/emitter.js';
@@ -21,12 +22,7 @@ import { b64, hmac, isCode, open, seal, tagsEqual } from './crypto.js';
 import {
   advertOf,
   electionConfig,
-  initialElection,
-  nextDeadline,
-  step,
-  type Election,
   type ElectionConfig,
-  type ElectionEvent,
   type SelfStatus,
   type ServeKind,
 } from './election.js';
@@ -137,8 +133,6 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
   let socket: Datagrams | null = null;
   let running = false;
   let seq = 0;
-  let hbTimer: NodeJS.Timeout | null = null;
-  let deadlineTimer: NodeJS.Timeout | null = null;
   let publishQueued = false;
   const offs: Unsubscribe[] = [];
   /** The boot id each peer last told us (echoed back so it can tell our heartbeats are fresh). */
@@ -197,9 +191,6 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
     };
   }
 
-  const sameStatus = (a: SelfStatus, b: SelfStatus) =>
-    a.prio === b.prio && a.ready === b.ready && a.failed === b.failed && a.state === b.state && a.activityAt === b.activityAt;
-
   /** `host.cannotServe`: the reason, or absent. TXT `serving` and the views read it. */
   function writeCannotServe(s: Snapshot): void {
     const why = cannotServe(s);
@@ -212,19 +203,26 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
 
   // ── The election ───────────────────────────────────────────────────────────────────────────
 
-  let election: Election = initialElection(me(), selfStatus(), paired().map((p) => p.id), mono(), cfg());
-  ctx.store.update('host', (h) => ({ ...h, serving: election.serving }));
-
-  function dispatch(ev: ElectionEvent): void {
-    const [next, fx] = step(election, ev, cfg());
-    election = next;
-    for (const f of fx) {
-      if (f.type === 'serve') applyServing(f.serving, f.kind, f.reason);
-      else if (f.type === 'announce' && running) sendAll();
-    }
-    schedule();
-    publish();
-  }
+  const driver = new ElectionDriver({
+    clock: ctx.clock,
+    mono,
+    log,
+    config: cfg,
+    selfId: me,
+    peerIds: () => paired().map((p) => p.id),
+    self: () => selfStatus(),
+    send: () => sendAll(),
+    quiet: () => quiet(),
+    setServing: (serving) => ctx.store.update('host', (h) => ({ ...h, serving })),
+    serve: (serving, kind, reason) => applyServing(serving, kind, reason),
+    publish: () => publish(),
+    probe: async (peerId, timeoutMs) => {
+      const p = peersView().find((x) => x.id === peerId);
+      const address = p?.addresses.map(unmap).find((a) => isIPv4(a));
+      if (!p || !address) return null;
+      return { refused: await connectRefused(address, p.port, timeoutMs), where: `${address}:${p.port}` };
+    },
+  });
 
   function applyServing(serving: boolean, kind: ServeKind, reason: string): void {
     ctx.store.update('host', (h) => ({ ...h, serving }));
@@ -254,17 +252,6 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
     return out;
   }
 
-  function schedule(): void {
-    if (deadlineTimer) clearTimeout(deadlineTimer);
-    deadlineTimer = null;
-    if (!running) return;
-    const now = mono();
-    const at = nextDeadline(election, now, cfg());
-    if (at === null) return;
-    deadlineTimer = setTimeout(() => dispatch({ type: 'tick', now: mono() }), Math.max(1, Math.ceil(at - now) + 1));
-    deadlineTimer.unref();
-  }
-
   // ── Heartbeats ─────────────────────────────────────────────────────────────────────────────
 
   const myCard = (): HostCard => cardOf(ctx, opts.address());
@@ -273,7 +260,7 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
     if (!socket) return;
     const card = myCard();
     const now = mono();
-    const advert = advertOf(election, now);
+    const advert = advertOf(driver.election, now);
     const c = cfg();
     for (const p of peersView()) {
       if (only && only.peer !== p.id) continue;
@@ -292,7 +279,7 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
         pairId: card.pairId,
         advert,
       };
-      const t = election.peers[p.id];
+      const t = driver.election.peers[p.id];
       const alive = t ? t.lastSeen !== null && now - t.lastSeen < c.deadAfterMs : false;
       // Known address first; while the peer is silent, also try the others we know of (DHCP moves).
       const buf = encodeHeartbeat(hb, keysOf(p).heartbeat);
@@ -357,46 +344,7 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
     counters.accepted++;
     cards[hb.from] = { name: hb.name, role: hb.role };
     store.learnAddress(hb, from.address);
-    dispatch({ type: 'heartbeat', now: mono(), from: hb.from, advert: hb.advert });
-    watchServing(hb.from, hb.advert.serving);
-  }
-
-  // ── A crashed serving peer, found before its heartbeats run out ─────────────────────────────
-  //
-  // When the serving peer's heartbeat is a quarter interval late, connect to its control port (TCP):
-  // a refusal means its machine is up but nothing listens there any more (the app crashed or was
-  // killed), so it is gone now, not after 3 intervals. A timeout proves nothing (a Wi-Fi stall looks
-  // the same as a power cut): the heartbeats decide then, as before.
-
-  const lateTimers = new Map<string, NodeJS.Timeout>();
-
-  function watchServing(peerId: string, serving: boolean): void {
-    const old = lateTimers.get(peerId);
-    if (old) clearTimeout(old);
-    lateTimers.delete(peerId);
-    if (!serving || !running) return;
-    const t = setTimeout(() => {
-      lateTimers.delete(peerId);
-      void probeGone(peerId);
-    }, Math.round(cfg().intervalMs * 1.25));
-    t.unref();
-    lateTimers.set(peerId, t);
-  }
-
-  async function probeGone(peerId: string): Promise<void> {
-    const p = peersView().find((x) => x.id === peerId);
-    const address = p?.addresses.map(unmap).find((a) => isIPv4(a));
-    if (!p || !address || !running) return;
-    const refused = await connectRefused(address, p.port, Math.min(500, cfg().intervalMs));
-    if (refused && running) peerGone(peerId, `connection to ${address}:${p.port} refused`);
-    else if (running && election.peers[peerId]?.advert?.serving) watchServing(peerId, true); // still late: look again
-  }
-
-  function peerGone(peerId: string, why: string): void {
-    const t = election.peers[peerId];
-    if (!t || t.lastSeen === null || mono() - t.lastSeen >= cfg().deadAfterMs) return;
-    log.info('a paired host is gone (its port refuses connections)', { peer: peerId, why });
-    dispatch({ type: 'gone', now: mono(), from: peerId });
+    driver.heard(hb.from, hb.advert);
   }
 
   // ── Snapshot sections ─────────────────────────────────────────────────────────────────────
@@ -436,10 +384,10 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
         attemptsLeft: responder.attemptsLeft(i.address),
       })),
       lockedOut: responder.lockedOut().map((l) => ({ address: l.address, forSeconds: Math.ceil(l.forMs / 1000) })),
-      servingId: election.servingId,
-      reason: describe(election.reason),
-      standby: election.standby,
-      claim: election.claim,
+      servingId: driver.election.servingId,
+      reason: describe(driver.election.reason),
+      standby: driver.election.standby,
+      claim: driver.election.claim,
       heartbeats: { ...counters },
       rejectedRequests,
       lastError,
@@ -452,7 +400,7 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
       'peers',
       composePeers({
         paired: peersView(),
-        tracks: election.peers,
+        tracks: driver.election.peers,
         cards,
         discovered: opts.discovery?.list() ?? [],
         selfId: me(),
@@ -615,7 +563,7 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
       lastError = null;
       ctx.store.notify({ level: 'info', code: 'pairing_done', message: `Paired with ${newcomer.name}.` });
       log.info('paired', { with: newcomer.name, pairId, introduced: theirs.introductions.length + intros.length });
-      dispatch({ type: 'peers', now: mono(), ids: paired().map((p) => p.id) });
+      driver.peersChanged(paired().map((p) => p.id));
       sendAll();
       void announceNewcomer(newcomer, intros);
       return {
@@ -704,16 +652,6 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
   const quiet = () =>
     peersView().length === 0 && !outgoing && !responder.pending() && responder.lockedFor() === 0 && !opts.discovery?.list().length;
 
-  function startHeartbeats(): void {
-    if (hbTimer) clearInterval(hbTimer);
-    hbTimer = setInterval(() => {
-      if (quiet()) return;
-      sendAll();
-      dispatch({ type: 'tick', now: mono() });
-    }, cfg().intervalMs);
-    hbTimer.unref();
-  }
-
   const pairing: Pairing = {
     name: 'pairing',
 
@@ -739,31 +677,24 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
         ctx.store.onChange((s) => {
           noteActivity(s);
           writeCannotServe(s);
-          const st = selfStatus(s);
-          if (!sameStatus(st, election.self)) dispatch({ type: 'self', now: mono(), status: st });
+          driver.selfChanged(selfStatus(s));
         }),
         ctx.commands.onExecute((cmd) => {
           if (cmd.type === 'activity' || (cmd.type === 'wake' && !cmd.source.startsWith('pairing'))) {
             noteActivityAt(ctx.clock.now());
-            const st = selfStatus();
-            if (!sameStatus(st, election.self)) dispatch({ type: 'self', now: mono(), status: st });
+            driver.selfChanged();
           }
         }),
         ctx.settings.onChange(({ next, prev }) => {
           const ids = next.pairing.peers.map((p) => p.id).join(',');
-          if (ids !== prev.pairing.peers.map((p) => p.id).join(',')) dispatch({ type: 'peers', now: mono(), ids: next.pairing.peers.map((p) => p.id) });
-          if (next.pairing.heartbeatIntervalMs !== prev.pairing.heartbeatIntervalMs) startHeartbeats();
+          if (ids !== prev.pairing.peers.map((p) => p.id).join(',')) driver.peersChanged(next.pairing.peers.map((p) => p.id));
+          if (next.pairing.heartbeatIntervalMs !== prev.pairing.heartbeatIntervalMs) driver.restartHeartbeats();
           schedulePublish();
         }),
       );
       if (opts.discovery) offs.push(opts.discovery.onChange(() => schedulePublish()));
       // Restart the listening window now that we can hear (construction may be long before start).
-      election = initialElection(me(), selfStatus(), paired().map((p) => p.id), mono(), cfg());
-      ctx.store.update('host', (h) => ({ ...h, serving: election.serving }));
-      startHeartbeats();
-      sendAll();
-      schedule();
-      publish();
+      driver.start();
     },
 
     async stop(reason?: StopReason) {
@@ -772,29 +703,17 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
       await pairing.handoff(reason ?? 'quit');
       running = false;
       for (const off of offs.splice(0)) off();
-      if (hbTimer) clearInterval(hbTimer);
-      if (deadlineTimer) clearTimeout(deadlineTimer);
-      hbTimer = deadlineTimer = null;
-      for (const t of lateTimers.values()) clearTimeout(t);
-      lateTimers.clear();
+      driver.stop();
       await socket?.close();
       socket = null;
     },
 
     async handoff(reason) {
-      if (election.leaving) return;
-      dispatch({ type: 'leave', now: mono(), reason });
-      // Datagrams can be lost: say it three times, a few ms apart (fresh sequence numbers each).
-      sendAll();
-      for (const ms of [20, 60]) {
-        await new Promise((r) => setTimeout(r, ms));
-        sendAll();
-      }
+      await driver.handoff(reason);
     },
 
     rejoin() {
-      dispatch({ type: 'rejoin', now: mono() });
-      sendAll();
+      driver.rejoin();
     },
 
     status() {
@@ -822,7 +741,7 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
           attemptsLeft: responder.attemptsLeft(i.address),
         })),
         peers: paired().map(({ key: _key, ...p }) => {
-          const t = election.peers[p.id];
+          const t = driver.election.peers[p.id];
           return { ...p, alive: !!t && t.lastSeen !== null && now - t.lastSeen < c.deadAfterMs };
         }),
       };
@@ -878,11 +797,11 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
     },
 
     stopServing() {
-      dispatch({ type: 'standby', now: mono(), on: true });
+      driver.standby(true);
     },
 
     resumeServing() {
-      dispatch({ type: 'standby', now: mono(), on: false });
+      driver.standby(false);
     },
 
     onRequest(listener) {
@@ -893,11 +812,11 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
       const now = mono();
       const c = cfg();
       const peers = peersView().map((p) => {
-        const t = election.peers[p.id];
+        const t = driver.election.peers[p.id];
         const alive = !!t && t.lastSeen !== null && now - t.lastSeen < c.deadAfterMs;
         return { id: p.id, address: p.addresses.find((a) => isIPv4(unmap(a))) ?? '', alive, serving: alive && !!t?.advert?.serving };
       });
-      const target = forwardTarget({ selfServing: election.serving, forwarded, peers, unreachableUntil: unreachable, now });
+      const target = forwardTarget({ selfServing: driver.election.serving, forwarded, peers, unreachableUntil: unreachable, now });
       return target ? { peerId: target.id, host: unmap(target.address) } : null;
     },
 
@@ -907,7 +826,7 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
       log.info('the serving host cannot be reached: serving requests here', { peer: peerId, why });
       // Refused: its app may be gone; its control port says for sure (a service port can be closed
       // on a live host, e.g. a service it does not run).
-      if (refused) void probeGone(peerId);
+      if (refused) void driver.checkGone(peerId);
     },
 
     peerApi,
@@ -1007,7 +926,7 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
     lastError = null;
     ctx.store.notify({ level: 'info', code: 'pairing_done', message: `Paired with ${peer.name}.` });
     log.info('paired', { with: peer.name, pairId: theirs.pairId });
-    dispatch({ type: 'peers', now: mono(), ids: paired().map((p) => p.id) });
+    driver.peersChanged(paired().map((p) => p.id));
     sendAll();
     await announceNewcomer(peer, intros);
     return { peerId: peer.id, peerName: peer.name, pairId: theirs.pairId };
