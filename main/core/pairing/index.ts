@@ -15,6 +15,7 @@ import type { DeepReadonly } from '../settings/store.js';
 import type { SeenHosts } from '../context.js';
 import { PairingError } from './errors.js';
 import { ElectionDriver } from './driver.js';
+import { candidateAddresses as candidateAddressesOf, HeartbeatSocket } from './heartbeat-socket.js';
 import { PeersStore } from './peers-store.js';
 import { conflictOfPairs, myCard as cardOf, parseCard, parseEntries, type PeerEntry } from './cards.js';
 import { Emitter, type Unsubscribe } from '../util/emitter.js';
@@ -27,11 +28,10 @@ import {
   type ServeKind,
 } from './election.js';
 import { initiatorFinish, Responder, type HostCard } from './handshake.js';
-import { decodeHeartbeat, encodeHeartbeat, nextBootEpoch, ReplayGuard, type Heartbeat } from './heartbeat.js';
-import { composePeers, type PeerCard } from './peer-list.js';
+import { composePeers } from './peer-list.js';
 import { cannotServe } from './can-serve.js';
 import { forwardTarget } from './forwarding.js';
-import { openDatagrams, unmap, type Datagrams } from './transport.js';
+import { unmap } from './transport.js';
 import { connectRefused } from './probe.js';
 import { postJson as defaultPostJson, type PostJson } from './client.js';
 
@@ -120,36 +120,21 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
   const log = ctx.logger.child('pairing');
   const mono = opts.monotonic ?? (() => performance.now());
   const post = opts.postJson ?? defaultPostJson;
-  const myBoot = randomBytes(8).toString('hex');
-  const { epoch: myEpoch, error: epochError } = nextBootEpoch(ctx.dataDir, ctx.clock.now());
-  if (epochError) log.warn('could not save the heartbeat epoch; the clock orders this run', { err: epochError });
-  const replay = new ReplayGuard(myBoot);
   const requests = new Emitter<{ request: IncomingRequest }>();
   const responder = new Responder(() => ({ id: me() }), () => ctx.clock.now());
-  const counters: PairingSection['heartbeats'] = { sent: 0, received: 0, accepted: 0, malformed: 0, unauthenticated: 0, replayed: 0, unconfirmed: 0 };
   let rejectedRequests = 0;
   let lastError: string | null = null;
   let outgoing: Outgoing | null = null;
-  let socket: Datagrams | null = null;
   let running = false;
-  let seq = 0;
   let publishQueued = false;
   const offs: Unsubscribe[] = [];
-  /** The boot id each peer last told us (echoed back so it can tell our heartbeats are fresh). */
-  const peerBoot = new Map<string, string>();
-  const cards: Record<string, PeerCard> = {};
   const nonces = new Map<string, { from: string; expires: number }>();
-  const lastReply = new Map<string, number>();
   /** Peers a forwarded request could not reach, until when (monotonic). */
   const unreachable = new Map<string, number>();
 
   // view(), not get(): heartbeats, ticks and publishes read these many times a second, and get() deep-copies
   // all the settings each time. `peersView` is frozen: only for code that reads (`paired()` is a copy).
-  const store = new PeersStore(ctx, (id, removed) => {
-    replay.forget(id);
-    peerBoot.delete(id);
-    if (removed) delete cards[id];
-  });
+  const store = new PeersStore(ctx, (id, removed) => heartbeats.forget(id, removed));
   const me = store.me;
   const cfg = (): ElectionConfig => electionConfig(ctx.settings.view().pairing);
   const paired = store.list;
@@ -256,96 +241,25 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
 
   const myCard = (): HostCard => cardOf(ctx, opts.address());
 
-  function sendAll(only?: { peer: string; address: string; port: number }): void {
-    if (!socket) return;
-    const card = myCard();
-    const now = mono();
-    const advert = advertOf(driver.election, now);
-    const c = cfg();
-    for (const p of peersView()) {
-      if (only && only.peer !== p.id) continue;
-      const hb: Heartbeat = {
-        v: 1,
-        from: card.id,
-        to: p.id,
-        boot: myBoot,
-        epoch: myEpoch,
-        seq: ++seq,
-        ts: ctx.clock.now(),
-        echo: peerBoot.get(p.id) ?? null,
-        name: card.name,
-        role: card.role,
-        port: card.port,
-        pairId: card.pairId,
-        advert,
-      };
-      const t = driver.election.peers[p.id];
-      const alive = t ? t.lastSeen !== null && now - t.lastSeen < c.deadAfterMs : false;
-      // Known address first; while the peer is silent, also try the others we know of (DHCP moves).
-      const buf = encodeHeartbeat(hb, keysOf(p).heartbeat);
-      if (only) {
-        socket.send(buf, only.port, only.address);
-        counters.sent++;
-        continue;
-      }
-      const targets = alive ? p.addresses.slice(0, 1) : candidateAddresses(p);
-      for (const addr of targets) {
-        socket.send(buf, p.port, addr);
-        counters.sent++;
-      }
-    }
-  }
-
-  function candidateAddresses(p: DeepReadonly<PairedPeer>): string[] {
-    const found = opts.discovery?.list().find((d) => d.id === p.id);
-    const all = [...p.addresses, ...(found ? [found.via.address, ...found.addresses] : [])].map(unmap).filter((a) => isIPv4(a));
-    return [...new Set(all)].slice(0, 4);
-  }
-
-  function onDatagram(buf: Buffer, from: { address: string; port: number }): void {
-    counters.received++;
-    const peers = peersView();
-    const d = decodeHeartbeat(
-      buf,
-      (id) => {
-        const p = peers.find((x) => x.id === id);
-        return p ? keysOf(p).heartbeat : null;
-      },
-      me(),
-    );
-    if (!d.ok) {
-      counters[d.reason]++;
-      log.debug('heartbeat dropped', { reason: d.reason, detail: d.detail, from: from.address });
-      schedulePublish();
-      return;
-    }
-    const hb = d.hb;
-    const verdict = replay.check(hb);
-    if (verdict === 'replayed') {
-      counters.replayed++;
-      log.debug('replayed heartbeat dropped', { from: from.address, peer: hb.from });
-      schedulePublish();
-      return;
-    }
-    peerBoot.set(hb.from, hb.boot);
-    if (verdict === 'unconfirmed') {
-      counters.unconfirmed++;
-      // The peer has not heard us since we started: answer now so it can echo our boot. Answer
-      // where the datagram came from (its socket is its control port), not where we think it is:
-      // a peer that restarted on another address or port is found again this way.
-      const last = lastReply.get(hb.from) ?? -Infinity;
-      if (mono() - last > 200) {
-        lastReply.set(hb.from, mono());
-        sendAll({ peer: hb.from, address: from.address, port: from.port });
-      }
-      schedulePublish();
-      return;
-    }
-    counters.accepted++;
-    cards[hb.from] = { name: hb.name, role: hb.role };
-    store.learnAddress(hb, from.address);
-    driver.heard(hb.from, hb.advert);
-  }
+  const heartbeats = new HeartbeatSocket({
+    ctx,
+    log,
+    peers: store,
+    discovery: opts.discovery ?? null,
+    mono,
+    card: myCard,
+    advert: (now) => advertOf(driver.election, now),
+    alive: (id, now) => driver.alive(id, now),
+    accepted: (hb, address) => {
+      store.learnAddress(hb, address);
+      driver.heard(hb.from, hb.advert);
+    },
+    changed: () => schedulePublish(),
+  });
+  const cards = heartbeats.cards;
+  const counters = heartbeats.counters;
+  const sendAll = () => heartbeats.send();
+  const candidateAddresses = (p: DeepReadonly<PairedPeer>) => candidateAddressesOf(p, opts.discovery ?? null);
 
   // ── Snapshot sections ─────────────────────────────────────────────────────────────────────
 
@@ -662,11 +576,7 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
       const addr = opts.address();
       if (addr) {
         try {
-          socket = await openDatagrams(
-            { address: addr.address, port: addr.port },
-            onDatagram,
-            (err) => log.debug('heartbeat socket error', { err: err.message }),
-          );
+          await heartbeats.open(addr);
         } catch (err) {
           lastError = `Heartbeats cannot use UDP port ${addr.port} (${(err as Error).message}). Paired hosts will not see this one; free the port or change api.port.`;
           log.error(lastError);
@@ -704,8 +614,7 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
       running = false;
       for (const off of offs.splice(0)) off();
       driver.stop();
-      await socket?.close();
-      socket = null;
+      await heartbeats.close();
     },
 
     async handoff(reason) {
