@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { isIPv4 } from 'node:net';
-import type { Capability, CoreContext, StopReason } from '../context.js';
+import type { CoreContext, StopReason } from '../context.js';
 import type { PairingSection, Snapshot } from '../contract.js';
 import type { PairedPeer } from '../settings/schema.js';
 import type { DeepReadonly } from '../settings/store.js';
@@ -32,10 +32,12 @@ import { composePeers } from './peer-list.js';
 import { cannotServe } from './can-serve.js';
 import { forwardTarget } from './forwarding.js';
 import { unmap } from './transport.js';
+import type { IncomingRequest, Pairing, PeerApi } from './types.js';
 import { connectRefused } from './probe.js';
 import { postJson as defaultPostJson, type PostJson } from './client.js';
 
 export type { PairingSection } from '../contract.js';
+export type { IncomingRequest, PairingControl, PairingStatus, PeerApi, Pairing } from './types.js';
 
 export interface PairingOptions {
   /** The API's bound address and port (the heartbeat socket uses the same address and port number). */
@@ -46,62 +48,6 @@ export interface PairingOptions {
   postJson?: PostJson;
 }
 
-/** A pairing request shown on this host (local views only: it holds the code). */
-export interface IncomingRequest {
-  code: string;
-  fromId: string;
-  fromName: string;
-  address: string;
-  expiresAt: string;
-  attemptsLeft: number;
-}
-
-export interface PairingStatus extends PairingSection {
-  /** The code to show, when another host asked to pair with this one. Local views only. */
-  incoming: IncomingRequest | null;
-  /** Every pending request (one per requester address, at most 4), oldest first, with its code. */
-  incomingAll: IncomingRequest[];
-  peers: (Omit<PairedPeer, 'key'> & { alive: boolean })[];
-}
-
-export interface PairingControl {
-  status(): PairingStatus;
-  /** Ask another host to pair: by its discovery id, or by address and port. It then shows a code. */
-  pair(target: { id?: string; address?: string; port?: number }): Promise<{ peerId: string; peerName: string; expiresInSeconds: number }>;
-  /** The code the other host shows. Throws a clear error for a wrong code (with attempts left). */
-  confirm(code: string): Promise<{ peerId: string; peerName: string; pairId: string }>;
-  cancel(): void;
-  /** Without id: leave the pair. With a peer id: remove that host from the pair. Works when the others are unreachable. */
-  unpair(id?: string): Promise<{ removed: string[]; unreachable: string[] }>;
-  stopServing(): void;
-  resumeServing(): void;
-  /** Announce a handoff now (the shell calls this on OS suspend, before anything else). */
-  handoff(reason: string): Promise<void>;
-  /** Back from OS sleep: listen again and rejoin the election. */
-  rejoin(): void;
-  onRequest(listener: (r: IncomingRequest) => void): Unsubscribe;
-  /**
-   * The front door asks where a request goes (issue 14): the paired host that serves, or null =
-   * here. `forwarded`: the request already came from a host of the pair.
-   */
-  forwardTo(forwarded: boolean): { peerId: string; host: string } | null;
-  /**
-   * A connection to that host failed: serve here for a moment, without waiting for the election.
-   * `refused`: its machine refused the connection (nothing listens: its app is gone).
-   */
-  forwardFailed(peerId: string, why: string, refused: boolean): void;
-  /** The peer-facing HTTP handlers (routes/pairing.ts). */
-  readonly peerApi: PeerApi;
-}
-
-export interface PeerApi {
-  request(body: unknown, client: string): Promise<unknown>;
-  finish(body: unknown, client: string): Promise<unknown>;
-  nonce(body: unknown, client: string): unknown;
-  rpc(body: unknown, client: string): Promise<unknown>;
-}
-
-export type Pairing = Capability & PairingControl;
 
 const NONCE_TTL_MS = 30_000;
 const MAX_NONCES = 64;
