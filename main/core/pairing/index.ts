@@ -25,13 +25,13 @@ import {
   electionConfig,
   type ElectionConfig,
   type SelfStatus,
-  type ServeKind,
 } from './election.js';
 import { initiatorFinish, Responder, type HostCard } from './handshake.js';
 import { composePeers } from './peer-list.js';
 import { cannotServe } from './can-serve.js';
 import { forwardTarget } from './forwarding.js';
 import { unmap } from './transport.js';
+import { applyServing } from './serving.js';
 import type { IncomingRequest, Pairing, PeerApi } from './types.js';
 import { connectRefused } from './probe.js';
 import { postJson as defaultPostJson, type PostJson } from './client.js';
@@ -145,7 +145,8 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
     send: () => sendAll(),
     quiet: () => quiet(),
     setServing: (serving) => ctx.store.update('host', (h) => ({ ...h, serving })),
-    serve: (serving, kind, reason) => applyServing(serving, kind, reason),
+    serve: (serving, kind, reason) =>
+      applyServing({ ctx, log, describe, ownWake: () => (ownWakeAt = ctx.clock.now()) }, serving, kind, reason),
     publish: () => publish(),
     probe: async (peerId, timeoutMs) => {
       const p = peersView().find((x) => x.id === peerId);
@@ -154,27 +155,6 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
       return { refused: await connectRefused(address, p.port, timeoutMs), where: `${address}:${p.port}` };
     },
   });
-
-  function applyServing(serving: boolean, kind: ServeKind, reason: string): void {
-    ctx.store.update('host', (h) => ({ ...h, serving }));
-    log.info(serving ? 'now serving' : 'no longer serving', { kind, reason });
-    if (serving && kind !== 'unpaired' && ctx.commands.has('wake')) {
-      // Wake at once (hibernation → active, models preloaded). `serving=1` is announced now, with
-      // ready=false in /health until the services are up: the phone learns where to go without delay.
-      ownWakeAt = ctx.clock.now();
-      void Promise.resolve(ctx.commands.execute({ type: 'wake', source: `pairing: ${kind}` })).catch((err: unknown) =>
-        log.warn('wake after promotion failed', { err }),
-      );
-    }
-    if (ctx.settings.get().notifications.failover && (kind === 'promotion' || kind === 'failback' || kind === 'handoff' || kind === 'yield')) {
-      const name = ctx.store.get('host').name;
-      ctx.store.notify({
-        level: 'info',
-        code: serving ? 'pairing_serving' : 'pairing_not_serving',
-        message: serving ? `${name} now serves the iPhone (${describe(reason)}).` : `${name} no longer serves the iPhone (${describe(reason)}).`,
-      });
-    }
-  }
 
   /** Ids in reasons → names, for people. */
   function describe(reason: string): string {
