@@ -24,14 +24,13 @@ import {
   advertOf,
   electionConfig,
   type ElectionConfig,
-  type SelfStatus,
 } from './election.js';
 import { initiatorFinish, Responder, type HostCard } from './handshake.js';
 import { composePeers } from './peer-list.js';
-import { cannotServe } from './can-serve.js';
 import { forwardTarget } from './forwarding.js';
 import { unmap } from './transport.js';
 import { applyServing } from './serving.js';
+import { SelfView } from './self-status.js';
 import type { IncomingRequest, Pairing, PeerApi } from './types.js';
 import { connectRefused } from './probe.js';
 import { postJson as defaultPostJson, type PostJson } from './client.js';
@@ -91,46 +90,8 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
 
   // ── This host's status, as the election sees it ────────────────────────────────────────────
 
-  // Real activity (a lesson), not our own promotion wake: hibernation's lastActivityAt moves for
-  // both, so a change within a moment of our wake is not counted.
-  let seenActivityIso: string | undefined = ctx.store.get('hibernation').lastActivityAt;
-  /** Last real activity, on the monotonic clock (converted once, so it does not jitter). */
-  let activityMono: number | null = null;
-  let ownWakeAt: number | null = null;
-  const noteActivityAt = (wall: number) => {
-    const at = mono() - Math.max(0, ctx.clock.now() - wall);
-    activityMono = activityMono === null ? at : Math.max(activityMono, at);
-  };
-
-  function noteActivity(s: Snapshot): void {
-    const iso = s.hibernation.lastActivityAt;
-    if (!iso || iso === seenActivityIso) return;
-    seenActivityIso = iso;
-    const t = Date.parse(iso);
-    if (!Number.isFinite(t)) return;
-    if (ownWakeAt !== null && t >= ownWakeAt - 50 && t <= ownWakeAt + 1_500) return;
-    noteActivityAt(t);
-  }
-
-  function selfStatus(s: Snapshot = ctx.store.snapshot()): SelfStatus {
-    return {
-      prio: s.host.prio,
-      ready: ctx.isReady(s),
-      failed: s.services.some((svc) => svc.enabled && svc.status === 'failed'),
-      state: s.hibernation.state,
-      activityAt: activityMono,
-    };
-  }
-
-  /** `host.cannotServe`: the reason, or absent. TXT `serving` and the views read it. */
-  function writeCannotServe(s: Snapshot): void {
-    const why = cannotServe(s);
-    if ((s.host.cannotServe ?? null) === why) return;
-    ctx.store.update('host', (h) => {
-      const { cannotServe: _old, ...rest } = h;
-      return why === null ? rest : { ...rest, cannotServe: why };
-    });
-  }
+  const self = new SelfView(ctx, mono);
+  const selfStatus = (snap?: Snapshot) => self.status(snap);
 
   // ── The election ───────────────────────────────────────────────────────────────────────────
 
@@ -146,7 +107,7 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
     quiet: () => quiet(),
     setServing: (serving) => ctx.store.update('host', (h) => ({ ...h, serving })),
     serve: (serving, kind, reason) =>
-      applyServing({ ctx, log, describe, ownWake: () => (ownWakeAt = ctx.clock.now()) }, serving, kind, reason),
+      applyServing({ ctx, log, describe, ownWake: () => self.ownWake() }, serving, kind, reason),
     publish: () => publish(),
     probe: async (peerId, timeoutMs) => {
       const p = peersView().find((x) => x.id === peerId);
@@ -498,7 +459,7 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
     async start() {
       if (running) return;
       running = true;
-      seenActivityIso = ctx.store.get('hibernation').lastActivityAt;
+      self.reset();
       const addr = opts.address();
       if (addr) {
         try {
@@ -511,13 +472,13 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
       }
       offs.push(
         ctx.store.onChange((s) => {
-          noteActivity(s);
-          writeCannotServe(s);
+          self.noteActivity(s);
+          self.writeCannotServe(s);
           driver.selfChanged(selfStatus(s));
         }),
         ctx.commands.onExecute((cmd) => {
           if (cmd.type === 'activity' || (cmd.type === 'wake' && !cmd.source.startsWith('pairing'))) {
-            noteActivityAt(ctx.clock.now());
+            self.noteActivityAt(ctx.clock.now());
             driver.selfChanged();
           }
         }),
