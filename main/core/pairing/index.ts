@@ -11,11 +11,10 @@ import { isIPv4 } from 'node:net';
 import type { CoreContext, StopReason } from '../context.js';
 import type { PairingSection, Snapshot } from '../contract.js';
 import type { PairedPeer } from '../settings/schema.js';
-import type { DeepReadonly } from '../settings/store.js';
 import type { SeenHosts } from '../context.js';
 import { PairingError } from './errors.js';
 import { ElectionDriver } from './driver.js';
-import { candidateAddresses as candidateAddressesOf, HeartbeatSocket } from './heartbeat-socket.js';
+import { HeartbeatSocket } from './heartbeat-socket.js';
 import { PeersStore } from './peers-store.js';
 import { conflictOfPairs, myCard as cardOf, parseCard, parseEntries, type PeerEntry } from './cards.js';
 import { Emitter, type Unsubscribe } from '../util/emitter.js';
@@ -31,6 +30,7 @@ import { forwardTarget } from './forwarding.js';
 import { unmap } from './transport.js';
 import { applyServing } from './serving.js';
 import { SelfView } from './self-status.js';
+import { Membership } from './membership.js';
 import type { IncomingRequest, Pairing, PeerApi } from './types.js';
 import { connectRefused } from './probe.js';
 import { postJson as defaultPostJson, type PostJson } from './client.js';
@@ -50,7 +50,6 @@ export interface PairingOptions {
 
 const NONCE_TTL_MS = 30_000;
 const MAX_NONCES = 64;
-const RPC_TIMEOUT_MS = 3_000;
 
 interface Outgoing {
   card: HostCard;
@@ -146,7 +145,6 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
   const cards = heartbeats.cards;
   const counters = heartbeats.counters;
   const sendAll = () => heartbeats.send();
-  const candidateAddresses = (p: DeepReadonly<PairedPeer>) => candidateAddressesOf(p, opts.discovery ?? null);
 
   // ── Snapshot sections ─────────────────────────────────────────────────────────────────────
 
@@ -227,52 +225,7 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
     throw new PairingError('invalid', message);
   }
 
-  // ── Authenticated operations between paired hosts (HTTP, nonce + AEAD) ──────────────────
-
-  async function rpc(p: PairedPeer, op: string, data: unknown): Promise<void> {
-    let lastErr: unknown = null;
-    for (const addr of candidateAddresses(p)) {
-      try {
-        const { nonce } = (await post(addr, p.port, '/api/pairing/peer/nonce', { from: me() }, RPC_TIMEOUT_MS)) as { nonce: string };
-        if (typeof nonce !== 'string') throw new Error('no nonce in the answer');
-        const box = seal(keysOf(p).rpc, { op, data }, `${me()}|${p.id}|${nonce}`);
-        await post(addr, p.port, '/api/pairing/peer', { from: me(), nonce, box }, RPC_TIMEOUT_MS);
-        return;
-      } catch (err) {
-        lastErr = err;
-      }
-    }
-    throw lastErr ?? new Error('no address known');
-  }
-
-  function introductions(exclude: string): { entries: PeerEntry[] } {
-    // The newcomer gets a fresh key with each existing member; this host tells the members.
-    return {
-      entries: paired()
-        .filter((p) => p.id !== exclude)
-        .map((p) => ({ id: p.id, name: p.name, role: p.role, prio: p.prio, addresses: p.addresses, port: p.port, key: randomBytes(32).toString('base64') })),
-    };
-  }
-
-  async function announceNewcomer(newcomer: PeerEntry, intros: PeerEntry[]): Promise<void> {
-    const pairId = ctx.settings.get().pairing.pairId;
-    await Promise.all(
-      intros.map(async (member) => {
-        const p = paired().find((x) => x.id === member.id);
-        if (!p) return;
-        try {
-          await rpc(p, 'introduce', { pairId, peer: { ...newcomer, key: member.key } });
-        } catch (err) {
-          log.warn('could not introduce the new member to a peer', { peer: p.name, err: (err as Error).message });
-          ctx.store.notify({
-            level: 'warning',
-            code: 'pairing_introduce',
-            message: `${p.name} could not be told about ${newcomer.name} (${(err as Error).message}). Pair ${newcomer.name} with ${p.name} directly if they do not see each other.`,
-          });
-        }
-      }),
-    );
-  }
+  const members = new Membership({ ctx, log, post, peers: store, discovery: opts.discovery ?? null });
 
   const newPairId = () => randomBytes(4).toString('hex');
 
@@ -359,14 +312,14 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
         key: r.keys.pairKey.toString('base64'),
       };
       // Only the side that already has members introduces (the other side is the newcomer).
-      const intros = theirs.card.pairId === null && mine.peers.some((p) => p.id !== newcomer.id) ? introductions(newcomer.id).entries : [];
+      const intros = theirs.card.pairId === null && mine.peers.some((p) => p.id !== newcomer.id) ? members.introductions(newcomer.id) : [];
       upsertPeers([newcomer, ...theirs.introductions], pairId);
       lastError = null;
       ctx.store.notify({ level: 'info', code: 'pairing_done', message: `Paired with ${newcomer.name}.` });
       log.info('paired', { with: newcomer.name, pairId, introduced: theirs.introductions.length + intros.length });
       driver.peersChanged(paired().map((p) => p.id));
       sendAll();
-      void announceNewcomer(newcomer, intros);
+      void members.announceNewcomer(newcomer, intros);
       return {
         mac: hmac(r.keys.confirmResponder, r.transcript).toString('base64'),
         box: seal(r.keys.boxResponder, { pairId, card: myCard(), introductions: intros }, aad),
@@ -553,44 +506,7 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
       schedulePublish();
     },
 
-    async unpair(id) {
-      const all = paired();
-      const unreachable: string[] = [];
-      let removed: string[];
-      if (!id || id === me()) {
-        removed = all.map((p) => p.id);
-        await Promise.all(
-          all.map((p) =>
-            rpc(p, 'leave', {}).catch((err: unknown) => {
-              unreachable.push(p.id);
-              log.warn('could not tell a peer we leave', { peer: p.name, err: (err as Error).message });
-            }),
-          ),
-        );
-      } else {
-        const target = all.find((p) => p.id === id);
-        if (!target) throw new PairingError('unknown', `No paired host with id ${id}.`);
-        removed = [id];
-        await Promise.all(
-          all.map((p) =>
-            rpc(p, 'remove', { id }).catch((err: unknown) => {
-              unreachable.push(p.id);
-              log.warn('could not tell a peer about the removal', { peer: p.name, err: (err as Error).message });
-            }),
-          ),
-        );
-      }
-      removePeers(removed);
-      const names = (ids: string[]) => ids.map((x) => all.find((p) => p.id === x)?.name ?? x).join(', ');
-      ctx.store.notify({
-        level: unreachable.length ? 'warning' : 'info',
-        code: 'pairing_unpaired',
-        message: unreachable.length
-          ? `Unpaired ${names(removed)} here. ${names(unreachable)} could not be reached and still trusts this computer until it is unpaired there too (its heartbeats are ignored here).`
-          : `Unpaired ${names(removed)}.`,
-      });
-      return { removed, unreachable };
-    },
+    unpair: (id) => members.unpair(id),
 
     stopServing() {
       driver.standby(true);
@@ -677,7 +593,7 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
     const fin = initiatorFinish(typed, o.sid, mine.id, o.card.id, o.share);
     const aad = `${o.sid.toString('base64')}|${mine.id}|${o.card.id}`;
     // If this host already has members and the other host is new, it gets a key with each of them.
-    const intros = o.card.pairId === null && paired().some((p) => p.id !== o.card.id) ? introductions(o.card.id).entries : [];
+    const intros = o.card.pairId === null && paired().some((p) => p.id !== o.card.id) ? members.introductions(o.card.id) : [];
     let answer: Record<string, unknown>;
     try {
       answer = (await post(o.address, o.port, '/api/pairing/finish', {
@@ -724,7 +640,7 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
     log.info('paired', { with: peer.name, pairId: theirs.pairId });
     driver.peersChanged(paired().map((p) => p.id));
     sendAll();
-    await announceNewcomer(peer, intros);
+    await members.announceNewcomer(peer, intros);
     return { peerId: peer.id, peerName: peer.name, pairId: theirs.pairId };
   }
 
