@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { isIPv4 } from 'node:net';
 import type { CoreContext, StopReason } from '../context.js';
-import type { PairingSection, Snapshot } from '../contract.js';
+import type { Snapshot } from '../contract.js';
 import type { PairedPeer } from '../settings/schema.js';
 import type { SeenHosts } from '../context.js';
 import { PairingError } from './errors.js';
@@ -18,19 +18,20 @@ import { HeartbeatSocket } from './heartbeat-socket.js';
 import { PeersStore } from './peers-store.js';
 import { conflictOfPairs, myCard as cardOf, parseCard, parseEntries, type PeerEntry } from './cards.js';
 import { Emitter, type Unsubscribe } from '../util/emitter.js';
-import { b64, hmac, isCode, open, seal, tagsEqual } from './crypto.js';
+import { b64, hmac, open, seal } from './crypto.js';
 import {
   advertOf,
   electionConfig,
   type ElectionConfig,
 } from './election.js';
-import { initiatorFinish, Responder, type HostCard } from './handshake.js';
-import { composePeers } from './peer-list.js';
+import { Responder, type HostCard } from './handshake.js';
 import { forwardTarget } from './forwarding.js';
 import { unmap } from './transport.js';
 import { applyServing } from './serving.js';
 import { SelfView } from './self-status.js';
 import { Membership } from './membership.js';
+import { PairingFlow } from './pairing-flow.js';
+import { PairingSnapshot, type Tally } from './snapshot.js';
 import type { IncomingRequest, Pairing, PeerApi } from './types.js';
 import { connectRefused } from './probe.js';
 import { postJson as defaultPostJson, type PostJson } from './client.js';
@@ -51,26 +52,14 @@ export interface PairingOptions {
 const NONCE_TTL_MS = 30_000;
 const MAX_NONCES = 64;
 
-interface Outgoing {
-  card: HostCard;
-  address: string;
-  port: number;
-  sid: Buffer;
-  share: Buffer;
-  expiresAt: number;
-}
-
 export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
   const log = ctx.logger.child('pairing');
   const mono = opts.monotonic ?? (() => performance.now());
   const post = opts.postJson ?? defaultPostJson;
   const requests = new Emitter<{ request: IncomingRequest }>();
   const responder = new Responder(() => ({ id: me() }), () => ctx.clock.now());
-  let rejectedRequests = 0;
-  let lastError: string | null = null;
-  let outgoing: Outgoing | null = null;
+  const tally: Tally = { lastError: null, rejectedRequests: 0 };
   let running = false;
-  let publishQueued = false;
   const offs: Unsubscribe[] = [];
   const nonces = new Map<string, { from: string; expires: number }>();
   /** Peers a forwarded request could not reach, until when (monotonic). */
@@ -116,13 +105,6 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
     },
   });
 
-  /** Ids in reasons → names, for people. */
-  function describe(reason: string): string {
-    let out = reason;
-    for (const p of peersView()) out = out.split(p.id).join(cards[p.id]?.name ?? p.name);
-    return out;
-  }
-
   // ── Heartbeats ─────────────────────────────────────────────────────────────────────────────
 
   const myCard = (): HostCard => cardOf(ctx, opts.address());
@@ -142,90 +124,34 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
     },
     changed: () => schedulePublish(),
   });
-  const cards = heartbeats.cards;
-  const counters = heartbeats.counters;
   const sendAll = () => heartbeats.send();
 
-  // ── Snapshot sections ─────────────────────────────────────────────────────────────────────
-
-  function section(): PairingSection {
-    const inc = responder.pending();
-    const now = ctx.clock.now();
-    let pending: PairingSection['pending'] = null;
-    if (inc) {
-      pending = {
-        direction: 'incoming',
-        peerId: inc.from.id,
-        peerName: inc.from.name,
-        address: inc.address,
-        expiresInSeconds: Math.max(0, Math.ceil((inc.expiresAt - now) / 1000)),
-        attemptsLeft: responder.maxFailures - inc.failures,
-      };
-    } else if (outgoing && outgoing.expiresAt > now) {
-      pending = {
-        direction: 'outgoing',
-        peerId: outgoing.card.id,
-        peerName: outgoing.card.name,
-        address: outgoing.address,
-        expiresInSeconds: Math.ceil((outgoing.expiresAt - now) / 1000),
-        attemptsLeft: responder.maxFailures,
-      };
-    }
-    return {
-      pairId: ctx.settings.view().pairing.pairId,
-      pending,
-      lockedForSeconds: Math.ceil(responder.lockedFor() / 1000),
-      requests: responder.all().map((i) => ({
-        peerId: i.from.id,
-        peerName: i.from.name,
-        address: i.address,
-        expiresInSeconds: Math.max(0, Math.ceil((i.expiresAt - now) / 1000)),
-        attemptsLeft: responder.attemptsLeft(i.address),
-      })),
-      lockedOut: responder.lockedOut().map((l) => ({ address: l.address, forSeconds: Math.ceil(l.forMs / 1000) })),
-      servingId: driver.election.servingId,
-      reason: describe(driver.election.reason),
-      standby: driver.election.standby,
-      claim: driver.election.claim,
-      heartbeats: { ...counters },
-      rejectedRequests,
-      lastError,
-    };
-  }
-
-  function publish(): void {
-    ctx.store.set('pairing', section());
-    ctx.store.set(
-      'peers',
-      composePeers({
-        paired: peersView(),
-        tracks: driver.election.peers,
-        cards,
-        discovered: opts.discovery?.list() ?? [],
-        selfId: me(),
-        mono: mono(),
-        wall: ctx.clock.now(),
-        cfg: cfg(),
-      }),
-    );
-  }
-
-  function schedulePublish(): void {
-    if (publishQueued) return;
-    publishQueued = true;
-    queueMicrotask(() => {
-      publishQueued = false;
-      publish();
-    });
-  }
-
-  function fail(message: string): never {
-    lastError = message;
-    schedulePublish();
-    throw new PairingError('invalid', message);
-  }
+  const publishSoon = () => snapshot.publishSoon();
+  const schedulePublish = publishSoon;
+  const publish = () => snapshot.publish();
+  const describe = (reason: string) => snapshot.describe(reason);
 
   const members = new Membership({ ctx, log, post, peers: store, discovery: opts.discovery ?? null });
+
+  /** The members changed here (paired, introduced): tell the election, and the others, at once. */
+  const joined = () => {
+    driver.peersChanged(paired().map((p) => p.id));
+    sendAll();
+  };
+  const flow = new PairingFlow({ ctx, log, post, peers: store, members, discovery: opts.discovery ?? null, card: myCard, tally, publishSoon, joined });
+  const snapshot = new PairingSnapshot({
+    ctx,
+    mono,
+    config: cfg,
+    peers: store,
+    discovery: opts.discovery ?? null,
+    responder,
+    heartbeats,
+    election: () => driver.election,
+    alive: (id, now) => driver.alive(id, now),
+    outgoing: () => flow.outgoing,
+    tally,
+  });
 
   const newPairId = () => randomBytes(4).toString('hex');
 
@@ -314,7 +240,7 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
       // Only the side that already has members introduces (the other side is the newcomer).
       const intros = theirs.card.pairId === null && mine.peers.some((p) => p.id !== newcomer.id) ? members.introductions(newcomer.id) : [];
       upsertPeers([newcomer, ...theirs.introductions], pairId);
-      lastError = null;
+      tally.lastError = null;
       ctx.store.notify({ level: 'info', code: 'pairing_done', message: `Paired with ${newcomer.name}.` });
       log.info('paired', { with: newcomer.name, pairId, introduced: theirs.introductions.length + intros.length });
       driver.peersChanged(paired().map((p) => p.id));
@@ -329,7 +255,7 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
     nonce(body) {
       const o = (body ?? {}) as Record<string, unknown>;
       if (typeof o.from !== 'string' || !paired().some((p) => p.id === o.from)) {
-        rejectedRequests++;
+        tally.rejectedRequests++;
         schedulePublish();
         throw new PairingError('unauthenticated', 'Not a paired host.');
       }
@@ -344,7 +270,7 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
     async rpc(body) {
       const o = (body ?? {}) as Record<string, unknown>;
       const reject = (why: string): never => {
-        rejectedRequests++;
+        tally.rejectedRequests++;
         log.debug('peer request refused', { why });
         schedulePublish();
         throw new PairingError('unauthenticated', 'Peer request refused.');
@@ -404,7 +330,7 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
    * nothing (the election's own deadlines have their timer, see schedule()), so it is skipped.
    */
   const quiet = () =>
-    peersView().length === 0 && !outgoing && !responder.pending() && responder.lockedFor() === 0 && !opts.discovery?.list().length;
+    peersView().length === 0 && !flow.outgoing && !responder.pending() && responder.lockedFor() === 0 && !opts.discovery?.list().length;
 
   const pairing: Pairing = {
     name: 'pairing',
@@ -418,9 +344,9 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
         try {
           await heartbeats.open(addr);
         } catch (err) {
-          lastError = `Heartbeats cannot use UDP port ${addr.port} (${(err as Error).message}). Paired hosts will not see this one; free the port or change api.port.`;
-          log.error(lastError);
-          ctx.store.notify({ level: 'error', code: 'pairing_udp', message: lastError });
+          tally.lastError = `Heartbeats cannot use UDP port ${addr.port} (${(err as Error).message}). Paired hosts will not see this one; free the port or change api.port.`;
+          log.error(tally.lastError);
+          ctx.store.notify({ level: 'error', code: 'pairing_udp', message: tally.lastError });
         }
       }
       offs.push(
@@ -465,44 +391,15 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
       driver.rejoin();
     },
 
-    status() {
-      const inc = responder.pending();
-      const now = mono();
-      const c = cfg();
-      return {
-        ...section(),
-        incoming: inc
-          ? {
-              code: inc.code,
-              fromId: inc.from.id,
-              fromName: inc.from.name,
-              address: inc.address,
-              expiresAt: new Date(inc.expiresAt).toISOString(),
-              attemptsLeft: responder.maxFailures - inc.failures,
-            }
-          : null,
-        incomingAll: responder.all().map((i) => ({
-          code: i.code,
-          fromId: i.from.id,
-          fromName: i.from.name,
-          address: i.address,
-          expiresAt: new Date(i.expiresAt).toISOString(),
-          attemptsLeft: responder.attemptsLeft(i.address),
-        })),
-        peers: paired().map(({ key: _key, ...p }) => {
-          const t = driver.election.peers[p.id];
-          return { ...p, alive: !!t && t.lastSeen !== null && now - t.lastSeen < c.deadAfterMs };
-        }),
-      };
-    },
+    status: () => snapshot.status(),
 
-    pair: (target) => startPairing(target),
-    confirm: (code) => confirmPairing(code),
+    pair: (target) => flow.start(target),
+    confirm: (code) => flow.confirm(code),
 
     cancel() {
-      outgoing = null;
+      flow.cancel();
       responder.cancel();
-      lastError = null;
+      tally.lastError = null;
       schedulePublish();
     },
 
@@ -543,106 +440,6 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
 
     peerApi,
   };
-
-  async function startPairing(target: { id?: string; address?: string; port?: number }) {
-    let address = target.address;
-    let port = target.port;
-    if (target.id) {
-      const d = opts.discovery?.list().find((h) => h.id === target.id);
-      if (!d) fail(`No host with id ${target.id} is visible on the network right now.`);
-      address = unmap(d.via.address || d.addresses[0] || '');
-      port = d.port;
-    }
-    if (!address || !port) fail('Say which host to pair with: a discovered host id, or an address and port.');
-    if (outgoing && outgoing.expiresAt > ctx.clock.now() && outgoing.address !== address) {
-      log.info('abandoning the previous pairing attempt', { with: outgoing.card.name });
-    }
-    const mine = myCard();
-    let answer: Record<string, unknown>;
-    try {
-      answer = (await post(address, port, '/api/pairing/request', { v: 1, card: mine })) as Record<string, unknown>;
-    } catch (err) {
-      lastError = (err as Error).message;
-      schedulePublish();
-      throw err;
-    }
-    const card = parseCard(answer.card);
-    const sid = b64(answer.sid, 16);
-    const share = b64(answer.share, 32);
-    if (!sid || !share) fail(`${address}:${port} sent a malformed pairing answer.`);
-    if (card.id === mine.id) fail('That is this host.');
-    const clash = conflictOfPairs(mine.pairId, card.pairId);
-    if (clash) fail(clash);
-    const ttl = typeof answer.expiresInSeconds === 'number' ? Math.min(120, answer.expiresInSeconds) : 120;
-    outgoing = { card, address, port, sid, share, expiresAt: ctx.clock.now() + ttl * 1000 };
-    lastError = null;
-    log.info('pairing started: waiting for the code', { with: card.name, address });
-    schedulePublish();
-    return { peerId: card.id, peerName: card.name, expiresInSeconds: ttl };
-  }
-
-  async function confirmPairing(code: string) {
-    const o = outgoing;
-    if (!o || o.expiresAt <= ctx.clock.now()) {
-      outgoing = null;
-      fail('No pairing in progress (or its code expired). Start again and type the code the other host shows.');
-    }
-    const typed = code.replace(/\s+/g, '');
-    if (!isCode(typed)) throw new PairingError('invalid', 'The code is 6 digits.', 'code');
-    const mine = myCard();
-    const fin = initiatorFinish(typed, o.sid, mine.id, o.card.id, o.share);
-    const aad = `${o.sid.toString('base64')}|${mine.id}|${o.card.id}`;
-    // If this host already has members and the other host is new, it gets a key with each of them.
-    const intros = o.card.pairId === null && paired().some((p) => p.id !== o.card.id) ? members.introductions(o.card.id) : [];
-    let answer: Record<string, unknown>;
-    try {
-      answer = (await post(o.address, o.port, '/api/pairing/finish', {
-        sid: o.sid.toString('base64'),
-        id: mine.id,
-        share: fin.share.toString('base64'),
-        mac: fin.mac.toString('base64'),
-        box: seal(fin.keys.boxInitiator, { card: mine, introductions: intros }, aad),
-      })) as Record<string, unknown>;
-    } catch (err) {
-      const e = err as PairingError;
-      if (e.peer?.code === 'forbidden' || e.peer?.code === 'not_found') outgoing = null;
-      lastError = e.message;
-      schedulePublish();
-      throw err;
-    }
-    const mac = b64(answer.mac, 32);
-    if (!mac || !tagsEqual(mac, fin.expectResponderMac)) {
-      outgoing = null;
-      fail(`${o.card.name} could not prove it knows the code: not paired. Someone on the network may be interfering; try again.`);
-    }
-    let theirs: { pairId: string; card: HostCard; introductions: PeerEntry[] };
-    try {
-      const boxed = open(fin.keys.boxResponder, answer.box, aad) as Record<string, unknown>;
-      if (typeof boxed.pairId !== 'string') throw new Error('no pair id');
-      theirs = { pairId: boxed.pairId, card: parseCard(boxed.card), introductions: parseEntries(boxed.introductions ?? []) };
-    } catch (err) {
-      outgoing = null;
-      fail(`The answer of ${o.card.name} could not be opened (${(err as Error).message}): not paired.`);
-    }
-    const peer: PeerEntry = {
-      id: o.card.id,
-      name: theirs.card.name,
-      role: theirs.card.role,
-      prio: theirs.card.prio,
-      port: o.port,
-      addresses: [o.address],
-      key: fin.keys.pairKey.toString('base64'),
-    };
-    upsertPeers([peer, ...theirs.introductions], theirs.pairId);
-    outgoing = null;
-    lastError = null;
-    ctx.store.notify({ level: 'info', code: 'pairing_done', message: `Paired with ${peer.name}.` });
-    log.info('paired', { with: peer.name, pairId: theirs.pairId });
-    driver.peersChanged(paired().map((p) => p.id));
-    sendAll();
-    await members.announceNewcomer(peer, intros);
-    return { peerId: peer.id, peerName: peer.name, pairId: theirs.pairId };
-  }
 
   return pairing;
 }
