@@ -21,13 +21,13 @@ import {
   type ElectionConfig,
 } from './election.js';
 import { Responder, type HostCard } from './handshake.js';
-import { forwardTarget } from './forwarding.js';
 import { unmap } from './transport.js';
 import { applyServing } from './serving.js';
 import { SelfView } from './self-status.js';
 import { Membership } from './membership.js';
 import { PairingFlow } from './pairing-flow.js';
 import { createPeerApi } from './handlers.js';
+import { ForwardState } from './forward-state.js';
 import { PairingSnapshot, type Tally } from './snapshot.js';
 import type { IncomingRequest, Pairing } from './types.js';
 import { connectRefused } from './probe.js';
@@ -56,8 +56,6 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
   const tally: Tally = { lastError: null, rejectedRequests: 0 };
   let running = false;
   const offs: Unsubscribe[] = [];
-  /** Peers a forwarded request could not reach, until when (monotonic). */
-  const unreachable = new Map<string, number>();
 
   // view(), not get(): heartbeats, ticks and publishes read these many times a second, and get() deep-copies
   // all the settings each time. `peersView` is frozen: only for code that reads (`paired()` is a copy).
@@ -157,6 +155,16 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
     joined,
   });
 
+  const forwarding = new ForwardState({
+    log,
+    mono,
+    deadAfterMs: () => cfg().deadAfterMs,
+    peers: store,
+    election: () => driver.election,
+    alive: (id, now) => driver.alive(id, now),
+    checkGone: (id) => void driver.checkGone(id),
+  });
+
   // ── The capability ─────────────────────────────────────────────────────────────────────────
 
   /**
@@ -251,27 +259,8 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
       return requests.on('request', listener);
     },
 
-    forwardTo(forwarded) {
-      const now = mono();
-      const c = cfg();
-      const peers = peersView().map((p) => {
-        const t = driver.election.peers[p.id];
-        const alive = !!t && t.lastSeen !== null && now - t.lastSeen < c.deadAfterMs;
-        return { id: p.id, address: p.addresses.find((a) => isIPv4(unmap(a))) ?? '', alive, serving: alive && !!t?.advert?.serving };
-      });
-      const target = forwardTarget({ selfServing: driver.election.serving, forwarded, peers, unreachableUntil: unreachable, now });
-      return target ? { peerId: target.id, host: unmap(target.address) } : null;
-    },
-
-    forwardFailed(peerId, why, refused) {
-      // Until the election has had time to notice (a host is gone after deadAfter) or the peer answers again.
-      unreachable.set(peerId, mono() + cfg().deadAfterMs);
-      log.info('the serving host cannot be reached: serving requests here', { peer: peerId, why });
-      // Refused: its app may be gone; its control port says for sure (a service port can be closed
-      // on a live host, e.g. a service it does not run).
-      if (refused) void driver.checkGone(peerId);
-    },
-
+    forwardTo: (forwarded) => forwarding.forwardTo(forwarded),
+    forwardFailed: (peerId, why, refused) => forwarding.forwardFailed(peerId, why, refused),
     peerApi,
   };
 
