@@ -64,6 +64,21 @@ export interface Supervisor extends Capability {
   waitReady(id: string, timeoutMs: number): Promise<boolean>;
 }
 
+/** Activity that reset hibernation's idle clock, with who reported it ("ollama connection from …", "pairing: promotion"). */
+export interface Activity {
+  /** Milliseconds since the epoch (the core's clock). */
+  at: number;
+  source: string;
+}
+
+/**
+ * Hibernation's activity as another capability follows it: pairing counts session activity from it,
+ * and tells its own wake apart by the source, not by when it came.
+ */
+export interface ActivityFeed {
+  onActivity(listener: (a: Activity) => void): Unsubscribe;
+}
+
 /** What pairing needs of discovery: the other hosts seen now, and word when that changes. */
 export interface SeenHosts {
   list(): SeenHost[];

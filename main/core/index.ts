@@ -303,7 +303,7 @@ export function createCore(opts: CoreOptions): Core {
     },
   });
   // Pairing after discovery, so it stops before it: the handoff goes out before the mDNS goodbye.
-  const pairing: Pairing = createPairing(ctx, { address: () => api.address(), discovery });
+  const pairing: Pairing = createPairing(ctx, { address: () => api.address(), discovery, activity: hibernation });
   pairingRef = pairing;
   capabilities.push(pairing);
   routes.push(...pairingRoutes(ctx, pairing));

@@ -8,7 +8,7 @@
 // because they bound real requests to real processes.
 
 import { ANSWERING_STATUSES, UP_STATUSES, type HibernationSection, type HibernationState } from '../contract.js';
-import type { Capability } from '../context.js';
+import type { Activity, ActivityFeed, Capability } from '../context.js';
 import type { CommandBus, CommandName } from '../commands.js';
 import type { StateStore } from '../state/store.js';
 import type { SettingsStore } from '../settings/store.js';
@@ -102,7 +102,14 @@ const POWER_REASON = 'UnaMentis Server is serving (active or warm)';
  */
 const DEFAULT_POLL: Record<Level, number> = { active: 5000, warm: 5000, cool: 10_000, cold: 10_000, dormant: 10_000 };
 
-export class Hibernation implements Capability, HibernationControl {
+/** Who moved the idle clock: the reporter's own words for activity and wakes. */
+function activitySource(e: IdleEvent): string {
+  if (e.type === 'activity' || e.type === 'wake') return e.source;
+  if (e.type === 'hibernate') return `hibernate now (${e.state})`;
+  return e.type === 'keepAwake' ? 'keep awake' : 'keep awake ended';
+}
+
+export class Hibernation implements Capability, HibernationControl, ActivityFeed {
   readonly name = 'hibernation';
   #s: Idle;
   #started = false;
@@ -119,7 +126,9 @@ export class Hibernation implements Capability, HibernationControl {
   /** Server start: the dashboard's timeline begins here, not 2 h back. */
   readonly #since: number;
   #unsubs: Unsubscribe[] = [];
-  readonly #events = new Emitter<{ transition: Transition }>();
+  readonly #events = new Emitter<{ transition: Transition; activity: Activity }>();
+  /** When the last `activity` event was dispatched (its own throttle: a wake must not swallow the next second's use). */
+  #lastActivityEvent = -Infinity;
   readonly #log: Logger;
   readonly #opts: Required<Omit<HibernationOptions, 'pollMs'>> & { pollMs: Record<Level, number> };
 
@@ -193,7 +202,8 @@ export class Hibernation implements Capability, HibernationControl {
     if (!this.#started) return;
     const now = this.deps.clock.now();
     // The iPhone, the log watcher and the poller may report many times a second: a second is precise enough.
-    if (this.#s.state === 'active' && now - this.#s.lastActivity < 1000 && now >= this.#s.lastActivity) return;
+    if (this.#s.state === 'active' && now - this.#lastActivityEvent < 1000 && now >= this.#lastActivityEvent) return;
+    this.#lastActivityEvent = now;
     this.#dispatch({ type: 'activity', now, source });
   }
 
@@ -236,6 +246,11 @@ export class Hibernation implements Capability, HibernationControl {
     return this.#events.on('transition', listener);
   }
 
+  /** Each time the idle clock is reset (`lastActivityAt` moves on), with the source that did it. */
+  onActivity(listener: (a: Activity) => void): Unsubscribe {
+    return this.#events.on('activity', listener);
+  }
+
   // ── Internals ─────────────────────────────────────────────────────────────────────────────
 
   #config(): IdleConfig {
@@ -246,8 +261,10 @@ export class Hibernation implements Capability, HibernationControl {
   #dispatch(e: IdleEvent): void {
     if (!this.#started && e.type !== 'settled') return;
     const cfg = this.#config();
+    const before = this.#s.lastActivity;
     const [next, effects] = step(this.#s, e, cfg);
     this.#s = next;
+    if (next.lastActivity > before) this.#events.emit('activity', { at: next.lastActivity, source: activitySource(e) });
     const io: IoEffect[] = [];
     for (const fx of effects) {
       if (isIo(fx)) io.push(fx);

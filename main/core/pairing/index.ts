@@ -11,7 +11,7 @@
 
 import type { AddressInfo } from 'node:net';
 import { isIPv4 } from 'node:net';
-import type { CoreContext, SeenHosts, StopReason } from '../context.js';
+import type { ActivityFeed, CoreContext, SeenHosts, StopReason } from '../context.js';
 import { Emitter, type Unsubscribe } from '../util/emitter.js';
 import { myCard } from './cards.js';
 import { postJson as defaultPostJson, type PostJson } from './client.js';
@@ -38,6 +38,8 @@ export interface PairingOptions {
   /** The API's bound address and port (the heartbeat socket uses the same address and port number). */
   address: () => AddressInfo | null;
   discovery?: SeenHosts | null;
+  /** Hibernation's activity (the session the election protects from a failback). */
+  activity?: ActivityFeed | null;
   /** Monotonic milliseconds for liveness (wall-clock jumps must not kill peers); timers run on ctx.clock. */
   monotonic?: () => number;
   postJson?: PostJson;
@@ -71,7 +73,7 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
     send: () => heartbeats.send(),
     quiet: () => quiet(),
     setServing: (serving) => ctx.store.update('host', (h) => ({ ...h, serving })),
-    serve: (serving, kind, reason) => applyServing({ ctx, log, describe: (r) => snapshot.describe(r), ownWake: () => self.ownWake() }, serving, kind, reason),
+    serve: (serving, kind, reason) => applyServing({ ctx, log, describe: (r) => snapshot.describe(r) }, serving, kind, reason),
     publish: () => snapshot.publish(),
     probe: async (peerId, timeoutMs) => {
       const p = peers.view().find((x) => x.id === peerId);
@@ -152,7 +154,6 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
     async start() {
       if (running) return;
       running = true;
-      self.reset();
       const addr = opts.address();
       if (addr) {
         try {
@@ -165,15 +166,8 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
       }
       offs.push(
         ctx.store.onChange((s) => {
-          self.noteActivity(s);
           self.writeCannotServe(s);
           driver.selfChanged(self.status(s));
-        }),
-        ctx.commands.onExecute((cmd) => {
-          if (cmd.type === 'activity' || (cmd.type === 'wake' && !cmd.source.startsWith('pairing'))) {
-            self.noteActivityAt(ctx.clock.now());
-            driver.selfChanged();
-          }
         }),
         ctx.settings.onChange(({ next, prev }) => {
           const ids = next.pairing.peers.map((p) => p.id).join(',');
@@ -183,6 +177,8 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
         }),
       );
       if (discovery) offs.push(discovery.onChange(() => snapshot.publishSoon()));
+      // Session activity: hibernation's, with its source (our own wake is told apart by it).
+      if (opts.activity) offs.push(opts.activity.onActivity((a) => self.noteActivity(a) && driver.selfChanged()));
       // Restart the listening window now that we can hear (construction may be long before start).
       driver.start();
     },

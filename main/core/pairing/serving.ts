@@ -5,13 +5,16 @@ import type { CoreContext } from '../context.js';
 import type { Logger } from '../util/logger.js';
 import type { ServeKind } from './election.js';
 
+/** The source of the wake pairing sends when it takes over: its activity is not a session. */
+const OWN_WAKE = 'pairing: ';
+export const ownWakeSource = (kind: ServeKind): string => `${OWN_WAKE}${kind}`;
+export const isOwnWake = (source: string): boolean => source.startsWith(OWN_WAKE);
+
 export interface ServingDeps {
   ctx: CoreContext;
   log: Logger;
   /** Ids in reasons → names. */
   describe: (reason: string) => string;
-  /** Called just before pairing wakes this host itself. */
-  ownWake: () => void;
 }
 
 export function applyServing(
@@ -26,8 +29,7 @@ export function applyServing(
   if (serving && kind !== 'unpaired' && ctx.commands.has('wake')) {
     // Wake at once (hibernation → active, models preloaded). `serving=1` is announced now, with
     // ready=false in /health until the services are up: the phone learns where to go without delay.
-    d.ownWake();
-    void Promise.resolve(ctx.commands.execute({ type: 'wake', source: `pairing: ${kind}` })).catch(
+    void Promise.resolve(ctx.commands.execute({ type: 'wake', source: ownWakeSource(kind) })).catch(
       (err: unknown) => log.warn('wake after promotion failed', { err }),
     );
   }
