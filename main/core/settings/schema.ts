@@ -94,7 +94,7 @@ export interface Settings {
   };
   services: Record<string, ServiceSettings>;
   models: {
-    /** Ollama models loaded once Ollama is ready and after every wake (when nothing was learned). */
+    /** Ollama models hibernation loads once Ollama is ready and after every wake (when nothing was learned). */
     preload: string[];
     /**
      * How many of the models the phone asked for most recently (seen by the front door) are
