@@ -471,6 +471,17 @@ describe('hibernation runner', () => {
     expect(services.calls).toEqual(['preload ollama mistral:7b keep_alive=undefined']);
   });
 
+  it('with no model to load a ready report issues nothing (hibernation does not turn busy)', async () => {
+    const { services, store, h } = setup({ settings: (s) => (s.models.preload = []) });
+    h.start();
+    let busy = false;
+    store.onChange(() => (busy ||= store.get('hibernation').busy === true));
+    services.crashRestart('ollama', 4242);
+    await h.settled();
+    expect(services.calls).toEqual([]);
+    expect(busy).toBe(false);
+  });
+
   it('a ready report that comes before start() is not lost; a model that is not installed raises model_missing', async () => {
     const { services, store, h } = setup({ settings: (s) => (s.models.preload = ['mistral:7b', 'nope:1b']) });
     services.notInstalled.add('nope:1b');

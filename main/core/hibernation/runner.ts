@@ -258,7 +258,7 @@ export class Hibernation implements Capability, HibernationControl {
 
   /** A service came up, whoever started it: the machine decides whether to load its models. */
   #ready(id: string): void {
-    if (!this.deps.services.hasModels(id)) return;
+    if (!this.deps.services.hasModels(id) || this.#models().length === 0) return;
     // A preload queued, or in flight and waiting for this start, loads it once: not twice.
     if (this.#awaitingReady.has(id)) return;
     if (this.#queue.some((job) => job.effects.some((e) => e.type === 'preload' && e.service === id))) return;
@@ -427,7 +427,7 @@ export class Hibernation implements Capability, HibernationControl {
    */
   async #preload(id: string, signal: AbortSignal, ready: boolean): Promise<void> {
     const { services, settings } = this.deps;
-    const models = [...(this.deps.preloadModels?.() ?? settings.view().models.preload)];
+    const models = this.#models();
     if (models.length === 0) return;
     this.#awaitingReady.add(id);
     let up: boolean;
@@ -471,6 +471,11 @@ export class Hibernation implements Capability, HibernationControl {
         this.#problem(`Could not load model ${r.model} on ${id}: ${r.error ?? 'unknown error'}`);
       }
     }
+  }
+
+  /** What hibernation loads: the front door's learned list, else `models.preload`. */
+  #models(): string[] {
+    return [...(this.deps.preloadModels?.() ?? this.deps.settings.view().models.preload)];
   }
 
   /** One load request per model; those not confirmed loaded stay in `#asked` (they may still land). */
