@@ -29,6 +29,8 @@ const noServices: HibernationServices = {
   listLoaded: async () => [],
   preloadModels: async () => [],
   onLog: () => () => {},
+  onReady: () => () => {},
+  note: () => {},
 };
 
 const running: Hibernation[] = [];
