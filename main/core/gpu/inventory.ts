@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
 import treeKill from 'tree-kill';
-import { spawnChecked } from '../util/spawn.js';
+import { spawnChecked } from '../util/child/index.js';
 import { appleGpuCeiling, type UnifiedCeiling } from './unified.js';
 
 /** What systeminformation reports, trimmed to what we read (the child sends these fields). */

@@ -5,7 +5,7 @@ import type { ChildProcess } from 'node:child_process';
 import fsp from 'node:fs/promises';
 import { constants as fsConstants } from 'node:fs';
 import path from 'node:path';
-import { spawnChecked } from '../util/spawn.js';
+import { spawnChecked } from '../util/child/index.js';
 
 export interface LocateOptions {
   platform: NodeJS.Platform;

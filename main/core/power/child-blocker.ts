@@ -2,7 +2,7 @@
 // acquire, ended on release. We own it: its stdin is our pipe, so it cannot outlive us.
 
 import type { ChildProcess } from 'node:child_process';
-import { spawnChecked } from '../util/spawn.js';
+import { spawnChecked } from '../util/child/index.js';
 import type { Logger } from '../util/logger.js';
 import type { PowerBlocker } from './index.js';
 

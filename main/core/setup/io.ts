@@ -3,7 +3,7 @@
 // shown), pull an Ollama model, find a program on PATH. The steps use only this, so tests run
 // them against a loopback server and fake programs, and nothing else can reach the network.
 
-import { spawnChecked } from '../util/spawn.js';
+import { spawnChecked } from '../util/child/index.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

@@ -12,7 +12,7 @@ import {
   quitDesktopAppStep,
   type ProcLike,
 } from '../services/ollama-desktop.js';
-import { isAlive, signalPid } from './procs.js';
+import { isAlive, signalPid } from '../util/child/procs.js';
 import { execFile } from 'node:child_process';
 
 export interface DesktopDeps {

@@ -5,8 +5,11 @@
 // SetConsoleCtrlHandler(NULL, TRUE) so the sender survives, GenerateConsoleCtrlEvent(CTRL_BREAK_EVENT)
 // then (CTRL_C_EVENT); then `stop()` polls every 10 ms for 5 s before killing. Node cannot call
 // kernel32 itself, so a short PowerShell (no shell for the service: this is our own helper) does it.
+// A tree is killed with `taskkill /F /T`: Windows has no process groups, taskkill follows parent links.
 
-import { execFile } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { runTool } from './run-tool.js';
+import type { TreeStop } from './tree-stop.js';
 
 const CTRL_C_EVENT = 0;
 const CTRL_BREAK_EVENT = 1;
@@ -91,8 +94,22 @@ export async function askToStop(
   if (!ok && ask.what === 'console-ctrl') await run('taskkill', ['/PID', String(pid), '/T']);
 }
 
-function run(file: string, args: string[]): Promise<boolean> {
-  return new Promise((resolve) =>
-    execFile(file, args, { windowsHide: true, timeout: 15_000 }, (err) => resolve(!err)),
-  );
+async function run(file: string, args: string[]): Promise<boolean> {
+  return (await runTool(file, args, { timeoutMs: 15_000 })).ok;
 }
+
+/** Kills the tree rooted at `pid` for good. */
+async function taskkillTree(pid: number): Promise<void> {
+  if (!Number.isInteger(pid) || pid <= 0) return;
+  await run('taskkill', ['/F', '/T', '/PID', String(pid)]);
+}
+
+export const win32TreeStop: TreeStop = {
+  ownGroup: false,
+  gentle: 'Ctrl+Break',
+  ask: (child: ChildProcess, timeoutMs: number) =>
+    child.pid ? askToStop(child.pid, timeoutMs) : Promise.resolve(),
+  killOwned: (child: ChildProcess) => (child.pid ? taskkillTree(child.pid) : Promise.resolve()),
+  killTree: taskkillTree,
+  signalGroup: () => false,
+};

@@ -1,11 +1,9 @@
-// The process table, per OS: who is alive, their parents, process groups and start times; killing
-// a tree; who holds a port. Linux reads /proc; macOS asks `ps`/`lsof`; Windows asks PowerShell
-// (CIM) / `netstat` and kills with `taskkill` (through tree-kill).
-// The tree logic (`descendants`, `treeOf`) is pure.
+// The process table, per OS: who is alive, their parents, process groups and start times; who
+// holds a port. Linux reads /proc; macOS asks `ps`/`lsof`; Windows asks PowerShell (CIM) / `netstat`.
+// The tree logic (`descendants`, `treeOf`) is pure. Killing a tree: os.ts (`treeStop`).
 
 import fs from 'node:fs';
-import { execFile } from 'node:child_process';
-import treeKill from 'tree-kill';
+import { runTool } from './run-tool.js';
 
 export interface ProcInfo {
   pid: number;
@@ -22,16 +20,9 @@ export interface ProcInfo {
 
 const platform = process.platform;
 
-function run(file: string, args: string[], timeoutMs = 5000): Promise<string> {
-  return new Promise((resolve) => {
-    try {
-      execFile(file, args, { timeout: timeoutMs, windowsHide: true, maxBuffer: 16 << 20 }, (err, stdout) => {
-        resolve(err && !stdout ? '' : String(stdout));
-      });
-    } catch {
-      resolve(''); // spawn can throw (no file descriptor left): the same as no answer
-    }
-  });
+/** What a tool printed; '' when it could not start (no file descriptor left: the same as no answer). */
+async function run(file: string, args: string[], timeoutMs = 5000): Promise<string> {
+  return (await runTool(file, args, { timeoutMs, maxOutputBytes: 16 << 20 })).stdout;
 }
 
 /** Parses /proc/<pid>/stat (the command name may hold spaces and parentheses). */
@@ -46,7 +37,14 @@ export function parseProcStat(text: string): ProcInfo | null {
   const pgid = Number(f[2]);
   const start = f[19];
   if (!Number.isInteger(pid) || !Number.isInteger(ppid) || start === undefined) return null;
-  return { pid, ppid, pgid, startTime: start, name: text.slice(open + 1, close), state: f[0] ?? '' };
+  return {
+    pid,
+    ppid,
+    pgid,
+    startTime: start,
+    name: text.slice(open + 1, close),
+    state: f[0] ?? '',
+  };
 }
 
 function linuxProc(pid: number): ProcInfo | null {
@@ -86,17 +84,27 @@ function linuxProcesses(): ProcInfo[] {
 export async function listProcesses(): Promise<ProcInfo[]> {
   if (platform === 'linux') return linuxProcesses();
   if (platform === 'win32') {
-    const text = await run('powershell.exe', [
-      '-NoProfile',
-      '-NonInteractive',
-      '-Command',
-      'Get-CimInstance Win32_Process | ForEach-Object { "$($_.ProcessId) $($_.ParentProcessId) $($_.CreationDate.ToFileTimeUtc()) $($_.Name)" }',
-    ], 15_000);
+    const text = await run(
+      'powershell.exe',
+      [
+        '-NoProfile',
+        '-NonInteractive',
+        '-Command',
+        'Get-CimInstance Win32_Process | ForEach-Object { "$($_.ProcessId) $($_.ParentProcessId) $($_.CreationDate.ToFileTimeUtc()) $($_.Name)" }',
+      ],
+      15_000,
+    );
     return text
       .split(/\r?\n/)
       .map((l) => l.trim().split(' '))
       .filter((f) => f.length >= 3 && /^\d+$/.test(f[0]!))
-      .map((f) => ({ pid: Number(f[0]), ppid: Number(f[1]), pgid: Number(f[0]), startTime: f[2]!, name: f.slice(3).join(' ') }));
+      .map((f) => ({
+        pid: Number(f[0]),
+        ppid: Number(f[1]),
+        pgid: Number(f[0]),
+        startTime: f[2]!,
+        name: f.slice(3).join(' '),
+      }));
   }
   // macOS and other POSIX: lstart is "Mon Nov 23 18:46:07 2026" (5 words).
   const text = await run('ps', ['-axo', 'pid=,ppid=,pgid=,stat=,lstart=,comm=']);
@@ -105,7 +113,14 @@ export async function listProcesses(): Promise<ProcInfo[]> {
     const f = line.trim().split(/\s+/);
     if (f.length < 9 || !/^\d+$/.test(f[0]!)) continue;
     if (f[3]!.startsWith('Z')) continue;
-    out.push({ pid: Number(f[0]), ppid: Number(f[1]), pgid: Number(f[2]), startTime: f.slice(4, 9).join(' '), name: f.slice(9).join(' '), state: f[3]! });
+    out.push({
+      pid: Number(f[0]),
+      ppid: Number(f[1]),
+      pgid: Number(f[2]),
+      startTime: f.slice(4, 9).join(' '),
+      name: f.slice(9).join(' '),
+      state: f[3]!,
+    });
   }
   return out;
 }
@@ -172,7 +187,11 @@ export function descendants(root: number, procs: ProcInfo[]): ProcInfo[] {
  * member of its process group, which still finds grandchildren orphaned when their parent died
  * (they are re-parented to init but keep the group).
  */
-export function treeOf(rootPid: number, procs: ProcInfo[], usesGroups = platform !== 'win32'): ProcInfo[] {
+export function treeOf(
+  rootPid: number,
+  procs: ProcInfo[],
+  usesGroups = platform !== 'win32',
+): ProcInfo[] {
   const byPid = new Map<number, ProcInfo>();
   const root = procs.find((p) => p.pid === rootPid);
   if (root) byPid.set(root.pid, root);
@@ -195,22 +214,6 @@ export function signalPid(pid: number, signal: NodeJS.Signals): boolean {
   } catch {
     return false;
   }
-}
-
-/** POSIX: signals the whole process group `pgid`. */
-export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
-  if (platform === 'win32' || pgid <= 1) return false;
-  try {
-    process.kill(-pgid, signal);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Kills a live process tree for good (Windows: taskkill /F /T; POSIX: SIGKILL to each). */
-export function killTreeNow(pid: number): Promise<void> {
-  return new Promise((resolve) => treeKill(pid, 'SIGKILL', () => resolve()));
 }
 
 export interface PortHolder {
@@ -266,4 +269,3 @@ export async function portHolder(port: number): Promise<PortHolder | null> {
   }
   return parseLsof(await run('lsof', ['-nP', `-iTCP:${port}`, '-sTCP:LISTEN', '-Fpc']));
 }
-
