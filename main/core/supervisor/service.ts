@@ -7,7 +7,7 @@ import { PROCESS_STATUSES, type ServiceEntry, type ServiceStatus } from '../cont
 import { afterExit, NO_CRASHES, type CrashHistory, type RestartPolicy } from './backoff.js';
 import { childEnv, fatalMessage, type PlanResult, type ServiceSpec } from '../services/command.js';
 import { checkHealth, type HealthMemo, type HealthResult } from './health.js';
-import { healthVerdict } from './health-verdict.js';
+import { externalVerdict, healthVerdict, nextCheckInMs, portInUseVerdict } from './health-verdict.js';
 import { LineSplitter } from './logs.js';
 import type { PidFiles } from './pidfile.js';
 import type { PresetContext } from '../services/presets.js';
@@ -217,7 +217,7 @@ export class ServiceRunner {
         if (port === 'in-use') {
           const h = await checkHealth(spec.health, spec.connectHost, spec.listenPort, { timeoutMs: t.healthTimeoutMs, healthPath: spec.healthPath });
           if (signal.aborted) return;
-          if (h.state === 'ok' || h.state === 'loading' || h.state === 'error') {
+          if (portInUseVerdict(h.state) === 'adopt') {
             await this.#watchExternal(spec, h, signal);
             continue;
           }
@@ -333,17 +333,15 @@ export class ServiceRunner {
     signal.addEventListener('abort', onAbort, { once: true });
     if (signal.aborted) onAbort();
 
-    // Health: fast polls while starting, then every interval; healthVerdict() says what each check means.
+    // Health: nextCheckInMs() sets the pace, healthVerdict() says what each check means (health-verdict.ts).
     const healthLoop = async () => {
       let failures = 0;
       let notifiedProblem: string | null = null;
       /** This process's last passing check: while it keeps passing, only its last request is asked again. */
       let memo: HealthMemo | null = null;
       while (!settled && !stopping) {
-        const starting = this.status === 'starting';
         const pace = this.d.timings();
-        const waitMs = failures > 0 ? Math.min(pace.recheckMs, pace.healthIntervalMs) : pace.healthIntervalMs;
-        await sleep(starting ? t.startPollMs : waitMs, signal);
+        await sleep(nextCheckInMs({ starting: this.status === 'starting', failures }, { ...pace, startPollMs: t.startPollMs }), signal);
         if (settled || stopping) return;
         if (Date.now() - lookedAt >= 200) {
           lookedAt = Date.now(); // a /proc scan: at most 5 a second while starting polls every 100 ms
@@ -456,10 +454,11 @@ export class ServiceRunner {
       if (signal.aborted) return;
       const h = await checkHealth(spec.health, spec.connectHost, port, { timeoutMs: t.healthTimeoutMs, healthPath: spec.healthPath });
       if (signal.aborted) return;
-      if (h.state === 'down' || h.state === 'foreign') {
-        downs++;
+      const v = externalVerdict({ state: h.state, downs, hungAfterFailures: t.hungAfterFailures });
+      downs = v.downs;
+      if (v.type !== 'up') {
         this.#set({ health: { ok: false, latencyMs: null }, lastError: `health check: ${h.message ?? h.state}` });
-        if (downs >= t.hungAfterFailures) {
+        if (v.type === 'gone') {
           this.d.log('supervisor', `the external ${spec.name} on port ${port} is gone; starting our own in ${(t.externalGraceMs / 1000).toFixed(1)} s unless it comes back`);
           this.#set({ status: 'starting', pid: null, hint: null, health: null, lastError: null });
           await sleep(t.externalGraceMs, signal);
@@ -467,7 +466,6 @@ export class ServiceRunner {
         }
         continue;
       }
-      downs = 0;
       // Replaced between two checks (the Ollama desktop app restarts its server 1 s after it dies,
       // well inside one 5 s interval): the pid we show, sample and stop is the one answering now.
       if (holder?.pid && !isAlive(holder.pid)) {
