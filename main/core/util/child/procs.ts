@@ -1,9 +1,9 @@
-// The process table, per OS: who is alive, their parents, process groups and start times; who
-// holds a port. Linux reads /proc; macOS asks `ps`/`lsof`; Windows asks PowerShell (CIM) / `netstat`.
-// The tree logic (`descendants`, `treeOf`) is pure. Killing a tree: os.ts (`treeStop`).
+// The process table: who is alive, their parents, process groups and start times; who holds a
+// port. Each OS reads it its own way (proc-table.linux.ts: /proc; proc-table.darwin.ts: `ps`/`lsof`;
+// proc-table.win32.ts: PowerShell (CIM) / `netstat`), picked in os.ts. The parsers and the tree
+// logic (`descendants`, `treeOf`) here are pure. Killing a tree: os.ts (`treeStop`).
 
-import fs from 'node:fs';
-import { runTool } from './run-tool.js';
+import { procTable, treeStop } from './os.js';
 
 export interface ProcInfo {
   pid: number;
@@ -16,13 +16,6 @@ export interface ProcInfo {
   name?: string;
   /** Linux state letter (Z = zombie: dead, waiting for its parent). */
   state?: string;
-}
-
-const platform = process.platform;
-
-/** What a tool printed; '' when it could not start (no file descriptor left: the same as no answer). */
-async function run(file: string, args: string[], timeoutMs = 5000): Promise<string> {
-  return (await runTool(file, args, { timeoutMs, maxOutputBytes: 16 << 20 })).stdout;
 }
 
 /** Parses /proc/<pid>/stat (the command name may hold spaces and parentheses). */
@@ -47,116 +40,25 @@ export function parseProcStat(text: string): ProcInfo | null {
   };
 }
 
-function linuxProc(pid: number): ProcInfo | null {
-  try {
-    return parseProcStat(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return null;
-  }
-}
-
-/**
- * Callers in the same tick share one read of /proc (the GPU sampler asks for every service's tree at
- * once: one scan of a few hundred files, not one per service). Cleared before any later tick.
- */
-let thisTick: ProcInfo[] | null = null;
-
-function linuxProcesses(): ProcInfo[] {
-  if (thisTick) return thisTick.slice();
-  const out: ProcInfo[] = [];
-  let names: string[];
-  try {
-    names = fs.readdirSync('/proc');
-  } catch {
-    return out;
-  }
-  for (const n of names) {
-    if (!/^\d+$/.test(n)) continue;
-    const p = linuxProc(Number(n));
-    if (p && p.state !== 'Z') out.push(p);
-  }
-  thisTick = out;
-  queueMicrotask(() => (thisTick = null));
-  return out.slice();
-}
-
 /** Every process (zombies excluded). */
-export async function listProcesses(): Promise<ProcInfo[]> {
-  if (platform === 'linux') return linuxProcesses();
-  if (platform === 'win32') {
-    const text = await run(
-      'powershell.exe',
-      [
-        '-NoProfile',
-        '-NonInteractive',
-        '-Command',
-        'Get-CimInstance Win32_Process | ForEach-Object { "$($_.ProcessId) $($_.ParentProcessId) $($_.CreationDate.ToFileTimeUtc()) $($_.Name)" }',
-      ],
-      15_000,
-    );
-    return text
-      .split(/\r?\n/)
-      .map((l) => l.trim().split(' '))
-      .filter((f) => f.length >= 3 && /^\d+$/.test(f[0]!))
-      .map((f) => ({
-        pid: Number(f[0]),
-        ppid: Number(f[1]),
-        pgid: Number(f[0]),
-        startTime: f[2]!,
-        name: f.slice(3).join(' '),
-      }));
-  }
-  // macOS and other POSIX: lstart is "Mon Nov 23 18:46:07 2026" (5 words).
-  const text = await run('ps', ['-axo', 'pid=,ppid=,pgid=,stat=,lstart=,comm=']);
-  const out: ProcInfo[] = [];
-  for (const line of text.split('\n')) {
-    const f = line.trim().split(/\s+/);
-    if (f.length < 9 || !/^\d+$/.test(f[0]!)) continue;
-    if (f[3]!.startsWith('Z')) continue;
-    out.push({
-      pid: Number(f[0]),
-      ppid: Number(f[1]),
-      pgid: Number(f[2]),
-      startTime: f.slice(4, 9).join(' '),
-      name: f.slice(9).join(' '),
-      state: f[3]!,
-    });
-  }
-  return out;
+export function listProcesses(): Promise<ProcInfo[]> {
+  return procTable.listProcesses();
 }
 
 /** The start time of a live process, or null when it is gone. */
 export async function processStartTime(pid: number): Promise<string | null> {
   if (!Number.isInteger(pid) || pid <= 0) return null;
-  if (platform === 'linux') {
-    const p = linuxProc(pid);
-    return p && p.state !== 'Z' ? p.startTime : null;
-  }
-  if (platform === 'win32') {
-    const text = await run('powershell.exe', [
-      '-NoProfile',
-      '-NonInteractive',
-      '-Command',
-      `$p = Get-CimInstance Win32_Process -Filter "ProcessId=${pid}"; if ($p) { $p.CreationDate.ToFileTimeUtc() }`,
-    ]);
-    return text.trim() || null;
-  }
-  const text = await run('ps', ['-o', 'lstart=', '-p', String(pid)]);
-  return text.trim().split(/\s+/).join(' ') || null;
+  return procTable.processStartTime(pid);
 }
 
 export function isAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
-  if (platform === 'linux') {
-    const p = linuxProc(pid);
-    return p !== null && p.state !== 'Z';
-  }
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return procTable.isAlive(pid);
+}
+
+/** Which process listens on `port`, where the OS tells (null when it cannot be told). */
+export function portHolder(port: number): Promise<PortHolder | null> {
+  return procTable.portHolder(port);
 }
 
 /** Pure: every descendant of `root` by parent links (not including root). */
@@ -190,7 +92,7 @@ export function descendants(root: number, procs: ProcInfo[]): ProcInfo[] {
 export function treeOf(
   rootPid: number,
   procs: ProcInfo[],
-  usesGroups = platform !== 'win32',
+  usesGroups = treeStop.ownGroup,
 ): ProcInfo[] {
   const byPid = new Map<number, ProcInfo>();
   const root = procs.find((p) => p.pid === rootPid);
@@ -248,24 +150,4 @@ export function parseNetstat(text: string, port: number): number | null {
     return Number(f[4]) || null;
   }
   return null;
-}
-
-/** Which process listens on `port`, where the OS tells (null when it cannot be told). */
-export async function portHolder(port: number): Promise<PortHolder | null> {
-  if (platform === 'linux') {
-    const ss = parseSs(await run('ss', ['-ltnpH', `sport = :${port}`]), port);
-    if (ss) {
-      if (ss.pid !== null && !ss.name) ss.name = linuxProc(ss.pid)?.name ?? null;
-      return ss;
-    }
-    return parseLsof(await run('lsof', ['-nP', `-iTCP:${port}`, '-sTCP:LISTEN', '-Fpc']));
-  }
-  if (platform === 'win32') {
-    const pid = parseNetstat(await run('netstat', ['-ano', '-p', 'tcp']), port);
-    if (pid === null) return null;
-    const csv = await run('tasklist', ['/FI', `PID eq ${pid}`, '/FO', 'CSV', '/NH']);
-    const name = /^"([^"]+)"/.exec(csv.trim())?.[1] ?? null;
-    return { pid, name };
-  }
-  return parseLsof(await run('lsof', ['-nP', `-iTCP:${port}`, '-sTCP:LISTEN', '-Fpc']));
 }

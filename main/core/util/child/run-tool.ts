@@ -113,6 +113,15 @@ export function runTool(
   });
 }
 
+/** What a tool printed ('' when it could not start: no file descriptor left reads as no answer). */
+export async function toolOutput(
+  file: string,
+  args: readonly string[],
+  timeoutMs = 5000,
+): Promise<string> {
+  return (await runTool(file, args, { timeoutMs, maxOutputBytes: 16 << 20 })).stdout;
+}
+
 /** "not found", "is not executable", or Node's own words: why `file` did not start. */
 export function startFailure(file: string, e: NodeJS.ErrnoException): string {
   if (e.code === 'ENOENT') return `not found (${file})`;

@@ -1,7 +1,9 @@
 // What each OS supplies to start a child that can be stopped as a tree, and to stop it
-// (tree-stop.posix.ts, tree-stop.win32.ts; os.ts picks one).
+// (tree-stop.posix.ts, tree-stop.win32.ts export these names; os.ts picks one), and to read the
+// process table (proc-table.linux.ts, proc-table.darwin.ts, proc-table.win32.ts).
 
 import type { ChildProcess } from 'node:child_process';
+import type { PortHolder, ProcInfo } from './procs.js';
 
 export interface TreeStop {
   /**
@@ -20,4 +22,14 @@ export interface TreeStop {
   killTree(pid: number): Promise<void>;
   /** Signals process group `pgid` (false where there are no groups, or it is gone). */
   signalGroup(pgid: number, signal: NodeJS.Signals): boolean;
+}
+
+export interface ProcTable {
+  /** Every process (zombies excluded). */
+  listProcesses(): Promise<ProcInfo[]>;
+  /** The start time of a live process, or null when it is gone. */
+  processStartTime(pid: number): Promise<string | null>;
+  isAlive(pid: number): boolean;
+  /** Which process listens on `port`, where the OS tells (null when it cannot be told). */
+  portHolder(port: number): Promise<PortHolder | null>;
 }

@@ -9,7 +9,6 @@
 
 import type { ChildProcess } from 'node:child_process';
 import { runTool } from './run-tool.js';
-import type { TreeStop } from './tree-stop.js';
 
 const CTRL_C_EVENT = 0;
 const CTRL_BREAK_EVENT = 1;
@@ -98,18 +97,24 @@ async function run(file: string, args: string[]): Promise<boolean> {
   return (await runTool(file, args, { timeoutMs: 15_000 })).ok;
 }
 
+export const OWN_GROUP = false;
+export const GENTLE = 'Ctrl+Break';
+
+/** Windows has no process groups. */
+export function signalGroup(): boolean {
+  return false;
+}
+
+export async function ask(child: ChildProcess, timeoutMs: number): Promise<void> {
+  if (child.pid) await askToStop(child.pid, timeoutMs);
+}
+
+export async function killOwned(child: ChildProcess): Promise<void> {
+  if (child.pid) await killTree(child.pid);
+}
+
 /** Kills the tree rooted at `pid` for good. */
-async function taskkillTree(pid: number): Promise<void> {
+export async function killTree(pid: number): Promise<void> {
   if (!Number.isInteger(pid) || pid <= 0) return;
   await run('taskkill', ['/F', '/T', '/PID', String(pid)]);
 }
-
-export const win32TreeStop: TreeStop = {
-  ownGroup: false,
-  gentle: 'Ctrl+Break',
-  ask: (child: ChildProcess, timeoutMs: number) =>
-    child.pid ? askToStop(child.pid, timeoutMs) : Promise.resolve(),
-  killOwned: (child: ChildProcess) => (child.pid ? taskkillTree(child.pid) : Promise.resolve()),
-  killTree: taskkillTree,
-  signalGroup: () => false,
-};
