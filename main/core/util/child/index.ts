@@ -3,14 +3,12 @@
 // (`procs.ts`), and the per-OS ways to stop a tree (`tree-stop.posix.ts`, `tree-stop.win32.ts`,
 // picked once in `os.ts`). Nothing here starts a shell.
 
-export { spawnChecked, type Spawned } from './spawn.js';
 export { runTool, describeFailure, startFailure, firstLine, fmtSeconds } from './run-tool.js';
 export type { ToolOptions, ToolResult } from './run-tool.js';
 export { spawnOwned, OwnedChild, sweepTree, stopPids, waitFor } from './owned.js';
 export type { Owned, OwnedOptions, StopOptions } from './owned.js';
 export { treeStop } from './os.js';
 export {
-  descendants,
   isAlive,
   listProcesses,
   portHolder,
