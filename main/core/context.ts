@@ -62,6 +62,13 @@ export interface Supervisor extends Capability {
   baseUrl(id: string): string | null;
   /** Resolves true once the service is running and healthy, false after `timeoutMs`. */
   waitReady(id: string, timeoutMs: number): Promise<boolean>;
+  /**
+   * Each time a service becomes ready, whoever started it (ours after its health check, a restart
+   * after a crash, an external one adopted). Only a report: what to load is hibernation's decision.
+   */
+  onReady(listener: (id: string) => void): Unsubscribe;
+  /** Adds a line of ours (stream `supervisor`) to a service's log: what another part did to it. */
+  note(id: string, text: string): void;
 }
 
 /** What pairing needs of discovery: the other hosts seen now, and word when that changes. */

@@ -218,14 +218,15 @@ export function createCore(opts: CoreOptions): Core {
   // The supervised services (issue 3): it writes the `services` section and owns the child processes.
   const supervisor = createSupervisor(ctx, {
     placement: (id) => frontDoor.placement(id),
-    preloadModels: () => frontDoor.preloadModels(),
     ...opts.supervisor,
   });
   capabilities.push(supervisor);
   routes.push(...servicesRoutes(ctx, supervisor));
 
   // Hibernation acts on the supervised services: it comes after the supervisor in `capabilities`
-  // so that it stops first (they stop in reverse order).
+  // so that it stops first (they stop in reverse order). It alone decides which models are in
+  // memory: on the supervisor's ready report it loads the front door's learned list (or
+  // `models.preload`) where its level keeps models.
   const hibernation = createHibernation({
     store,
     settings,
