@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { CoreContext } from '../../main/core/context.js';
 import type { ServiceSettings } from '../../main/core/settings/schema.js';
 import { createSupervisor, type SupervisorCapability, type SupervisorOptions } from '../../main/core/supervisor/index.js';
-import { listProcesses } from '../../main/core/supervisor/procs.js';
+import { listProcesses } from '../../main/core/util/child/procs.js';
 import { createHibernation, supervisedServices, type Hibernation } from '../../main/core/hibernation/index.js';
 import { NullPowerBlocker } from '../../main/core/power/index.js';
 import { freePort } from '../helpers/ports.js';

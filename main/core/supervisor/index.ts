@@ -18,8 +18,8 @@ import { healthEchoPattern } from './health.js';
 import { PidFiles, planReap } from './pidfile.js';
 import { desktopHooks, type DesktopDeps } from './ollama-desktop.js';
 import { desktopServerLog } from '../services/ollama-desktop.js';
-import { isAlive, listProcesses, processStartTime, signalPid } from './procs.js';
-import { ServiceRunner, sleep, type Timings } from './service.js';
+import { isAlive, listProcesses, processStartTime, stopPids, treeStop } from '../util/child/index.js';
+import { ServiceRunner, type Timings } from './service.js';
 import { SupervisorError } from './errors.js';
 import type { Supervisor } from './types.js';
 
@@ -323,7 +323,7 @@ export function createSupervisor(ctx: CoreContext, opts: SupervisorOptions = {})
     for (const rec of records) {
       const appAlive =
         rec.appStartTime !== null && isAlive(rec.appPid) && (await processStartTime(rec.appPid)) === rec.appStartTime;
-      const plan = planReap(rec, procs, appAlive, !IS_WIN);
+      const plan = planReap(rec, procs, appAlive, treeStop.ownGroup);
       const say = (text: string) => (runners.has(rec.service) ? writeLine(rec.service, 'supervisor', text) : log.info(`${rec.service}: ${text}`));
       if (plan.action === 'skip') {
         say(`pid file names pid ${rec.pid}: not stopping it (${plan.reason})`);
@@ -332,10 +332,7 @@ export function createSupervisor(ctx: CoreContext, opts: SupervisorOptions = {})
         continue;
       }
       say(`stopping orphans left by an earlier run (${plan.reason}): pids ${plan.pids.join(', ')}`);
-      for (const pid of plan.pids) signalPid(pid, 'SIGTERM');
-      const deadline = Date.now() + 2000;
-      while (Date.now() < deadline && plan.pids.some(isAlive)) await sleep(25);
-      for (const pid of plan.pids) if (isAlive(pid)) signalPid(pid, 'SIGKILL');
+      await stopPids(plan.pids, 2000);
       pidFiles.remove(rec.service);
       reports.push({ service: rec.service, action: 'reap', pids: plan.pids, reason: plan.reason });
     }
