@@ -234,6 +234,32 @@ describe('a request whose upstream refuses the connect after the door decided to
     await res.arrayBuffer();
   });
 
+  it('a request held again after a refused connect takes a place in the queue (frontDoor.maxHeldRequests)', async () => {
+    const r = ctx.settings.update({ frontDoor: { maxHeldRequests: 2 } });
+    if (!r.ok) throw new Error(r.problem.message);
+    try {
+      sayRunning();
+      // Forwarded (the store says running), refused (nothing listens): all three are held again,
+      // but only two places exist.
+      const answers = [1, 2, 3].map((i) =>
+        fetch(`http://127.0.0.1:${ports.vibevoice}/v1/audio/voices?i=${i}`),
+      );
+      const first = await Promise.race(answers);
+      expect(first.status).toBe(503);
+      expect(first.headers.get('retry-after')).toBe('5');
+      expect(((await first.json()) as { error: { message: string } }).error.message).toMatch(
+        /2 requests are already waiting/,
+      );
+      expect(fd.heldCount('vibevoice')).toBe(2);
+      startProgram('vibevoice', 0);
+      const all = await Promise.all(answers);
+      expect(all.map((a) => a.status).sort()).toEqual([200, 200, 503]);
+      await Promise.all(all.map((a) => a.arrayBuffer().catch(() => null)));
+    } finally {
+      ctx.settings.update({ frontDoor: { maxHeldRequests: 64 } });
+    }
+  });
+
   it('a program said to be running that keeps refusing is a 502 once the hold limit is past', async () => {
     const r = ctx.settings.update({ frontDoor: { maxHoldSeconds: 1 } });
     if (!r.ok) throw new Error(r.problem.message);

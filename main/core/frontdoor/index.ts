@@ -509,11 +509,13 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
     return { maxHeld: f.maxHeldRequests, maxHoldMs: f.maxHoldSeconds * 1000 };
   };
 
+  /** `queued`: the request is in the held queue already (see VerdictInput.queued). */
   const decide = (
     id: string,
     stoppedByHibernation: boolean,
     wakeIssued: boolean,
     heldSince: number | null,
+    queued = heldSince !== null,
   ): Verdict => {
     const e = entry(id);
     if (!e) {
@@ -533,10 +535,11 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
       service: serviceView(e),
       stoppedByHibernation,
       wakeIssued: wakeIssued || busy,
-      held: heldSince === null ? queue.length : queue.length - 1,
+      held: queued ? queue.length - 1 : queue.length,
       limits: limits(),
       now: Date.now(),
       heldSince,
+      queued,
       draining: draining.has(id),
     });
   };
@@ -725,8 +728,25 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
     const why = (err as NodeJS.ErrnoException).code ?? err.message;
     const waking = stoppedByHibernation(id);
     watchDrain(id);
-    let v = decide(id, waking, false, first);
+    // Not in the queue now: held again, it takes a place there like any request (maxHeldRequests).
+    let v = decide(id, waking, false, first, false);
     if (v.type === 'forward') {
+      const queued = held.get(id)?.length ?? 0;
+      if (queued >= limits().maxHeld) {
+        return act(
+          id,
+          req,
+          res,
+          {
+            type: 'refuse',
+            status: 503,
+            code: 'service_unavailable',
+            message: `${nameOf(id)} is not taking connections yet; ${queued} requests are already waiting for it. Retry in a few seconds.`,
+            retryAfterSeconds: 5,
+          },
+          null,
+        );
+      }
       if (Date.now() - first >= limits().maxHoldMs) {
         log.warn(`${id}: refuses connections while it is said to be running (${why})`);
         return sendError(
