@@ -348,18 +348,25 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
   };
 
   const handle = (id: string, req: IncomingMessage, res: ServerResponse): void => {
+    if (!admitted(id, req, res)) return;
+    admit(id, req, res, `${id} request from ${req.socket.remoteAddress ?? 'unknown'}`);
+  };
+
+  /** Who may come in (LAN, the LLM key); answers 403/401 itself when not. */
+  const admitted = (id: string, req: IncomingMessage, res: ServerResponse): boolean => {
     const s = settings();
     const client = req.socket.remoteAddress;
     if (!allowed(client, s.frontDoor.allowFrom)) {
-      return sendError(
+      sendError(
         res,
         403,
         'forbidden',
         `Only the local network may use this port (your address ${client ?? 'unknown'} is not private). The setting frontDoor.allowFrom changes this.`,
       );
+      return false;
     }
     if (id === 'ollama' && !keyOk(req, s)) {
-      return sendError(
+      sendError(
         res,
         401,
         'unauthorized',
@@ -368,50 +375,64 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
           'www-authenticate': 'Bearer',
         },
       );
+      return false;
     }
-    admit(id, req, res, `${id} request from ${client ?? 'unknown'}`);
+    return true;
   };
 
   /**
-   * A WebSocket (VibeVoice's streaming endpoint): checked like any request, then the two sockets
-   * are joined. Not held: a socket upgrade has no body to wait with, so a sleeping service answers
-   * 503 (and is woken by it).
+   * A WebSocket (VibeVoice's streaming endpoint): checked, woken, held and refused like any request
+   * (the client waits for its 101 while the service starts), then the two sockets are joined. The
+   * door's own answers (403, 401, 503 with the reason, 502) go through a ServerResponse on the
+   * socket, so they are the same as on any request; once joined the socket is the WebSocket's.
    */
-  const upgrade = (id: string, req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    const s = settings();
-    const client = req.socket.remoteAddress;
-    const refuse = (status: string) => {
-      socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
-    };
+  const upgrade = (id: string, req: IncomingMessage, duplex: Duplex, head: Buffer): void => {
+    const socket = duplex as net.Socket;
     socket.on('error', () => socket.destroy());
-    if (!allowed(client, s.frontDoor.allowFrom)) return refuse('403 Forbidden');
-    if (id === 'ollama' && !keyOk(req, s)) return refuse('401 Unauthorized');
+    const res = new http.ServerResponse(req);
+    res.shouldKeepAlive = false;
+    res.assignSocket(socket);
+    res.once('finish', () => socket.end());
+    if (!admitted(id, req, res)) return;
     doors.get(id)?.counter.add(Date.now());
+    publishSoon();
     const waking = stoppedByHibernation(id);
     watchDrain(id);
     const v = decide(id, waking, false, null);
-    deps.hibernation()?.activity(`${id} connection from ${client ?? 'unknown'}`);
-    const up = upstreamOf(id);
-    if (v.type !== 'forward' || !up) return refuse('503 Service Unavailable');
-    let joined = false;
-    const conn = net.connect(up.port, up.host, () => {
-      joined = true;
-      let text = `${req.method} ${req.url} HTTP/1.1\r\n`;
-      for (let i = 0; i < req.rawHeaders.length; i += 2) {
-        const name = req.rawHeaders[i]!;
-        text += `${name}: ${name.toLowerCase() === 'host' ? `${up.host}:${up.port}` : req.rawHeaders[i + 1]}\r\n`;
-      }
-      conn.write(text + '\r\n');
-      if (head.length) conn.write(head);
-      conn.pipe(socket);
-      socket.pipe(conn);
-    });
-    conn.setNoDelay(true);
-    conn.on('error', () => (joined ? socket.destroy() : refuse('502 Bad Gateway')));
-    conn.on('close', () => {
-      if (joined) socket.destroy();
-    });
-    socket.on('close', () => conn.destroy());
+    deps.hibernation()?.activity(`${id} connection from ${req.socket.remoteAddress ?? 'unknown'}`);
+    const join = (up: Upstream): void => {
+      if (res.headersSent || res.destroyed) return;
+      let joined = false;
+      const conn = net.connect(up.port, up.host, () => {
+        joined = true;
+        socket.off('close', drop);
+        socket.on('close', () => conn.destroy());
+        res.detachSocket(socket);
+        let text = `${req.method} ${req.url} HTTP/1.1\r\n`;
+        for (let i = 0; i < req.rawHeaders.length; i += 2) {
+          const name = req.rawHeaders[i]!;
+          text += `${name}: ${name.toLowerCase() === 'host' ? `${up.host}:${up.port}` : req.rawHeaders[i + 1]}\r\n`;
+        }
+        conn.write(text + '\r\n');
+        if (head.length) conn.write(head);
+        conn.pipe(socket);
+        socket.pipe(conn);
+      });
+      const drop = () => conn.destroy();
+      socket.once('close', drop);
+      conn.setNoDelay(true);
+      conn.on('error', (err) => {
+        if (joined) return socket.destroy();
+        socket.off('close', drop);
+        // Refused before a byte was sent (the program stopped or is restarting): held again, as
+        // an HTTP request is, or answered 503/502 with the reason.
+        refused(id, req, res, err, join);
+      });
+      conn.on('close', () => {
+        if (joined) socket.destroy();
+      });
+    };
+    act(id, req, res, v, null, waking, join);
   };
 
   const keyOk = (req: IncomingMessage, s: Readonly<Settings>): boolean => {
