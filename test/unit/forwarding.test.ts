@@ -1,6 +1,10 @@
 // Where a request at this host's front door goes: here or the paired host that serves (pure).
 import { describe, expect, it } from 'vitest';
-import { forwardTarget, type ForwardPeer } from '../../main/core/pairing/forwarding.js';
+import {
+  advertisedPort,
+  forwardTarget,
+  type ForwardPeer,
+} from '../../main/core/pairing/forwarding.js';
 
 const pc: ForwardPeer = { id: 'pc', address: '10.0.0.3', alive: true, serving: true };
 const base = {
@@ -30,6 +34,17 @@ describe('forwardTarget', () => {
     const unreachableUntil = new Map([['pc', 2_000]]);
     expect(forwardTarget({ ...base, unreachableUntil })).toBeNull();
     expect(forwardTarget({ ...base, unreachableUntil, now: 2_000 })).toEqual(pc);
+  });
+});
+
+describe('advertisedPort', () => {
+  it('is the port the serving host advertises for the service, else null (use our own)', () => {
+    const peer = { ports: { ollama: 11500, vibevoice: 8890 } };
+    expect(advertisedPort(peer, 'ollama')).toBe(11500);
+    expect(advertisedPort(peer, 'piper')).toBeNull();
+    expect(advertisedPort({}, 'ollama')).toBeNull();
+    expect(advertisedPort({ ports: { ollama: 0 } }, 'ollama')).toBeNull();
+    expect(advertisedPort({ ports: { ollama: 70_000 } }, 'ollama')).toBeNull();
   });
 });
 

@@ -73,9 +73,13 @@ export interface FrontDoorDeps {
   restart?: (id: string) => Promise<unknown>;
   /**
    * The pair (issue 14): the paired host that serves, when this one does not. Its front door gets
-   * the request as it came (same public port), marked as forwarded; null = serve here.
+   * the request as it came, marked as forwarded, on the port it advertises for the service (`port`;
+   * null or absent: the same public port as here); null = serve here.
    */
-  forwardTo?: (id: string, req: IncomingMessage) => { peerId: string; host: string } | null;
+  forwardTo?: (
+    id: string,
+    req: IncomingMessage,
+  ) => { peerId: string; host: string; port?: number | null } | null;
   /** A connection to that host failed before anything was sent: the request is served here instead. */
   forwardFailed?: (peerId: string, why: string, refused: boolean) => void;
   /** This host's id, for the forwarded mark. */
@@ -463,13 +467,13 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
     req: IncomingMessage,
     res: ServerResponse,
     source: string,
-    peer: { peerId: string; host: string },
+    peer: { peerId: string; host: string; port?: number | null },
   ): void => {
     const door = doors.get(id);
     door?.counter.add(Date.now());
     publishSoon();
     req.rawHeaders.push('X-UnaMentis-Forwarded', deps.hostId?.() ?? 'peer');
-    forward(req, res, { host: peer.host, port: door?.port ?? 0 }, relayAgent, {
+    forward(req, res, { host: peer.host, port: peer.port ?? door?.port ?? 0 }, relayAgent, {
       onRefused: (err) => {
         deps.forwardFailed?.(peer.peerId, err.message, err.code === 'ECONNREFUSED');
         log.info(

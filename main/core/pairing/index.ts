@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { isIPv4 } from 'node:net';
 import type { Capability, CoreContext, StopReason } from '../context.js';
-import type { PairingSection, Role, Snapshot } from '../contract.js';
+import { SERVICE_PORT_TXT_KEYS, type PairingSection, type Role, type Snapshot } from '../contract.js';
 import type { PairedPeer, Settings } from '../settings/schema.js';
 import type { DeepReadonly } from '../settings/store.js';
 import type { SeenHosts } from '../context.js';
@@ -32,7 +32,7 @@ import { initiatorFinish, Responder, type HostCard } from './handshake.js';
 import { decodeHeartbeat, encodeHeartbeat, nextBootEpoch, ReplayGuard, type Heartbeat } from './heartbeat.js';
 import { composePeers, type PeerCard } from './peer-list.js';
 import { cannotServe } from './can-serve.js';
-import { forwardTarget } from './forwarding.js';
+import { advertisedPort, forwardTarget } from './forwarding.js';
 import { openDatagrams, unmap, type Datagrams } from './transport.js';
 import { connectRefused } from './probe.js';
 import { postJson as defaultPostJson, type PostJson } from './client.js';
@@ -83,10 +83,11 @@ export interface PairingControl {
   rejoin(): void;
   onRequest(listener: (r: IncomingRequest) => void): Unsubscribe;
   /**
-   * The front door asks where a request goes (issue 14): the paired host that serves, or null =
-   * here. `forwarded`: the request already came from a host of the pair.
+   * The front door asks where a request for `service` goes (issue 14): the paired host that
+   * serves, or null = here. `forwarded`: the request already came from a host of the pair. `port`:
+   * the port that host advertises for the service (mDNS TXT), null when unknown.
    */
-  forwardTo(forwarded: boolean): { peerId: string; host: string } | null;
+  forwardTo(forwarded: boolean, service?: string): { peerId: string; host: string; port: number | null } | null;
   /**
    * A connection to that host failed: serve here for a moment, without waiting for the election.
    * `refused`: its machine refused the connection (nothing listens: its app is gone).
@@ -979,7 +980,7 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
       return requests.on('request', listener);
     },
 
-    forwardTo(forwarded) {
+    forwardTo(forwarded, service) {
       const now = mono();
       const c = cfg();
       const peers = peersView().map((p) => {
@@ -988,7 +989,13 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
         return { id: p.id, address: p.addresses.find((a) => isIPv4(unmap(a))) ?? '', alive, serving: alive && !!t?.advert?.serving };
       });
       const target = forwardTarget({ selfServing: election.serving, forwarded, peers, unreachableUntil: unreachable, now });
-      return target ? { peerId: target.id, host: unmap(target.address) } : null;
+      if (!target) return null;
+      // Its service ports as it advertises them (they may differ from ours).
+      const txtPorts = opts.discovery?.list().find((d) => d.id === target.id)?.txt.ports ?? {};
+      const ports = Object.fromEntries(
+        Object.entries(SERVICE_PORT_TXT_KEYS).flatMap(([id, key]) => (txtPorts[key] !== undefined ? [[id, txtPorts[key]]] : [])),
+      );
+      return { peerId: target.id, host: unmap(target.address), port: service ? advertisedPort({ ports }, service) : null };
     },
 
     forwardFailed(peerId, why, refused) {
