@@ -38,11 +38,13 @@ async function crashToHealthy(): Promise<number[]> {
   return times;
 }
 
-async function threeServices() {
+/** With `hibernation`, it loads the model on each start (the supervisor loads none itself). */
+async function threeServices(hibernation = false) {
   const [o, v, p] = [await freePort(), await freePort(), await freePort()];
   return makeHarness({
     services: { ollama: fakeOllama(o), vibevoice: fakeVibevoice(v), piper: fakePiper(p) },
     preload: ['mistral:7b'],
+    hibernation,
     supervisor: { crashLoopCount: 5, crashLoopWindowSeconds: 60, stopTimeoutSeconds: 5, hungAfterFailures: 3, healthIntervalSeconds: 2 },
     options: { timings: {} },
   });
@@ -55,10 +57,10 @@ async function allReady(h: Awaited<ReturnType<typeof threeServices>>): Promise<v
 }
 
 async function stopAllTimes(): Promise<number[]> {
-  const h = await threeServices();
+  const h = await threeServices(true);
   const times: number[] = [];
   try {
-    await h.sup.start();
+    await h.start();
     for (let i = 0; i < 5; i++) {
       await allReady(h);
       await until(() => h.sup.logs('ollama', 200).some((l) => l.text === 'preloaded mistral:7b'), 10_000);

@@ -7,8 +7,8 @@
 // shell). Since systemd 246 it waits until the manager has read the message (BARRIER=1), and the
 // unit sets NotifyAccess=all so a message from this child of the main process counts.
 
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
+import { describeFailure, runTool, type ToolOptions } from './core/util/child/index.js';
 import type { Logger } from './core/util/logger.js';
 
 /** JOURNAL_STREAM is "dev:inode" of the stream systemd connected; it counts only if stdout is still it. */
@@ -33,12 +33,14 @@ export function watchdogIntervalMs(env: NodeJS.ProcessEnv, pid: number): number 
 
 export type RunNotify = (args: string[], env: NodeJS.ProcessEnv) => Promise<void>;
 
-const runSystemdNotify: RunNotify = (args, env) =>
-  new Promise((resolve, reject) => {
-    execFile('systemd-notify', args, { env, timeout: 5_000 }, (err, _out, stderr) =>
-      err ? reject(new Error(stderr.trim() || err.message, { cause: err })) : resolve(),
-    );
-  });
+const runSystemdNotify: RunNotify = async (args, env) => {
+  const opts: ToolOptions = { env, timeoutMs: 5_000 };
+  const r = await runTool('systemd-notify', args, opts);
+  if (r.ok) return;
+  // `cause` keeps the start error's code: ENOENT says "not installed".
+  const why = r.stderr.trim() || describeFailure('systemd-notify', 'systemd-notify', r, opts);
+  throw new Error(why, { cause: r.error ?? undefined });
+};
 
 export interface Notifier {
   /** READY=1 with a status line, then starts the watchdog pings if the unit has WatchdogSec=. */

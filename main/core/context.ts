@@ -62,6 +62,28 @@ export interface Supervisor extends Capability {
   baseUrl(id: string): string | null;
   /** Resolves true once the service is running and healthy, false after `timeoutMs`. */
   waitReady(id: string, timeoutMs: number): Promise<boolean>;
+  /**
+   * Each time a service becomes ready, whoever started it (ours after its health check, a restart
+   * after a crash, an external one adopted). Only a report: what to load is hibernation's decision.
+   */
+  onReady(listener: (id: string) => void): Unsubscribe;
+  /** Adds a line of ours (stream `supervisor`) to a service's log: what another part did to it. */
+  note(id: string, text: string): void;
+}
+
+/** Activity that reset hibernation's idle clock, with who reported it ("ollama connection from …", "pairing: promotion"). */
+export interface Activity {
+  /** Milliseconds since the epoch (the core's clock). */
+  at: number;
+  source: string;
+}
+
+/**
+ * Hibernation's activity as another capability follows it: pairing counts session activity from it,
+ * and tells its own wake apart by the source, not by when it came.
+ */
+export interface ActivityFeed {
+  onActivity(listener: (a: Activity) => void): Unsubscribe;
 }
 
 /** What pairing needs of discovery: the other hosts seen now, and word when that changes. */

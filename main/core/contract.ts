@@ -6,6 +6,30 @@
 /** GET /api/settings: the settings without the API token and the pairing keys. */
 export type { RedactedSettings } from './settings/store.js';
 
+/**
+ * A path into the settings the dashboard edits (`['api', 'port']`, `['services', id, 'command']`):
+ * a path the settings type does not have is a compile error.
+ */
+export type SettingsPath<T = import('./settings/store.js').RedactedSettings> = T extends readonly unknown[]
+  ? never
+  : T extends object
+    ? { [K in keyof T & string]-?: [K] | [K, ...SettingsPath<NonNullable<T[K]>>] }[keyof T & string]
+    : never;
+
+/**
+ * The settings JSON Schema trimmed to what the settings form reads (main/core/settings/form.ts):
+ * each field's type, allowed values, whether it may be absent, and its description (the help text).
+ */
+export interface SettingsFieldSchema {
+  type?: string | string[];
+  enum?: (string | number)[];
+  description?: string;
+  required?: string[];
+  properties?: Record<string, SettingsFieldSchema>;
+  additionalProperties?: SettingsFieldSchema;
+  items?: SettingsFieldSchema;
+}
+
 export type HibernationState = 'active' | 'warm' | 'cool' | 'cold' | 'dormant';
 export const HIBERNATION_STATES: readonly HibernationState[] = [
   'active',

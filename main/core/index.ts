@@ -218,14 +218,15 @@ export function createCore(opts: CoreOptions): Core {
   // The supervised services (issue 3): it writes the `services` section and owns the child processes.
   const supervisor = createSupervisor(ctx, {
     placement: (id) => frontDoor.placement(id),
-    preloadModels: () => frontDoor.preloadModels(),
     ...opts.supervisor,
   });
   capabilities.push(supervisor);
   routes.push(...servicesRoutes(ctx, supervisor));
 
   // Hibernation acts on the supervised services: it comes after the supervisor in `capabilities`
-  // so that it stops first (they stop in reverse order).
+  // so that it stops first (they stop in reverse order). It alone decides which models are in
+  // memory: on the supervisor's ready report it loads the front door's learned list (or
+  // `models.preload`) where its level keeps models.
   const hibernation = createHibernation({
     store,
     settings,
@@ -303,7 +304,7 @@ export function createCore(opts: CoreOptions): Core {
     },
   });
   // Pairing after discovery, so it stops before it: the handoff goes out before the mDNS goodbye.
-  const pairing: Pairing = createPairing(ctx, { address: () => api.address(), discovery });
+  const pairing: Pairing = createPairing(ctx, { address: () => api.address(), discovery, activity: hibernation });
   pairingRef = pairing;
   capabilities.push(pairing);
   routes.push(...pairingRoutes(ctx, pairing));

@@ -2,7 +2,7 @@
 // `runAsNode` fuse off (the headless core uses `node -e` instead).
 
 import { utilityProcess } from 'electron';
-import treeKill from 'tree-kill';
+import { treeStop } from '../core/util/child/index.js';
 import type { InventoryLauncher } from '../core/gpu/inventory.js';
 
 /** How long the pipes may stay open after 'exit' (a grandchild that inherited them can hold them). */
@@ -45,7 +45,7 @@ export function utilityInventoryLauncher(workerPath: string): InventoryLauncher 
       // The whole tree: systeminformation runs nvidia-smi as a child, and a hung one must die too.
       // The utility process dies last: killed first, its children would be re-parented out of reach.
       kill: () => {
-        if (pid) treeKill(pid, 'SIGKILL', () => child.kill());
+        if (pid) void treeStop.killTree(pid).finally(() => child.kill());
         else child.kill();
       },
     };

@@ -1,6 +1,8 @@
 // The settings form's pure part: reading and writing nested values by path, turning text inputs
 // into values, and computing the smallest patch for PUT /api/settings (objects merge on the
-// server; arrays and scalars replace).
+// server; arrays and scalars replace), and the kind of input a field gets from its schema.
+
+import type { SettingsFieldSchema } from '../../main/core/contract.js';
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
@@ -101,4 +103,44 @@ export function fieldMatches(errorField: string | null, path: readonly string[])
   if (!errorField) return false;
   const p = path.join('.');
   return errorField === p || errorField.startsWith(`${p}.`);
+}
+
+/** The input a settings field gets, worked out from its schema (settings-form.ts adds only labels). */
+export type FieldKind =
+  | { type: 'bool' }
+  | { type: 'select'; values: string[]; optional: boolean }
+  | { type: 'number'; nullable: boolean; seconds: boolean }
+  | { type: 'text' }
+  | { type: 'list' }
+  | { type: 'kv'; typed: boolean };
+
+/**
+ * The schema of the field at `path` (a map's entries use its `additionalProperties`), and whether
+ * the field may be absent (not `required` by its parent). null: the schema has no such field.
+ */
+export function fieldSchema(root: SettingsFieldSchema, path: readonly string[]): { schema: SettingsFieldSchema; optional: boolean } | null {
+  let node: SettingsFieldSchema | undefined = root;
+  let optional = false;
+  for (const k of path) {
+    if (!node) return null;
+    const named: SettingsFieldSchema | undefined = node.properties?.[k];
+    optional = named ? !(node.required ?? []).includes(k) : true;
+    node = named ?? node.additionalProperties;
+  }
+  return node ? { schema: node, optional } : null;
+}
+
+export function fieldKind(schema: SettingsFieldSchema, optional: boolean, path: readonly string[]): FieldKind {
+  const types = ([] as string[]).concat(schema.type ?? []);
+  if (schema.enum) return { type: 'select', values: schema.enum.map(String), optional };
+  if (types.includes('boolean')) return { type: 'bool' };
+  if (types.includes('integer') || types.includes('number')) {
+    return { type: 'number', nullable: types.includes('null'), seconds: /Seconds$/.test(path.at(-1) ?? '') };
+  }
+  if (types.includes('array')) return { type: 'list' };
+  if (types.includes('object')) {
+    const value = ([] as string[]).concat(schema.additionalProperties?.type ?? []);
+    return { type: 'kv', typed: value.length > 1 };
+  }
+  return { type: 'text' };
 }

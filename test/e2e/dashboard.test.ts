@@ -12,6 +12,8 @@ import type { Snapshot } from '../../main/core/contract.js';
 import { startHeadless, type Headless } from '../helpers/headless.js';
 import { chromiumMissing, launchChromium, screenshotDir } from '../helpers/browser.js';
 import { api, startDashboardHost, type DashboardHost } from './dashboard-fixtures.js';
+import { formSchema } from '../../main/core/settings/form.js';
+import { fieldSchema } from '../../renderer/src/settings-model.js';
 
 const missing = chromiumMissing();
 if (missing) console.warn(`SKIPPED dashboard e2e: ${missing}`);
@@ -226,6 +228,17 @@ describe.skipIf(!!missing)('dashboard in Chromium', () => {
     await go('settings');
     const port = page.getByLabel('Control port');
     await port.waitFor(T);
+    await shot('settings-light');
+    // Each input's help is the settings definition's description (main/core/settings/schema.ts), word for word.
+    const helps = await page.locator('form.settings [data-field]').evaluateAll((els) =>
+      els.map((el) => {
+        const ids = (el.getAttribute('aria-describedby') ?? '').split(' ');
+        const help = ids.map((id) => document.getElementById(id)).find((n) => n?.classList.contains('help'));
+        return [el.getAttribute('data-field')!, help?.textContent ?? null] as const;
+      }),
+    );
+    expect(helps.length).toBeGreaterThan(40);
+    for (const [field, help] of helps) expect(help, field).toBe(fieldSchema(formSchema(), field.split('.'))!.schema.description);
     await port.fill('70000');
     await page.getByRole('button', { name: 'Save changes' }).click();
     const error = page.getByTestId('settings-error');

@@ -65,7 +65,7 @@ describe('GPU telemetry in the headless core', () => {
   });
 
   it('per model from /api/ps and per service from the supervised process tree', async () => {
-    // The supervisor preloads models once Ollama is ready; make sure mistral is in.
+    // Hibernation loads the models once Ollama is ready; make sure mistral is in.
     await until(async () => (await status()).services.find((x) => x.id === 'ollama')?.status === 'running', 20_000);
     await post(ollamaPort, '/api/generate', { model: 'mistral:7b', prompt: '', keep_alive: -1 });
     const state = (await until(async () => {

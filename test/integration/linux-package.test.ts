@@ -77,7 +77,6 @@ describe('the Linux package', () => {
       'ajv',
       'ollama',
       'systeminformation',
-      'tree-kill',
     ]) {
       expect(fs.existsSync(path.join(top, 'node_modules', dep, 'package.json')), dep).toBe(true);
     }

@@ -197,8 +197,9 @@ describe('the Ollama desktop app', () => {
       services: { ollama: fakeOllama(port) },
       preload: ['mistral:7b'],
       options: { ollamaDesktopLog: null },
+      hibernation: true,
     });
-    await h.sup.start();
+    await h.start();
     const ps = await until(async () => {
       const j = (await (await fetch(`http://127.0.0.1:${port}/api/ps`)).json()) as {
         models: { name: string; expires_at: string }[];

@@ -8,7 +8,9 @@ import { fileURLToPath } from 'node:url';
 import type { CoreContext } from '../../main/core/context.js';
 import type { ServiceSettings } from '../../main/core/settings/schema.js';
 import { createSupervisor, type SupervisorCapability, type SupervisorOptions } from '../../main/core/supervisor/index.js';
-import { listProcesses } from '../../main/core/supervisor/procs.js';
+import { listProcesses } from '../../main/core/util/child/procs.js';
+import { createHibernation, supervisedServices, type Hibernation } from '../../main/core/hibernation/index.js';
+import { NullPowerBlocker } from '../../main/core/power/index.js';
 import { freePort } from '../helpers/ports.js';
 import { testContext } from '../helpers/core-context.js';
 
@@ -51,7 +53,11 @@ export function fakePiper(port: number, knobs?: Knobs, extra: ServiceSettings = 
 export interface Harness {
   ctx: CoreContext;
   sup: SupervisorCapability;
+  /** With `hibernation: true`: hibernation over this supervisor (it loads the models on ready). */
+  hibernation: Hibernation | null;
   dataDir: string;
+  /** Starts the supervisor, then hibernation where there is one. */
+  start(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -72,6 +78,8 @@ export function makeHarness(opts: {
   supervisor?: Record<string, number>;
   preload?: string[];
   options?: SupervisorOptions;
+  /** Add hibernation (it starts after the supervisor and stops first, as in the core). */
+  hibernation?: boolean;
 }): Harness {
   const dataDir = opts.dataDir ?? tempDir();
   // Presets not under test are disabled so nothing real is looked for.
@@ -94,11 +102,29 @@ export function makeHarness(opts: {
   );
   const ctx = testContext({ dataDir });
   const sup = createSupervisor(ctx, { timings: FAST, ...opts.options });
+  const hibernation = opts.hibernation
+    ? createHibernation({
+        store: ctx.store,
+        settings: ctx.settings,
+        commands: ctx.commands,
+        logger: ctx.logger,
+        clock: ctx.clock,
+        isReady: () => ctx.isReady(),
+        services: supervisedServices(sup),
+        power: new NullPowerBlocker('test'),
+      })
+    : null;
   return {
     ctx,
     sup,
+    hibernation,
     dataDir,
+    async start() {
+      await sup.start();
+      hibernation?.start();
+    },
     async close() {
+      await hibernation?.stop();
       await sup.stop('quit');
     },
   };

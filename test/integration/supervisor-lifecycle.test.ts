@@ -1,5 +1,7 @@
 // The supervisor against real fake-service processes: ready = healthy, crash → back-off respawn,
 // crash loop → failed, hung → restarted, SIGTERM ignored → tree killed, nothing left after stop.
+// It reports ready and loads no model itself (that is hibernation's decision): the tests that need
+// a runner grandchild load one as a client would.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -7,6 +9,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { FAST, alive, fakeOllama, fakeState, freePort, makeHarness, post, until, type Harness } from './supervisor-helpers.js';
 
 let h: Harness | null = null;
+/** A client's load (an empty generate, as Ollama's own CLI does): the fake starts a runner per model. */
+const load = async (port: number, ...models: string[]) => {
+  for (const model of models) expect((await post(port, '/api/generate', { model, prompt: '', stream: false })).status).toBe(200);
+};
 afterEach(async () => {
   await h?.close();
   h = null;
@@ -15,11 +21,10 @@ afterEach(async () => {
 const status = (id = 'ollama') => h!.sup.get(id)?.status;
 
 describe('supervisor lifecycle (fake-ollama)', () => {
-  it('is ready only once healthy, passes env, preloads, logs to ring and file, and stops the whole tree', async () => {
+  it('is ready only once healthy, passes env, logs to ring and file, and stops the whole tree', async () => {
     const port = await freePort();
     h = makeHarness({
       services: { ollama: fakeOllama(port, { START_DELAY_MS: 300 }, { options: { keepAlive: '7m', origins: 'app://x' } }) },
-      preload: ['mistral:7b'],
     });
     await h.sup.start();
     // Spawned but not yet answering: starting, not running.
@@ -33,7 +38,8 @@ describe('supervisor lifecycle (fake-ollama)', () => {
     const st = await fakeState(port);
     expect(st.pid).toBe(e.pid);
     expect(st.env).toMatchObject({ OLLAMA_HOST: `127.0.0.1:${port}`, OLLAMA_KEEP_ALIVE: '7m', OLLAMA_ORIGINS: 'app://x' });
-    // The preload loaded the model: a runner grandchild exists and is part of the tree.
+    // A loaded model: a runner grandchild exists and is part of the tree.
+    await load(port, 'mistral:7b');
     const runners = await until(async () => {
       const r = (await fakeState(port)).runners;
       return r.length === 1 ? r : null;
@@ -45,9 +51,11 @@ describe('supervisor lifecycle (fake-ollama)', () => {
     await until(() => h!.ctx.store.get('services').find((s) => s.id === 'ollama')?.status === 'running');
     const logs = h.sup.logs('ollama', 100).map((l) => `${l.stream} ${l.text}`);
     expect(logs.some((l) => l.startsWith('stderr') && l.includes('Listening on 127.0.0.1'))).toBe(true);
-    await until(() => h!.sup.logs('ollama', 100).some((l) => l.stream === 'supervisor' && l.text === 'preloaded mistral:7b'));
+    // A line of ours about the service (hibernation's "preloaded …") lands in its log, ring and file.
+    h.sup.note('ollama', 'preloaded mistral:7b');
+    expect(h.sup.logs('ollama', 1)[0]).toMatchObject({ stream: 'supervisor', text: 'preloaded mistral:7b' });
     expect(h.sup.logs('ollama', 2)).toHaveLength(2);
-    // Our own health checks are in the file, not in the live view; the preload's request is in both.
+    // Our own health checks are in the file, not in the live view; the client's load request is in both.
     expect(logs.some((l) => l.includes('"/api/version"'))).toBe(false);
     await until(() => h!.sup.logs('ollama', 100).some((l) => l.text.includes('POST    "/api/generate"')));
 
@@ -59,17 +67,36 @@ describe('supervisor lifecycle (fake-ollama)', () => {
     const file = fs.readFileSync(path.join(h.dataDir, 'logs', 'ollama.log'), 'utf8');
     expect(file).toContain('Listening on 127.0.0.1');
     expect(file).toContain('GET     "/api/version"');
+    expect(file).toMatch(/supervisor +preloaded mistral:7b/);
+  });
+
+  it('reports ready on every start, its own and after a crash, and loads nothing itself (models.preload set)', async () => {
+    const port = await freePort();
+    h = makeHarness({ services: { ollama: fakeOllama(port, { MODEL_LOAD_MS: 20 }) }, preload: ['mistral:7b', 'llama3.2:1b'] });
+    const readies: string[] = [];
+    h.sup.onReady((id) => readies.push(id));
+    await h.sup.start();
+    expect(await h.sup.waitReady('ollama', 5000)).toBe(true);
+    expect(readies).toEqual(['ollama']);
+    const pid = h.sup.get('ollama')!.pid;
+    await post(port, '/__fake/crash');
+    await until(() => status() === 'running' && h!.sup.get('ollama')!.pid !== pid, 5000, 5);
+    expect(readies).toEqual(['ollama', 'ollama']);
+    await new Promise((r) => setTimeout(r, 500)); // a load would have arrived by now (20 ms each)
+    expect(await fakeState(port)).toMatchObject({ runners: [], loaded: [] });
+    const requests = h.sup.logs('ollama', 1000).filter((l) => /"\/api\/(generate|chat)"/.test(l.text));
+    expect(requests).toEqual([]);
   });
 
   it('respawns a crashed service with growing back-off, and kills the runner it orphaned', async () => {
     const port = await freePort();
     h = makeHarness({
       services: { ollama: fakeOllama(port) },
-      preload: ['mistral:7b'],
       options: { timings: { policy: { initialDelayMs: 150, factor: 2, maxDelayMs: 5000, stableAfterMs: 60_000 } } },
     });
     await h.sup.start();
     expect(await h.sup.waitReady('ollama', 5000)).toBe(true);
+    await load(port, 'mistral:7b');
     const runner = await until(async () => (await fakeState(port)).runners[0]);
 
     const gaps: number[] = [];
@@ -165,9 +192,10 @@ describe('supervisor lifecycle (fake-ollama)', () => {
 
   it('kills the whole tree of a service that ignores SIGTERM, after the stop timeout', async () => {
     const port = await freePort();
-    h = makeHarness({ services: { ollama: fakeOllama(port, { IGNORE_SIGTERM: 1 }) }, preload: ['mistral:7b', 'llama3.2:1b'] });
+    h = makeHarness({ services: { ollama: fakeOllama(port, { IGNORE_SIGTERM: 1 }) } });
     await h.sup.start();
     expect(await h.sup.waitReady('ollama', 5000)).toBe(true);
+    await load(port, 'mistral:7b', 'llama3.2:1b');
     await until(async () => (await fakeState(port)).runners.length === 2);
     const tree = await h.sup.processTree('ollama');
     expect(tree.length).toBe(3);
@@ -183,7 +211,7 @@ describe('supervisor lifecycle (fake-ollama)', () => {
 
   it('restartService gives a new process; stopAll leaves nothing of any tree', async () => {
     const [p1, p2] = [await freePort(), await freePort()];
-    h = makeHarness({ services: { ollama: fakeOllama(p1), extra: { ...fakeOllama(p2), env: { OLLAMA_HOST: `127.0.0.1:${p2}` }, healthPath: '/api/version' } }, preload: ['mistral:7b'] });
+    h = makeHarness({ services: { ollama: fakeOllama(p1), extra: { ...fakeOllama(p2), env: { OLLAMA_HOST: `127.0.0.1:${p2}` }, healthPath: '/api/version' } } });
     await h.sup.start();
     expect(await h.sup.waitReady('ollama', 5000)).toBe(true);
     expect(await h.sup.waitReady('extra', 5000)).toBe(true);

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startHeadless, type Headless } from '../helpers/headless.js';
-import { listProcesses, processStartTime } from '../../main/core/supervisor/procs.js';
+import { listProcesses, processStartTime } from '../../main/core/util/child/procs.js';
 import type { PidRecord } from '../../main/core/supervisor/pidfile.js';
 import { alive, fakeOllama, fakeState, freePort, makeHarness, tempDir, until, type Harness } from './supervisor-helpers.js';
 

@@ -48,6 +48,47 @@ describe('advertisedPort', () => {
   });
 });
 
+describe('ForwardState: the port of the serving host', () => {
+  it('is the one its mDNS record advertises for the service, null when it says none', async () => {
+    const { ForwardState } = await import('../../main/core/pairing/forward-state.js');
+    const { nullLogger } = await import('../../main/core/util/logger.js');
+    const seen = {
+      id: 'pc',
+      name: 'PC',
+      port: 11400,
+      addresses: ['10.0.0.3'],
+      txt: {
+        role: 'fallback' as const,
+        prio: 100,
+        serving: true,
+        state: 'active' as const,
+        ports: { llm: 11500, tts: 8890 },
+      },
+      via: { address: '10.0.0.3' },
+      lastSeenAt: 0,
+      health: { ok: true, ready: true },
+    };
+    const state = new ForwardState({
+      log: nullLogger,
+      mono: () => 1_000,
+      deadAfterMs: () => 3_000,
+      peers: { view: () => [{ id: 'pc', addresses: ['10.0.0.3'] }] } as never,
+      election: () => ({ serving: false, peers: { pc: { advert: { serving: true } } } }) as never,
+      alive: () => true,
+      checkGone: () => {},
+      discovery: { list: () => [seen], onChange: () => () => {} },
+    });
+    expect(state.forwardTo(false, 'ollama')).toEqual({
+      peerId: 'pc',
+      host: '10.0.0.3',
+      port: 11500,
+    });
+    expect(state.forwardTo(false, 'vibevoice')?.port).toBe(8890);
+    expect(state.forwardTo(false, 'piper')?.port).toBeNull();
+    expect(state.forwardTo(true, 'ollama')).toBeNull();
+  });
+});
+
 describe("election: a peer whose port refuses connections is gone at once ('gone')", () => {
   it('the fallback promotes on the proof, not 3 heartbeats later; a later heartbeat revives the peer', async () => {
     const { electionConfig, initialElection, step } =

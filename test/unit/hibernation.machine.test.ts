@@ -506,3 +506,40 @@ describe('formatDuration', () => {
     [3 * H + 5 * MIN, '3h 5m'],
   ])('%i ms → %s', (ms, text) => expect(formatDuration(ms)).toBe(text));
 });
+
+describe('ready: a service came up (any start), hibernation decides what to load', () => {
+  const ready = (now: number, service = 'ollama'): IdleEvent => ({ type: 'ready', now, service });
+
+  it('loads where the level keeps the models (active, warm, cool by default), with the service keep-alive; it is not use', () => {
+    for (const idle of [0, 40 * S, 10 * MIN]) {
+      const [s] = run(started(), [tick(T0 + idle)]);
+      const [n, fx] = step(s, ready(T0 + idle), config());
+      expect(fx).toEqual([{ type: 'preload', service: 'ollama', ready: true }]);
+      expect(n.lastActivity).toBe(s.lastActivity);
+      expect(n.busy).toBe(n.batch);
+    }
+  });
+
+  it('loads nothing at cold or dormant, or where the policy unloads at that level already', () => {
+    for (const idle of [30 * MIN, 3 * H]) {
+      const [s] = run(started(), [tick(T0 + idle)]);
+      expect(io(step(s, ready(T0 + idle), config())[1])).toEqual([]);
+    }
+    const cfg = config({ services: plans({ ollama: { unloadAt: 'warm' } }) });
+    const [s] = run(started(cfg), [tick(T0 + 40 * S)], cfg);
+    expect(s.unloaded).toEqual(['ollama']);
+    expect(io(step(s, ready(T0 + 40 * S), cfg)[1])).toEqual([]);
+  });
+
+  it('a service without models, or one not in the settings, loads nothing', () => {
+    const s = started();
+    expect(io(step(s, ready(T0, 'piper'), config())[1])).toEqual([]);
+    expect(io(step(s, ready(T0, 'gone'), config())[1])).toEqual([]);
+  });
+
+  it('with hibernation disabled it always loads (the level stays active)', () => {
+    const cfg = config({ enabled: false });
+    const s = started(cfg);
+    expect(io(step(s, ready(T0 + 5 * H), cfg)[1])).toEqual([{ type: 'preload', service: 'ollama', ready: true }]);
+  });
+});

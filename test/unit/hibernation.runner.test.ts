@@ -2,7 +2,7 @@
 // effects reach the services in the right order, the snapshot section and its cadence, wake
 // coalescing and ?wait semantics, a wake during an unload, and every activity signal.
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { StateStore } from '../../main/core/state/store.js';
 import { CommandBus } from '../../main/core/commands.js';
 import { defaultSettings, type Settings } from '../../main/core/settings/schema.js';
@@ -40,6 +40,16 @@ class FakeServices implements HibernationServices {
   ]);
   loaded = new Map<string, string>([['mistral:7b', '2026-01-01T00:05:00.000Z']]);
   readonly logs = new Emitter<{ line: { service: string; text: string } }>();
+  /** The supervisor's ready report (it fires on every start, as the real one does). */
+  readonly readyEvents = new Emitter<{ ready: string }>();
+  /** Lines hibernation added to a service's log. */
+  notes: string[] = [];
+  /** When set, a load waits for it: a big model on a slow disk. */
+  loadGate: Gate | null = null;
+  /** When set, the load request gives up (an error) while the model still lands once the gate opens. */
+  loadTimesOut = false;
+  /** Models not installed (the load answers 404). */
+  notInstalled = new Set<string>();
   /** When set, unloadModels waits for it (or for its abort signal). */
   unloadGate: Gate | null = null;
   /** When set, the unload lands after the next preload (a late keep_alive 0). */
@@ -68,6 +78,7 @@ class FakeServices implements HibernationServices {
     await flush();
     if (!this.neverReady.has(id)) this.status.set(id, 'running');
     this.onStatus();
+    if (!this.neverReady.has(id)) this.readyEvents.emit('ready', id);
   }
   async stop(id: string) {
     this.calls.push(`stop ${id}`);
@@ -106,17 +117,38 @@ class FakeServices implements HibernationServices {
     if (this.psBlocked) throw new DOMException('The operation was aborted due to timeout', 'TimeoutError');
     return [...this.loaded].map(([name, expiresAt]) => ({ name, expiresAt }));
   }
-  async preloadModels(id: string, models: string[], opts: { keepAlive: string | number }) {
+  async preloadModels(id: string, models: string[], opts: { keepAlive: string | number | undefined }) {
     this.calls.push(`preload ${id} ${models.join(',')} keep_alive=${opts.keepAlive}`);
-    for (const m of models) this.loaded.set(m, '2318-01-01T00:00:00.000Z');
+    const installed = models.filter((m) => !this.notInstalled.has(m));
+    const land = () => {
+      for (const m of installed) this.loaded.set(m, '2318-01-01T00:00:00.000Z');
+    };
+    if (this.loadGate && this.loadTimesOut) {
+      void this.loadGate.promise.then(land);
+      return models.map((model) => ({ model, ok: false, error: 'The operation was aborted due to timeout' }));
+    }
+    if (this.loadGate) await this.loadGate.promise;
+    land();
     if (this.lateUnload) {
       this.lateUnload = false;
       this.loaded.clear(); // the cancelled unload lands after the load
     }
-    return models.map((model) => ({ model, ok: true }));
+    return models.map((model) => (this.notInstalled.has(model) ? { model, ok: false, error: `model "${model}" not found, try pulling it first`, missing: true } : { model, ok: true }));
   }
   onLog(listener: (e: { service: string; text: string }) => void) {
     return this.logs.on('line', listener);
+  }
+  onReady(listener: (id: string) => void) {
+    return this.readyEvents.on('ready', listener);
+  }
+  note(id: string, text: string) {
+    this.notes.push(`${id}: ${text}`);
+  }
+  /** The supervisor restarted `id` after a crash (a new pid, nothing loaded) and reports it ready. */
+  crashRestart(id: string, pid: number) {
+    if (id === 'ollama') this.loaded.clear();
+    this.pids.set(id, pid);
+    this.readyEvents.emit('ready', id);
   }
 }
 
@@ -345,24 +377,135 @@ describe('hibernation runner', () => {
     expect(store.get('hibernation').history!.at(-1)!.reason).toBe('activity (ollama: mistral:7b was used (expires_at moved))');
   });
 
-  it("does not take the supervisor's preload after an Ollama restart for use; another model appearing is use", async () => {
+  it('a crash-restart of Ollama while warm: one preload by hibernation (Ollama\'s keep-alive), never use however long it loads', async () => {
+    // Wall time is fake too: the load takes 45 s (the old 30 s window for "the supervisor's own
+    // preload" would have run out) while /api/ps is polled every second.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    try {
+      const { clock, services, store, h } = setup({ pollMs: 1000 });
+      h.start();
+      await clock.advance(40 * S);
+      expect(store.get('hibernation').state).toBe('warm');
+      await vi.advanceTimersByTimeAsync(3000); // baseline readings of the running process
+      const before = store.get('hibernation').history!.length;
+
+      services.loadGate = gate();
+      services.crashRestart('ollama', 4242); // the supervisor restarted it and reports it ready
+      await vi.advanceTimersByTimeAsync(45_000);
+      expect(services.calls).toEqual(['preload ollama mistral:7b keep_alive=1860s']);
+      expect(store.get('hibernation').busy).toBe(true);
+      services.loadGate.open();
+      await vi.advanceTimersByTimeAsync(1000);
+      await h.settled();
+      await vi.advanceTimersByTimeAsync(5000); // readings after the load: a new baseline, not use
+      expect(store.get('hibernation')).toMatchObject({ state: 'warm', busy: false });
+      expect(store.get('hibernation').history!.length).toBe(before);
+      expect(h.modelsSeen('ollama')).toBe('mistral:7b');
+      expect(services.calls).toHaveLength(1);
+      expect(services.notes).toEqual(['ollama: preloading mistral:7b', 'ollama: preloaded mistral:7b']);
+
+      // The poller still sees use in this process: a client asked for another model.
+      services.loaded.set('qwen2.5:0.5b', '2026-01-01T00:10:00.000Z');
+      await vi.advanceTimersByTimeAsync(3000);
+      expect(store.get('hibernation').history!.at(-1)!.reason).toBe('activity (ollama: qwen2.5:0.5b was loaded)');
+      await h.stop();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('a load that outlives its own request (it gave up, Ollama kept loading) is still ours, not use', async () => {
     const { clock, services, store, h } = setup({ pollMs: 2 });
     h.start();
     await clock.advance(40 * S);
-    services.loaded.clear();
-    await new Promise((r) => setTimeout(r, 30)); // baseline: nothing loaded
-    services.pids.set('ollama', 4242); // the supervisor restarted it…
-    await new Promise((r) => setTimeout(r, 30));
-    services.loaded.set('mistral:7b', '2026-01-01T00:10:00.000Z'); // …and preloaded the configured model
+    services.loadGate = gate();
+    services.loadTimesOut = true;
+    services.crashRestart('ollama', 4242);
+    await h.settled();
+    expect(services.calls).toEqual(['preload ollama mistral:7b keep_alive=1860s']);
+    expect(store.snapshot().notices.map((n) => n.message)).toEqual(['Could not load model mistral:7b on ollama: The operation was aborted due to timeout']);
+    await new Promise((r) => setTimeout(r, 30)); // baseline: nothing loaded yet
+    const before = store.get('hibernation').history!.length;
+    services.loadGate.open(); // Ollama finishes the load nobody waits for any more
     await new Promise((r) => setTimeout(r, 50));
-    expect(store.get('hibernation').state).toBe('warm');
-    // Not use, but seen: the GPU sampler keys its own /api/ps read on this.
     expect(h.modelsSeen('ollama')).toBe('mistral:7b');
-    services.loaded.set('qwen2.5:0.5b', '2026-01-01T00:10:00.000Z'); // a client asked for another model
+    expect(store.get('hibernation')).toMatchObject({ state: 'warm' });
+    expect(store.get('hibernation').history!.length).toBe(before);
+    // Only that once: the same model loaded again later (a client, after an expiry) is use.
+    services.loaded.clear();
+    await new Promise((r) => setTimeout(r, 30));
+    services.loaded.set('mistral:7b', '2026-01-01T00:10:00.000Z');
     for (let i = 0; i < 100 && store.get('hibernation').state !== 'active'; i++) await new Promise((r) => setTimeout(r, 5));
-    expect(store.get('hibernation').history!.at(-1)!.reason).toBe('activity (ollama: qwen2.5:0.5b was loaded)');
-    expect(h.modelsSeen('ollama')).toBe('mistral:7b,qwen2.5:0.5b');
-    expect(h.modelsSeen('piper')).toBe('');
+    expect(store.get('hibernation').history!.at(-1)!.reason).toBe('activity (ollama: mistral:7b was loaded)');
+  });
+
+  it('a restart of Ollama at cold loads nothing; at cool (its models are kept there) it loads', async () => {
+    const cold = setup();
+    cold.h.start();
+    await cold.clock.advance(30 * MIN);
+    await cold.h.settled();
+    expect(cold.services.calls).toEqual(['stop vibevoice', 'unload ollama', 'stop piper']);
+    cold.services.crashRestart('ollama', 4242);
+    await cold.h.settled();
+    await flush();
+    expect(cold.services.calls).toEqual(['stop vibevoice', 'unload ollama', 'stop piper']);
+    expect(cold.services.notes).toEqual([]);
+    expect(cold.store.get('hibernation')).toMatchObject({ state: 'cold', busy: false });
+
+    const cool = setup();
+    cool.h.start();
+    await cool.clock.advance(5 * MIN);
+    await cool.h.settled();
+    cool.services.calls = [];
+    cool.services.crashRestart('ollama', 4242);
+    await cool.h.settled();
+    expect(cool.services.calls).toEqual(['preload ollama mistral:7b keep_alive=1860s']);
+    expect(cool.store.get('hibernation').state).toBe('cool');
+  });
+
+  it('with hibernation off a restart still loads, with no keep-alive of ours (Ollama\'s own applies)', async () => {
+    const { services, h } = setup({ settings: (s) => (s.hibernation.enabled = false) });
+    h.start();
+    services.crashRestart('ollama', 4242);
+    await h.settled();
+    expect(services.calls).toEqual(['preload ollama mistral:7b keep_alive=undefined']);
+  });
+
+  it('with no model to load a ready report issues nothing (hibernation does not turn busy)', async () => {
+    const { services, store, h } = setup({ settings: (s) => (s.models.preload = []) });
+    h.start();
+    let busy = false;
+    store.onChange(() => (busy ||= store.get('hibernation').busy === true));
+    services.crashRestart('ollama', 4242);
+    await h.settled();
+    expect(services.calls).toEqual([]);
+    expect(busy).toBe(false);
+  });
+
+  it('a ready report that comes before start() is not lost; a model that is not installed raises model_missing', async () => {
+    const { services, store, h } = setup({ settings: (s) => (s.models.preload = ['mistral:7b', 'nope:1b']) });
+    services.notInstalled.add('nope:1b');
+    services.readyEvents.emit('ready', 'ollama'); // the supervisor starts first
+    services.readyEvents.emit('ready', 'piper'); // no models: nothing to load
+    h.start();
+    await h.settled();
+    expect(services.calls).toEqual(['preload ollama mistral:7b,nope:1b keep_alive=1860s']);
+    expect(services.notes).toEqual(['ollama: preloading mistral:7b, nope:1b', 'ollama: preloaded mistral:7b', 'ollama: cannot preload nope:1b: not installed']);
+    expect(store.snapshot().notices.map((n) => n.code)).toEqual(['model_missing']);
+  });
+
+  it("a wake that starts Ollama loads once: the supervisor's ready report during its own start issues nothing more", async () => {
+    const { clock, services, h } = setup();
+    h.start();
+    await clock.advance(2 * 60 * MIN);
+    await h.settled();
+    services.calls = [];
+    let readies = 0;
+    services.readyEvents.on('ready', () => readies++);
+    expect(await h.wakeAndWait('api', 5000)).toBe(true);
+    await h.settled();
+    expect(readies).toBe(3);
+    expect(services.calls.filter((c) => c.startsWith('preload'))).toEqual(['preload ollama mistral:7b keep_alive=-1']);
   });
 
   it('a model loaded while /api/ps did not answer (Ollama ≥ 0.32.10 holds it during a load) is still use', async () => {

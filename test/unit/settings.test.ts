@@ -146,4 +146,14 @@ describe('validation messages say what is expected in words', () => {
       expect(withPatch(p)?.message).not.toMatch(/must be (number|integer|string|boolean|array)$|[<>]=/);
     }
   });
+  // The definition (schema.ts) writes enums, nullable values and keyed maps the way these messages need.
+  it('an enum, a nullable number and a map key are named as clearly as the hand-written schema named them', () => {
+    expect(withPatch({ role: 'boss' })).toEqual({ field: 'role', message: 'must be one of primary, fallback' });
+    expect(withPatch({ frontDoor: { allowFrom: 'all' } })).toEqual({ field: 'frontDoor.allowFrom', message: 'must be one of lan, any' });
+    expect(withPatch({ prio: 'high' })).toEqual({ field: 'prio', message: 'must be a whole number or empty' });
+    expect(withPatch({ prio: 300 })).toEqual({ field: 'prio', message: 'must be at most 255' });
+    expect(withPatch({ services: { 'bad id': { enabled: true } } })).toMatchObject({ field: 'services', message: expect.stringMatching(/^is not in the expected form/) });
+    expect(withPatch({ services: { ollama: { colour: 'red' } } })).toEqual({ field: 'services.ollama.colour', message: 'is not a known setting' });
+    expect(withPatch({ hibernation: { policy: { ollama: { stopAt: 'later' } } } })).toEqual({ field: 'hibernation.policy.ollama.stopAt', message: 'must be one of warm, cool, cold, dormant, never' });
+  });
 });

@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
-import { listProcesses } from '../../main/core/supervisor/procs.js';
+import { listProcesses } from '../../main/core/util/child/procs.js';
 
 describe.runIf(process.platform === 'linux')('listProcesses (Linux /proc; skipped elsewhere: other systems ask ps/PowerShell)', () => {
   it('one scan for callers in the same tick, a fresh one after', async () => {

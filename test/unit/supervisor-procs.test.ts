@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { descendants, parseLsof, parseNetstat, parseProcStat, parseSs, treeOf, type ProcInfo } from '../../main/core/supervisor/procs.js';
+import { descendants, parseLsof, parseNetstat, parseProcStat, parseSs, treeOf, type ProcInfo } from '../../main/core/util/child/procs.js';
 import { planReap, PidFiles, type PidRecord } from '../../main/core/supervisor/pidfile.js';
 
 const p = (pid: number, ppid: number, pgid: number, startTime = `t${pid}`): ProcInfo => ({ pid, ppid, pgid, startTime });

@@ -2,7 +2,7 @@
 // the steps and the helper's argv, checked without Windows.
 
 import { describe, expect, it } from 'vitest';
-import { consoleCtrlScript, windowsStopPlan } from '../../main/core/supervisor/win-stop.js';
+import { consoleCtrlScript, windowsStopPlan } from '../../main/core/util/child/tree-stop.win32.js';
 
 describe('Windows stop plan', () => {
   it('control event through a PowerShell helper, then a 10 ms poll for the stop timeout, then taskkill /F /T', () => {

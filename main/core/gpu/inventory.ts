@@ -3,10 +3,8 @@
 // without a timeout, execSync dmidecode, ~8 PowerShell calls on Windows), so they run in a short-lived
 // child process that is killed, with its whole process group, when it overstays.
 
-import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
-import treeKill from 'tree-kill';
-import { spawnChecked } from '../util/spawn.js';
+import { runTool, spawnOwned } from '../util/child/index.js';
 import { appleGpuCeiling, type UnifiedCeiling } from './unified.js';
 
 /** What systeminformation reports, trimmed to what we read (the child sends these fields). */
@@ -123,16 +121,11 @@ export interface InventoryProcess {
 export type InventoryLauncher = (env: NodeJS.ProcessEnv) => InventoryProcess;
 
 export const nodeInventoryLauncher: InventoryLauncher = (env) => {
-  const spawned = spawnChecked(process.execPath, ['-e', CHILD_SCRIPT], {
-    shell: false,
-    windowsHide: true,
-    // Own process group on POSIX, so a hung grandchild (nvidia-smi) dies with it.
-    detached: process.platform !== 'win32',
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env,
-  });
+  // Its own process group on POSIX (util/child), so a hung grandchild (nvidia-smi) dies with it.
+  const spawned = spawnOwned(process.execPath, ['-e', CHILD_SCRIPT], { env });
   if (!spawned.ok) throw spawned.error; // runSiChild turns it into "could not start"
-  const child = spawned.child;
+  const owned = spawned.child;
+  const child = owned.process;
   let stdout = '';
   let stderr = '';
   const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
@@ -141,7 +134,7 @@ export const nodeInventoryLauncher: InventoryLauncher = (env) => {
   });
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  return { done, kill: () => killTree(child.pid) };
+  return { done, kill: () => void owned.kill() };
 };
 
 export interface ReadInventoryOptions {
@@ -219,29 +212,10 @@ function runSiChild(
   });
 }
 
-function killTree(pid: number | undefined): void {
-  if (!pid) return;
-  if (process.platform === 'win32') {
-    treeKill(pid, 'SIGKILL', () => {});
-    return;
-  }
-  try {
-    process.kill(-pid, 'SIGKILL');
-  } catch {
-    // already gone
-  }
-}
-
-function readWiredLimit(): Promise<number | null> {
-  return new Promise((resolve) => {
-    try {
-      execFile('sysctl', ['-n', 'iogpu.wired_limit_mb'], { timeout: 2000, windowsHide: true }, (err, stdout) => {
-        if (err) return resolve(null);
-        const n = Number(String(stdout).trim());
-        resolve(Number.isFinite(n) ? n : null);
-      });
-    } catch {
-      resolve(null); // spawn can throw (no file descriptor left): no limit known
-    }
-  });
+async function readWiredLimit(): Promise<number | null> {
+  // Not started (no file descriptor left), failed or too slow: no limit known.
+  const r = await runTool('sysctl', ['-n', 'iogpu.wired_limit_mb'], { timeoutMs: 2000 });
+  if (!r.ok) return null;
+  const n = Number(r.stdout.trim());
+  return Number.isFinite(n) ? n : null;
 }

@@ -1,11 +1,20 @@
 // Finding and running nvidia-smi: asynchronously, without a shell, with a timeout that kills it.
 // (systeminformation runs it with execFileSync, which would freeze the whole app on a hung driver.)
 
-import type { ChildProcess } from 'node:child_process';
 import fsp from 'node:fs/promises';
 import { constants as fsConstants } from 'node:fs';
 import path from 'node:path';
-import { spawnChecked } from '../util/spawn.js';
+import {
+  describeFailure,
+  firstLine,
+  fmtSeconds,
+  runTool,
+  spawnOwned,
+  startFailure,
+  type OwnedChild,
+  type ToolOptions,
+  type ToolResult,
+} from '../util/child/index.js';
 
 export interface LocateOptions {
   platform: NodeJS.Platform;
@@ -77,94 +86,30 @@ export interface ToolRunnerOptions {
 }
 
 /**
- * Runs one executable with explicit argv. At most one child at a time: while a child that timed
- * out has not exited yet (a driver hang can make even SIGKILL wait), new runs fail at once instead
- * of piling up stuck processes.
+ * Runs one executable with explicit argv (util/child `runTool`: a deadline that kills its tree, an
+ * output cap). At most one child at a time: while a child that timed out has not exited yet (a
+ * driver hang can make even SIGKILL wait), new runs fail at once instead of piling up stuck processes.
  */
 export class ToolRunner {
-  #stuck: ChildProcess | null = null;
+  #stuck: ToolResult | null = null;
 
   constructor(
     readonly file: string,
     private readonly opts: ToolRunnerOptions,
   ) {}
 
-  run(args: readonly string[]): Promise<RunResult> {
+  async run(args: readonly string[]): Promise<RunResult> {
     const { label, timeoutMs } = this.opts;
-    if (this.#stuck && this.#stuck.exitCode === null && this.#stuck.signalCode === null) {
-      return Promise.resolve({ ok: false, why: `${label} from an earlier sample is still hung (pid ${this.#stuck.pid})` });
+    if (this.#stuck?.running()) {
+      return { ok: false, why: `${label} from an earlier sample is still hung (pid ${this.#stuck.pid})` };
     }
     this.#stuck = null;
-    const max = this.opts.maxOutputBytes ?? 256 * 1024;
-    return new Promise<RunResult>((resolve) => {
-      let done = false;
-      const finish = (r: RunResult) => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        resolve(r);
-      };
-      const spawned = spawnChecked(this.file, args, {
-        shell: false,
-        windowsHide: true,
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: this.opts.env ?? process.env,
-      });
-      if (!spawned.ok) {
-        resolve({ ok: false, why: `${label} could not be started: ${spawned.error.message}` });
-        return;
-      }
-      const child = spawned.child;
-      const out: Buffer[] = [];
-      const errOut: Buffer[] = [];
-      let size = 0;
-      const collect = (into: Buffer[]) => (d: Buffer) => {
-        size += d.length;
-        if (size > max) {
-          child.kill('SIGKILL');
-          finish({ ok: false, why: `${label} printed more than ${Math.round(max / 1024)} KB` });
-          return;
-        }
-        into.push(d);
-      };
-      child.stdout!.on('data', collect(out));
-      child.stderr!.on('data', collect(errOut));
-      const timer = setTimeout(() => {
-        // Kill and answer now; if the kill does not take (a wedged driver), remember the child.
-        this.#stuck = child;
-        child.kill('SIGKILL');
-        finish({ ok: false, why: `${label} did not answer within ${fmtSeconds(timeoutMs)} (stopped it)` });
-      }, timeoutMs);
-      timer.unref?.();
-      child.on('error', (err: NodeJS.ErrnoException) => {
-        const why =
-          err.code === 'ENOENT'
-            ? `${label} not found (${this.file})`
-            : err.code === 'EACCES'
-              ? `${label} is not executable (${this.file})`
-              : `${label} could not be started: ${err.message}`;
-        finish({ ok: false, why });
-      });
-      child.on('close', (code, signal) => {
-        if (this.#stuck === child) this.#stuck = null;
-        const stdout = Buffer.concat(out).toString('utf8');
-        if (code === 0) return finish({ ok: true, stdout });
-        const said = firstLine(stdout) || firstLine(Buffer.concat(errOut).toString('utf8'));
-        const how = signal ? `was stopped by ${signal}` : `exited with code ${code}`;
-        finish({ ok: false, why: `${label} ${how}${said ? `: ${said}` : ''}` });
-      });
-    });
+    const o: ToolOptions = { timeoutMs, maxOutputBytes: this.opts.maxOutputBytes ?? 256 * 1024, env: this.opts.env ?? process.env };
+    const r = await runTool(this.file, args, o);
+    // Killed and answered at once; if the kill does not take (a wedged driver), remember the child.
+    if (r.timedOut) this.#stuck = r;
+    return r.ok ? { ok: true, stdout: r.stdout } : { ok: false, why: describeFailure(label, this.file, r, o) };
   }
-}
-
-function firstLine(s: string): string {
-  const l = s.split(/\r?\n/).find((x) => x.trim()) ?? '';
-  const t = l.trim();
-  return t.length > 160 ? t.slice(0, 157) + '...' : t;
-}
-
-function fmtSeconds(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
 }
 
 /** Reads the `--query-gpu` answer for one sample. */
@@ -187,7 +132,7 @@ export class OneShotQuery implements GpuQuery {
 
 interface LoopState {
   /** Null when it could not be spawned at all (then `exited` and `spawnError` are set). */
-  child: ChildProcess | null;
+  child: OwnedChild | null;
   intervalMs: number;
   startedAt: number;
   /** Latest line per GPU index, with when it came. */
@@ -212,7 +157,7 @@ interface LoopState {
  */
 export class LoopQuery implements GpuQuery {
   #s: LoopState | null = null;
-  #stuck: ChildProcess | null = null;
+  #stuck: OwnedChild | null = null;
   #oneShot = false;
   readonly #runner: ToolRunner;
 
@@ -233,7 +178,7 @@ export class LoopQuery implements GpuQuery {
     if (this.#oneShot) return this.#runner.run(this.args);
     const { label, timeoutMs } = this.opts;
     const now = this.opts.now ?? Date.now;
-    if (this.#stuck && this.#stuck.exitCode === null && this.#stuck.signalCode === null) {
+    if (this.#stuck && !this.#stuck.exited) {
       return { ok: false, why: `${label} from an earlier sample is still hung (pid ${this.#stuck.pid})` };
     }
     this.#stuck = null;
@@ -282,7 +227,7 @@ export class LoopQuery implements GpuQuery {
     if (this.#s === s) this.#s = null;
     if (!s.exited && s.child) {
       this.#stuck = s.child;
-      s.child.kill('SIGKILL');
+      void s.child.kill();
     }
   }
 
@@ -298,10 +243,7 @@ export class LoopQuery implements GpuQuery {
 
   #start(intervalMs: number): LoopState {
     const now = this.opts.now ?? Date.now;
-    const spawned = spawnChecked(this.file, [...this.args, '-lms', String(Math.max(100, Math.round(intervalMs)))], {
-      shell: false,
-      windowsHide: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const spawned = spawnOwned(this.file, [...this.args, '-lms', String(Math.max(100, Math.round(intervalMs)))], {
       env: this.opts.env ?? process.env,
     });
     let gotData!: () => void;
@@ -319,10 +261,10 @@ export class LoopQuery implements GpuQuery {
       firstData: new Promise<void>((r) => (gotData = r)),
     };
     if (!spawned.ok) return s;
-    const child = spawned.child;
+    const owned = spawned.child;
+    const child = owned.process;
     child.on('error', (err: NodeJS.ErrnoException) => {
-      s.spawnError =
-        err.code === 'ENOENT' ? `not found (${this.file})` : err.code === 'EACCES' ? `is not executable (${this.file})` : `could not be started: ${err.message}`;
+      s.spawnError = startFailure(this.file, err);
       s.exited = { code: null, signal: null };
       gotData();
     });
@@ -354,7 +296,7 @@ export class LoopQuery implements GpuQuery {
       if (s.output.length < 4096) s.output += d;
     });
     child.on('close', (code, signal) => {
-      if (this.#stuck === child) this.#stuck = null;
+      if (this.#stuck === owned) this.#stuck = null;
       if (!s.exited) s.exited = { code, signal };
       gotData();
     });

@@ -193,7 +193,7 @@ export class GpuSampler {
     return { budget: this.#budget, installed: this.#installed, loaded: this.#loaded, companions: this.#companions };
   }
 
-  /** Will `model` fit next to what must stay loaded? For the supervisor and dashboard, before a preload or pull. */
+  /** Will `model` fit next to what must stay loaded? For the dashboard, before a preload or pull. */
   checkModelFits(model: string): FitResult {
     return checkModelFits(model, this.fitInputs());
   }

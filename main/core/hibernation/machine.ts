@@ -75,14 +75,20 @@ export type IdleEvent =
   | { type: 'wake'; now: number; source: string }
   | { type: 'hibernate'; now: number; state: Level }
   | { type: 'keepAwake'; now: number; on: boolean; until?: number | null }
-  | { type: 'settled'; now: number; batch: number };
+  | { type: 'settled'; now: number; batch: number }
+  /** The supervisor reports `service` ready (any start: ours, the user's, after a crash, adopted). Not use. */
+  | { type: 'ready'; now: number; service: string };
 
 export type Effect =
   | { type: 'transition'; from: Level; to: Level; reason: string }
   /** Abandon the batch in flight (and any queued): a wake supersedes a deeper transition. */
   | { type: 'cancel' }
   | { type: 'start'; service: string }
-  | { type: 'preload'; service: string }
+  /**
+   * Load the models. `ready`: after the service came up by itself (not restored by hibernation), with
+   * its own keep-alive as a request would; otherwise keep_alive -1 (hibernation unloads them).
+   */
+  | { type: 'preload'; service: string; ready?: true }
   | { type: 'unload'; service: string }
   | { type: 'stop'; service: string }
   | { type: 'power'; awake: boolean };
@@ -137,6 +143,7 @@ export function step(s: Idle, e: IdleEvent, cfg: IdleConfig): [Idle, Effect[]] {
   let wake = false;
   switch (e.type) {
     case 'tick':
+    case 'ready':
       break;
     case 'settled':
       if (n.busy === e.batch) n.busy = null;
@@ -198,6 +205,7 @@ export function step(s: Idle, e: IdleEvent, cfg: IdleConfig): [Idle, Effect[]] {
   }
 
   const io = reconcile(n, level, cfg, wake);
+  if (e.type === 'ready') io.effects.push(...loadOnReady(n, level, cfg, e.service, io.effects));
   if (io.restores && n.busy !== null) fx.push({ type: 'cancel' });
   fx.push(...io.effects);
   if (io.effects.length) {
@@ -263,6 +271,22 @@ function reconcile(n: Idle, level: Level, cfg: IdleConfig, wake: boolean): { eff
   n.stopped = [...stopped].sort();
   n.unloaded = [...unloaded].sort();
   return { effects: [...starts, ...preloads, ...unloads, ...stops], restores };
+}
+
+/** True when `level` keeps the plan's models in memory (neither unloaded nor stopped there). */
+export function keepsModels(plan: ServicePlan, level: Level): boolean {
+  return plan.models && !reached(plan.unloadAt, level) && !reached(plan.stopAt, level);
+}
+
+/**
+ * A service came up (any start): it has nothing loaded. Where this level keeps its models and
+ * hibernation has not removed them, load them; deeper (by default cold and dormant) it stays empty.
+ */
+function loadOnReady(n: Idle, level: Level, cfg: IdleConfig, id: string, planned: IoEffect[]): IoEffect[] {
+  const plan = cfg.services.find((p) => p.id === id);
+  if (!plan || !keepsModels(plan, level) || n.stopped.includes(id) || n.unloaded.includes(id)) return [];
+  if (planned.some((x) => x.type === 'preload' && x.service === id)) return [];
+  return [{ type: 'preload', service: id, ready: true }];
 }
 
 function idleReason(n: Idle, level: Level, now: number, cfg: IdleConfig): string {

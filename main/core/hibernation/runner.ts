@@ -1,18 +1,21 @@
 // The IO side of hibernation: feeds the pure machine (machine.ts) with ticks from the injected
-// clock and with activity (API, user commands, Ollama's /api/ps, TTS request logs), executes the
-// effects it returns through the injected services and power blocker, and writes the
-// `hibernation` section of the snapshot.
+// clock, with activity (API, user commands, Ollama's /api/ps, TTS request logs) and with the
+// supervisor's ready reports, executes the effects it returns through the injected services and
+// power blocker, and writes the `hibernation` section of the snapshot. It is the only code that
+// decides which models are in memory (load, unload, keep-alive): every load it issues is its own,
+// so none is ever read back as use.
 //
 // Time: idle thresholds, keep-awake and the snapshot cadence run on `clock` (so an accelerated
 // clock compresses hours); IO deadlines (HTTP waits, the /api/ps poll cadence) run on wall time,
 // because they bound real requests to real processes.
 
 import { ANSWERING_STATUSES, UP_STATUSES, type HibernationSection, type HibernationState } from '../contract.js';
-import type { Capability } from '../context.js';
+import type { Activity, ActivityFeed, Capability } from '../context.js';
 import type { CommandBus, CommandName } from '../commands.js';
 import type { StateStore } from '../state/store.js';
 import type { SettingsStore } from '../settings/store.js';
 import type { Logger } from '../util/logger.js';
+import { ollamaKeepAlive } from '../services/command.js';
 import type { Clock } from '../util/clock.js';
 import { Emitter, type Unsubscribe } from '../util/emitter.js';
 import { deadline } from '../util/deadline.js';
@@ -52,7 +55,7 @@ export interface HibernationDeps {
    * its access-log lines and Ollama's /api/ps are then not read as guesses of use.
    */
   seenByFrontDoor?: (id: string) => boolean;
-  /** The Ollama models a wake preloads (default `models.preload`; the front door's learned list). */
+  /** The Ollama models hibernation loads (default `models.preload`; the front door's learned list). */
   preloadModels?: () => string[];
 }
 
@@ -93,8 +96,6 @@ const USER_ACTIVITY_COMMANDS: ReadonlySet<CommandName> = new Set([
   'services.startAll',
 ]);
 
-/** After a service's process changes, its own preload is not taken for use for this long (wall ms). */
-const RESTART_GRACE_MS = 30_000;
 const POWER_REASON = 'UnaMentis Server is serving (active or warm)';
 /**
  * /api/ps reads. Active and warm alike: a use seen up to 5 s late only moves the next step (30 s
@@ -102,7 +103,14 @@ const POWER_REASON = 'UnaMentis Server is serving (active or warm)';
  */
 const DEFAULT_POLL: Record<Level, number> = { active: 5000, warm: 5000, cool: 10_000, cold: 10_000, dormant: 10_000 };
 
-export class Hibernation implements Capability, HibernationControl {
+/** Who moved the idle clock: the reporter's own words for activity and wakes. */
+function activitySource(e: IdleEvent): string {
+  if (e.type === 'activity' || e.type === 'wake') return e.source;
+  if (e.type === 'hibernate') return `hibernate now (${e.state})`;
+  return e.type === 'keepAwake' ? 'keep awake' : 'keep awake ended';
+}
+
+export class Hibernation implements Capability, HibernationControl, ActivityFeed {
   readonly name = 'hibernation';
   #s: Idle;
   #started = false;
@@ -114,12 +122,23 @@ export class Hibernation implements Capability, HibernationControl {
   #drainWaiters: (() => void)[] = [];
   /** Bumped whenever our own actions may change /api/ps: readings from another epoch are not compared. */
   #epoch = 0;
-  readonly #seen = new Map<string, { epoch: number; pid: number | null; since: number; models: SeenModel[] }>();
+  readonly #seen = new Map<string, { epoch: number; pid: number | null; models: SeenModel[] }>();
+  /**
+   * Models we asked a service to load and have not seen loaded (their request failed or timed out
+   * while Ollama may still be loading): when they appear in /api/ps, that is our load, not use.
+   */
+  readonly #asked = new Map<string, Set<string>>();
+  /** Services whose preload (in the batch in flight) is waiting for them to be ready. */
+  readonly #awaitingReady = new Set<string>();
+  /** Ready reports that came before start() (the supervisor starts first). */
+  readonly #readyBeforeStart = new Set<string>();
   #history: Transition[] = [];
   /** Server start: the dashboard's timeline begins here, not 2 h back. */
   readonly #since: number;
   #unsubs: Unsubscribe[] = [];
-  readonly #events = new Emitter<{ transition: Transition }>();
+  readonly #events = new Emitter<{ transition: Transition; activity: Activity }>();
+  /** When the last `activity` event was dispatched (its own throttle: a wake must not swallow the next second's use). */
+  #lastActivityEvent = -Infinity;
   readonly #log: Logger;
   readonly #opts: Required<Omit<HibernationOptions, 'pollMs'>> & { pollMs: Record<Level, number> };
 
@@ -136,6 +155,11 @@ export class Hibernation implements Capability, HibernationControl {
       startTimeoutMs: o.startTimeoutMs ?? 120_000,
     };
     const { commands } = deps;
+    // From construction: a service may become ready between the supervisor's start and ours.
+    deps.services.onReady((id) => {
+      if (this.#started) this.#ready(id);
+      else this.#readyBeforeStart.add(id);
+    });
     commands.register('activity', ({ source }) => this.activity(source));
     commands.register('wake', ({ source }) => ({ state: this.wake(source) }));
     commands.register('hibernate', ({ state }) => {
@@ -166,12 +190,15 @@ export class Hibernation implements Capability, HibernationControl {
       }),
     );
     this.#dispatch({ type: 'tick', now: this.deps.clock.now() });
+    for (const id of this.#readyBeforeStart) this.#ready(id);
+    this.#readyBeforeStart.clear();
     this.#schedulePoll();
   }
 
   async stop(): Promise<void> {
     if (!this.#started) return;
     this.#started = false;
+    this.#readyBeforeStart.clear();
     for (const off of this.#unsubs.splice(0)) off();
     if (this.#timer !== null) this.deps.clock.clearTimeout(this.#timer);
     this.#timer = null;
@@ -193,7 +220,8 @@ export class Hibernation implements Capability, HibernationControl {
     if (!this.#started) return;
     const now = this.deps.clock.now();
     // The iPhone, the log watcher and the poller may report many times a second: a second is precise enough.
-    if (this.#s.state === 'active' && now - this.#s.lastActivity < 1000 && now >= this.#s.lastActivity) return;
+    if (this.#s.state === 'active' && now - this.#lastActivityEvent < 1000 && now >= this.#lastActivityEvent) return;
+    this.#lastActivityEvent = now;
     this.#dispatch({ type: 'activity', now, source });
   }
 
@@ -236,7 +264,21 @@ export class Hibernation implements Capability, HibernationControl {
     return this.#events.on('transition', listener);
   }
 
+  /** Each time the idle clock is reset (`lastActivityAt` moves on), with the source that did it. */
+  onActivity(listener: (a: Activity) => void): Unsubscribe {
+    return this.#events.on('activity', listener);
+  }
+
   // ── Internals ─────────────────────────────────────────────────────────────────────────────
+
+  /** A service came up, whoever started it: the machine decides whether to load its models. */
+  #ready(id: string): void {
+    if (!this.deps.services.hasModels(id) || this.#models().length === 0) return;
+    // A preload queued, or in flight and waiting for this start, loads it once: not twice.
+    if (this.#awaitingReady.has(id)) return;
+    if (this.#queue.some((job) => job.effects.some((e) => e.type === 'preload' && e.service === id))) return;
+    this.#dispatch({ type: 'ready', now: this.deps.clock.now(), service: id });
+  }
 
   #config(): IdleConfig {
     const { settings, services } = this.deps;
@@ -246,8 +288,10 @@ export class Hibernation implements Capability, HibernationControl {
   #dispatch(e: IdleEvent): void {
     if (!this.#started && e.type !== 'settled') return;
     const cfg = this.#config();
+    const before = this.#s.lastActivity;
     const [next, effects] = step(this.#s, e, cfg);
     this.#s = next;
+    if (next.lastActivity > before) this.#events.emit('activity', { at: next.lastActivity, source: activitySource(e) });
     const io: IoEffect[] = [];
     for (const fx of effects) {
       if (isIo(fx)) io.push(fx);
@@ -371,9 +415,11 @@ export class Hibernation implements Capability, HibernationControl {
           break;
         case 'stop':
           if (status && !UP_STATUSES.has(status)) return;
+          this.#asked.delete(id);
           await services.stop(id);
           break;
         case 'unload': {
+          this.#asked.delete(id);
           const r = await services.unloadModels(id, { timeoutMs: this.#opts.unloadTimeoutMs, signal });
           if (!r.ok && !signal.aborted) {
             this.#problem(`${id} still holds ${r.remaining.join(', ')} ${Math.round(this.#opts.unloadTimeoutMs / 1000)} s after being asked to unload.`);
@@ -381,7 +427,7 @@ export class Hibernation implements Capability, HibernationControl {
           break;
         }
         case 'preload':
-          await this.#preload(id, signal);
+          await this.#preload(id, signal, e.ready === true);
           break;
       }
       this.#log.info(`${e.type} ${id}: done in ${Date.now() - started} ms`);
@@ -391,33 +437,72 @@ export class Hibernation implements Capability, HibernationControl {
     }
   }
 
-  async #preload(id: string, signal: AbortSignal): Promise<void> {
+  /**
+   * Loads the models into `id` once it is ready. After a start hibernation did not make (`ready`)
+   * the request carries the service's own keep-alive, as a client's would; a restore uses -1:
+   * hibernation, not Ollama's own timer, decides when they leave memory.
+   */
+  async #preload(id: string, signal: AbortSignal, ready: boolean): Promise<void> {
     const { services, settings } = this.deps;
-    const models = [...(this.deps.preloadModels?.() ?? settings.view().models.preload)];
+    const models = this.#models();
     if (models.length === 0) return;
-    const ready = await Promise.race([
-      services.waitReady(id, this.#opts.startTimeoutMs),
-      new Promise<false>((r) => signal.addEventListener('abort', () => r(false), { once: true })),
-    ]);
+    this.#awaitingReady.add(id);
+    let up: boolean;
+    try {
+      up = await Promise.race([
+        services.waitReady(id, this.#opts.startTimeoutMs),
+        new Promise<false>((r) => signal.addEventListener('abort', () => r(false), { once: true })),
+      ]);
+    } finally {
+      this.#awaitingReady.delete(id);
+    }
     if (signal.aborted) return;
-    if (!ready) {
+    if (!up) {
       this.#problem(`Could not preload ${models.join(', ')}: ${id} did not become ready.`);
       return;
     }
-    // keep_alive -1: hibernation, not Ollama's own timer, decides when models leave memory.
-    const opts = { keepAlive: -1, signal };
-    let results = await services.preloadModels(id, models, opts);
+    const opts = { keepAlive: ready ? ollamaKeepAlive(settings.view()) : -1, signal };
+    services.note(id, `preloading ${models.join(', ')}`);
+    let results = await this.#load(id, models, opts);
     // An unload that a wake cancelled may still land after the load: check, and load once more.
     const loaded = new Set((await services.listLoaded(id, signal)).map((m) => modelKey(m.name)));
     const missing = results.filter((r) => r.ok && !loaded.has(modelKey(r.model))).map((r) => r.model);
     if (missing.length) {
       this.#log.info(`reloading ${missing.join(', ')}: not in memory after the preload`);
-      const again = await services.preloadModels(id, missing, opts);
+      const again = await this.#load(id, missing, opts);
       results = [...results.filter((r) => !missing.includes(r.model)), ...again];
     }
-    for (const r of results.filter((x: PreloadOutcome) => !x.ok)) {
-      this.#problem(`Could not load model ${r.model} on ${id}: ${r.error ?? 'unknown error'}`);
+    for (const r of results) {
+      if (r.ok) {
+        services.note(id, `preloaded ${r.model}`);
+      } else if (r.missing) {
+        services.note(id, `cannot preload ${r.model}: not installed`);
+        this.#log.warn(`cannot preload ${r.model} on ${id}: not installed`);
+        this.deps.store.notify({
+          level: 'warning',
+          code: 'model_missing',
+          message: `The model ${r.model} is not installed in Ollama. Pull it (ollama pull ${r.model}, or from the dashboard), or change models.preload.`,
+        });
+      } else {
+        services.note(id, `cannot preload ${r.model}: ${r.error ?? 'unknown error'}`);
+        this.#problem(`Could not load model ${r.model} on ${id}: ${r.error ?? 'unknown error'}`);
+      }
     }
+  }
+
+  /** What hibernation loads: the front door's learned list, else `models.preload`. */
+  #models(): string[] {
+    return [...(this.deps.preloadModels?.() ?? this.deps.settings.view().models.preload)];
+  }
+
+  /** One load request per model; those not confirmed loaded stay in `#asked` (they may still land). */
+  async #load(id: string, models: string[], opts: { keepAlive: string | number | undefined; signal: AbortSignal }): Promise<PreloadOutcome[]> {
+    const asked = this.#asked.get(id) ?? new Set<string>();
+    this.#asked.set(id, asked);
+    for (const m of models) asked.add(modelKey(m));
+    const results = await this.deps.services.preloadModels(id, models, opts);
+    for (const r of results) if (r.ok || r.missing) asked.delete(modelKey(r.model));
+    return results;
   }
 
   #problem(message: string): void {
@@ -451,8 +536,8 @@ export class Hibernation implements Capability, HibernationControl {
 
   /**
    * The models `id` had loaded at the last /api/ps poll, as one string ('' when unknown). The GPU
-   * sampler keys its own /api/ps read on it: a model loaded by anyone (the supervisor's preload, the
-   * phone, a pull) shows in the GPU section within one poll, without a second poller.
+   * sampler keys its own /api/ps read on it: a model loaded by anyone (our preload, the phone, a
+   * pull) shows in the GPU section within one poll, without a second poller.
    */
   modelsSeen(id: string): string {
     return (this.#seen.get(id)?.models.map((m) => m.name) ?? []).sort().join(',');
@@ -500,15 +585,17 @@ export class Hibernation implements Capability, HibernationControl {
       }
       const prev = this.#seen.get(id);
       const sameProcess = prev !== undefined && prev.pid === entry.pid;
-      const since = sameProcess ? prev.since : Date.now();
-      this.#seen.set(id, { epoch, pid: entry.pid, since, models });
+      this.#seen.set(id, { epoch, pid: entry.pid, models });
+      // A new process is a new baseline (whatever it has loaded, nobody used it in this one).
       if (!sameProcess || prev.epoch !== epoch) continue;
-      // Just after a (re)start the supervisor loads the preload models itself: that is not use.
+      // Every load we issue runs inside a batch (a new epoch), so it is never compared; a model we
+      // asked for whose request gave up before Ollama finished loading it is ours too, by name.
       let compared = models;
-      if (Date.now() - since < RESTART_GRACE_MS) {
-        const preload = new Set(this.deps.settings.view().models.preload.map(modelKey));
+      const asked = this.#asked.get(id);
+      if (asked?.size) {
         const known = new Set(prev.models.map((m) => m.name));
-        compared = models.filter((m) => known.has(m.name) || !preload.has(modelKey(m.name)));
+        compared = models.filter((m) => known.has(m.name) || !asked.has(modelKey(m.name)));
+        for (const m of models) asked.delete(modelKey(m.name));
       }
       const why = ollamaUse(prev.models, compared);
       if (why) this.activity(`${id}: ${why}`);

@@ -11,6 +11,8 @@ export interface PreloadOutcome {
   model: string;
   ok: boolean;
   error?: string;
+  /** The model is not installed (it needs `ollama pull`). */
+  missing?: boolean;
 }
 
 export interface HibernationServices {
@@ -25,9 +27,14 @@ export interface HibernationServices {
   /** Unloads every model and waits until none is left (the unload answer comes before the unload). */
   unloadModels(id: string, opts: { timeoutMs: number; signal: AbortSignal }): Promise<{ ok: boolean; remaining: string[] }>;
   listLoaded(id: string, signal?: AbortSignal): Promise<SeenModel[]>;
-  preloadModels(id: string, models: string[], opts: { keepAlive: string | number; signal: AbortSignal }): Promise<PreloadOutcome[]>;
+  /** Loads each model; `keepAlive` undefined sends none (the server's own applies). */
+  preloadModels(id: string, models: string[], opts: { keepAlive: string | number | undefined; signal: AbortSignal }): Promise<PreloadOutcome[]>;
   /** Each log line of each service (for the TTS request signal). */
   onLog(listener: (e: { service: string; text: string }) => void): Unsubscribe;
+  /** Each time a service becomes ready, whoever started it (the supervisor only reports it). */
+  onReady(listener: (id: string) => void): Unsubscribe;
+  /** A line in the service's own log (what hibernation loaded into it), beside the supervisor's. */
+  note(id: string, text: string): void;
 }
 
 /** Only Ollama has a model API; VibeVoice, Piper and Whisper unload by stopping. */
@@ -55,7 +62,10 @@ export function supervisedServices(sup: Supervisor, api: Pick<typeof ollama, 'li
     },
     listLoaded: async (id, signal) =>
       (await api.listLoaded(url(id), signal ? { signal } : {})).map((m) => ({ name: m.name, expiresAt: m.expiresAt })),
-    preloadModels: (id, models, opts) => api.preloadModels(url(id), models, { keepAlive: opts.keepAlive, signal: opts.signal }),
+    preloadModels: (id, models, opts) =>
+      api.preloadModels(url(id), models, { ...(opts.keepAlive !== undefined ? { keepAlive: opts.keepAlive } : {}), signal: opts.signal }),
     onLog: (listener) => sup.onLog(({ service, line }) => listener({ service, text: line.text })),
+    onReady: (listener) => sup.onReady(listener),
+    note: (id, text) => sup.note(id, text),
   };
 }

@@ -1,8 +1,8 @@
 // A sleep block held by a helper process (systemd-inhibit, caffeinate): spawned without a shell on
-// acquire, ended on release. We own it: its stdin is our pipe, so it cannot outlive us.
+// acquire, ended on release. We own it: its stdin is our pipe, so it cannot outlive us, and
+// util/child stops its whole tree (systemd-inhibit's `cat` too).
 
-import type { ChildProcess } from 'node:child_process';
-import { spawnChecked } from '../util/spawn.js';
+import { spawnOwned, type OwnedChild } from '../util/child/index.js';
 import type { Logger } from '../util/logger.js';
 import type { PowerBlocker } from './index.js';
 
@@ -18,7 +18,7 @@ export interface ChildPowerBlockerOptions {
 export class ChildPowerBlocker implements PowerBlocker {
   readonly mechanism: string;
   #held = false;
-  #child: ChildProcess | null = null;
+  #child: OwnedChild | null = null;
   readonly #exits = new Set<Promise<void>>();
   #warned = false;
 
@@ -32,20 +32,21 @@ export class ChildPowerBlocker implements PowerBlocker {
 
   /** The helper's pid while it runs (for tests and the log). */
   get pid(): number | null {
-    return this.#child?.exitCode === null ? (this.#child.pid ?? null) : null;
+    return this.#child && !this.#child.exited ? (this.#child.pid ?? null) : null;
   }
 
   acquire(reason: string): void {
     if (this.#held) return;
     this.#held = true;
     const { command, args, logger } = this.opts;
-    const spawned = spawnChecked(command, args(reason), { stdio: ['pipe', 'ignore', 'pipe'], env: { ...process.env }, windowsHide: true });
+    const spawned = spawnOwned(command, args(reason), { stdio: ['pipe', 'ignore', 'pipe'], env: { ...process.env } });
     if (!spawned.ok) {
       this.#fail(`could not start ${command}: ${spawned.error.message}`);
       return;
     }
-    const child: ChildProcess = spawned.child;
-    this.#child = child;
+    const owned = spawned.child;
+    const child = owned.process;
+    this.#child = owned;
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => {
       if (stderr.length < 2000) stderr += d.toString('utf8');
@@ -57,7 +58,7 @@ export class ChildPowerBlocker implements PowerBlocker {
         resolve();
       });
       child.once('close', (code, signal) => {
-        if (this.#child === child) {
+        if (this.#child === owned) {
           this.#child = null;
           // Exiting while we still want the block means the OS refused it (e.g. no logind / D-Bus).
           if (this.#held) this.#fail(`${this.mechanism} exited (${signal ?? `code ${code}`}): ${stderr.trim() || 'no message'}`);
@@ -73,12 +74,13 @@ export class ChildPowerBlocker implements PowerBlocker {
   release(): void {
     if (!this.#held) return;
     this.#held = false;
-    const child = this.#child;
+    const owned = this.#child;
     this.#child = null;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    // Closing stdin ends `cat` under systemd-inhibit; SIGTERM ends the helper itself.
-    child.stdin?.end();
-    child.kill('SIGTERM');
+    if (!owned || owned.exited) return;
+    // Closing stdin ends `cat` under systemd-inhibit; SIGTERM ends the helper itself, and after
+    // the grace its tree is killed.
+    owned.process.stdin?.end();
+    void owned.stopTree({ graceMs: this.opts.killAfterMs ?? 2000 });
     this.opts.logger.info(`OS sleep allowed again (${this.mechanism} released)`);
   }
 
@@ -88,7 +90,7 @@ export class ChildPowerBlocker implements PowerBlocker {
     const pending = [...this.#exits];
     if (pending.length === 0) return;
     const timer = setTimeout(() => {
-      if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      if (child && !child.exited) void child.kill();
     }, this.opts.killAfterMs ?? 2000);
     await Promise.all(pending);
     clearTimeout(timer);

@@ -3,6 +3,7 @@
 // so this is table-tested without starting anything (as Ollama's app tests `s.cmd`).
 
 import type { ServiceSettings, Settings } from '../settings/schema.js';
+import type { DeepReadonly } from '../settings/store.js';
 import {
   expandHome,
   join,
@@ -116,15 +117,27 @@ export function takesAddress(id: string, settings: Pick<Settings, 'services'>): 
   return s.args === undefined;
 }
 
+/**
+ * Ollama's keep-alive: the user's `services.ollama.options.keepAlive`, else, with hibernation on,
+ * its cold threshold + 60 s. Ollama's own 5 min would unload models long before `cold`; the idle
+ * staircase decides, with a finite value so a model's expires_at still moves on use (hibernation's
+ * signal). Our own server gets it as OLLAMA_KEEP_ALIVE; hibernation's load after a start sends it
+ * with the request (an adopted server has its own). Undefined: none (Ollama's default).
+ */
+export function ollamaKeepAlive(settings: DeepReadonly<Pick<Settings, 'services' | 'hibernation'>>): string | number | undefined {
+  const set = settings.services.ollama?.options?.keepAlive;
+  if (set !== undefined) return set === '' || typeof set === 'boolean' ? undefined : set;
+  return settings.hibernation.enabled ? `${settings.hibernation.coldAfterSeconds + 60}s` : undefined;
+}
+
 export function resolveSpec(id: string, settings: Settings, host: HostEnv, placement: Placement | null = null): ServiceSpec {
   const preset = presetFor(id) ?? null;
   const s: ServiceSettings = settings.services[id] ?? {};
   const bindHost = placement?.host ?? bindHostFor(settings.serveOnLan);
   const options: Options = { ...(preset?.defaultOptions(host.platform) ?? {}), ...(s.options ?? {}) };
-  // Ollama's own 5 min keep_alive would unload models long before `cold`: let the idle staircase
-  // decide, with a finite value so a model's expires_at still moves on use (hibernation's signal).
-  if (id === 'ollama' && options.keepAlive === undefined && settings.hibernation.enabled) {
-    options.keepAlive = `${settings.hibernation.coldAfterSeconds + 60}s`;
+  if (id === 'ollama' && options.keepAlive === undefined) {
+    const keepAlive = ollamaKeepAlive(settings);
+    if (keepAlive !== undefined) options.keepAlive = keepAlive;
   }
   // Piper's voices live in the app's data folder unless the user names one.
   if (id === 'piper' && !options.dataDir && host.appDataDir) options.dataDir = piperVoicesDir(host.appDataDir, host.platform);

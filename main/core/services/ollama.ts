@@ -1,5 +1,5 @@
 // Ollama's HTTP API, through the `ollama` npm client: what is installed, what is loaded (and where),
-// loading and unloading models, pulling. Used by the supervisor (preload once ready), the GPU
+// loading and unloading models, pulling. Used by hibernation (every load and unload it decides), the GPU
 // sampler (VRAM per model) and hibernation (unload when cold, preload on wake).
 
 import type { Ollama } from 'ollama';

@@ -3,11 +3,10 @@
 // shown), pull an Ollama model, find a program on PATH. The steps use only this, so tests run
 // them against a loopback server and fake programs, and nothing else can reach the network.
 
-import { spawnChecked } from '../util/spawn.js';
+import { spawnOwned } from '../util/child/index.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import treeKill from 'tree-kill';
 import { download, DownloadError, type DownloadRequest, type DownloadResult } from './download.js';
 import { pullModel, type PullProgress } from '../services/ollama.js';
 import { findExecutable } from '../services/command.js';
@@ -96,15 +95,14 @@ export function createSetupIO(env: Record<string, string | undefined> = process.
       return new Promise((resolve, reject) => {
         if (opts.signal?.aborted) return reject(new DownloadError('cancelled', 'cancelled'));
         // No descriptor left (EMFILE) or a synchronous throw: a failed step, never a crash (issue #20).
-        const spawned = spawnChecked(program, args, {
+        // Its own process group on POSIX (util/child): cancelling kills what it started too.
+        const spawned = spawnOwned(program, args, {
           cwd: opts.cwd,
           env: { ...(env as Record<string, string>), ...opts.env },
-          stdio: ['ignore', 'pipe', 'pipe'],
-          shell: false,
-          windowsHide: true,
         });
         if (!spawned.ok) return reject(new RunError(`Could not start ${program}: ${spawned.error.message}`, null, []));
-        const child = spawned.child;
+        const owned = spawned.child;
+        const child = owned.process;
         const last: string[] = [];
         const onLine = (line: string) => {
           last.push(line);
@@ -123,7 +121,7 @@ export function createSetupIO(env: Record<string, string | undefined> = process.
           });
           stream.on('end', () => buf.trim() && onLine(buf));
         }
-        const onAbort = () => child.pid && treeKill(child.pid, 'SIGKILL');
+        const onAbort = () => void owned.kill();
         opts.signal?.addEventListener('abort', onAbort);
         child.once('error', (err) => {
           opts.signal?.removeEventListener('abort', onAbort);

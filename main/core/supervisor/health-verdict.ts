@@ -46,3 +46,43 @@ export function healthVerdict(i: HealthInput): HealthVerdict {
     ? { type: 'hung', failures }
     : { type: 'failing', failures };
 }
+
+export interface Pace {
+  startPollMs: number;
+  healthIntervalMs: number;
+  recheckMs: number;
+}
+
+/**
+ * How long until the next check: fast polls while starting (ready is seen soon after it happens);
+ * after a failure, the recheck pace (a hang is confirmed in seconds even with a long interval, and
+ * one lost answer costs no more than this); else the interval.
+ */
+export function nextCheckInMs(i: { starting: boolean; failures: number }, pace: Pace): number {
+  if (i.starting) return pace.startPollMs;
+  return i.failures > 0 ? Math.min(pace.recheckMs, pace.healthIntervalMs) : pace.healthIntervalMs;
+}
+
+/** Before our own start, the port already answers: adopt what answers as the service, else a clash. */
+export function portInUseVerdict(state: HealthState): 'adopt' | 'conflict' {
+  return state === 'ok' || state === 'loading' || state === 'error' ? 'adopt' : 'conflict';
+}
+
+export type ExternalVerdict =
+  /** It answers (well or with a problem): keep watching. */
+  | { type: 'up'; downs: 0 }
+  /** Not answering as itself: count it. */
+  | { type: 'down'; downs: number }
+  /** Down `hungAfterFailures` times in a row: it is gone; start our own (after a grace). */
+  | { type: 'gone'; downs: number };
+
+/** What one check of an adopted (external) server means. */
+export function externalVerdict(i: {
+  state: HealthState;
+  downs: number;
+  hungAfterFailures: number;
+}): ExternalVerdict {
+  if (i.state !== 'down' && i.state !== 'foreign') return { type: 'up', downs: 0 };
+  const downs = i.downs + 1;
+  return downs >= i.hungAfterFailures ? { type: 'gone', downs } : { type: 'down', downs };
+}

@@ -1,6 +1,7 @@
 // The supervisor capability: one ServiceRunner per configured service (presets + user-added),
 // their logs (ring + rotated files + SSE), the `services` snapshot section, PID files and the
-// reaping of orphans left by a killed app, the service commands, and Ollama's preload once ready.
+// reaping of orphans left by a killed app, and the service commands. It reports a service ready
+// (`onReady`); which models to load then is hibernation's decision, not the supervisor's.
 
 import fs from 'node:fs';
 import os from 'node:os';
@@ -9,7 +10,6 @@ import { answersHealthy, isServiceId, type LogLine, type ServiceEntry } from '..
 import type { CoreContext, StopReason } from '../context.js';
 import type { Settings } from '../settings/schema.js';
 import { PRESETS, piperVoicesDir } from '../services/presets.js';
-import { preloadModels } from '../services/ollama.js';
 import { Emitter, type Unsubscribe } from '../util/emitter.js';
 import { DEFAULT_RESTART_POLICY, type RestartPolicy } from './backoff.js';
 import { buildLaunch, resolveSpec, serviceIds, urlHost, type FileProbe, type HostEnv, type Placement } from '../services/command.js';
@@ -18,8 +18,8 @@ import { healthEchoPattern } from './health.js';
 import { PidFiles, planReap } from './pidfile.js';
 import { desktopHooks, type DesktopDeps } from './ollama-desktop.js';
 import { desktopServerLog } from '../services/ollama-desktop.js';
-import { isAlive, listProcesses, processStartTime, signalPid } from './procs.js';
-import { ServiceRunner, sleep, type Timings } from './service.js';
+import { isAlive, listProcesses, processStartTime, stopPids, treeStop } from '../util/child/index.js';
+import { ServiceRunner, type Timings } from './service.js';
 import { SupervisorError } from './errors.js';
 import type { Supervisor } from './types.js';
 
@@ -39,14 +39,10 @@ export interface SupervisorOptions {
   logFile?: { maxBytes: number; keep: number };
   /** Start enabled services when the capability starts (default true). */
   autoStart?: boolean;
-  /** Preload `models.preload` once Ollama is ready (default true). */
-  preload?: boolean;
   /** Reap orphans named by PID files at start (default true). */
   reap?: boolean;
   /** Where the front door wants each program to listen (null: on its public port, as without one). */
   placement?: (id: string) => Placement | null;
-  /** The models to preload once Ollama is ready (default `models.preload`; the front door's learned list). */
-  preloadModels?: () => string[];
   /** The Ollama desktop app's server log (default: where the app writes it; tests: the fake's). */
   ollamaDesktopLog?: string | null;
 }
@@ -109,7 +105,7 @@ export function createSupervisor(ctx: CoreContext, opts: SupervisorOptions = {})
   const pidFiles = new PidFiles(opts.runDir ?? path.join(ctx.dataDir, 'run'));
   const ringLines = opts.ringLines ?? 1000;
   const fileOpts = opts.logFile ?? { maxBytes: 2 * 1024 * 1024, keep: 3 };
-  const events = new Emitter<{ log: { service: string; line: LogLine }; change: string }>((err) => log.error('listener failed', { err }));
+  const events = new Emitter<{ log: { service: string; line: LogLine }; change: string; ready: string }>((err) => log.error('listener failed', { err }));
 
   let settings: Settings = ctx.settings.get();
   let started = false;
@@ -120,7 +116,6 @@ export function createSupervisor(ctx: CoreContext, opts: SupervisorOptions = {})
   const placed = (id: string): Placement | null => opts.placement?.(id) ?? null;
   const rings = new Map<string, LogRing>();
   const files = new Map<string, RotatingFile>();
-  const preloading = new Set<string>();
   const echoes = new Map<string, RegExp>();
   const echoOf = (id: string): RegExp => {
     let re = echoes.get(id);
@@ -186,45 +181,7 @@ export function createSupervisor(ctx: CoreContext, opts: SupervisorOptions = {})
 
   const onReady = (id: string) => {
     events.emit('change', id);
-    if (id !== 'ollama' || opts.preload === false) return;
-    const models = opts.preloadModels?.() ?? settings.models.preload;
-    const url = sup.baseUrl(id);
-    if (!models.length || !url || preloading.has(id)) return;
-    const { state, busy } = ctx.store.get('hibernation');
-    // A wake in progress preloads on its own (with its own keep_alive): do not race it.
-    if (busy) return;
-    if (state === 'cold' || state === 'dormant') {
-      writeLine(id, 'supervisor', `not preloading ${models.join(', ')}: hibernation is ${state}`);
-      return;
-    }
-    preloading.add(id);
-    writeLine(id, 'supervisor', `preloading ${models.join(', ')}`);
-    // The keep-alive goes with the request: an adopted server (the Ollama desktop app's) has its own
-    // OLLAMA_KEEP_ALIVE (5 min), and a request without one keeps the model's current keep-alive.
-    const keepAlive = resolveSpec(id, settings, host).options.keepAlive;
-    void preloadModels(url, models, keepAlive !== undefined && keepAlive !== '' ? { keepAlive: keepAlive as string | number } : {})
-      .then((results) => {
-        for (const r of results) {
-          if (r.ok) {
-            writeLine(id, 'supervisor', `preloaded ${r.model}`);
-          } else if (r.missing) {
-            writeLine(id, 'supervisor', `cannot preload ${r.model}: not installed`);
-            ctx.store.notify({
-              level: 'warning',
-              code: 'model_missing',
-              message: `The model ${r.model} is not installed in Ollama. Pull it (ollama pull ${r.model}, or from the dashboard), or change models.preload.`,
-            });
-          } else {
-            writeLine(id, 'supervisor', `cannot preload ${r.model}: ${r.error}`);
-            // A preload cut short by a crash or a stop is not news: the status says it.
-            const e = runners.get(id)?.entry();
-            if (answersHealthy(e)) {
-              ctx.store.notify({ level: 'warning', code: 'preload_failed', message: `Ollama could not load ${r.model}: ${r.error}` });
-            }
-          }
-        }
-      })
-      .finally(() => preloading.delete(id));
+    events.emit('ready', id);
   };
 
   const said = new Map<string, string>();
@@ -366,7 +323,7 @@ export function createSupervisor(ctx: CoreContext, opts: SupervisorOptions = {})
     for (const rec of records) {
       const appAlive =
         rec.appStartTime !== null && isAlive(rec.appPid) && (await processStartTime(rec.appPid)) === rec.appStartTime;
-      const plan = planReap(rec, procs, appAlive, !IS_WIN);
+      const plan = planReap(rec, procs, appAlive, treeStop.ownGroup);
       const say = (text: string) => (runners.has(rec.service) ? writeLine(rec.service, 'supervisor', text) : log.info(`${rec.service}: ${text}`));
       if (plan.action === 'skip') {
         say(`pid file names pid ${rec.pid}: not stopping it (${plan.reason})`);
@@ -375,10 +332,7 @@ export function createSupervisor(ctx: CoreContext, opts: SupervisorOptions = {})
         continue;
       }
       say(`stopping orphans left by an earlier run (${plan.reason}): pids ${plan.pids.join(', ')}`);
-      for (const pid of plan.pids) signalPid(pid, 'SIGTERM');
-      const deadline = Date.now() + 2000;
-      while (Date.now() < deadline && plan.pids.some(isAlive)) await sleep(25);
-      for (const pid of plan.pids) if (isAlive(pid)) signalPid(pid, 'SIGKILL');
+      await stopPids(plan.pids, 2000);
       pidFiles.remove(rec.service);
       reports.push({ service: rec.service, action: 'reap', pids: plan.pids, reason: plan.reason });
     }
@@ -462,6 +416,10 @@ export function createSupervisor(ctx: CoreContext, opts: SupervisorOptions = {})
       return rings.get(id)?.last(Math.max(1, Math.min(ringLines, lines))) ?? [];
     },
     onLog: (listener) => events.on('log', listener),
+    onReady: (listener) => events.on('ready', listener),
+    note(id, text) {
+      if (runners.has(id)) writeLine(id, 'supervisor', text);
+    },
     processTree: async (id) => runners.get(id)?.processTree() ?? [],
     baseUrl(id) {
       if (!runners.has(id)) return null;

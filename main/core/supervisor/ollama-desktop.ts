@@ -12,8 +12,7 @@ import {
   quitDesktopAppStep,
   type ProcLike,
 } from '../services/ollama-desktop.js';
-import { isAlive, signalPid } from './procs.js';
-import { execFile } from 'node:child_process';
+import { isAlive, runTool, signalPid } from '../util/child/index.js';
 
 export interface DesktopDeps {
   platform: NodeJS.Platform;
@@ -70,10 +69,7 @@ export function desktopHooks(d: DesktopDeps): DesktopHooks {
       );
       const step = quitDesktopAppStep(app.pid, d.platform);
       if ('signal' in step) signalPid(app.pid, step.signal);
-      else
-        await new Promise<void>((r) =>
-          execFile(step.file, step.args, { windowsHide: true, timeout: 5000 }, () => r()),
-        );
+      else await runTool(step.file, step.args, { timeoutMs: 5000 }); // the wait below says if it worked
       const until = Date.now() + d.quitTimeoutMs;
       while (isAlive(app.pid) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
       if (isAlive(app.pid)) {

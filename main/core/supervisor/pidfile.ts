@@ -4,7 +4,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ProcInfo } from './procs.js';
+import type { ProcInfo } from '../util/child/procs.js';
 import { ensurePrivateDir, untrusted } from '../util/private-fs.js';
 
 export interface PidRecord {

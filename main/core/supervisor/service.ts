@@ -3,31 +3,30 @@
 // spawn, wait for health, watch; on a crash back off and go round; on abort stop gracefully and
 // then kill the whole tree. Nothing else touches the process. Restart = abort, await, run again.
 
-import { spawn, type ChildProcess } from 'node:child_process';
 import { PROCESS_STATUSES, type ServiceEntry, type ServiceStatus } from '../contract.js';
 import { afterExit, NO_CRASHES, type CrashHistory, type RestartPolicy } from './backoff.js';
 import { childEnv, fatalMessage, type PlanResult, type ServiceSpec } from '../services/command.js';
 import { checkHealth, type HealthMemo, type HealthResult } from './health.js';
-import { healthVerdict } from './health-verdict.js';
+import { externalVerdict, healthVerdict, nextCheckInMs, portInUseVerdict } from './health-verdict.js';
 import { LineSplitter } from './logs.js';
 import type { PidFiles } from './pidfile.js';
 import type { PresetContext } from '../services/presets.js';
-import { askToStop } from './win-stop.js';
 import { probePort, waitPortFree } from './ports.js';
 import {
   isAlive,
-  killTreeNow,
   listProcesses,
   portHolder,
   processStartTime,
-  signalGroup,
   signalPid,
+  spawnOwned,
+  sweepTree,
   treeOf,
+  treeStop,
+  waitFor,
+  type OwnedChild,
   type PortHolder,
   type ProcInfo,
-} from './procs.js';
-
-const IS_WIN = process.platform === 'win32';
+} from '../util/child/index.js';
 
 export interface Timings {
   policy: RestartPolicy;
@@ -191,7 +190,7 @@ export class ServiceRunner {
     this.d.log('supervisor', `take over: stopping ${holder.name ?? 'process'} (pid ${holder.pid}) on port ${spec.listenPort}`);
     signalPid(holder.pid, 'SIGTERM');
     const gone = await waitFor(() => !isAlive(holder.pid!), this.#stopTimeout(spec));
-    if (!gone) await killTreeNow(holder.pid);
+    if (!gone) await treeStop.killTree(holder.pid);
     await waitPortFree(spec.connectHost, spec.listenPort, 3000);
     this.#takeOverAt = this.d.now();
     this.start();
@@ -201,7 +200,7 @@ export class ServiceRunner {
   async processTree(): Promise<number[]> {
     if (this.pid === null) return [];
     const procs = await listProcesses();
-    return treeOf(this.pid, procs, !IS_WIN && this.status !== 'external').map((p) => p.pid);
+    return treeOf(this.pid, procs, treeStop.ownGroup && this.status !== 'external').map((p) => p.pid);
   }
 
   // ── the loop ────────────────────────────────────────────────────────────────────────────
@@ -218,7 +217,7 @@ export class ServiceRunner {
         if (port === 'in-use') {
           const h = await checkHealth(spec.health, spec.connectHost, spec.listenPort, { timeoutMs: t.healthTimeoutMs, healthPath: spec.healthPath });
           if (signal.aborted) return;
-          if (h.state === 'ok' || h.state === 'loading' || h.state === 'error') {
+          if (portInUseVerdict(h.state) === 'adopt') {
             await this.#watchExternal(spec, h, signal);
             continue;
           }
@@ -262,24 +261,12 @@ export class ServiceRunner {
     this.#tail = [];
     this.#watch = { spec, ctx: { ...launch.ctx, argv: plan.args }, raised: new Set(), problem: null };
     this.d.log('supervisor', `starting: ${[plan.file, ...plan.args].map(quoteArg).join(' ')}`);
-    let child: ChildProcess;
-    try {
-      child = spawn(plan.file, plan.args, {
-        cwd: plan.cwd,
-        env: childEnv(this.d.baseEnv, plan),
-        // Its own process group on POSIX: the group (grandchildren included) can be killed as one.
-        detached: !IS_WIN,
-        stdio: ['ignore', 'pipe', 'pipe'],
-        windowsHide: true,
-      });
-    } catch (err) {
-      return { type: 'fatal', message: `Could not start ${plan.file}: ${(err as Error).message}` };
-    }
-
-    const spawned = await new Promise<Error | null>((resolve) => {
-      child.once('spawn', () => resolve(null));
-      child.once('error', (err) => resolve(err));
-    });
+    // No shell; its own process group on POSIX, so the tree can be stopped as one (util/child).
+    const owned = spawnOwned(plan.file, plan.args, { cwd: plan.cwd, env: childEnv(this.d.baseEnv, plan) });
+    if (!owned.ok) return { type: 'fatal', message: `Could not start ${plan.file}: ${owned.error.message}` };
+    const proc = owned.child;
+    const child = proc.process;
+    const spawned = await proc.started();
     if (spawned) {
       return { type: 'fatal', message: `Could not start ${plan.file}: ${spawned.message}. Check services.${spec.id}.command.` };
     }
@@ -325,7 +312,7 @@ export class ServiceRunner {
 
     const stopTree = async (why: string) => {
       stopping = true;
-      await this.#terminate(child, pid, this.#stopTimeout(spec), why);
+      await this.#terminate(proc, pid, this.#stopTimeout(spec), why);
     };
 
     // Every process seen in its tree while it runs (pid + start time). A helper that leaves the group
@@ -334,7 +321,7 @@ export class ServiceRunner {
     const seen = new Map<string, ProcInfo>();
     let lookedAt = 0;
     const look = async () => {
-      if (IS_WIN) return;
+      if (!treeStop.ownGroup) return;
       for (const p of treeOf(pid, await listProcesses())) if (p.pid !== pid && seen.size < 4096) seen.set(`${p.pid}/${p.startTime}`, p);
     };
     // At its exit the group still holds what it forked last: look once more, at once.
@@ -346,17 +333,15 @@ export class ServiceRunner {
     signal.addEventListener('abort', onAbort, { once: true });
     if (signal.aborted) onAbort();
 
-    // Health: fast polls while starting, then every interval; healthVerdict() says what each check means.
+    // Health: nextCheckInMs() sets the pace, healthVerdict() says what each check means (health-verdict.ts).
     const healthLoop = async () => {
       let failures = 0;
       let notifiedProblem: string | null = null;
       /** This process's last passing check: while it keeps passing, only its last request is asked again. */
       let memo: HealthMemo | null = null;
       while (!settled && !stopping) {
-        const starting = this.status === 'starting';
         const pace = this.d.timings();
-        const waitMs = failures > 0 ? Math.min(pace.recheckMs, pace.healthIntervalMs) : pace.healthIntervalMs;
-        await sleep(starting ? t.startPollMs : waitMs, signal);
+        await sleep(nextCheckInMs({ starting: this.status === 'starting', failures }, { ...pace, startPollMs: t.startPollMs }), signal);
         if (settled || stopping) return;
         if (Date.now() - lookedAt >= 200) {
           lookedAt = Date.now(); // a /proc scan: at most 5 a second while starting polls every 100 ms
@@ -469,10 +454,11 @@ export class ServiceRunner {
       if (signal.aborted) return;
       const h = await checkHealth(spec.health, spec.connectHost, port, { timeoutMs: t.healthTimeoutMs, healthPath: spec.healthPath });
       if (signal.aborted) return;
-      if (h.state === 'down' || h.state === 'foreign') {
-        downs++;
+      const v = externalVerdict({ state: h.state, downs, hungAfterFailures: t.hungAfterFailures });
+      downs = v.downs;
+      if (v.type !== 'up') {
         this.#set({ health: { ok: false, latencyMs: null }, lastError: `health check: ${h.message ?? h.state}` });
-        if (downs >= t.hungAfterFailures) {
+        if (v.type === 'gone') {
           this.d.log('supervisor', `the external ${spec.name} on port ${port} is gone; starting our own in ${(t.externalGraceMs / 1000).toFixed(1)} s unless it comes back`);
           this.#set({ status: 'starting', pid: null, hint: null, health: null, lastError: null });
           await sleep(t.externalGraceMs, signal);
@@ -480,7 +466,6 @@ export class ServiceRunner {
         }
         continue;
       }
-      downs = 0;
       // Replaced between two checks (the Ollama desktop app restarts its server 1 s after it dies,
       // well inside one 5 s interval): the pid we show, sample and stop is the one answering now.
       if (holder?.pid && !isAlive(holder.pid)) {
@@ -494,48 +479,25 @@ export class ServiceRunner {
 
   // ── stopping ────────────────────────────────────────────────────────────────────────────
 
-  /** Graceful signal to the service, then after `timeoutMs` the whole tree is killed. */
-  async #terminate(child: ChildProcess, pid: number, timeoutMs: number, why: string): Promise<void> {
-    const before = treeOf(pid, await listProcesses());
-    if (child.exitCode === null && child.signalCode === null) {
-      this.d.log('supervisor', `stopping (${why}): ${IS_WIN ? 'Ctrl+Break' : 'SIGTERM'}, ${(timeoutMs / 1000).toFixed(1)} s before the tree is killed`);
-      // Windows: a console control event, as Ollama's app stops its server (win-stop.ts).
-      if (IS_WIN) await askToStop(pid, timeoutMs);
-      else child.kill('SIGTERM');
-      if (!(await waitExit(child, timeoutMs))) {
-        this.d.log('supervisor', `still running after ${(timeoutMs / 1000).toFixed(1)} s: killing its process tree`);
-        if (IS_WIN) await killTreeNow(pid);
-        else {
-          signalGroup(pid, 'SIGKILL'); // safe: the leader is alive, so the group id is still ours
-          // Members that left the group, matched by start time so a reused pid is never hit.
-          const now = await listProcesses();
-          for (const p of now) if (before.some((b) => b.pid === p.pid && b.startTime === p.startTime)) signalPid(p.pid, 'SIGKILL');
-        }
-        await waitExit(child, 5000);
-      }
-    }
+  /**
+   * Graceful ask (SIGTERM; Windows: a console control event, as Ollama's app stops its server),
+   * then after `timeoutMs` the whole tree is killed, then what is left of it (util/child).
+   */
+  async #terminate(proc: OwnedChild, pid: number, timeoutMs: number, why: string): Promise<void> {
+    const secs = (timeoutMs / 1000).toFixed(1);
+    const before = await proc.stopTree({
+      graceMs: timeoutMs,
+      onAsk: (how) => this.d.log('supervisor', `stopping (${why}): ${how}, ${secs} s before the tree is killed`),
+      onKill: () => this.d.log('supervisor', `still running after ${secs} s: killing its process tree`),
+    });
     await this.#sweep(pid, before, Math.min(1000, timeoutMs));
   }
 
-  /**
-   * Kills what is left of a tree whose leader has exited: its group (POSIX) and the processes seen
-   * in it earlier (`before`), matched by start time so a reused pid is never hit.
-   */
-  async #sweep(pid: number, before: ProcInfo[] | null, graceMs: number): Promise<void> {
-    const procs = await listProcesses();
-    const known = [...treeOf(pid, procs), ...(before ?? [])];
-    const left = procs.filter(
-      (p) => p.pid !== process.pid && ((!IS_WIN && p.pgid === pid) || known.some((b) => b.pid === p.pid && b.startTime === p.startTime)),
+  /** Stops what is left of a tree whose leader has exited (util/child `sweepTree`), and says so. */
+  async #sweep(pid: number, before: ProcInfo[], graceMs: number): Promise<void> {
+    await sweepTree(pid, before, graceMs, (left) =>
+      this.d.log('supervisor', `stopping ${left.length} leftover process(es) of its tree: ${left.join(', ')}`),
     );
-    if (left.length === 0) return;
-    this.d.log('supervisor', `stopping ${left.length} leftover process(es) of its tree: ${left.map((p) => p.pid).join(', ')}`);
-    for (const p of left) signalPid(p.pid, 'SIGTERM');
-    const gone = await waitFor(() => left.every((p) => !isAlive(p.pid)), graceMs);
-    if (!gone) {
-      for (const p of left) if (isAlive(p.pid)) signalPid(p.pid, 'SIGKILL');
-      if (IS_WIN) for (const p of left) if (isAlive(p.pid)) await killTreeNow(p.pid);
-      await waitFor(() => left.every((p) => !isAlive(p.pid)), 2000);
-    }
   }
 
   #stopTimeout(spec: ServiceSpec): number {
@@ -568,7 +530,7 @@ export class ServiceRunner {
           v: 1,
           service: spec.id,
           pid,
-          pgid: IS_WIN ? null : pid,
+          pgid: treeStop.ownGroup ? pid : null,
           startTime,
           command,
           startedAt: new Date(this.d.now()).toISOString(),
@@ -631,28 +593,4 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     }
     signal?.addEventListener('abort', done, { once: true });
   });
-}
-
-function waitExit(child: ChildProcess, ms: number): Promise<boolean> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const t = setTimeout(() => {
-      child.off('exit', onExit);
-      resolve(false);
-    }, ms);
-    const onExit = () => {
-      clearTimeout(t);
-      resolve(true);
-    };
-    child.once('exit', onExit);
-  });
-}
-
-async function waitFor(pred: () => boolean, ms: number, stepMs = 25): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    if (pred()) return true;
-    if (Date.now() >= deadline) return false;
-    await new Promise((r) => setTimeout(r, stepMs));
-  }
 }

@@ -4,7 +4,7 @@
 // login shell once, with a deadline, and put its PATH in front. This one probe runs a shell on
 // purpose (its startup files are what set PATH); the children themselves still start without one.
 
-import { spawn } from 'node:child_process';
+import { runTool } from './child/index.js';
 
 const MARK = '__UNAMENTIS_PATH__';
 
@@ -49,45 +49,19 @@ export interface LoginPathOptions {
 }
 
 /** Runs `$SHELL -ilc` once and returns the PATH it prints, or null (no shell, too slow, nothing printed). */
-export function readLoginShellPath(opts: LoginPathOptions = {}): Promise<string | null> {
+export async function readLoginShellPath(opts: LoginPathOptions = {}): Promise<string | null> {
   const env = opts.env ?? process.env;
   const shell = opts.shell ?? (env.SHELL || '/bin/zsh');
-  return new Promise((resolve) => {
-    let out = '';
-    let done = false;
-    const finish = (v: string | null) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      resolve(v);
-    };
-    let child: ReturnType<typeof spawn>;
-    try {
-      // -i: interactive (reads .zshrc / .bashrc, where most PATH lines are), -l: login (.zprofile,
-      // path_helper). stdin closed so nothing waits for input; detached so a kill takes its children.
-      child = spawn(shell, ['-ilc', `printf '%s%s%s' '${MARK}' "$PATH" '${MARK}'`], {
-        env: { ...env, DISABLE_AUTO_UPDATE: 'true' },
-        stdio: ['ignore', 'pipe', 'ignore'],
-        detached: process.platform !== 'win32',
-      });
-    } catch {
-      return resolve(null);
-    }
-    const timer = setTimeout(() => {
-      try {
-        if (child.pid) process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        child.kill('SIGKILL');
-      }
-      finish(null);
-    }, opts.timeoutMs ?? 5000);
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString('utf8');
-      if (out.length > 1 << 20) out = out.slice(-65536); // a chatty rc file
-    });
-    child.on('error', () => finish(null));
-    child.on('close', () => finish(parseMarkedPath(out)));
+  // -i: interactive (reads .zshrc / .bashrc, where most PATH lines are), -l: login (.zprofile,
+  // path_helper). No stdin, so nothing waits for input; at the deadline its whole tree is killed
+  // (util/child). The cap only bounds a runaway rc file: the PATH comes last, in a few KB.
+  const r = await runTool(shell, ['-ilc', `printf '%s%s%s' '${MARK}' "$PATH" '${MARK}'`], {
+    env: { ...env, DISABLE_AUTO_UPDATE: 'true' },
+    timeoutMs: opts.timeoutMs ?? 5000,
+    maxOutputBytes: 8 << 20,
   });
+  if (r.error || r.timedOut) return null;
+  return parseMarkedPath(r.stdout);
 }
 
 /**

@@ -1,5 +1,6 @@
 // Settings: every setting, grouped, saved as one patch. Validation is the server's (the one
 // schema): a 400 names the field, and the form shows the message beside that input and focuses it.
+// The layout is settings-form.ts; each input's kind and help text come from the schema.
 
 import { useEffect, useId, useMemo, useRef, useState, type ReactNode } from 'react';
 import type { Snapshot } from '../../../main/core/contract.js';
@@ -9,7 +10,9 @@ import { ErrorText } from '../components/Status.js';
 import { formatDuration } from '../format.js';
 import {
   diffPatch,
+  fieldKind,
   fieldMatches,
+  fieldSchema,
   formatKeyValues,
   formatList,
   getPath,
@@ -19,142 +22,7 @@ import {
   setPath,
   typedValues,
 } from '../settings-model.js';
-
-type Kind =
-  | { type: 'text'; placeholder?: string }
-  | { type: 'number'; nullable?: boolean; unit?: string; placeholder?: string; seconds?: boolean }
-  | { type: 'bool' }
-  | { type: 'select'; options: { value: string; label: string }[]; optional?: boolean }
-  | { type: 'list'; placeholder?: string }
-  | { type: 'kv'; typed?: boolean; placeholder?: string }
-  | { type: 'path'; directory?: boolean; placeholder?: string };
-
-interface FieldSpec {
-  path: string[];
-  label: string;
-  kind: Kind;
-  help?: ReactNode;
-}
-
-const seconds = (placeholder?: string): Kind => ({ type: 'number', unit: 's', seconds: true, ...(placeholder ? { placeholder } : {}) });
-const LEVELS = [
-  { value: 'warm', label: 'Warm' },
-  { value: 'cool', label: 'Cool' },
-  { value: 'cold', label: 'Cold' },
-  { value: 'dormant', label: 'Dormant' },
-  { value: 'never', label: 'Never' },
-];
-
-const GROUPS: { id: string; title: string; fields: FieldSpec[] }[] = [
-  {
-    id: 'general',
-    title: 'This computer',
-    fields: [
-      { path: ['displayName'], label: 'Name', kind: { type: 'text', placeholder: 'the computer’s name' }, help: 'Shown to the iPhone and on the network. Blank uses the computer’s name.' },
-      {
-        path: ['role'],
-        label: 'Role',
-        kind: { type: 'select', options: [{ value: 'primary', label: 'Primary (serves whenever awake)' }, { value: 'fallback', label: 'Fallback (takes over when the primary is away)' }] },
-      },
-      { path: ['prio'], label: 'Priority', kind: { type: 'number', nullable: true, placeholder: 'role default' }, help: '0–255; the highest ready host serves. Blank: 200 for a primary, 100 for a fallback.' },
-      { path: ['startAtLogin'], label: 'Start at login', kind: { type: 'bool' } },
-    ],
-  },
-  {
-    id: 'network',
-    title: 'Network',
-    fields: [
-      { path: ['serveOnLan'], label: 'Expose the AI services on the local network', kind: { type: 'bool' }, help: 'The iPhone needs this. Off: the service ports answer this computer only.' },
-      { path: ['frontDoor', 'enabled'], label: 'Front door on the service ports', kind: { type: 'bool' }, help: 'Requests to 11434, 8880, 11402 and 11401 pass through UnaMentis: they wake a sleeping service and count as use.' },
-      {
-        path: ['frontDoor', 'allowFrom'],
-        label: 'Who may use the service ports',
-        kind: { type: 'select', options: [{ value: 'lan', label: 'The local network only' }, { value: 'any', label: 'Anyone who can reach this computer' }] },
-      },
-      { path: ['frontDoor', 'llmKey'], label: 'API key for the LLM port', kind: { type: 'text' }, help: 'Blank: none. When set, the app sends it as its API key (Authorization: Bearer).' },
-      { path: ['frontDoor', 'maxHeldRequests'], label: 'Requests kept waiting per service while it wakes', kind: { type: 'number' } },
-      { path: ['frontDoor', 'maxHoldSeconds'], label: 'Longest wait for a waking service', kind: seconds(), help: 'Then the request is answered 503 with Retry-After.' },
-      { path: ['api', 'port'], label: 'Control port', kind: { type: 'number' }, help: 'Restart the app after changing it.' },
-      { path: ['api', 'bind'], label: 'Control API address', kind: { type: 'text' }, help: '0.0.0.0 = every interface; 127.0.0.1 = this computer only.' },
-      { path: ['api', 'allowedHosts'], label: 'Extra host names allowed', kind: { type: 'list', placeholder: 'one per line' } },
-      { path: ['discovery', 'advertise'], label: 'Advertise on the network (mDNS)', kind: { type: 'bool' } },
-      { path: ['discovery', 'interfaces'], label: 'Advertise only on these interfaces', kind: { type: 'list', placeholder: 'blank = every interface' } },
-    ],
-  },
-  {
-    id: 'models',
-    title: 'Models',
-    fields: [
-      { path: ['models', 'preload'], label: 'Models to preload', kind: { type: 'list', placeholder: 'mistral:7b' }, help: 'Loaded when Ollama is ready and after every wake, until the phone has asked for a model. One per line.' },
-      { path: ['models', 'learnedPreload'], label: 'Preload the models the phone used last', kind: { type: 'number' }, help: 'How many; 0 = always the list above.' },
-    ],
-  },
-  {
-    id: 'hibernation',
-    title: 'Hibernation',
-    fields: [
-      { path: ['hibernation', 'enabled'], label: 'Hibernate when idle', kind: { type: 'bool' } },
-      { path: ['hibernation', 'warmAfterSeconds'], label: 'Warm after', kind: seconds() },
-      { path: ['hibernation', 'coolAfterSeconds'], label: 'Cool after', kind: seconds(), help: 'Stops VibeVoice.' },
-      { path: ['hibernation', 'coldAfterSeconds'], label: 'Cold after', kind: seconds(), help: 'Unloads every model.' },
-      { path: ['hibernation', 'dormantAfterSeconds'], label: 'Dormant after', kind: seconds(), help: 'Stops every service.' },
-      { path: ['hibernation', 'preventSleep'], label: 'Keep the computer awake while active or warm', kind: { type: 'bool' } },
-    ],
-  },
-  {
-    id: 'gpu',
-    title: 'GPU sampling',
-    fields: [
-      { path: ['gpu', 'activeIntervalSeconds'], label: 'Every, while active', kind: seconds() },
-      { path: ['gpu', 'warmIntervalSeconds'], label: 'Every, while warm', kind: seconds() },
-      { path: ['gpu', 'coldIntervalSeconds'], label: 'Every, while cool or colder', kind: seconds() },
-    ],
-  },
-  {
-    id: 'notifications',
-    title: 'Notifications',
-    fields: [
-      { path: ['notifications', 'serviceFailed'], label: 'A service failed', kind: { type: 'bool' } },
-      { path: ['notifications', 'failover'], label: 'Failover or handoff between paired computers', kind: { type: 'bool' } },
-      { path: ['notifications', 'pairing'], label: 'A pairing request (with its code)', kind: { type: 'bool' } },
-      { path: ['notifications', 'modelTooBig'], label: 'A model too big for the GPU', kind: { type: 'bool' } },
-    ],
-  },
-  {
-    id: 'supervisor',
-    title: 'Supervision',
-    fields: [
-      { path: ['supervisor', 'stopTimeoutSeconds'], label: 'Stop grace before killing', kind: seconds() },
-      { path: ['supervisor', 'crashLoopCount'], label: 'Crashes that mean “failed”', kind: { type: 'number' } },
-      { path: ['supervisor', 'crashLoopWindowSeconds'], label: '…within', kind: seconds() },
-      { path: ['supervisor', 'hungAfterFailures'], label: 'Failed health checks before a restart', kind: { type: 'number' } },
-      { path: ['supervisor', 'healthIntervalSeconds'], label: 'Health check every', kind: seconds() },
-    ],
-  },
-];
-
-function serviceFields(id: string): FieldSpec[] {
-  const p = (...k: string[]) => ['services', id, ...k];
-  return [
-    { path: p('enabled'), label: 'Enabled', kind: { type: 'bool' } },
-    { path: p('command'), label: 'Program', kind: { type: 'path', placeholder: 'preset default' }, help: 'The executable or interpreter (e.g. a venv’s python).' },
-    { path: p('args'), label: 'Arguments', kind: { type: 'list', placeholder: 'preset default; one per line' } },
-    { path: p('cwd'), label: 'Working folder', kind: { type: 'path', directory: true, placeholder: 'preset default' } },
-    { path: p('port'), label: 'Port', kind: { type: 'number', placeholder: 'preset default' } },
-    { path: p('env'), label: 'Environment', kind: { type: 'kv', placeholder: 'KEY=value, one per line' } },
-    { path: p('options'), label: 'Options', kind: { type: 'kv', typed: true, placeholder: 'modelPath=/models/…' }, help: 'Preset options such as the model path, voice or device.' },
-    { path: p('healthPath'), label: 'Health path', kind: { type: 'text', placeholder: 'preset default, e.g. /health' } },
-    { path: p('startTimeoutSeconds'), label: 'Start timeout', kind: seconds('preset default') },
-    { path: p('stopTimeoutSeconds'), label: 'Stop timeout', kind: seconds('supervision default') },
-  ];
-}
-
-function policyFields(id: string): FieldSpec[] {
-  return [
-    { path: ['hibernation', 'policy', id, 'stopAt'], label: 'Stop from', kind: { type: 'select', options: LEVELS, optional: true } },
-    { path: ['hibernation', 'policy', id, 'unloadAt'], label: 'Unload models from', kind: { type: 'select', options: LEVELS, optional: true } },
-  ];
-}
+import { GROUPS, policyFields, serviceFields, type FieldSpec } from '../settings-form.js';
 
 export function SettingsPanel({ client, snapshot, canAct }: { client: ApiClient; snapshot: Snapshot; canAct: boolean }) {
   const [original, setOriginal] = useState<SettingsView | null>(null);
@@ -200,7 +68,7 @@ export function SettingsPanel({ client, snapshot, canAct }: { client: ApiClient;
   if (loadError) return <ErrorText error={`Could not load the settings: ${loadError}`} />;
   if (!draft || !original) return <p className="muted">Loading…</p>;
 
-  const set = (path: string[], value: unknown) => {
+  const set = (path: readonly string[], value: unknown) => {
     setDraft((d) => setPath(d, path, value));
     setSaved(null);
   };
@@ -356,16 +224,38 @@ function Field({ spec, value, onChange, error }: { spec: FieldSpec; value: unkno
   const id = useId();
   const errId = `${id}-err`;
   const helpId = `${id}-help`;
-  const describedBy = [error ? errId : null, spec.help ? helpId : null].filter(Boolean).join(' ') || undefined;
-  const k = spec.kind;
+  const found = fieldSchema(__SETTINGS_SCHEMA__, spec.path);
+  const help = found?.schema.description;
+  const k = found ? fieldKind(found.schema, found.optional, spec.path) : ({ type: 'text' } as const);
+  const describedBy = [error ? errId : null, help ? helpId : null].filter(Boolean).join(' ') || undefined;
   const common = { id, 'aria-invalid': error ? true : undefined, 'aria-describedby': describedBy, 'data-field': spec.path.join('.') } as const;
+  const text = (e: { target: { value: string } }) => onChange(e.target.value === '' && value === undefined ? undefined : e.target.value);
   let control: ReactNode;
   switch (k.type) {
     case 'bool':
       control = <input type="checkbox" {...common} checked={value === true} onChange={(e) => onChange(e.target.checked)} />;
       break;
     case 'text':
-      control = <input type="text" {...common} value={typeof value === 'string' ? value : ''} placeholder={k.placeholder} onChange={(e) => onChange(e.target.value === '' && value === undefined ? undefined : e.target.value)} spellCheck={false} />;
+      control = <input type="text" {...common} value={typeof value === 'string' ? value : ''} placeholder={spec.placeholder} onChange={text} spellCheck={false} />;
+      if (spec.pick) {
+        control = (
+          <span className="with-button">
+            {control}
+            {bridge && (
+              <button
+                type="button"
+                aria-label={`Choose ${spec.label.toLowerCase()}`}
+                onClick={async () => {
+                  const picked = await bridge!.pickFile({ title: spec.label, directory: spec.pick === 'directory' });
+                  if (picked) onChange(picked);
+                }}
+              >
+                Choose…
+              </button>
+            )}
+          </span>
+        );
+      }
       break;
     case 'number':
       control = (
@@ -375,13 +265,13 @@ function Field({ spec, value, onChange, error }: { spec: FieldSpec; value: unkno
             inputMode="decimal"
             {...common}
             value={value === null || value === undefined ? '' : String(value)}
-            placeholder={k.placeholder}
+            placeholder={spec.placeholder}
             onChange={(e) => {
-              const v = parseNumber(e.target.value, k.nullable === true);
+              const v = parseNumber(e.target.value, k.nullable);
               onChange(v === '' && value === undefined ? undefined : v);
             }}
           />
-          {k.unit && <span className="unit">{k.unit}</span>}
+          {k.seconds && <span className="unit">s</span>}
           {k.seconds && typeof value === 'number' && value >= 60 && <span className="muted small">= {formatDuration(value)}</span>}
         </span>
       );
@@ -390,38 +280,19 @@ function Field({ spec, value, onChange, error }: { spec: FieldSpec; value: unkno
       control = (
         <select {...common} value={typeof value === 'string' ? value : ''} onChange={(e) => onChange(e.target.value === '' ? undefined : e.target.value)}>
           {k.optional && <option value="">Default</option>}
-          {k.options.map((o) => (
-            <option key={o.value} value={o.value}>
-              {o.label}
+          {k.values.map((v) => (
+            <option key={v} value={v}>
+              {spec.optionLabels?.[v] ?? v}
             </option>
           ))}
         </select>
       );
       break;
     case 'list':
-      control = <ListInput common={common} value={value} placeholder={k.placeholder} onChange={onChange} />;
+      control = <ListInput common={common} value={value} placeholder={spec.placeholder} onChange={onChange} />;
       break;
     case 'kv':
-      control = <KvInput common={common} value={value} placeholder={k.placeholder} typed={k.typed === true} onChange={onChange} />;
-      break;
-    case 'path':
-      control = (
-        <span className="with-button">
-          <input type="text" {...common} value={typeof value === 'string' ? value : ''} placeholder={k.placeholder} onChange={(e) => onChange(e.target.value === '' && value === undefined ? undefined : e.target.value)} spellCheck={false} />
-          {bridge && (
-            <button
-              type="button"
-              aria-label={`Choose ${spec.label.toLowerCase()}`}
-              onClick={async () => {
-                const picked = await bridge!.pickFile({ title: spec.label, directory: k.directory === true });
-                if (picked) onChange(picked);
-              }}
-            >
-              Choose…
-            </button>
-          )}
-        </span>
-      );
+      control = <KvInput common={common} value={value} placeholder={spec.placeholder} typed={k.typed} onChange={onChange} />;
       break;
   }
   return (
@@ -429,9 +300,9 @@ function Field({ spec, value, onChange, error }: { spec: FieldSpec; value: unkno
       <label htmlFor={id}>{spec.label}</label>
       <div className="control">
         {control}
-        {spec.help && (
+        {help && (
           <p id={helpId} className="muted small help">
-            {spec.help}
+            {help}
           </p>
         )}
         {error && (

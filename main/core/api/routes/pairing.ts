@@ -4,15 +4,45 @@
 // Peer-facing (open to the LAN, `pairing` rate class): the handshake (`request`, `finish`) and the
 // authenticated peer operations (`peer/nonce`, `peer`); see main/core/pairing/README.md.
 
-import { badRequest } from '../errors.js';
+import type { ErrorCode } from '../../contract.js';
+import { badRequest, HttpError } from '../errors.js';
 import type { Route } from '../router.js';
 import type { CoreContext } from '../../context.js';
 import type { PairingControl } from '../../pairing/index.js';
+import { PairingError, type PairingErrorKind } from '../../pairing/errors.js';
+
+/** Pairing's errors as the contract names them (docs/api.md); the other host's own error passes on as it came. */
+const CODE: Record<Exclude<PairingErrorKind, 'peer'>, ErrorCode> = {
+  invalid: 'bad_request',
+  unauthenticated: 'unauthorized',
+  locked: 'forbidden',
+  unknown: 'not_found',
+  conflict: 'conflict',
+  unreachable: 'timeout',
+  failed: 'internal',
+};
+
+export function httpOf(e: PairingError): HttpError {
+  if (e.kind === 'peer' && e.peer) return new HttpError(e.peer.code, e.message, e.field, e.peer.status);
+  return new HttpError(e.kind === 'peer' ? 'internal' : CODE[e.kind], e.message, e.field);
+}
+
+/** Every pairing route answers pairing's errors in the contract's form. */
+const mapped = (route: Route): Route => ({
+  ...route,
+  handler: async (ctx) => {
+    try {
+      return await route.handler(ctx);
+    } catch (err) {
+      throw err instanceof PairingError ? httpOf(err) : err;
+    }
+  },
+});
 
 const obj = (v: unknown): Record<string, unknown> => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
 
 export function pairingRoutes(core: CoreContext, pairing: PairingControl): Route[] {
-  return [
+  const routes: Route[] = [
     { method: 'GET', path: '/api/pairing', auth: true, handler: () => ({ status: 200, body: pairing.status() }) },
     {
       method: 'POST',
@@ -115,4 +145,5 @@ export function pairingRoutes(core: CoreContext, pairing: PairingControl): Route
       handler: async (ctx) => ({ status: 200, body: await pairing.peerApi.rpc(await ctx.body(), ctx.client) }),
     },
   ];
+  return routes.map(mapped);
 }

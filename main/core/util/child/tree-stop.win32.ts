@@ -5,8 +5,10 @@
 // SetConsoleCtrlHandler(NULL, TRUE) so the sender survives, GenerateConsoleCtrlEvent(CTRL_BREAK_EVENT)
 // then (CTRL_C_EVENT); then `stop()` polls every 10 ms for 5 s before killing. Node cannot call
 // kernel32 itself, so a short PowerShell (no shell for the service: this is our own helper) does it.
+// A tree is killed with `taskkill /F /T`: Windows has no process groups, taskkill follows parent links.
 
-import { execFile } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { runTool } from './run-tool.js';
 
 const CTRL_C_EVENT = 0;
 const CTRL_BREAK_EVENT = 1;
@@ -91,8 +93,28 @@ export async function askToStop(
   if (!ok && ask.what === 'console-ctrl') await run('taskkill', ['/PID', String(pid), '/T']);
 }
 
-function run(file: string, args: string[]): Promise<boolean> {
-  return new Promise((resolve) =>
-    execFile(file, args, { windowsHide: true, timeout: 15_000 }, (err) => resolve(!err)),
-  );
+async function run(file: string, args: string[]): Promise<boolean> {
+  return (await runTool(file, args, { timeoutMs: 15_000 })).ok;
+}
+
+export const OWN_GROUP = false;
+export const GENTLE = 'Ctrl+Break';
+
+/** Windows has no process groups. */
+export function signalGroup(): boolean {
+  return false;
+}
+
+export async function ask(child: ChildProcess, timeoutMs: number): Promise<void> {
+  if (child.pid) await askToStop(child.pid, timeoutMs);
+}
+
+export async function killOwned(child: ChildProcess): Promise<void> {
+  if (child.pid) await killTree(child.pid);
+}
+
+/** Kills the tree rooted at `pid` for good. */
+export async function killTree(pid: number): Promise<void> {
+  if (!Number.isInteger(pid) || pid <= 0) return;
+  await run('taskkill', ['/F', '/T', '/PID', String(pid)]);
 }

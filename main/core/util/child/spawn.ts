@@ -5,6 +5,7 @@
 // other failures throw at once. Code that touched `child.stdout` first crashed the server with a
 // TypeError (issue #20: 21,200 half-open connections, then `spawn(nvidia-smi)`). Callers get either
 // a child whose requested pipes all exist (listen to its `error` before anything else), or the reason.
+// Never through a shell: `shell` is forced off, so an argument is never parsed as shell syntax.
 
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 
@@ -14,7 +15,7 @@ export type Spawned =
 export function spawnChecked(file: string, args: readonly string[], opts: SpawnOptions): Spawned {
   let child: ChildProcess;
   try {
-    child = spawn(file, args, opts);
+    child = spawn(file, args, { ...opts, shell: false });
   } catch (err) {
     return { ok: false, error: err as NodeJS.ErrnoException };
   }
