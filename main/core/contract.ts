@@ -385,13 +385,24 @@ export interface LogLine {
 // Another UnaMentis host seen on the LAN (its mDNS record, CONTRACT §1), as pairing and discovery
 // both read it (discovery's DiscoveredHost has more), and the snapshot's Peer view of one.
 
+/** The mDNS TXT key that carries each supervised service's public port (CONTRACT §1). */
+export const SERVICE_PORT_TXT_KEYS = { ollama: 'llm', vibevoice: 'tts', piper: 'tts2', whisper: 'stt' } as const;
+export type ServicePortTxtKey = (typeof SERVICE_PORT_TXT_KEYS)[keyof typeof SERVICE_PORT_TXT_KEYS];
+
 export interface SeenHost {
   id: string;
   name: string;
   port: number;
   /** A/AAAA addresses, IPv4 first. */
   addresses: string[];
-  txt: { role: Role; prio: number; serving: boolean; state: HibernationState };
+  txt: {
+    role: Role;
+    prio: number;
+    serving: boolean;
+    state: HibernationState;
+    /** The public service ports it advertises, by TXT key (SERVICE_PORT_TXT_KEYS). */
+    ports?: Partial<Record<ServicePortTxtKey, number>>;
+  };
   /** The address its last packet came from. */
   via: { address: string };
   /** When it was last heard, ms since the epoch. */

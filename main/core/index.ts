@@ -206,7 +206,7 @@ export function createCore(opts: CoreOptions): Core {
   const frontDoor = createFrontDoor(ctx, {
     hibernation: () => (hibernationRef ? wakeTarget : null),
     restart: (id) => supervisor.restartService(id),
-    forwardTo: (_id, req) => pairingRef?.forwardTo(req.headers[FORWARDED_HEADER] !== undefined) ?? null,
+    forwardTo: (id, req) => pairingRef?.forwardTo(req.headers[FORWARDED_HEADER] !== undefined, id) ?? null,
     forwardFailed: (peerId, why, refused) => pairingRef?.forwardFailed(peerId, why, refused),
     hostId: () => settings.view().hostId,
     ...(opts.frontDoor?.lanAddresses ? { lanAddresses: opts.frontDoor.lanAddresses } : {}),

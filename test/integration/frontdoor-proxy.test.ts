@@ -248,6 +248,59 @@ describe('front door pass-through', () => {
     expect(doneOk).toBe(false);
   });
 
+  it('cuts the client’s answer when the upstream dies midway, never ending it as if whole', async () => {
+    const up = await serve((req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'audio/wav', 'content-length': 100_000 });
+      res.write(Buffer.alloc(10_000, 1));
+      setTimeout(() => res.socket?.destroy(), 50);
+    });
+    let doneOk: boolean | null = null;
+    const fd = await proxyTo(
+      { host: '127.0.0.1', port: up.port },
+      { onDone: (ok) => (doneOk = ok) },
+    );
+    const outcome = await new Promise<string>((resolve) => {
+      const req = http.request({ host: '127.0.0.1', port: fd.port, path: '/wav' }, (res) => {
+        let n = 0;
+        res.on('data', (c: Buffer) => (n += c.length));
+        res.on('end', () => resolve(`ended after ${n}`));
+        res.on('error', () => resolve(`cut after ${n}`));
+        res.on('aborted', () => resolve(`cut after ${n}`));
+      });
+      req.on('error', () => resolve('cut'));
+      req.end();
+    });
+    expect(outcome).toMatch(/^cut/);
+    expect(doneOk).toBe(false);
+  });
+
+  it('aborts the upstream request when the client goes away mid-upload', async () => {
+    let upstreamBody: 'complete' | 'cut' | null = null;
+    const up = await serve((req, res) => {
+      req.on('data', () => {});
+      req.on('end', () => {
+        upstreamBody = 'complete';
+        res.end('ok');
+      });
+      req.on('close', () => (upstreamBody ??= 'cut'));
+    });
+    const fd = await proxyTo({ host: '127.0.0.1', port: up.port });
+    const req = http.request({
+      host: '127.0.0.1',
+      port: fd.port,
+      method: 'POST',
+      path: '/v1/audio/transcriptions',
+      headers: { 'content-length': 1_000_000 },
+    });
+    req.on('error', () => {});
+    req.write(Buffer.alloc(10_000, 2));
+    await new Promise((r) => setTimeout(r, 200));
+    req.destroy();
+    await until('the upstream request to close', () => upstreamBody !== null);
+    expect(upstreamBody).toBe('cut');
+  });
+
   it('reuses one kept-alive connection to the upstream', async () => {
     const up = await serve((req, res) => {
       req.resume();

@@ -9,7 +9,9 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { StateStore } from '../../main/core/state/store.js';
 import { SettingsStore } from '../../main/core/settings/store.js';
@@ -21,12 +23,24 @@ import type { CoreContext } from '../../main/core/context.js';
 import type { ServiceEntry } from '../../main/core/contract.js';
 import { createFrontDoor, type FrontDoor } from '../../main/core/frontdoor/index.js';
 import { tempDir } from '../helpers/headless.js';
-import { fakePiper, fakeVibevoice, freePorts, until, type FakePorts } from './hibernation-fakes.js';
+import {
+  fakePiper,
+  fakeVibevoice,
+  freePort,
+  freePorts,
+  until,
+  type FakePorts,
+} from './hibernation-fakes.js';
 import { post, speechBody } from './frontdoor-fakes.js';
 
 let ctx: CoreContext;
 let fd: FrontDoor;
 let ports: FakePorts;
+let echoPort: number;
+const upgradeEcho = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../fixtures/upgrade-echo.mjs',
+);
 const children: ChildProcess[] = [];
 
 const entry = (id: string, name: string, port: number): ServiceEntry => ({
@@ -72,6 +86,7 @@ const stopPrograms = async () => {
 
 beforeAll(async () => {
   ports = await freePorts();
+  echoPort = await freePort();
   const dataDir = tempDir('unamentis-fd-refused-');
   const node = process.execPath;
   fs.writeFileSync(
@@ -93,6 +108,8 @@ beforeAll(async () => {
           args: [fakePiper, '--host', '{host}', '--port', '{port}'],
           port: ports.piper,
         },
+        // A user's own program that takes WebSocket upgrades (the door's Upgrade path).
+        echo: { command: node, args: [upgradeEcho, '{host}', '{port}'], port: echoPort },
       },
     }),
   );
@@ -234,6 +251,60 @@ describe('a request whose upstream refuses the connect after the door decided to
     await res.arrayBuffer();
   });
 
+  it('a request held again after a refused connect takes a place in the queue (frontDoor.maxHeldRequests)', async () => {
+    const r = ctx.settings.update({ frontDoor: { maxHeldRequests: 2 } });
+    if (!r.ok) throw new Error(r.problem.message);
+    try {
+      sayRunning();
+      // Forwarded (the store says running), refused (nothing listens): all three are held again,
+      // but only two places exist.
+      const answers = [1, 2, 3].map((i) =>
+        fetch(`http://127.0.0.1:${ports.vibevoice}/v1/audio/voices?i=${i}`),
+      );
+      const first = await Promise.race(answers);
+      expect(first.status).toBe(503);
+      expect(first.headers.get('retry-after')).toBe('5');
+      expect(((await first.json()) as { error: { message: string } }).error.message).toMatch(
+        /2 requests are already waiting/,
+      );
+      expect(fd.heldCount('vibevoice')).toBe(2);
+      startProgram('vibevoice', 0);
+      const all = await Promise.all(answers);
+      expect(all.map((a) => a.status).sort()).toEqual([200, 200, 503]);
+      await Promise.all(all.map((a) => a.arrayBuffer().catch(() => null)));
+    } finally {
+      ctx.settings.update({ frontDoor: { maxHeldRequests: 64 } });
+    }
+  });
+
+  it('a WebSocket upgrade whose connect is refused is held, then joined once the program listens', async () => {
+    ctx.store.set('services', [entry('echo', 'echo', echoPort)]);
+    const at = fd.placement('echo')!;
+    const reply = upgradeExchange(echoPort, 'ping');
+    const child = spawn(process.execPath, [upgradeEcho, at.host, String(at.port)], {
+      stdio: 'ignore',
+      env: { ...process.env, FAKE_LISTEN_DELAY_MS: '600' },
+    });
+    children.push(child);
+    const got = await reply;
+    expect(got).toMatch(/^HTTP\/1\.1 101 Switching Protocols/);
+    expect(got).toContain('x-seen-path: /stream');
+    expect(got.endsWith('\r\n\r\nping')).toBe(true);
+  });
+
+  it('a WebSocket upgrade for a service that will not start is answered 503 with the reason', async () => {
+    ctx.store.set('services', [
+      { ...entry('echo', 'echo', echoPort), status: 'stopped', pid: null, health: null },
+    ]);
+    const got = await upgradeExchange(echoPort, null);
+    expect(got).toMatch(/^HTTP\/1\.1 503 Service Unavailable/);
+    const body = JSON.parse(got.slice(got.indexOf('\r\n\r\n') + 4)) as {
+      error: { code: string; message: string };
+    };
+    expect(body.error.code).toBe('service_unavailable');
+    expect(body.error.message).toMatch(/echo is stopped on this server/);
+  });
+
   it('a program said to be running that keeps refusing is a 502 once the hold limit is past', async () => {
     const r = ctx.settings.update({ frontDoor: { maxHoldSeconds: 1 } });
     if (!r.ok) throw new Error(r.problem.message);
@@ -256,3 +327,36 @@ describe('a request whose upstream refuses the connect after the door decided to
     }
   });
 });
+
+/**
+ * Sends an Upgrade request for /stream to the door's `port`; once the 101 comes, sends `echo` and
+ * resolves with everything read when it comes back (or, with `echo` null, when the door closes).
+ */
+function upgradeExchange(port: number, echo: string | null): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(port, '127.0.0.1', () => {
+      sock.write(
+        'GET /stream HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n',
+      );
+    });
+    let got = '';
+    let sent = false;
+    sock.on('data', (d: Buffer) => {
+      got += d.toString();
+      if (echo !== null && !sent && got.includes('\r\n\r\n') && got.startsWith('HTTP/1.1 101')) {
+        sent = true;
+        sock.write(echo);
+      }
+      if (echo !== null && sent && got.endsWith(echo)) {
+        sock.destroy();
+        resolve(got);
+      }
+    });
+    sock.on('close', () => resolve(got));
+    sock.on('error', reject);
+    setTimeout(() => {
+      sock.destroy();
+      reject(new Error(`no answer: ${got}`));
+    }, 10_000);
+  });
+}

@@ -1,6 +1,10 @@
 // Where a request at this host's front door goes: here or the paired host that serves (pure).
 import { describe, expect, it } from 'vitest';
-import { forwardTarget, type ForwardPeer } from '../../main/core/pairing/forwarding.js';
+import {
+  advertisedPort,
+  forwardTarget,
+  type ForwardPeer,
+} from '../../main/core/pairing/forwarding.js';
 
 const pc: ForwardPeer = { id: 'pc', address: '10.0.0.3', alive: true, serving: true };
 const base = {
@@ -30,6 +34,58 @@ describe('forwardTarget', () => {
     const unreachableUntil = new Map([['pc', 2_000]]);
     expect(forwardTarget({ ...base, unreachableUntil })).toBeNull();
     expect(forwardTarget({ ...base, unreachableUntil, now: 2_000 })).toEqual(pc);
+  });
+});
+
+describe('advertisedPort', () => {
+  it('is the port the serving host advertises for the service, else null (use our own)', () => {
+    const peer = { ports: { ollama: 11500, vibevoice: 8890 } };
+    expect(advertisedPort(peer, 'ollama')).toBe(11500);
+    expect(advertisedPort(peer, 'piper')).toBeNull();
+    expect(advertisedPort({}, 'ollama')).toBeNull();
+    expect(advertisedPort({ ports: { ollama: 0 } }, 'ollama')).toBeNull();
+    expect(advertisedPort({ ports: { ollama: 70_000 } }, 'ollama')).toBeNull();
+  });
+});
+
+describe('ForwardState: the port of the serving host', () => {
+  it('is the one its mDNS record advertises for the service, null when it says none', async () => {
+    const { ForwardState } = await import('../../main/core/pairing/forward-state.js');
+    const { nullLogger } = await import('../../main/core/util/logger.js');
+    const seen = {
+      id: 'pc',
+      name: 'PC',
+      port: 11400,
+      addresses: ['10.0.0.3'],
+      txt: {
+        role: 'fallback' as const,
+        prio: 100,
+        serving: true,
+        state: 'active' as const,
+        ports: { llm: 11500, tts: 8890 },
+      },
+      via: { address: '10.0.0.3' },
+      lastSeenAt: 0,
+      health: { ok: true, ready: true },
+    };
+    const state = new ForwardState({
+      log: nullLogger,
+      mono: () => 1_000,
+      deadAfterMs: () => 3_000,
+      peers: { view: () => [{ id: 'pc', addresses: ['10.0.0.3'] }] } as never,
+      election: () => ({ serving: false, peers: { pc: { advert: { serving: true } } } }) as never,
+      alive: () => true,
+      checkGone: () => {},
+      discovery: { list: () => [seen], onChange: () => () => {} },
+    });
+    expect(state.forwardTo(false, 'ollama')).toEqual({
+      peerId: 'pc',
+      host: '10.0.0.3',
+      port: 11500,
+    });
+    expect(state.forwardTo(false, 'vibevoice')?.port).toBe(8890);
+    expect(state.forwardTo(false, 'piper')?.port).toBeNull();
+    expect(state.forwardTo(true, 'ollama')).toBeNull();
   });
 });
 

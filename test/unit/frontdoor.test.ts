@@ -78,6 +78,20 @@ describe('verdict', () => {
     ).toBe('hold');
   });
 
+  it('counts a request held again after a refused connect against the queue bound', () => {
+    const starting = svc({ status: 'starting', healthOk: false });
+    // Held since T0, forwarded, refused, and asking again while it is not in the queue.
+    const again = input({
+      service: starting,
+      held: 2,
+      heldSince: T0,
+      now: T0 + 1000,
+      queued: false,
+    });
+    expect(verdict(again)).toMatchObject({ type: 'refuse', retryAfterSeconds: 5 });
+    expect(verdict({ ...again, held: 1 })).toMatchObject({ type: 'hold', until: T0 + 90_000 });
+  });
+
   it('answers at once, without Retry-After, for what cannot start: failed, disabled, stopped by the user', () => {
     const failed = verdict(
       input({

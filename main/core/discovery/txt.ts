@@ -1,7 +1,7 @@
 // The DNS-SD TXT record of CONTRACT.md §1: encoding ours from the snapshot + settings, and parsing
 // other hosts' records defensively. Pure: no sockets, no clock.
 
-import { HIBERNATION_STATES, type HibernationState, type Role, type Snapshot } from '../contract.js';
+import { HIBERNATION_STATES, SERVICE_PORT_TXT_KEYS, type HibernationState, type Role, type Snapshot } from '../contract.js';
 import type { Settings } from '../settings/schema.js';
 import type { DeepReadonly } from '../settings/store.js';
 
@@ -11,7 +11,7 @@ export const SERVICE_DOMAIN = `_${SERVICE_TYPE}._tcp.local`;
 const TXT_VERSION = 1;
 
 /** TXT key for each supervised service's port (present only while the service is enabled). */
-export const PORT_KEYS = { ollama: 'llm', vibevoice: 'tts', piper: 'tts2', whisper: 'stt' } as const;
+export const PORT_KEYS = SERVICE_PORT_TXT_KEYS;
 type PortKey = (typeof PORT_KEYS)[keyof typeof PORT_KEYS];
 
 export type TxtKey = 'v' | 'id' | 'role' | 'prio' | 'serving' | 'state' | PortKey | 'pair';

@@ -73,9 +73,13 @@ export interface FrontDoorDeps {
   restart?: (id: string) => Promise<unknown>;
   /**
    * The pair (issue 14): the paired host that serves, when this one does not. Its front door gets
-   * the request as it came (same public port), marked as forwarded; null = serve here.
+   * the request as it came, marked as forwarded, on the port it advertises for the service (`port`;
+   * null or absent: the same public port as here); null = serve here.
    */
-  forwardTo?: (id: string, req: IncomingMessage) => { peerId: string; host: string } | null;
+  forwardTo?: (
+    id: string,
+    req: IncomingMessage,
+  ) => { peerId: string; host: string; port?: number | null } | null;
   /** A connection to that host failed before anything was sent: the request is served here instead. */
   forwardFailed?: (peerId: string, why: string, refused: boolean) => void;
   /** This host's id, for the forwarded mark. */
@@ -348,18 +352,25 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
   };
 
   const handle = (id: string, req: IncomingMessage, res: ServerResponse): void => {
+    if (!admitted(id, req, res)) return;
+    admit(id, req, res, `${id} request from ${req.socket.remoteAddress ?? 'unknown'}`);
+  };
+
+  /** Who may come in (LAN, the LLM key); answers 403/401 itself when not. */
+  const admitted = (id: string, req: IncomingMessage, res: ServerResponse): boolean => {
     const s = settings();
     const client = req.socket.remoteAddress;
     if (!allowed(client, s.frontDoor.allowFrom)) {
-      return sendError(
+      sendError(
         res,
         403,
         'forbidden',
         `Only the local network may use this port (your address ${client ?? 'unknown'} is not private). The setting frontDoor.allowFrom changes this.`,
       );
+      return false;
     }
     if (id === 'ollama' && !keyOk(req, s)) {
-      return sendError(
+      sendError(
         res,
         401,
         'unauthorized',
@@ -368,50 +379,64 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
           'www-authenticate': 'Bearer',
         },
       );
+      return false;
     }
-    admit(id, req, res, `${id} request from ${client ?? 'unknown'}`);
+    return true;
   };
 
   /**
-   * A WebSocket (VibeVoice's streaming endpoint): checked like any request, then the two sockets
-   * are joined. Not held: a socket upgrade has no body to wait with, so a sleeping service answers
-   * 503 (and is woken by it).
+   * A WebSocket (VibeVoice's streaming endpoint): checked, woken, held and refused like any request
+   * (the client waits for its 101 while the service starts), then the two sockets are joined. The
+   * door's own answers (403, 401, 503 with the reason, 502) go through a ServerResponse on the
+   * socket, so they are the same as on any request; once joined the socket is the WebSocket's.
    */
-  const upgrade = (id: string, req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    const s = settings();
-    const client = req.socket.remoteAddress;
-    const refuse = (status: string) => {
-      socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
-    };
+  const upgrade = (id: string, req: IncomingMessage, duplex: Duplex, head: Buffer): void => {
+    const socket = duplex as net.Socket;
     socket.on('error', () => socket.destroy());
-    if (!allowed(client, s.frontDoor.allowFrom)) return refuse('403 Forbidden');
-    if (id === 'ollama' && !keyOk(req, s)) return refuse('401 Unauthorized');
+    const res = new http.ServerResponse(req);
+    res.shouldKeepAlive = false;
+    res.assignSocket(socket);
+    res.once('finish', () => socket.end());
+    if (!admitted(id, req, res)) return;
     doors.get(id)?.counter.add(Date.now());
+    publishSoon();
     const waking = stoppedByHibernation(id);
     watchDrain(id);
     const v = decide(id, waking, false, null);
-    deps.hibernation()?.activity(`${id} connection from ${client ?? 'unknown'}`);
-    const up = upstreamOf(id);
-    if (v.type !== 'forward' || !up) return refuse('503 Service Unavailable');
-    let joined = false;
-    const conn = net.connect(up.port, up.host, () => {
-      joined = true;
-      let text = `${req.method} ${req.url} HTTP/1.1\r\n`;
-      for (let i = 0; i < req.rawHeaders.length; i += 2) {
-        const name = req.rawHeaders[i]!;
-        text += `${name}: ${name.toLowerCase() === 'host' ? `${up.host}:${up.port}` : req.rawHeaders[i + 1]}\r\n`;
-      }
-      conn.write(text + '\r\n');
-      if (head.length) conn.write(head);
-      conn.pipe(socket);
-      socket.pipe(conn);
-    });
-    conn.setNoDelay(true);
-    conn.on('error', () => (joined ? socket.destroy() : refuse('502 Bad Gateway')));
-    conn.on('close', () => {
-      if (joined) socket.destroy();
-    });
-    socket.on('close', () => conn.destroy());
+    deps.hibernation()?.activity(`${id} connection from ${req.socket.remoteAddress ?? 'unknown'}`);
+    const join = (up: Upstream): void => {
+      if (res.headersSent || res.destroyed) return;
+      let joined = false;
+      const conn = net.connect(up.port, up.host, () => {
+        joined = true;
+        socket.off('close', drop);
+        socket.on('close', () => conn.destroy());
+        res.detachSocket(socket);
+        let text = `${req.method} ${req.url} HTTP/1.1\r\n`;
+        for (let i = 0; i < req.rawHeaders.length; i += 2) {
+          const name = req.rawHeaders[i]!;
+          text += `${name}: ${name.toLowerCase() === 'host' ? `${up.host}:${up.port}` : req.rawHeaders[i + 1]}\r\n`;
+        }
+        conn.write(text + '\r\n');
+        if (head.length) conn.write(head);
+        conn.pipe(socket);
+        socket.pipe(conn);
+      });
+      const drop = () => conn.destroy();
+      socket.once('close', drop);
+      conn.setNoDelay(true);
+      conn.on('error', (err) => {
+        if (joined) return socket.destroy();
+        socket.off('close', drop);
+        // Refused before a byte was sent (the program stopped or is restarting): held again, as
+        // an HTTP request is, or answered 503/502 with the reason.
+        refused(id, req, res, err, join);
+      });
+      conn.on('close', () => {
+        if (joined) socket.destroy();
+      });
+    };
+    act(id, req, res, v, null, waking, join);
   };
 
   const keyOk = (req: IncomingMessage, s: Readonly<Settings>): boolean => {
@@ -442,13 +467,13 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
     req: IncomingMessage,
     res: ServerResponse,
     source: string,
-    peer: { peerId: string; host: string },
+    peer: { peerId: string; host: string; port?: number | null },
   ): void => {
     const door = doors.get(id);
     door?.counter.add(Date.now());
     publishSoon();
     req.rawHeaders.push('X-UnaMentis-Forwarded', deps.hostId?.() ?? 'peer');
-    forward(req, res, { host: peer.host, port: door?.port ?? 0 }, relayAgent, {
+    forward(req, res, { host: peer.host, port: peer.port ?? door?.port ?? 0 }, relayAgent, {
       onRefused: (err) => {
         deps.forwardFailed?.(peer.peerId, err.message, err.code === 'ECONNREFUSED');
         log.info(
@@ -509,11 +534,13 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
     return { maxHeld: f.maxHeldRequests, maxHoldMs: f.maxHoldSeconds * 1000 };
   };
 
+  /** `queued`: the request is in the held queue already (see VerdictInput.queued). */
   const decide = (
     id: string,
     stoppedByHibernation: boolean,
     wakeIssued: boolean,
     heldSince: number | null,
+    queued = heldSince !== null,
   ): Verdict => {
     const e = entry(id);
     if (!e) {
@@ -533,10 +560,11 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
       service: serviceView(e),
       stoppedByHibernation,
       wakeIssued: wakeIssued || busy,
-      held: heldSince === null ? queue.length : queue.length - 1,
+      held: queued ? queue.length - 1 : queue.length,
       limits: limits(),
       now: Date.now(),
       heldSince,
+      queued,
       draining: draining.has(id),
     });
   };
@@ -725,8 +753,25 @@ export function createFrontDoor(ctx: CoreContext, deps: FrontDoorDeps): FrontDoo
     const why = (err as NodeJS.ErrnoException).code ?? err.message;
     const waking = stoppedByHibernation(id);
     watchDrain(id);
-    let v = decide(id, waking, false, first);
+    // Not in the queue now: held again, it takes a place there like any request (maxHeldRequests).
+    let v = decide(id, waking, false, first, false);
     if (v.type === 'forward') {
+      const queued = held.get(id)?.length ?? 0;
+      if (queued >= limits().maxHeld) {
+        return act(
+          id,
+          req,
+          res,
+          {
+            type: 'refuse',
+            status: 503,
+            code: 'service_unavailable',
+            message: `${nameOf(id)} is not taking connections yet; ${queued} requests are already waiting for it. Retry in a few seconds.`,
+            retryAfterSeconds: 5,
+          },
+          null,
+        );
+      }
       if (Date.now() - first >= limits().maxHoldMs) {
         log.warn(`${id}: refuses connections while it is said to be running (${why})`);
         return sendError(

@@ -1,12 +1,11 @@
 // One request passed through to the program behind a public port, as it comes: node:http on both
-// sides and stream.pipeline, so streams (OpenAI SSE, Ollama NDJSON, chunked audio) go chunk by
+// sides and `pipe`, so streams (OpenAI SSE, Ollama NDJSON, chunked audio) go chunk by
 // chunk with backpressure both ways and no body is ever held whole. Status, headers and error
 // bodies come back as the program sent them (hop-by-hop headers aside, RFC 9110 §7.6.1). A client
 // that goes away destroys the upstream request, so Ollama sees its connection close and stops
 // generating (ollama/ollama server/routes.go: generation runs on the request's context).
 
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import { pipeline } from 'node:stream';
 
 export interface Upstream {
   host: string;
@@ -49,18 +48,25 @@ export interface ForwardHooks {
   onDone?(ok: boolean): void;
 }
 
-function requestHeaders(req: IncomingMessage, upstream: Upstream): http.OutgoingHttpHeaders {
-  const out: http.OutgoingHttpHeaders = {};
-  const connectionTokens = new Set(
-    String(req.headers.connection ?? '')
+/** The header names a `Connection` header lists (RFC 9110 §7.6.1), null when it lists none. */
+function connectionTokens(value: string | string[] | undefined): Set<string> | null {
+  // The usual `keep-alive` or `close` names no header (both are hop-by-hop anyway).
+  if (value === undefined || /^\s*(keep-alive|close)\s*$/i.test(String(value))) return null;
+  return new Set(
+    String(value)
       .toLowerCase()
       .split(',')
       .map((t) => t.trim()),
   );
+}
+
+function requestHeaders(req: IncomingMessage, upstream: Upstream): http.OutgoingHttpHeaders {
+  const out: http.OutgoingHttpHeaders = {};
+  const tokens = connectionTokens(req.headers.connection);
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
     const name = req.rawHeaders[i]!;
     const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || connectionTokens.has(lower) || lower === 'host') continue;
+    if (HOP_BY_HOP.has(lower) || tokens?.has(lower) || lower === 'host') continue;
     const prev = out[name];
     const value = req.rawHeaders[i + 1]!;
     out[name] =
@@ -81,21 +87,23 @@ function requestHeaders(req: IncomingMessage, upstream: Upstream): http.Outgoing
   return out;
 }
 
-function responseHeaders(up: IncomingMessage): [string, string][] {
-  const connectionTokens = new Set(
-    String(up.headers.connection ?? '')
-      .toLowerCase()
-      .split(',')
-      .map((t) => t.trim()),
-  );
-  const out: [string, string][] = [];
+/** The program's headers as it sent them (names' case, order, repeats), flat: name, value, ... */
+function responseHeaders(up: IncomingMessage): string[] {
+  const tokens = connectionTokens(up.headers.connection);
+  const out: string[] = [];
   for (let i = 0; i < up.rawHeaders.length; i += 2) {
     const name = up.rawHeaders[i]!;
     const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || connectionTokens.has(lower)) continue;
-    out.push([name, up.rawHeaders[i + 1]!]);
+    if (HOP_BY_HOP.has(lower) || tokens?.has(lower)) continue;
+    out.push(name, up.rawHeaders[i + 1]!);
   }
   return out;
+}
+
+/** No body follows the head (RFC 9112 §6.3: neither Content-Length above 0 nor Transfer-Encoding). */
+function bodyless(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] === undefined && (length === undefined || length === '0');
 }
 
 /**
@@ -132,21 +140,27 @@ export function forward(
   });
   let bodyStarted = false;
   let answered = false;
+  // A request with no body (most GETs) has nothing to stream or copy: the head alone goes.
+  const empty = !again && bodyless(req);
   const copy: Buffer[] = [];
   let copied = 0;
+  // `pipe` and listeners rather than stream.pipeline: pipeline makes an AbortController (and, at
+  // its end, a DOMException) per call, which was a tenth of the door's CPU per small request
+  // (bench/frontdoor.bench.ts, --cpu-prof). Errors and early closes are handled here instead.
   const startBody = () => {
     if (bodyStarted) return;
     bodyStarted = true;
     if (again) return void up.end(again);
+    if (empty) return void up.end();
     if (hooks.onBody) req.on('data', hooks.onBody);
     // A copy up to RESEND_COPY_BYTES, for a kept-alive connection that dies before the answer.
     req.on('data', (c: Buffer) => {
       copied += c.length;
       if (copied <= RESEND_COPY_BYTES) copy.push(c);
     });
-    pipeline(req, up, (err) => {
-      if (err && !res.writableEnded) up.destroy();
-    });
+    // An upload that breaks off (the client went away, a malformed chunk) closes `res` too:
+    // `clientLeft` below destroys the upstream request, so it never looks complete.
+    req.pipe(up);
   };
   up.on('socket', (s) => {
     if (s.connecting) s.once('connect', startBody);
@@ -156,10 +170,19 @@ export function forward(
     answered = true;
     hooks.onResponse?.(upRes.statusCode ?? 502);
     if (res.destroyed) return void upRes.destroy();
-    const headers = responseHeaders(upRes);
     // SSE and NDJSON: each chunk goes out as it arrives (the servers are created with noDelay).
-    res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, headers.flat());
-    pipeline(upRes, res, (err) => finish(!err));
+    res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, responseHeaders(upRes));
+    // The program's answer broke off midway (it died, or reset the connection): the client's
+    // answer must break off too, not end as if it were whole.
+    const broke = () => {
+      if (upRes.complete && !upRes.errored) return;
+      res.destroy();
+      finish(false);
+    };
+    upRes.once('error', broke);
+    upRes.once('close', broke);
+    res.once('finish', () => finish(true));
+    upRes.pipe(res);
   });
   up.on('error', (err: NodeJS.ErrnoException) => {
     if (done) return;
@@ -172,7 +195,7 @@ export function forward(
     const resendable =
       !answered &&
       (err.code === 'ECONNRESET' || err.code === 'EPIPE') &&
-      (again !== undefined || (req.readableEnded && copied <= RESEND_COPY_BYTES));
+      (again !== undefined || empty || (req.readableEnded && copied <= RESEND_COPY_BYTES));
     if (
       (resendable ||
         (!bodyStarted &&

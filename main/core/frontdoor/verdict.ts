@@ -46,6 +46,12 @@ export interface VerdictInput {
   /** When this request started being held; null for a request that just arrived. */
   heldSince: number | null;
   /**
+   * This request already takes one of the `maxHeld` places (a held request asking again). False
+   * for a new request, and for one held again after its connection was refused: that one takes a
+   * place again, so the bound holds however a request came to wait. Default: `heldSince !== null`.
+   */
+  queued?: boolean;
+  /**
    * Hibernation is stopping it: it may still answer its health check, but its process can go away
    * under the request. Held like a start (the wake brings it back).
    */
@@ -92,7 +98,7 @@ export function verdict(i: VerdictInput): Verdict {
     );
   }
 
-  if (i.heldSince === null && i.held >= i.limits.maxHeld) {
+  if (!(i.queued ?? i.heldSince !== null) && i.held >= i.limits.maxHeld) {
     return refuse(
       `${why}; ${i.held} requests are already waiting for it. Retry in a few seconds.`,
       5,

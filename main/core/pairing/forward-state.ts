@@ -3,9 +3,11 @@
 // reach lately. The decision itself is forwarding.ts (pure).
 
 import { isIPv4 } from 'node:net';
+import type { SeenHosts } from '../context.js';
+import { SERVICE_PORT_TXT_KEYS } from '../contract.js';
 import type { Logger } from '../util/logger.js';
 import type { Election } from './election.js';
-import { forwardTarget } from './forwarding.js';
+import { advertisedPort, forwardTarget } from './forwarding.js';
 import type { PeersStore } from './peers-store.js';
 import { unmap } from './transport.js';
 
@@ -18,6 +20,8 @@ export interface ForwardDeps {
   alive: (peerId: string, now: number) => boolean;
   /** Is that peer's app gone? (its control port says for sure) */
   checkGone: (peerId: string) => void;
+  /** Hosts seen on the LAN: a paired host's record says its service ports. */
+  discovery?: SeenHosts | null;
 }
 
 export class ForwardState {
@@ -26,7 +30,11 @@ export class ForwardState {
 
   constructor(private readonly d: ForwardDeps) {}
 
-  forwardTo(forwarded: boolean): { peerId: string; host: string } | null {
+  /** `port`: the port the serving host advertises for `service` (null: unknown, use ours). */
+  forwardTo(
+    forwarded: boolean,
+    service?: string,
+  ): { peerId: string; host: string; port: number | null } | null {
     const now = this.d.mono();
     const election = this.d.election();
     const peers = this.d.peers.view().map((p) => {
@@ -46,7 +54,23 @@ export class ForwardState {
       unreachableUntil: this.#unreachable,
       now,
     });
-    return target ? { peerId: target.id, host: unmap(target.address) } : null;
+    if (!target) return null;
+    return {
+      peerId: target.id,
+      host: unmap(target.address),
+      port: service ? advertisedPort({ ports: this.#ports(target.id) }, service) : null,
+    };
+  }
+
+  /** The service ports a host advertises in its mDNS record, by service id (they may differ from ours). */
+  #ports(peerId: string): Record<string, number> {
+    const txt = this.d.discovery?.list().find((h) => h.id === peerId)?.txt.ports ?? {};
+    const out: Record<string, number> = {};
+    for (const [id, key] of Object.entries(SERVICE_PORT_TXT_KEYS)) {
+      const port = txt[key];
+      if (port !== undefined) out[id] = port;
+    }
+    return out;
   }
 
   forwardFailed(peerId: string, why: string, refused: boolean): void {

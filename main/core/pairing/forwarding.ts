@@ -15,6 +15,8 @@ export interface ForwardPeer {
   address: string;
   alive: boolean;
   serving: boolean;
+  /** The public port of each service it advertises (mDNS TXT), by service id; absent: unknown. */
+  ports?: Readonly<Record<string, number>>;
 }
 
 export interface ForwardInput {
@@ -38,6 +40,15 @@ export function forwardTarget(i: ForwardInput): ForwardPeer | null {
         (i.unreachableUntil.get(p.id) ?? -Infinity) <= i.now,
     ) ?? null
   );
+}
+
+/**
+ * The port that host advertises for `service`, or null when it says none (the caller then uses its
+ * own public port for the service: the pair's hosts usually share the settings' ports).
+ */
+export function advertisedPort(peer: Pick<ForwardPeer, 'ports'>, service: string): number | null {
+  const port = peer.ports?.[service];
+  return port !== undefined && Number.isInteger(port) && port > 0 && port < 65536 ? port : null;
 }
 
 /** The header that marks a request one host of the pair passed to another. */

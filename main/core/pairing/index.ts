@@ -139,6 +139,7 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
     election: () => driver.election,
     alive: (id, now) => driver.alive(id, now),
     checkGone: (id) => void driver.checkGone(id),
+    discovery,
   });
 
   /**
@@ -210,7 +211,7 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
     stopServing: () => driver.standby(true),
     resumeServing: () => driver.standby(false),
     onRequest: (listener) => requests.on('request', listener),
-    forwardTo: (forwarded) => forwarding.forwardTo(forwarded),
+    forwardTo: (forwarded, service) => forwarding.forwardTo(forwarded, service),
     forwardFailed: (peerId, why, refused) => forwarding.forwardFailed(peerId, why, refused),
     peerApi,
   };

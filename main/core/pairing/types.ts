@@ -45,10 +45,14 @@ export interface PairingControl {
   rejoin(): void;
   onRequest(listener: (r: IncomingRequest) => void): Unsubscribe;
   /**
-   * The front door asks where a request goes (issue 14): the paired host that serves, or null =
-   * here. `forwarded`: the request already came from a host of the pair.
+   * The front door asks where a request for `service` goes (issue 14): the paired host that
+   * serves, or null = here. `forwarded`: the request already came from a host of the pair. `port`:
+   * the port that host advertises for the service (mDNS TXT), null when unknown.
    */
-  forwardTo(forwarded: boolean): { peerId: string; host: string } | null;
+  forwardTo(
+    forwarded: boolean,
+    service?: string,
+  ): { peerId: string; host: string; port: number | null } | null;
   /**
    * A connection to that host failed: serve here for a moment, without waiting for the election.
    * `refused`: its machine refused the connection (nothing listens: its app is gone).
