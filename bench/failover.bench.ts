@@ -19,7 +19,15 @@
 import fs from 'node:fs';
 import { createLab, netnsSupport, run, type Lab } from '../test/helpers/netns.js';
 import { median, type BenchRow } from './types.js';
-import { pairingOf, pairViaDiscovery, phoneSees, startPhone, startServer, type LabServer, type Timing } from '../test/e2e/failover-lab.js';
+import {
+  pairingOf,
+  pairViaDiscovery,
+  phoneSees,
+  startPhone,
+  startServer,
+  type LabServer,
+  type Timing,
+} from '../test/e2e/failover-lab.js';
 import type { PhoneBrowser } from '../test/e2e/mdns-lab.js';
 import { LLM, PhoneApp, PhoneResolver, startWithOllama } from '../test/e2e/shared-name-lab.js';
 import { hostIdOf, until } from '../test/e2e/failover-lab.js';
@@ -51,7 +59,12 @@ async function setUp(timing: Timing): Promise<Pair> {
 }
 
 async function restartMac(p: Pair, timing: Timing): Promise<void> {
-  p.mac = await startServer(p.lab, 'mac', { name: 'Studio Mac', role: 'primary', timing, dataDir: p.macDir });
+  p.mac = await startServer(p.lab, 'mac', {
+    name: 'Studio Mac',
+    role: 'primary',
+    timing,
+    dataDir: p.macDir,
+  });
   p.servers.push(p.mac);
 }
 
@@ -59,11 +72,16 @@ async function tearDown(p: Pair | null): Promise<void> {
   if (!p) return;
   for (const s of p.servers) await s.stop(3_000).catch(() => {});
   await p.lab.teardown();
-  for (const s of new Set(p.servers.map((x) => x.dataDir))) fs.rmSync(s, { recursive: true, force: true });
+  for (const s of new Set(p.servers.map((x) => x.dataDir)))
+    fs.rmSync(s, { recursive: true, force: true });
 }
 
 async function crashAndHandoff(): Promise<BenchRow[]> {
-  const timing: Timing = { heartbeatIntervalMs: 1000, failbackHoldDownSeconds: 2, sessionIdleSeconds: 60 };
+  const timing: Timing = {
+    heartbeatIntervalMs: 1000,
+    failbackHoldDownSeconds: 2,
+    sessionIdleSeconds: 60,
+  };
   let p: Pair | null = null;
   const crash: number[] = [];
   const handoff: number[] = [];
@@ -113,7 +131,11 @@ async function crashAndHandoff(): Promise<BenchRow[]> {
 
 async function flappingSessions(): Promise<BenchRow[]> {
   const SCALE = 10;
-  const timing: Timing = { heartbeatIntervalMs: 1000 / SCALE, failbackHoldDownSeconds: 10 / SCALE, sessionIdleSeconds: 60 / SCALE };
+  const timing: Timing = {
+    heartbeatIntervalMs: 1000 / SCALE,
+    failbackHoldDownSeconds: 10 / SCALE,
+    sessionIdleSeconds: 60 / SCALE,
+  };
   const sessionMs = 600_000 / SCALE;
   const dropEveryMs = 30_000 / SCALE;
   const dropMs = 1_000 / SCALE;
@@ -130,7 +152,10 @@ async function flappingSessions(): Promise<BenchRow[]> {
       // The Mac goes away; the PC serves; a lesson starts on the PC; the Mac comes back mid-lesson.
       p.lab.kill('mac', 'SIGKILL');
       await phoneSees(p.phone, { 'Gaming PC': '1' }, 15_000);
-      const activity = () => p!.lab.fetch('phone', `http://${p!.pc.address}:${p!.pc.port}/api/activity`, { method: 'POST' }).catch(() => null);
+      const activity = () =>
+        p!.lab
+          .fetch('phone', `http://${p!.pc.address}:${p!.pc.port}/api/activity`, { method: 'POST' })
+          .catch(() => null);
       await activity();
       await restartMac(p, timing);
       const start = Date.now();
@@ -195,7 +220,8 @@ async function resolvedTo(r: PhoneResolver, address: string, ms = 15_000): Promi
   for (;;) {
     const x = await r.resolve('unamentis.local.', 0.5);
     if (x.addresses[0] === address) return x.t;
-    if (Date.now() > end) throw new Error(`the phone's resolver still gives ${JSON.stringify(x.addresses)}`);
+    if (Date.now() > end)
+      throw new Error(`the phone's resolver still gives ${JSON.stringify(x.addresses)}`);
     await sleep(20);
   }
 }
@@ -225,14 +251,24 @@ export async function sharedName(heartbeatIntervalMs: number): Promise<BenchRow[
     servers.push(mac, pc);
     await pairViaDiscovery(lab, mac, pc);
     const macServes = async () => {
-      await until('the Mac to serve', () => pairingOf(lab, pc), (v) => v.servingId === hostIdOf(mac), 30_000);
+      await until(
+        'the Mac to serve',
+        () => pairingOf(lab, pc),
+        (v) => v.servingId === hostIdOf(mac),
+        30_000,
+      );
       await resolvedTo(resolver, mac.address, 30_000);
     };
     const withApp = async (fn: (a: PhoneApp) => Promise<void>) => {
       app = PhoneApp.start(lab, 'unamentis.local.', LLM);
       await app.ready();
       const t = Date.now();
-      await until('3 answers', async () => app!.requests.filter((r) => r.t >= t && r.ok).length, (n) => n >= 3, 20_000);
+      await until(
+        '3 answers',
+        async () => app!.requests.filter((r) => r.t >= t && r.ok).length,
+        (n) => n >= 3,
+        20_000,
+      );
       await fn(app);
       app.stop();
       app = null;
@@ -249,7 +285,12 @@ export async function sharedName(heartbeatIntervalMs: number): Promise<BenchRow[
         const t0 = Date.now();
         lab.kill('mac', 'SIGKILL');
         crashName.push((await resolvedTo(resolver, pc.address)) - t0);
-        await until('2 answers after the kill', async () => a.requests.filter((r) => r.t >= t0 && r.ok).length, (n) => n >= 2, 20_000);
+        await until(
+          '2 answers after the kill',
+          async () => a.requests.filter((r) => r.t >= t0 && r.ok).length,
+          (n) => n >= 2,
+          20_000,
+        );
         const r = a.since(t0);
         recover.push(r.recoveredAt! - t0);
         crashFailed.push(r.failed.length);
@@ -265,7 +306,12 @@ export async function sharedName(heartbeatIntervalMs: number): Promise<BenchRow[
         const t0 = Date.now();
         await run(['ip', '-n', sw, 'link', 'set', macPort, 'down']);
         lab.kill('mac', 'SIGKILL');
-        await until('2 answers after the cut', async () => a.requests.filter((r) => r.t >= t0 && r.ok).length, (n) => n >= 2, 20_000);
+        await until(
+          '2 answers after the cut',
+          async () => a.requests.filter((r) => r.t >= t0 && r.ok).length,
+          (n) => n >= 2,
+          20_000,
+        );
         const r = a.since(t0);
         cut.push(r.recoveredAt! - t0);
         cutFailed.push(r.failed.length);
@@ -279,7 +325,12 @@ export async function sharedName(heartbeatIntervalMs: number): Promise<BenchRow[
         const stopped = mac.stop();
         quitSwitch.push((await resolvedTo(resolver, pc.address)) - t0);
         await stopped;
-        await until('2 answers after the quit', async () => a.requests.filter((r) => r.t >= t0 && r.ok).length, (n) => n >= 2, 20_000);
+        await until(
+          '2 answers after the quit',
+          async () => a.requests.filter((r) => r.t >= t0 && r.ok).length,
+          (n) => n >= 2,
+          20_000,
+        );
         quitFailed.push(a.since(t0 - 500).failed.length);
       });
       await restart();
@@ -289,7 +340,8 @@ export async function sharedName(heartbeatIntervalMs: number): Promise<BenchRow[
     resolver.stop();
     for (const s of servers) await s.stop(3_000).catch(() => {});
     await lab.teardown();
-    for (const d of new Set(servers.map((x) => x.dataDir))) fs.rmSync(d, { recursive: true, force: true });
+    for (const d of new Set(servers.map((x) => x.dataDir)))
+      fs.rmSync(d, { recursive: true, force: true });
   }
   const hb = `heartbeat ${heartbeatIntervalMs} ms`;
   const c = median(recover);
@@ -337,6 +389,12 @@ export async function sharedName(heartbeatIntervalMs: number): Promise<BenchRow[
 
 export async function bench(): Promise<BenchRow[]> {
   const support = netnsSupport();
-  if (!support.ok) return [{ name: 'failover (skipped)', value: NaN, unit: '', note: support.reason }];
-  return [...(await crashAndHandoff()), ...(await sharedName(1000)), ...(await sharedName(250)), ...(await flappingSessions())];
+  if (!support.ok)
+    return [{ name: 'failover (skipped)', value: NaN, unit: '', note: support.reason }];
+  return [
+    ...(await crashAndHandoff()),
+    ...(await sharedName(1000)),
+    ...(await sharedName(250)),
+    ...(await flappingSessions()),
+  ];
 }

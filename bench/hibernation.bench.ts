@@ -14,11 +14,24 @@ import { createCore } from '../main/core/index.js';
 import { nullLogger } from '../main/core/util/logger.js';
 import { NullPowerBlocker } from '../main/core/power/index.js';
 import { tempDir } from '../test/helpers/headless.js';
-import { fakeOllama, fakePiper, fakeServices, fakeVibevoice, freePorts, until, type FakePorts } from '../test/integration/hibernation-fakes.js';
+import {
+  fakeOllama,
+  fakePiper,
+  fakeServices,
+  fakeVibevoice,
+  freePorts,
+  until,
+  type FakePorts,
+} from '../test/integration/hibernation-fakes.js';
 
 const RUNS = 7;
 const MODEL = 'mistral:7b';
-const LONG = { warmAfterSeconds: 3600, coolAfterSeconds: 7200, coldAfterSeconds: 10_800, dormantAfterSeconds: 14_400 };
+const LONG = {
+  warmAfterSeconds: 3600,
+  coolAfterSeconds: 7200,
+  coldAfterSeconds: 10_800,
+  dormantAfterSeconds: 14_400,
+};
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -44,18 +57,34 @@ async function baselineOnce(ports: FakePorts): Promise<number> {
   const node = process.execPath;
   const t0 = performance.now();
   const children: ChildProcess[] = [
-    spawn(node, [fakeOllama, 'serve'], { env: { ...process.env, OLLAMA_HOST: `127.0.0.1:${ports.ollama}` }, stdio: 'ignore' }),
-    spawn(node, [fakeVibevoice, '--host', '127.0.0.1', '--port', String(ports.vibevoice), '--device', 'cpu'], { stdio: 'ignore' }),
-    spawn(node, [fakePiper, '-m', 'en_US-amy-medium', '--host', '127.0.0.1', '--port', String(ports.piper)], { stdio: 'ignore' }),
+    spawn(node, [fakeOllama, 'serve'], {
+      env: { ...process.env, OLLAMA_HOST: `127.0.0.1:${ports.ollama}` },
+      stdio: 'ignore',
+    }),
+    spawn(
+      node,
+      [fakeVibevoice, '--host', '127.0.0.1', '--port', String(ports.vibevoice), '--device', 'cpu'],
+      { stdio: 'ignore' },
+    ),
+    spawn(
+      node,
+      [fakePiper, '-m', 'en_US-amy-medium', '--host', '127.0.0.1', '--port', String(ports.piper)],
+      { stdio: 'ignore' },
+    ),
   ];
   try {
     const o = `http://127.0.0.1:${ports.ollama}`;
     await Promise.all([
       pollUntil(() => ok(`${o}/`)).then(async () => {
-        const r = await fetch(`${o}/api/generate`, { method: 'POST', body: JSON.stringify({ model: MODEL, keep_alive: -1 }) });
+        const r = await fetch(`${o}/api/generate`, {
+          method: 'POST',
+          body: JSON.stringify({ model: MODEL, keep_alive: -1 }),
+        });
         if (!r.ok) throw new Error(`preload: ${r.status}`);
       }),
-      pollUntil(() => ok(`http://127.0.0.1:${ports.vibevoice}/health`, (b) => b.includes('"model_loaded":true'))),
+      pollUntil(() =>
+        ok(`http://127.0.0.1:${ports.vibevoice}/health`, (b) => b.includes('"model_loaded":true')),
+      ),
       pollUntil(() => ok(`http://127.0.0.1:${ports.piper}/info`)),
     ]);
     return performance.now() - t0;
@@ -92,13 +121,28 @@ export async function bench(): Promise<BenchRow[]> {
       services: fakeServices(ports),
     }),
   );
-  const core = createCore({ dataDir, port: 0, bind: '127.0.0.1', logger: nullLogger, rendererDir: null, power: new NullPowerBlocker() });
+  const core = createCore({
+    dataDir,
+    port: 0,
+    bind: '127.0.0.1',
+    logger: nullLogger,
+    rendererDir: null,
+    power: new NullPowerBlocker(),
+  });
   const wakes: number[] = [];
   try {
     const { url } = await core.start();
     const ids = ['ollama', 'vibevoice', 'piper'];
-    const statuses = () => core.store.get('services').filter((s) => ids.includes(s.id)).map((s) => s.status);
-    await until('services running', () => statuses().length === 3 && statuses().every((s) => s === 'running'), 30_000);
+    const statuses = () =>
+      core.store
+        .get('services')
+        .filter((s) => ids.includes(s.id))
+        .map((s) => s.status);
+    await until(
+      'services running',
+      () => statuses().length === 3 && statuses().every((s) => s === 'running'),
+      30_000,
+    );
     for (let i = 0; i < RUNS; i++) {
       await core.commands.execute({ type: 'hibernate', state: 'dormant' });
       await core.hibernation.settled();
@@ -116,8 +160,16 @@ export async function bench(): Promise<BenchRow[]> {
 
   const overhead = median(wakes) - median(baseline);
   return [
-    { name: `wake dormant → ready, POST /api/wake?wait=1 (median of ${RUNS})`, value: median(wakes), unit: 'ms' },
-    { name: `the fakes alone: spawn → healthy + model loaded (median of ${RUNS})`, value: median(baseline), unit: 'ms' },
+    {
+      name: `wake dormant → ready, POST /api/wake?wait=1 (median of ${RUNS})`,
+      value: median(wakes),
+      unit: 'ms',
+    },
+    {
+      name: `the fakes alone: spawn → healthy + model loaded (median of ${RUNS})`,
+      value: median(baseline),
+      unit: 'ms',
+    },
     {
       name: 'wake overhead (wake − fakes alone)',
       value: overhead,

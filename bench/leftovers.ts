@@ -44,7 +44,11 @@ export function commandLine(pid: number, procDir = '/proc'): string {
  * Waits up to `settleMs` for marked processes to end on their own (a child killed a moment ago), then
  * SIGTERM, then SIGKILL after `graceMs`, for each one still there; returns those.
  */
-export async function sweep(id: string, graceMs = 2000, settleMs = 0): Promise<{ pid: number; cmd: string }[]> {
+export async function sweep(
+  id: string,
+  graceMs = 2000,
+  settleMs = 0,
+): Promise<{ pid: number; cmd: string }[]> {
   const settle = Date.now() + settleMs;
   while (Date.now() < settle && markedPids(id).length) await new Promise((r) => setTimeout(r, 100));
   const pids = markedPids(id);

@@ -26,7 +26,8 @@ function logTime(output: string, pattern: RegExp, after = 0): number | null {
 
 export async function bench(): Promise<BenchRow[]> {
   const support = netnsSupport();
-  if (!support.ok) return [{ name: 'mDNS interop bench skipped', value: NaN, unit: '', note: support.reason }];
+  if (!support.ok)
+    return [{ name: 'mDNS interop bench skipped', value: NaN, unit: '', note: support.reason }];
 
   const installed = installPackage();
   const lab = await createLab({ hosts: ['mac', 'phone'] });
@@ -42,9 +43,19 @@ export async function bench(): Promise<BenchRow[]> {
       const name = `Bench ${run}`;
       let mark = phone.events.length;
       const spawnedAt = Date.now();
-      const mac = await startInLab(lab, 'mac', { displayName: name, role: 'primary', services: {} }, { UNAMENTIS_LOG_LEVEL: 'debug' }, { command: installed.bin });
+      const mac = await startInLab(
+        lab,
+        'mac',
+        { displayName: name, role: 'primary', services: {} },
+        { UNAMENTIS_LOG_LEVEL: 'debug' },
+        { command: installed.bin },
+      );
       try {
-        const added = await phone.waitFor((e) => e.event === 'add' && e.instance === name, 10_000, mark);
+        const added = await phone.waitFor(
+          (e) => e.event === 'add' && e.instance === name,
+          10_000,
+          mark,
+        );
         spawnToSeen.push(added.t - spawnedAt);
         const listening = logTime(mac.output(), /\[core\] control API listening/);
         if (listening !== null) coreToSeen.push(added.t - listening);
@@ -65,7 +76,11 @@ export async function bench(): Promise<BenchRow[]> {
             body: JSON.stringify({ prio }),
           });
           if (put.status !== 200) throw new Error(`PUT /api/settings: ${put.status}`);
-          const seen = await phone.waitFor((e) => e.event === 'update' && e.instance === name && e.txt?.prio === String(prio), 5_000, mark);
+          const seen = await phone.waitFor(
+            (e) => e.event === 'update' && e.instance === name && e.txt?.prio === String(prio),
+            5_000,
+            mark,
+          );
           const announced = logTime(mac.output(), /TXT re-announced/, before);
           txtSeen.push(seen.t - (announced ?? before));
           await new Promise((r) => setTimeout(r, 2_500)); // past the change's second announcement
@@ -83,14 +98,22 @@ export async function bench(): Promise<BenchRow[]> {
           if (put.status !== 200) throw new Error(`PUT /api/settings: ${put.status}`);
         }
         const lastPut = Date.now();
-        const settled = await phone.waitFor((e) => e.event === 'update' && e.instance === name && e.txt?.prio === String(final), 5_000, mark);
+        const settled = await phone.waitFor(
+          (e) => e.event === 'update' && e.instance === name && e.txt?.prio === String(final),
+          5_000,
+          mark,
+        );
         burstSeen.push(settled.t - lastPut);
         await new Promise((r) => setTimeout(r, 1_500));
 
         mark = phone.events.length;
         const quitAt = Date.now();
         await mac.stop();
-        const removed = await phone.waitFor((e) => e.event === 'remove' && e.instance === name, 5_000, mark);
+        const removed = await phone.waitFor(
+          (e) => e.event === 'remove' && e.instance === name,
+          5_000,
+          mark,
+        );
         quitSeen.push(removed.t - quitAt);
       } finally {
         await mac.stop(3_000);
@@ -106,14 +129,41 @@ export async function bench(): Promise<BenchRow[]> {
     name: `${name} (median of ${xs.length})`,
     value: xs.length ? median(xs) : NaN,
     unit: 'ms',
-    ...(goalMs !== null ? { goal: `≤ ${goalMs} ms`, pass: xs.length > 0 && median(xs) <= goalMs } : {}),
+    ...(goalMs !== null
+      ? { goal: `≤ ${goalMs} ms`, pass: xs.length > 0 && median(xs) <= goalMs }
+      : {}),
     note: `${note}; min ${Math.min(...xs)}, max ${Math.max(...xs)}`,
   });
   return [
-    row('installed unamentis-server: process start → resolved by python3-zeroconf', spawnToSeen, 1_500, 'spawned through `ip netns exec`; Node boot, settings, probing 3×250 ms, announce'),
-    row('of which: "control API listening" log line → resolved', coreToSeen, null, 'probing and the first announcement'),
-    row('TXT change → seen by python3-zeroconf', txtSeen, 1_000, 'from the server updating the record (settled announcement, no TXT sent in the last 2 s)'),
-    row('burst of 5 TXT changes → final value seen', burstSeen, 2_000, 'from the last change (one PUT per change, ~0.1–0.3 s each); intermediate values are coalesced'),
-    row('quit (SIGTERM) → removal seen by python3-zeroconf', quitSeen, 1_000, 'goodbye (TTL 0) records'),
+    row(
+      'installed unamentis-server: process start → resolved by python3-zeroconf',
+      spawnToSeen,
+      1_500,
+      'spawned through `ip netns exec`; Node boot, settings, probing 3×250 ms, announce',
+    ),
+    row(
+      'of which: "control API listening" log line → resolved',
+      coreToSeen,
+      null,
+      'probing and the first announcement',
+    ),
+    row(
+      'TXT change → seen by python3-zeroconf',
+      txtSeen,
+      1_000,
+      'from the server updating the record (settled announcement, no TXT sent in the last 2 s)',
+    ),
+    row(
+      'burst of 5 TXT changes → final value seen',
+      burstSeen,
+      2_000,
+      'from the last change (one PUT per change, ~0.1–0.3 s each); intermediate values are coalesced',
+    ),
+    row(
+      'quit (SIGTERM) → removal seen by python3-zeroconf',
+      quitSeen,
+      1_000,
+      'goodbye (TTL 0) records',
+    ),
   ];
 }

@@ -16,7 +16,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { repoRoot } from '../test/helpers/headless.js';
-import { fakePiper, fakeServices, freePort, freePorts } from '../test/integration/hibernation-fakes.js';
+import {
+  fakePiper,
+  fakeServices,
+  freePort,
+  freePorts,
+} from '../test/integration/hibernation-fakes.js';
 import { median } from './types.js';
 
 const { values } = parseArgs({ options: { minutes: { type: 'string', default: '10' } } });
@@ -39,10 +44,14 @@ interface Server {
 async function startServer(settings: Record<string, unknown>): Promise<Server> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'soak-'));
   fs.writeFileSync(path.join(dataDir, 'settings.json'), JSON.stringify(settings));
-  const child = spawn(process.execPath, [headlessJs, '--data-dir', dataDir, '--port', '0', '--bind', '127.0.0.1'], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [headlessJs, '--data-dir', dataDir, '--port', '0', '--bind', '127.0.0.1'],
+    {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   const keep = (d: Buffer) => {
     out += d;
@@ -57,7 +66,14 @@ async function startServer(settings: Record<string, unknown>): Promise<Server> {
       child.kill('SIGKILL');
       throw new Error(`the soak's settings were refused:\n${out}`);
     }
-    if (m) return { child, url: m[1]!, token: fs.readFileSync(path.join(dataDir, 'token'), 'utf8').trim(), dataDir, output: () => out };
+    if (m)
+      return {
+        child,
+        url: m[1]!,
+        token: fs.readFileSync(path.join(dataDir, 'token'), 'utf8').trim(),
+        dataDir,
+        output: () => out,
+      };
     if (child.exitCode !== null) break;
     await sleep(50);
   }
@@ -106,12 +122,19 @@ function descendants(pid: number): number[] {
 }
 
 /** An SSE client that reads for a random while, then hangs up. */
-async function sseChurn(s: Server, until: number, counter: { connects: number; events: number }): Promise<void> {
+async function sseChurn(
+  s: Server,
+  until: number,
+  counter: { connects: number; events: number },
+): Promise<void> {
   while (Date.now() < until) {
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), 300 + Math.random() * 2700);
     try {
-      const res = await fetch(`${s.url}api/events`, { headers: { authorization: `Bearer ${s.token}` }, signal: abort.signal });
+      const res = await fetch(`${s.url}api/events`, {
+        headers: { authorization: `Bearer ${s.token}` },
+        signal: abort.signal,
+      });
       counter.connects++;
       const reader = res.body!.getReader();
       for (;;) {
@@ -149,8 +172,20 @@ async function main(): Promise<void> {
     displayName: 'Soak Host',
     serveOnLan: false,
     models: { preload: ['mistral:7b'] },
-    hibernation: { enabled: true, warmAfterSeconds: 2, coolAfterSeconds: 5, coldAfterSeconds: 9, dormantAfterSeconds: 14 },
-    supervisor: { stopTimeoutSeconds: 2, crashLoopCount: 100, crashLoopWindowSeconds: 10, hungAfterFailures: 3, healthIntervalSeconds: 1 },
+    hibernation: {
+      enabled: true,
+      warmAfterSeconds: 2,
+      coolAfterSeconds: 5,
+      coldAfterSeconds: 9,
+      dormantAfterSeconds: 14,
+    },
+    supervisor: {
+      stopTimeoutSeconds: 2,
+      crashLoopCount: 100,
+      crashLoopWindowSeconds: 10,
+      hungAfterFailures: 3,
+      healthIntervalSeconds: 1,
+    },
     services: {
       ...fakeServices(ports, {
         vibevoice: { FAKE_CRASH_AFTER_MS: '3000' },
@@ -186,7 +221,8 @@ async function main(): Promise<void> {
         };
         states.add(status.hibernation.state);
         for (const h of status.hibernation.history ?? []) states.add(h.to);
-        for (const svc of status.services) restartsBy.set(svc.id, Math.max(restartsBy.get(svc.id) ?? 0, svc.restarts));
+        for (const svc of status.services)
+          restartsBy.set(svc.id, Math.max(restartsBy.get(svc.id) ?? 0, svc.restarts));
       } catch (err) {
         process.stderr.write(`sample failed: ${(err as Error).message}\n`);
       }
@@ -205,14 +241,26 @@ async function main(): Promise<void> {
   const peers = (async () => {
     while (Date.now() < end - 40_000) {
       await sleep(15_000);
-      const peer = await startServer({ displayName: `Soak Peer ${++peersStarted}`, services: { ollama: { enabled: false }, vibevoice: { enabled: false }, piper: { enabled: false } } });
+      const peer = await startServer({
+        displayName: `Soak Peer ${++peersStarted}`,
+        services: {
+          ollama: { enabled: false },
+          vibevoice: { enabled: false },
+          piper: { enabled: false },
+        },
+      });
       await sleep(20_000);
       await stopServer(peer);
       fs.rmSync(peer.dataDir, { recursive: true, force: true });
     }
   })();
 
-  await Promise.all([sampler, waker, peers, ...Array.from({ length: 4 }, () => sseChurn(core, end, sse))]);
+  await Promise.all([
+    sampler,
+    waker,
+    peers,
+    ...Array.from({ length: 4 }, () => sseChurn(core, end, sse)),
+  ]);
 
   // Settle: stop everything, then look for leaks.
   await fetch(`${core.url}api/services/stop-all`, { method: 'POST', headers: auth });
@@ -222,20 +270,22 @@ async function main(): Promise<void> {
   const exitCode = await stopServer(core);
   await sleep(1000);
   // Every process the core was seen to own during the run must be gone after it quits.
-  const leftovers = [...everOwned].filter((p) => {
-    try {
-      process.kill(p, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  }).map((p) => {
-    try {
-      return `${p} ${fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' ')}`;
-    } catch {
-      return String(p);
-    }
-  });
+  const leftovers = [...everOwned]
+    .filter((p) => {
+      try {
+        process.kill(p, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    })
+    .map((p) => {
+      try {
+        return `${p} ${fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' ')}`;
+      } catch {
+        return String(p);
+      }
+    });
 
   const warm = samples.filter((s) => s.t >= 60 && s.t < 120);
   const base = warm.length ? warm : samples.slice(0, 5);
@@ -248,24 +298,50 @@ async function main(): Promise<void> {
     ['wall time', `${minutes} min`, '', null],
     ['hibernation states seen', [...states].join(', '), 'all five', states.size === 5],
     ['wakes', String(wakes), '', null],
-    ['crash restarts seen (sum of per-service peaks)', String([...restartsBy.values()].reduce((a, b) => a + b, 0)), '', null],
+    [
+      'crash restarts seen (sum of per-service peaks)',
+      String([...restartsBy.values()].reduce((a, b) => a + b, 0)),
+      '',
+      null,
+    ],
     ['SSE connections / events', `${sse.connects} / ${sse.events}`, '', null],
     ['peers joined and left', String(peersStarted), '', null],
-    ['RSS baseline → end (median)', `${median(base.map((s) => s.rssMB)).toFixed(1)} → ${median(last.map((s) => s.rssMB)).toFixed(1)} MB`, '', null],
+    [
+      'RSS baseline → end (median)',
+      `${median(base.map((s) => s.rssMB)).toFixed(1)} → ${median(last.map((s) => s.rssMB)).toFixed(1)} MB`,
+      '',
+      null,
+    ],
     ['RSS growth', `${rssGrowth.toFixed(1)} MB`, '< 10 MB', rssGrowth < 10],
     ['RSS max', `${Math.max(...samples.map((s) => s.rssMB)).toFixed(1)} MB`, '', null],
-    ['open fds baseline → after stop-all', `${median(base.map((s) => s.fds))} → ${final.fds}`, 'no growth', fdGrowth <= 2],
+    [
+      'open fds baseline → after stop-all',
+      `${median(base.map((s) => s.fds))} → ${final.fds}`,
+      'no growth',
+      fdGrowth <= 2,
+    ],
     ['child processes after stop-all', String(final.descendants), '0', final.descendants === 0],
-    ['processes left after quit (of those it owned)', `${leftovers.length} of ${everOwned.size}`, '0', leftovers.length === 0],
+    [
+      'processes left after quit (of those it owned)',
+      `${leftovers.length} of ${everOwned.size}`,
+      '0',
+      leftovers.length === 0,
+    ],
     ['unhandled rejections', String(unhandled), '0', unhandled === 0],
     ['core exit code', String(exitCode), '0', exitCode === 0],
   ];
   const w = Math.max(...rows.map((r) => r[0].length));
   const w2 = Math.max(...rows.map((r) => r[1].length));
-  for (const [k, v, goal, ok] of rows) console.log(`${k.padEnd(w)}  ${v.padEnd(w2)}  ${goal.padEnd(10)} ${ok === null ? '' : ok ? 'pass' : 'FAIL'}`);
+  for (const [k, v, goal, ok] of rows)
+    console.log(
+      `${k.padEnd(w)}  ${v.padEnd(w2)}  ${goal.padEnd(10)} ${ok === null ? '' : ok ? 'pass' : 'FAIL'}`,
+    );
   if (leftovers.length) console.log('left over:\n' + leftovers.join('\n'));
   fs.mkdirSync(path.join(repoRoot, 'bench-output'), { recursive: true });
-  fs.writeFileSync(path.join(repoRoot, 'bench-output', 'soak.json'), JSON.stringify({ minutes, rows, samples }, null, 2));
+  fs.writeFileSync(
+    path.join(repoRoot, 'bench-output', 'soak.json'),
+    JSON.stringify({ minutes, rows, samples }, null, 2),
+  );
   fs.writeFileSync(path.join(repoRoot, 'bench-output', 'soak-core.log'), out.slice(-200_000));
   process.exitCode = rows.every((r) => r[3] !== false) ? 0 : 1;
 }

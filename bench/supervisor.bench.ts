@@ -4,7 +4,15 @@
 // - the supervisor's own CPU while three healthy services idle (default 2 s health checks)
 
 import { median, type BenchRow } from './types.js';
-import { fakeOllama, fakePiper, fakeVibevoice, freePort, makeHarness, post, until } from '../test/integration/supervisor-helpers.js';
+import {
+  fakeOllama,
+  fakePiper,
+  fakeVibevoice,
+  freePort,
+  makeHarness,
+  post,
+  until,
+} from '../test/integration/supervisor-helpers.js';
 
 const SAMPLES = 7;
 
@@ -14,7 +22,13 @@ async function crashToHealthy(): Promise<number[]> {
   // 30 s), and no crash-loop stop during the series.
   const h = makeHarness({
     services: { ollama: fakeOllama(port) },
-    supervisor: { crashLoopCount: 100, crashLoopWindowSeconds: 60, stopTimeoutSeconds: 5, hungAfterFailures: 3, healthIntervalSeconds: 2 },
+    supervisor: {
+      crashLoopCount: 100,
+      crashLoopWindowSeconds: 60,
+      stopTimeoutSeconds: 5,
+      hungAfterFailures: 3,
+      healthIntervalSeconds: 2,
+    },
     options: { timings: { policy: { stableAfterMs: 500 } } },
   });
   const times: number[] = [];
@@ -26,10 +40,14 @@ async function crashToHealthy(): Promise<number[]> {
       const before = h.sup.get('ollama')!.pid;
       const t0 = performance.now();
       await post(port, '/__fake/crash');
-      await until(() => {
-        const e = h.sup.get('ollama')!;
-        return e.status === 'running' && e.pid !== before && e.health?.ok === true;
-      }, 10_000, 2);
+      await until(
+        () => {
+          const e = h.sup.get('ollama')!;
+          return e.status === 'running' && e.pid !== before && e.health?.ok === true;
+        },
+        10_000,
+        2,
+      );
       times.push(performance.now() - t0);
     }
   } finally {
@@ -45,7 +63,13 @@ async function threeServices(hibernation = false) {
     services: { ollama: fakeOllama(o), vibevoice: fakeVibevoice(v), piper: fakePiper(p) },
     preload: ['mistral:7b'],
     hibernation,
-    supervisor: { crashLoopCount: 5, crashLoopWindowSeconds: 60, stopTimeoutSeconds: 5, hungAfterFailures: 3, healthIntervalSeconds: 2 },
+    supervisor: {
+      crashLoopCount: 5,
+      crashLoopWindowSeconds: 60,
+      stopTimeoutSeconds: 5,
+      hungAfterFailures: 3,
+      healthIntervalSeconds: 2,
+    },
     options: { timings: {} },
   });
 }
@@ -63,7 +87,10 @@ async function stopAllTimes(): Promise<number[]> {
     await h.start();
     for (let i = 0; i < 5; i++) {
       await allReady(h);
-      await until(() => h.sup.logs('ollama', 200).some((l) => l.text === 'preloaded mistral:7b'), 10_000);
+      await until(
+        () => h.sup.logs('ollama', 200).some((l) => l.text === 'preloaded mistral:7b'),
+        10_000,
+      );
       const t0 = performance.now();
       await h.sup.stopAll();
       times.push(performance.now() - t0);

@@ -6,7 +6,11 @@
 
 import { parseArgs } from 'node:util';
 import { HostBrowser } from './core/discovery/browser.js';
-import { chooseInterfaces, interfaceOverride, readInterfaces } from './core/discovery/interfaces.js';
+import {
+  chooseInterfaces,
+  interfaceOverride,
+  readInterfaces,
+} from './core/discovery/interfaces.js';
 import { appChoice, formatReport } from './core/discovery/report.js';
 import { bonjourNameSocket, type NameSocket } from './core/discovery/name-responder.js';
 import { sameName, sharedFqdn } from './core/discovery/shared-name.js';
@@ -23,7 +27,13 @@ const USAGE = `Usage: npm run discover -- [--timeout SECONDS] [--interface NAME]
 Exit status: 0 when a server was found, 1 when none was, 2 on bad arguments or when no interface can be used.`;
 
 async function main(): Promise<number> {
-  let values: { timeout?: string; interface?: string[]; name?: string; json?: boolean; help?: boolean };
+  let values: {
+    timeout?: string;
+    interface?: string[];
+    name?: string;
+    json?: boolean;
+    help?: boolean;
+  };
   try {
     ({ values } = parseArgs({
       options: {
@@ -44,12 +54,16 @@ async function main(): Promise<number> {
   }
   const seconds = values.timeout === undefined ? 3 : Number(values.timeout);
   if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 60) {
-    console.error(`--timeout: "${values.timeout}" is not a number of seconds between 0 and 60.\n\n${USAGE}`);
+    console.error(
+      `--timeout: "${values.timeout}" is not a number of seconds between 0 and 60.\n\n${USAGE}`,
+    );
     return 2;
   }
 
   const named = values.interface?.length ? values.interface : interfaceOverride();
-  const choice = named ? chooseInterfaces(readInterfaces(), named, 'env') : chooseInterfaces(readInterfaces(), []);
+  const choice = named
+    ? chooseInterfaces(readInterfaces(), named, 'env')
+    : chooseInterfaces(readInterfaces(), []);
   for (const u of choice.unusable) console.error(`Interface ${u.name} cannot be used: ${u.why}.`);
   if (choice.interfaces.length === 0) {
     console.error(
@@ -83,7 +97,8 @@ async function main(): Promise<number> {
           packet: (p) => {
             if (p.type !== 'response') return;
             for (const r of [...(p.answers ?? []), ...(p.additionals ?? [])]) {
-              if (r.type === 'A' && sameName(r.name, shared) && (r.ttl ?? 1) > 0) answered.add(String(r.data));
+              if (r.type === 'A' && sameName(r.name, shared) && (r.ttl ?? 1) > 0)
+                answered.add(String(r.data));
             }
           },
           error: () => {},
@@ -94,7 +109,8 @@ async function main(): Promise<number> {
     }
   }
   const ask = () => {
-    for (const s of sockets) s.send({ type: 'query', id: 0, questions: [{ name: shared, type: 'A' }] });
+    for (const s of sockets)
+      s.send({ type: 'query', id: 0, questions: [{ name: shared, type: 'A' }] });
   };
   ask();
   const asking = setInterval(ask, 1_000);
@@ -102,7 +118,8 @@ async function main(): Promise<number> {
   await new Promise((r) => setTimeout(r, seconds * 1000));
   // Give a /health check started just before the end its chance to answer.
   const deadline = Date.now() + 1_600;
-  while (browser.list().some((h) => h.health.ok === null) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  while (browser.list().some((h) => h.health.ok === null) && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 50));
   const hosts = browser.list();
   const counters = browser.counters();
   clearInterval(asking);
@@ -112,11 +129,33 @@ async function main(): Promise<number> {
 
   if (values.json) {
     const pick = phoneChoice(hosts);
-    console.log(JSON.stringify({ interfaces: choice.interfaces.map((i) => i.name), hosts: hosts.map((h) => ({ ...h, phoneChoice: h === pick, appChoice: h === appChoice(hosts) })), sharedName, ignored: counters }, null, 2));
+    console.log(
+      JSON.stringify(
+        {
+          interfaces: choice.interfaces.map((i) => i.name),
+          hosts: hosts.map((h) => ({
+            ...h,
+            phoneChoice: h === pick,
+            appChoice: h === appChoice(hosts),
+          })),
+          sharedName,
+          ignored: counters,
+        },
+        null,
+        2,
+      ),
+    );
   } else {
-    console.log(formatReport(hosts, { interfaces: choice.interfaces.map((i) => i.name), seconds: (Date.now() - started) / 1000, sharedName }));
+    console.log(
+      formatReport(hosts, {
+        interfaces: choice.interfaces.map((i) => i.name),
+        seconds: (Date.now() - started) / 1000,
+        sharedName,
+      }),
+    );
     const ignored = Object.entries(counters).filter(([k]) => k !== 'socketError');
-    if (ignored.length) console.log(`\nIgnored: ${ignored.map(([k, v]) => `${v} ${k}`).join(', ')}.`);
+    if (ignored.length)
+      console.log(`\nIgnored: ${ignored.map(([k, v]) => `${v} ${k}`).join(', ')}.`);
   }
   return hosts.length > 0 ? 0 : 1;
 }

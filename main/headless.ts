@@ -14,13 +14,16 @@ import { createNotifier, stdoutIsJournal } from './systemd.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 // Works from the source tree (tsx) and from the compiled tree (dist/main, also inside the package).
-const compiled = here.includes(`${path.sep}dist${path.sep}`) || here.endsWith(`${path.sep}dist${path.sep}main`);
+const compiled =
+  here.includes(`${path.sep}dist${path.sep}`) || here.endsWith(`${path.sep}dist${path.sep}main`);
 const root = path.resolve(here, compiled ? '../..' : '..');
 const rendererDir = path.join(root, 'dist', 'renderer');
 
 function packageVersion(): string | undefined {
   try {
-    return (JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { version?: string }).version;
+    return (
+      JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { version?: string }
+    ).version;
   } catch {
     return process.env.npm_package_version;
   }
@@ -51,7 +54,9 @@ async function main(): Promise<void> {
       rendererDir,
       version: packageVersion(),
       // A mirror of huggingface.co/rhasspy/piper-voices (tests: a local fixture server).
-      ...(process.env.UNAMENTIS_PIPER_VOICES_URL ? { piperVoicesUrl: process.env.UNAMENTIS_PIPER_VOICES_URL } : {}),
+      ...(process.env.UNAMENTIS_PIPER_VOICES_URL
+        ? { piperVoicesUrl: process.env.UNAMENTIS_PIPER_VOICES_URL }
+        : {}),
     });
   } catch (err) {
     logger.error((err as Error).message);
@@ -84,7 +89,9 @@ async function main(): Promise<void> {
     logger.info('UnaMentis Server (headless) is running', { dataDir, port: actual });
     // The journal is readable by more people (adm, systemd-journal) than the 0600 token file.
     const url = core.dashboardUrl();
-    console.log(`Dashboard: ${journal ? `${url.replace(/#.*/, '')} (token: ${path.join(dataDir, 'token')})` : url}`);
+    console.log(
+      `Dashboard: ${journal ? `${url.replace(/#.*/, '')} (token: ${path.join(dataDir, 'token')})` : url}`,
+    );
     console.log(`Settings:  ${path.join(dataDir, 'settings.json')}`);
     await notify.ready(`serving on port ${actual}`);
   } catch (err) {

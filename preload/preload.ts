@@ -16,11 +16,15 @@ function isString(v: unknown): v is string {
 const api = {
   async connection(): Promise<{ baseUrl: string; token: string }> {
     const c = await invoke<{ baseUrl: unknown; token: unknown }>(Channels.connection);
-    if (!isString(c?.baseUrl) || !isString(c?.token)) throw new Error('bad connection info from main');
+    if (!isString(c?.baseUrl) || !isString(c?.token))
+      throw new Error('bad connection info from main');
     return { baseUrl: c.baseUrl, token: c.token };
   },
   async pickFile(options?: { title?: string; directory?: boolean }): Promise<string | null> {
-    const opts = { title: isString(options?.title) ? options.title : undefined, directory: options?.directory === true };
+    const opts = {
+      title: isString(options?.title) ? options.title : undefined,
+      directory: options?.directory === true,
+    };
     const result = await invoke<unknown>(Channels.pickFile, opts);
     return isString(result) ? result : null;
   },
@@ -32,7 +36,10 @@ const api = {
   },
   /** A settings change that runs other programs: the app asks the user in a native dialog, then saves it. */
   async confirmSettings(patch: unknown): Promise<{ ok: boolean; message: string }> {
-    const r = await invoke<{ ok?: unknown; message?: unknown }>(Channels.confirmSettings, JSON.parse(JSON.stringify(patch ?? null)));
+    const r = await invoke<{ ok?: unknown; message?: unknown }>(
+      Channels.confirmSettings,
+      JSON.parse(JSON.stringify(patch ?? null)),
+    );
     return { ok: r?.ok === true, message: isString(r?.message) ? r.message : '' };
   },
 };

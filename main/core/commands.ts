@@ -8,10 +8,10 @@ interface CommandMap {
   'service.takeOver': { id: string };
   'services.startAll': Record<never, never>;
   'services.stopAll': Record<never, never>;
-  'activity': { source: string };
-  'wake': { source: string };
-  'hibernate': { state: string };
-  'keepAwake': { on: boolean; minutes?: number | null };
+  activity: { source: string };
+  wake: { source: string };
+  hibernate: { state: string };
+  keepAwake: { on: boolean; minutes?: number | null };
   'notice.dismiss': { id: string };
   /** Re-read the GPU inventory (after a driver install or an eGPU plugged in). */
   'gpu.refresh': Record<string, never>;
@@ -31,7 +31,9 @@ interface CommandMap {
 export type CommandName = keyof CommandMap;
 export type Command = { [K in CommandName]: { type: K } & CommandMap[K] }[CommandName];
 
-type Handler<K extends CommandName> = (cmd: { type: K } & CommandMap[K]) => Promise<unknown> | unknown;
+type Handler<K extends CommandName> = (
+  cmd: { type: K } & CommandMap[K],
+) => Promise<unknown> | unknown;
 
 export class CommandBus {
   readonly #handlers = new Map<CommandName, Handler<never>>();

@@ -10,11 +10,13 @@ export type { RedactedSettings } from './settings/store.js';
  * A path into the settings the dashboard edits (`['api', 'port']`, `['services', id, 'command']`):
  * a path the settings type does not have is a compile error.
  */
-export type SettingsPath<T = import('./settings/store.js').RedactedSettings> = T extends readonly unknown[]
-  ? never
-  : T extends object
-    ? { [K in keyof T & string]-?: [K] | [K, ...SettingsPath<NonNullable<T[K]>>] }[keyof T & string]
-    : never;
+export type SettingsPath<T = import('./settings/store.js').RedactedSettings> =
+  T extends readonly unknown[]
+    ? never
+    : T extends object
+      ? { [K in keyof T & string]-?: [K] | [K, ...SettingsPath<NonNullable<T[K]>>] }[keyof T &
+          string]
+      : never;
 
 /**
  * The settings JSON Schema trimmed to what the settings form reads (main/core/settings/form.ts):
@@ -42,20 +44,16 @@ export const HIBERNATION_STATES: readonly HibernationState[] = [
 export type Role = 'primary' | 'fallback';
 
 export type ServiceStatus =
-  | 'disabled'
-  | 'stopped'
-  | 'starting'
-  | 'running'
-  | 'unhealthy'
-  | 'backoff'
-  | 'failed'
-  | 'external';
+  'disabled' | 'stopped' | 'starting' | 'running' | 'unhealthy' | 'backoff' | 'failed' | 'external';
 
 // Which statuses count as up, named once (each caller used to keep its own set). Pure values, so
 // the renderer may import them too.
 
 /** The service answers on its port: our process is up, or another program serves it. */
-export const ANSWERING_STATUSES: ReadonlySet<ServiceStatus> = new Set<ServiceStatus>(['running', 'external']);
+export const ANSWERING_STATUSES: ReadonlySet<ServiceStatus> = new Set<ServiceStatus>([
+  'running',
+  'external',
+]);
 
 /** A process holds the port (ours starting or up, or another program's): its pid and GPU memory count. */
 export const PROCESS_STATUSES: ReadonlySet<ServiceStatus> = new Set<ServiceStatus>([
@@ -74,10 +72,17 @@ export const OURS_UP_STATUSES: ReadonlySet<ServiceStatus> = new Set<ServiceStatu
 ]);
 
 /** Up or on its way, ours or another program's: a start has nothing to do. */
-export const UP_STATUSES: ReadonlySet<ServiceStatus> = new Set<ServiceStatus>([...OURS_UP_STATUSES, 'external']);
+export const UP_STATUSES: ReadonlySet<ServiceStatus> = new Set<ServiceStatus>([
+  ...OURS_UP_STATUSES,
+  'external',
+]);
 
 /** The service comes up by itself (or by our start) from here: worth waiting for. */
-export const COMING_STATUSES: ReadonlySet<ServiceStatus> = new Set<ServiceStatus>(['starting', 'backoff', 'unhealthy']);
+export const COMING_STATUSES: ReadonlySet<ServiceStatus> = new Set<ServiceStatus>([
+  'starting',
+  'backoff',
+  'unhealthy',
+]);
 
 /**
  * A missing service (not installed), as opposed to a broken one, read from the supervisor's own
@@ -91,7 +96,9 @@ export function serviceMissing(e: ServiceEntry | undefined): boolean {
 }
 
 /** Answering and its last health check passed: requests to it succeed now. */
-export function answersHealthy(e: { status: ServiceStatus; health: { ok: boolean } | null } | undefined): boolean {
+export function answersHealthy(
+  e: { status: ServiceStatus; health: { ok: boolean } | null } | undefined,
+): boolean {
   return !!e && ANSWERING_STATUSES.has(e.status) && e.health?.ok === true;
 }
 
@@ -266,7 +273,13 @@ export interface PairingSection {
   /** Seconds left of the longest lock-out of a requester address after too many wrong codes (0 = none). */
   lockedForSeconds: number;
   /** Every pending incoming request (one per requester address, at most 4): who is trying, from where. No codes. */
-  requests?: { peerId: string; peerName: string; address: string; expiresInSeconds: number; attemptsLeft: number }[];
+  requests?: {
+    peerId: string;
+    peerName: string;
+    address: string;
+    expiresInSeconds: number;
+    attemptsLeft: number;
+  }[];
   /** Requester addresses locked out after 5 wrong codes; other addresses can still pair. */
   lockedOut?: { address: string; forSeconds: number }[];
   /** Who serves the pair as this host sees it (this host's id included); null = nobody. */
@@ -386,7 +399,12 @@ export interface LogLine {
 // both read it (discovery's DiscoveredHost has more), and the snapshot's Peer view of one.
 
 /** The mDNS TXT key that carries each supervised service's public port (CONTRACT §1). */
-export const SERVICE_PORT_TXT_KEYS = { ollama: 'llm', vibevoice: 'tts', piper: 'tts2', whisper: 'stt' } as const;
+export const SERVICE_PORT_TXT_KEYS = {
+  ollama: 'llm',
+  vibevoice: 'tts',
+  piper: 'tts2',
+  whisper: 'stt',
+} as const;
 export type ServicePortTxtKey = (typeof SERVICE_PORT_TXT_KEYS)[keyof typeof SERVICE_PORT_TXT_KEYS];
 
 export interface SeenHost {

@@ -6,7 +6,12 @@ import os from 'node:os';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { answersHealthy, type HibernationSection, type GpuSection, type Snapshot } from './contract.js';
+import {
+  answersHealthy,
+  type HibernationSection,
+  type GpuSection,
+  type Snapshot,
+} from './contract.js';
 import { StateStore } from './state/store.js';
 import { SettingsStore, effectivePrio, type HostFacts, type Settings } from './settings/index.js';
 import { CommandBus } from './commands.js';
@@ -24,8 +29,17 @@ import { createLogger, type Logger } from './util/logger.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { lockDataDir } from './util/dir-lock.js';
 import { ensurePrivateDir } from './util/private-fs.js';
-import { createHibernation, supervisedServices, type HibernationControl, type HibernationOptions } from './hibernation/index.js';
-import { createSupervisor, type SupervisorCapability, type SupervisorOptions } from './supervisor/index.js';
+import {
+  createHibernation,
+  supervisedServices,
+  type HibernationControl,
+  type HibernationOptions,
+} from './hibernation/index.js';
+import {
+  createSupervisor,
+  type SupervisorCapability,
+  type SupervisorOptions,
+} from './supervisor/index.js';
 import { servicesRoutes } from './api/routes/services.js';
 import { hibernationRoutes } from './api/routes/hibernation.js';
 import { createHeadlessPowerBlocker, type PowerBlocker } from './power/index.js';
@@ -182,7 +196,9 @@ export function createCore(opts: CoreOptions): Core {
     ...voiceRoutes(ctx, {
       dir: () => {
         const set = ctx.settings.get().services.piper?.options?.dataDir;
-        return set ? expandHome(String(set), os.homedir(), facts.platform) : piperVoicesDir(ctx.dataDir, facts.platform);
+        return set
+          ? expandHome(String(set), os.homedir(), facts.platform)
+          : piperVoicesDir(ctx.dataDir, facts.platform);
       },
       ...(opts.piperVoicesUrl ? { baseUrl: opts.piperVoicesUrl } : {}),
     }),
@@ -206,7 +222,8 @@ export function createCore(opts: CoreOptions): Core {
   const frontDoor = createFrontDoor(ctx, {
     hibernation: () => (hibernationRef ? wakeTarget : null),
     restart: (id) => supervisor.restartService(id),
-    forwardTo: (id, req) => pairingRef?.forwardTo(req.headers[FORWARDED_HEADER] !== undefined, id) ?? null,
+    forwardTo: (id, req) =>
+      pairingRef?.forwardTo(req.headers[FORWARDED_HEADER] !== undefined, id) ?? null,
     forwardFailed: (peerId, why, refused) => pairingRef?.forwardFailed(peerId, why, refused),
     hostId: () => settings.view().hostId,
     ...(opts.frontDoor?.lanAddresses ? { lanAddresses: opts.frontDoor.lanAddresses } : {}),
@@ -281,14 +298,23 @@ export function createCore(opts: CoreOptions): Core {
   commands.register('gpu.refresh', () => gpu.refreshInventory());
 
   // First-run setup (issue 18): every install waits for the user's POST.
-  const setup = createSetup(ctx, { supervisor, firstStart, ...((opts.setupSources ?? sourcesFromEnv()) ? { sources: opts.setupSources ?? sourcesFromEnv()! } : {}) });
+  const setup = createSetup(ctx, {
+    supervisor,
+    firstStart,
+    ...((opts.setupSources ?? sourcesFromEnv())
+      ? { sources: opts.setupSources ?? sourcesFromEnv()! }
+      : {}),
+  });
   setupRef = setup;
   capabilities.push(setup);
   routes.push(...setupRoutes(setup));
 
   // mDNS last: it starts once the control port is known and stops first (goodbye before anything goes down).
   // Pairing owns the snapshot's `peers` (paired peers + discovered ones): discovery does not write it.
-  const discovery: Discovery = createDiscovery(ctx, { publishPeers: false, bind: () => opts.bind ?? settings.get().api.bind });
+  const discovery: Discovery = createDiscovery(ctx, {
+    publishPeers: false,
+    bind: () => opts.bind ?? settings.get().api.bind,
+  });
   capabilities.push(discovery);
   // A graceful handoff drains (issue 14): after pairing has handed off (it stops first), requests in
   // flight here finish where they started while new ones are forwarded to the new serving host; only
@@ -304,7 +330,11 @@ export function createCore(opts: CoreOptions): Core {
     },
   });
   // Pairing after discovery, so it stops before it: the handoff goes out before the mDNS goodbye.
-  const pairing: Pairing = createPairing(ctx, { address: () => api.address(), discovery, activity: hibernation });
+  const pairing: Pairing = createPairing(ctx, {
+    address: () => api.address(),
+    discovery,
+    activity: hibernation,
+  });
   pairingRef = pairing;
   capabilities.push(pairing);
   routes.push(...pairingRoutes(ctx, pairing));

@@ -14,7 +14,8 @@ export class DashboardWindow {
 
   show(section?: string): void {
     if (this.#win && !this.#win.isDestroyed()) {
-      if (section) void this.#win.webContents.executeJavaScript(`location.hash = ${JSON.stringify(section)}`);
+      if (section)
+        void this.#win.webContents.executeJavaScript(`location.hash = ${JSON.stringify(section)}`);
       if (this.#win.isMinimized()) this.#win.restore();
       this.#win.show();
       this.#win.focus();

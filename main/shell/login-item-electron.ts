@@ -4,11 +4,26 @@
 import type { App } from 'electron';
 import { XdgAutostart, type LoginItem } from './login-item.js';
 
-export function createLoginItem(app: Pick<App, 'getLoginItemSettings' | 'setLoginItemSettings' | 'isPackaged' | 'getAppPath' | 'getName'>, platform = process.platform): LoginItem {
+export function createLoginItem(
+  app: Pick<
+    App,
+    'getLoginItemSettings' | 'setLoginItemSettings' | 'isPackaged' | 'getAppPath' | 'getName'
+  >,
+  platform = process.platform,
+): LoginItem {
   if (platform === 'linux') {
     // An AppImage runs from a temporary mount: start the AppImage file itself.
-    const exec = process.env.APPIMAGE ? [process.env.APPIMAGE] : app.isPackaged ? [process.execPath] : [process.execPath, app.getAppPath()];
-    return new XdgAutostart({ name: 'UnaMentis Server', comment: 'Voice-tutoring server for the UnaMentis iPhone app', exec, icon: 'unamentis-server' });
+    const exec = process.env.APPIMAGE
+      ? [process.env.APPIMAGE]
+      : app.isPackaged
+        ? [process.execPath]
+        : [process.execPath, app.getAppPath()];
+    return new XdgAutostart({
+      name: 'UnaMentis Server',
+      comment: 'Voice-tutoring server for the UnaMentis iPhone app',
+      exec,
+      icon: 'unamentis-server',
+    });
   }
   return {
     mechanism: 'login item',

@@ -18,7 +18,10 @@ export const AUTOSTART_FILE = 'unamentis-server.desktop';
 
 /** `$XDG_CONFIG_HOME/autostart/<file>`, defaulting to `~/.config`. XDG is Linux's: POSIX paths on any host. */
 export function autostartPath(env: NodeJS.ProcessEnv = process.env, home = os.homedir()): string {
-  const base = env.XDG_CONFIG_HOME && path.posix.isAbsolute(env.XDG_CONFIG_HOME) ? env.XDG_CONFIG_HOME : path.posix.join(home, '.config');
+  const base =
+    env.XDG_CONFIG_HOME && path.posix.isAbsolute(env.XDG_CONFIG_HOME)
+      ? env.XDG_CONFIG_HOME
+      : path.posix.join(home, '.config');
   return path.posix.join(base, 'autostart', AUTOSTART_FILE);
 }
 
@@ -61,7 +64,8 @@ export function desktopEntry(o: DesktopEntryOptions): string {
 
 /** Whether an autostart entry's text means "start": not Hidden, not disabled for GNOME. */
 export function entryEnabled(text: string): boolean {
-  const key = (k: string) => new RegExp(`^${k}\\s*=\\s*(\\S+)\\s*$`, 'm').exec(text)?.[1]?.toLowerCase();
+  const key = (k: string) =>
+    new RegExp(`^${k}\\s*=\\s*(\\S+)\\s*$`, 'm').exec(text)?.[1]?.toLowerCase();
   return key('Hidden') !== 'true' && key('X-GNOME-Autostart-enabled') !== 'false';
 }
 

@@ -2,7 +2,16 @@
 // power events, the login item and IPC. No business logic here: everything the user does becomes
 // a core command or a settings change, and the way out is main/core/lifecycle's QuitSequence.
 
-import { app, BaseWindow, dialog, ipcMain, powerMonitor, powerSaveBlocker, session, type IpcMainInvokeEvent } from 'electron';
+import {
+  app,
+  BaseWindow,
+  dialog,
+  ipcMain,
+  powerMonitor,
+  powerSaveBlocker,
+  session,
+  type IpcMainInvokeEvent,
+} from 'electron';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { utilityInventoryLauncher } from './inventory-launcher.js';
@@ -47,7 +56,9 @@ async function main(): Promise<void> {
   if (platform === 'darwin') app.dock?.hide();
   if (platform === 'win32') app.setAppUserModelId('com.unamentis.server'); // notifications need it
   // The dashboard asks for no permission (camera, notifications, clipboard…): refuse them all.
-  session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+  session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) =>
+    callback(false),
+  );
   session.defaultSession.setPermissionCheckHandler(() => false);
 
   // The app's folder (package.json, dist/): the repo in dev runs, app.asar when packaged.
@@ -58,7 +69,8 @@ async function main(): Promise<void> {
   // most) before the supervisor looks for python3, ollama or whisper-server.
   const pathBefore = process.env.PATH;
   await adoptLoginShellPath(platform, process.env);
-  if (process.env.PATH !== pathBefore) logger.info('PATH from the login shell', { PATH: process.env.PATH });
+  if (process.env.PATH !== pathBefore)
+    logger.info('PATH from the login shell', { PATH: process.env.PATH });
 
   // Tests (Playwright's _electron) point the app at a throwaway data folder.
   const dataDir = process.env.UNAMENTIS_DATA_DIR || app.getPath('userData');
@@ -116,12 +128,23 @@ async function main(): Promise<void> {
     /* a tray app keeps running with no window */
   });
   // OS shutdown. macOS and Linux: powerMonitor 'shutdown' (preventDefault delays it).
-  const powerEvents = new PowerEvents(powerMonitor, core, (msg, err) => (err ? logger.error(msg, { err }) : logger.info(msg)), () => quit.request('shutdown'));
+  const powerEvents = new PowerEvents(
+    powerMonitor,
+    core,
+    (msg, err) => (err ? logger.error(msg, { err }) : logger.info(msg)),
+    () => quit.request('shutdown'),
+  );
   disposers.push(() => powerEvents.dispose());
   // Windows sends neither 'before-quit' nor powerMonitor 'shutdown' at shutdown or logoff; only
   // windows get 'query-session-end'. A tray app may have none open, so it keeps a hidden one.
   if (platform === 'win32') {
-    const sessionWindow = new BaseWindow({ show: false, width: 1, height: 1, skipTaskbar: true, title: 'UnaMentis Server' });
+    const sessionWindow = new BaseWindow({
+      show: false,
+      width: 1,
+      height: 1,
+      skipTaskbar: true,
+      title: 'UnaMentis Server',
+    });
     sessionWindow.on('query-session-end', (event) => {
       if (quit.request('shutdown')) event.preventDefault();
     });
@@ -158,7 +181,14 @@ async function main(): Promise<void> {
   });
 
   // Before the start: a service that fails while starting raises its notice during core.start().
-  disposers.push(showNotifications(core, (section) => open(section), path.join(resourcesDir, 'tray', 'serving.png'), platform));
+  disposers.push(
+    showNotifications(
+      core,
+      (section) => open(section),
+      path.join(resourcesDir, 'tray', 'serving.png'),
+      platform,
+    ),
+  );
 
   let origin = '';
   try {
@@ -175,15 +205,23 @@ async function main(): Promise<void> {
 
   // Anything failing from here on ends the app the same way a failed start does: cleanly.
   try {
-    dashboard = new DashboardWindow(path.join(appRoot, 'dist', 'preload', 'preload.cjs'), () => origin);
+    dashboard = new DashboardWindow(
+      path.join(appRoot, 'dist', 'preload', 'preload.cjs'),
+      () => origin,
+    );
     const dash = dashboard;
     disposers.push(() => dash.close());
-    const facts = () => ({ startAtLogin: core.settings.get().startAtLogin, paused: !core.settings.get().discovery.advertise });
+    const facts = () => ({
+      startAtLogin: core.settings.get().startAtLogin,
+      paused: !core.settings.get().discovery.advertise,
+    });
 
     const onAction = (action: MenuAction) => {
       switch (action.kind) {
         case 'command':
-          core.commands.execute(action.command).catch((err) => logger.error('command failed', { err }));
+          core.commands
+            .execute(action.command)
+            .catch((err) => logger.error('command failed', { err }));
           return;
         case 'openDashboard':
           dash.show(action.section);
@@ -224,17 +262,20 @@ async function main(): Promise<void> {
       fromDashboard(event);
       return { baseUrl: origin, token: core.token() };
     });
-    ipcMain.handle(Channels.pickFile, async (event, opts: { title?: string; directory?: boolean }) => {
-      fromDashboard(event);
-      const r = await dialog.showOpenDialog({
-        title: typeof opts?.title === 'string' ? opts.title.slice(0, 200) : 'Choose a file',
-        properties: [opts?.directory ? 'openDirectory' : 'openFile'],
-      });
-      const picked = r.canceled ? null : (r.filePaths[0] ?? null);
-      // Picked here, by the user at this computer: the API may now name it as a program (settings/programs.ts).
-      if (picked) core.settings.confirmProgram(picked);
-      return picked;
-    });
+    ipcMain.handle(
+      Channels.pickFile,
+      async (event, opts: { title?: string; directory?: boolean }) => {
+        fromDashboard(event);
+        const r = await dialog.showOpenDialog({
+          title: typeof opts?.title === 'string' ? opts.title.slice(0, 200) : 'Choose a file',
+          properties: [opts?.directory ? 'openDirectory' : 'openFile'],
+        });
+        const picked = r.canceled ? null : (r.filePaths[0] ?? null);
+        // Picked here, by the user at this computer: the API may now name it as a program (settings/programs.ts).
+        if (picked) core.settings.confirmProgram(picked);
+        return picked;
+      },
+    );
     // A settings change that runs other programs, refused to the API token alone: the user confirms it here.
     ipcMain.handle(Channels.confirmSettings, async (event, patch: unknown) => {
       fromDashboard(event);
@@ -242,7 +283,10 @@ async function main(): Promise<void> {
       if (!next) return { ok: false, message: 'The change is not a settings object.' };
       const fields = core.settings.programChanges(next);
       if (fields.length) {
-        const valueAt = (f: string) => f.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], next);
+        const valueAt = (f: string) =>
+          f
+            .split('.')
+            .reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], next);
         const r = await dialog.showMessageBox({
           type: 'warning',
           buttons: ['Cancel', 'Allow'],
@@ -254,7 +298,9 @@ async function main(): Promise<void> {
         if (r.response !== 1) return { ok: false, message: 'Not allowed: nothing was changed.' };
       }
       const res = core.settings.update(patch, 'local');
-      return res.ok ? { ok: true, message: 'Saved.' } : { ok: false, message: `${res.problem.field} ${res.problem.message}` };
+      return res.ok
+        ? { ok: true, message: 'Saved.' }
+        : { ok: false, message: `${res.problem.field} ${res.problem.message}` };
     });
     ipcMain.handle(Channels.getStartAtLogin, (event) => {
       fromDashboard(event);

@@ -38,7 +38,10 @@ export class TrayService {
   ) {}
 
   /** A new snapshot (or new shell facts): re-render. */
-  update(s: Snapshot | null, facts?: Omit<ShellFacts, 'elapsedSeconds' | 'now' | 'formatTime'>): void {
+  update(
+    s: Snapshot | null,
+    facts?: Omit<ShellFacts, 'elapsedSeconds' | 'now' | 'formatTime'>,
+  ): void {
     if (this.#destroyed) return;
     if (s) {
       this.#snapshot = s;
@@ -77,7 +80,8 @@ export class TrayService {
       ...this.#facts,
       elapsedSeconds: (Date.now() - this.#hibernationAt) / 1000,
       now: Date.now(),
-      formatTime: (ms) => new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }),
+      formatTime: (ms) =>
+        new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }),
     };
     const icon = trayIconState(s, facts);
     if (icon !== this.#icon) {
@@ -112,7 +116,11 @@ export class TrayService {
       case 'label':
         return { label: item.label, enabled: false };
       case 'action':
-        return { label: item.label, enabled: item.enabled ?? true, click: () => this.onAction(item.action) };
+        return {
+          label: item.label,
+          enabled: item.enabled ?? true,
+          click: () => this.onAction(item.action),
+        };
       case 'checkbox':
         return {
           label: item.label,

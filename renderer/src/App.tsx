@@ -39,15 +39,21 @@ export function App() {
   }, [route.section, route.logs]);
 
   useEffect(() => {
-    document.title = s ? `${SECTION_LABEL[route.section]} · ${s.host.name} · UnaMentis Server` : 'UnaMentis Server';
+    document.title = s
+      ? `${SECTION_LABEL[route.section]} · ${s.host.name} · UnaMentis Server`
+      : 'UnaMentis Server';
   }, [route.section, s]);
 
   return (
     <div className="app">
-      <a href="#main" className="skip" onClick={(e) => {
-        e.preventDefault();
-        headingRef.current?.focus();
-      }}>
+      <a
+        href="#main"
+        className="skip"
+        onClick={(e) => {
+          e.preventDefault();
+          headingRef.current?.focus();
+        }}
+      >
         Skip to content
       </a>
       <header className="topbar">
@@ -55,23 +61,41 @@ export function App() {
           <h1 data-testid="host-name">{s ? s.host.name : 'UnaMentis Server'}</h1>
           {s && <Glance snapshot={s} brief={route.section === 'services'} />}
         </div>
-        <span className={`conn ${server.connected ? 'ok' : 'down'}`} role="status" aria-live="polite">
+        <span
+          className={`conn ${server.connected ? 'ok' : 'down'}`}
+          role="status"
+          aria-live="polite"
+        >
           {server.connected ? 'Connected' : 'Connecting…'}
         </span>
       </header>
       {!server.hasToken && server.client && <TokenForm onToken={server.setToken} />}
-      {s && server.client && <Notices notices={route.section === 'services' ? withoutServiceErrors(s) : s.notices} client={server.client} canAct={server.hasToken} />}
+      {s && server.client && (
+        <Notices
+          notices={route.section === 'services' ? withoutServiceErrors(s) : s.notices}
+          client={server.client}
+          canAct={server.hasToken}
+        />
+      )}
       <div className="layout">
         <nav aria-label="Sections" className="sidenav">
           <ul>
             {SECTIONS.map((sec) => (
               <li key={sec}>
-                <a href={`#${sec}`} aria-current={route.section === sec ? 'page' : undefined} data-testid={`nav-${sec}`}>
+                <a
+                  href={`#${sec}`}
+                  aria-current={route.section === sec ? 'page' : undefined}
+                  data-testid={`nav-${sec}`}
+                >
                   {SECTION_LABEL[sec]}
                   {sec === 'services' && s && <ServiceCount snapshot={s} />}
                   {sec === 'setup' && setupNeeded && <span className="pill bad">to do</span>}
-                  {sec === 'models' && pull.state.model && !pull.state.done && <span className="pill">pulling</span>}
-                  {sec === 'pairing' && s?.pairing?.pending?.direction === 'incoming' && <span className="pill bad">code</span>}
+                  {sec === 'models' && pull.state.model && !pull.state.done && (
+                    <span className="pill">pulling</span>
+                  )}
+                  {sec === 'pairing' && s?.pairing?.pending?.direction === 'incoming' && (
+                    <span className="pill bad">code</span>
+                  )}
                 </a>
               </li>
             ))}
@@ -81,14 +105,28 @@ export function App() {
           <h2 ref={headingRef} tabIndex={-1} data-testid="section-title">
             {SECTION_LABEL[route.section]}
           </h2>
-          {s && server.client ? <Section route={route} navigate={navigate} server={server} pull={pull} /> : <p className="muted">Loading…</p>}
+          {s && server.client ? (
+            <Section route={route} navigate={navigate} server={server} pull={pull} />
+          ) : (
+            <p className="muted">Loading…</p>
+          )}
         </main>
       </div>
     </div>
   );
 }
 
-function Section({ route, navigate, server, pull }: { route: Route; navigate: (r: Route) => void; server: ServerState; pull: ReturnType<typeof usePull> }) {
+function Section({
+  route,
+  navigate,
+  server,
+  pull,
+}: {
+  route: Route;
+  navigate: (r: Route) => void;
+  server: ServerState;
+  pull: ReturnType<typeof usePull>;
+}) {
   const s = server.snapshot!;
   const client = server.client!;
   const canAct = server.hasToken;
@@ -100,9 +138,23 @@ function Section({ route, navigate, server, pull }: { route: Route; navigate: (r
     case 'gpu':
       return <GpuPanel snapshot={s} history={server.gpuHistory} client={client} canAct={canAct} />;
     case 'hibernation':
-      return <HibernationPanel snapshot={s} client={client} canAct={canAct} receivedAt={server.stamps.hibernation || server.receivedAt} />;
+      return (
+        <HibernationPanel
+          snapshot={s}
+          client={client}
+          canAct={canAct}
+          receivedAt={server.stamps.hibernation || server.receivedAt}
+        />
+      );
     case 'pairing':
-      return <PairingPanel snapshot={s} client={client} canAct={canAct} receivedAt={server.stamps.pairing || server.receivedAt} />;
+      return (
+        <PairingPanel
+          snapshot={s}
+          client={client}
+          canAct={canAct}
+          receivedAt={server.stamps.pairing || server.receivedAt}
+        />
+      );
     case 'iphone':
       return <SetupPanel snapshot={s} />;
     case 'models':
@@ -115,7 +167,9 @@ function Section({ route, navigate, server, pull }: { route: Route; navigate: (r
 }
 
 function ServiceCount({ snapshot: s }: { snapshot: Snapshot }) {
-  const bad = s.services.filter((x) => x.enabled && (x.status === 'failed' || x.status === 'unhealthy')).length;
+  const bad = s.services.filter(
+    (x) => x.enabled && (x.status === 'failed' || x.status === 'unhealthy'),
+  ).length;
   if (bad) return <span className="pill bad">{bad} failing</span>;
   return null;
 }
@@ -129,16 +183,21 @@ function Glance({ snapshot: s, brief = false }: { snapshot: Snapshot; brief?: bo
   return (
     <p className="hostline">
       <span>{s.host.role === 'primary' ? 'Primary' : 'Fallback'}</span>
-      <span data-testid="serving" className={s.host.serving ? (s.host.cannotServe ? 'bad-text' : 'ok-text') : ''}>
+      <span
+        data-testid="serving"
+        className={s.host.serving ? (s.host.cannotServe ? 'bad-text' : 'ok-text') : ''}
+      >
         {servingText(s, brief)}
       </span>
       <span data-testid="hibernation-state">
-        <span className={`state-dot state-${s.hibernation.state}`} aria-hidden="true" /> {STATE_LABEL[s.hibernation.state]}
+        <span className={`state-dot state-${s.hibernation.state}`} aria-hidden="true" />{' '}
+        {STATE_LABEL[s.hibernation.state]}
       </span>
       <span>{enabled === 0 ? 'no services enabled' : `${running} of ${enabled} services up`}</span>
       {total > 0 && (
         <span>
-          {s.gpu.gpus.some((g) => g.unified) ? 'Memory' : 'VRAM'} {formatMB(used)} / {formatMB(total)}
+          {s.gpu.gpus.some((g) => g.unified) ? 'Memory' : 'VRAM'} {formatMB(used)} /{' '}
+          {formatMB(total)}
         </span>
       )}
       {s.host.sharedName && (
@@ -156,7 +215,10 @@ function Glance({ snapshot: s, brief = false }: { snapshot: Snapshot; brief?: bo
  */
 export function servingText(s: Snapshot, brief = false): string {
   if (!s.host.serving) return 'Standing by';
-  if (s.host.cannotServe) return brief ? 'Cannot serve the iPhone: see the services below' : `Cannot serve the iPhone: ${s.host.cannotServe}`;
+  if (s.host.cannotServe)
+    return brief
+      ? 'Cannot serve the iPhone: see the services below'
+      : `Cannot serve the iPhone: ${s.host.cannotServe}`;
   return 'Serving the iPhone';
 }
 
@@ -169,9 +231,16 @@ function TokenForm({ onToken }: { onToken: (t: string) => void }) {
   return (
     <form className="token-form" onSubmit={submit}>
       <label htmlFor="token">
-        Read-only view. To control this server, paste its access token (headless: the <code>token</code> file in the data folder).
+        Read-only view. To control this server, paste its access token (headless: the{' '}
+        <code>token</code> file in the data folder).
       </label>
-      <input id="token" type="password" autoComplete="off" value={value} onChange={(e) => setValue(e.target.value)} />
+      <input
+        id="token"
+        type="password"
+        autoComplete="off"
+        value={value}
+        onChange={(e) => setValue(e.target.value)}
+      />
       <button type="submit">Unlock</button>
     </form>
   );

@@ -11,4 +11,5 @@ declare global {
   }
 }
 
-export const bridge: HostBridge | undefined = typeof window !== 'undefined' ? window.unamentis : undefined;
+export const bridge: HostBridge | undefined =
+  typeof window !== 'undefined' ? window.unamentis : undefined;

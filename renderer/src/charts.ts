@@ -14,7 +14,10 @@ export interface Segment {
  * Lays parts side by side on a bar whose 100 % is `total` (e.g. the GPU's VRAM). Parts that
  * would overflow are clipped at the end, so a wrong total never draws outside the bar.
  */
-export function stackSegments(parts: { key: string; label: string; value: number }[], total: number): Segment[] {
+export function stackSegments(
+  parts: { key: string; label: string; value: number }[],
+  total: number,
+): Segment[] {
   const out: Segment[] = [];
   if (!(total > 0)) return out;
   let x = 0;
@@ -48,10 +51,19 @@ export interface LinePlot {
  */
 export function linePlot(
   points: Point[],
-  opts: { tStart: number; tEnd: number; width: number; height: number; yMax?: number; gapMs?: number },
+  opts: {
+    tStart: number;
+    tEnd: number;
+    width: number;
+    height: number;
+    yMax?: number;
+    gapMs?: number;
+  },
 ): LinePlot {
   const { tStart, tEnd, width, height } = opts;
-  const inWindow = points.filter((p) => p.t >= tStart && p.t <= tEnd && Number.isFinite(p.v)).sort((a, b) => a.t - b.t);
+  const inWindow = points
+    .filter((p) => p.t >= tStart && p.t <= tEnd && Number.isFinite(p.v))
+    .sort((a, b) => a.t - b.t);
   const peak = inWindow.reduce((m, p) => Math.max(m, p.v), 0);
   const yMax = opts.yMax && opts.yMax > 0 ? opts.yMax : niceCeil(peak);
   const span = Math.max(1, tEnd - tStart);
@@ -135,11 +147,18 @@ export function stateBands(
   const before = events.filter((e) => e.t <= start).at(-1);
   const inside = events.filter((e) => e.t > start);
   let state = before ? before.to : (inside[0]?.from ?? current);
-  let t = since !== undefined && Number.isFinite(since) ? Math.min(end, Math.max(start, since)) : start;
+  let t =
+    since !== undefined && Number.isFinite(since) ? Math.min(end, Math.max(start, since)) : start;
   const bands: Band[] = [];
   const push = (to: number) => {
     if (to <= t) return;
-    bands.push({ state, from: t, to, x: ((t - start) / windowMs) * 100, width: ((to - t) / windowMs) * 100 });
+    bands.push({
+      state,
+      from: t,
+      to,
+      x: ((t - start) / windowMs) * 100,
+      width: ((to - t) / windowMs) * 100,
+    });
   };
   for (const e of inside) {
     push(e.t);

@@ -2,7 +2,15 @@
 // API, in the Electron window (token from the preload) and in a browser (token from the URL
 // fragment, kept in sessionStorage so a reload does not lose it and it never reaches the server log).
 
-import type { GpuHistoryPoint, HibernationState, LogLine, Notice, PairingSection, ServiceEntry, Snapshot } from '../../main/core/contract.js';
+import type {
+  GpuHistoryPoint,
+  HibernationState,
+  LogLine,
+  Notice,
+  PairingSection,
+  ServiceEntry,
+  Snapshot,
+} from '../../main/core/contract.js';
 import type { LatencyReport, RedactedSettings, SetupView } from '../../main/core/contract.js';
 import { bridge } from './bridge.js';
 
@@ -40,8 +48,24 @@ export function saveToken(token: string): void {
 }
 
 export interface PairingStatusView extends PairingSection {
-  incoming: { code: string; fromId: string; fromName: string; address: string; expiresAt: string; attemptsLeft: number } | null;
-  peers: { id: string; name: string; role: string; prio: number; addresses: string[]; port: number; pairedAt: string; alive: boolean }[];
+  incoming: {
+    code: string;
+    fromId: string;
+    fromName: string;
+    address: string;
+    expiresAt: string;
+    attemptsLeft: number;
+  } | null;
+  peers: {
+    id: string;
+    name: string;
+    role: string;
+    prio: number;
+    addresses: string[];
+    port: number;
+    pairedAt: string;
+    alive: boolean;
+  }[];
 }
 
 export type ServiceAction = 'start' | 'stop' | 'restart' | 'take-over';
@@ -122,7 +146,10 @@ export class ApiClient {
   }
 
   async logs(id: string, lines = 200): Promise<LogLine[]> {
-    const r = await this.request<{ lines: LogLine[] }>('GET', `/api/services/${encodeURIComponent(id)}/logs?lines=${lines}`);
+    const r = await this.request<{ lines: LogLine[] }>(
+      'GET',
+      `/api/services/${encodeURIComponent(id)}/logs?lines=${lines}`,
+    );
     return Array.isArray(r?.lines) ? r.lines : [];
   }
 
@@ -180,7 +207,11 @@ export class ApiClient {
   }
 
   /** Streams a pull's NDJSON progress lines to `onProgress`; resolves on success, rejects with the error. */
-  async pullModel(model: string, onProgress: (p: PullProgressView) => void, signal?: AbortSignal): Promise<void> {
+  async pullModel(
+    model: string,
+    onProgress: (p: PullProgressView) => void,
+    signal?: AbortSignal,
+  ): Promise<void> {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     const res = await fetch(new URL('/api/models/pull', this.baseUrl), {
@@ -191,7 +222,12 @@ export class ApiClient {
     });
     if (!res.ok || !res.body) {
       const body = (await res.json().catch(() => undefined)) as ApiErrorBody | undefined;
-      throw new ApiError(res.status, body?.error.code ?? 'internal', body?.error.message ?? res.statusText, body?.error.field);
+      throw new ApiError(
+        res.status,
+        body?.error.code ?? 'internal',
+        body?.error.message ?? res.statusText,
+        body?.error.field,
+      );
     }
     let last: PullProgressView | null = null;
     await readLines(res.body, (line) => {
@@ -201,7 +237,8 @@ export class ApiClient {
     });
     const end = last as PullProgressView | null;
     if (end?.error) throw new ApiError(502, 'internal', end.error);
-    if (end?.status !== 'success') throw new ApiError(502, 'internal', 'The pull ended without success.');
+    if (end?.status !== 'success')
+      throw new ApiError(502, 'internal', 'The pull ended without success.');
   }
 
   /** Piper voices installed in its voice folder. */
@@ -210,13 +247,27 @@ export class ApiClient {
   }
 
   /** Downloads a Piper voice, streaming the NDJSON progress lines to `onProgress`. */
-  async downloadPiperVoice(voice: string, onProgress: (p: PullProgressView) => void, signal?: AbortSignal): Promise<void> {
+  async downloadPiperVoice(
+    voice: string,
+    onProgress: (p: PullProgressView) => void,
+    signal?: AbortSignal,
+  ): Promise<void> {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
-    const res = await fetch(new URL('/api/piper/voices/download', this.baseUrl), { method: 'POST', headers, body: JSON.stringify({ voice }), ...(signal ? { signal } : {}) });
+    const res = await fetch(new URL('/api/piper/voices/download', this.baseUrl), {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ voice }),
+      ...(signal ? { signal } : {}),
+    });
     if (!res.ok || !res.body) {
       const body = (await res.json().catch(() => undefined)) as ApiErrorBody | undefined;
-      throw new ApiError(res.status, body?.error.code ?? 'internal', body?.error.message ?? res.statusText, body?.error.field);
+      throw new ApiError(
+        res.status,
+        body?.error.code ?? 'internal',
+        body?.error.message ?? res.statusText,
+        body?.error.field,
+      );
     }
     let last: PullProgressView | null = null;
     await readLines(res.body, (line) => {
@@ -225,7 +276,8 @@ export class ApiClient {
     });
     const end = last as PullProgressView | null;
     if (end?.error) throw new ApiError(502, 'internal', end.error);
-    if (end?.status !== 'success') throw new ApiError(502, 'internal', 'The download ended without success.');
+    if (end?.status !== 'success')
+      throw new ApiError(502, 'internal', 'The download ended without success.');
   }
 
   // Pairing (issue 7's routes). The status holds the code to show: local, token-gated views only.
@@ -233,7 +285,9 @@ export class ApiClient {
     return this.request('GET', '/api/pairing');
   }
 
-  pairingStart(target: { id: string } | { address: string; port: number }): Promise<{ peerId: string; peerName: string; expiresInSeconds: number }> {
+  pairingStart(
+    target: { id: string } | { address: string; port: number },
+  ): Promise<{ peerId: string; peerName: string; expiresInSeconds: number }> {
     return this.request('POST', '/api/pairing/start', target);
   }
 
@@ -277,7 +331,10 @@ export class ApiClient {
    * reconnects with a short back-off. Without a token it polls /api/status instead.
    * Returns a function that stops it.
    */
-  subscribe(onEvent: (e: StreamEvent) => void, onConnection: (connected: boolean) => void): () => void {
+  subscribe(
+    onEvent: (e: StreamEvent) => void,
+    onConnection: (connected: boolean) => void,
+  ): () => void {
     const abort = new AbortController();
     const run = async () => {
       let delay = 500;
@@ -314,7 +371,10 @@ export class ApiClient {
   }
 }
 
-async function readLines(body: ReadableStream<Uint8Array>, onLine: (line: string) => void): Promise<void> {
+async function readLines(
+  body: ReadableStream<Uint8Array>,
+  onLine: (line: string) => void,
+): Promise<void> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
   let buffer = '';
@@ -334,7 +394,10 @@ async function readLines(body: ReadableStream<Uint8Array>, onLine: (line: string
   }
 }
 
-async function readEvents(body: ReadableStream<Uint8Array>, onEvent: (e: StreamEvent) => void): Promise<void> {
+async function readEvents(
+  body: ReadableStream<Uint8Array>,
+  onEvent: (e: StreamEvent) => void,
+): Promise<void> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
   let buffer = '';

@@ -47,7 +47,12 @@ export function formatMs(ms: number | null | undefined): string {
 export function formatClock(iso: string | number): string {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return '—';
-  return d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
+  return d.toLocaleTimeString([], {
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    hour12: false,
+  });
 }
 
 /** "3 s ago", "5 min ago". */
@@ -83,7 +88,10 @@ export const STATE_MEANING: Record<string, string> = {
  * interval (plus a few seconds for a slow nvidia-smi); otherwise a sentence. Cold and dormant
  * sample only on demand, so their figures are as old as the last request.
  */
-export function gpuStaleness(gpu: { sampledAt: string | null; intervalSeconds?: number; onDemand?: boolean }, now: number): string | null {
+export function gpuStaleness(
+  gpu: { sampledAt: string | null; intervalSeconds?: number; onDemand?: boolean },
+  now: number,
+): string | null {
   if (!gpu.sampledAt) return null;
   const age = Math.max(0, (now - Date.parse(gpu.sampledAt)) / 1000);
   const limit = (gpu.intervalSeconds ?? 2) + 5;

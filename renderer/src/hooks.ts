@@ -38,7 +38,9 @@ export interface ActionState {
 }
 
 /** Wraps an async action: one at a time, with its error kept for display. */
-export function useAction<A extends unknown[], R>(fn: (...args: A) => Promise<R>): [(...args: A) => Promise<R | undefined>, ActionState, () => void] {
+export function useAction<A extends unknown[], R>(
+  fn: (...args: A) => Promise<R>,
+): [(...args: A) => Promise<R | undefined>, ActionState, () => void] {
   const [state, setState] = useState<ActionState>({ busy: false, error: null, field: null });
   const fnRef = useRef(fn);
   useEffect(() => {
@@ -55,7 +57,11 @@ export function useAction<A extends unknown[], R>(fn: (...args: A) => Promise<R>
       return r;
     } catch (err) {
       const e = err as Error;
-      setState({ busy: false, error: e.message || String(err), field: err instanceof ApiError ? (err.field ?? null) : null });
+      setState({
+        busy: false,
+        error: e.message || String(err),
+        field: err instanceof ApiError ? (err.field ?? null) : null,
+      });
       return undefined;
     } finally {
       busyRef.current = false;

@@ -19,9 +19,15 @@ export function mergeLogLines(initial: LogLine[], live: LogLine[], max: number):
 }
 
 /** Case-insensitive substring filter; `stream` narrows to stdout / stderr / supervisor lines. */
-export function filterLogLines(lines: LogLine[], query: string, stream: LogLine['stream'] | 'all' = 'all'): LogLine[] {
+export function filterLogLines(
+  lines: LogLine[],
+  query: string,
+  stream: LogLine['stream'] | 'all' = 'all',
+): LogLine[] {
   const q = query.trim().toLowerCase();
-  return lines.filter((l) => (stream === 'all' || l.stream === stream) && (!q || l.text.toLowerCase().includes(q)));
+  return lines.filter(
+    (l) => (stream === 'all' || l.stream === stream) && (!q || l.text.toLowerCase().includes(q)),
+  );
 }
 
 /** Splits a line's text around matches so the viewer can highlight them. */

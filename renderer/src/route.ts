@@ -1,7 +1,17 @@
 // Navigation by URL hash, so the tray (and a bookmark) can open a section directly:
 // `#services`, `#services/ollama/logs`, `#gpu`, `#pairing`, … Pure: parse and format only.
 
-export const SECTIONS = ['setup', 'services', 'gpu', 'hibernation', 'pairing', 'iphone', 'models', 'latency', 'settings'] as const;
+export const SECTIONS = [
+  'setup',
+  'services',
+  'gpu',
+  'hibernation',
+  'pairing',
+  'iphone',
+  'models',
+  'latency',
+  'settings',
+] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export const SECTION_LABEL: Record<Section, string> = {
@@ -34,7 +44,9 @@ export function parseHash(hash: string): Route {
       return p;
     }
   });
-  const section = (SECTIONS as readonly string[]).includes(parts[0]!) ? (parts[0] as Section) : 'services';
+  const section = (SECTIONS as readonly string[]).includes(parts[0]!)
+    ? (parts[0] as Section)
+    : 'services';
   if (section === 'services' && parts[1]) {
     return { section, service: parts[1], ...(parts[2] === 'logs' ? { logs: true } : {}) };
   }

@@ -19,7 +19,10 @@ export function getPath(obj: unknown, path: readonly string[]): unknown {
 export function setPath<T>(obj: T, path: readonly string[], value: unknown): T {
   if (path.length === 0) return value as T;
   const [head, ...rest] = path as [string, ...string[]];
-  const base = obj !== null && typeof obj === 'object' && !Array.isArray(obj) ? (obj as Record<string, unknown>) : {};
+  const base =
+    obj !== null && typeof obj === 'object' && !Array.isArray(obj)
+      ? (obj as Record<string, unknown>)
+      : {};
   const next = { ...base };
   if (value === undefined && rest.length === 0) delete next[head];
   else next[head] = setPath(base[head], rest, value);
@@ -82,7 +85,14 @@ export function formatKeyValues(v: unknown): string {
 export function typedValues(o: Record<string, string>): Record<string, string | number | boolean> {
   const out: Record<string, string | number | boolean> = {};
   for (const [k, v] of Object.entries(o)) {
-    out[k] = v === 'true' ? true : v === 'false' ? false : v !== '' && Number.isFinite(Number(v)) ? Number(v) : v;
+    out[k] =
+      v === 'true'
+        ? true
+        : v === 'false'
+          ? false
+          : v !== '' && Number.isFinite(Number(v))
+            ? Number(v)
+            : v;
   }
   return out;
 }
@@ -118,7 +128,10 @@ export type FieldKind =
  * The schema of the field at `path` (a map's entries use its `additionalProperties`), and whether
  * the field may be absent (not `required` by its parent). null: the schema has no such field.
  */
-export function fieldSchema(root: SettingsFieldSchema, path: readonly string[]): { schema: SettingsFieldSchema; optional: boolean } | null {
+export function fieldSchema(
+  root: SettingsFieldSchema,
+  path: readonly string[],
+): { schema: SettingsFieldSchema; optional: boolean } | null {
   let node: SettingsFieldSchema | undefined = root;
   let optional = false;
   for (const k of path) {
@@ -130,12 +143,20 @@ export function fieldSchema(root: SettingsFieldSchema, path: readonly string[]):
   return node ? { schema: node, optional } : null;
 }
 
-export function fieldKind(schema: SettingsFieldSchema, optional: boolean, path: readonly string[]): FieldKind {
+export function fieldKind(
+  schema: SettingsFieldSchema,
+  optional: boolean,
+  path: readonly string[],
+): FieldKind {
   const types = ([] as string[]).concat(schema.type ?? []);
   if (schema.enum) return { type: 'select', values: schema.enum.map(String), optional };
   if (types.includes('boolean')) return { type: 'bool' };
   if (types.includes('integer') || types.includes('number')) {
-    return { type: 'number', nullable: types.includes('null'), seconds: /Seconds$/.test(path.at(-1) ?? '') };
+    return {
+      type: 'number',
+      nullable: types.includes('null'),
+      seconds: /Seconds$/.test(path.at(-1) ?? ''),
+    };
   }
   if (types.includes('array')) return { type: 'list' };
   if (types.includes('object')) {

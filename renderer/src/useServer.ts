@@ -25,16 +25,32 @@ export interface Stamps {
   pairing: number;
 }
 
-export function updateStamps(prev: Stamps, before: Snapshot | null, after: Snapshot, now: number): Stamps {
+export function updateStamps(
+  prev: Stamps,
+  before: Snapshot | null,
+  after: Snapshot,
+  now: number,
+): Stamps {
   const services: Record<string, number> = {};
   for (const svc of after.services) {
     const old = before?.services.find((x) => x.id === svc.id);
-    const same = old && old.uptimeSeconds === svc.uptimeSeconds && old.status === svc.status && old.pid === svc.pid && old.nextRestartInSeconds === svc.nextRestartInSeconds;
+    const same =
+      old &&
+      old.uptimeSeconds === svc.uptimeSeconds &&
+      old.status === svc.status &&
+      old.pid === svc.pid &&
+      old.nextRestartInSeconds === svc.nextRestartInSeconds;
     services[svc.id] = same && prev.services[svc.id] !== undefined ? prev.services[svc.id]! : now;
   }
-  const hibSame = before && JSON.stringify(before.hibernation) === JSON.stringify(after.hibernation);
-  const pairSame = before && JSON.stringify(before.pairing ?? null) === JSON.stringify(after.pairing ?? null);
-  return { services, hibernation: hibSame ? prev.hibernation : now, pairing: pairSame ? prev.pairing : now };
+  const hibSame =
+    before && JSON.stringify(before.hibernation) === JSON.stringify(after.hibernation);
+  const pairSame =
+    before && JSON.stringify(before.pairing ?? null) === JSON.stringify(after.pairing ?? null);
+  return {
+    services,
+    hibernation: hibSame ? prev.hibernation : now,
+    pairing: pairSame ? prev.pairing : now,
+  };
 }
 
 export interface ServerState {
@@ -60,7 +76,11 @@ export const GPU_WINDOW_MS = 10 * 60_000;
 function parseLogEvent(data: unknown): { service: string; line: LogLine } | null {
   const d = data as { service?: unknown; line?: LogLine } & Partial<LogLine>;
   if (typeof d?.service !== 'string') return null;
-  const line = d.line ?? (typeof d.text === 'string' ? { t: d.t ?? new Date().toISOString(), stream: d.stream ?? 'stdout', text: d.text } : null);
+  const line =
+    d.line ??
+    (typeof d.text === 'string'
+      ? { t: d.t ?? new Date().toISOString(), stream: d.stream ?? 'stdout', text: d.text }
+      : null);
   return line ? { service: d.service, line } : null;
 }
 
@@ -68,16 +88,25 @@ export function sampleFromSnapshot(s: Snapshot, fallbackTime: number): GpuSample
   if (!s.gpu.gpus.length || s.gpu.gpus.every((g) => g.vramUsedMB === null)) return null;
   const t = s.gpu.sampledAt ? Date.parse(s.gpu.sampledAt) : fallbackTime;
   if (!Number.isFinite(t)) return null;
-  return { t, used: s.gpu.gpus.map((g) => g.vramUsedMB ?? 0), total: s.gpu.gpus.map((g) => g.vramTotalMB) };
+  return {
+    t,
+    used: s.gpu.gpus.map((g) => g.vramUsedMB ?? 0),
+    total: s.gpu.gpus.map((g) => g.vramTotalMB),
+  };
 }
 
 export function sampleFromHistory(p: GpuHistoryPoint, totals: number[] = []): GpuSample | null {
-  if (!Number.isFinite(p.t) || !Array.isArray(p.usedMB) || p.usedMB.every((v) => v === null)) return null;
+  if (!Number.isFinite(p.t) || !Array.isArray(p.usedMB) || p.usedMB.every((v) => v === null))
+    return null;
   return { t: p.t, used: p.usedMB.map((v) => v ?? 0), total: totals };
 }
 
 /** Adds a sample in time order (no duplicate times) and drops what is older than the window. */
-export function addSample(history: GpuSample[], s: GpuSample, windowMs = GPU_WINDOW_MS): GpuSample[] {
+export function addSample(
+  history: GpuSample[],
+  s: GpuSample,
+  windowMs = GPU_WINDOW_MS,
+): GpuSample[] {
   if (history.some((h) => h.t === s.t)) return history;
   const next = [...history, s].sort((a, b) => a.t - b.t);
   const cutoff = next[next.length - 1]!.t - windowMs;
@@ -116,7 +145,11 @@ export function useServer(): ServerState {
       .gpuHistory()
       .then((points) => {
         if (cancelled) return;
-        setGpuHistory((h) => points.map((p) => sampleFromHistory(p)).reduce<GpuSample[]>((acc, s) => (s ? addSample(acc, s) : acc), h));
+        setGpuHistory((h) =>
+          points
+            .map((p) => sampleFromHistory(p))
+            .reduce<GpuSample[]>((acc, s) => (s ? addSample(acc, s) : acc), h),
+        );
       })
       .catch(() => {});
     const stop = client.subscribe(
@@ -130,8 +163,13 @@ export function useServer(): ServerState {
           setStamps((st) => updateStamps(st, before, e.data, now));
           // The snapshot carries the last few points (none lost between snapshots) and the current one.
           const totals = e.data.gpu.gpus.map((g) => g.vramTotalMB);
-          const samples = [...(e.data.gpu.recent ?? []).map((p) => sampleFromHistory(p, totals)), sampleFromSnapshot(e.data, now)];
-          setGpuHistory((h) => samples.reduce<GpuSample[]>((acc, x) => (x ? addSample(acc, x) : acc), h));
+          const samples = [
+            ...(e.data.gpu.recent ?? []).map((p) => sampleFromHistory(p, totals)),
+            sampleFromSnapshot(e.data, now),
+          ];
+          setGpuHistory((h) =>
+            samples.reduce<GpuSample[]>((acc, x) => (x ? addSample(acc, x) : acc), h),
+          );
         } else if (e.type === 'log') {
           const ev = parseLogEvent(e.data);
           if (!ev) return;

@@ -70,14 +70,25 @@ async function startOnce(
 }
 
 export function hostIdOf(h: Headless): string {
-  return (JSON.parse(fs.readFileSync(path.join(h.dataDir, 'settings.json'), 'utf8')) as { hostId: string }).hostId;
+  return (
+    JSON.parse(fs.readFileSync(path.join(h.dataDir, 'settings.json'), 'utf8')) as { hostId: string }
+  ).hostId;
 }
 
 /** An API call made from inside the server's own namespace (loopback), with its token. */
-export async function api(lab: Lab, h: LabServer, method: string, p: string, body?: unknown): Promise<{ status: number; body: unknown }> {
+export async function api(
+  lab: Lab,
+  h: LabServer,
+  method: string,
+  p: string,
+  body?: unknown,
+): Promise<{ status: number; body: unknown }> {
   return lab.fetch(h.labHost, `http://127.0.0.1:${h.port}${p}`, {
     method,
-    headers: { authorization: `Bearer ${h.token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    headers: {
+      authorization: `Bearer ${h.token}`,
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
   });
 }
@@ -102,17 +113,22 @@ export async function pairViaDiscovery(lab: Lab, a: LabServer, b: LabServer): Pr
   const bId = hostIdOf(b);
   const end = Date.now() + 15_000;
   for (;;) {
-    const s = (await lab.fetch(a.labHost, `http://127.0.0.1:${a.port}/api/status`)).body as { peers: { id: string; paired?: boolean }[] };
+    const s = (await lab.fetch(a.labHost, `http://127.0.0.1:${a.port}/api/status`)).body as {
+      peers: { id: string; paired?: boolean }[];
+    };
     if (s.peers.some((p) => p.id === bId && p.paired === false)) break;
-    if (Date.now() > end) throw new Error(`${a.labHost} never discovered ${b.labHost}: ${JSON.stringify(s.peers)}`);
+    if (Date.now() > end)
+      throw new Error(`${a.labHost} never discovered ${b.labHost}: ${JSON.stringify(s.peers)}`);
     await new Promise((r) => setTimeout(r, 200));
   }
   const start = await api(lab, a, 'POST', '/api/pairing/start', { id: bId });
-  if (start.status !== 202) throw new Error(`pairing start: ${start.status} ${JSON.stringify(start.body)}`);
+  if (start.status !== 202)
+    throw new Error(`pairing start: ${start.status} ${JSON.stringify(start.body)}`);
   const code = (await pairingOf(lab, b)).incoming?.code;
   if (!code) throw new Error('no code shown on the other host');
   const done = await api(lab, a, 'POST', '/api/pairing/confirm', { code });
-  if (done.status !== 200) throw new Error(`pairing confirm: ${done.status} ${JSON.stringify(done.body)}`);
+  if (done.status !== 200)
+    throw new Error(`pairing confirm: ${done.status} ${JSON.stringify(done.body)}`);
 }
 
 /**
@@ -177,7 +193,8 @@ export function startPhone(lab: Lab, host = 'phone'): PhoneBrowser {
 export function phoneView(phone: PhoneBrowser): Map<string, Record<string, string | null>> {
   const view = new Map<string, Record<string, string | null>>();
   for (const e of phone.events) {
-    if ((e.event === 'add' || e.event === 'update') && e.instance && e.txt) view.set(e.instance, e.txt);
+    if ((e.event === 'add' || e.event === 'update') && e.instance && e.txt)
+      view.set(e.instance, e.txt);
     else if (e.event === 'remove' && e.instance) view.delete(e.instance);
   }
   return view;
@@ -185,7 +202,10 @@ export function phoneView(phone: PhoneBrowser): Map<string, Record<string, strin
 
 /** Which instances the phone sees with serving=1 now. */
 export function phoneServing(phone: PhoneBrowser): string[] {
-  return [...phoneView(phone)].filter(([, txt]) => txt.serving === '1').map(([name]) => name).sort();
+  return [...phoneView(phone)]
+    .filter(([, txt]) => txt.serving === '1')
+    .map(([name]) => name)
+    .sort();
 }
 
 /**
@@ -194,23 +214,41 @@ export function phoneServing(phone: PhoneBrowser): string[] {
  * instances count: after a kill -9 the dead host's last record stays in the phone's cache (no
  * goodbye), just as it would on an iPhone until its TTL runs out.
  */
-export async function phoneSees(phone: PhoneBrowser, want: Record<string, '0' | '1'>, ms = 15_000): Promise<number> {
+export async function phoneSees(
+  phone: PhoneBrowser,
+  want: Record<string, '0' | '1'>,
+  ms = 15_000,
+): Promise<number> {
   const end = Date.now() + ms;
   for (;;) {
     const view = phoneView(phone);
     if (Object.entries(want).every(([name, v]) => view.get(name)?.serving === v)) {
       const names = Object.keys(want);
-      return phone.events.filter((e) => e.instance && names.includes(e.instance)).at(-1)?.t ?? Date.now();
+      return (
+        phone.events.filter((e) => e.instance && names.includes(e.instance)).at(-1)?.t ?? Date.now()
+      );
     }
     if (Date.now() > end) {
-      const seen = Object.fromEntries(Object.keys(want).map((n) => [n, view.get(n)?.serving ?? 'absent']));
-      throw new Error(`phone did not see ${JSON.stringify(want)} within ${ms} ms; it sees ${JSON.stringify(seen)}; last events:\n${phone.events.slice(-8).map((e) => JSON.stringify(e)).join('\n')}`);
+      const seen = Object.fromEntries(
+        Object.keys(want).map((n) => [n, view.get(n)?.serving ?? 'absent']),
+      );
+      throw new Error(
+        `phone did not see ${JSON.stringify(want)} within ${ms} ms; it sees ${JSON.stringify(seen)}; last events:\n${phone.events
+          .slice(-8)
+          .map((e) => JSON.stringify(e))
+          .join('\n')}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 20));
   }
 }
 
-export async function until<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, ms = 15_000): Promise<T> {
+export async function until<T>(
+  what: string,
+  fn: () => Promise<T>,
+  ok: (v: T) => boolean,
+  ms = 15_000,
+): Promise<T> {
   const end = Date.now() + ms;
   let last: T | undefined;
   while (Date.now() < end) {

@@ -28,7 +28,11 @@ import {
 const support = netnsSupport();
 if (!support.ok) console.warn(`[failover] skipped: ${support.reason}`);
 
-const TIMING: Timing = { heartbeatIntervalMs: 400, failbackHoldDownSeconds: 3, sessionIdleSeconds: 4 };
+const TIMING: Timing = {
+  heartbeatIntervalMs: 400,
+  failbackHoldDownSeconds: 3,
+  sessionIdleSeconds: 4,
+};
 const DEAD_MS = 3 * TIMING.heartbeatIntervalMs;
 
 describe.skipIf(!support.ok)('failover in network namespaces (mac, pc, phone, attacker)', () => {
@@ -42,13 +46,29 @@ describe.skipIf(!support.ok)('failover in network namespaces (mac, pc, phone, at
   /** On failure, what each host thinks (for the message). */
   const why = async (err: unknown): Promise<never> => {
     const views = await Promise.all(
-      [mac, pc].map((h) => pairingOf(lab, h).then((v) => ({ reason: v.reason, servingId: v.servingId, peers: v.peers, hb: v.heartbeats })).catch((e: Error) => e.message)),
+      [mac, pc].map((h) =>
+        pairingOf(lab, h)
+          .then((v) => ({
+            reason: v.reason,
+            servingId: v.servingId,
+            peers: v.peers,
+            hb: v.heartbeats,
+          }))
+          .catch((e: Error) => e.message),
+      ),
     );
-    throw new Error(`${(err as Error).message}\nmac: ${JSON.stringify(views[0])}\npc: ${JSON.stringify(views[1])}`);
+    throw new Error(
+      `${(err as Error).message}\nmac: ${JSON.stringify(views[0])}\npc: ${JSON.stringify(views[1])}`,
+    );
   };
 
   const startMac = async () => {
-    mac = await startServer(lab, 'mac', { name: 'Studio Mac', role: 'primary', timing: TIMING, ...(dirs[0] ? { dataDir: dirs[0] } : {}) });
+    mac = await startServer(lab, 'mac', {
+      name: 'Studio Mac',
+      role: 'primary',
+      timing: TIMING,
+      ...(dirs[0] ? { dataDir: dirs[0] } : {}),
+    });
     dirs[0] = mac.dataDir;
     all.push(mac);
     return mac;
@@ -56,7 +76,10 @@ describe.skipIf(!support.ok)('failover in network namespaces (mac, pc, phone, at
 
   beforeAll(async () => {
     const probe = spawnSync(PY, ['-c', 'import zeroconf'], { encoding: 'utf8' });
-    if (probe.status !== 0) throw new Error(`python3-zeroconf is missing: apt-get install -y python3-zeroconf (${probe.stderr.trim()})`);
+    if (probe.status !== 0)
+      throw new Error(
+        `python3-zeroconf is missing: apt-get install -y python3-zeroconf (${probe.stderr.trim()})`,
+      );
     lab = await createLab({ hosts: ['mac', 'pc', 'phone', 'attacker'] });
     phone = startPhone(lab);
     await phone.waitFor((e) => e.event === 'ready');
@@ -76,8 +99,14 @@ describe.skipIf(!support.ok)('failover in network namespaces (mac, pc, phone, at
 
   it('paired through discovery and the code: the phone sees the Mac serving, the PC not, both with the same pair id', async () => {
     await phoneSees(phone, { 'Studio Mac': '1', 'Gaming PC': '0' });
-    const withPair = (name: string) => phone.events.filter((e) => e.instance === name && e.txt).at(-1)?.txt?.pair;
-    await until('the pair id in both TXT records', async () => [withPair('Studio Mac'), withPair('Gaming PC')], (v) => !!v[0] && !!v[1], 5_000);
+    const withPair = (name: string) =>
+      phone.events.filter((e) => e.instance === name && e.txt).at(-1)?.txt?.pair;
+    await until(
+      'the pair id in both TXT records',
+      async () => [withPair('Studio Mac'), withPair('Gaming PC')],
+      (v) => !!v[0] && !!v[1],
+      5_000,
+    );
     const macTxt = phone.events.filter((e) => e.instance === 'Studio Mac' && e.txt).at(-1)!.txt!;
     const pcTxt = phone.events.filter((e) => e.instance === 'Gaming PC' && e.txt).at(-1)!.txt!;
     expect(macTxt.pair).toBeTruthy();
@@ -99,27 +128,51 @@ describe.skipIf(!support.ok)('failover in network namespaces (mac, pc, phone, at
 
   it('the Mac comes back: it takes over only after the hold-down', async () => {
     await startMac();
-    const heard = await until('the Mac to hear the PC', () => pairingOf(lab, mac), (v) => v.peers.some((p) => p.alive));
+    const heard = await until(
+      'the Mac to hear the PC',
+      () => pairingOf(lab, mac),
+      (v) => v.peers.some((p) => p.alive),
+    );
     const heardAt = Date.now();
     // During the hold-down the PC keeps serving, and the Mac says it is waiting for stability.
     expect(heard.reason).toMatch(/stability|listening/);
     expect(phoneView(phone).get('Gaming PC')?.serving).toBe('1');
     const seen = await phoneSees(phone, { 'Studio Mac': '1', 'Gaming PC': '0' }, 20_000).catch(why);
     // The hold-down runs from the Mac's start, which is before it first heard the PC.
-    expect(seen - heardAt).toBeGreaterThanOrEqual(TIMING.failbackHoldDownSeconds * 1000 - 2 * DEAD_MS);
-    await until('the PC to stop serving', () => pairingOf(lab, pc), (v) => v.servingId === hostIdOf(mac));
+    expect(seen - heardAt).toBeGreaterThanOrEqual(
+      TIMING.failbackHoldDownSeconds * 1000 - 2 * DEAD_MS,
+    );
+    await until(
+      'the PC to stop serving',
+      () => pairingOf(lab, pc),
+      (v) => v.servingId === hostIdOf(mac),
+    );
   });
 
-  it('the Mac\'s link goes down: the PC serves; when it comes back the Mac wins and the PC yields', async () => {
+  it("the Mac's link goes down: the PC serves; when it comes back the Mac wins and the PC yields", async () => {
     await run(['ip', '-n', lab.host('mac').ns, 'link', 'set', 'eth0', 'down']);
     try {
       await phoneSees(phone, { 'Gaming PC': '1' }, 10_000);
     } finally {
       await run(['ip', '-n', lab.host('mac').ns, 'link', 'set', 'eth0', 'up']);
-      await run(['ip', '-n', lab.host('mac').ns, 'route', 'add', '224.0.0.0/4', 'dev', 'eth0']).catch(() => {});
+      await run([
+        'ip',
+        '-n',
+        lab.host('mac').ns,
+        'route',
+        'add',
+        '224.0.0.0/4',
+        'dev',
+        'eth0',
+      ]).catch(() => {});
     }
     // Healed: both served for a moment (each what it saw); neither has a session, so the Mac keeps it.
-    await until('the PC to yield', () => pairingOf(lab, pc), (v) => v.servingId === hostIdOf(mac), 15_000);
+    await until(
+      'the PC to yield',
+      () => pairingOf(lab, pc),
+      (v) => v.servingId === hostIdOf(mac),
+      15_000,
+    );
     await phoneSees(phone, { 'Studio Mac': '1', 'Gaming PC': '0' }, 15_000);
   });
 
@@ -136,13 +189,19 @@ describe.skipIf(!support.ok)('failover in network namespaces (mac, pc, phone, at
     let active = true;
     const poster = (async () => {
       while (active) {
-        await lab.fetch('phone', `http://${pc.address}:${pc.port}/api/activity`, { method: 'POST' }).catch(() => {});
+        await lab
+          .fetch('phone', `http://${pc.address}:${pc.port}/api/activity`, { method: 'POST' })
+          .catch(() => {});
         await new Promise((r) => setTimeout(r, 800));
       }
     })();
     try {
       await startMac();
-      await until('the Mac to hear the PC', () => pairingOf(lab, mac), (v) => v.peers.some((p) => p.alive));
+      await until(
+        'the Mac to hear the PC',
+        () => pairingOf(lab, mac),
+        (v) => v.peers.some((p) => p.alive),
+      );
       // Well past the hold-down: still the PC, and the Mac says why.
       await new Promise((r) => setTimeout(r, TIMING.failbackHoldDownSeconds * 1000 + 2_000));
       expect(phoneView(phone).get('Gaming PC')?.serving).toBe('1');
@@ -161,23 +220,49 @@ describe.skipIf(!support.ok)('failover in network namespaces (mac, pc, phone, at
     await phoneSees(phone, { 'Studio Mac': '1', 'Gaming PC': '0' });
     const before = (await pairingOf(lab, pc)).heartbeats;
     // The attacker listens on the LAN (the switch floods like a hub) and records the Mac's heartbeats to the PC.
-    await run(['ip', '-n', `${lab.id}-sw`, 'link', 'set', 'br0', 'type', 'bridge', 'ageing_time', '0']);
+    await run([
+      'ip',
+      '-n',
+      `${lab.id}-sw`,
+      'link',
+      'set',
+      'br0',
+      'type',
+      'bridge',
+      'ageing_time',
+      '0',
+    ]);
     await lab.exec('attacker', ['ip', 'link', 'set', 'eth0', 'promisc', 'on']);
-    const sniff = await lab.exec('attacker', [PY, '-c', SNIFF_PY, pc.address, String(pc.port), '5', 'eth0'], { timeoutMs: 30_000 });
+    const sniff = await lab.exec(
+      'attacker',
+      [PY, '-c', SNIFF_PY, pc.address, String(pc.port), '5', 'eth0'],
+      { timeoutMs: 30_000 },
+    );
     const captured = sniff.stdout.trim().split('\n').filter(Boolean);
     expect(captured.length, sniff.stderr).toBe(5);
 
     // A forgery: the Mac "leaves" (which would make the PC take over), with a made-up tag.
-    const body = JSON.parse(Buffer.from(captured[0]!, 'hex').subarray(37).toString('utf8')) as { advert: Record<string, unknown>; seq: number };
+    const body = JSON.parse(Buffer.from(captured[0]!, 'hex').subarray(37).toString('utf8')) as {
+      advert: Record<string, unknown>;
+      seq: number;
+    };
     body.advert.eligible = false;
     body.advert.serving = false;
     body.seq += 1_000_000;
-    const forged = Buffer.concat([Buffer.from('UMHB1'), Buffer.alloc(32, 0x5a), Buffer.from(JSON.stringify(body))]).toString('hex');
+    const forged = Buffer.concat([
+      Buffer.from('UMHB1'),
+      Buffer.alloc(32, 0x5a),
+      Buffer.from(JSON.stringify(body)),
+    ]).toString('hex');
 
     // Then the Mac crashes, and the attacker replays its recorded heartbeats to keep it "alive".
     expect(lab.kill('mac', 'SIGKILL').length).toBeGreaterThan(0); // the server itself, not only tsx's wrapper
     const t0 = Date.now();
-    const replay = lab.exec('attacker', [PY, '-c', SEND_PY, pc.address, String(pc.port), '25', '0.2', forged, ...captured], { timeoutMs: 30_000 });
+    const replay = lab.exec(
+      'attacker',
+      [PY, '-c', SEND_PY, pc.address, String(pc.port), '25', '0.2', forged, ...captured],
+      { timeoutMs: 30_000 },
+    );
     const seen = await phoneSees(phone, { 'Gaming PC': '1' }, 10_000).catch(why);
     expect(seen - t0).toBeLessThan(DEAD_MS + 3_000);
     await replay;
@@ -187,9 +272,16 @@ describe.skipIf(!support.ok)('failover in network namespaces (mac, pc, phone, at
   });
 
   it('a wrong code entered 5 times locks pairing', async () => {
-    const intruder = await startServer(lab, 'attacker', { name: 'Intruder', role: 'primary', timing: TIMING });
+    const intruder = await startServer(lab, 'attacker', {
+      name: 'Intruder',
+      role: 'primary',
+      timing: TIMING,
+    });
     all.push(intruder);
-    const start = await api(lab, intruder, 'POST', '/api/pairing/start', { address: pc.address, port: pc.port });
+    const start = await api(lab, intruder, 'POST', '/api/pairing/start', {
+      address: pc.address,
+      port: pc.port,
+    });
     expect(start.status).toBe(202);
     const code = (await pairingOf(lab, pc)).incoming!.code;
     const wrong = code === '000000' ? '000001' : '000000';
@@ -212,9 +304,15 @@ describe.skipIf(!support.ok)('failover in network namespaces (mac, pc, phone, at
     expect(v.lockedForSeconds).toBeGreaterThan(0);
     expect(v.incoming).toBeNull();
     // Even the right code is refused now, and so is a new request.
-    const again = await api(lab, intruder, 'POST', '/api/pairing/start', { address: pc.address, port: pc.port });
+    const again = await api(lab, intruder, 'POST', '/api/pairing/start', {
+      address: pc.address,
+      port: pc.port,
+    });
     expect([403, 429]).toContain(again.status);
-    const status = (await lab.fetch('pc', `http://127.0.0.1:${pc.port}/api/status`)).body as { notices: { code: string }[]; pairing: { pairId: string } };
+    const status = (await lab.fetch('pc', `http://127.0.0.1:${pc.port}/api/status`)).body as {
+      notices: { code: string }[];
+      pairing: { pairId: string };
+    };
     expect(status.notices.some((n) => n.code === 'pairing_locked')).toBe(true);
     // The real pair is untouched.
     expect((await pairingOf(lab, pc)).peers.map((p) => p.id)).toEqual([hostIdOf(mac)]);

@@ -8,7 +8,16 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLab, netnsSupport, type Lab } from '../helpers/netns.js';
 import { repoRoot, type Headless } from '../helpers/headless.js';
-import { HOSTILE, hostId, PhoneBrowser, PY, startInLab, status, TXT_KEYS, until } from './mdns-lab.js';
+import {
+  HOSTILE,
+  hostId,
+  PhoneBrowser,
+  PY,
+  startInLab,
+  status,
+  TXT_KEYS,
+  until,
+} from './mdns-lab.js';
 
 const support = netnsSupport();
 if (!support.ok) console.warn(`[mdns-interop] skipped: ${support.reason}`);
@@ -23,7 +32,19 @@ const SERVICES = {
 /** `npm run discover` inside a lab host (the interface named: under vitest it would default to lo). */
 function discover(lab: Lab, host: string) {
   const tsx = path.join(repoRoot, 'node_modules/tsx/dist/cli.mjs');
-  return lab.exec(host, [process.execPath, tsx, path.join(repoRoot, 'main/discover.ts'), '--interface', 'eth0', '--timeout', '2'], { timeoutMs: 30_000 });
+  return lab.exec(
+    host,
+    [
+      process.execPath,
+      tsx,
+      path.join(repoRoot, 'main/discover.ts'),
+      '--interface',
+      'eth0',
+      '--timeout',
+      '2',
+    ],
+    { timeoutMs: 30_000 },
+  );
 }
 
 const NO_SERVICES = {
@@ -40,7 +61,10 @@ describe.skipIf(!support.ok)('mDNS interop with python3-zeroconf in network name
 
   beforeAll(async () => {
     const probe = spawnSync(PY, ['-c', 'import zeroconf'], { encoding: 'utf8' });
-    if (probe.status !== 0) throw new Error(`python3-zeroconf is missing: apt-get install -y python3-zeroconf (${probe.stderr.trim()})`);
+    if (probe.status !== 0)
+      throw new Error(
+        `python3-zeroconf is missing: apt-get install -y python3-zeroconf (${probe.stderr.trim()})`,
+      );
     lab = await createLab({ hosts: ['mac', 'pc', 'phone'] });
     phone = PhoneBrowser.start(lab, 'phone');
     await phone.waitFor((e) => e.event === 'ready');
@@ -54,7 +78,12 @@ describe.skipIf(!support.ok)('mDNS interop with python3-zeroconf in network name
 
   it('resolves the service and reads every TXT key, sees a TXT change, a renamed twin, hostile packets ignored, and goodbyes', async () => {
     // 1. Resolve, every key.
-    const mac = await startInLab(lab, 'mac', { displayName: 'Studio Mac', role: 'primary', services: SERVICES, pairing: { pairId: 'pair-e2e' } });
+    const mac = await startInLab(lab, 'mac', {
+      displayName: 'Studio Mac',
+      role: 'primary',
+      services: SERVICES,
+      pairing: { pairId: 'pair-e2e' },
+    });
     servers.push(mac);
     const added = await phone.waitFor((e) => e.event === 'add' && e.instance === 'Studio Mac');
     expect(added.port).toBe(mac.port);
@@ -78,7 +107,13 @@ describe.skipIf(!support.ok)('mDNS interop with python3-zeroconf in network name
       pair: 'pair-e2e',
     });
     // Alone, it still serves (and holds the shared name), but it cannot: TXT serving=0.
-    await phone.waitFor((e) => (e.event === 'add' || e.event === 'update') && e.instance === 'Studio Mac' && e.txt?.serving === '0', 15_000);
+    await phone.waitFor(
+      (e) =>
+        (e.event === 'add' || e.event === 'update') &&
+        e.instance === 'Studio Mac' &&
+        e.txt?.serving === '0',
+      15_000,
+    );
 
     // 2. A TXT change (the user makes this host the fallback) is re-announced, without a goodbye.
     const mark = phone.events.length;
@@ -89,37 +124,72 @@ describe.skipIf(!support.ok)('mDNS interop with python3-zeroconf in network name
     });
     expect(put.status).toBe(200);
     const t0 = Date.now();
-    const updated = await phone.waitFor((e) => e.event === 'update' && e.instance === 'Studio Mac' && e.txt?.role === 'fallback', 5_000, mark);
+    const updated = await phone.waitFor(
+      (e) => e.event === 'update' && e.instance === 'Studio Mac' && e.txt?.role === 'fallback',
+      5_000,
+      mark,
+    );
     expect(updated.txt).toMatchObject({ role: 'fallback', prio: '100', id: hostId(mac) });
     console.log(`[mdns-interop] TXT change seen by python3-zeroconf after ${updated.t - t0} ms`);
     expect(phone.events.slice(mark).some((e) => e.event === 'remove')).toBe(false);
 
     // 3. A second host with the same name comes up renamed (RFC 6762 §9); the first stays listed.
     // pc runs no service, so its /health says ready: mac's `peers` then shows /health was confirmed.
-    const pc = await startInLab(lab, 'pc', { displayName: 'Studio Mac', role: 'fallback', services: NO_SERVICES });
+    const pc = await startInLab(lab, 'pc', {
+      displayName: 'Studio Mac',
+      role: 'fallback',
+      services: NO_SERVICES,
+    });
     servers.push(pc);
     const twin = await phone.waitFor((e) => e.event === 'add' && e.instance === 'Studio Mac (2)');
     expect(twin.port).toBe(pc.port);
     expect(twin.txt?.id).toBe(hostId(pc));
-    expect(phone.events.some((e) => e.event === 'remove' && e.instance === 'Studio Mac')).toBe(false);
+    expect(phone.events.some((e) => e.event === 'remove' && e.instance === 'Studio Mac')).toBe(
+      false,
+    );
     const pcStatus = await status(lab, 'pc', pc);
     expect(pcStatus.host.advertisedName).toBe('Studio Mac (2)');
-    expect(pcStatus.notices.find((n) => n.code === 'mdns_renamed')?.message).toContain('"Studio Mac (2)"');
+    expect(pcStatus.notices.find((n) => n.code === 'mdns_renamed')?.message).toContain(
+      '"Studio Mac (2)"',
+    );
     expect((await status(lab, 'mac', mac)).host.advertisedName).toBe('Studio Mac');
 
     // Each server browses the other and confirms it over /health: it shows in `peers`.
-    await until('mac lists pc as a ready peer', () => status(lab, 'mac', mac), (s) => s.peers.some((p) => p.id === hostId(pc) && p.ready === true));
-    await until('pc lists mac as a ready peer', () => status(lab, 'pc', pc), (s) => s.peers.some((p) => p.id === hostId(mac) && p.name === 'Studio Mac'));
+    await until(
+      'mac lists pc as a ready peer',
+      () => status(lab, 'mac', mac),
+      (s) => s.peers.some((p) => p.id === hostId(pc) && p.ready === true),
+    );
+    await until(
+      'pc lists mac as a ready peer',
+      () => status(lab, 'pc', pc),
+      (s) => s.peers.some((p) => p.id === hostId(mac) && p.name === 'Studio Mac'),
+    );
 
     // `npm run discover` from the phone's namespace lists both, as the phone sees them.
     const found = await discover(lab, 'phone');
     expect(found.code).toBe(0);
     expect(found.stdout).toMatch(/^Found 2 UnaMentis servers \(listened on eth0/);
-    expect(found.stdout).toMatch(new RegExp(`Studio Mac\\s+${mac.address.replace(/\./g, '\\.')}\\s+${mac.port}\\s+fallback\\s+100\\s+no\\s+active`)); // cannot serve: serving=0
-    expect(found.stdout).toMatch(new RegExp(`Studio Mac \\(2\\)\\s+${pc.address.replace(/\./g, '\\.')}\\s+${pc.port}\\s+fallback`));
+    expect(found.stdout).toMatch(
+      new RegExp(
+        `Studio Mac\\s+${mac.address.replace(/\./g, '\\.')}\\s+${mac.port}\\s+fallback\\s+100\\s+no\\s+active`,
+      ),
+    ); // cannot serve: serving=0
+    expect(found.stdout).toMatch(
+      new RegExp(
+        `Studio Mac \\(2\\)\\s+${pc.address.replace(/\./g, '\\.')}\\s+${pc.port}\\s+fallback`,
+      ),
+    );
 
     // 4. Hostile packets from the phone's namespace: ignored, counted, nothing crashes or gets listed.
-    const hostile = await lab.exec('phone', [PY, HOSTILE, '--interface', lab.host('phone').address, '--claim-id', hostId(mac)]);
+    const hostile = await lab.exec('phone', [
+      PY,
+      HOSTILE,
+      '--interface',
+      lab.host('phone').address,
+      '--claim-id',
+      hostId(mac),
+    ]);
     expect(hostile.code).toBe(0);
     const macStatus = await until(
       'mac raises the id-clash notice',
@@ -141,8 +211,17 @@ describe.skipIf(!support.ok)('mDNS interop with python3-zeroconf in network name
       body: JSON.stringify({ discovery: { advertise: false } }),
     });
     expect(off.status).toBe(200);
-    await phone.waitFor((e) => e.event === 'remove' && e.instance === 'Studio Mac (2)', 3_000, mark2);
-    await until('mac drops pc', () => status(lab, 'mac', mac), (s) => s.peers.length === 0, 3_000);
+    await phone.waitFor(
+      (e) => e.event === 'remove' && e.instance === 'Studio Mac (2)',
+      3_000,
+      mark2,
+    );
+    await until(
+      'mac drops pc',
+      () => status(lab, 'mac', mac),
+      (s) => s.peers.length === 0,
+      3_000,
+    );
 
     // 6. pc announces again, then dies without a goodbye: mac drops it within a few seconds (no TTL wait).
     await lab.fetch('pc', `http://127.0.0.1:${pc.port}/api/settings`, {
@@ -150,17 +229,32 @@ describe.skipIf(!support.ok)('mDNS interop with python3-zeroconf in network name
       headers: { authorization: `Bearer ${pc.token}`, 'content-type': 'application/json' },
       body: JSON.stringify({ discovery: { advertise: true } }),
     });
-    await until('mac lists pc again', () => status(lab, 'mac', mac), (s) => s.peers.some((p) => p.id === hostId(pc)));
+    await until(
+      'mac lists pc again',
+      () => status(lab, 'mac', mac),
+      (s) => s.peers.some((p) => p.id === hostId(pc)),
+    );
     expect(lab.kill('pc', 'SIGKILL').length).toBeGreaterThan(0); // the whole host, not just tsx's wrapper
     const killedAt = Date.now();
-    await until('mac drops the dead pc', () => status(lab, 'mac', mac), (s) => s.peers.length === 0, 12_000);
-    console.log(`[mdns-interop] a host killed without goodbye left mac's list after ${Date.now() - killedAt} ms`);
+    await until(
+      'mac drops the dead pc',
+      () => status(lab, 'mac', mac),
+      (s) => s.peers.length === 0,
+      12_000,
+    );
+    console.log(
+      `[mdns-interop] a host killed without goodbye left mac's list after ${Date.now() - killedAt} ms`,
+    );
 
     // 7. Quit (SIGTERM): goodbye, the phone removes it at once.
     const mark3 = phone.events.length;
     const quitAt = Date.now();
     expect(await mac.stop()).toBe(0);
-    const removed = await phone.waitFor((e) => e.event === 'remove' && e.instance === 'Studio Mac', 3_000, mark3);
+    const removed = await phone.waitFor(
+      (e) => e.event === 'remove' && e.instance === 'Studio Mac',
+      3_000,
+      mark3,
+    );
     console.log(`[mdns-interop] goodbye on quit seen after ${removed.t - quitAt} ms`);
 
     // Nobody left: `npm run discover` says so, with what to check, and exits 1.

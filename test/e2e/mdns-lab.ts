@@ -4,12 +4,30 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import type { Lab } from '../helpers/netns.js';
-import { repoRoot, startHeadless, tempDir, type Headless, type StartOptions } from '../helpers/headless.js';
+import {
+  repoRoot,
+  startHeadless,
+  tempDir,
+  type Headless,
+  type StartOptions,
+} from '../helpers/headless.js';
 
 export const PY = '/usr/bin/python3';
 export const BROWSER = path.join(repoRoot, 'test/fixtures/zeroconf_browser.py');
 export const HOSTILE = path.join(repoRoot, 'test/fixtures/mdns_hostile.py');
-export const TXT_KEYS = ['v', 'id', 'role', 'prio', 'serving', 'state', 'llm', 'tts', 'tts2', 'stt', 'pair'];
+export const TXT_KEYS = [
+  'v',
+  'id',
+  'role',
+  'prio',
+  'serving',
+  'state',
+  'llm',
+  'tts',
+  'tts2',
+  'stt',
+  'pair',
+];
 
 export interface BrowserEvent {
   event: 'ready' | 'add' | 'update' | 'remove' | 'error';
@@ -50,9 +68,12 @@ export class PhoneBrowser {
       const hit = this.events.slice(from).find(pred);
       if (hit) return hit;
       if (Date.now() > end) {
-        throw new Error(`browser event not seen in ${ms} ms; events:\n${this.events.map((e) => JSON.stringify(e)).join('\n')}\nstderr: ${this.#err}`);
+        throw new Error(
+          `browser event not seen in ${ms} ms; events:\n${this.events.map((e) => JSON.stringify(e)).join('\n')}\nstderr: ${this.#err}`,
+        );
       }
-      if (this.child.exitCode !== null) throw new Error(`browser exited ${this.child.exitCode}: ${this.#err}`);
+      if (this.child.exitCode !== null)
+        throw new Error(`browser exited ${this.child.exitCode}: ${this.#err}`);
       await new Promise((r) => setTimeout(r, 20));
     }
   }
@@ -78,7 +99,9 @@ export async function startInLab(
 }
 
 export function hostId(h: Headless): string {
-  return (JSON.parse(fs.readFileSync(path.join(h.dataDir, 'settings.json'), 'utf8')) as { hostId: string }).hostId;
+  return (
+    JSON.parse(fs.readFileSync(path.join(h.dataDir, 'settings.json'), 'utf8')) as { hostId: string }
+  ).hostId;
 }
 
 export interface Status {
@@ -92,7 +115,12 @@ export async function status(lab: Lab, host: string, h: Headless): Promise<Statu
   return r.body as Status;
 }
 
-export async function until<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, ms = 10_000): Promise<T> {
+export async function until<T>(
+  what: string,
+  fn: () => Promise<T>,
+  ok: (v: T) => boolean,
+  ms = 10_000,
+): Promise<T> {
   const end = Date.now() + ms;
   let last: T | undefined;
   while (Date.now() < end) {
@@ -102,4 +130,3 @@ export async function until<T>(what: string, fn: () => Promise<T>, ok: (v: T) =>
   }
   throw new Error(`${what}: not true within ${ms} ms; last: ${JSON.stringify(last)}`);
 }
-

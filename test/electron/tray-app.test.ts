@@ -20,7 +20,10 @@ function electronBinary(): { path: string } | { missing: string } {
   try {
     rel = fs.readFileSync(path.join(dir, 'path.txt'), 'utf8').trim();
   } catch {
-    return { missing: 'the Electron binary is not installed (node_modules/electron/path.txt is missing: its download is blocked here)' };
+    return {
+      missing:
+        'the Electron binary is not installed (node_modules/electron/path.txt is missing: its download is blocked here)',
+    };
   }
   const bin = path.join(dir, 'dist', rel);
   if (!fs.existsSync(bin)) return { missing: `the Electron binary ${bin} does not exist` };
@@ -28,8 +31,15 @@ function electronBinary(): { path: string } | { missing: string } {
 }
 
 const electron = electronBinary();
-const built = fs.existsSync(path.join(repoRoot, 'dist/main/shell/main.js')) && fs.existsSync(path.join(repoRoot, 'dist/renderer/index.html'));
-const skip = 'missing' in electron ? electron.missing : !built ? 'the app is not built (run npm run build first)' : null;
+const built =
+  fs.existsSync(path.join(repoRoot, 'dist/main/shell/main.js')) &&
+  fs.existsSync(path.join(repoRoot, 'dist/renderer/index.html'));
+const skip =
+  'missing' in electron
+    ? electron.missing
+    : !built
+      ? 'the app is not built (run npm run build first)'
+      : null;
 // Keyed on the workflow's own variable, not CI: other CI machines (this project's .ci/run) cannot download Electron.
 const required = process.env.UNAMENTIS_REQUIRE_ELECTRON === '1';
 if (skip && !required) console.warn(`SKIPPED Electron tray-app test: ${skip}`);
@@ -56,8 +66,24 @@ describe.skipIf(!!skip)('the tray app (Electron)', () => {
         discovery: { advertise: false, interfaces: [] },
         hibernation: { preventSleep: true },
         services: {
-          ollama: { command: process.execPath, args: [path.join(fixtures, 'fake-ollama.mjs'), 'serve'], port: ports.ollama },
-          piper: { command: process.execPath, args: [path.join(fixtures, 'fake-piper.mjs'), '-m', 'en_US-amy-medium', '--host', '127.0.0.1', '--port', String(ports.piper)], port: ports.piper },
+          ollama: {
+            command: process.execPath,
+            args: [path.join(fixtures, 'fake-ollama.mjs'), 'serve'],
+            port: ports.ollama,
+          },
+          piper: {
+            command: process.execPath,
+            args: [
+              path.join(fixtures, 'fake-piper.mjs'),
+              '-m',
+              'en_US-amy-medium',
+              '--host',
+              '127.0.0.1',
+              '--port',
+              String(ports.piper),
+            ],
+            port: ports.piper,
+          },
           vibevoice: { enabled: false },
           whisper: { enabled: false },
         },
@@ -66,7 +92,12 @@ describe.skipIf(!!skip)('the tray app (Electron)', () => {
     app = await _electron.launch({
       executablePath: (electron as { path: string }).path,
       args: [repoRoot, '--dashboard=services'],
-      env: { ...process.env, UNAMENTIS_DATA_DIR: dataDir, UNAMENTIS_PORT: '0', UNAMENTIS_MDNS_INTERFACES: 'lo' },
+      env: {
+        ...process.env,
+        UNAMENTIS_DATA_DIR: dataDir,
+        UNAMENTIS_PORT: '0',
+        UNAMENTIS_MDNS_INTERFACES: 'lo',
+      },
       timeout: 60_000,
     });
     page = await app.firstWindow();
@@ -78,15 +109,31 @@ describe.skipIf(!!skip)('the tray app (Electron)', () => {
   });
 
   it('opens the dashboard with the token from the preload (none in the URL) and shows live services', async () => {
-    await expect.poll(() => page.getByTestId('host-name').textContent(), { timeout: 30_000 }).toBe('Electron Test Host');
+    await expect
+      .poll(() => page.getByTestId('host-name').textContent(), { timeout: 30_000 })
+      .toBe('Electron Test Host');
     expect(page.url()).not.toContain('token');
     origin = new URL(page.url()).origin;
-    await expect.poll(() => page.getByTestId('service-ollama').locator('[data-status]').getAttribute('data-status'), { timeout: 30_000 }).toBe('running');
+    await expect
+      .poll(
+        () =>
+          page.getByTestId('service-ollama').locator('[data-status]').getAttribute('data-status'),
+        { timeout: 30_000 },
+      )
+      .toBe('running');
     // The page is sandboxed: no Node, only the preload's allow-listed API.
-    expect(await page.evaluate(() => typeof (globalThis as { require?: unknown }).require)).toBe('undefined');
-    expect(await page.evaluate(() => Object.keys((window as unknown as { unamentis: object }).unamentis).sort())).toEqual(['confirmSettings', 'connection', 'getStartAtLogin', 'pickFile', 'setStartAtLogin']);
+    expect(await page.evaluate(() => typeof (globalThis as { require?: unknown }).require)).toBe(
+      'undefined',
+    );
+    expect(
+      await page.evaluate(() =>
+        Object.keys((window as unknown as { unamentis: object }).unamentis).sort(),
+      ),
+    ).toEqual(['confirmSettings', 'connection', 'getStartAtLogin', 'pickFile', 'setStartAtLogin']);
     // No `process` either: the preload (bundled CommonJS, as sandboxed preloads must be) keeps it.
-    expect(await page.evaluate(() => typeof (globalThis as { process?: unknown }).process)).toBe('undefined');
+    expect(await page.evaluate(() => typeof (globalThis as { process?: unknown }).process)).toBe(
+      'undefined',
+    );
     fs.mkdirSync(screenshotDir, { recursive: true });
     await page.screenshot({ path: path.join(screenshotDir, 'electron-dashboard.png') });
   });
@@ -112,7 +159,15 @@ describe.skipIf(!!skip)('the tray app (Electron)', () => {
     });
     expect(res.status).toBe(200);
     await expect
-      .poll(() => app.evaluate(() => [...((globalThis as { __trays?: Set<{ isDestroyed(): boolean }> }).__trays ?? [])].map((t) => t.isDestroyed())), { timeout: 20_000 })
+      .poll(
+        () =>
+          app.evaluate(() =>
+            [...((globalThis as { __trays?: Set<{ isDestroyed(): boolean }> }).__trays ?? [])].map(
+              (t) => t.isDestroyed(),
+            ),
+          ),
+        { timeout: 20_000 },
+      )
       .toEqual([false]);
   });
 
@@ -136,7 +191,13 @@ describe.skipIf(!!skip)('the tray app (Electron)', () => {
 
   it('stops a service from the dashboard inside the app', async () => {
     await page.getByRole('button', { name: 'Stop Piper' }).click();
-    await expect.poll(() => page.getByTestId('service-piper').locator('[data-status]').getAttribute('data-status'), { timeout: 20_000 }).toBe('stopped');
+    await expect
+      .poll(
+        () =>
+          page.getByTestId('service-piper').locator('[data-status]').getAttribute('data-status'),
+        { timeout: 20_000 },
+      )
+      .toBe('stopped');
   });
 
   it('runs as a tray app: single instance lock held, the window can close and the app lives on', async () => {
@@ -148,7 +209,9 @@ describe.skipIf(!!skip)('the tray app (Electron)', () => {
   });
 
   it('quits cleanly: the supervised services are stopped first', async () => {
-    const status = (await (await fetch(`${origin}/api/status`)).json()) as { services: { id: string; pid: number | null }[] };
+    const status = (await (await fetch(`${origin}/api/status`)).json()) as {
+      services: { id: string; pid: number | null }[];
+    };
     const pids = status.services.map((s) => s.pid).filter((p): p is number => !!p);
     expect(pids.length).toBeGreaterThan(0);
     await app.close();

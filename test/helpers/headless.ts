@@ -47,12 +47,18 @@ export interface StartOptions {
 
 export async function startHeadless(opts: StartOptions = {}): Promise<Headless> {
   const dataDir = opts.dataDir ?? tempDir();
-  if (opts.settings) fs.writeFileSync(path.join(dataDir, 'settings.json'), JSON.stringify(opts.settings));
+  if (opts.settings)
+    fs.writeFileSync(path.join(dataDir, 'settings.json'), JSON.stringify(opts.settings));
   const entry = opts.entry ?? 'source';
   const main =
     typeof entry === 'object'
       ? [entry.command]
-      : [process.execPath, ...(entry === 'dist' ? [path.join(repoRoot, 'dist/main/headless.js')] : [tsxCli, path.join(repoRoot, 'main/headless.ts')])];
+      : [
+          process.execPath,
+          ...(entry === 'dist'
+            ? [path.join(repoRoot, 'dist/main/headless.js')]
+            : [tsxCli, path.join(repoRoot, 'main/headless.ts')]),
+        ];
   const args = [...main, '--data-dir', dataDir, '--port', '0'];
   if (opts.bind) args.push('--bind', opts.bind);
   const [cmd, ...argv] = [...(opts.prefix ?? []), ...args];
@@ -97,7 +103,10 @@ export async function startHeadless(opts: StartOptions = {}): Promise<Headless> 
   };
 }
 
-export async function getJson(url: string, init?: RequestInit): Promise<{ status: number; body: unknown }> {
+export async function getJson(
+  url: string,
+  init?: RequestInit,
+): Promise<{ status: number; body: unknown }> {
   const res = await fetch(url, init);
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : undefined };

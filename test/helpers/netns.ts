@@ -46,7 +46,11 @@ export interface Lab {
   readonly hosts: readonly LabHost[];
   host(name: string): LabHost;
   /** Runs a command in a host's namespace to completion (no shell). Rejects only on spawn failure or timeout. */
-  exec(host: string, argv: string[], opts?: { timeoutMs?: number; input?: string }): Promise<ExecResult>;
+  exec(
+    host: string,
+    argv: string[],
+    opts?: { timeoutMs?: number; input?: string },
+  ): Promise<ExecResult>;
   /**
    * Starts a long-running command in a host's namespace. The child is owned by the lab: teardown
    * kills it if it is still running. `ip netns exec` execs the command, so `child.pid` is the
@@ -57,7 +61,11 @@ export interface Lab {
    * An HTTP request made from inside a host's namespace (the test process itself lives in the root
    * namespace and cannot reach the lab). JSON bodies are parsed; `body` is the raw text otherwise.
    */
-  fetch(host: string, url: string, init?: { method?: string; headers?: Record<string, string>; body?: string; timeoutMs?: number }): Promise<{ status: number; body: unknown }>;
+  fetch(
+    host: string,
+    url: string,
+    init?: { method?: string; headers?: Record<string, string>; body?: string; timeoutMs?: number },
+  ): Promise<{ status: number; body: unknown }>;
   /**
    * Signals every process in a host's namespace: SIGKILL is a power cut (no goodbye, no handoff).
    * Needed because a wrapper (tsx, a shell) does not pass SIGKILL on to the real server.
@@ -80,24 +88,42 @@ const live = new Set<Lab>();
 
 /** Whether this machine can make namespaces: `{ ok: false, reason }` explains why not (for skip messages). */
 export function netnsSupport(): { ok: true } | { ok: false; reason: string } {
-  if (process.platform !== 'linux') return { ok: false, reason: `network namespaces need Linux (this is ${process.platform})` };
-  if (process.getuid?.() !== 0) return { ok: false, reason: 'network namespaces need root (run the tests as root, or in CI)' };
+  if (process.platform !== 'linux')
+    return { ok: false, reason: `network namespaces need Linux (this is ${process.platform})` };
+  if (process.getuid?.() !== 0)
+    return { ok: false, reason: 'network namespaces need root (run the tests as root, or in CI)' };
   const probe = `${PREFIX}-probe-${process.pid}`;
   const add = spawnSync('ip', ['netns', 'add', probe], { encoding: 'utf8' });
   if (add.error) return { ok: false, reason: `cannot run ip (iproute2): ${add.error.message}` };
-  if (add.status !== 0) return { ok: false, reason: `ip netns add failed: ${add.stderr.trim() || `exit ${add.status}`}` };
-  const veth = spawnSync('ip', ['-n', probe, 'link', 'add', 'name', 'pa', 'type', 'veth', 'peer', 'name', 'pb'], { encoding: 'utf8' });
+  if (add.status !== 0)
+    return {
+      ok: false,
+      reason: `ip netns add failed: ${add.stderr.trim() || `exit ${add.status}`}`,
+    };
+  const veth = spawnSync(
+    'ip',
+    ['-n', probe, 'link', 'add', 'name', 'pa', 'type', 'veth', 'peer', 'name', 'pb'],
+    { encoding: 'utf8' },
+  );
   spawnSync('ip', ['netns', 'del', probe]);
-  if (veth.status !== 0) return { ok: false, reason: `cannot make veth pairs: ${veth.stderr.trim() || `exit ${veth.status}`}` };
+  if (veth.status !== 0)
+    return {
+      ok: false,
+      reason: `cannot make veth pairs: ${veth.stderr.trim() || `exit ${veth.status}`}`,
+    };
   return { ok: true };
 }
 
 export async function createLab(opts: LabOptions): Promise<Lab> {
   sweepStale();
-  const names = typeof opts.hosts === 'number' ? Array.from({ length: opts.hosts }, (_, i) => `h${i + 1}`) : opts.hosts;
+  const names =
+    typeof opts.hosts === 'number'
+      ? Array.from({ length: opts.hosts }, (_, i) => `h${i + 1}`)
+      : opts.hosts;
   if (names.length < 1 || names.length > 200) throw new Error('createLab: between 1 and 200 hosts');
   for (const n of names) {
-    if (!/^[a-z0-9-]{1,8}$/i.test(n)) throw new Error(`createLab: host name "${n}" must be 1-8 letters, digits or dashes`);
+    if (!/^[a-z0-9-]{1,8}$/i.test(n))
+      throw new Error(`createLab: host name "${n}" must be 1-8 letters, digits or dashes`);
   }
   if (new Set(names).size !== names.length) throw new Error('createLab: host names must be unique');
 
@@ -151,10 +177,17 @@ export async function createLab(opts: LabOptions): Promise<Lab> {
       const script = `const [u, i] = JSON.parse(process.argv[1]);
         const r = await fetch(u, { ...i, signal: AbortSignal.timeout(i.timeoutMs ?? 10000) });
         process.stdout.write(JSON.stringify({ status: r.status, text: await r.text() }));`;
-      const r = await lab.exec(host, [process.execPath, '--input-type=module', '-e', script, JSON.stringify([url, init])], {
-        timeoutMs: (init.timeoutMs ?? 10_000) + 5_000,
-      });
-      if (r.code !== 0) throw new Error(`fetch ${url} from ${host} failed: ${r.stderr.trim().split('\n').slice(-3).join(' ')}`);
+      const r = await lab.exec(
+        host,
+        [process.execPath, '--input-type=module', '-e', script, JSON.stringify([url, init])],
+        {
+          timeoutMs: (init.timeoutMs ?? 10_000) + 5_000,
+        },
+      );
+      if (r.code !== 0)
+        throw new Error(
+          `fetch ${url} from ${host} failed: ${r.stderr.trim().split('\n').slice(-3).join(' ')}`,
+        );
       const { status, text } = JSON.parse(r.stdout) as { status: number; text: string };
       let body: unknown = text;
       try {
@@ -169,7 +202,9 @@ export async function createLab(opts: LabOptions): Promise<Lab> {
       torn = true;
       live.delete(lab);
       const exits = [...children].map((c) =>
-        c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => c.once('exit', () => r())),
+        c.exitCode !== null || c.signalCode !== null
+          ? Promise.resolve()
+          : new Promise<void>((r) => c.once('exit', () => r())),
       );
       for (const c of children) c.kill('SIGKILL');
       await Promise.race([Promise.all(exits), new Promise((r) => setTimeout(r, 2_000))]);
@@ -187,9 +222,24 @@ export async function createLab(opts: LabOptions): Promise<Lab> {
     for (const [i, h] of hosts.entries()) {
       await must(['ip', 'netns', 'add', h.ns]);
       created.push(h.ns);
-      if (opts.ipv6 === false) await must([...h.prefix, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1']);
+      if (opts.ipv6 === false)
+        await must([...h.prefix, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1']);
       const port = `p${i}`;
-      await must(['ip', '-n', h.ns, 'link', 'add', h.ifname, 'type', 'veth', 'peer', 'name', port, 'netns', sw]);
+      await must([
+        'ip',
+        '-n',
+        h.ns,
+        'link',
+        'add',
+        h.ifname,
+        'type',
+        'veth',
+        'peer',
+        'name',
+        port,
+        'netns',
+        sw,
+      ]);
       await must(['ip', '-n', sw, 'link', 'set', port, 'master', 'br0', 'up']);
       await must(['ip', '-n', h.ns, 'link', 'set', 'lo', 'up']);
       await must(['ip', '-n', h.ns, 'addr', 'add', `${h.address}/24`, 'dev', h.ifname]);
@@ -205,10 +255,15 @@ export async function createLab(opts: LabOptions): Promise<Lab> {
 }
 
 /** Runs argv without a shell; resolves with the exit code and output (rejects on spawn error or timeout). */
-export function run(argv: string[], opts: { timeoutMs?: number; input?: string } = {}): Promise<ExecResult> {
+export function run(
+  argv: string[],
+  opts: { timeoutMs?: number; input?: string } = {},
+): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
     const [cmd, ...rest] = argv;
-    const child = spawn(cmd!, rest, { stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const child = spawn(cmd!, rest, {
+      stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout!.on('data', (d) => (stdout += d));

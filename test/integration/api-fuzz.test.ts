@@ -54,10 +54,25 @@ async function alive(): Promise<void> {
 describe('API under hostile input', () => {
   it('answers malformed JSON on every writable endpoint with 400/401 in the contract form', async () => {
     for (const [method, path] of ENDPOINTS.filter(([m]) => m !== 'GET')) {
-      for (const body of ['{', '{"a":', 'null', '[]', '"str"', '\u0000\u0001', '{"displayName": 5}']) {
-        const res = await fetch(`${h.url}${path.slice(1)}`, { method, headers: { ...auth(), 'content-type': 'application/json' }, body });
+      for (const body of [
+        '{',
+        '{"a":',
+        'null',
+        '[]',
+        '"str"',
+        '\u0000\u0001',
+        '{"displayName": 5}',
+      ]) {
+        const res = await fetch(`${h.url}${path.slice(1)}`, {
+          method,
+          headers: { ...auth(), 'content-type': 'application/json' },
+          body,
+        });
         expect(res.status, `${method} ${path} ${JSON.stringify(body)}`).toBeLessThan(500);
-        if (res.status >= 400) expect(await res.json()).toMatchObject({ error: { code: expect.any(String), message: expect.any(String) } });
+        if (res.status >= 400)
+          expect(await res.json()).toMatchObject({
+            error: { code: expect.any(String), message: expect.any(String) },
+          });
       }
     }
     await alive();
@@ -73,7 +88,11 @@ describe('API under hostile input', () => {
       [{ services: { '../etc': { enabled: true } } }, 'services'],
     ];
     for (const [body, field] of cases) {
-      const res = await fetch(`${h.url}api/settings`, { method: 'PUT', headers: { ...auth(), 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const res = await fetch(`${h.url}api/settings`, {
+        method: 'PUT',
+        headers: { ...auth(), 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       expect(res.status).toBe(400);
       const json = (await res.json()) as { error: { field: string } };
       expect(json.error.field.startsWith(field)).toBe(true);
@@ -82,9 +101,15 @@ describe('API under hostile input', () => {
 
   it('caps the body size with 413 and keeps serving', async () => {
     const big = JSON.stringify({ displayName: 'x'.repeat(2 * 1024 * 1024) });
-    const res = await fetch(`${h.url}api/settings`, { method: 'PUT', headers: { ...auth(), 'content-type': 'application/json' }, body: big }).catch(() => null);
+    const res = await fetch(`${h.url}api/settings`, {
+      method: 'PUT',
+      headers: { ...auth(), 'content-type': 'application/json' },
+      body: big,
+    }).catch(() => null);
     if (res) expect(res.status).toBe(413);
-    const chunked = await raw(`PUT /api/settings HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${h.token}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n100000\r\n${'a'.repeat(0x100000)}\r\n0\r\n\r\n`);
+    const chunked = await raw(
+      `PUT /api/settings HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${h.token}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n100000\r\n${'a'.repeat(0x100000)}\r\n0\r\n\r\n`,
+    );
     expect(chunked).toMatch(/^HTTP\/1\.1 413/);
     await alive();
   });
@@ -102,7 +127,9 @@ describe('API under hostile input', () => {
       '/api/services/ollama/logs?lines=99999999999',
     ];
     for (const p of tricks) {
-      const out = await raw(`GET ${p} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${h.token}\r\nConnection: close\r\n\r\n`);
+      const out = await raw(
+        `GET ${p} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${h.token}\r\nConnection: close\r\n\r\n`,
+      );
       expect(out, p).toMatch(/^HTTP\/1\.1 4\d\d/);
       expect(out).not.toMatch(/root:|"name": "unamentis-server"/);
     }
@@ -115,18 +142,28 @@ describe('API under hostile input', () => {
   });
 
   it('answers garbage bytes with 400 and survives', async () => {
-    const out = await raw(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0xff, 0xfe, 0x0d, 0x0a, 0x0d, 0x0a]));
+    const out = await raw(
+      Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0xff, 0xfe, 0x0d, 0x0a, 0x0d, 0x0a]),
+    );
     expect(out).toMatch(/^HTTP\/1\.1 400/);
-    expect(await raw('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX: ' + 'y'.repeat(100_000) + '\r\n\r\n')).toMatch(/^HTTP\/1\.1 431|^HTTP\/1\.1 400/);
+    expect(
+      await raw('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX: ' + 'y'.repeat(100_000) + '\r\n\r\n'),
+    ).toMatch(/^HTTP\/1\.1 431|^HTTP\/1\.1 400/);
     await alive();
   });
 
   it('refuses foreign Host names (DNS rebinding) and cross-origin token use', async () => {
-    const evil = await raw('GET /api/status HTTP/1.1\r\nHost: evil.example.com\r\nConnection: close\r\n\r\n');
+    const evil = await raw(
+      'GET /api/status HTTP/1.1\r\nHost: evil.example.com\r\nConnection: close\r\n\r\n',
+    );
     expect(evil).toMatch(/^HTTP\/1\.1 403/);
-    const cross = await fetch(`${h.url}api/settings`, { headers: { ...auth(), origin: 'http://evil.example.com' } });
+    const cross = await fetch(`${h.url}api/settings`, {
+      headers: { ...auth(), origin: 'http://evil.example.com' },
+    });
     expect(cross.status).toBe(403);
-    const same = await fetch(`${h.url}api/settings`, { headers: { ...auth(), origin: h.url.replace(/\/$/, '') } });
+    const same = await fetch(`${h.url}api/settings`, {
+      headers: { ...auth(), origin: h.url.replace(/\/$/, '') },
+    });
     expect(same.status).toBe(200);
   });
 
@@ -153,15 +190,25 @@ describe('API under hostile input', () => {
     const names = Array.from({ length: 40 }, (_, i) => `Host ${i}`);
     const results = await Promise.all(
       names.map((displayName) =>
-        fetch(`${h.url}api/settings`, { method: 'PUT', headers: { ...auth(), 'content-type': 'application/json' }, body: JSON.stringify({ displayName }) }).then((r) => r.status),
+        fetch(`${h.url}api/settings`, {
+          method: 'PUT',
+          headers: { ...auth(), 'content-type': 'application/json' },
+          body: JSON.stringify({ displayName }),
+        }).then((r) => r.status),
       ),
     );
     expect(results.every((st) => st === 200)).toBe(true);
-    const onDisk = JSON.parse(fs.readFileSync(path.join(h.dataDir, 'settings.json'), 'utf8')) as { displayName: string };
-    const viaApi = (await (await fetch(`${h.url}api/settings`, { headers: auth() })).json()) as { displayName: string };
+    const onDisk = JSON.parse(fs.readFileSync(path.join(h.dataDir, 'settings.json'), 'utf8')) as {
+      displayName: string;
+    };
+    const viaApi = (await (await fetch(`${h.url}api/settings`, { headers: auth() })).json()) as {
+      displayName: string;
+    };
     expect(names).toContain(onDisk.displayName);
     expect(onDisk.displayName).toBe(viaApi.displayName);
-    expect(JSON.parse(fs.readFileSync(path.join(h.dataDir, 'settings.json.bak'), 'utf8')).displayName).toMatch(/^Host \d+$|^$/);
+    expect(
+      JSON.parse(fs.readFileSync(path.join(h.dataDir, 'settings.json.bak'), 'utf8')).displayName,
+    ).toMatch(/^Host \d+$|^$/);
     expect(fs.readdirSync(h.dataDir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 

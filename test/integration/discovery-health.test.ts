@@ -11,7 +11,10 @@ afterEach(async () => {
   await Promise.all(closers.splice(0).map((c) => c()));
 });
 
-async function host(handler: http.RequestListener, bind = '127.0.0.1'): Promise<{ url: string; connections: () => number; close: () => Promise<void> }> {
+async function host(
+  handler: http.RequestListener,
+  bind = '127.0.0.1',
+): Promise<{ url: string; connections: () => number; close: () => Promise<void> }> {
   const server = http.createServer(handler);
   const sockets = new Set<Socket>();
   let connections = 0;
@@ -28,13 +31,20 @@ async function host(handler: http.RequestListener, bind = '127.0.0.1'): Promise<
       server.close(() => r());
     });
   closers.push(close);
-  return { url: `http://${bind.includes(':') ? `[${bind}]` : bind}:${port}/health`, connections: () => connections, close };
+  return {
+    url: `http://${bind.includes(':') ? `[${bind}]` : bind}:${port}/health`,
+    connections: () => connections,
+    close,
+  };
 }
 
 describe('discovery /health check', () => {
   it('reads id and readiness, on one kept connection', async () => {
-    const h = await host((_req, res) => res.end(JSON.stringify({ ok: true, id: 'a1b2', ready: false })));
-    for (let i = 0; i < 3; i++) expect(await fetchHealth(h.url, 1500)).toEqual({ id: 'a1b2', ready: false });
+    const h = await host((_req, res) =>
+      res.end(JSON.stringify({ ok: true, id: 'a1b2', ready: false })),
+    );
+    for (let i = 0; i < 3; i++)
+      expect(await fetchHealth(h.url, 1500)).toEqual({ id: 'a1b2', ready: false });
     expect(h.connections()).toBe(1);
   });
 
@@ -75,7 +85,10 @@ describe('discovery /health check', () => {
   });
 
   it('reaches an IPv6 address written in brackets', async (t) => {
-    const h = await host((_req, res) => res.end(JSON.stringify({ ok: true, id: 'v6', ready: true })), '::1').catch(() => null);
+    const h = await host(
+      (_req, res) => res.end(JSON.stringify({ ok: true, id: 'v6', ready: true })),
+      '::1',
+    ).catch(() => null);
     if (!h) return t.skip('no IPv6 loopback on this machine');
     expect(await fetchHealth(h.url, 1500)).toEqual({ id: 'v6', ready: true });
   });

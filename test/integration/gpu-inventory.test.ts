@@ -7,9 +7,22 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { parseInventoryOutput, readInventory, summarizeInventory, type InventoryLauncher } from '../../main/core/gpu/inventory.js';
+import {
+  parseInventoryOutput,
+  readInventory,
+  summarizeInventory,
+  type InventoryLauncher,
+} from '../../main/core/gpu/inventory.js';
 import { repoRoot } from '../helpers/headless.js';
-import { fakeCalls, gpuEnv, hungPid, lspciOut, siOut, writeGpuScenario, type FakeGpu } from '../fixtures/bin/scenario.js';
+import {
+  fakeCalls,
+  gpuEnv,
+  hungPid,
+  lspciOut,
+  siOut,
+  writeGpuScenario,
+  type FakeGpu,
+} from '../fixtures/bin/scenario.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -36,21 +49,36 @@ const linux = process.platform === 'linux';
 describe.runIf(linux)('GPU inventory via systeminformation (Linux path)', () => {
   it("the Electron shell's worker prints the same inventory as the headless child", async () => {
     const dir = scenarioDir();
-    const gpus: FakeGpu[] = [{ index: 0, name: 'NVIDIA GeForce RTX 3060', totalMB: 12288, usedMB: 0 }];
+    const gpus: FakeGpu[] = [
+      { index: 0, name: 'NVIDIA GeForce RTX 3060', totalMB: 12288, usedMB: 0 },
+    ];
     writeGpuScenario(dir, { si: { out: siOut(gpus) }, lspci: lspciOut(gpus, true) });
     // The worker runs under tsx here, as a stand-in for Electron's utilityProcess.fork.
     const worker: InventoryLauncher = (env) => {
-      const child = spawn(process.execPath, [path.join(repoRoot, 'node_modules/tsx/dist/cli.mjs'), path.join(repoRoot, 'main/shell/inventory-worker.ts')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(
+        process.execPath,
+        [
+          path.join(repoRoot, 'node_modules/tsx/dist/cli.mjs'),
+          path.join(repoRoot, 'main/shell/inventory-worker.ts'),
+        ],
+        { env, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d) => (stdout += d));
       child.stderr.on('data', (d) => (stderr += d));
-      return { done: new Promise((r) => child.on('close', (code) => r({ code, stdout, stderr }))), kill: () => child.kill('SIGKILL') };
+      return {
+        done: new Promise((r) => child.on('close', (code) => r({ code, stdout, stderr }))),
+        kill: () => child.kill('SIGKILL'),
+      };
     };
     const viaWorker = await readInventory({ env: gpuEnv(dir), timeoutMs: 15_000, launch: worker });
     const viaNode = await readInventory({ env: gpuEnv(dir), timeoutMs: 15_000 });
     expect(viaWorker).toEqual(viaNode);
-    expect(summarizeInventory(viaWorker).gpus.find((g) => g.vendor === 'NVIDIA')).toMatchObject({ name: 'NVIDIA GeForce RTX 3060', vramTotalMB: 12288 });
+    expect(summarizeInventory(viaWorker).gpus.find((g) => g.vendor === 'NVIDIA')).toMatchObject({
+      name: 'NVIDIA GeForce RTX 3060',
+      vramTotalMB: 12288,
+    });
     expect(() => parseInventoryOutput('not json')).toThrow();
   });
 
@@ -66,8 +94,20 @@ describe.runIf(linux)('GPU inventory via systeminformation (Linux path)', () => 
     expect(inv.appleSilicon).toBe(false);
     expect(inv.ramTotalMB).toBe(Math.round(os.totalmem() / 1024 / 1024));
     expect(inv.gpus.filter((g) => g.vendor === 'NVIDIA')).toEqual([
-      { name: 'NVIDIA GeForce RTX 3060', vendor: 'NVIDIA', vramTotalMB: 12288, unified: false, busAddress: '01:00.0' },
-      { name: 'NVIDIA GeForce RTX 4090', vendor: 'NVIDIA', vramTotalMB: 24564, unified: false, busAddress: '02:00.0' },
+      {
+        name: 'NVIDIA GeForce RTX 3060',
+        vendor: 'NVIDIA',
+        vramTotalMB: 12288,
+        unified: false,
+        busAddress: '01:00.0',
+      },
+      {
+        name: 'NVIDIA GeForce RTX 4090',
+        vendor: 'NVIDIA',
+        vramTotalMB: 24564,
+        unified: false,
+        busAddress: '02:00.0',
+      },
     ]);
     expect(inv.gpus.find((g) => g.vendor === 'Intel')).toMatchObject({ vramTotalMB: null });
     expect(fakeCalls(dir).map((c) => c.kind)).toEqual(['lspci', 'si']);
@@ -75,10 +115,14 @@ describe.runIf(linux)('GPU inventory via systeminformation (Linux path)', () => 
 
   it('a hung nvidia-smi inside systeminformation times out; the child and the hung tool are killed', async () => {
     const dir = scenarioDir();
-    const gpus: FakeGpu[] = [{ index: 0, name: 'NVIDIA GeForce RTX 3060', totalMB: 12288, usedMB: 0 }];
+    const gpus: FakeGpu[] = [
+      { index: 0, name: 'NVIDIA GeForce RTX 3060', totalMB: 12288, usedMB: 0 },
+    ];
     writeGpuScenario(dir, { si: { hang: true }, lspci: lspciOut(gpus) });
     const t0 = Date.now();
-    await expect(readInventory({ env: gpuEnv(dir), timeoutMs: 2500 })).rejects.toThrow('GPU inventory did not finish within 2.5 s (a driver tool hung; stopped it)');
+    await expect(readInventory({ env: gpuEnv(dir), timeoutMs: 2500 })).rejects.toThrow(
+      'GPU inventory did not finish within 2.5 s (a driver tool hung; stopped it)',
+    );
     expect(Date.now() - t0).toBeLessThan(6000);
     const pid = hungPid(dir, 'si');
     expect(pid).toBeGreaterThan(0);

@@ -5,8 +5,20 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LoopQuery, ToolRunner, locateNvidiaSmi } from '../../main/core/gpu/nvidia-smi.js';
-import { APPS_QUERY_ARGS, GPU_QUERY_ARGS, parseComputeApps, parseGpuQuery } from '../../main/core/gpu/smi-parse.js';
-import { fakeBinDir, fakeCalls, gpuEnv, gpuOut, hungPid, writeGpuScenario } from '../fixtures/bin/scenario.js';
+import {
+  APPS_QUERY_ARGS,
+  GPU_QUERY_ARGS,
+  parseComputeApps,
+  parseGpuQuery,
+} from '../../main/core/gpu/smi-parse.js';
+import {
+  fakeBinDir,
+  fakeCalls,
+  gpuEnv,
+  gpuOut,
+  hungPid,
+  writeGpuScenario,
+} from '../fixtures/bin/scenario.js';
 
 const dirs: string[] = [];
 function scenarioDir(): string {
@@ -31,7 +43,8 @@ afterEach(() => {
 });
 
 const smi = path.join(fakeBinDir, 'nvidia-smi');
-const runner = (dir: string, timeoutMs = 3000) => new ToolRunner(smi, { label: 'nvidia-smi', timeoutMs, env: gpuEnv(dir) });
+const runner = (dir: string, timeoutMs = 3000) =>
+  new ToolRunner(smi, { label: 'nvidia-smi', timeoutMs, env: gpuEnv(dir) });
 
 function alive(pid: number): boolean {
   try {
@@ -45,11 +58,19 @@ function alive(pid: number): boolean {
 describe('nvidia-smi runner (fake nvidia-smi)', () => {
   it('one GPU, then two GPUs, with an idle one reading 0', async () => {
     const dir = scenarioDir();
-    writeGpuScenario(dir, { gpu: { out: gpuOut([{ index: 0, name: 'NVIDIA GeForce RTX 3060', totalMB: 12288, usedMB: 4100, util: 12 }]) } });
+    writeGpuScenario(dir, {
+      gpu: {
+        out: gpuOut([
+          { index: 0, name: 'NVIDIA GeForce RTX 3060', totalMB: 12288, usedMB: 4100, util: 12 },
+        ]),
+      },
+    });
     const r1 = await runner(dir).run(GPU_QUERY_ARGS);
     expect(r1.ok).toBe(true);
     const p1 = parseGpuQuery(r1.ok ? r1.stdout : '');
-    expect(p1.ok && p1.value.map((g) => [g.name, g.usedMB])).toEqual([['NVIDIA GeForce RTX 3060', 4100]]);
+    expect(p1.ok && p1.value.map((g) => [g.name, g.usedMB])).toEqual([
+      ['NVIDIA GeForce RTX 3060', 4100],
+    ]);
 
     writeGpuScenario(dir, {
       gpu: {
@@ -76,17 +97,32 @@ describe('nvidia-smi runner (fake nvidia-smi)', () => {
       apps: { out: '4242, 5400\n9120, [N/A]\n' },
     });
     const r = await runner(dir).run(GPU_QUERY_ARGS);
-    expect(parseGpuQuery(r.ok ? r.stdout : '')).toMatchObject({ ok: true, value: [{ usedMB: null, utilizationPct: null, temperatureC: 38 }] });
+    expect(parseGpuQuery(r.ok ? r.stdout : '')).toMatchObject({
+      ok: true,
+      value: [{ usedMB: null, utilizationPct: null, temperatureC: 38 }],
+    });
     const a = await runner(dir).run(APPS_QUERY_ARGS);
-    expect(parseComputeApps(a.ok ? a.stdout : '')).toEqual({ ok: true, skipped: [], value: [{ pid: 4242, usedMB: 5400 }, { pid: 9120, usedMB: null }] });
+    expect(parseComputeApps(a.ok ? a.stdout : '')).toEqual({
+      ok: true,
+      skipped: [],
+      value: [
+        { pid: 4242, usedMB: 5400 },
+        { pid: 9120, usedMB: null },
+      ],
+    });
   });
 
   it('garbage output parses to a readable error', async () => {
     const dir = scenarioDir();
-    writeGpuScenario(dir, { gpu: { out: 'Unable to determine the device handle for GPU0000:01:00.0: Unknown Error\n' } });
+    writeGpuScenario(dir, {
+      gpu: { out: 'Unable to determine the device handle for GPU0000:01:00.0: Unknown Error\n' },
+    });
     const r = await runner(dir).run(GPU_QUERY_ARGS);
     expect(r.ok).toBe(true);
-    expect(parseGpuQuery(r.ok ? r.stdout : '')).toEqual({ ok: false, why: 'unexpected nvidia-smi output: "Unable to determine the device handle for GPU0000:01:00.0: Unknown Error"' });
+    expect(parseGpuQuery(r.ok ? r.stdout : '')).toEqual({
+      ok: false,
+      why: 'unexpected nvidia-smi output: "Unable to determine the device handle for GPU0000:01:00.0: Unknown Error"',
+    });
   });
 
   it('a nonzero exit says the code and what nvidia-smi printed', async () => {
@@ -97,7 +133,10 @@ describe('nvidia-smi runner (fake nvidia-smi)', () => {
     });
     const dir = scenarioDir();
     writeGpuScenario(dir, { gpu: { exit: 6, out: 'No devices were found\n' } });
-    expect(await runner(dir).run(GPU_QUERY_ARGS)).toEqual({ ok: false, why: 'nvidia-smi exited with code 6: No devices were found' });
+    expect(await runner(dir).run(GPU_QUERY_ARGS)).toEqual({
+      ok: false,
+      why: 'nvidia-smi exited with code 6: No devices were found',
+    });
   });
 
   it('a hang times out, and the hung process is killed', async () => {
@@ -117,19 +156,29 @@ describe('nvidia-smi runner (fake nvidia-smi)', () => {
     while (alive(pid!) && Date.now() < deadline) await new Promise((res2) => setTimeout(res2, 20));
     expect(alive(pid!)).toBe(false);
     // The runner is usable again.
-    writeGpuScenario(dir, { gpu: { out: gpuOut([{ index: 0, name: 'X', totalMB: 1, usedMB: 0 }]) } });
+    writeGpuScenario(dir, {
+      gpu: { out: gpuOut([{ index: 0, name: 'X', totalMB: 1, usedMB: 0 }]) },
+    });
     expect((await r.run(GPU_QUERY_ARGS)).ok).toBe(true);
   });
 
   it('a missing executable is a clear error, not a crash', async () => {
-    const r = await new ToolRunner('/nonexistent/nvidia-smi', { label: 'nvidia-smi', timeoutMs: 1000 }).run(GPU_QUERY_ARGS);
+    const r = await new ToolRunner('/nonexistent/nvidia-smi', {
+      label: 'nvidia-smi',
+      timeoutMs: 1000,
+    }).run(GPU_QUERY_ARGS);
     expect(r).toEqual({ ok: false, why: 'nvidia-smi not found (/nonexistent/nvidia-smi)' });
   });
 });
 
 describe('locating nvidia-smi', () => {
   it('on PATH elsewhere than Windows; null when there is none', async () => {
-    expect(await locateNvidiaSmi({ platform: 'linux', env: { PATH: `/nonexistent${path.delimiter}${fakeBinDir}` } })).toBe(smi);
+    expect(
+      await locateNvidiaSmi({
+        platform: 'linux',
+        env: { PATH: `/nonexistent${path.delimiter}${fakeBinDir}` },
+      }),
+    ).toBe(smi);
     expect(await locateNvidiaSmi({ platform: 'linux', env: { PATH: '/nonexistent' } })).toBeNull();
   });
 
@@ -145,20 +194,27 @@ describe('locating nvidia-smi', () => {
         return { ctimeMs } as fs.Stats;
       },
       readdir: async () =>
-        ['nv_dispi.inf_amd64_aaa', 'nv_dispi.inf_amd64_bbb', 'other.inf'].map((name) => ({ name, isDirectory: () => true }) as fs.Dirent),
+        ['nv_dispi.inf_amd64_aaa', 'nv_dispi.inf_amd64_bbb', 'other.inf'].map(
+          (name) => ({ name, isDirectory: () => true }) as fs.Dirent,
+        ),
     } as unknown as Parameters<typeof locateNvidiaSmi>[0]['fs'];
     const env = { WINDIR: 'C:\\Windows' };
     const repo = 'C:\\Windows\\System32\\DriverStore\\FileRepository';
     files.set(`${repo}\\nv_dispi.inf_amd64_aaa\\nvidia-smi.exe`, 1000);
     files.set(`${repo}\\nv_dispi.inf_amd64_bbb\\nvidia-smi.exe`, 2000);
-    expect(await locateNvidiaSmi({ platform: 'win32', env, fs: fakeFs })).toBe(`${repo}\\nv_dispi.inf_amd64_bbb\\nvidia-smi.exe`);
+    expect(await locateNvidiaSmi({ platform: 'win32', env, fs: fakeFs })).toBe(
+      `${repo}\\nv_dispi.inf_amd64_bbb\\nvidia-smi.exe`,
+    );
     files.set('C:\\Windows\\System32\\nvidia-smi.exe', 1);
-    expect(await locateNvidiaSmi({ platform: 'win32', env, fs: fakeFs })).toBe('C:\\Windows\\System32\\nvidia-smi.exe');
+    expect(await locateNvidiaSmi({ platform: 'win32', env, fs: fakeFs })).toBe(
+      'C:\\Windows\\System32\\nvidia-smi.exe',
+    );
   });
 });
 
 describe('looping nvidia-smi (-lms): one process, the latest answer each read', () => {
-  const loop = (dir: string, timeoutMs = 1500) => new LoopQuery(smi, GPU_QUERY_ARGS, { label: 'nvidia-smi', timeoutMs, env: gpuEnv(dir) });
+  const loop = (dir: string, timeoutMs = 1500) =>
+    new LoopQuery(smi, GPU_QUERY_ARGS, { label: 'nvidia-smi', timeoutMs, env: gpuEnv(dir) });
   const queries: LoopQuery[] = [];
   afterEach(() => {
     for (const q of queries.splice(0)) q.stop();
@@ -167,19 +223,32 @@ describe('looping nvidia-smi (-lms): one process, the latest answer each read', 
 
   it('reads the latest line per GPU from one long-lived process', async () => {
     const dir = scenarioDir();
-    const g = (usedMB: number) => gpuOut([
-      { index: 0, name: 'NVIDIA GeForce RTX 3060', totalMB: 12288, usedMB },
-      { index: 1, name: 'NVIDIA GeForce RTX 4090', totalMB: 24564, usedMB: 0 },
-    ]);
+    const g = (usedMB: number) =>
+      gpuOut([
+        { index: 0, name: 'NVIDIA GeForce RTX 3060', totalMB: 12288, usedMB },
+        { index: 1, name: 'NVIDIA GeForce RTX 4090', totalMB: 24564, usedMB: 0 },
+      ]);
     writeGpuScenario(dir, { gpu: { out: g(100) } });
     const q = loop(dir);
     queries.push(q);
     const r1 = await q.read(200);
-    expect(parseGpuQuery(r1.ok ? r1.stdout : '')).toMatchObject({ ok: true, value: [{ index: 0, usedMB: 100 }, { index: 1, usedMB: 0 }] });
+    expect(parseGpuQuery(r1.ok ? r1.stdout : '')).toMatchObject({
+      ok: true,
+      value: [
+        { index: 0, usedMB: 100 },
+        { index: 1, usedMB: 0 },
+      ],
+    });
     writeGpuScenario(dir, { gpu: { out: g(5500) } });
     await sleep(600);
     const r2 = await q.read(200);
-    expect(parseGpuQuery(r2.ok ? r2.stdout : '')).toMatchObject({ ok: true, value: [{ index: 0, usedMB: 5500 }, { index: 1, usedMB: 0 }] });
+    expect(parseGpuQuery(r2.ok ? r2.stdout : '')).toMatchObject({
+      ok: true,
+      value: [
+        { index: 0, usedMB: 5500 },
+        { index: 1, usedMB: 0 },
+      ],
+    });
     expect(fakeCalls(dir).filter((c) => c.kind === 'gpu')).toHaveLength(1);
     // A new interval (hibernation changed the cadence) restarts it with the new -lms.
     await q.read(300);
@@ -188,10 +257,18 @@ describe('looping nvidia-smi (-lms): one process, the latest answer each read', 
 
   it('a nonzero exit reads as the exit code and what it printed', async () => {
     const dir = scenarioDir();
-    writeGpuScenario(dir, { gpu: { exit: 9, out: "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.\n" } });
+    writeGpuScenario(dir, {
+      gpu: {
+        exit: 9,
+        out: "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.\n",
+      },
+    });
     const q = loop(dir);
     queries.push(q);
-    expect(await q.read(200)).toEqual({ ok: false, why: "nvidia-smi exited with code 9: NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver." });
+    expect(await q.read(200)).toEqual({
+      ok: false,
+      why: "nvidia-smi exited with code 9: NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.",
+    });
   });
 
   it('no first answer: times out and kills it; a stall later does too', async () => {
@@ -200,7 +277,10 @@ describe('looping nvidia-smi (-lms): one process, the latest answer each read', 
     const q = loop(dir, 700);
     queries.push(q);
     const t0 = Date.now();
-    expect(await q.read(200)).toEqual({ ok: false, why: 'nvidia-smi did not answer within 0.7 s (stopped it)' });
+    expect(await q.read(200)).toEqual({
+      ok: false,
+      why: 'nvidia-smi did not answer within 0.7 s (stopped it)',
+    });
     expect(Date.now() - t0).toBeLessThan(2000);
     const pid = hungPid(dir, 'gpu')!;
     const deadline = Date.now() + 2000;
@@ -208,11 +288,16 @@ describe('looping nvidia-smi (-lms): one process, the latest answer each read', 
     expect(alive(pid)).toBe(false);
 
     // Answers, then hangs mid-stream.
-    writeGpuScenario(dir, { gpu: { out: gpuOut([{ index: 0, name: 'X', totalMB: 1, usedMB: 0 }]) } });
+    writeGpuScenario(dir, {
+      gpu: { out: gpuOut([{ index: 0, name: 'X', totalMB: 1, usedMB: 0 }]) },
+    });
     expect((await q.read(200)).ok).toBe(true);
     writeGpuScenario(dir, { gpu: { hang: true } });
     await sleep(200 + 700 + 400);
-    expect(await q.read(200)).toEqual({ ok: false, why: 'nvidia-smi did not answer within 0.7 s (stopped it)' });
+    expect(await q.read(200)).toEqual({
+      ok: false,
+      why: 'nvidia-smi did not answer within 0.7 s (stopped it)',
+    });
     const pid2 = hungPid(dir, 'gpu')!;
     const deadline2 = Date.now() + 2000;
     while (alive(pid2) && Date.now() < deadline2) await sleep(20);
@@ -221,17 +306,26 @@ describe('looping nvidia-smi (-lms): one process, the latest answer each read', 
 
   it('garbage reads as garbage (the parser names it)', async () => {
     const dir = scenarioDir();
-    writeGpuScenario(dir, { gpu: { out: 'Failed to initialize NVML: Driver/library version mismatch\n' } });
+    writeGpuScenario(dir, {
+      gpu: { out: 'Failed to initialize NVML: Driver/library version mismatch\n' },
+    });
     const q = loop(dir);
     queries.push(q);
     const r = await q.read(200);
-    expect(parseGpuQuery(r.ok ? r.stdout : '')).toEqual({ ok: false, why: 'unexpected nvidia-smi output: "Failed to initialize NVML: Driver/library version mismatch"' });
+    expect(parseGpuQuery(r.ok ? r.stdout : '')).toEqual({
+      ok: false,
+      why: 'unexpected nvidia-smi output: "Failed to initialize NVML: Driver/library version mismatch"',
+    });
   });
 
   it('an nvidia-smi that answers once and quits (no loop support) falls back to one run per read', async () => {
     const dir = scenarioDir();
     const once = path.join(dir, 'nvidia-smi-once');
-    fs.writeFileSync(once, `#!/bin/sh\necho "once $$" >> "${dir}/once.log"\necho "0, Old GPU, 4096, 12, 1, 30, 20.0"\n`, { mode: 0o755 });
+    fs.writeFileSync(
+      once,
+      `#!/bin/sh\necho "once $$" >> "${dir}/once.log"\necho "0, Old GPU, 4096, 12, 1, 30, 20.0"\n`,
+      { mode: 0o755 },
+    );
     const q = new LoopQuery(once, GPU_QUERY_ARGS, { label: 'nvidia-smi', timeoutMs: 1500 });
     queries.push(q);
     await sleep(50);
@@ -239,13 +333,25 @@ describe('looping nvidia-smi (-lms): one process, the latest answer each read', 
     await sleep(100);
     const r2 = await q.read(200);
     const r3 = await q.read(200);
-    for (const r of [r1, r2, r3]) expect(parseGpuQuery(r.ok ? r.stdout : '')).toMatchObject({ ok: true, value: [{ name: 'Old GPU', usedMB: 12 }] });
+    for (const r of [r1, r2, r3])
+      expect(parseGpuQuery(r.ok ? r.stdout : '')).toMatchObject({
+        ok: true,
+        value: [{ name: 'Old GPU', usedMB: 12 }],
+      });
     expect(q.oneShot).toBe(true);
-    expect(fs.readFileSync(path.join(dir, 'once.log'), 'utf8').trim().split('\n').length).toBeGreaterThanOrEqual(2);
+    expect(
+      fs.readFileSync(path.join(dir, 'once.log'), 'utf8').trim().split('\n').length,
+    ).toBeGreaterThanOrEqual(2);
   });
 
   it('a missing executable', async () => {
-    const q = new LoopQuery('/nonexistent/nvidia-smi', GPU_QUERY_ARGS, { label: 'nvidia-smi', timeoutMs: 1000 });
-    expect(await q.read(200)).toEqual({ ok: false, why: 'nvidia-smi not found (/nonexistent/nvidia-smi)' });
+    const q = new LoopQuery('/nonexistent/nvidia-smi', GPU_QUERY_ARGS, {
+      label: 'nvidia-smi',
+      timeoutMs: 1000,
+    });
+    expect(await q.read(200)).toEqual({
+      ok: false,
+      why: 'nvidia-smi not found (/nonexistent/nvidia-smi)',
+    });
   });
 });

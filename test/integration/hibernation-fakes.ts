@@ -23,15 +23,34 @@ export async function freePorts(): Promise<FakePorts> {
 }
 
 /** The `services` settings block running the fakes (knobs as FAKE_* env per service). */
-export function fakeServices(ports: FakePorts, env: Partial<Record<keyof FakePorts, Record<string, string>>> = {}) {
+export function fakeServices(
+  ports: FakePorts,
+  env: Partial<Record<keyof FakePorts, Record<string, string>>> = {},
+) {
   const node = process.execPath;
   // Generous start timeouts: an accelerated clock must not make a slow machine's start look hung.
   const startTimeoutSeconds = 3600;
   return {
-    ollama: { command: node, args: [fakeOllama, 'serve'], port: ports.ollama, startTimeoutSeconds, env: { ...env.ollama } },
+    ollama: {
+      command: node,
+      args: [fakeOllama, 'serve'],
+      port: ports.ollama,
+      startTimeoutSeconds,
+      env: { ...env.ollama },
+    },
     vibevoice: {
       command: node,
-      args: [fakeVibevoice, '--host', '127.0.0.1', '--port', String(ports.vibevoice), '--device', 'cpu', '--model-path', 'microsoft/VibeVoice-Realtime-0.5B'],
+      args: [
+        fakeVibevoice,
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(ports.vibevoice),
+        '--device',
+        'cpu',
+        '--model-path',
+        'microsoft/VibeVoice-Realtime-0.5B',
+      ],
       port: ports.vibevoice,
       startTimeoutSeconds,
       cwd: fixtures,
@@ -40,7 +59,15 @@ export function fakeServices(ports: FakePorts, env: Partial<Record<keyof FakePor
     },
     piper: {
       command: node,
-      args: [fakePiper, '-m', 'en_US-amy-medium', '--host', '127.0.0.1', '--port', String(ports.piper)],
+      args: [
+        fakePiper,
+        '-m',
+        'en_US-amy-medium',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(ports.piper),
+      ],
       port: ports.piper,
       startTimeoutSeconds,
       env: { ...env.piper },
@@ -55,7 +82,12 @@ export async function getJson<T>(url: string, init?: RequestInit): Promise<T> {
   return (await res.json()) as T;
 }
 
-export async function until<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 15_000, everyMs = 25): Promise<NonNullable<T>> {
+export async function until<T>(
+  what: string,
+  fn: () => T | Promise<T>,
+  timeoutMs = 15_000,
+  everyMs = 25,
+): Promise<NonNullable<T>> {
   const end = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -65,7 +97,10 @@ export async function until<T>(what: string, fn: () => T | Promise<T>, timeoutMs
     } catch (err) {
       last = err;
     }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
+    if (Date.now() > end)
+      throw new Error(
+        `timed out waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`,
+      );
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }

@@ -26,9 +26,19 @@ beforeAll(async () => {
   const off = { enabled: false };
   fs.writeFileSync(
     path.join(dataDir, 'settings.json'),
-    JSON.stringify({ discovery: { advertise: false, interfaces: [] }, services: { ollama: off, vibevoice: off, piper: off, whisper: off } }),
+    JSON.stringify({
+      discovery: { advertise: false, interfaces: [] },
+      services: { ollama: off, vibevoice: off, piper: off, whisper: off },
+    }),
   );
-  core = createCore({ dataDir, port: 0, bind: '127.0.0.1', logger: nullLogger, rendererDir: null, power });
+  core = createCore({
+    dataDir,
+    port: 0,
+    bind: '127.0.0.1',
+    logger: nullLogger,
+    rendererDir: null,
+    power,
+  });
   const { url } = await core.start();
   base = url.replace(/\/$/, '');
   token = core.token();
@@ -40,15 +50,25 @@ afterAll(async () => {
 const post = (p: string, body?: unknown, auth = false) =>
   fetch(base + p, {
     method: 'POST',
-    headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(auth ? { authorization: `Bearer ${token}` } : {}) },
+    headers: {
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...(auth ? { authorization: `Bearer ${token}` } : {}),
+    },
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
   });
-const status = async () => (await (await fetch(base + '/api/status')).json()) as { hibernation: Record<string, unknown> };
+const status = async () =>
+  (await (await fetch(base + '/api/status')).json()) as { hibernation: Record<string, unknown> };
 
 describe('hibernation API', () => {
   it('the snapshot carries the section from the start, and the OS is kept awake', async () => {
     const s = await status();
-    expect(s.hibernation).toMatchObject({ state: 'active', idleSeconds: 0, next: { state: 'warm', inSeconds: 30 }, keepAwake: null, busy: false });
+    expect(s.hibernation).toMatchObject({
+      state: 'active',
+      idleSeconds: 0,
+      next: { state: 'warm', inSeconds: 30 },
+      keepAwake: null,
+      busy: false,
+    });
     expect(power.held).toBe(true);
   });
 
@@ -56,13 +76,23 @@ describe('hibernation API', () => {
     expect((await post('/api/hibernation/hibernate', { state: 'cold' })).status).toBe(401);
     const bad = await post('/api/hibernation/hibernate', { state: 'asleep' }, true);
     expect(bad.status).toBe(400);
-    expect(await bad.json()).toEqual({ error: { code: 'bad_request', message: 'state must be one of active, warm, cool, cold, dormant', field: 'state' } });
+    expect(await bad.json()).toEqual({
+      error: {
+        code: 'bad_request',
+        message: 'state must be one of active, warm, cool, cold, dormant',
+        field: 'state',
+      },
+    });
 
     const r = await post('/api/hibernation/hibernate', { state: 'cold' }, true);
     expect(r.status).toBe(202);
     expect(await r.json()).toMatchObject({ state: 'cold', next: { state: 'dormant' } });
-    expect(((await (await fetch(base + '/health')).json()) as { state: string }).state).toBe('cold');
-    expect((await status()).hibernation.history).toEqual([expect.objectContaining({ from: 'active', to: 'cold', reason: 'hibernate now (cold)' })]);
+    expect(((await (await fetch(base + '/health')).json()) as { state: string }).state).toBe(
+      'cold',
+    );
+    expect((await status()).hibernation.history).toEqual([
+      expect.objectContaining({ from: 'active', to: 'cold', reason: 'hibernate now (cold)' }),
+    ]);
     expect(power.held).toBe(false);
   });
 
@@ -71,7 +101,9 @@ describe('hibernation API', () => {
     expect(r.status).toBe(204);
     expect(await r.text()).toBe('');
     expect((await status()).hibernation).toMatchObject({ state: 'active' });
-    expect(((await status()).hibernation.history as { reason: string }[]).at(-1)!.reason).toMatch(/^activity \(api 127\.0\.0\.1\)$/);
+    expect(((await status()).hibernation.history as { reason: string }[]).at(-1)!.reason).toMatch(
+      /^activity \(api 127\.0\.0\.1\)$/,
+    );
     expect(power.held).toBe(true);
   });
 
@@ -93,14 +125,18 @@ describe('hibernation API', () => {
     expect((await post('/api/hibernation/keep-awake', { on: true })).status).toBe(401);
     const on = await post('/api/hibernation/keep-awake', { on: true, minutes: null }, true);
     expect(on.status).toBe(200);
-    expect(await on.json()).toMatchObject({ state: 'active', keepAwake: { until: null }, next: null });
+    expect(await on.json()).toMatchObject({
+      state: 'active',
+      keepAwake: { until: null },
+      next: null,
+    });
     const timed = await post('/api/hibernation/keep-awake', { on: true, minutes: 30 }, true);
     const until = ((await timed.json()) as { keepAwake: { until: string } }).keepAwake.until;
     expect(Date.parse(until) - Date.now()).toBeGreaterThan(29 * 60_000);
     const bad = await post('/api/hibernation/keep-awake', { on: true, minutes: -5 }, true);
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: { field: string } }).error.field).toBe('minutes');
-    expect(((await post('/api/hibernation/keep-awake', { on: 'yes' }, true)).status)).toBe(400);
+    expect((await post('/api/hibernation/keep-awake', { on: 'yes' }, true)).status).toBe(400);
     const off = await post('/api/hibernation/keep-awake', { on: false }, true);
     expect(await off.json()).toMatchObject({ keepAwake: null, next: { state: 'warm' } });
   });
@@ -124,13 +160,31 @@ describe('hibernation API', () => {
 
 describe('POST /api/wake?wait=1 when the host does not become ready', () => {
   it('gives up with 504 and the contract error body after the wait', async () => {
-    const control = { wakeAndWait: async (_s: string, ms: number) => (await new Promise((r) => setTimeout(r, ms)), false) } as unknown as HibernationControl;
-    const ctx = { commands: { execute: async () => ({ state: 'active' }) }, store: { snapshot: () => ({}), get: () => [] } } as unknown as CoreContext;
-    const wake = hibernationRoutes(ctx, control, { wakeWaitMs: 50 }).find((r) => r.path === '/api/wake')!;
-    const req = { url: new URL('http://x/api/wake?wait=1'), client: '10.0.0.9' } as unknown as RequestContext;
+    const control = {
+      wakeAndWait: async (_s: string, ms: number) => (
+        await new Promise((r) => setTimeout(r, ms)),
+        false
+      ),
+    } as unknown as HibernationControl;
+    const ctx = {
+      commands: { execute: async () => ({ state: 'active' }) },
+      store: { snapshot: () => ({}), get: () => [] },
+    } as unknown as CoreContext;
+    const wake = hibernationRoutes(ctx, control, { wakeWaitMs: 50 }).find(
+      (r) => r.path === '/api/wake',
+    )!;
+    const req = {
+      url: new URL('http://x/api/wake?wait=1'),
+      client: '10.0.0.9',
+    } as unknown as RequestContext;
     const err = await Promise.resolve(wake.handler(req)).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(HttpError);
     expect((err as HttpError).status).toBe(504);
-    expect((err as HttpError).toBody()).toEqual({ error: { code: 'timeout', message: 'Not ready after 0 s; see /api/status for the services that are not.' } });
+    expect((err as HttpError).toBody()).toEqual({
+      error: {
+        code: 'timeout',
+        message: 'Not ready after 0 s; see /api/status for the services that are not.',
+      },
+    });
   });
 });

@@ -13,11 +13,28 @@ import { createLogger } from '../../main/core/util/logger.js';
 import { NullPowerBlocker } from '../../main/core/power/index.js';
 import type { ServiceEntry, Snapshot } from '../../main/core/contract.js';
 import { tempDir } from '../helpers/headless.js';
-import { alive, fakeServices, freePorts, getJson, until, type FakePorts } from './hibernation-fakes.js';
+import {
+  alive,
+  fakeServices,
+  freePorts,
+  getJson,
+  until,
+  type FakePorts,
+} from './hibernation-fakes.js';
 
 const FACTOR = 20;
-const SHORT = { warmAfterSeconds: 2, coolAfterSeconds: 10, coldAfterSeconds: 30, dormantAfterSeconds: 90 };
-const LONG = { warmAfterSeconds: 30, coolAfterSeconds: 600, coldAfterSeconds: 1800, dormantAfterSeconds: 7200 };
+const SHORT = {
+  warmAfterSeconds: 2,
+  coolAfterSeconds: 10,
+  coldAfterSeconds: 30,
+  dormantAfterSeconds: 90,
+};
+const LONG = {
+  warmAfterSeconds: 30,
+  coolAfterSeconds: 600,
+  coldAfterSeconds: 1800,
+  dormantAfterSeconds: 7200,
+};
 const MODELS = ['mistral:7b', 'llama3.2:1b'];
 
 let core: Core;
@@ -30,7 +47,8 @@ const service = (id: string): ServiceEntry => core.store.get('services').find((s
 const state = () => core.store.get('hibernation').state;
 const ollamaUrl = () => `http://127.0.0.1:${ports.ollama}`;
 const ps = () => getJson<{ models: { name: string }[] }>(`${ollamaUrl()}/api/ps`);
-const fakeState = () => getJson<{ pid: number; runners: number[]; loaded: string[] }>(`${ollamaUrl()}/__fake/state`);
+const fakeState = () =>
+  getJson<{ pid: number; runners: number[]; loaded: string[] }>(`${ollamaUrl()}/__fake/state`);
 
 beforeAll(async () => {
   process.env.UNAMENTIS_MDNS_INTERFACES ??= 'lo';
@@ -62,8 +80,16 @@ beforeAll(async () => {
   });
   const { url } = await core.start();
   base = url.replace(/\/$/, '');
-  await until('every service running', () => ['ollama', 'vibevoice', 'piper'].every((id) => service(id)?.status === 'running'), 30_000);
-  await until('both models preloaded', async () => (await ps()).models.length === MODELS.length, 30_000);
+  await until(
+    'every service running',
+    () => ['ollama', 'vibevoice', 'piper'].every((id) => service(id)?.status === 'running'),
+    30_000,
+  );
+  await until(
+    'both models preloaded',
+    async () => (await ps()).models.length === MODELS.length,
+    30_000,
+  );
 });
 
 afterAll(async () => {
@@ -84,7 +110,12 @@ describe('hibernation with the fake services', () => {
     const res = await fetch(`${ollamaUrl()}/api/generate`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'mistral:7b', prompt: 'Hello', stream: false, keep_alive: '30m' }),
+      body: JSON.stringify({
+        model: 'mistral:7b',
+        prompt: 'Hello',
+        stream: false,
+        keep_alive: '30m',
+      }),
     });
     expect(res.status).toBe(200);
     await until('active again', () => state() === 'active', 5000);
@@ -100,12 +131,21 @@ describe('hibernation with the fake services', () => {
     const res = await fetch(`http://127.0.0.1:${ports.vibevoice}/v1/audio/speech`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'vibevoice', input: 'Hello', voice: 'en-Carter_man', response_format: 'wav' }),
+      body: JSON.stringify({
+        model: 'vibevoice',
+        input: 'Hello',
+        voice: 'en-Carter_man',
+        response_format: 'wav',
+      }),
     });
     expect(res.status).toBe(200);
     await res.arrayBuffer();
     await until('active again', () => state() === 'active', 5000);
-    expect(core.store.get('hibernation').history!.at(-1)).toMatchObject({ from: 'warm', to: 'active', reason: 'activity (vibevoice: request in its log)' });
+    expect(core.store.get('hibernation').history!.at(-1)).toMatchObject({
+      from: 'warm',
+      to: 'active',
+      reason: 'activity (vibevoice: request in its log)',
+    });
   });
 
   it('walks down: cool stops VibeVoice, cold unloads every model, dormant stops everything', async () => {
@@ -118,13 +158,19 @@ describe('hibernation with the fake services', () => {
     // Seen at each transition: what was running when a state was entered.
     const seen: { to: string; services: Record<string, string> }[] = [];
     const off = core.hibernation.onTransition((t) =>
-      seen.push({ to: t.to, services: Object.fromEntries(core.store.get('services').map((s) => [s.id, s.status])) }),
+      seen.push({
+        to: t.to,
+        services: Object.fromEntries(core.store.get('services').map((s) => [s.id, s.status])),
+      }),
     );
     settle(SHORT);
 
     await until('VibeVoice stopped', () => service('vibevoice').status === 'stopped', 10_000);
     expect(['cool', 'cold', 'dormant']).toContain(state());
-    expect(seen.find((s) => s.to === 'cool')?.services).toMatchObject({ ollama: 'running', piper: 'running' });
+    expect(seen.find((s) => s.to === 'cool')?.services).toMatchObject({
+      ollama: 'running',
+      piper: 'running',
+    });
 
     await until('cold', () => ['cold', 'dormant'].includes(state()), 10_000);
     await until('/api/ps empty', async () => (await ps()).models.length === 0, 3000);
@@ -133,7 +179,11 @@ describe('hibernation with the fake services', () => {
     if (state() === 'cold') expect(service('ollama').status).toBe('running'); // cold unloads, it does not stop Ollama
 
     await until('dormant', () => state() === 'dormant', 15_000);
-    await until('everything stopped', () => ['ollama', 'vibevoice', 'piper'].every((id) => service(id).status === 'stopped'), 10_000);
+    await until(
+      'everything stopped',
+      () => ['ollama', 'vibevoice', 'piper'].every((id) => service(id).status === 'stopped'),
+      10_000,
+    );
     await until('ollama process gone', () => !alive(ollamaPid), 5000);
     off();
 
@@ -143,7 +193,11 @@ describe('hibernation with the fake services', () => {
     expect(power.held).toBe(false);
     const history = core.store.get('hibernation').history!.map((t) => `${t.from}>${t.to}`);
     expect(history.slice(-4)).toEqual(['active>warm', 'warm>cool', 'cool>cold', 'cold>dormant']);
-    expect(logLines.some((l) => /\[[^\]]*hibernation\] cool → cold: idle \d+s \(cold after 30s\)/.test(l))).toBe(true);
+    expect(
+      logLines.some((l) =>
+        /\[[^\]]*hibernation\] cool → cold: idle \d+s \(cold after 30s\)/.test(l),
+      ),
+    ).toBe(true);
   });
 
   it('wake restores everything and preloads the models; ?wait=1 answers once ready', async () => {
@@ -153,19 +207,31 @@ describe('hibernation with the fake services', () => {
     settle(LONG);
     await new Promise((r) => setTimeout(r, 200));
     expect(state()).toBe('dormant');
-    expect(['ollama', 'vibevoice', 'piper'].map((id) => service(id).status)).toEqual(['stopped', 'stopped', 'stopped']);
+    expect(['ollama', 'vibevoice', 'piper'].map((id) => service(id).status)).toEqual([
+      'stopped',
+      'stopped',
+      'stopped',
+    ]);
     const t = Date.now();
     const res = await fetch(`${base}/api/wake?wait=1`, { method: 'POST' });
     const ms = Date.now() - t;
     expect(res.status).toBe(200);
     const snap = (await res.json()) as Snapshot;
     expect(snap.hibernation.state).toBe('active');
-    for (const id of ['ollama', 'vibevoice', 'piper']) expect(snap.services.find((s) => s.id === id)).toMatchObject({ status: 'running', health: { ok: true } });
+    for (const id of ['ollama', 'vibevoice', 'piper'])
+      expect(snap.services.find((s) => s.id === id)).toMatchObject({
+        status: 'running',
+        health: { ok: true },
+      });
     const loaded = (await ps()).models.map((m) => m.name).sort();
     expect(loaded).toEqual([...MODELS].sort());
     expect((await fakeState()).runners.every(alive)).toBe(true);
     expect(power.held).toBe(true);
-    expect(core.store.get('hibernation').history!.at(-1)).toMatchObject({ from: 'dormant', to: 'active', reason: 'wake (api 127.0.0.1)' });
+    expect(core.store.get('hibernation').history!.at(-1)).toMatchObject({
+      from: 'dormant',
+      to: 'active',
+      reason: 'wake (api 127.0.0.1)',
+    });
     console.log(`wake from dormant → ready (wait=1): ${ms} ms`);
   });
 });

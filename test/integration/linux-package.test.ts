@@ -71,13 +71,7 @@ describe('the Linux package', () => {
     ]) {
       expect(fs.existsSync(path.join(top, f)), f).toBe(true);
     }
-    for (const dep of [
-      '@homebridge/ciao',
-      'conf',
-      'ajv',
-      'ollama',
-      'systeminformation',
-    ]) {
+    for (const dep of ['@homebridge/ciao', 'conf', 'ajv', 'ollama', 'systeminformation']) {
       expect(fs.existsSync(path.join(top, 'node_modules', dep, 'package.json')), dep).toBe(true);
     }
     for (const dev of ['electron', 'vitest', 'typescript', 'tsx', 'react-dom', 'qrcode', 'yargs']) {

@@ -13,7 +13,11 @@ import { tempDir } from '../helpers/headless.js';
 
 const cores: Core[] = [];
 
-async function host(role: 'primary' | 'fallback', prio: number | null = null, heartbeatIntervalMs = 100): Promise<Core> {
+async function host(
+  role: 'primary' | 'fallback',
+  prio: number | null = null,
+  heartbeatIntervalMs = 100,
+): Promise<Core> {
   const dataDir = tempDir('unamentis-pairing-');
   fs.writeFileSync(
     path.join(dataDir, 'settings.json'),
@@ -23,12 +27,24 @@ async function host(role: 'primary' | 'fallback', prio: number | null = null, he
       displayName: `${role}-${prio ?? 'd'}`,
       models: { preload: [] },
       // No services: every host is ready (fit to serve) at once.
-      services: { ollama: { enabled: false }, vibevoice: { enabled: false }, piper: { enabled: false }, whisper: { enabled: false } },
+      services: {
+        ollama: { enabled: false },
+        vibevoice: { enabled: false },
+        piper: { enabled: false },
+        whisper: { enabled: false },
+      },
       discovery: { advertise: false, interfaces: [] },
       pairing: { heartbeatIntervalMs, failbackHoldDownSeconds: 1, sessionIdleSeconds: 1 },
     }),
   );
-  const core = createCore({ dataDir, port: 0, bind: '127.0.0.1', logger: nullLogger, rendererDir: null, supervisor: { autoStart: false } });
+  const core = createCore({
+    dataDir,
+    port: 0,
+    bind: '127.0.0.1',
+    logger: nullLogger,
+    rendererDir: null,
+    supervisor: { autoStart: false },
+  });
   cores.push(core);
   await core.start();
   return core;
@@ -37,7 +53,11 @@ async function host(role: 'primary' | 'fallback', prio: number | null = null, he
 const port = (c: Core) => c.address()!.port;
 const serving = (c: Core) => c.store.get('host').serving;
 
-async function until<T>(fn: () => T | null | undefined | false, ms = 5000, what = 'condition'): Promise<T> {
+async function until<T>(
+  fn: () => T | null | undefined | false,
+  ms = 5000,
+  what = 'condition',
+): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = fn();
@@ -71,7 +91,10 @@ describe('pairing flow (loopback)', () => {
     // The code is nowhere in the open snapshot (the notice says where to look instead).
     const open = JSON.stringify(pc.store.snapshot());
     expect(open).not.toContain(incoming.code);
-    expect(pc.store.snapshot().pairing!.pending).toMatchObject({ direction: 'incoming', peerName: mac.store.get('host').name });
+    expect(pc.store.snapshot().pairing!.pending).toMatchObject({
+      direction: 'incoming',
+      peerName: mac.store.get('host').name,
+    });
     expect(pc.store.snapshot().notices.some((n) => n.code === 'pairing_request')).toBe(true);
 
     const done = await mac.pairing.confirm(incoming.code);
@@ -84,19 +107,33 @@ describe('pairing flow (loopback)', () => {
     expect(mac.store.get('host').pairId).toMatch(/^[0-9a-f]{8}$/);
     // Secrets: file 0600, and no API answer carries the key.
     // (Windows has no POSIX modes: the file sits in the user's own profile there.)
-    if (process.platform !== 'win32') expect(fs.statSync(pc.settings.file).mode & 0o777).toBe(0o600);
+    if (process.platform !== 'win32')
+      expect(fs.statSync(pc.settings.file).mode & 0o777).toBe(0o600);
     for (const c of [mac, pc]) {
       for (const p of ['/api/status', '/api/pairing', '/api/settings']) {
-        const res = await fetch(`http://127.0.0.1:${port(c)}${p}`, { headers: { authorization: `Bearer ${c.token()}` } });
+        const res = await fetch(`http://127.0.0.1:${port(c)}${p}`, {
+          headers: { authorization: `Bearer ${c.token()}` },
+        });
         expect(res.status).toBe(200);
         expect(await res.text()).not.toContain(mk.key);
       }
     }
 
     await until(() => serving(mac) && !serving(pc), 3000, 'the primary alone serving');
-    await until(() => pc.store.get('peers').find((p) => p.paired && p.alive && p.serving), 3000, 'the peer shown alive and serving');
+    await until(
+      () => pc.store.get('peers').find((p) => p.paired && p.alive && p.serving),
+      3000,
+      'the peer shown alive and serving',
+    );
     const peer = pc.store.get('peers')[0]!;
-    expect(peer).toMatchObject({ id: mac.settings.get().hostId, paired: true, role: 'primary', prio: 200, serving: true, alive: true });
+    expect(peer).toMatchObject({
+      id: mac.settings.get().hostId,
+      paired: true,
+      role: 'primary',
+      prio: 200,
+      serving: true,
+      alive: true,
+    });
     expect(peer.lastSeenSeconds).toBeLessThanOrEqual(1);
     expect(pc.store.get('pairing')!.servingId).toBe(mac.settings.get().hostId);
     expect(pc.store.get('pairing')!.heartbeats.accepted).toBeGreaterThan(0);
@@ -123,14 +160,27 @@ describe('pairing flow (loopback)', () => {
     await pair(mac, pc);
     await pair(pc2, mac);
     const ids = [mac, pc, pc2].map((c) => c.settings.get().hostId);
-    await until(() => pc.settings.get().pairing.peers.length === 2, 3000, 'the first PC to learn of the second');
+    await until(
+      () => pc.settings.get().pairing.peers.length === 2,
+      3000,
+      'the first PC to learn of the second',
+    );
     const pairId = mac.settings.get().pairing.pairId;
     for (const c of [pc, pc2]) expect(c.settings.get().pairing.pairId).toBe(pairId);
-    const keyOf = (c: Core, id: string) => c.settings.get().pairing.peers.find((p) => p.id === id)!.key;
+    const keyOf = (c: Core, id: string) =>
+      c.settings.get().pairing.peers.find((p) => p.id === id)!.key;
     expect(keyOf(pc, ids[2]!)).toBe(keyOf(pc2, ids[1]!));
     expect(keyOf(pc, ids[2]!)).not.toBe(keyOf(pc, ids[0]!));
-    await until(() => serving(mac) && !serving(pc) && !serving(pc2), 3000, 'only the primary serving');
-    await until(() => pc.store.get('peers').filter((p) => p.alive).length === 2, 3000, 'both peers alive on the first PC');
+    await until(
+      () => serving(mac) && !serving(pc) && !serving(pc2),
+      3000,
+      'only the primary serving',
+    );
+    await until(
+      () => pc.store.get('peers').filter((p) => p.alive).length === 2,
+      3000,
+      'both peers alive on the first PC',
+    );
 
     // Graceful quit of the primary: the better PC (prio 150) takes over at once, without waiting 3 intervals.
     const t0 = Date.now();
@@ -150,16 +200,45 @@ describe('pairing flow (loopback)', () => {
     const macId = mac.settings.get().hostId;
     const pcId = pc.settings.get().hostId;
     const body = {
-      v: 1, from: macId, to: pcId, boot: '0123456789abcdef', seq: 1e9, ts: Date.now(), echo: null, name: 'Mac', role: 'primary', port: port(mac), pairId: null,
-      advert: { prio: 200, ready: true, failed: false, state: 'active', serving: false, claim: false, eligible: false, activityAgeMs: null },
+      v: 1,
+      from: macId,
+      to: pcId,
+      boot: '0123456789abcdef',
+      seq: 1e9,
+      ts: Date.now(),
+      echo: null,
+      name: 'Mac',
+      role: 'primary',
+      port: port(mac),
+      pairId: null,
+      advert: {
+        prio: 200,
+        ready: true,
+        failed: false,
+        state: 'active',
+        serving: false,
+        claim: false,
+        eligible: false,
+        activityAgeMs: null,
+      },
     };
-    const forged = Buffer.concat([Buffer.from('UMHB1'), Buffer.alloc(32, 7), Buffer.from(JSON.stringify(body))]);
+    const forged = Buffer.concat([
+      Buffer.from('UMHB1'),
+      Buffer.alloc(32, 7),
+      Buffer.from(JSON.stringify(body)),
+    ]);
     for (let i = 0; i < 20; i++) {
       await new Promise<void>((r) => sock.send(forged, port(pc), '127.0.0.1', () => r()));
-      await new Promise<void>((r) => sock.send(Buffer.from('garbage'), port(pc), '127.0.0.1', () => r()));
+      await new Promise<void>((r) =>
+        sock.send(Buffer.from('garbage'), port(pc), '127.0.0.1', () => r()),
+      );
     }
     sock.close();
-    await until(() => pc.store.get('pairing')!.heartbeats.unauthenticated >= before.unauthenticated + 20, 2000, 'forged datagrams counted');
+    await until(
+      () => pc.store.get('pairing')!.heartbeats.unauthenticated >= before.unauthenticated + 20,
+      2000,
+      'forged datagrams counted',
+    );
     const after = pc.store.get('pairing')!.heartbeats;
     expect(after.malformed).toBeGreaterThanOrEqual(before.malformed + 20);
     // The forgery claimed the Mac was leaving: had it been believed, the PC would have taken over.
@@ -180,7 +259,9 @@ describe('pairing flow (loopback)', () => {
     const t0 = Date.now();
     await mac.commands.execute({ type: 'serving.resume' });
     await until(() => serving(mac) && !serving(pc), 4000, 'the failback').catch((e) => {
-      throw new Error(`${(e as Error).message}: mac ${mac.store.get('pairing')!.reason} / pc ${pc.store.get('pairing')!.reason}`);
+      throw new Error(
+        `${(e as Error).message}: mac ${mac.store.get('pairing')!.reason} / pc ${pc.store.get('pairing')!.reason}`,
+      );
     });
     expect(Date.now() - t0).toBeGreaterThanOrEqual(1000); // hold-down 1 s in this test
   });
@@ -200,6 +281,10 @@ describe('pairing flow (loopback)', () => {
     const alone = await mac.pairing.unpair(pc.settings.get().hostId);
     expect(alone.unreachable).toEqual([pc.settings.get().hostId]);
     expect(mac.settings.get().pairing.peers).toEqual([]);
-    expect(mac.store.snapshot().notices.some((n) => n.code === 'pairing_unpaired' && n.level === 'warning')).toBe(true);
+    expect(
+      mac.store
+        .snapshot()
+        .notices.some((n) => n.code === 'pairing_unpaired' && n.level === 'warning'),
+    ).toBe(true);
   });
 });

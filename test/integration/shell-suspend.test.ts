@@ -9,8 +9,22 @@ import { tempDir } from '../helpers/headless.js';
 describe('core suspend / resume', () => {
   let core: Core;
   beforeAll(async () => {
-    core = createCore({ dataDir: tempDir(), port: 0, bind: '127.0.0.1', logger: nullLogger, rendererDir: null, supervisor: { autoStart: false } });
-    core.settings.update({ services: { ollama: { enabled: false }, vibevoice: { enabled: false }, piper: { enabled: false } }, hibernation: { preventSleep: false } });
+    core = createCore({
+      dataDir: tempDir(),
+      port: 0,
+      bind: '127.0.0.1',
+      logger: nullLogger,
+      rendererDir: null,
+      supervisor: { autoStart: false },
+    });
+    core.settings.update({
+      services: {
+        ollama: { enabled: false },
+        vibevoice: { enabled: false },
+        piper: { enabled: false },
+      },
+      hibernation: { preventSleep: false },
+    });
     await core.start();
   });
   afterAll(async () => {

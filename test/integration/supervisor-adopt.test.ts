@@ -9,7 +9,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { alive, fakeOllama, fakePiper, fakeVibevoice, fixtures, freePort, makeHarness, until, type Harness } from './supervisor-helpers.js';
+import {
+  alive,
+  fakeOllama,
+  fakePiper,
+  fakeVibevoice,
+  fixtures,
+  freePort,
+  makeHarness,
+  until,
+  type Harness,
+} from './supervisor-helpers.js';
 
 let h: Harness | null = null;
 const cleanups: (() => unknown)[] = [];
@@ -20,7 +30,10 @@ afterEach(async () => {
 });
 
 function runFake(file: string, args: string[], env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, [path.join(fixtures, file), ...args], { env: { ...process.env, ...env }, stdio: 'ignore' });
+  const child = spawn(process.execPath, [path.join(fixtures, file), ...args], {
+    env: { ...process.env, ...env },
+    stdio: 'ignore',
+  });
   cleanups.push(() => {
     if (child.exitCode === null) child.kill('SIGKILL');
   });
@@ -59,7 +72,10 @@ describe('adopting an external server', () => {
     await until(() => h!.sup.get('ollama')!.status === 'external');
     // The external one dies: after the grace period we start our own.
     ext.kill('SIGKILL');
-    await until(() => h!.sup.get('ollama')!.status === 'running' && h!.sup.get('ollama')!.pid !== ext.pid, 10_000);
+    await until(
+      () => h!.sup.get('ollama')!.status === 'running' && h!.sup.get('ollama')!.pid !== ext.pid,
+      10_000,
+    );
     expect(h.sup.get('ollama')!.hint).toBeNull();
   });
 
@@ -101,7 +117,9 @@ describe('conflicts and missing things', () => {
     expect(msg).toContain(`Port ${port} is already in use`);
     expect(msg).toContain('services.ollama.port');
     if (process.platform === 'linux') expect(msg).toContain(`pid ${process.pid}`);
-    expect(h.ctx.store.snapshot().notices.some((n) => n.message.includes(`Port ${port}`))).toBe(true);
+    expect(h.ctx.store.snapshot().notices.some((n) => n.message.includes(`Port ${port}`))).toBe(
+      true,
+    );
     expect(await h.sup.waitReady('ollama', 1000)).toBe(false);
   });
 
@@ -110,7 +128,9 @@ describe('conflicts and missing things', () => {
     h = makeHarness({ services: { ollama: { command: '/nonexistent/ollama', port } } });
     await h.sup.start();
     await until(() => h!.sup.get('ollama')!.status === 'failed', 2000);
-    expect(h.sup.get('ollama')!.lastError).toBe('Ollama was not found: nothing to run at /nonexistent/ollama. Fix services.ollama.command.');
+    expect(h.sup.get('ollama')!.lastError).toBe(
+      'Ollama was not found: nothing to run at /nonexistent/ollama. Fix services.ollama.command.',
+    );
     expect(h.sup.get('ollama')!.restarts).toBe(0);
   });
 
@@ -118,7 +138,9 @@ describe('conflicts and missing things', () => {
     const port = await freePort();
     // A "python" that prints what Python prints when piper is not installed.
     const script = `process.stderr.write("/usr/bin/python3: Error while finding module specification for 'piper.http_server' (ModuleNotFoundError: No module named 'piper')\\n"); process.exit(1)`;
-    h = makeHarness({ services: { piper: { command: process.execPath, args: ['-e', script], port } } });
+    h = makeHarness({
+      services: { piper: { command: process.execPath, args: ['-e', script], port } },
+    });
     await h.sup.start();
     await until(() => h!.sup.get('piper')!.status === 'failed');
     const e = h.sup.get('piper')!;
@@ -139,24 +161,46 @@ describe('TTS and STT fakes', () => {
     const wav = await fetch(`http://127.0.0.1:${port}/v1/audio/speech`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'vibevoice', input: 'hello', voice: 'en-Emma_woman', response_format: 'wav' }),
+      body: JSON.stringify({
+        model: 'vibevoice',
+        input: 'hello',
+        voice: 'en-Emma_woman',
+        response_format: 'wav',
+      }),
     });
     expect(wav.headers.get('content-type')).toBe('audio/wav');
-    expect(Buffer.from(await wav.arrayBuffer()).subarray(0, 4).toString()).toBe('RIFF');
+    expect(
+      Buffer.from(await wav.arrayBuffer())
+        .subarray(0, 4)
+        .toString(),
+    ).toBe('RIFF');
   });
 
   it('VibeVoice: a failed load is unhealthy, not restarted, and the notice gives the reason from its [FATAL] line', async () => {
     // The real /health says only model_loaded: false; the reason is in the log.
     const port = await freePort();
-    h = makeHarness({ services: { vibevoice: fakeVibevoice(port, { LOAD_ERROR: 'CUDA out of memory. Tried to allocate 2.00 GiB' }) } });
+    h = makeHarness({
+      services: {
+        vibevoice: fakeVibevoice(port, {
+          LOAD_ERROR: 'CUDA out of memory. Tried to allocate 2.00 GiB',
+        }),
+      },
+    });
     await h.sup.start();
     await until(() => h!.sup.get('vibevoice')!.status === 'unhealthy');
     await new Promise((r) => setTimeout(r, 700)); // several health intervals
     const e = h.sup.get('vibevoice')!;
     expect(e).toMatchObject({ status: 'unhealthy', restarts: 0, health: { ok: false } });
-    expect(e.lastError).toBe('VibeVoice could not load its model: CUDA out of memory. Tried to allocate 2.00 GiB');
+    expect(e.lastError).toBe(
+      'VibeVoice could not load its model: CUDA out of memory. Tried to allocate 2.00 GiB',
+    );
     const notices = h.ctx.store.snapshot().notices.filter((n) => /VibeVoice/.test(n.message));
-    expect(notices.map((n) => [n.code, n.message])).toEqual([['service_problem', 'VibeVoice could not load its model: CUDA out of memory. Tried to allocate 2.00 GiB']]);
+    expect(notices.map((n) => [n.code, n.message])).toEqual([
+      [
+        'service_problem',
+        'VibeVoice could not load its model: CUDA out of memory. Tried to allocate 2.00 GiB',
+      ],
+    ]);
   });
 
   it('VibeVoice: a CPU fallback (CPU-only torch) is a notice that says so', async () => {
@@ -166,8 +210,12 @@ describe('TTS and STT fakes', () => {
     h = makeHarness({ services: { vibevoice: s } });
     await h.sup.start();
     expect(await h.sup.waitReady('vibevoice', 5000)).toBe(true);
-    const n = await until(() => h!.ctx.store.snapshot().notices.find((x) => x.code === 'service_problem'));
-    expect(n.message).toMatch(/^VibeVoice runs on the CPU, not on cuda as configured: speech will be slow/);
+    const n = await until(() =>
+      h!.ctx.store.snapshot().notices.find((x) => x.code === 'service_problem'),
+    );
+    expect(n.message).toMatch(
+      /^VibeVoice runs on the CPU, not on cuda as configured: speech will be slow/,
+    );
   });
 
   it('VibeVoice started with --device cpu on purpose: no notice', async () => {
@@ -187,24 +235,46 @@ describe('TTS and STT fakes', () => {
     expect(await (await fetch(`http://127.0.0.1:${port}/info`)).status).toBe(404);
   });
 
-  it('Whisper: the preset\'s argv (--inference-path /v1/audio/transcriptions); port closed while the model loads; no access log', async () => {
+  it("Whisper: the preset's argv (--inference-path /v1/audio/transcriptions); port closed while the model loads; no access log", async () => {
     const port = await freePort();
     // A `whisper-server` on disk, so the preset builds the argv as for the real one.
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'whisper-bin-'));
     const bin = path.join(dir, 'whisper-server');
-    fs.writeFileSync(bin, `#!/bin/sh\nexec "${process.execPath}" "${path.join(fixtures, 'fake-whisper.mjs')}" "$@"\n`, { mode: 0o755 });
+    fs.writeFileSync(
+      bin,
+      `#!/bin/sh\nexec "${process.execPath}" "${path.join(fixtures, 'fake-whisper.mjs')}" "$@"\n`,
+      { mode: 0o755 },
+    );
     const model = path.join(dir, 'ggml-base.en.bin');
     fs.writeFileSync(model, 'x');
-    h = makeHarness({ services: { whisper: { enabled: true, command: bin, port, options: { model }, env: { FAKE_LOAD_DELAY_MS: '600' } } } });
+    h = makeHarness({
+      services: {
+        whisper: {
+          enabled: true,
+          command: bin,
+          port,
+          options: { model },
+          env: { FAKE_LOAD_DELAY_MS: '600' },
+        },
+      },
+    });
     await h.sup.start();
     await new Promise((r) => setTimeout(r, 300));
-    expect(await fetch(`http://127.0.0.1:${port}/health`).then(() => 'open', () => 'closed')).toBe('closed');
+    expect(
+      await fetch(`http://127.0.0.1:${port}/health`).then(
+        () => 'open',
+        () => 'closed',
+      ),
+    ).toBe('closed');
     expect(h.sup.get('whisper')!.status).toBe('starting');
     expect(await h.sup.waitReady('whisper', 5000)).toBe(true);
     const form = new FormData();
     form.append('file', new Blob([Buffer.alloc(64)], { type: 'audio/wav' }), 'speech.wav');
     form.append('model', 'whisper-1');
-    const res = await fetch(`http://127.0.0.1:${port}/v1/audio/transcriptions`, { method: 'POST', body: form });
+    const res = await fetch(`http://127.0.0.1:${port}/v1/audio/transcriptions`, {
+      method: 'POST',
+      body: form,
+    });
     expect(res.status).toBe(200);
     expect(((await res.json()) as { text: string }).text).toContain('Hello');
     const lines = await until(async () => {
@@ -222,7 +292,15 @@ describe('TTS and STT fakes', () => {
         whisper: {
           enabled: true,
           command: process.execPath,
-          args: [path.join(fixtures, 'fake-whisper.mjs'), '--host', '127.0.0.1', '--port', String(port), '-m', 'x.bin'],
+          args: [
+            path.join(fixtures, 'fake-whisper.mjs'),
+            '--host',
+            '127.0.0.1',
+            '--port',
+            String(port),
+            '-m',
+            'x.bin',
+          ],
           port,
           options: { model: '/m/ggml-broken.bin' },
           env: { FAKE_LOAD_ERROR: '1', FAKE_LOAD_DELAY_MS: '20' },
@@ -231,7 +309,9 @@ describe('TTS and STT fakes', () => {
     });
     await h.sup.start();
     await until(() => h!.sup.get('whisper')!.status === 'failed');
-    expect(h.sup.get('whisper')!.lastError).toMatch(/^whisper-server could not load the model \/m\/ggml-broken\.bin/);
+    expect(h.sup.get('whisper')!.lastError).toMatch(
+      /^whisper-server could not load the model \/m\/ggml-broken\.bin/,
+    );
   });
 });
 
@@ -247,7 +327,10 @@ describe('settings changes', () => {
     const pid = h.sup.get('ollama')!.pid!;
 
     h.ctx.settings.update({ services: { ollama: { port: p2 } } });
-    await until(() => h!.sup.get('ollama')!.status === 'running' && h!.sup.get('ollama')!.pid !== pid, 5000);
+    await until(
+      () => h!.sup.get('ollama')!.status === 'running' && h!.sup.get('ollama')!.pid !== pid,
+      5000,
+    );
     expect(h.sup.get('ollama')!.port).toBe(p2);
     expect(await alive([pid])).toEqual([]);
     expect(await answers(p2, '/api/version')).toBe(true);

@@ -24,10 +24,22 @@ beforeAll(async () => {
       serveOnLan: false,
       discovery: { advertise: false, interfaces: [] },
       models: { preload: [] },
-      services: { ollama: fakeOllama(ollamaPort), vibevoice: { enabled: false }, piper: { enabled: false }, whisper: { enabled: false } },
+      services: {
+        ollama: fakeOllama(ollamaPort),
+        vibevoice: { enabled: false },
+        piper: { enabled: false },
+        whisper: { enabled: false },
+      },
     }),
   );
-  core = createCore({ dataDir, port: 0, bind: '127.0.0.1', logger: nullLogger, rendererDir: null, supervisor: { timings: FAST } });
+  core = createCore({
+    dataDir,
+    port: 0,
+    bind: '127.0.0.1',
+    logger: nullLogger,
+    rendererDir: null,
+    supervisor: { timings: FAST },
+  });
   const { url } = await core.start();
   base = url.replace(/\/$/, '');
   token = core.token();
@@ -39,7 +51,8 @@ afterAll(async () => {
 });
 
 const auth = () => ({ authorization: `Bearer ${token}` });
-const post = (p: string, headers: Record<string, string> = auth()) => fetch(base + p, { method: 'POST', headers });
+const post = (p: string, headers: Record<string, string> = auth()) =>
+  fetch(base + p, { method: 'POST', headers });
 
 describe('service endpoints', () => {
   it('are token-gated', async () => {
@@ -48,9 +61,16 @@ describe('service endpoints', () => {
   });
 
   it('the snapshot and /health see the supervised services', async () => {
-    const status = (await (await fetch(`${base}/api/status`)).json()) as { services: ServiceEntry[] };
+    const status = (await (await fetch(`${base}/api/status`)).json()) as {
+      services: ServiceEntry[];
+    };
     const o = status.services.find((s) => s.id === 'ollama')!;
-    expect(o).toMatchObject({ status: 'running', port: ollamaPort, restarts: 0, health: { ok: true } });
+    expect(o).toMatchObject({
+      status: 'running',
+      port: ollamaPort,
+      restarts: 0,
+      health: { ok: true },
+    });
     expect(o.pid).toBeGreaterThan(0);
     expect(status.services.map((s) => s.id)).toEqual(['ollama', 'vibevoice', 'piper', 'whisper']);
     expect(status.services.find((s) => s.id === 'whisper')!.status).toBe('disabled');
@@ -87,29 +107,43 @@ describe('service endpoints', () => {
   it('serves the last N log lines', async () => {
     const res = await fetch(`${base}/api/services/ollama/logs?lines=3`, { headers: auth() });
     expect(res.status).toBe(200);
-    const { lines } = (await res.json()) as { lines: { t: string; stream: string; text: string }[] };
+    const { lines } = (await res.json()) as {
+      lines: { t: string; stream: string; text: string }[];
+    };
     expect(lines).toHaveLength(3);
     for (const l of lines) {
       expect(['stdout', 'stderr', 'supervisor']).toContain(l.stream);
       expect(Number.isNaN(Date.parse(l.t))).toBe(false);
     }
-    expect((await fetch(`${base}/api/services/ollama/logs?lines=abc`, { headers: auth() })).status).toBe(400);
+    expect(
+      (await fetch(`${base}/api/services/ollama/logs?lines=abc`, { headers: auth() })).status,
+    ).toBe(400);
   });
 
   it('unknown ids are 404, path tricks 400, disabled 409', async () => {
     const unknown = await post('/api/services/nope/start');
     expect(unknown.status).toBe(404);
     expect(((await unknown.json()) as { error: { code: string } }).error.code).toBe('not_found');
-    for (const trick of ['..%2F..%2Fetc%2Fpasswd', '%2E%2E%2F', 'Ollama', 'a%00b', 'x'.repeat(40)]) {
+    for (const trick of [
+      '..%2F..%2Fetc%2Fpasswd',
+      '%2E%2E%2F',
+      'Ollama',
+      'a%00b',
+      'x'.repeat(40),
+    ]) {
       const r = await post(`/api/services/${trick}/start`);
       expect(r.status, trick).toBe(400);
     }
     // A bare ".." segment is resolved by the URL itself (to /api/start): no such endpoint.
     expect((await post('/api/services/%2E%2E/start')).status).toBe(404);
-    expect((await fetch(`${base}/api/services/..%2Fsettings/logs`, { headers: auth() })).status).toBe(400);
+    expect(
+      (await fetch(`${base}/api/services/..%2Fsettings/logs`, { headers: auth() })).status,
+    ).toBe(400);
     const disabled = await post('/api/services/whisper/start');
     expect(disabled.status).toBe(409);
-    expect(((await disabled.json()) as { error: { message: string } }).error.message).toContain('services.whisper.enabled');
+    expect(((await disabled.json()) as { error: { message: string } }).error.message).toContain(
+      'services.whisper.enabled',
+    );
     expect((await post('/api/services/ollama/take-over')).status).toBe(409); // not external
   });
 
@@ -122,14 +156,20 @@ describe('service endpoints', () => {
     try {
       await until(() => events.join('').includes('event: snapshot'));
       await post('/api/services/ollama/restart');
-      await until(() => /event: log\ndata: \{"service":"ollama","line":\{"t":/.test(events.join('')), 5000);
+      await until(
+        () => /event: log\ndata: \{"service":"ollama","line":\{"t":/.test(events.join('')),
+        5000,
+      );
     } finally {
       req.destroy();
     }
   });
 
   it('commands work for views other than HTTP (tray, dashboard IPC)', async () => {
-    const entry = (await core.commands.execute({ type: 'service.stop', id: 'ollama' })) as ServiceEntry;
+    const entry = (await core.commands.execute({
+      type: 'service.stop',
+      id: 'ollama',
+    })) as ServiceEntry;
     expect(entry.status).toBe('stopped');
     await core.commands.execute({ type: 'services.startAll' });
     expect(await core.supervisor.waitReady('ollama', 5000)).toBe(true);

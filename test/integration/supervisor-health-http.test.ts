@@ -22,7 +22,9 @@ afterEach(async () => {
 });
 
 /** A local server; `handler` may return false to leave the request unanswered. */
-async function serve(handler: (req: http.IncomingMessage, res: http.ServerResponse, nth: number) => void): Promise<TestServer> {
+async function serve(
+  handler: (req: http.IncomingMessage, res: http.ServerResponse, nth: number) => void,
+): Promise<TestServer> {
   const sockets = new Set<Socket>();
   let connections = 0;
   const perSocket = new WeakMap<Socket, number>();
@@ -64,23 +66,36 @@ describe('health check HTTP', () => {
     expect(s.connections()).toBe(1);
   });
 
-  it("again: a process that passed is asked only its last request; anything else gets the full check", async () => {
+  it('again: a process that passed is asked only its last request; anything else gets the full check', async () => {
     const asked: string[] = [];
     let version = 200;
     const s = await serve((req, res) => {
       asked.push(req.url!);
       if (req.url === '/') res.end('Ollama is running');
-      else res.writeHead(version).end(version === 200 ? JSON.stringify({ version: '0.12.6' }) : 'boom');
+      else
+        res
+          .writeHead(version)
+          .end(version === 200 ? JSON.stringify({ version: '0.12.6' }) : 'boom');
     });
     const first = await checkHealth('ollama', '127.0.0.1', s.port, { timeoutMs: 2000 });
-    expect(first).toMatchObject({ state: 'ok', version: '0.12.6', memo: { paths: ['/', '/api/version'] } });
+    expect(first).toMatchObject({
+      state: 'ok',
+      version: '0.12.6',
+      memo: { paths: ['/', '/api/version'] },
+    });
     expect(asked).toEqual(['/', '/api/version']);
-    const second = await checkHealth('ollama', '127.0.0.1', s.port, { timeoutMs: 2000, again: first.memo });
+    const second = await checkHealth('ollama', '127.0.0.1', s.port, {
+      timeoutMs: 2000,
+      again: first.memo,
+    });
     expect(second).toMatchObject({ state: 'ok', version: '0.12.6' });
     expect(second.latencyMs).toEqual(expect.any(Number));
     expect(asked).toEqual(['/', '/api/version', '/api/version']);
     version = 500;
-    const third = await checkHealth('ollama', '127.0.0.1', s.port, { timeoutMs: 2000, again: second.memo });
+    const third = await checkHealth('ollama', '127.0.0.1', s.port, {
+      timeoutMs: 2000,
+      again: second.memo,
+    });
     expect(third).toMatchObject({ state: 'error', message: 'GET /api/version answered 500' });
     expect(third.memo).toBeUndefined();
     expect(asked.slice(3)).toEqual(['/api/version', '/', '/api/version']);
@@ -88,7 +103,9 @@ describe('health check HTTP', () => {
     const gone = third.memo ?? second.memo!;
     await s.close();
     const t0 = performance.now();
-    expect(await checkHealth('ollama', '127.0.0.1', s.port, { timeoutMs: 2000, again: gone })).toEqual({
+    expect(
+      await checkHealth('ollama', '127.0.0.1', s.port, { timeoutMs: 2000, again: gone }),
+    ).toEqual({
       state: 'down',
       latencyMs: null,
       message: `connection refused on port ${s.port}`,
@@ -98,16 +115,25 @@ describe('health check HTTP', () => {
     // One request kinds have nothing to skip: the memo changes nothing.
     const vv = await serve((_req, res) => res.end(JSON.stringify({ model_loaded: true })));
     const a = await checkHealth('vibevoice', '127.0.0.1', vv.port, { timeoutMs: 2000 });
-    expect(await checkHealth('vibevoice', '127.0.0.1', vv.port, { timeoutMs: 2000, again: a.memo })).toMatchObject({ state: 'ok' });
+    expect(
+      await checkHealth('vibevoice', '127.0.0.1', vv.port, { timeoutMs: 2000, again: a.memo }),
+    ).toMatchObject({ state: 'ok' });
   });
 
   it('asks again on a new connection when the server drops a kept one as it is reused', async () => {
     const s = await serve((req, res, nth) => {
-      if (nth === 2) req.socket.destroy(); // the idle-timeout race: closed without an answer
+      if (nth === 2)
+        req.socket.destroy(); // the idle-timeout race: closed without an answer
       else res.end('{"status":"ok"}');
     });
-    expect(await httpGet('127.0.0.1', s.port, '/health', 2000)).toEqual({ status: 200, body: '{"status":"ok"}' });
-    expect(await httpGet('127.0.0.1', s.port, '/health', 2000)).toEqual({ status: 200, body: '{"status":"ok"}' });
+    expect(await httpGet('127.0.0.1', s.port, '/health', 2000)).toEqual({
+      status: 200,
+      body: '{"status":"ok"}',
+    });
+    expect(await httpGet('127.0.0.1', s.port, '/health', 2000)).toEqual({
+      status: 200,
+      body: '{"status":"ok"}',
+    });
     expect(s.connections()).toBe(2);
   });
 
@@ -115,7 +141,9 @@ describe('health check HTTP', () => {
     const s = await serve((_req, res) => res.end('ok'));
     expect(await httpGet('127.0.0.1', s.port, '/', 2000)).toMatchObject({ status: 200 });
     await s.close();
-    expect(await httpGet('127.0.0.1', s.port, '/', 2000)).toEqual({ error: `connection refused on port ${s.port}` });
+    expect(await httpGet('127.0.0.1', s.port, '/', 2000)).toEqual({
+      error: `connection refused on port ${s.port}`,
+    });
   });
 
   it('a silent server times out, and the next check still gets its answer', async () => {
@@ -124,17 +152,30 @@ describe('health check HTTP', () => {
       if (!silent) res.end('ok');
     });
     const t0 = performance.now();
-    expect(await httpGet('127.0.0.1', s.port, '/', 300)).toEqual({ error: 'no answer within 300 ms' });
+    expect(await httpGet('127.0.0.1', s.port, '/', 300)).toEqual({
+      error: 'no answer within 300 ms',
+    });
     expect(performance.now() - t0).toBeLessThan(2000);
     silent = false;
     expect(await httpGet('127.0.0.1', s.port, '/', 2000)).toEqual({ status: 200, body: 'ok' });
   });
 });
 
-describe('keptFetch (the ollama client\'s polled GETs)', () => {
-  const ps = { models: [{ name: 'mistral:7b', model: 'mistral:7b', size: 5_000_000_000, size_vram: 4_000_000_000, digest: 'd', expires_at: '2026-11-23T22:00:00Z' }] };
+describe("keptFetch (the ollama client's polled GETs)", () => {
+  const ps = {
+    models: [
+      {
+        name: 'mistral:7b',
+        model: 'mistral:7b',
+        size: 5_000_000_000,
+        size_vram: 4_000_000_000,
+        digest: 'd',
+        expires_at: '2026-11-23T22:00:00Z',
+      },
+    ],
+  };
 
-  it('reads /api/ps on one kept connection, with the client\'s headers', async () => {
+  it("reads /api/ps on one kept connection, with the client's headers", async () => {
     const agents: string[] = [];
     const s = await serve((req, res) => {
       agents.push(String(req.headers['user-agent']));
@@ -144,7 +185,14 @@ describe('keptFetch (the ollama client\'s polled GETs)', () => {
     const base = `http://127.0.0.1:${s.port}`;
     for (let i = 0; i < 3; i++) {
       expect(await listLoaded(base)).toEqual([
-        { name: 'mistral:7b', sizeBytes: 5_000_000_000, vramBytes: 4_000_000_000, expiresAt: '2026-11-23T22:00:00Z', contextLength: null, digest: 'd' },
+        {
+          name: 'mistral:7b',
+          sizeBytes: 5_000_000_000,
+          vramBytes: 4_000_000_000,
+          expiresAt: '2026-11-23T22:00:00Z',
+          contextLength: null,
+          digest: 'd',
+        },
       ]);
     }
     expect(s.connections()).toBe(1);
@@ -153,19 +201,28 @@ describe('keptFetch (the ollama client\'s polled GETs)', () => {
   });
 
   it("an error answer is the client's error, with Ollama's message", async () => {
-    const s = await serve((_req, res) => res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"runner crashed"}'));
+    const s = await serve((_req, res) =>
+      res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"runner crashed"}'),
+    );
     await expect(listLoaded(`http://127.0.0.1:${s.port}`)).rejects.toThrow('runner crashed');
   });
 
   it('a silent server hits the deadline, a closed port is "fetch failed" naming why', async () => {
     const s = await serve(() => {});
     const t0 = performance.now();
-    await expect(listLoaded(`http://127.0.0.1:${s.port}`, { timeoutMs: 200 })).rejects.toMatchObject({ name: 'TimeoutError' });
+    await expect(
+      listLoaded(`http://127.0.0.1:${s.port}`, { timeoutMs: 200 }),
+    ).rejects.toMatchObject({ name: 'TimeoutError' });
     expect(performance.now() - t0).toBeLessThan(2000);
     await s.close();
-    const err = await keptFetch(`http://127.0.0.1:${s.port}/api/ps`).catch((e: unknown) => e as TypeError & { cause: Error });
+    const err = await keptFetch(`http://127.0.0.1:${s.port}/api/ps`).catch(
+      (e: unknown) => e as TypeError & { cause: Error },
+    );
     expect(err).toBeInstanceOf(TypeError);
-    expect(err).toMatchObject({ message: 'fetch failed', cause: { message: `connection refused on port ${s.port}` } });
+    expect(err).toMatchObject({
+      message: 'fetch failed',
+      cause: { message: `connection refused on port ${s.port}` },
+    });
   });
 
   it('an already aborted signal rejects before any request; POST and 204 behave as fetch', async () => {
@@ -181,9 +238,14 @@ describe('keptFetch (the ollama client\'s polled GETs)', () => {
     });
     const ac = new AbortController();
     ac.abort(new Error('gone'));
-    await expect(keptFetch(`http://127.0.0.1:${s.port}/x`, { signal: ac.signal })).rejects.toThrow('gone');
+    await expect(keptFetch(`http://127.0.0.1:${s.port}/x`, { signal: ac.signal })).rejects.toThrow(
+      'gone',
+    );
     expect(seen).toEqual([]);
-    const post = await keptFetch(`http://127.0.0.1:${s.port}/api/generate`, { method: 'POST', body: '{"model":"m"}' });
+    const post = await keptFetch(`http://127.0.0.1:${s.port}/api/generate`, {
+      method: 'POST',
+      body: '{"model":"m"}',
+    });
     expect(await post.text()).toBe('ok');
     const empty = await keptFetch(`http://127.0.0.1:${s.port}/empty`);
     expect(empty.status).toBe(204);

@@ -7,9 +7,17 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CoreContext } from '../../main/core/context.js';
 import type { ServiceSettings } from '../../main/core/settings/schema.js';
-import { createSupervisor, type SupervisorCapability, type SupervisorOptions } from '../../main/core/supervisor/index.js';
+import {
+  createSupervisor,
+  type SupervisorCapability,
+  type SupervisorOptions,
+} from '../../main/core/supervisor/index.js';
 import { listProcesses } from '../../main/core/util/child/procs.js';
-import { createHibernation, supervisedServices, type Hibernation } from '../../main/core/hibernation/index.js';
+import {
+  createHibernation,
+  supervisedServices,
+  type Hibernation,
+} from '../../main/core/hibernation/index.js';
 import { NullPowerBlocker } from '../../main/core/power/index.js';
 import { freePort } from '../helpers/ports.js';
 import { testContext } from '../helpers/core-context.js';
@@ -23,27 +31,64 @@ export function tempDir(prefix = 'unamentis-sup-'): string {
 export { freePort };
 
 type Knobs = Record<string, string | number>;
-const knobEnv = (k: Knobs = {}) => Object.fromEntries(Object.entries(k).map(([n, v]) => [`FAKE_${n}`, String(v)]));
+const knobEnv = (k: Knobs = {}) =>
+  Object.fromEntries(Object.entries(k).map(([n, v]) => [`FAKE_${n}`, String(v)]));
 
 /** Settings for fake-ollama on `port` (the supervisor sets OLLAMA_HOST itself). */
-export function fakeOllama(port: number, knobs?: Knobs, extra: ServiceSettings = {}): ServiceSettings {
-  return { command: process.execPath, args: [path.join(fixtures, 'fake-ollama.mjs'), 'serve'], port, env: knobEnv(knobs), ...extra };
-}
-
-export function fakeVibevoice(port: number, knobs?: Knobs, extra: ServiceSettings = {}): ServiceSettings {
+export function fakeOllama(
+  port: number,
+  knobs?: Knobs,
+  extra: ServiceSettings = {},
+): ServiceSettings {
   return {
     command: process.execPath,
-    args: [path.join(fixtures, 'fake-vibevoice.mjs'), '--host', '127.0.0.1', '--port', String(port), '--device', 'cpu', '--model-path', 'fake'],
+    args: [path.join(fixtures, 'fake-ollama.mjs'), 'serve'],
+    port,
+    env: knobEnv(knobs),
+    ...extra,
+  };
+}
+
+export function fakeVibevoice(
+  port: number,
+  knobs?: Knobs,
+  extra: ServiceSettings = {},
+): ServiceSettings {
+  return {
+    command: process.execPath,
+    args: [
+      path.join(fixtures, 'fake-vibevoice.mjs'),
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--device',
+      'cpu',
+      '--model-path',
+      'fake',
+    ],
     port,
     env: knobEnv({ LOAD_DELAY_MS: 50, ...knobs }),
     ...extra,
   };
 }
 
-export function fakePiper(port: number, knobs?: Knobs, extra: ServiceSettings = {}): ServiceSettings {
+export function fakePiper(
+  port: number,
+  knobs?: Knobs,
+  extra: ServiceSettings = {},
+): ServiceSettings {
   return {
     command: process.execPath,
-    args: [path.join(fixtures, 'fake-piper.mjs'), '-m', 'en_US-amy-medium', '--host', '127.0.0.1', '--port', String(port)],
+    args: [
+      path.join(fixtures, 'fake-piper.mjs'),
+      '-m',
+      'en_US-amy-medium',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+    ],
     port,
     env: knobEnv(knobs),
     ...extra,
@@ -131,7 +176,11 @@ export function makeHarness(opts: {
 }
 
 /** Polls `fn` until it returns something truthy, and returns that. */
-export async function until<T>(fn: () => T | Promise<T>, timeoutMs = 10_000, stepMs = 20): Promise<NonNullable<T>> {
+export async function until<T>(
+  fn: () => T | Promise<T>,
+  timeoutMs = 10_000,
+  stepMs = 20,
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -142,7 +191,8 @@ export async function until<T>(fn: () => T | Promise<T>, timeoutMs = 10_000, ste
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms (last: ${String(last)})`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms (last: ${String(last)})`);
     await new Promise((r) => setTimeout(r, stepMs));
   }
 }
@@ -153,8 +203,15 @@ export async function alive(pids: number[]): Promise<number[]> {
   return pids.filter((p) => procs.some((x) => x.pid === p));
 }
 
-export async function fakeState(port: number): Promise<{ pid: number; runners: number[]; loaded?: string[]; env?: Record<string, string | null> }> {
-  const res = await fetch(`http://127.0.0.1:${port}/__fake/state`, { signal: AbortSignal.timeout(2000) });
+export async function fakeState(port: number): Promise<{
+  pid: number;
+  runners: number[];
+  loaded?: string[];
+  env?: Record<string, string | null>;
+}> {
+  const res = await fetch(`http://127.0.0.1:${port}/__fake/state`, {
+    signal: AbortSignal.timeout(2000),
+  });
   return (await res.json()) as { pid: number; runners: number[] };
 }
 

@@ -6,12 +6,25 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FAST, alive, fakeOllama, fakeState, freePort, makeHarness, post, until, type Harness } from './supervisor-helpers.js';
+import {
+  FAST,
+  alive,
+  fakeOllama,
+  fakeState,
+  freePort,
+  makeHarness,
+  post,
+  until,
+  type Harness,
+} from './supervisor-helpers.js';
 
 let h: Harness | null = null;
 /** A client's load (an empty generate, as Ollama's own CLI does): the fake starts a runner per model. */
 const load = async (port: number, ...models: string[]) => {
-  for (const model of models) expect((await post(port, '/api/generate', { model, prompt: '', stream: false })).status).toBe(200);
+  for (const model of models)
+    expect((await post(port, '/api/generate', { model, prompt: '', stream: false })).status).toBe(
+      200,
+    );
 };
 afterEach(async () => {
   await h?.close();
@@ -24,7 +37,13 @@ describe('supervisor lifecycle (fake-ollama)', () => {
   it('is ready only once healthy, passes env, logs to ring and file, and stops the whole tree', async () => {
     const port = await freePort();
     h = makeHarness({
-      services: { ollama: fakeOllama(port, { START_DELAY_MS: 300 }, { options: { keepAlive: '7m', origins: 'app://x' } }) },
+      services: {
+        ollama: fakeOllama(
+          port,
+          { START_DELAY_MS: 300 },
+          { options: { keepAlive: '7m', origins: 'app://x' } },
+        ),
+      },
     });
     await h.sup.start();
     // Spawned but not yet answering: starting, not running.
@@ -32,12 +51,22 @@ describe('supervisor lifecycle (fake-ollama)', () => {
     expect(status()).toBe('starting');
     expect(await h.sup.waitReady('ollama', 5000)).toBe(true);
     const e = h.sup.get('ollama')!;
-    expect(e).toMatchObject({ status: 'running', port, restarts: 0, lastError: null, health: { ok: true } });
+    expect(e).toMatchObject({
+      status: 'running',
+      port,
+      restarts: 0,
+      lastError: null,
+      health: { ok: true },
+    });
     expect(h.sup.baseUrl('ollama')).toBe(`http://127.0.0.1:${port}`);
 
     const st = await fakeState(port);
     expect(st.pid).toBe(e.pid);
-    expect(st.env).toMatchObject({ OLLAMA_HOST: `127.0.0.1:${port}`, OLLAMA_KEEP_ALIVE: '7m', OLLAMA_ORIGINS: 'app://x' });
+    expect(st.env).toMatchObject({
+      OLLAMA_HOST: `127.0.0.1:${port}`,
+      OLLAMA_KEEP_ALIVE: '7m',
+      OLLAMA_ORIGINS: 'app://x',
+    });
     // A loaded model: a runner grandchild exists and is part of the tree.
     await load(port, 'mistral:7b');
     const runners = await until(async () => {
@@ -48,16 +77,25 @@ describe('supervisor lifecycle (fake-ollama)', () => {
     expect(tree).toEqual(expect.arrayContaining([e.pid!, runners[0]!]));
 
     // The snapshot section carries the entry.
-    await until(() => h!.ctx.store.get('services').find((s) => s.id === 'ollama')?.status === 'running');
+    await until(
+      () => h!.ctx.store.get('services').find((s) => s.id === 'ollama')?.status === 'running',
+    );
     const logs = h.sup.logs('ollama', 100).map((l) => `${l.stream} ${l.text}`);
-    expect(logs.some((l) => l.startsWith('stderr') && l.includes('Listening on 127.0.0.1'))).toBe(true);
+    expect(logs.some((l) => l.startsWith('stderr') && l.includes('Listening on 127.0.0.1'))).toBe(
+      true,
+    );
     // A line of ours about the service (hibernation's "preloaded …") lands in its log, ring and file.
     h.sup.note('ollama', 'preloaded mistral:7b');
-    expect(h.sup.logs('ollama', 1)[0]).toMatchObject({ stream: 'supervisor', text: 'preloaded mistral:7b' });
+    expect(h.sup.logs('ollama', 1)[0]).toMatchObject({
+      stream: 'supervisor',
+      text: 'preloaded mistral:7b',
+    });
     expect(h.sup.logs('ollama', 2)).toHaveLength(2);
     // Our own health checks are in the file, not in the live view; the client's load request is in both.
     expect(logs.some((l) => l.includes('"/api/version"'))).toBe(false);
-    await until(() => h!.sup.logs('ollama', 100).some((l) => l.text.includes('POST    "/api/generate"')));
+    await until(() =>
+      h!.sup.logs('ollama', 100).some((l) => l.text.includes('POST    "/api/generate"')),
+    );
 
     await h.sup.stopService('ollama');
     expect(status()).toBe('stopped');
@@ -72,7 +110,10 @@ describe('supervisor lifecycle (fake-ollama)', () => {
 
   it('reports ready on every start, its own and after a crash, and loads nothing itself (models.preload set)', async () => {
     const port = await freePort();
-    h = makeHarness({ services: { ollama: fakeOllama(port, { MODEL_LOAD_MS: 20 }) }, preload: ['mistral:7b', 'llama3.2:1b'] });
+    h = makeHarness({
+      services: { ollama: fakeOllama(port, { MODEL_LOAD_MS: 20 }) },
+      preload: ['mistral:7b', 'llama3.2:1b'],
+    });
     const readies: string[] = [];
     h.sup.onReady((id) => readies.push(id));
     await h.sup.start();
@@ -84,7 +125,9 @@ describe('supervisor lifecycle (fake-ollama)', () => {
     expect(readies).toEqual(['ollama', 'ollama']);
     await new Promise((r) => setTimeout(r, 500)); // a load would have arrived by now (20 ms each)
     expect(await fakeState(port)).toMatchObject({ runners: [], loaded: [] });
-    const requests = h.sup.logs('ollama', 1000).filter((l) => /"\/api\/(generate|chat)"/.test(l.text));
+    const requests = h.sup
+      .logs('ollama', 1000)
+      .filter((l) => /"\/api\/(generate|chat)"/.test(l.text));
     expect(requests).toEqual([]);
   });
 
@@ -92,7 +135,11 @@ describe('supervisor lifecycle (fake-ollama)', () => {
     const port = await freePort();
     h = makeHarness({
       services: { ollama: fakeOllama(port) },
-      options: { timings: { policy: { initialDelayMs: 150, factor: 2, maxDelayMs: 5000, stableAfterMs: 60_000 } } },
+      options: {
+        timings: {
+          policy: { initialDelayMs: 150, factor: 2, maxDelayMs: 5000, stableAfterMs: 60_000 },
+        },
+      },
     });
     await h.sup.start();
     expect(await h.sup.waitReady('ollama', 5000)).toBe(true);
@@ -116,7 +163,12 @@ describe('supervisor lifecycle (fake-ollama)', () => {
       gaps.push(Date.now() - t0);
       pid = h.sup.get('ollama')!.pid!;
     }
-    console.log('back-off waits (ms):', waits.join(', '), '| crash → running again (ms):', gaps.join(', '));
+    console.log(
+      'back-off waits (ms):',
+      waits.join(', '),
+      '| crash → running again (ms):',
+      gaps.join(', '),
+    );
     expect(respawnAfter[0]).toBeLessThan(1000); // the first restart comes within 1 s of the crash
     // 150 → 300 → 600 ms: each wait at least its delay, and doubling.
     expect(waits[0]).toBeGreaterThanOrEqual(140);
@@ -147,7 +199,9 @@ describe('supervisor lifecycle (fake-ollama)', () => {
     expect(notice?.level).toBe('error');
     expect(notice?.message).toContain('Ollama');
     // Back-off 50+100+200+400 ms plus five node starts: a few seconds, not a spin.
-    console.log(`crash loop: failed after ${elapsed} ms, supervisor CPU ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms`);
+    console.log(
+      `crash loop: failed after ${elapsed} ms, supervisor CPU ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms`,
+    );
     expect(elapsed).toBeGreaterThan(700);
     expect((cpu.user + cpu.system) / 1000).toBeLessThan(elapsed);
     expect(process.memoryUsage().rss - rss0).toBeLessThan(100 * 1024 * 1024);
@@ -172,12 +226,17 @@ describe('supervisor lifecycle (fake-ollama)', () => {
     await until(() => status() === 'running' && h!.sup.get('ollama')!.pid !== pid, 8000, 10);
     expect(h.sup.get('ollama')!.restarts).toBe(1);
     expect(await alive([pid])).toEqual([]);
-    expect(h.sup.logs('ollama', 200).some((l) => l.text.includes('stopped answering its health check'))).toBe(true);
+    expect(
+      h.sup.logs('ollama', 200).some((l) => l.text.includes('stopped answering its health check')),
+    ).toBe(true);
   });
 
   it('confirms a hang at the recheck pace, not at the full interval', async () => {
     const port = await freePort();
-    h = makeHarness({ services: { ollama: fakeOllama(port) }, options: { timings: { ...FAST, healthIntervalMs: 4000, recheckMs: 100 } } });
+    h = makeHarness({
+      services: { ollama: fakeOllama(port) },
+      options: { timings: { ...FAST, healthIntervalMs: 4000, recheckMs: 100 } },
+    });
     await h.sup.start();
     expect(await h.sup.waitReady('ollama', 5000)).toBe(true);
     const pid = h.sup.get('ollama')!.pid!;
@@ -187,7 +246,9 @@ describe('supervisor lifecycle (fake-ollama)', () => {
     await until(() => h!.sup.get('ollama')!.pid !== pid, 6000, 10);
     // Two more failed checks, each 100 ms + a 300 ms timeout, then the stop: well under one 4 s interval.
     expect(Date.now() - t0).toBeLessThan(2500);
-    expect(h.sup.logs('ollama', 200).some((l) => l.text.includes('3 failures in a row'))).toBe(true);
+    expect(h.sup.logs('ollama', 200).some((l) => l.text.includes('3 failures in a row'))).toBe(
+      true,
+    );
   });
 
   it('kills the whole tree of a service that ignores SIGTERM, after the stop timeout', async () => {
@@ -206,12 +267,23 @@ describe('supervisor lifecycle (fake-ollama)', () => {
     expect(took).toBeLessThan(4000); // … then killed
     expect(await alive(tree)).toEqual([]);
     expect(status()).toBe('stopped');
-    expect(h.sup.logs('ollama', 50).some((l) => l.text.includes('killing its process tree'))).toBe(true);
+    expect(h.sup.logs('ollama', 50).some((l) => l.text.includes('killing its process tree'))).toBe(
+      true,
+    );
   });
 
   it('restartService gives a new process; stopAll leaves nothing of any tree', async () => {
     const [p1, p2] = [await freePort(), await freePort()];
-    h = makeHarness({ services: { ollama: fakeOllama(p1), extra: { ...fakeOllama(p2), env: { OLLAMA_HOST: `127.0.0.1:${p2}` }, healthPath: '/api/version' } } });
+    h = makeHarness({
+      services: {
+        ollama: fakeOllama(p1),
+        extra: {
+          ...fakeOllama(p2),
+          env: { OLLAMA_HOST: `127.0.0.1:${p2}` },
+          healthPath: '/api/version',
+        },
+      },
+    });
     await h.sup.start();
     expect(await h.sup.waitReady('ollama', 5000)).toBe(true);
     expect(await h.sup.waitReady('extra', 5000)).toBe(true);
@@ -224,6 +296,11 @@ describe('supervisor lifecycle (fake-ollama)', () => {
     expect(trees.length).toBeGreaterThanOrEqual(2);
     await h.sup.stopAll();
     expect(await alive(trees)).toEqual([]);
-    expect(h.sup.list().filter((s) => s.enabled).map((s) => s.status)).toEqual(['stopped', 'stopped']);
+    expect(
+      h.sup
+        .list()
+        .filter((s) => s.enabled)
+        .map((s) => s.status),
+    ).toEqual(['stopped', 'stopped']);
   });
 });

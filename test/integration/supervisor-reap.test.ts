@@ -8,7 +8,16 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startHeadless, type Headless } from '../helpers/headless.js';
 import { listProcesses, processStartTime } from '../../main/core/util/child/procs.js';
 import type { PidRecord } from '../../main/core/supervisor/pidfile.js';
-import { alive, fakeOllama, fakeState, freePort, makeHarness, tempDir, until, type Harness } from './supervisor-helpers.js';
+import {
+  alive,
+  fakeOllama,
+  fakeState,
+  freePort,
+  makeHarness,
+  tempDir,
+  until,
+  type Harness,
+} from './supervisor-helpers.js';
 
 const posix = process.platform !== 'win32';
 let h: Harness | null = null;
@@ -32,7 +41,12 @@ function settingsFor(port: number) {
     serveOnLan: false,
     discovery: { advertise: false, interfaces: [] },
     models: { preload: ['mistral:7b'] },
-    services: { ollama: fakeOllama(port), vibevoice: { enabled: false }, piper: { enabled: false }, whisper: { enabled: false } },
+    services: {
+      ollama: fakeOllama(port),
+      vibevoice: { enabled: false },
+      piper: { enabled: false },
+      whisper: { enabled: false },
+    },
   };
 }
 
@@ -50,7 +64,9 @@ describe('orphans after the app was killed', () => {
       const s = await fakeState(port);
       return s.runners.length === 1 ? s : null;
     }, 20_000);
-    const pidFile = JSON.parse(fs.readFileSync(path.join(dataDir, 'run', 'ollama.pid'), 'utf8')) as PidRecord;
+    const pidFile = JSON.parse(
+      fs.readFileSync(path.join(dataDir, 'run', 'ollama.pid'), 'utf8'),
+    ) as PidRecord;
     expect(pidFile).toMatchObject({ service: 'ollama', pid: st.pid, pgid: st.pid });
     expect(pidFile.startTime).toBe(await processStartTime(st.pid));
 
@@ -72,13 +88,19 @@ describe('orphans after the app was killed', () => {
       return s && s.pid !== st.pid ? s : null;
     }, 20_000);
     expect(orphans).not.toContain(next.pid);
-    const res = await fetch(`${second.url}api/services/ollama/logs?lines=200`, { headers: { authorization: `Bearer ${second.token}` } });
+    const res = await fetch(`${second.url}api/services/ollama/logs?lines=200`, {
+      headers: { authorization: `Bearer ${second.token}` },
+    });
     const { lines } = (await res.json()) as { lines: { text: string }[] };
-    expect(lines.some((l) => l.text.includes('stopping orphans left by an earlier run'))).toBe(true);
+    expect(lines.some((l) => l.text.includes('stopping orphans left by an earlier run'))).toBe(
+      true,
+    );
   });
 
   it('never stops an unrelated process that holds a reused pid', async () => {
-    const unrelated = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+    const unrelated = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], {
+      stdio: 'ignore',
+    });
     stray.push(unrelated.pid!);
     await until(() => processStartTime(unrelated.pid!));
     const dataDir = tempDir();
@@ -99,11 +121,18 @@ describe('orphans after the app was killed', () => {
     await h.sup.start();
     expect(await alive([unrelated.pid!])).toEqual([unrelated.pid]);
     expect(fs.existsSync(path.join(dataDir, 'run', 'ollama.pid'))).toBe(false);
-    expect(h.sup.logs('ollama', 10).some((l) => l.text.includes('not stopping it') && l.text.includes('another process'))).toBe(true);
+    expect(
+      h.sup
+        .logs('ollama', 10)
+        .some((l) => l.text.includes('not stopping it') && l.text.includes('another process')),
+    ).toBe(true);
   });
 
   it('stops a recorded process whose start time matches', async () => {
-    const victim = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore', detached: posix });
+    const victim = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], {
+      stdio: 'ignore',
+      detached: posix,
+    });
     stray.push(victim.pid!);
     const startTime = await until(() => processStartTime(victim.pid!));
     const dataDir = tempDir();
@@ -122,7 +151,9 @@ describe('orphans after the app was killed', () => {
     };
     fs.writeFileSync(path.join(dataDir, 'run', 'piper.pid'), JSON.stringify(rec));
     const report = await h.sup.reapOrphans();
-    expect(report).toEqual([expect.objectContaining({ service: 'piper', action: 'reap', pids: [victim.pid] })]);
+    expect(report).toEqual([
+      expect.objectContaining({ service: 'piper', action: 'reap', pids: [victim.pid] }),
+    ]);
     await until(() => victim.exitCode !== null || victim.signalCode !== null);
   });
 });

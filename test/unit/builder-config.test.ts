@@ -18,15 +18,28 @@ const require = createRequire(import.meta.url);
 interface BuilderConfig {
   win: { target: unknown; icon: string; extraResources: unknown[] };
   nsis: Record<string, unknown> & { include: string };
-  mac: { target: unknown; identity: string; icon: string; extendInfo: Record<string, unknown> & { NSLocalNetworkUsageDescription: string } };
+  mac: {
+    target: unknown;
+    identity: string;
+    icon: string;
+    extendInfo: Record<string, unknown> & { NSLocalNetworkUsageDescription: string };
+  };
   linux: { target: unknown; icon: string };
   extraResources: unknown[];
   electronFuses: Record<string, boolean>;
 }
-const { getConfig, validateConfiguration } = require('app-builder-lib/out/util/config/config.js') as {
-  getConfig(projectDir: string, configPath: string | null, fromOptions: unknown): Promise<BuilderConfig>;
-  validateConfiguration(config: unknown, debug: { isEnabled: boolean; add(): void }): Promise<void>;
-};
+const { getConfig, validateConfiguration } =
+  require('app-builder-lib/out/util/config/config.js') as {
+    getConfig(
+      projectDir: string,
+      configPath: string | null,
+      fromOptions: unknown,
+    ): Promise<BuilderConfig>;
+    validateConfiguration(
+      config: unknown,
+      debug: { isEnabled: boolean; add(): void },
+    ): Promise<void>;
+  };
 const noDebug = { isEnabled: false, add() {} };
 
 describe('electron-builder.yml', () => {
@@ -37,18 +50,34 @@ describe('electron-builder.yml', () => {
 
   it('passes electron-builder’s own schema, which does refuse a wrong key', async () => {
     await expect(validateConfiguration(cfg, noDebug)).resolves.toBeUndefined();
-    await expect(validateConfiguration({ ...cfg, nsis: { ...cfg.nsis, perMachin: false } }, noDebug)).rejects.toThrow(/configuration\.nsis/);
-    await expect(validateConfiguration({ ...cfg, mac: { ...cfg.mac, target: 42 } }, noDebug)).rejects.toThrow();
+    await expect(
+      validateConfiguration({ ...cfg, nsis: { ...cfg.nsis, perMachin: false } }, noDebug),
+    ).rejects.toThrow(/configuration\.nsis/);
+    await expect(
+      validateConfiguration({ ...cfg, mac: { ...cfg.mac, target: 42 } }, noDebug),
+    ).rejects.toThrow();
   });
 
   it('builds a per-user NSIS installer with the firewall include', () => {
     expect(cfg.win.target).toEqual([{ target: 'nsis', arch: ['x64'] }]);
     // Per-user, no all-users/only-me page: only a one-click installer has both (perMachine's docs).
-    expect(cfg.nsis).toMatchObject({ oneClick: true, perMachine: false, include: 'build/installer.nsh' });
+    expect(cfg.nsis).toMatchObject({
+      oneClick: true,
+      perMachine: false,
+      include: 'build/installer.nsh',
+    });
     // Assisted-installer-only options would do nothing in a one-click installer: keep none.
-    for (const k of ['allowElevation', 'allowToChangeInstallationDirectory', 'selectPerMachineByDefault']) expect(cfg.nsis).not.toHaveProperty(k);
+    for (const k of [
+      'allowElevation',
+      'allowToChangeInstallationDirectory',
+      'selectPerMachineByDefault',
+    ])
+      expect(cfg.nsis).not.toHaveProperty(k);
     expect(fs.existsSync(path.join(repoRoot, cfg.nsis.include))).toBe(true);
-    expect(cfg.win.extraResources).toContainEqual({ from: 'build/firewall-rules.cmd', to: 'firewall-rules.cmd' });
+    expect(cfg.win.extraResources).toContainEqual({
+      from: 'build/firewall-rules.cmd',
+      to: 'firewall-rules.cmd',
+    });
   });
 
   it('builds an ad-hoc signed DMG for Apple silicon and Intel with the local-network keys', () => {
@@ -62,7 +91,8 @@ describe('electron-builder.yml', () => {
   it('builds an AppImage and ships the tray icons', () => {
     expect(cfg.linux.target).toEqual(['AppImage']);
     expect(cfg.extraResources).toContainEqual({ from: 'resources/tray', to: 'tray' });
-    for (const icon of [cfg.win.icon, cfg.mac.icon, cfg.linux.icon]) expect(fs.existsSync(path.join(repoRoot, icon))).toBe(true);
+    for (const icon of [cfg.win.icon, cfg.mac.icon, cfg.linux.icon])
+      expect(fs.existsSync(path.join(repoRoot, icon))).toBe(true);
   });
 
   it('hardens release binaries with fuses, runAsNode off', () => {
@@ -76,20 +106,29 @@ describe('electron-builder.yml', () => {
     });
     // runAsNode can be off only because the app never runs its binary as Node: the shell gives the
     // core a utilityProcess launcher for the GPU inventory child.
-    expect(fs.readFileSync(path.join(repoRoot, 'main/shell/main.ts'), 'utf8')).toContain('gpuInventoryLauncher: utilityInventoryLauncher(');
+    expect(fs.readFileSync(path.join(repoRoot, 'main/shell/main.ts'), 'utf8')).toContain(
+      'gpuInventoryLauncher: utilityInventoryLauncher(',
+    );
   });
 });
 
 describe('Windows firewall rules', () => {
   const script = fs.readFileSync(path.join(repoRoot, 'build/firewall-rules.cmd'), 'utf8');
-  const section = (label: string) => script.split(/\r?\n/).slice(script.split(/\r?\n/).indexOf(`:${label}`));
+  const section = (label: string) =>
+    script.split(/\r?\n/).slice(script.split(/\r?\n/).indexOf(`:${label}`));
   const rules = (lines: string[], verb: 'add' | 'delete') =>
-    lines.filter((l) => l.startsWith(`netsh advfirewall firewall ${verb} rule`)).map((l) => /name="([^"]+)"/.exec(l)![1]!);
+    lines
+      .filter((l) => l.startsWith(`netsh advfirewall firewall ${verb} rule`))
+      .map((l) => /name="([^"]+)"/.exec(l)![1]!);
 
   it('opens the control port and every preset service port, LAN only, and removes exactly what it added', () => {
     const added = section('add').filter((l) => l.startsWith('netsh advfirewall firewall add rule'));
-    const ports = [defaultSettings({ platform: 'win32', hostname: 'pc' }, { hostId: 'x', token: 'y' }).api.port, ...PRESETS.map((p) => p.port)];
-    for (const port of ports) expect(added.some((l) => l.includes(`protocol=TCP localport=${port} `))).toBe(true);
+    const ports = [
+      defaultSettings({ platform: 'win32', hostname: 'pc' }, { hostId: 'x', token: 'y' }).api.port,
+      ...PRESETS.map((p) => p.port),
+    ];
+    for (const port of ports)
+      expect(added.some((l) => l.includes(`protocol=TCP localport=${port} `))).toBe(true);
     for (const l of added) expect(l).toMatch(/profile=private,domain remoteip=localsubnet$/);
     expect(added.some((l) => l.includes('program="%~2"'))).toBe(true);
     expect(rules(section('remove'), 'delete').sort()).toEqual(rules(section('add'), 'add').sort());
@@ -98,8 +137,12 @@ describe('Windows firewall rules', () => {
 
   it('the NSIS include runs the script elevated on install and uninstall, never on an update', () => {
     const nsh = fs.readFileSync(path.join(repoRoot, 'build/installer.nsh'), 'utf8');
-    expect(nsh).toMatch(/!macro customInstall[\s\S]*\$\{ifNot\} \$\{isUpdated\}[\s\S]*ExecShellWait "runas"[\s\S]*firewall-rules\.cmd" add[\s\S]*!macroend/);
-    expect(nsh).toMatch(/!macro customUnInstall[\s\S]*\$\{ifNot\} \$\{isUpdated\}[\s\S]*ExecShellWait "runas"[\s\S]*firewall-rules\.cmd" remove[\s\S]*!macroend/);
+    expect(nsh).toMatch(
+      /!macro customInstall[\s\S]*\$\{ifNot\} \$\{isUpdated\}[\s\S]*ExecShellWait "runas"[\s\S]*firewall-rules\.cmd" add[\s\S]*!macroend/,
+    );
+    expect(nsh).toMatch(
+      /!macro customUnInstall[\s\S]*\$\{ifNot\} \$\{isUpdated\}[\s\S]*ExecShellWait "runas"[\s\S]*firewall-rules\.cmd" remove[\s\S]*!macroend/,
+    );
     // The probe names a rule the script really adds.
     const probe = /show rule name="([^"]+)"/.exec(nsh)![1];
     expect(rules(section('add'), 'add')).toContain(probe);
@@ -108,39 +151,42 @@ describe('Windows firewall rules', () => {
   const makensis = spawnSync('makensis', ['-VERSION'], { encoding: 'utf8' });
   const noNsis = makensis.error ? 'makensis not installed (apt-get install nsis)' : null;
   if (noNsis) console.warn(`SKIPPED NSIS compile check: ${noNsis}`);
-  it.skipIf(!!noNsis)('the NSIS include compiles (makensis, with electron-builder’s names stubbed)', () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nsis-'));
-    const nsi = path.join(dir, 'check.nsi');
-    fs.writeFileSync(
-      nsi,
-      [
-        'Unicode true',
-        '!include LogicLib.nsh',
-        '!define APP_EXECUTABLE_FILENAME "UnaMentis Server.exe"',
-        '; electron-builder defines isUpdated (the --updated switch); here it is always false.',
-        '!macro _isUpdated _a _b _t _f',
-        '  StrCmp "" "x" `${_t}` `${_f}`',
-        '!macroend',
-        '!define isUpdated `"" isUpdated ""`',
-        `!include "${path.join(repoRoot, 'build/installer.nsh')}"`,
-        `OutFile "${path.join(dir, 'check.exe')}"`,
-        'RequestExecutionLevel user',
-        'InstallDir "$LOCALAPPDATA\\Programs\\UnaMentis Server"',
-        'Section "Install"',
-        '  !insertmacro customInstall',
-        '  WriteUninstaller "$INSTDIR\\uninstall.exe"',
-        'SectionEnd',
-        'Section "Uninstall"',
-        '  !insertmacro customUnInstall',
-        'SectionEnd',
-        '',
-      ].join('\n'),
-    );
-    const r = spawnSync('makensis', ['-V2', '-WX', nsi], { encoding: 'utf8' });
-    fs.rmSync(dir, { recursive: true, force: true });
-    expect(r.stdout + r.stderr, 'makensis output').not.toMatch(/error/i);
-    expect(r.status).toBe(0);
-  });
+  it.skipIf(!!noNsis)(
+    'the NSIS include compiles (makensis, with electron-builder’s names stubbed)',
+    () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nsis-'));
+      const nsi = path.join(dir, 'check.nsi');
+      fs.writeFileSync(
+        nsi,
+        [
+          'Unicode true',
+          '!include LogicLib.nsh',
+          '!define APP_EXECUTABLE_FILENAME "UnaMentis Server.exe"',
+          '; electron-builder defines isUpdated (the --updated switch); here it is always false.',
+          '!macro _isUpdated _a _b _t _f',
+          '  StrCmp "" "x" `${_t}` `${_f}`',
+          '!macroend',
+          '!define isUpdated `"" isUpdated ""`',
+          `!include "${path.join(repoRoot, 'build/installer.nsh')}"`,
+          `OutFile "${path.join(dir, 'check.exe')}"`,
+          'RequestExecutionLevel user',
+          'InstallDir "$LOCALAPPDATA\\Programs\\UnaMentis Server"',
+          'Section "Install"',
+          '  !insertmacro customInstall',
+          '  WriteUninstaller "$INSTDIR\\uninstall.exe"',
+          'SectionEnd',
+          'Section "Uninstall"',
+          '  !insertmacro customUnInstall',
+          'SectionEnd',
+          '',
+        ].join('\n'),
+      );
+      const r = spawnSync('makensis', ['-V2', '-WX', nsi], { encoding: 'utf8' });
+      fs.rmSync(dir, { recursive: true, force: true });
+      expect(r.stdout + r.stderr, 'makensis output').not.toMatch(/error/i);
+      expect(r.status).toBe(0);
+    },
+  );
 });
 
 describe('icons', () => {

@@ -2,9 +2,23 @@
 
 import { describe, expect, it } from 'vitest';
 import { formatHash, parseHash } from '../../renderer/src/route.js';
-import { gaugeArc, linePlot, niceCeil, stackSegments, stateBands } from '../../renderer/src/charts.js';
+import {
+  gaugeArc,
+  linePlot,
+  niceCeil,
+  stackSegments,
+  stateBands,
+} from '../../renderer/src/charts.js';
 import { filterLogLines, highlightParts, mergeLogLines } from '../../renderer/src/logs.js';
-import { diffPatch, fieldMatches, parseKeyValues, parseList, parseNumber, setPath, typedValues } from '../../renderer/src/settings-model.js';
+import {
+  diffPatch,
+  fieldMatches,
+  parseKeyValues,
+  parseList,
+  parseNumber,
+  setPath,
+  typedValues,
+} from '../../renderer/src/settings-model.js';
 import { formatDuration, formatMB, gpuStaleness } from '../../renderer/src/format.js';
 import { addSample, sampleFromHistory } from '../../renderer/src/useServer.js';
 import { servicesBarParts } from '../../renderer/src/panels/Gpu.js';
@@ -13,14 +27,19 @@ import type { LogLine } from '../../main/core/contract.js';
 describe('hash routes', () => {
   it('opens a section, a service log, and ignores the token fragment', () => {
     expect(parseHash('#pairing')).toEqual({ section: 'pairing' });
-    expect(parseHash('#services/ollama/logs')).toEqual({ section: 'services', service: 'ollama', logs: true });
+    expect(parseHash('#services/ollama/logs')).toEqual({
+      section: 'services',
+      service: 'ollama',
+      logs: true,
+    });
     expect(parseHash('#services/my%20svc')).toEqual({ section: 'services', service: 'my svc' });
     expect(parseHash('#token=abc')).toEqual({ section: 'services' });
     expect(parseHash('#nonsense')).toEqual({ section: 'services' });
     expect(parseHash('')).toEqual({ section: 'services' });
   });
   it('round-trips', () => {
-    for (const h of ['#gpu', '#services/piper/logs', '#settings']) expect(formatHash(parseHash(h))).toBe(h);
+    for (const h of ['#gpu', '#services/piper/logs', '#settings'])
+      expect(formatHash(parseHash(h))).toBe(h);
   });
 });
 
@@ -68,7 +87,9 @@ describe('chart geometry', () => {
     expect(niceCeil(7300)).toBe(10000);
     expect(niceCeil(1800)).toBe(2000);
     expect(niceCeil(0)).toBe(1);
-    expect(linePlot([{ t: 1, v: 1 }], { tStart: 0, tEnd: 10, width: 10, height: 10 }).line).toBe('');
+    expect(linePlot([{ t: 1, v: 1 }], { tStart: 0, tEnd: 10, width: 10, height: 10 }).line).toBe(
+      '',
+    );
   });
 
   it('draws the gauge arc from the left end', () => {
@@ -94,16 +115,27 @@ describe('chart geometry', () => {
       ['cool', 20, 40],
       ['active', 60, 40],
     ]);
-    expect(stateBands([], 'dormant', now, 5000)).toEqual([{ state: 'dormant', from: 5000, to: 10_000, x: 0, width: 100 }]);
+    expect(stateBands([], 'dormant', now, 5000)).toEqual([
+      { state: 'dormant', from: 5000, to: 10_000, x: 0, width: 100 },
+    ]);
     // A transition stamped just after the view's (once a second) clock still shows.
-    const late = stateBands([{ at: new Date(10_400).toISOString(), from: 'active', to: 'cool' }], 'cool', now, 5000);
+    const late = stateBands(
+      [{ at: new Date(10_400).toISOString(), from: 'active', to: 'cool' }],
+      'cool',
+      now,
+      5000,
+    );
     expect(late.map((b) => b.state)).toEqual(['active']);
     expect(late[0]!.to).toBe(10_400);
   });
 });
 
 describe('log viewer', () => {
-  const l = (t: string, text: string, stream: LogLine['stream'] = 'stdout'): LogLine => ({ t, text, stream });
+  const l = (t: string, text: string, stream: LogLine['stream'] = 'stdout'): LogLine => ({
+    t,
+    text,
+    stream,
+  });
   it('merges live lines without duplicating fetched ones, bounded', () => {
     const initial = [l('1', 'a'), l('2', 'b')];
     const live = [l('2', 'b'), l('3', 'c'), l('4', 'd')];
@@ -111,7 +143,11 @@ describe('log viewer', () => {
     expect(mergeLogLines(initial, live, 2).map((x) => x.text)).toEqual(['c', 'd']);
   });
   it('searches case-insensitively by stream and highlights matches', () => {
-    const lines = [l('1', 'Loading model'), l('2', 'model loaded', 'stderr'), l('3', 'ready', 'supervisor')];
+    const lines = [
+      l('1', 'Loading model'),
+      l('2', 'model loaded', 'stderr'),
+      l('3', 'ready', 'supervisor'),
+    ];
     expect(filterLogLines(lines, 'MODEL').map((x) => x.t)).toEqual(['1', '2']);
     expect(filterLogLines(lines, 'model', 'stderr').map((x) => x.t)).toEqual(['2']);
     expect(filterLogLines(lines, '  ').length).toBe(3);
@@ -126,11 +162,20 @@ describe('log viewer', () => {
 
 describe('settings form model', () => {
   it('sends only what changed; arrays whole', () => {
-    const before = { a: 1, api: { port: 11400, bind: '0.0.0.0' }, models: { preload: ['x'] }, services: {} };
+    const before = {
+      a: 1,
+      api: { port: 11400, bind: '0.0.0.0' },
+      models: { preload: ['x'] },
+      services: {},
+    };
     let after = setPath(before, ['api', 'port'], 70000);
     after = setPath(after, ['models', 'preload'], ['x', 'y']);
     after = setPath(after, ['services', 'my-stt'], { enabled: true });
-    expect(diffPatch(before, after)).toEqual({ api: { port: 70000 }, models: { preload: ['x', 'y'] }, services: { 'my-stt': { enabled: true } } });
+    expect(diffPatch(before, after)).toEqual({
+      api: { port: 70000 },
+      models: { preload: ['x', 'y'] },
+      services: { 'my-stt': { enabled: true } },
+    });
     expect(diffPatch(before, structuredClone(before))).toBeUndefined();
     expect(before.api.port).toBe(11400); // setPath copies
   });
@@ -138,7 +183,12 @@ describe('settings form model', () => {
     expect(parseList('a, b,,c')).toEqual(['a', 'b', 'c']);
     expect(parseList('a:1\n\n b \n')).toEqual(['a:1', 'b']);
     expect(parseKeyValues('A=1\nB = two=2\nFLAG')).toEqual({ A: '1', B: 'two=2', FLAG: '' });
-    expect(typedValues({ a: 'true', b: '3', c: 'cuda', d: '' })).toEqual({ a: true, b: 3, c: 'cuda', d: '' });
+    expect(typedValues({ a: 'true', b: '3', c: 'cuda', d: '' })).toEqual({
+      a: true,
+      b: 3,
+      c: 'cuda',
+      d: '',
+    });
     expect(parseNumber('', true)).toBeNull();
     expect(parseNumber('', false)).toBe('');
     expect(parseNumber(' 42 ', false)).toBe(42);
@@ -176,10 +226,28 @@ describe('formatting and GPU history', () => {
 describe('ticking figures', () => {
   it('keeps the time a service or hibernation figure last changed, not when any snapshot came', async () => {
     const { updateStamps } = await import('../../renderer/src/useServer.js');
-    const svc = (uptimeSeconds: number, pid = 1) => ({ id: 'ollama', name: 'Ollama', enabled: true, status: 'running' as const, port: 1, pid, restarts: 0, uptimeSeconds, health: null, lastError: null });
+    const svc = (uptimeSeconds: number, pid = 1) => ({
+      id: 'ollama',
+      name: 'Ollama',
+      enabled: true,
+      status: 'running' as const,
+      port: 1,
+      pid,
+      restarts: 0,
+      uptimeSeconds,
+      health: null,
+      lastError: null,
+    });
     const snap = (uptime: number, idle: number, pid = 1) => ({
       v: 1 as const,
-      host: { id: 'h', name: 'h', platform: 'linux', role: 'fallback' as const, prio: 100, serving: true },
+      host: {
+        id: 'h',
+        name: 'h',
+        platform: 'linux',
+        role: 'fallback' as const,
+        prio: 100,
+        serving: true,
+      },
       hibernation: { state: 'active' as const, idleSeconds: idle, next: null },
       services: [svc(uptime, pid)],
       gpu: { sampledAt: null, gpus: [], models: [] },
@@ -205,12 +273,28 @@ describe('GPU figures older than the sampling interval', () => {
   const t0 = Date.parse('2026-01-01T00:00:00Z');
   it('says nothing while fresh, and says how old they are otherwise', () => {
     expect(gpuStaleness({ sampledAt: null, intervalSeconds: 2 }, t0)).toBeNull();
-    expect(gpuStaleness({ sampledAt: '2026-01-01T00:00:00Z', intervalSeconds: 2 }, t0 + 6_000)).toBeNull();
-    expect(gpuStaleness({ sampledAt: '2026-01-01T00:00:00Z', intervalSeconds: 2 }, t0 + 30_000)).toMatch(/^These figures are from 30 s ago, older than the 2 s sampling interval/);
+    expect(
+      gpuStaleness({ sampledAt: '2026-01-01T00:00:00Z', intervalSeconds: 2 }, t0 + 6_000),
+    ).toBeNull();
+    expect(
+      gpuStaleness({ sampledAt: '2026-01-01T00:00:00Z', intervalSeconds: 2 }, t0 + 30_000),
+    ).toMatch(/^These figures are from 30 s ago, older than the 2 s sampling interval/);
   });
   it('cold and dormant read on demand: the note says why the figures are old', () => {
-    expect(gpuStaleness({ sampledAt: '2026-01-01T00:00:00Z', intervalSeconds: 60, onDemand: true }, t0 + 2_000)).toBeNull();
-    expect(gpuStaleness({ sampledAt: '2026-01-01T00:00:00Z', intervalSeconds: 60, onDemand: true }, t0 + 20 * 60_000)).toMatch(/^These figures are from 20 min ago: while the server sleeps the GPU is read only on request/);
+    expect(
+      gpuStaleness(
+        { sampledAt: '2026-01-01T00:00:00Z', intervalSeconds: 60, onDemand: true },
+        t0 + 2_000,
+      ),
+    ).toBeNull();
+    expect(
+      gpuStaleness(
+        { sampledAt: '2026-01-01T00:00:00Z', intervalSeconds: 60, onDemand: true },
+        t0 + 20 * 60_000,
+      ),
+    ).toMatch(
+      /^These figures are from 20 min ago: while the server sleeps the GPU is read only on request/,
+    );
   });
 });
 
@@ -221,18 +305,41 @@ describe('GPU by-service bar', () => {
         { id: 'ollama', name: 'Ollama' },
         { id: 'vibevoice', name: 'VibeVoice' },
       ],
-      gpu: { sampledAt: null, models: [], gpus: [{ name: 'RTX', vendor: 'NVIDIA', vramTotalMB: 12288, vramUsedMB: 11000, unified: false }], ...gpu },
+      gpu: {
+        sampledAt: null,
+        models: [],
+        gpus: [
+          { name: 'RTX', vendor: 'NVIDIA', vramTotalMB: 12288, vramUsedMB: 11000, unified: false },
+        ],
+        ...gpu,
+      },
     }) as unknown as Parameters<typeof servicesBarParts>[0];
   it('shows the same "other programs" figure the advice uses', () => {
-    expect(servicesBarParts(snap({ services: [{ service: 'ollama', vramMB: 4198 }], otherMB: 1946 }))).toEqual([
+    expect(
+      servicesBarParts(snap({ services: [{ service: 'ollama', vramMB: 4198 }], otherMB: 1946 })),
+    ).toEqual([
       { key: 'ollama', label: 'Ollama', value: 4198 },
       { key: '(other)', label: 'Other programs', value: 1946 },
     ]);
   });
   it('Windows (WDDM): VibeVoice unmeasured, the rest is not blamed on other programs', () => {
-    expect(servicesBarParts(snap({ services: [{ service: 'ollama', vramMB: 5600 }, { service: 'vibevoice', vramMB: 0, unmeasured: 1 }], otherMB: null }))).toEqual([
+    expect(
+      servicesBarParts(
+        snap({
+          services: [
+            { service: 'ollama', vramMB: 5600 },
+            { service: 'vibevoice', vramMB: 0, unmeasured: 1 },
+          ],
+          otherMB: null,
+        }),
+      ),
+    ).toEqual([
       { key: 'ollama', label: 'Ollama', value: 5600 },
-      { key: '(unattributed)', label: 'VibeVoice and other programs (not measured per program)', value: 11000 - 5600 },
+      {
+        key: '(unattributed)',
+        label: 'VibeVoice and other programs (not measured per program)',
+        value: 11000 - 5600,
+      },
     ]);
   });
 });

@@ -12,7 +12,9 @@ describe('deadline', () => {
     await sleep(60);
     expect(d.signal.aborted).toBe(true);
     expect((d.signal.reason as DOMException).name).toBe('TimeoutError');
-    expect((d.signal.reason as DOMException).message).toBe('The operation was aborted due to timeout');
+    expect((d.signal.reason as DOMException).message).toBe(
+      'The operation was aborted due to timeout',
+    );
   });
 
   it('cleared before the deadline: never fires', async () => {

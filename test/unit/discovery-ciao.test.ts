@@ -15,8 +15,12 @@ describe('ciao import', () => {
   });
 
   it('would otherwise be replaced: ciao on its own does register source-map-support', () => {
-    const script = "const b = Error.prepareStackTrace; await import('@homebridge/ciao'); console.log(Error.prepareStackTrace === b ? 'kept' : 'replaced');";
-    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: repoRoot, encoding: 'utf8' });
+    const script =
+      "const b = Error.prepareStackTrace; await import('@homebridge/ciao'); console.log(Error.prepareStackTrace === b ? 'kept' : 'replaced');";
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+    });
     expect(out.trim()).toBe('replaced');
   });
 });

@@ -4,7 +4,14 @@
 
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../helpers/manual-clock.js';
-import { paceTxt, TXT_COLLECT_MS, TXT_GAP_MS, TxtPacer, type CiaoPhase, type PacedTarget } from '../../main/core/discovery/advertiser-pacing.js';
+import {
+  paceTxt,
+  TXT_COLLECT_MS,
+  TXT_GAP_MS,
+  TxtPacer,
+  type CiaoPhase,
+  type PacedTarget,
+} from '../../main/core/discovery/advertiser-pacing.js';
 import type { TxtRecord } from '../../main/core/discovery/txt.js';
 
 const GAP = TXT_GAP_MS;
@@ -69,7 +76,14 @@ class FakeCiao implements PacedTarget {
   }
 }
 
-const txt = (serving: string): TxtRecord => ({ v: '1', id: 'a', role: 'primary', prio: '200', serving, state: 'active' });
+const txt = (serving: string): TxtRecord => ({
+  v: '1',
+  id: 'a',
+  role: 'primary',
+  prio: '200',
+  serving,
+  state: 'active',
+});
 
 /** A pacer on a fake ciao that has finished announcing `initial` (at t0), `settleMs` ago. */
 async function announcedRig(initial = '1', settleMs = 5_000) {
@@ -84,14 +98,16 @@ async function announcedRig(initial = '1', settleMs = 5_000) {
 }
 
 /** What the network got after `from`: [ms after `from`, serving]. */
-const wireAfter = (ciao: FakeCiao, from: number) => ciao.wire.filter((w) => w.t >= from).map((w) => [w.t - from, w.serving] as const);
+const wireAfter = (ciao: FakeCiao, from: number) =>
+  ciao.wire.filter((w) => w.t >= from).map((w) => [w.t - from, w.serving] as const);
 
 /** Two different values on the wire less than a second apart: what RFC 6762 §10.2 cannot flush. */
 function tooClose(ciao: FakeCiao): string[] {
   const bad: string[] = [];
   for (let i = 1; i < ciao.wire.length; i++) {
     const [a, b] = [ciao.wire[i - 1]!, ciao.wire[i]!];
-    if (a.serving !== b.serving && b.t - a.t < 1_000) bad.push(`${a.serving}@${a.t} then ${b.serving}@${b.t}`);
+    if (a.serving !== b.serving && b.t - a.t < 1_000)
+      bad.push(`${a.serving}@${a.t} then ${b.serving}@${b.t}`);
   }
   return bad;
 }
@@ -100,30 +116,57 @@ describe('paceTxt (the decision)', () => {
   const base = { now: 10_000, changedAt: null, lastSentAt: null, repeatOwed: false } as const;
 
   it('after a quiet spell, sends a change once the collect window is over', () => {
-    expect(paceTxt({ ...base, phase: 'announced', changedAt: 10_000, lastSentAt: 2_000 })).toEqual({ do: 'send', at: 10_000 + COLLECT });
-    expect(paceTxt({ ...base, now: 10_030, phase: 'announced', changedAt: 10_000, lastSentAt: 2_000 })).toEqual({ do: 'send', at: 10_030 });
+    expect(paceTxt({ ...base, phase: 'announced', changedAt: 10_000, lastSentAt: 2_000 })).toEqual({
+      do: 'send',
+      at: 10_000 + COLLECT,
+    });
+    expect(
+      paceTxt({ ...base, now: 10_030, phase: 'announced', changedAt: 10_000, lastSentAt: 2_000 }),
+    ).toEqual({ do: 'send', at: 10_030 });
   });
 
   it('holds a change until a gap after the last send, and repeats a change one gap later', () => {
-    expect(paceTxt({ ...base, phase: 'announced', changedAt: 10_000, lastSentAt: 9_700 })).toEqual({ do: 'send', at: 9_700 + GAP });
-    expect(paceTxt({ ...base, phase: 'announced', lastSentAt: 9_700, repeatOwed: true })).toEqual({ do: 'send', at: 9_700 + GAP });
+    expect(paceTxt({ ...base, phase: 'announced', changedAt: 10_000, lastSentAt: 9_700 })).toEqual({
+      do: 'send',
+      at: 9_700 + GAP,
+    });
+    expect(paceTxt({ ...base, phase: 'announced', lastSentAt: 9_700, repeatOwed: true })).toEqual({
+      do: 'send',
+      at: 9_700 + GAP,
+    });
     // A newer change takes the repeat's slot.
-    expect(paceTxt({ ...base, phase: 'announced', changedAt: 10_000, lastSentAt: 9_700, repeatOwed: true })).toEqual({ do: 'send', at: 9_700 + GAP });
+    expect(
+      paceTxt({
+        ...base,
+        phase: 'announced',
+        changedAt: 10_000,
+        lastSentAt: 9_700,
+        repeatOwed: true,
+      }),
+    ).toEqual({ do: 'send', at: 9_700 + GAP });
     expect(paceTxt({ ...base, phase: 'announced', lastSentAt: 9_700 })).toEqual({ do: 'nothing' });
   });
 
   it('hands a change to ciao while it probes or announces, and waits while the last announcement goes', () => {
     expect(paceTxt({ ...base, phase: 'holding', changedAt: 10_000 })).toEqual({ do: 'hand-over' });
-    expect(paceTxt({ ...base, phase: 'announcing', changedAt: 10_000, lastSentAt: 9_900 })).toEqual({ do: 'hand-over' });
-    expect(paceTxt({ ...base, phase: 'announcing', lastSentAt: 9_900, repeatOwed: true })).toEqual({ do: 'nothing' });
-    expect(paceTxt({ ...base, phase: 'closing', changedAt: 10_000 })).toEqual({ do: 'wait-announcements' });
-    expect(paceTxt({ ...base, phase: 'closing', repeatOwed: true })).toEqual({ do: 'wait-announcements' });
+    expect(paceTxt({ ...base, phase: 'announcing', changedAt: 10_000, lastSentAt: 9_900 })).toEqual(
+      { do: 'hand-over' },
+    );
+    expect(paceTxt({ ...base, phase: 'announcing', lastSentAt: 9_900, repeatOwed: true })).toEqual({
+      do: 'nothing',
+    });
+    expect(paceTxt({ ...base, phase: 'closing', changedAt: 10_000 })).toEqual({
+      do: 'wait-announcements',
+    });
+    expect(paceTxt({ ...base, phase: 'closing', repeatOwed: true })).toEqual({
+      do: 'wait-announcements',
+    });
     expect(paceTxt({ ...base, phase: 'closing' })).toEqual({ do: 'nothing' });
   });
 });
 
 describe('TxtPacer on a simulated ciao', () => {
-  it('an isolated change goes out within collect + ciao\'s 50 ms, then once more a gap later', async () => {
+  it("an isolated change goes out within collect + ciao's 50 ms, then once more a gap later", async () => {
     const { clock, ciao, pacer } = await announcedRig('1');
     const t = clock.now();
     pacer.want(txt('0'));
@@ -221,7 +264,7 @@ describe('TxtPacer on a simulated ciao', () => {
 
   it('random change sequences: never two values under a second apart, never a superseded value after a newer one, always converges', async () => {
     let seed = 12345;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     for (let run = 0; run < 200; run++) {
       const clock = new ManualClock();
       const ciao = new FakeCiao(clock, txt('0'));
@@ -233,7 +276,8 @@ describe('TxtPacer on a simulated ciao', () => {
       const announceAt = wants[0]!.t + probeMs;
       let announced = false;
       for (let i = 0; i < steps; i++) {
-        const at = clock.now() + (rand() < 0.5 ? Math.floor(rand() * 400) : Math.floor(rand() * 3_000));
+        const at =
+          clock.now() + (rand() < 0.5 ? Math.floor(rand() * 400) : Math.floor(rand() * 3_000));
         if (!announced && at >= announceAt) {
           await clock.advance(announceAt - clock.now());
           announced = true;
@@ -260,7 +304,9 @@ describe('TxtPacer on a simulated ciao', () => {
       if (before && before.serving !== lastWant.v) {
         const firstFinal = ciao.wire.find((w) => w.t >= lastWant.t && w.serving === lastWant.v);
         expect(firstFinal, where).toBeDefined();
-        expect(firstFinal!.t - lastWant.t, where).toBeLessThanOrEqual(2_000 + SEND_MS + GAP + CIAO_DEBOUNCE_MS);
+        expect(firstFinal!.t - lastWant.t, where).toBeLessThanOrEqual(
+          2_000 + SEND_MS + GAP + CIAO_DEBOUNCE_MS,
+        );
       }
       // Every packet carries a value wanted at some point before it, and those points never go back in time.
       let lastIndex = 0;

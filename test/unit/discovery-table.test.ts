@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { HostTable, type DnsRecord } from '../../main/core/discovery/host-table.js';
-import { chooseInterfaces, interfaceOverride, onSubnet, type NetInterface } from '../../main/core/discovery/interfaces.js';
+import {
+  chooseInterfaces,
+  interfaceOverride,
+  onSubnet,
+  type NetInterface,
+} from '../../main/core/discovery/interfaces.js';
 import { healthAddress } from '../../main/core/discovery/browser.js';
 import { toPeer, toPeers } from '../../main/core/discovery/peers.js';
 
@@ -10,16 +15,36 @@ const TYPE = '_unamentis._tcp.local';
 const FROM = { address: '10.0.0.7', interface: 'eth0' };
 
 function txt(over: Record<string, string> = {}): Buffer[] {
-  const kv = { v: '1', id: PEER, role: 'fallback', prio: '100', serving: '0', state: 'cold', llm: '11434', ...over };
+  const kv = {
+    v: '1',
+    id: PEER,
+    role: 'fallback',
+    prio: '100',
+    serving: '0',
+    state: 'cold',
+    llm: '11434',
+    ...over,
+  };
   return Object.entries(kv).map(([k, v]) => Buffer.from(`${k}=${v}`));
 }
 
 /** A full announcement, as a responder sends it (ciao, mDNSResponder). */
-function announce(name = 'Gaming PC', ttl = 4500, t: Buffer[] = txt(), host = 'Gaming-PC.local', port = 11400): DnsRecord[] {
+function announce(
+  name = 'Gaming PC',
+  ttl = 4500,
+  t: Buffer[] = txt(),
+  host = 'Gaming-PC.local',
+  port = 11400,
+): DnsRecord[] {
   const fqdn = `${name}.${TYPE}`;
   return [
     { name: TYPE, type: 'PTR', ttl, data: fqdn },
-    { name: fqdn, type: 'SRV', ttl: Math.min(ttl, 120), data: { target: host, port, priority: 0, weight: 0 } },
+    {
+      name: fqdn,
+      type: 'SRV',
+      ttl: Math.min(ttl, 120),
+      data: { target: host, port, priority: 0, weight: 0 },
+    },
     { name: fqdn, type: 'TXT', ttl, data: t },
     { name: host, type: 'A', ttl: Math.min(ttl, 120), data: '10.0.0.7' },
     { name: host, type: 'AAAA', ttl: Math.min(ttl, 120), data: 'fe80::1' },
@@ -39,7 +64,16 @@ describe('HostTable', () => {
         hostname: 'gaming-pc.local',
         port: 11400,
         addresses: ['10.0.0.7', 'fe80::1'],
-        txt: { v: 1, id: PEER, role: 'fallback', prio: 100, serving: false, state: 'cold', ports: { llm: 11434 }, pair: null },
+        txt: {
+          v: 1,
+          id: PEER,
+          role: 'fallback',
+          prio: 100,
+          serving: false,
+          state: 'cold',
+          ports: { llm: 11434 },
+          pair: null,
+        },
         via: FROM,
         lastSeenAt: 1_000,
         health: { ok: null, ready: null, latencyMs: null, checkedAt: null, failures: 0 },
@@ -71,9 +105,17 @@ describe('HostTable', () => {
     t.observe(announce(), FROM, 0);
     const fqdn = `Gaming PC.${TYPE}`;
     expect(t.observe([{ name: fqdn, type: 'TXT', ttl: 4500, data: txt() }], FROM, 100)).toEqual([]);
-    const changes = t.observe([{ name: fqdn, type: 'TXT', ttl: 4500, data: txt({ serving: '1', state: 'active' }) }], FROM, 200);
+    const changes = t.observe(
+      [{ name: fqdn, type: 'TXT', ttl: 4500, data: txt({ serving: '1', state: 'active' }) }],
+      FROM,
+      200,
+    );
     expect(changes).toHaveLength(1);
-    expect(changes[0]).toMatchObject({ type: 'update', host: { txt: { serving: true, state: 'active' } }, previous: { txt: { serving: false } } });
+    expect(changes[0]).toMatchObject({
+      type: 'update',
+      host: { txt: { serving: true, state: 'active' } },
+      previous: { txt: { serving: false } },
+    });
   });
 
   it('removes a host on a goodbye (TTL 0) at once', () => {
@@ -91,7 +133,13 @@ describe('HostTable', () => {
     expect(t.sweep(4_000)).toEqual([]);
     t.healthResult(fqdn, { id: PEER, ready: true, latencyMs: 3.4 }, 4_000);
     expect(t.sweep(8_000)).toEqual([]);
-    expect(t.list()[0]!.health).toEqual({ ok: true, ready: true, latencyMs: 3, checkedAt: 4_000, failures: 0 });
+    expect(t.list()[0]!.health).toEqual({
+      ok: true,
+      ready: true,
+      latencyMs: 3,
+      checkedAt: 4_000,
+      failures: 0,
+    });
     // Failing /health does not refresh it; the next sweep past staleMs drops it.
     t.healthResult(fqdn, null, 6_000);
     t.healthResult(fqdn, null, 8_000);
@@ -104,7 +152,12 @@ describe('HostTable', () => {
     const fqdn = `gaming pc.${TYPE}`;
     t.observe(announce(), FROM, 0);
     const c = t.healthResult(fqdn, null, 2_000);
-    expect(c).toEqual([expect.objectContaining({ type: 'update', host: expect.objectContaining({ health: expect.objectContaining({ ok: false }) }) })]);
+    expect(c).toEqual([
+      expect.objectContaining({
+        type: 'update',
+        host: expect.objectContaining({ health: expect.objectContaining({ ok: false }) }),
+      }),
+    ]);
     t.observe(announce().slice(1, 3), FROM, 4_000); // the answer to our SRV/TXT re-query
     expect(t.sweep(8_000)).toEqual([]);
     expect(t.list()).toHaveLength(1);
@@ -128,7 +181,9 @@ describe('HostTable', () => {
     const t = new HostTable();
     t.setSelf(SELF, ['Studio']);
     expect(t.observe(announce('Studio', 4500, txt({ id: SELF })), FROM, 0)).toEqual([]);
-    expect(t.observe(announce('Impostor', 4500, txt({ id: SELF }), 'imp.local'), FROM, 0)).toEqual([]);
+    expect(t.observe(announce('Impostor', 4500, txt({ id: SELF }), 'imp.local'), FROM, 0)).toEqual(
+      [],
+    );
     t.observe(announce('Impostor', 4500, txt({ id: SELF }), 'imp.local'), FROM, 10);
     expect(t.list()).toEqual([]);
     expect(t.counters.claimsOurId).toBe(1);
@@ -138,7 +193,11 @@ describe('HostTable', () => {
   it('drops a listed host that starts sending an invalid TXT, and counts why', () => {
     const t = new HostTable();
     t.observe(announce(), FROM, 0);
-    const changes = t.observe([{ name: `Gaming PC.${TYPE}`, type: 'TXT', ttl: 4500, data: txt({ role: 'boss' }) }], FROM, 10);
+    const changes = t.observe(
+      [{ name: `Gaming PC.${TYPE}`, type: 'TXT', ttl: 4500, data: txt({ role: 'boss' }) }],
+      FROM,
+      10,
+    );
     expect(changes).toEqual([expect.objectContaining({ type: 'down', reason: 'invalid' })]);
     expect(t.counters.wrongType).toBe(1);
   });
@@ -168,18 +227,33 @@ describe('HostTable', () => {
 
   it('bounds its size against a flood of instances and addresses', () => {
     const t = new HostTable({ maxHosts: 4, maxAddresses: 2 });
-    for (let i = 0; i < 10; i++) t.observe(announce(`Host ${i}`, 4500, txt({ id: PEER.replace(/5$/, String(i)) }), `h${i}.local`), FROM, i);
+    for (let i = 0; i < 10; i++)
+      t.observe(
+        announce(`Host ${i}`, 4500, txt({ id: PEER.replace(/5$/, String(i)) }), `h${i}.local`),
+        FROM,
+        i,
+      );
     expect(t.list()).toHaveLength(4);
     expect(t.counters.tableFull).toBeGreaterThan(0);
     // The newest stay (a flood gives up its own oldest entries: see the next test).
-    t.observe(['10.0.0.8', '10.0.0.9', '10.0.0.10'].map((a) => ({ name: 'h9.local', type: 'A', ttl: 100, data: a })), FROM, 20);
+    t.observe(
+      ['10.0.0.8', '10.0.0.9', '10.0.0.10'].map((a) => ({
+        name: 'h9.local',
+        type: 'A',
+        ttl: 100,
+        data: a,
+      })),
+      FROM,
+      20,
+    );
     expect(t.get(`host 9.${TYPE}`)!.addresses).toHaveLength(2);
   });
 
   // Issue #20, finding 6: 5,000 fake hosts filled the 64 entries; a real host that appeared during the
   // flood was never listed.
   const fakeId = (i: number) => `ffffffff-0000-4000-8000-${String(i).padStart(12, '0')}`;
-  const fake = (i: number) => announce(`Fake ${i}`, 4500, txt({ id: fakeId(i) }), `fake-${i}.local`);
+  const fake = (i: number) =>
+    announce(`Fake ${i}`, 4500, txt({ id: fakeId(i) }), `fake-${i}.local`);
   const REAL = { address: '10.0.0.20', interface: 'eth0' };
 
   it('a real host that appears during a flood of 5,000 fake hosts from one machine is listed, confirmed and kept', () => {
@@ -199,7 +273,10 @@ describe('HostTable', () => {
   it('with spoofed sources too: a newcomer takes an unconfirmed slot; confirmed hosts are never evicted', () => {
     const t = new HostTable();
     let now = 0;
-    const src = (i: number) => ({ address: `10.0.${(i >> 8) & 255}.${i & 255}`, interface: 'eth0' });
+    const src = (i: number) => ({
+      address: `10.0.${(i >> 8) & 255}.${i & 255}`,
+      interface: 'eth0',
+    });
     for (let i = 0; i < 2_500; i++) t.observe(fake(i), src(i), (now += 2));
     // One fake gives up its slot (down), the real host comes up.
     expect(t.observe(announce(), REAL, (now += 2)).map((c) => c.type)).toEqual(['down', 'up']);
@@ -223,7 +300,11 @@ describe('HostTable', () => {
 
 describe('interfaces', () => {
   const all: NetInterface[] = [
-    { name: 'lo', up: true, addresses: [{ address: '127.0.0.1', netmask: '255.0.0.0', family: 'IPv4', internal: true }] },
+    {
+      name: 'lo',
+      up: true,
+      addresses: [{ address: '127.0.0.1', netmask: '255.0.0.0', family: 'IPv4', internal: true }],
+    },
     {
       name: 'en0',
       up: true,
@@ -232,16 +313,42 @@ describe('interfaces', () => {
         { address: 'fe80::1', netmask: 'ffff:ffff:ffff:ffff::', family: 'IPv6', internal: false },
       ],
     },
-    { name: 'eth1', up: false, addresses: [{ address: '10.1.0.2', netmask: '255.255.0.0', family: 'IPv4', internal: false }] },
-    { name: 'docker0', up: true, addresses: [{ address: '172.17.0.1', netmask: '255.255.0.0', family: 'IPv4', internal: false }] },
-    { name: 'utun3', up: true, addresses: [{ address: 'fd00::3', netmask: 'ffff::', family: 'IPv6', internal: false }] },
-    { name: 'eth0', up: true, addresses: [{ address: '10.9.8.2', netmask: '255.255.255.0', family: 'IPv4', internal: false }] },
+    {
+      name: 'eth1',
+      up: false,
+      addresses: [{ address: '10.1.0.2', netmask: '255.255.0.0', family: 'IPv4', internal: false }],
+    },
+    {
+      name: 'docker0',
+      up: true,
+      addresses: [
+        { address: '172.17.0.1', netmask: '255.255.0.0', family: 'IPv4', internal: false },
+      ],
+    },
+    {
+      name: 'utun3',
+      up: true,
+      addresses: [{ address: 'fd00::3', netmask: 'ffff::', family: 'IPv6', internal: false }],
+    },
+    {
+      name: 'eth0',
+      up: true,
+      addresses: [
+        { address: '10.9.8.2', netmask: '255.255.255.0', family: 'IPv4', internal: false },
+      ],
+    },
   ];
 
   it('empty list: every up, non-loopback, non-virtual interface with IPv4', () => {
     const c = chooseInterfaces(all, []);
     expect(c.interfaces.map((i) => i.name)).toEqual(['en0', 'eth0']);
-    expect(c.interfaces[0]).toEqual({ name: 'en0', ipv4: '192.168.1.20', netmask: '255.255.255.0', ipv6: ['fe80::1'], loopback: false });
+    expect(c.interfaces[0]).toEqual({
+      name: 'en0',
+      ipv4: '192.168.1.20',
+      netmask: '255.255.255.0',
+      ipv6: ['fe80::1'],
+      loopback: false,
+    });
     expect(c.source).toBe('all');
   });
 
@@ -271,9 +378,23 @@ describe('interfaces', () => {
     expect(onSubnet('192.168.2.1', en0)).toBe(false);
     expect(onSubnet('fe80::1', en0)).toBe(false);
     expect(onSubnet('300.1.1.1', en0)).toBe(false);
-    expect(healthAddress({ via: { address: '192.168.1.9', interface: 'en0' }, addresses: ['10.0.0.1'] }, [en0])).toBe('192.168.1.9');
-    expect(healthAddress({ via: { address: '10.5.5.5', interface: 'x' }, addresses: ['10.0.0.1', '192.168.1.7'] }, [en0])).toBe('192.168.1.7');
-    expect(healthAddress({ via: { address: '10.5.5.5', interface: 'x' }, addresses: ['10.0.0.1'] }, [en0])).toBeNull();
+    expect(
+      healthAddress(
+        { via: { address: '192.168.1.9', interface: 'en0' }, addresses: ['10.0.0.1'] },
+        [en0],
+      ),
+    ).toBe('192.168.1.9');
+    expect(
+      healthAddress(
+        { via: { address: '10.5.5.5', interface: 'x' }, addresses: ['10.0.0.1', '192.168.1.7'] },
+        [en0],
+      ),
+    ).toBe('192.168.1.7');
+    expect(
+      healthAddress({ via: { address: '10.5.5.5', interface: 'x' }, addresses: ['10.0.0.1'] }, [
+        en0,
+      ]),
+    ).toBeNull();
   });
 });
 
@@ -281,7 +402,22 @@ describe('toPeer', () => {
   it('maps a discovered host to the snapshot Peer, serving first then by prio', () => {
     const t = new HostTable();
     t.observe(announce('B', 4500, txt({ prio: '150' }), 'b.local'), FROM, 0);
-    t.observe(announce('A', 4500, txt({ id: PEER.replace(/5$/, '6'), serving: '1', role: 'primary', prio: '200', state: 'active' }), 'a.local'), FROM, 0);
+    t.observe(
+      announce(
+        'A',
+        4500,
+        txt({
+          id: PEER.replace(/5$/, '6'),
+          serving: '1',
+          role: 'primary',
+          prio: '200',
+          state: 'active',
+        }),
+        'a.local',
+      ),
+      FROM,
+      0,
+    );
     t.healthResult(`a.${TYPE}`, { id: PEER.replace(/5$/, '6'), ready: true, latencyMs: 2 }, 1_000);
     const peers = toPeers(t.list(), 3_400);
     expect(peers.map((p) => p.name)).toEqual(['A', 'B']);

@@ -1,21 +1,58 @@
 import { describe, expect, it } from 'vitest';
 import { defaultSettings, type Settings } from '../../main/core/settings/schema.js';
 import type { ServiceEntry } from '../../main/core/contract.js';
-import { encodeTxt, instanceName, MAX_INSTANCE_BYTES, parseTxt, TXT_KEYS, type TxtInput, type TxtRecord } from '../../main/core/discovery/txt.js';
+import {
+  encodeTxt,
+  instanceName,
+  MAX_INSTANCE_BYTES,
+  parseTxt,
+  TXT_KEYS,
+  type TxtInput,
+  type TxtRecord,
+} from '../../main/core/discovery/txt.js';
 
 const ID = '3f2a9c1e-8b7d-4e6f-9a0b-1c2d3e4f5a6b';
 
 function settings(patch: Partial<Settings> = {}): Settings {
-  return { ...defaultSettings({ platform: 'darwin', hostname: 'Studio' }, { hostId: ID, token: 'x'.repeat(32) }), ...patch };
+  return {
+    ...defaultSettings(
+      { platform: 'darwin', hostname: 'Studio' },
+      { hostId: ID, token: 'x'.repeat(32) },
+    ),
+    ...patch,
+  };
 }
 
 function svc(id: string, port: number | null, enabled = true): ServiceEntry {
-  return { id, name: id, enabled, status: enabled ? 'running' : 'disabled', port, pid: null, restarts: 0, uptimeSeconds: 0, health: null, lastError: null };
+  return {
+    id,
+    name: id,
+    enabled,
+    status: enabled ? 'running' : 'disabled',
+    port,
+    pid: null,
+    restarts: 0,
+    uptimeSeconds: 0,
+    health: null,
+    lastError: null,
+  };
 }
 
-function snap(over: Partial<TxtInput['host']> = {}, services: ServiceEntry[] = [], state: TxtInput['hibernation']['state'] = 'warm'): TxtInput {
+function snap(
+  over: Partial<TxtInput['host']> = {},
+  services: ServiceEntry[] = [],
+  state: TxtInput['hibernation']['state'] = 'warm',
+): TxtInput {
   return {
-    host: { id: ID, name: 'Studio', platform: 'darwin', role: 'primary', prio: 200, serving: true, ...over },
+    host: {
+      id: ID,
+      name: 'Studio',
+      platform: 'darwin',
+      role: 'primary',
+      prio: 200,
+      serving: true,
+      ...over,
+    },
     hibernation: { state, idleSeconds: 40, next: null },
     services,
   };
@@ -26,13 +63,26 @@ function wire(txt: TxtRecord | Record<string, string>): Buffer[] {
   return Object.entries(txt).map(([k, v]) => Buffer.from(`${k}=${v}`));
 }
 
-const GOOD: Record<string, string> = { v: '1', id: ID, role: 'fallback', prio: '100', serving: '0', state: 'cold' };
+const GOOD: Record<string, string> = {
+  v: '1',
+  id: ID,
+  role: 'fallback',
+  prio: '100',
+  serving: '0',
+  state: 'cold',
+};
 
 describe('encodeTxt', () => {
   it('writes every contract key, in order, with ports of enabled services and the pair id', () => {
     const s = settings({ pairing: { ...settings().pairing, pairId: 'p-7Hq2' } });
     const txt = encodeTxt(
-      snap({}, [svc('ollama', 11434), svc('vibevoice', 8880), svc('piper', 11402), svc('whisper', 11401), svc('custom', 9999)]),
+      snap({}, [
+        svc('ollama', 11434),
+        svc('vibevoice', 8880),
+        svc('piper', 11402),
+        svc('whisper', 11401),
+        svc('custom', 9999),
+      ]),
       s,
     );
     expect(txt).toEqual({
@@ -52,13 +102,32 @@ describe('encodeTxt', () => {
   });
 
   it('leaves out disabled services, services without a port, and pair when unpaired', () => {
-    const txt = encodeTxt(snap({ serving: false, role: 'fallback', prio: 100 }, [svc('ollama', 11434, false), svc('piper', null)], 'dormant'), settings());
-    expect(txt).toEqual({ v: '1', id: ID, role: 'fallback', prio: '100', serving: '0', state: 'dormant' });
+    const txt = encodeTxt(
+      snap(
+        { serving: false, role: 'fallback', prio: 100 },
+        [svc('ollama', 11434, false), svc('piper', null)],
+        'dormant',
+      ),
+      settings(),
+    );
+    expect(txt).toEqual({
+      v: '1',
+      id: ID,
+      role: 'fallback',
+      prio: '100',
+      serving: '0',
+      state: 'dormant',
+    });
   });
 
   it('falls back to settings only for services the supervisor does not list, and only when explicitly enabled with a port', () => {
     const s = settings({
-      services: { ollama: { enabled: true, port: 11500 }, vibevoice: { enabled: true }, whisper: { port: 11401 }, piper: { enabled: true, port: 1 } },
+      services: {
+        ollama: { enabled: true, port: 11500 },
+        vibevoice: { enabled: true },
+        whisper: { port: 11401 },
+        piper: { enabled: true, port: 1 },
+      },
     });
     // piper is in the snapshot as disabled: the snapshot wins over settings.
     const txt = encodeTxt(snap({}, [svc('piper', 11402, false)]), s);
@@ -71,18 +140,33 @@ describe('encodeTxt', () => {
   it('clamps prio to 0-255 and keeps every string within 255 bytes', () => {
     expect(encodeTxt(snap({ prio: 999 }), settings()).prio).toBe('255');
     expect(encodeTxt(snap({ prio: -3 }), settings()).prio).toBe('0');
-    const txt = encodeTxt(snap(), settings({ pairing: { ...settings().pairing, pairId: 'é'.repeat(200) } }));
+    const txt = encodeTxt(
+      snap(),
+      settings({ pairing: { ...settings().pairing, pairId: 'é'.repeat(200) } }),
+    );
     expect(txt.pair).toBeUndefined();
     for (const b of wire(txt)) expect(b.length).toBeLessThanOrEqual(255);
   });
 
   it('round-trips through parseTxt', () => {
-    const txt = encodeTxt(snap({}, [svc('ollama', 11434), svc('whisper', 11401)]), settings({ pairing: { ...settings().pairing, pairId: 'abc' } }));
+    const txt = encodeTxt(
+      snap({}, [svc('ollama', 11434), svc('whisper', 11401)]),
+      settings({ pairing: { ...settings().pairing, pairId: 'abc' } }),
+    );
     const parsed = parseTxt(wire(txt));
     expect(parsed).toEqual({
       ok: true,
       problems: [],
-      txt: { v: 1, id: ID, role: 'primary', prio: 200, serving: true, state: 'warm', ports: { llm: 11434, stt: 11401 }, pair: 'abc' },
+      txt: {
+        v: 1,
+        id: ID,
+        role: 'primary',
+        prio: 200,
+        serving: true,
+        state: 'warm',
+        ports: { llm: 11434, stt: 11401 },
+        pair: 'abc',
+      },
     });
   });
 });
@@ -90,12 +174,25 @@ describe('encodeTxt', () => {
 describe('parseTxt (hostile input)', () => {
   it('accepts a minimal record and ignores unknown keys and empty strings', () => {
     const r = parseTxt([...wire(GOOD), Buffer.from('future=whatever'), Buffer.alloc(0)]);
-    expect(r.ok && r.txt).toEqual({ v: 1, id: ID, role: 'fallback', prio: 100, serving: false, state: 'cold', ports: {}, pair: null });
+    expect(r.ok && r.txt).toEqual({
+      v: 1,
+      id: ID,
+      role: 'fallback',
+      prio: 100,
+      serving: false,
+      state: 'cold',
+      ports: {},
+      pair: null,
+    });
     expect(r.problems).toEqual([]);
   });
 
   it('reads keys case-insensitively and normalises the id', () => {
-    const r = parseTxt(wire({ ...GOOD, id: ID.toUpperCase() }).map((b) => Buffer.from(b.toString().replace(/^(\w+)=/, (m) => m.toUpperCase()))));
+    const r = parseTxt(
+      wire({ ...GOOD, id: ID.toUpperCase() }).map((b) =>
+        Buffer.from(b.toString().replace(/^(\w+)=/, (m) => m.toUpperCase())),
+      ),
+    );
     expect(r.ok && r.txt.id).toBe(ID);
   });
 
@@ -122,7 +219,10 @@ describe('parseTxt (hostile input)', () => {
   });
 
   it('rejects a required key given as a boolean attribute (no "=")', () => {
-    const r = parseTxt([...wire({ ...GOOD, serving: '' }).filter((b) => !b.toString().startsWith('serving')), Buffer.from('serving')]);
+    const r = parseTxt([
+      ...wire({ ...GOOD, serving: '' }).filter((b) => !b.toString().startsWith('serving')),
+      Buffer.from('serving'),
+    ]);
     expect(r.ok).toBe(false);
     expect(r.problems).toEqual(['wrongType']);
   });
@@ -134,7 +234,9 @@ describe('parseTxt (hostile input)', () => {
   });
 
   it('drops a bad port or pair but keeps the host, counting each', () => {
-    const r = parseTxt(wire({ ...GOOD, llm: '0', tts: '65536', tts2: 'abc', stt: '11401', pair: 'has space' }));
+    const r = parseTxt(
+      wire({ ...GOOD, llm: '0', tts: '65536', tts2: 'abc', stt: '11401', pair: 'has space' }),
+    );
     expect(r.ok && r.txt.ports).toEqual({ stt: 11401 });
     expect(r.ok && r.txt.pair).toBeNull();
     expect(r.problems).toEqual(['wrongType', 'wrongType', 'wrongType', 'wrongType']);
@@ -160,7 +262,12 @@ describe('parseTxt (hostile input)', () => {
   });
 
   it('counts keys with control or non-ASCII bytes as malformed and skips them', () => {
-    const r = parseTxt([...wire(GOOD), Buffer.from('=novalue'), Buffer.from([0x01, 0x3d, 0x31]), Buffer.from('clé=1')]);
+    const r = parseTxt([
+      ...wire(GOOD),
+      Buffer.from('=novalue'),
+      Buffer.from([0x01, 0x3d, 0x31]),
+      Buffer.from('clé=1'),
+    ]);
     expect(r.ok).toBe(true);
     expect(r.problems).toEqual(['malformed', 'malformed', 'malformed']);
   });
@@ -170,14 +277,20 @@ describe('parseTxt (hostile input)', () => {
     expect(parseTxt(many)).toMatchObject({ ok: false, problems: ['oversized'] });
     const big = [...wire(GOOD), ...Array.from({ length: 6 }, () => Buffer.alloc(250, 0x61))];
     expect(parseTxt(big)).toMatchObject({ ok: false, problems: ['oversized'] });
-    expect(parseTxt([...wire(GOOD), Buffer.alloc(300, 0x61)])).toMatchObject({ ok: false, problems: ['oversized'] });
+    expect(parseTxt([...wire(GOOD), Buffer.alloc(300, 0x61)])).toMatchObject({
+      ok: false,
+      problems: ['oversized'],
+    });
   });
 
-  it.each([null, undefined, 'v=1', 42, {}, [1, 2], [Buffer.from('v=1'), 'id=x']])('rejects data that is not a list of strings (%j)', (data) => {
-    const r = parseTxt(data);
-    expect(r.ok).toBe(false);
-    expect(r.problems).toEqual(['malformed']);
-  });
+  it.each([null, undefined, 'v=1', 42, {}, [1, 2], [Buffer.from('v=1'), 'id=x']])(
+    'rejects data that is not a list of strings (%j)',
+    (data) => {
+      const r = parseTxt(data);
+      expect(r.ok).toBe(false);
+      expect(r.problems).toEqual(['malformed']);
+    },
+  );
 
   it('keeps hostile values out of its messages', () => {
     const r = parseTxt(wire({ ...GOOD, role: '\u0007'.repeat(5) + 'x'.repeat(100) }));

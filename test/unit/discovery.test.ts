@@ -23,7 +23,11 @@ import type { NameSocketFactory } from '../../main/core/discovery/name-responder
 
 const TYPE = '_unamentis._tcp.local';
 const PEER = '11111111-2222-4333-8444-555555555555';
-const LO: NetInterface = { name: 'lo', up: true, addresses: [{ address: '127.0.0.1', netmask: '255.0.0.0', family: 'IPv4', internal: true }] };
+const LO: NetInterface = {
+  name: 'lo',
+  up: true,
+  addresses: [{ address: '127.0.0.1', netmask: '255.0.0.0', family: 'IPv4', internal: true }],
+};
 
 class FakeAdvertiser implements Advertiser {
   starts: AdvertiseSpec[] = [];
@@ -80,20 +84,42 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 
-function rig(opts: { interfaces?: NetInterface[]; env?: NodeJS.ProcessEnv; settings?: Record<string, unknown>; advertiser?: FakeAdvertiser } = {}): Rig {
+function rig(
+  opts: {
+    interfaces?: NetInterface[];
+    env?: NodeJS.ProcessEnv;
+    settings?: Record<string, unknown>;
+    advertiser?: FakeAdvertiser;
+  } = {},
+): Rig {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'discovery-unit-'));
   dirs.push(dataDir);
-  if (opts.settings) fs.writeFileSync(path.join(dataDir, 'settings.json'), JSON.stringify(opts.settings));
-  const { store: settings } = SettingsStore.open({ dataDir, facts: { platform: 'darwin', hostname: 'Studio' } });
+  if (opts.settings)
+    fs.writeFileSync(path.join(dataDir, 'settings.json'), JSON.stringify(opts.settings));
+  const { store: settings } = SettingsStore.open({
+    dataDir,
+    facts: { platform: 'darwin', hostname: 'Studio' },
+  });
   const s = settings.get();
   const store = new StateStore({
-    host: { id: s.hostId, name: s.displayName || 'Studio', platform: 'darwin', role: s.role, prio: 200, serving: true, port: 11400, pairId: null },
+    host: {
+      id: s.hostId,
+      name: s.displayName || 'Studio',
+      platform: 'darwin',
+      role: s.role,
+      prio: 200,
+      serving: true,
+      port: 11400,
+      pairId: null,
+    },
     hibernation: { state: 'active', idleSeconds: 0, next: null },
     services: [],
     gpu: { sampledAt: null, gpus: [], models: [] },
     peers: [],
   });
-  settings.onChange(({ next }) => store.update('host', (h) => ({ ...h, name: next.displayName || 'Studio' })));
+  settings.onChange(({ next }) =>
+    store.update('host', (h) => ({ ...h, name: next.displayName || 'Studio' })),
+  );
   const ctx: CoreContext = {
     store,
     settings,
@@ -148,7 +174,11 @@ function rig(opts: { interfaces?: NetInterface[]; env?: NodeJS.ProcessEnv; setti
     nameSocket: (_iface, h) => {
       nameHandlers.push(h);
       return {
-        send: (packet, to) => void r.nameSent.push({ packet: structuredClone(packet) as Record<string, unknown>, to: to ?? null }),
+        send: (packet, to) =>
+          void r.nameSent.push({
+            packet: structuredClone(packet) as Record<string, unknown>,
+            to: to ?? null,
+          }),
         close: async () => {},
       };
     },
@@ -169,7 +199,12 @@ function announce(name: string, txt: Record<string, string>, port = 12000, ttl =
   return [
     { name: TYPE, type: 'PTR', ttl, data: fqdn },
     { name: fqdn, type: 'SRV', ttl, data: { target: host, port } },
-    { name: fqdn, type: 'TXT', ttl, data: Object.entries(txt).map(([k, v]) => Buffer.from(`${k}=${v}`)) },
+    {
+      name: fqdn,
+      type: 'TXT',
+      ttl,
+      data: Object.entries(txt).map(([k, v]) => Buffer.from(`${k}=${v}`)),
+    },
     { name: host, type: 'A', ttl, data: '127.0.0.1' },
   ];
 }
@@ -177,7 +212,18 @@ function announce(name: string, txt: Record<string, string>, port = 12000, ttl =
 const PEER_TXT = { v: '1', id: PEER, role: 'fallback', prio: '100', serving: '0', state: 'cold' };
 
 function svc(id: string, port: number): ServiceEntry {
-  return { id, name: id, enabled: true, status: 'running', port, pid: 1, restarts: 0, uptimeSeconds: 1, health: { ok: true, latencyMs: 1 }, lastError: null };
+  return {
+    id,
+    name: id,
+    enabled: true,
+    status: 'running',
+    port,
+    pid: 1,
+    restarts: 0,
+    uptimeSeconds: 1,
+    health: { ok: true, latencyMs: 1 },
+    lastError: null,
+  };
 }
 
 describe('discovery: advertising', () => {
@@ -187,7 +233,13 @@ describe('discovery: advertising', () => {
     await vi.waitFor(() => expect(r.adv.running).toBe(true));
     const id = r.ctx.store.get('host').id;
     expect(r.adv.starts).toEqual([
-      { name: 'Studio', port: 11400, interfaces: ['lo'], ipv6: false, txt: { v: '1', id, role: 'primary', prio: '200', serving: '1', state: 'active' } },
+      {
+        name: 'Studio',
+        port: 11400,
+        interfaces: ['lo'],
+        ipv6: false,
+        txt: { v: '1', id, role: 'primary', prio: '200', serving: '1', state: 'active' },
+      },
     ]);
     await vi.waitFor(() => expect(r.ctx.store.get('host').advertisedName).toBe('Studio'));
     expect(r.discovery.advertisedName()).toBe('Studio');
@@ -202,18 +254,27 @@ describe('discovery: advertising', () => {
 
     const t0 = Date.now();
     r.ctx.store.update('hibernation', (h) => ({ ...h, state: 'cool' }));
-    await vi.waitFor(() => expect(r.adv.updates.at(-1)?.txt.state).toBe('cool'), { timeout: 1_000 });
+    await vi.waitFor(() => expect(r.adv.updates.at(-1)?.txt.state).toBe('cool'), {
+      timeout: 1_000,
+    });
     expect(r.adv.updates.at(-1)!.at - t0).toBeLessThan(1_000);
 
     r.ctx.store.set('services', [svc('ollama', 11434), svc('piper', 11402)]);
-    await vi.waitFor(() => expect(r.adv.updates.at(-1)?.txt).toMatchObject({ llm: '11434', tts2: '11402' }), { timeout: 1_000 });
+    await vi.waitFor(
+      () => expect(r.adv.updates.at(-1)?.txt).toMatchObject({ llm: '11434', tts2: '11402' }),
+      { timeout: 1_000 },
+    );
 
     r.ctx.store.update('host', (h) => ({ ...h, serving: false }));
     await vi.waitFor(() => expect(r.adv.updates.at(-1)?.txt.serving).toBe('0'), { timeout: 1_000 });
 
     const s = r.ctx.settings.get();
-    expect(r.ctx.settings.replace({ ...s, pairing: { ...s.pairing, pairId: 'pair-42' } }).ok).toBe(true);
-    await vi.waitFor(() => expect(r.adv.updates.at(-1)?.txt.pair).toBe('pair-42'), { timeout: 1_000 });
+    expect(r.ctx.settings.replace({ ...s, pairing: { ...s.pairing, pairId: 'pair-42' } }).ok).toBe(
+      true,
+    );
+    await vi.waitFor(() => expect(r.adv.updates.at(-1)?.txt.pair).toBe('pair-42'), {
+      timeout: 1_000,
+    });
 
     // A change elsewhere in the snapshot is not a TXT change: nothing is re-announced.
     const n = r.adv.updates.length;
@@ -221,7 +282,12 @@ describe('discovery: advertising', () => {
     await new Promise((res) => setTimeout(res, 50));
     expect(r.adv.updates).toHaveLength(n);
     expect(r.adv.starts).toHaveLength(1); // all of that without a goodbye/re-probe
-    expect(r.discovery.txt()).toMatchObject({ pair: 'pair-42', serving: '0', state: 'cool', llm: '11434' });
+    expect(r.discovery.txt()).toMatchObject({
+      pair: 'pair-42',
+      serving: '0',
+      state: 'cool',
+      llm: '11434',
+    });
   });
 
   it('on a name conflict shows the chosen name (host.advertisedName) and raises an info notice', async () => {
@@ -245,40 +311,64 @@ describe('discovery: advertising', () => {
     await vi.waitFor(() => expect(r.adv.stops).toBe(1));
     await vi.waitFor(() => expect(r.ctx.store.get('host').advertisedName).toBeUndefined());
     expect(r.discovery.advertisedName()).toBeNull();
-    r.ctx.settings.replace({ ...r.ctx.settings.get(), discovery: { ...s.discovery, advertise: true } });
+    r.ctx.settings.replace({
+      ...r.ctx.settings.get(),
+      discovery: { ...s.discovery, advertise: true },
+    });
     await vi.waitFor(() => expect(r.adv.starts).toHaveLength(2));
     await vi.waitFor(() => expect(r.adv.running).toBe(true));
   });
 
-  it.each(['quit', 'suspend'] as const)('sends goodbye and closes its sockets on stop(%s)', async (reason) => {
-    const r = rig();
-    await r.discovery.start();
-    await vi.waitFor(() => expect(r.adv.running).toBe(true));
-    await r.discovery.stop(reason);
-    expect(r.adv.stops).toBe(1);
-    expect(r.closed).toBe(1);
-    expect(r.ctx.store.get('host').advertisedName).toBeUndefined();
-    // A stop during probing still ends with a goodbye.
-    const r2 = rig();
-    await r2.discovery.start();
-    await r2.discovery.stop(reason);
-    expect(r2.adv.stops).toBe(1);
-  });
+  it.each(['quit', 'suspend'] as const)(
+    'sends goodbye and closes its sockets on stop(%s)',
+    async (reason) => {
+      const r = rig();
+      await r.discovery.start();
+      await vi.waitFor(() => expect(r.adv.running).toBe(true));
+      await r.discovery.stop(reason);
+      expect(r.adv.stops).toBe(1);
+      expect(r.closed).toBe(1);
+      expect(r.ctx.store.get('host').advertisedName).toBeUndefined();
+      // A stop during probing still ends with a goodbye.
+      const r2 = rig();
+      await r2.discovery.start();
+      await r2.discovery.stop(reason);
+      expect(r2.adv.stops).toBe(1);
+    },
+  );
 
   it('re-announces under the new name when the display name changes', async () => {
     const r = rig();
     await r.discovery.start();
     await vi.waitFor(() => expect(r.adv.running).toBe(true));
     r.ctx.settings.replace({ ...r.ctx.settings.get(), displayName: 'Gaming PC' });
-    await vi.waitFor(() => expect(r.adv.starts.map((s) => s.name)).toEqual(['Studio', 'Gaming PC']));
+    await vi.waitFor(() =>
+      expect(r.adv.starts.map((s) => s.name)).toEqual(['Studio', 'Gaming PC']),
+    );
     expect(r.adv.stops).toBe(1);
     await vi.waitFor(() => expect(r.ctx.store.get('host').advertisedName).toBe('Gaming PC'));
   });
 
   it('follows discovery.interfaces: a change re-announces (goodbye first) on the new interfaces only', async () => {
-    const eth9: NetInterface = { name: 'eth9', up: true, addresses: [{ address: '10.9.9.2', netmask: '255.255.255.0', family: 'IPv4', internal: false }] };
-    const docker: NetInterface = { name: 'docker0', up: true, addresses: [{ address: '172.17.0.1', netmask: '255.255.0.0', family: 'IPv4', internal: false }] };
-    const r = rig({ env: {}, interfaces: [LO, eth9, docker], settings: { discovery: { advertise: true, interfaces: ['lo'] } } });
+    const eth9: NetInterface = {
+      name: 'eth9',
+      up: true,
+      addresses: [
+        { address: '10.9.9.2', netmask: '255.255.255.0', family: 'IPv4', internal: false },
+      ],
+    };
+    const docker: NetInterface = {
+      name: 'docker0',
+      up: true,
+      addresses: [
+        { address: '172.17.0.1', netmask: '255.255.0.0', family: 'IPv4', internal: false },
+      ],
+    };
+    const r = rig({
+      env: {},
+      interfaces: [LO, eth9, docker],
+      settings: { discovery: { advertise: true, interfaces: ['lo'] } },
+    });
     await r.discovery.start();
     await vi.waitFor(() => expect(r.adv.running).toBe(true));
     expect(r.adv.starts[0]!.interfaces).toEqual(['lo']);
@@ -294,7 +384,9 @@ describe('discovery: advertising', () => {
   it('does not announce anywhere when no allowed interface can be used, and says why', async () => {
     const r = rig({ env: {}, settings: { discovery: { advertise: true, interfaces: ['wlan7'] } } });
     await r.discovery.start();
-    await vi.waitFor(() => expect(r.ctx.store.snapshot().notices.map((n) => n.code)).toContain('mdns_no_interface'));
+    await vi.waitFor(() =>
+      expect(r.ctx.store.snapshot().notices.map((n) => n.code)).toContain('mdns_no_interface'),
+    );
     expect(r.adv.starts).toEqual([]);
     const msg = r.ctx.store.snapshot().notices.find((n) => n.code === 'mdns_no_interface')!.message;
     expect(msg).toContain('wlan7 (no such interface on this machine)');
@@ -305,7 +397,9 @@ describe('discovery: advertising', () => {
     adv.failWith = new Error('EADDRINUSE 5353');
     const r = rig({ advertiser: adv });
     await r.discovery.start();
-    await vi.waitFor(() => expect(r.ctx.store.snapshot().notices.map((n) => n.code)).toContain('mdns_failed'));
+    await vi.waitFor(() =>
+      expect(r.ctx.store.snapshot().notices.map((n) => n.code)).toContain('mdns_failed'),
+    );
     adv.failWith = null;
     await vi.waitFor(() => expect(adv.running).toBe(true), { timeout: 2_000 });
     expect(adv.starts.length).toBeGreaterThanOrEqual(2);
@@ -320,11 +414,30 @@ describe('discovery: browsing', () => {
     await r.discovery.start();
     r.health.set('http://127.0.0.1:12000/health', { id: PEER, ready: true });
     r.deliver(announce('Gaming PC', { ...PEER_TXT, llm: '11434' }));
-    expect(r.discovery.list()).toMatchObject([{ id: PEER, name: 'Gaming PC', port: 12000, addresses: ['127.0.0.1'], txt: { ports: { llm: 11434 } } }]);
+    expect(r.discovery.list()).toMatchObject([
+      {
+        id: PEER,
+        name: 'Gaming PC',
+        port: 12000,
+        addresses: ['127.0.0.1'],
+        txt: { ports: { llm: 11434 } },
+      },
+    ]);
     await vi.waitFor(() => expect(r.discovery.hosts[0]?.health.ok).toBe(true));
     await vi.waitFor(() =>
       expect(r.ctx.store.get('peers')).toEqual([
-        { id: PEER, name: 'Gaming PC', role: 'fallback', prio: 100, serving: false, state: 'cold', lastSeenSeconds: 0, ready: true, addresses: ['127.0.0.1'], port: 12000 },
+        {
+          id: PEER,
+          name: 'Gaming PC',
+          role: 'fallback',
+          prio: 100,
+          serving: false,
+          state: 'cold',
+          lastSeenSeconds: 0,
+          ready: true,
+          addresses: ['127.0.0.1'],
+          port: 12000,
+        },
       ]),
     );
     expect(seen.slice(0, 2)).toEqual(['up', 'update']);
@@ -336,7 +449,9 @@ describe('discovery: browsing', () => {
     await r.discovery.start();
     r.deliver(announce('Gaming PC', PEER_TXT)); // no /health answer registered: every check fails
     expect(r.discovery.list()).toHaveLength(1);
-    await vi.waitFor(() => expect(r.queries.flat()).toContainEqual({ name: `gaming pc.${TYPE}`, type: 'SRV' }));
+    await vi.waitFor(() =>
+      expect(r.queries.flat()).toContainEqual({ name: `gaming pc.${TYPE}`, type: 'SRV' }),
+    );
     await vi.waitFor(() => expect(r.discovery.list()).toEqual([]), { timeout: 2_000 });
     expect(r.ctx.store.get('peers')).toEqual([]);
   });
@@ -356,15 +471,43 @@ describe('discovery: browsing', () => {
     const ourId = r.ctx.store.get('host').id;
     r.deliver(announce('Studio', { ...PEER_TXT, id: ourId })); // our own announcement, looped back
     r.deliver(announce('Impostor', { ...PEER_TXT, id: ourId }));
-    r.deliver(announce('Huge', { ...PEER_TXT, junk: 'x'.repeat(250), junk2: 'x'.repeat(250), junk3: 'x'.repeat(250), junk4: 'x'.repeat(250), junk5: 'x'.repeat(250), junk6: 'x'.repeat(250) }));
-    r.deliver([{ name: `Bad.${TYPE}`, type: 'TXT', ttl: 10, data: [Buffer.from('v=1'), Buffer.from([0x69, 0x64, 0x3d, 0xff])] }, { name: `Bad.${TYPE}`, type: 'SRV', ttl: 10, data: { target: 'b.local', port: 1 } }]);
+    r.deliver(
+      announce('Huge', {
+        ...PEER_TXT,
+        junk: 'x'.repeat(250),
+        junk2: 'x'.repeat(250),
+        junk3: 'x'.repeat(250),
+        junk4: 'x'.repeat(250),
+        junk5: 'x'.repeat(250),
+        junk6: 'x'.repeat(250),
+      }),
+    );
+    r.deliver([
+      {
+        name: `Bad.${TYPE}`,
+        type: 'TXT',
+        ttl: 10,
+        data: [Buffer.from('v=1'), Buffer.from([0x69, 0x64, 0x3d, 0xff])],
+      },
+      { name: `Bad.${TYPE}`, type: 'SRV', ttl: 10, data: { target: 'b.local', port: 1 } },
+    ]);
     r.deliver(announce('Far', PEER_TXT), '192.0.2.1');
     for (const h of r.handlers) h.warning(new Error('Cannot decode name (buffer overflow)'));
     r.deliver([null, 'garbage', { name: TYPE, type: 'PTR', ttl: 1, data: 7 }]);
     expect(r.discovery.list()).toEqual([]);
-    expect(r.discovery.counters()).toMatchObject({ claimsOurId: 1, oversized: 1, nonUtf8: 1, foreignSource: 1, malformedPacket: 1, badRecord: 3 });
+    expect(r.discovery.counters()).toMatchObject({
+      claimsOurId: 1,
+      oversized: 1,
+      nonUtf8: 1,
+      foreignSource: 1,
+      malformedPacket: 1,
+      badRecord: 3,
+    });
     // The id clash is worth telling the user about (a copied settings folder); the rest only counts.
-    await vi.waitFor(() => expect(r.ctx.store.snapshot().notices.map((n) => n.code)).toEqual(['mdns_id_conflict']), { timeout: 3_000 });
+    await vi.waitFor(
+      () => expect(r.ctx.store.snapshot().notices.map((n) => n.code)).toEqual(['mdns_id_conflict']),
+      { timeout: 3_000 },
+    );
     // Still alive and working after all that.
     r.deliver(announce('Gaming PC', PEER_TXT));
     expect(r.discovery.list().map((h) => h.name)).toEqual(['Gaming PC']);
@@ -373,28 +516,50 @@ describe('discovery: browsing', () => {
 
 describe('discovery: the shared name', () => {
   const aRecords = (p: Record<string, unknown>) =>
-    ((p.answers as { name: string; type: string; ttl: number; data: string; flush?: boolean }[] | undefined) ?? []).filter((a) => a.type === 'A');
+    (
+      (p.answers as
+        { name: string; type: string; ttl: number; data: string; flush?: boolean }[] | undefined) ??
+      []
+    ).filter((a) => a.type === 'A');
 
   it('the serving host probes, then announces unamentis.local with its address and the cache-flush bit; no AAAA by default', async () => {
     const r = rig();
     await r.discovery.start();
-    await vi.waitFor(() => expect(r.ctx.store.get('host').sharedName?.held).toBe(true), { timeout: 3_000 });
-    const kinds = r.nameSent.map(({ packet }) => (packet.type === 'query' ? 'probe' : aRecords(packet)[0]?.ttl === 0 ? 'goodbye' : 'announce'));
+    await vi.waitFor(() => expect(r.ctx.store.get('host').sharedName?.held).toBe(true), {
+      timeout: 3_000,
+    });
+    const kinds = r.nameSent.map(({ packet }) =>
+      packet.type === 'query' ? 'probe' : aRecords(packet)[0]?.ttl === 0 ? 'goodbye' : 'announce',
+    );
     expect(kinds.slice(0, 4)).toEqual(['probe', 'probe', 'probe', 'announce']);
     const ann = r.nameSent[3]!.packet;
-    expect(aRecords(ann)).toEqual([{ name: 'unamentis.local', type: 'A', class: 'IN', ttl: 120, flush: true, data: '127.0.0.1' }]);
+    expect(aRecords(ann)).toEqual([
+      { name: 'unamentis.local', type: 'A', class: 'IN', ttl: 120, flush: true, data: '127.0.0.1' },
+    ]);
     expect((ann.answers as { type: string }[]).some((a) => a.type === 'AAAA')).toBe(false);
-    expect((ann.additionals as { type: string; data: { rrtypes: string[] } }[])[0]).toMatchObject({ type: 'NSEC', data: { rrtypes: ['A'] } });
-    expect(r.ctx.store.get('host').sharedName).toEqual({ name: 'unamentis.local', held: true, conflict: null });
+    expect((ann.additionals as { type: string; data: { rrtypes: string[] } }[])[0]).toMatchObject({
+      type: 'NSEC',
+      data: { rrtypes: ['A'] },
+    });
+    expect(r.ctx.store.get('host').sharedName).toEqual({
+      name: 'unamentis.local',
+      held: true,
+      conflict: null,
+    });
     expect(r.ctx.store.get('host').addresses).toEqual(['127.0.0.1']);
   });
 
   it('answers a query for the name; stops serving → goodbye (TTL 0) and silence', async () => {
     const r = rig();
     await r.discovery.start();
-    await vi.waitFor(() => expect(r.ctx.store.get('host').sharedName?.held).toBe(true), { timeout: 3_000 });
+    await vi.waitFor(() => expect(r.ctx.store.get('host').sharedName?.held).toBe(true), {
+      timeout: 3_000,
+    });
     const before = r.nameSent.length;
-    r.nameDeliver({ type: 'query', id: 9, questions: [{ name: 'unamentis.local', type: 'A' }], answers: [] }, { address: '127.0.0.1', port: 40000 });
+    r.nameDeliver(
+      { type: 'query', id: 9, questions: [{ name: 'unamentis.local', type: 'A' }], answers: [] },
+      { address: '127.0.0.1', port: 40000 },
+    );
     expect(r.nameSent.length).toBe(before + 1);
     expect(r.nameSent.at(-1)!.to).toEqual({ address: '127.0.0.1', port: 40000 });
     expect(r.nameSent.at(-1)!.packet.id).toBe(9);
@@ -402,28 +567,64 @@ describe('discovery: the shared name', () => {
     await vi.waitFor(() => expect(r.ctx.store.get('host').sharedName?.held).toBe(false));
     expect(aRecords(r.nameSent.at(-1)!.packet)[0]?.ttl).toBe(0);
     const n = r.nameSent.length;
-    r.nameDeliver({ type: 'query', id: 10, questions: [{ name: 'unamentis.local', type: 'A' }], answers: [] });
+    r.nameDeliver({
+      type: 'query',
+      id: 10,
+      questions: [{ name: 'unamentis.local', type: 'A' }],
+      answers: [],
+    });
     expect(r.nameSent.length).toBe(n);
   });
 
   it('a stranger answering for the name raises a warning notice and shows the conflict', async () => {
-    const r = rig({ interfaces: [{ name: 'eth0', up: true, addresses: [{ address: '10.1.0.2', netmask: '255.255.255.0', family: 'IPv4', internal: false }] }], env: { UNAMENTIS_MDNS_INTERFACES: 'eth0' } });
+    const r = rig({
+      interfaces: [
+        {
+          name: 'eth0',
+          up: true,
+          addresses: [
+            { address: '10.1.0.2', netmask: '255.255.255.0', family: 'IPv4', internal: false },
+          ],
+        },
+      ],
+      env: { UNAMENTIS_MDNS_INTERFACES: 'eth0' },
+    });
     await r.discovery.start();
-    await vi.waitFor(() => expect(r.ctx.store.get('host').sharedName?.held).toBe(true), { timeout: 3_000 });
-    r.nameDeliver({ type: 'response', answers: [{ name: 'unamentis.local', type: 'A', ttl: 120, data: '10.1.0.77' }] }, { address: '10.1.0.77', port: 5353 });
+    await vi.waitFor(() => expect(r.ctx.store.get('host').sharedName?.held).toBe(true), {
+      timeout: 3_000,
+    });
+    r.nameDeliver(
+      {
+        type: 'response',
+        answers: [{ name: 'unamentis.local', type: 'A', ttl: 120, data: '10.1.0.77' }],
+      },
+      { address: '10.1.0.77', port: 5353 },
+    );
     await vi.waitFor(() => expect(r.ctx.store.get('host').sharedName?.conflict).toBe('10.1.0.77'));
     expect(r.ctx.store.get('host').sharedName?.held).toBe(false);
-    expect(r.ctx.store.snapshot().notices.map((x) => x.code)).toContain('mdns_shared_name_conflict');
+    expect(r.ctx.store.snapshot().notices.map((x) => x.code)).toContain(
+      'mdns_shared_name_conflict',
+    );
   });
 
   it('discovery.sharedName and discovery.ipv6 are followed (goodbye under the old name first)', async () => {
     const r = rig({ settings: { discovery: { sharedName: 'kitchen', ipv6: true } } });
     await r.discovery.start();
-    await vi.waitFor(() => expect(r.ctx.store.get('host').sharedName).toEqual({ name: 'kitchen.local', held: true, conflict: null }), { timeout: 3_000 });
+    await vi.waitFor(
+      () =>
+        expect(r.ctx.store.get('host').sharedName).toEqual({
+          name: 'kitchen.local',
+          held: true,
+          conflict: null,
+        }),
+      { timeout: 3_000 },
+    );
     expect(r.adv.starts[0]!.ipv6).toBe(true);
     r.ctx.settings.update({ discovery: { sharedName: 'attic' } });
     await vi.waitFor(() => expect(r.ctx.store.get('host').sharedName?.name).toBe('attic.local'));
-    const bye = r.nameSent.find(({ packet }) => aRecords(packet).some((a) => a.name === 'kitchen.local' && a.ttl === 0));
+    const bye = r.nameSent.find(({ packet }) =>
+      aRecords(packet).some((a) => a.name === 'kitchen.local' && a.ttl === 0),
+    );
     expect(bye).toBeDefined();
   });
 });

@@ -17,7 +17,11 @@ import {
   type SelfStatus,
 } from '../../main/core/pairing/election.js';
 
-const cfg: ElectionConfig = electionConfig({ heartbeatIntervalMs: 1000, failbackHoldDownSeconds: 10, sessionIdleSeconds: 60 });
+const cfg: ElectionConfig = electionConfig({
+  heartbeatIntervalMs: 1000,
+  failbackHoldDownSeconds: 10,
+  sessionIdleSeconds: 60,
+});
 const TICK = 50;
 
 const status = (prio: number, over: Partial<SelfStatus> = {}): SelfStatus => ({
@@ -79,7 +83,8 @@ class Sim {
 
   effects(h: SimHost, fx: ElectionEffect[]): void {
     for (const f of fx) {
-      if (f.type === 'serve') h.log.push({ t: this.t, serving: f.serving, kind: f.kind, reason: f.reason });
+      if (f.type === 'serve')
+        h.log.push({ t: this.t, serving: f.serving, kind: f.kind, reason: f.reason });
     }
     this.observe();
     if (fx.some((f) => f.type === 'announce')) this.send(h);
@@ -90,7 +95,8 @@ class Sim {
     from.lastSent = this.t;
     const advert = advertOf(from.e, this.t);
     for (const to of this.hosts.values()) {
-      if (to === from || !to.up || !this.linked(from.id, to.id) || !(from.id in to.e.peers)) continue;
+      if (to === from || !to.up || !this.linked(from.id, to.id) || !(from.id in to.e.peers))
+        continue;
       this.apply(to, { type: 'heartbeat', now: this.t, from: from.id, advert });
     }
   }
@@ -123,7 +129,10 @@ class Sim {
   }
 
   serving(): string[] {
-    return [...this.hosts.values()].filter((h) => h.up && h.e.serving).map((h) => h.id).sort();
+    return [...this.hosts.values()]
+      .filter((h) => h.up && h.e.serving)
+      .map((h) => h.id)
+      .sort();
   }
 
   /** When `id` last started serving. */
@@ -158,7 +167,9 @@ describe('election: basics', () => {
     let fx: ElectionEffect[];
     [e, fx] = step(e, { type: 'standby', now: 10, on: true }, cfg);
     expect(e.serving).toBe(false);
-    expect(fx).toContainEqual(expect.objectContaining({ type: 'serve', serving: false, kind: 'standby' }));
+    expect(fx).toContainEqual(
+      expect.objectContaining({ type: 'serve', serving: false, kind: 'standby' }),
+    );
     expect(advertOf(e, 10).eligible).toBe(false);
     [e, fx] = step(e, { type: 'standby', now: 20, on: false }, cfg);
     expect(e.serving).toBe(true);
@@ -173,7 +184,9 @@ describe('election: basics', () => {
     expect(e.serving).toBe(false);
     const [after, fx] = step(e, { type: 'tick', now: cfg.deadAfterMs }, cfg);
     expect(after.serving).toBe(true);
-    expect(fx).toContainEqual(expect.objectContaining({ type: 'serve', serving: true, kind: 'promotion' }));
+    expect(fx).toContainEqual(
+      expect.objectContaining({ type: 'serve', serving: true, kind: 'promotion' }),
+    );
   });
 
   it('hearing every peer ends the listening early', () => {
@@ -185,7 +198,11 @@ describe('election: basics', () => {
 
   it('heartbeats from hosts that are not paired peers are ignored', () => {
     const e = initialElection(MAC, status(200), [PC], 0, cfg);
-    const [after] = step(e, { type: 'heartbeat', now: 10, from: 'z-stranger', advert: advertOf(e, 0) }, cfg);
+    const [after] = step(
+      e,
+      { type: 'heartbeat', now: 10, from: 'z-stranger', advert: advertOf(e, 0) },
+      cfg,
+    );
     expect(after.peers).not.toHaveProperty('z-stranger');
   });
 
@@ -201,7 +218,8 @@ describe('election: basics', () => {
     expect(isFit({ failed: false, ready: true, state: 'active' })).toBe(true);
     expect(isFit({ failed: false, ready: false, state: 'active' })).toBe(false);
     expect(isFit({ failed: false, ready: false, state: 'warm' })).toBe(false);
-    for (const state of ['cool', 'cold', 'dormant'] as const) expect(isFit({ failed: false, ready: false, state })).toBe(true);
+    for (const state of ['cool', 'cold', 'dormant'] as const)
+      expect(isFit({ failed: false, ready: false, state })).toBe(true);
     expect(isFit({ failed: true, ready: true, state: 'active' })).toBe(false);
   });
 
@@ -318,7 +336,8 @@ describe('election: a Mac primary and a PC fallback', () => {
     const pc = sim.host(PC);
     const activity = (t: number) => {
       // The phone posts activity every 20 s while the lesson runs.
-      if (t <= sessionEnd && t % 20_000 === 0) sim.apply(pc, { type: 'self', now: t, status: { ...pc.e.self, activityAt: t } });
+      if (t <= sessionEnd && t % 20_000 === 0)
+        sim.apply(pc, { type: 'self', now: t, status: { ...pc.e.self, activityAt: t } });
     };
     activity(sim.t - (sim.t % 20_000));
     sim.apply(pc, { type: 'self', now: sim.t, status: { ...pc.e.self, activityAt: sim.t } });
@@ -339,12 +358,20 @@ describe('election: a Mac primary and a PC fallback', () => {
     pair(sim);
     sim.run(20_000);
     const mac = sim.host(MAC);
-    sim.apply(mac, { type: 'self', now: sim.t, status: { ...mac.e.self, failed: true, ready: false } });
+    sim.apply(mac, {
+      type: 'self',
+      now: sim.t,
+      status: { ...mac.e.self, failed: true, ready: false },
+    });
     sim.run(100);
     expect(sim.serving()).toEqual([PC]);
     sim.run(30_000);
     expect(sim.serving()).toEqual([PC]);
-    sim.apply(mac, { type: 'self', now: sim.t, status: { ...mac.e.self, failed: false, ready: true } });
+    sim.apply(mac, {
+      type: 'self',
+      now: sim.t,
+      status: { ...mac.e.self, failed: false, ready: true },
+    });
     sim.run(cfg.holdDownMs + 2000);
     expect(sim.serving()).toEqual([MAC]);
   });
@@ -363,12 +390,24 @@ describe('election: a Mac primary and a PC fallback', () => {
     sim.run(10_000);
     const mac = sim.host(MAC);
     const pc = sim.host(PC);
-    sim.apply(pc, { type: 'self', now: sim.t, status: { ...pc.e.self, ready: false, state: 'dormant' } });
-    sim.apply(mac, { type: 'self', now: sim.t, status: { ...mac.e.self, ready: false, state: 'dormant' } });
+    sim.apply(pc, {
+      type: 'self',
+      now: sim.t,
+      status: { ...pc.e.self, ready: false, state: 'dormant' },
+    });
+    sim.apply(mac, {
+      type: 'self',
+      now: sim.t,
+      status: { ...mac.e.self, ready: false, state: 'dormant' },
+    });
     sim.run(30_000);
     expect(sim.serving()).toEqual([MAC]);
     // A wake on the Mac (services starting: active, not ready) does not hand the pair over either.
-    sim.apply(mac, { type: 'self', now: sim.t, status: { ...mac.e.self, ready: false, state: 'active' } });
+    sim.apply(mac, {
+      type: 'self',
+      now: sim.t,
+      status: { ...mac.e.self, ready: false, state: 'active' },
+    });
     sim.run(30_000);
     expect(sim.serving()).toEqual([MAC]);
   });
@@ -399,7 +438,8 @@ describe('election: split brain', () => {
     const pc = sim.host(PC);
     const sessionEnd = sim.t + 60_000;
     const activity = (t: number) => {
-      if (t <= sessionEnd && t % 10_000 === 0) sim.apply(pc, { type: 'self', now: t, status: { ...pc.e.self, activityAt: t } });
+      if (t <= sessionEnd && t % 10_000 === 0)
+        sim.apply(pc, { type: 'self', now: t, status: { ...pc.e.self, activityAt: t } });
     };
     sim.apply(pc, { type: 'self', now: sim.t, status: { ...pc.e.self, activityAt: sim.t } });
     sim.run(5000, activity);
@@ -425,7 +465,8 @@ describe('election: split brain', () => {
     sim.run(10 * 60_000, (t) => {
       const phase = (t - start) % 30_000;
       sim.setLink(MAC, PC, !(phase >= 15_000 && phase < 16_000));
-      if ((t - start) % 20_000 === 0) sim.apply(pc, { type: 'self', now: t, status: { ...pc.e.self, activityAt: t } });
+      if ((t - start) % 20_000 === 0)
+        sim.apply(pc, { type: 'self', now: t, status: { ...pc.e.self, activityAt: t } });
     });
     expect(sim.host(MAC).log.filter((l) => l.serving)).toEqual([]);
     expect(sim.serving()).toEqual([PC]);
@@ -451,17 +492,27 @@ describe('election: groups of more than two', () => {
   it('random crashes, restarts, quits and partitions: once things settle, exactly one host serves, the best one', () => {
     for (let seed = 1; seed <= 25; seed++) {
       let x = seed * 7919;
-      const rand = () => ((x = (x * 48271) % 2147483647) / 2147483647);
+      const rand = () => (x = (x * 48271) % 2147483647) / 2147483647;
       const ids = ['a-mac', 'b-pc', 'c-pc2'];
       const prio: Record<string, number> = { 'a-mac': 200, 'b-pc': 100, 'c-pc2': 150 };
       const sim = new Sim();
-      for (const id of ids) sim.add(id, prio[id]!, ids.filter((o) => o !== id));
+      for (const id of ids)
+        sim.add(
+          id,
+          prio[id]!,
+          ids.filter((o) => o !== id),
+        );
       for (let round = 0; round < 30; round++) {
         const r = rand();
         const id = ids[Math.floor(rand() * ids.length)]!;
         const h = sim.host(id);
         if (r < 0.2 && h.up) sim.crash(id);
-        else if (r < 0.4 && !h.up) sim.restart(id, prio[id]!, ids.filter((o) => o !== id));
+        else if (r < 0.4 && !h.up)
+          sim.restart(
+            id,
+            prio[id]!,
+            ids.filter((o) => o !== id),
+          );
         else if (r < 0.5 && h.up) {
           sim.apply(h, { type: 'leave', now: sim.t, reason: 'quit' });
           sim.crash(id);
@@ -469,13 +520,23 @@ describe('election: groups of more than two', () => {
           const other = ids.find((o) => o !== id)!;
           sim.setLink(id, other, rand() < 0.5);
         } else if (h.up) {
-          sim.apply(h, { type: 'self', now: sim.t, status: { ...h.e.self, activityAt: rand() < 0.5 ? sim.t : h.e.self.activityAt } });
+          sim.apply(h, {
+            type: 'self',
+            now: sim.t,
+            status: { ...h.e.self, activityAt: rand() < 0.5 ? sim.t : h.e.self.activityAt },
+          });
         }
         sim.run(Math.floor(rand() * 8000));
       }
       // Heal everything, bring everyone back, and wait long enough for every timer involved.
       for (const a of ids) for (const b of ids) if (a !== b) sim.setLink(a, b, true);
-      for (const id of ids) if (!sim.host(id).up) sim.restart(id, prio[id]!, ids.filter((o) => o !== id));
+      for (const id of ids)
+        if (!sim.host(id).up)
+          sim.restart(
+            id,
+            prio[id]!,
+            ids.filter((o) => o !== id),
+          );
       sim.run(cfg.deadAfterMs + cfg.holdDownMs + cfg.sessionIdleMs + 10_000);
       expect(sim.serving(), `seed ${seed}`).toEqual(['a-mac']);
       // …and it stays that way.
@@ -483,7 +544,10 @@ describe('election: groups of more than two', () => {
       sim.maxServing = 0;
       const before = ids.map((id) => sim.host(id).log.length);
       sim.run(30_000);
-      expect(ids.map((id) => sim.host(id).log.length), `seed ${seed}`).toEqual(before);
+      expect(
+        ids.map((id) => sim.host(id).log.length),
+        `seed ${seed}`,
+      ).toEqual(before);
       expect(sim.maxServing).toBe(1);
     }
   });

@@ -17,12 +17,36 @@ import {
 } from '../../main/core/services/fit.js';
 import { appleGpuCeiling } from '../../main/core/gpu/unified.js';
 
-const card = (totalMB: number, extra: Partial<FitBudget> = {}): FitBudget => ({ totalMB, unified: false, gpuCount: 1, largestMB: totalMB, ...extra });
-const withVibe = (budget: FitBudget | null, more: Partial<FitInputs> = {}): FitInputs => ({ budget, installed: [], loaded: [], companions: [vibeVoiceItem()], ...more });
-const alone = (budget: FitBudget | null): FitInputs => ({ budget, installed: [], loaded: [], companions: [] });
+const card = (totalMB: number, extra: Partial<FitBudget> = {}): FitBudget => ({
+  totalMB,
+  unified: false,
+  gpuCount: 1,
+  largestMB: totalMB,
+  ...extra,
+});
+const withVibe = (budget: FitBudget | null, more: Partial<FitInputs> = {}): FitInputs => ({
+  budget,
+  installed: [],
+  loaded: [],
+  companions: [vibeVoiceItem()],
+  ...more,
+});
+const alone = (budget: FitBudget | null): FitInputs => ({
+  budget,
+  installed: [],
+  loaded: [],
+  companions: [],
+});
 
 // nvidia-smi memory.total of each card class in §3.1.
-const CARDS = { '8 GB (RTX 4060)': 8188, '10 GB (RTX 3080)': 10240, '12 GB (RTX 3060 12GB)': 12288, '16 GB (RTX 4080)': 16376, '24 GB (RTX 4090)': 24564, '32 GB (RTX 5090)': 32607 } as const;
+const CARDS = {
+  '8 GB (RTX 4060)': 8188,
+  '10 GB (RTX 3080)': 10240,
+  '12 GB (RTX 3060 12GB)': 12288,
+  '16 GB (RTX 4080)': 16376,
+  '24 GB (RTX 4090)': 24564,
+  '32 GB (RTX 5090)': 32607,
+} as const;
 
 describe('fit advice vs the §3.1 hardware matrix', () => {
   // Columns: card | Both Together | largest model that runs next to VibeVoice ("Larger Models";
@@ -43,10 +67,14 @@ describe('fit advice vs the §3.1 hardware matrix', () => {
       expect(judge([vibeVoiceItem()], b).level).toBe('ok');
       expect(stackAdvice(['mistral:7b'], withVibe(b)).level).toBe(both);
       // Every reference model up to the matrix's "Larger Models" entry fits next to VibeVoice.
-      const ok = Object.keys(REFERENCE_MODELS).filter((m) => checkModelFits(m, withVibe(b)).level === 'ok');
+      const ok = Object.keys(REFERENCE_MODELS).filter(
+        (m) => checkModelFits(m, withVibe(b)).level === 'ok',
+      );
       expect(ok).toContain(largest);
       expect(ok).toContain('llama3.2:3b');
-      const bigger = Object.keys(REFERENCE_MODELS).filter((m) => REFERENCE_MODELS[m]![0] > REFERENCE_MODELS[largest]![0]);
+      const bigger = Object.keys(REFERENCE_MODELS).filter(
+        (m) => REFERENCE_MODELS[m]![0] > REFERENCE_MODELS[largest]![0],
+      );
       for (const m of bigger) expect(ok, m).not.toContain(m);
       if (label.startsWith('8 GB')) {
         // "Larger Models: No": next to VibeVoice a 7B model is already tight there.
@@ -54,7 +82,9 @@ describe('fit advice vs the §3.1 hardware matrix', () => {
         expect(checkModelFits('qwen2.5:14b', withVibe(b)).level).toBe('too-big');
       }
       // The suggestion offered when a model is too big is a model of that size.
-      expect(REFERENCE_MODELS[largestFitting(withVibe(b))!]![0]).toBe(REFERENCE_MODELS[largest]![0]);
+      expect(REFERENCE_MODELS[largestFitting(withVibe(b))!]![0]).toBe(
+        REFERENCE_MODELS[largest]![0],
+      );
       if (tooBig) expect(checkModelFits(tooBig, withVibe(b)).level).not.toBe('ok');
     });
   }
@@ -110,7 +140,11 @@ describe('model size estimates vs the guide §2', () => {
   }
 
   it('prefers what Ollama reports for a loaded model over any estimate', () => {
-    const item = estimateModel('mistral', [{ name: 'mistral:latest', sizeBytes: 4.4e9 }], [{ name: 'mistral:latest', sizeBytes: 6_000 * 1024 * 1024, vramBytes: 0 }]);
+    const item = estimateModel(
+      'mistral',
+      [{ name: 'mistral:latest', sizeBytes: 4.4e9 }],
+      [{ name: 'mistral:latest', sizeBytes: 6_000 * 1024 * 1024, vramBytes: 0 }],
+    );
     expect(item).toMatchObject({ source: 'loaded', mb: 6000, lowMB: 6000, highMB: 6000 });
   });
 
@@ -139,17 +173,27 @@ describe('Apple silicon: a share of unified memory', () => {
   });
 
   it('a user-set iogpu.wired_limit_mb wins (capped at RAM)', () => {
-    expect(appleGpuCeiling(32768, 26000)).toMatchObject({ mb: 26000, source: 'iogpu.wired_limit_mb' });
+    expect(appleGpuCeiling(32768, 26000)).toMatchObject({
+      mb: 26000,
+      source: 'iogpu.wired_limit_mb',
+    });
     expect(appleGpuCeiling(32768, 99999).mb).toBe(32768);
     expect(appleGpuCeiling(32768, 0).source).toBe('default share');
   });
 
   it('§3.3: a 16 GB M1 runs mistral:7b with VibeVoice; a 64 GB Max runs qwen2.5:32b with it', () => {
-    const mac = (ram: number): FitBudget => ({ totalMB: appleGpuCeiling(ram).mb, unified: true, gpuCount: 1, largestMB: appleGpuCeiling(ram).mb });
+    const mac = (ram: number): FitBudget => ({
+      totalMB: appleGpuCeiling(ram).mb,
+      unified: true,
+      gpuCount: 1,
+      largestMB: appleGpuCeiling(ram).mb,
+    });
     expect(stackAdvice(['mistral:7b'], withVibe(mac(16384))).level).toBe('ok');
     expect(checkModelFits('qwen2.5:32b', withVibe(mac(65536))).level).toBe('ok');
     expect(checkModelFits('qwen2.5:32b', withVibe(mac(16384))).level).toBe('too-big');
-    expect(stackAdvice(['mistral:7b'], withVibe(mac(16384))).message).toMatch(/of 10\.7 GB \(unified memory the GPU may use\)$/);
+    expect(stackAdvice(['mistral:7b'], withVibe(mac(16384))).message).toMatch(
+      /of 10\.7 GB \(unified memory the GPU may use\)$/,
+    );
   });
 });
 
@@ -178,7 +222,10 @@ describe('fit advice edge cases', () => {
   });
 
   it('checkModelFits mentions the models Ollama would unload', () => {
-    const r = checkModelFits('qwen2.5:7b', withVibe(card(12288), { loaded: [{ name: 'mistral:7b', sizeBytes: 5e9, vramBytes: 5e9 }] }));
+    const r = checkModelFits(
+      'qwen2.5:7b',
+      withVibe(card(12288), { loaded: [{ name: 'mistral:7b', sizeBytes: 5e9, vramBytes: 5e9 }] }),
+    );
     expect(r.warnings).toContain('Ollama may unload mistral:7b to make room.');
   });
 

@@ -8,12 +8,24 @@ describe('nvidia-smi --query-gpu parser', () => {
     expect(r).toEqual({
       ok: true,
       skipped: [],
-      value: [{ index: 0, name: 'NVIDIA GeForce RTX 3060', totalMB: 12288, usedMB: 7900, utilizationPct: 35, temperatureC: 54, powerW: 41.27 }],
+      value: [
+        {
+          index: 0,
+          name: 'NVIDIA GeForce RTX 3060',
+          totalMB: 12288,
+          usedMB: 7900,
+          utilizationPct: 35,
+          temperatureC: 54,
+          powerW: 41.27,
+        },
+      ],
     });
   });
 
   it('reads two GPUs, in index order, with Windows line endings', () => {
-    const r = parseGpuQuery('1, NVIDIA GeForce RTX 4090, 24564, 20100, 97, 71, 398.10\r\n0, NVIDIA GeForce RTX 3060, 12288, 512, 3, 40, 17.00\r\n');
+    const r = parseGpuQuery(
+      '1, NVIDIA GeForce RTX 4090, 24564, 20100, 97, 71, 398.10\r\n0, NVIDIA GeForce RTX 3060, 12288, 512, 3, 40, 17.00\r\n',
+    );
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.value.map((g) => [g.index, g.name, g.totalMB, g.usedMB])).toEqual([
@@ -23,14 +35,39 @@ describe('nvidia-smi --query-gpu parser', () => {
   });
 
   it('an idle GPU: 0 MiB used reads 0, not missing', () => {
-    const r = parseGpuQuery(gpuOut([{ index: 0, name: 'NVIDIA GeForce RTX 3060', totalMB: 12288, usedMB: 0, util: 0, tempC: 0, powerW: 0 }]));
-    expect(r.ok && r.value[0]).toMatchObject({ usedMB: 0, utilizationPct: 0, temperatureC: 0, powerW: 0 });
+    const r = parseGpuQuery(
+      gpuOut([
+        {
+          index: 0,
+          name: 'NVIDIA GeForce RTX 3060',
+          totalMB: 12288,
+          usedMB: 0,
+          util: 0,
+          tempC: 0,
+          powerW: 0,
+        },
+      ]),
+    );
+    expect(r.ok && r.value[0]).toMatchObject({
+      usedMB: 0,
+      utilizationPct: 0,
+      temperatureC: 0,
+      powerW: 0,
+    });
     if (r.ok) expect(Object.values(r.value[0]!)).not.toContain(null);
   });
 
   it('N/A and [Not Supported] fields read null; the rest of the line still counts', () => {
     const r = parseGpuQuery('0, Tesla T4, 15360, [N/A], [Not Supported], N/A, [Unknown Error]\n');
-    expect(r.ok && r.value[0]).toEqual({ index: 0, name: 'Tesla T4', totalMB: 15360, usedMB: null, utilizationPct: null, temperatureC: null, powerW: null });
+    expect(r.ok && r.value[0]).toEqual({
+      index: 0,
+      name: 'Tesla T4',
+      totalMB: 15360,
+      usedMB: null,
+      utilizationPct: null,
+      temperatureC: null,
+      powerW: null,
+    });
   });
 
   it('a GPU name with a comma in it', () => {
@@ -41,7 +78,10 @@ describe('nvidia-smi --query-gpu parser', () => {
 
   it('garbage is an error with a readable reason, never a GPU', () => {
     const r = parseGpuQuery('Failed to initialize NVML: Driver/library version mismatch\n');
-    expect(r).toEqual({ ok: false, why: 'unexpected nvidia-smi output: "Failed to initialize NVML: Driver/library version mismatch"' });
+    expect(r).toEqual({
+      ok: false,
+      why: 'unexpected nvidia-smi output: "Failed to initialize NVML: Driver/library version mismatch"',
+    });
     expect(parseGpuQuery('0, RTX, twelve, 1, 2, 3, 4')).toMatchObject({ ok: false });
     expect(parseGpuQuery('\x00\x01\x02 ,,,,')).toMatchObject({ ok: false });
     expect(parseGpuQuery('')).toEqual({ ok: false, why: 'nvidia-smi printed nothing' });
@@ -66,13 +106,28 @@ describe('nvidia-smi --query-gpu parser', () => {
 
 describe('nvidia-smi --query-compute-apps parser', () => {
   it('reads pids and their memory; none is an empty list', () => {
-    expect(parseComputeApps('4242, 5600\n4300, 0\n')).toEqual({ ok: true, skipped: [], value: [{ pid: 4242, usedMB: 5600 }, { pid: 4300, usedMB: 0 }] });
+    expect(parseComputeApps('4242, 5600\n4300, 0\n')).toEqual({
+      ok: true,
+      skipped: [],
+      value: [
+        { pid: 4242, usedMB: 5600 },
+        { pid: 4300, usedMB: 0 },
+      ],
+    });
     expect(parseComputeApps('')).toEqual({ ok: true, skipped: [], value: [] });
-    expect(parseComputeApps('No running processes found\n')).toEqual({ ok: true, skipped: [], value: [] });
+    expect(parseComputeApps('No running processes found\n')).toEqual({
+      ok: true,
+      skipped: [],
+      value: [],
+    });
   });
 
   it('Windows (WDDM) reports [N/A] per process: the pid counts, the amount is unknown', () => {
-    expect(parseComputeApps('9120, [N/A]\n')).toEqual({ ok: true, skipped: [], value: [{ pid: 9120, usedMB: null }] });
+    expect(parseComputeApps('9120, [N/A]\n')).toEqual({
+      ok: true,
+      skipped: [],
+      value: [{ pid: 9120, usedMB: null }],
+    });
   });
 
   it('garbage is an error', () => {

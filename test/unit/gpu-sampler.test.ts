@@ -16,14 +16,35 @@ import { appsOut, gpuOut, type FakeGpu } from '../fixtures/bin/scenario.js';
 
 const MiB = 1024 * 1024;
 
-const RTX3060: FakeGpu = { index: 0, name: 'NVIDIA GeForce RTX 3060', totalMB: 12288, usedMB: 7900, util: 35, tempC: 54, powerW: 41.5 };
-const RTX4090: FakeGpu = { index: 1, name: 'NVIDIA GeForce RTX 4090', totalMB: 24564, usedMB: 0, util: 0, tempC: 31, powerW: 12 };
+const RTX3060: FakeGpu = {
+  index: 0,
+  name: 'NVIDIA GeForce RTX 3060',
+  totalMB: 12288,
+  usedMB: 7900,
+  util: 35,
+  tempC: 54,
+  powerW: 41.5,
+};
+const RTX4090: FakeGpu = {
+  index: 1,
+  name: 'NVIDIA GeForce RTX 4090',
+  totalMB: 24564,
+  usedMB: 0,
+  util: 0,
+  tempC: 31,
+  powerW: 12,
+};
 
 const linuxInventory = (gpus: FakeGpu[]): RawInventory => ({
   platform: 'linux',
   arch: 'x64',
   memTotalBytes: 32768 * MiB,
-  controllers: gpus.map((g) => ({ vendor: 'NVIDIA Corporation', model: 'GA106', name: g.name, memoryTotal: Number(g.totalMB) })),
+  controllers: gpus.map((g) => ({
+    vendor: 'NVIDIA Corporation',
+    model: 'GA106',
+    name: g.name,
+    memoryTotal: Number(g.totalMB),
+  })),
 });
 
 const appleInventory: RawInventory = {
@@ -51,14 +72,17 @@ class FakeSmi implements SmiRunner {
 class FakeOllama implements OllamaReader {
   psCalls = 0;
   loaded: { name: string; sizeBytes: number; vramBytes: number; expiresAt: string | null }[] = [];
-  installed: { name: string; sizeBytes: number }[] = [{ name: 'mistral:7b', sizeBytes: 4_372_824_384 }];
+  installed: { name: string; sizeBytes: number }[] = [
+    { name: 'mistral:7b', sizeBytes: 4_372_824_384 },
+  ];
   down = false;
   /** Ollama ≥ 0.32.10 while a model loads: /api/ps does not answer before the reader's timeout. */
   psBlocked = false;
   async listLoaded() {
     this.psCalls++;
     if (this.down) throw new Error('connect ECONNREFUSED');
-    if (this.psBlocked) throw new DOMException('The operation was aborted due to timeout', 'TimeoutError');
+    if (this.psBlocked)
+      throw new DOMException('The operation was aborted due to timeout', 'TimeoutError');
     return this.loaded;
   }
   async listInstalled() {
@@ -72,10 +96,24 @@ afterEach(() => {
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 
-function setup(opts: { inventory?: RawInventory | Error; smi?: string | null; preload?: string[]; services?: ServiceEntry[]; trees?: Record<string, number[]>; modelsHint?: () => string; gpuQuery?: () => GpuQuery; metalTotalMB?: () => number | null } = {}) {
+function setup(
+  opts: {
+    inventory?: RawInventory | Error;
+    smi?: string | null;
+    preload?: string[];
+    services?: ServiceEntry[];
+    trees?: Record<string, number[]>;
+    modelsHint?: () => string;
+    gpuQuery?: () => GpuQuery;
+    metalTotalMB?: () => number | null;
+  } = {},
+) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gpu-sampler-'));
   dirs.push(dataDir);
-  const { store: settings } = SettingsStore.open({ dataDir, facts: { platform: 'linux', hostname: 'test' } });
+  const { store: settings } = SettingsStore.open({
+    dataDir,
+    facts: { platform: 'linux', hostname: 'test' },
+  });
   if (opts.preload) settings.update({ models: { preload: opts.preload } });
   const clock = new ManualClock();
   const initial: Sections = {
@@ -126,17 +164,48 @@ const svc = (id: string, pid: number, enabled = true): ServiceEntry => ({
 describe('GpuSampler', () => {
   it('one GPU: live usage from nvidia-smi, models from Ollama, advice and a history point', async () => {
     const { sampler, store, ollama } = setup({ preload: ['mistral:7b'] });
-    ollama.loaded = [{ name: 'mistral:7b', sizeBytes: 5600 * MiB, vramBytes: 5600 * MiB, expiresAt: '2026-01-01T00:05:00.000Z' }];
+    ollama.loaded = [
+      {
+        name: 'mistral:7b',
+        sizeBytes: 5600 * MiB,
+        vramBytes: 5600 * MiB,
+        expiresAt: '2026-01-01T00:05:00.000Z',
+      },
+    ];
     await sampler.refreshInventory(); // reads the inventory, then samples once
     const gpu = store.get('gpu');
     expect(gpu.error).toBeNull();
     expect(gpu.sampledAt).toBe('2026-01-01T00:00:00.000Z');
     expect(gpu.gpus).toEqual([
-      { name: 'NVIDIA GeForce RTX 3060', vendor: 'NVIDIA', vramTotalMB: 12288, vramUsedMB: 7900, unified: false, index: 0, utilizationPct: 35, temperatureC: 54, powerW: 41.5 },
+      {
+        name: 'NVIDIA GeForce RTX 3060',
+        vendor: 'NVIDIA',
+        vramTotalMB: 12288,
+        vramUsedMB: 7900,
+        unified: false,
+        index: 0,
+        utilizationPct: 35,
+        temperatureC: 54,
+        powerW: 41.5,
+      },
     ]);
-    expect(gpu.models).toEqual([{ name: 'mistral:7b', service: 'ollama', vramMB: 5600, sizeMB: 5600, cpuMB: 0, spilled: false, expiresAt: '2026-01-01T00:05:00.000Z' }]);
+    expect(gpu.models).toEqual([
+      {
+        name: 'mistral:7b',
+        service: 'ollama',
+        vramMB: 5600,
+        sizeMB: 5600,
+        cpuMB: 0,
+        spilled: false,
+        expiresAt: '2026-01-01T00:05:00.000Z',
+      },
+    ]);
     // mistral is loaded: its real size (5600) counts, plus VibeVoice's reference 2.5 GB.
-    expect(gpu.advice).toMatchObject({ level: 'ok', fits: true, message: 'mistral:7b + VibeVoice: 7.8 of 12 GB' });
+    expect(gpu.advice).toMatchObject({
+      level: 'ok',
+      fits: true,
+      message: 'mistral:7b + VibeVoice: 7.8 of 12 GB',
+    });
     expect(gpu.recent).toEqual([{ t: Date.UTC(2026, 0, 1), usedMB: [7900], utilPct: [35] }]);
     expect(gpu.intervalSeconds).toBe(2);
   });
@@ -157,21 +226,45 @@ describe('GpuSampler', () => {
 
   it('N/A fields stay null in the section', async () => {
     const { sampler, store, smi } = setup();
-    smi.gpu = { ok: true, stdout: '0, NVIDIA GeForce RTX 3060, 12288, 1200, [N/A], [Not Supported], [N/A]\n' };
+    smi.gpu = {
+      ok: true,
+      stdout: '0, NVIDIA GeForce RTX 3060, 12288, 1200, [N/A], [Not Supported], [N/A]\n',
+    };
     await sampler.sampleNow();
-    expect(store.get('gpu').gpus[0]).toMatchObject({ vramUsedMB: 1200, utilizationPct: null, temperatureC: null, powerW: null });
+    expect(store.get('gpu').gpus[0]).toMatchObject({
+      vramUsedMB: 1200,
+      utilizationPct: null,
+      temperatureC: null,
+      powerW: null,
+    });
   });
 
   it('a failing nvidia-smi: "unavailable: <why>", and models and advice keep working', async () => {
     const { sampler, store, smi, ollama } = setup();
-    ollama.loaded = [{ name: 'mistral:7b', sizeBytes: 5600 * MiB, vramBytes: 5600 * MiB, expiresAt: null }];
-    smi.gpu = { ok: false, why: "nvidia-smi exited with code 9: NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver." };
+    ollama.loaded = [
+      { name: 'mistral:7b', sizeBytes: 5600 * MiB, vramBytes: 5600 * MiB, expiresAt: null },
+    ];
+    smi.gpu = {
+      ok: false,
+      why: "nvidia-smi exited with code 9: NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.",
+    };
     await sampler.refreshInventory();
     await sampler.sampleNow();
     const gpu = store.get('gpu');
-    expect(gpu.error).toBe("unavailable: nvidia-smi exited with code 9: NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.");
+    expect(gpu.error).toBe(
+      "unavailable: nvidia-smi exited with code 9: NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.",
+    );
     // The inventory still knows the card; live numbers are unknown.
-    expect(gpu.gpus).toEqual([{ name: 'NVIDIA GeForce RTX 3060', vendor: 'NVIDIA', vramTotalMB: 12288, vramUsedMB: null, unified: false, index: 0 }]);
+    expect(gpu.gpus).toEqual([
+      {
+        name: 'NVIDIA GeForce RTX 3060',
+        vendor: 'NVIDIA',
+        vramTotalMB: 12288,
+        vramUsedMB: null,
+        unified: false,
+        index: 0,
+      },
+    ]);
     expect(gpu.models.map((m) => m.name)).toEqual(['mistral:7b']);
     expect(gpu.advice?.level).toBe('ok');
     expect(gpu.recent![0]!.usedMB).toEqual([null]);
@@ -181,10 +274,14 @@ describe('GpuSampler', () => {
     const { sampler, store, smi } = setup();
     smi.gpu = { ok: true, stdout: 'Segmentation fault\n' };
     await sampler.sampleNow();
-    expect(store.get('gpu').error).toBe('unavailable: unexpected nvidia-smi output: "Segmentation fault"');
+    expect(store.get('gpu').error).toBe(
+      'unavailable: unexpected nvidia-smi output: "Segmentation fault"',
+    );
     smi.gpu = { ok: false, why: 'nvidia-smi did not answer within 3 s (stopped it)' };
     await sampler.sampleNow();
-    expect(store.get('gpu').error).toBe('unavailable: nvidia-smi did not answer within 3 s (stopped it)');
+    expect(store.get('gpu').error).toBe(
+      'unavailable: nvidia-smi did not answer within 3 s (stopped it)',
+    );
     smi.gpu = { ok: true, stdout: gpuOut([RTX3060]) };
     await sampler.sampleNow();
     expect(store.get('gpu').error).toBeNull();
@@ -193,11 +290,16 @@ describe('GpuSampler', () => {
   it('an NVIDIA card without nvidia-smi says so', async () => {
     const { sampler, store } = setup({ smi: null });
     await sampler.refreshInventory();
-    expect(store.get('gpu').error).toBe('unavailable: nvidia-smi not found (is the NVIDIA driver installed?)');
+    expect(store.get('gpu').error).toBe(
+      'unavailable: nvidia-smi not found (is the NVIDIA driver installed?)',
+    );
   });
 
   it('no GPU at all: no error, advice says the CPU runs the models', async () => {
-    const { sampler, store } = setup({ smi: null, inventory: { platform: 'linux', arch: 'x64', memTotalBytes: 8192 * MiB, controllers: [] } });
+    const { sampler, store } = setup({
+      smi: null,
+      inventory: { platform: 'linux', arch: 'x64', memTotalBytes: 8192 * MiB, controllers: [] },
+    });
     await sampler.refreshInventory();
     const gpu = store.get('gpu');
     expect(gpu.error).toBeNull();
@@ -220,7 +322,10 @@ describe('GpuSampler', () => {
     ]);
     expect(gpu.otherMB).toBe(9000 - 5400 - 2500);
     // VibeVoice's measured VRAM replaces the reference estimate in the advice.
-    expect(gpu.advice!.items!.find((i) => i.name === 'VibeVoice')).toMatchObject({ mb: 2500, source: 'measured' });
+    expect(gpu.advice!.items!.find((i) => i.name === 'VibeVoice')).toMatchObject({
+      mb: 2500,
+      source: 'measured',
+    });
     expect(smi.calls).toEqual(['gpu', 'apps']);
   });
 
@@ -231,8 +336,19 @@ describe('GpuSampler', () => {
       trees: { ollama: [100, 151], piper: [300] },
     });
     smi.gpu = { ok: true, stdout: gpuOut([{ ...RTX3060, usedMB: 6000 }]) };
-    smi.apps = { ok: true, stdout: appsOut([{ pid: 151, usedMB: 4200 }, { pid: 4242, usedMB: 1800 }], { wddm: true }) };
-    ollama.loaded = [{ name: 'mistral:7b', sizeBytes: 4200 * MiB, vramBytes: 4200 * MiB, expiresAt: null }];
+    smi.apps = {
+      ok: true,
+      stdout: appsOut(
+        [
+          { pid: 151, usedMB: 4200 },
+          { pid: 4242, usedMB: 1800 },
+        ],
+        { wddm: true },
+      ),
+    };
+    ollama.loaded = [
+      { name: 'mistral:7b', sizeBytes: 4200 * MiB, vramBytes: 4200 * MiB, expiresAt: null },
+    ];
     await sampler.sampleNow();
     const gpu = store.get('gpu');
     expect(gpu.services).toEqual([{ service: 'ollama', vramMB: 4200 }]);
@@ -246,8 +362,19 @@ describe('GpuSampler', () => {
       trees: { ollama: [100, 151], vibevoice: [200] },
     });
     smi.gpu = { ok: true, stdout: gpuOut([{ ...RTX3060, usedMB: 11000 }]) };
-    smi.apps = { ok: true, stdout: appsOut([{ pid: 151, usedMB: 0 }, { pid: 200, usedMB: 0 }], { wddm: true }) };
-    ollama.loaded = [{ name: 'qwen2.5:7b', sizeBytes: 5600 * MiB, vramBytes: 5600 * MiB, expiresAt: null }];
+    smi.apps = {
+      ok: true,
+      stdout: appsOut(
+        [
+          { pid: 151, usedMB: 0 },
+          { pid: 200, usedMB: 0 },
+        ],
+        { wddm: true },
+      ),
+    };
+    ollama.loaded = [
+      { name: 'qwen2.5:7b', sizeBytes: 5600 * MiB, vramBytes: 5600 * MiB, expiresAt: null },
+    ];
     await sampler.sampleNow();
     const gpu = store.get('gpu');
     expect(gpu.services).toEqual([
@@ -258,7 +385,7 @@ describe('GpuSampler', () => {
     expect(gpu.advice!.warnings!.join(' ')).not.toMatch(/Other programs/);
   });
 
-  it('the advice and the by-service bar use one split (nvidia-smi did not list Ollama\'s runner)', async () => {
+  it("the advice and the by-service bar use one split (nvidia-smi did not list Ollama's runner)", async () => {
     // Seen on the dashboard: "Other programs hold 6 GB … close them" next to a bar showing Ollama
     // 4.1 GB and other programs 1.9 GB.
     const { sampler, store, smi, ollama, settings } = setup({
@@ -269,17 +396,24 @@ describe('GpuSampler', () => {
     settings.update({ services: { vibevoice: { enabled: false } } });
     smi.gpu = { ok: true, stdout: gpuOut([{ ...RTX3060, totalMB: 8192, usedMB: 6144 }]) };
     smi.apps = { ok: true, stdout: appsOut([{ pid: 4242, usedMB: 1946 }]) };
-    ollama.loaded = [{ name: 'qwen2.5:7b', sizeBytes: 4198 * MiB, vramBytes: 4198 * MiB, expiresAt: null }];
+    ollama.loaded = [
+      { name: 'qwen2.5:7b', sizeBytes: 4198 * MiB, vramBytes: 4198 * MiB, expiresAt: null },
+    ];
     await sampler.sampleNow();
     const gpu = store.get('gpu');
     expect(gpu.services).toEqual([{ service: 'ollama', vramMB: 4198 }]);
     expect(gpu.otherMB).toBe(1946);
     const w = gpu.advice!.warnings!.find((x) => x.startsWith('Other programs'));
-    expect(w).toBe('Other programs hold 1.9 GB of VRAM right now; close them or the models will spill to the CPU.');
+    expect(w).toBe(
+      'Other programs hold 1.9 GB of VRAM right now; close them or the models will spill to the CPU.',
+    );
   });
 
   it('re-reads the process list and /api/ps only when VRAM in use moves (or after 5 min and 30 s)', async () => {
-    const { sampler, store, smi, ollama, clock } = setup({ services: [svc('ollama', 100)], trees: { ollama: [100, 150] } });
+    const { sampler, store, smi, ollama, clock } = setup({
+      services: [svc('ollama', 100)],
+      trees: { ollama: [100, 150] },
+    });
     smi.apps = { ok: true, stdout: '150, 5400\n' };
     await sampler.sampleNow();
     expect([smi.calls, ollama.psCalls]).toEqual([['gpu', 'apps'], 1]);
@@ -290,7 +424,9 @@ describe('GpuSampler', () => {
     expect(store.get('gpu').services).toEqual([{ service: 'ollama', vramMB: 5400 }]);
     // A model loads: VRAM in use jumps, so both are read again.
     smi.gpu = { ok: true, stdout: gpuOut([{ ...RTX3060, usedMB: 7900 + 3000 }]) };
-    ollama.loaded = [{ name: 'llama3.2:3b', sizeBytes: 3000 * MiB, vramBytes: 3000 * MiB, expiresAt: null }];
+    ollama.loaded = [
+      { name: 'llama3.2:3b', sizeBytes: 3000 * MiB, vramBytes: 3000 * MiB, expiresAt: null },
+    ];
     clock.t += 2000;
     await sampler.sampleNow();
     expect([smi.calls.length, ollama.psCalls]).toEqual([5, 2]);
@@ -309,10 +445,15 @@ describe('GpuSampler', () => {
     // A model that spills to the CPU, or any model while nvidia-smi's figure stays put (the fake
     // GPU of the dashboard test), moves no VRAM: hibernation's /api/ps poll is the hint.
     let seen = '';
-    const { sampler, store, ollama, clock } = setup({ services: [svc('ollama', 100)], modelsHint: () => seen });
+    const { sampler, store, ollama, clock } = setup({
+      services: [svc('ollama', 100)],
+      modelsHint: () => seen,
+    });
     await sampler.sampleNow();
     expect([ollama.psCalls, store.get('gpu').models]).toEqual([1, []]);
-    ollama.loaded = [{ name: 'mistral:7b', sizeBytes: 5600 * MiB, vramBytes: 5600 * MiB, expiresAt: null }];
+    ollama.loaded = [
+      { name: 'mistral:7b', sizeBytes: 5600 * MiB, vramBytes: 5600 * MiB, expiresAt: null },
+    ];
     clock.t += 2000;
     await sampler.sampleNow();
     expect(ollama.psCalls).toBe(1);
@@ -329,8 +470,13 @@ describe('GpuSampler', () => {
 
   it('keeps the model list while /api/ps does not answer (a model is loading), and asks again next sample', async () => {
     let seen = 'mistral:7b';
-    const { sampler, store, ollama, clock } = setup({ services: [svc('ollama', 100)], modelsHint: () => seen });
-    ollama.loaded = [{ name: 'mistral:7b', sizeBytes: 5600 * MiB, vramBytes: 5600 * MiB, expiresAt: null }];
+    const { sampler, store, ollama, clock } = setup({
+      services: [svc('ollama', 100)],
+      modelsHint: () => seen,
+    });
+    ollama.loaded = [
+      { name: 'mistral:7b', sizeBytes: 5600 * MiB, vramBytes: 5600 * MiB, expiresAt: null },
+    ];
     await sampler.sampleNow();
     expect(store.get('gpu').models.map((m) => m.name)).toEqual(['mistral:7b']);
     ollama.psBlocked = true;
@@ -339,41 +485,73 @@ describe('GpuSampler', () => {
     await sampler.sampleNow();
     expect(store.get('gpu').models.map((m) => m.name)).toEqual(['mistral:7b']);
     ollama.psBlocked = false;
-    ollama.loaded.push({ name: 'qwen2.5:7b', sizeBytes: 4700 * MiB, vramBytes: 4700 * MiB, expiresAt: null });
+    ollama.loaded.push({
+      name: 'qwen2.5:7b',
+      sizeBytes: 4700 * MiB,
+      vramBytes: 4700 * MiB,
+      expiresAt: null,
+    });
     clock.t += 2000;
     await sampler.sampleNow();
     expect(store.get('gpu').models.map((m) => m.name)).toEqual(['mistral:7b', 'qwen2.5:7b']);
   });
 
   it('skips the compute-apps query while none of our services runs', async () => {
-    const { sampler, store, smi } = setup({ services: [{ ...svc('ollama', 1), status: 'stopped', pid: null }] });
+    const { sampler, store, smi } = setup({
+      services: [{ ...svc('ollama', 1), status: 'stopped', pid: null }],
+    });
     await sampler.sampleNow();
     expect(smi.calls).toEqual(['gpu']);
     expect(store.get('gpu').otherMB).toBe(7900);
   });
 
   it('an adopted external Ollama (no pid of ours): its models are not counted as other programs', async () => {
-    const { sampler, store, ollama } = setup({ services: [{ ...svc('ollama', 1), status: 'external', pid: null }] });
-    ollama.loaded = [{ name: 'mistral:7b', sizeBytes: 5600 * MiB, vramBytes: 5600 * MiB, expiresAt: null }];
+    const { sampler, store, ollama } = setup({
+      services: [{ ...svc('ollama', 1), status: 'external', pid: null }],
+    });
+    ollama.loaded = [
+      { name: 'mistral:7b', sizeBytes: 5600 * MiB, vramBytes: 5600 * MiB, expiresAt: null },
+    ];
     await sampler.sampleNow();
     expect(store.get('gpu').otherMB).toBe(7900 - 5600);
   });
 
   it('Apple silicon: unified memory, ceiling from RAM, usage from /api/ps size_vram', async () => {
-    const { sampler, store, ollama, smi } = setup({ inventory: appleInventory, smi: null, preload: ['mistral:7b'] });
-    ollama.loaded = [{ name: 'mistral:7b', sizeBytes: 5600 * MiB, vramBytes: 5000 * MiB, expiresAt: null }];
+    const { sampler, store, ollama, smi } = setup({
+      inventory: appleInventory,
+      smi: null,
+      preload: ['mistral:7b'],
+    });
+    ollama.loaded = [
+      { name: 'mistral:7b', sizeBytes: 5600 * MiB, vramBytes: 5000 * MiB, expiresAt: null },
+    ];
     await sampler.refreshInventory();
     const gpu = store.get('gpu');
     expect(gpu.error).toBeNull();
-    expect(gpu.gpus).toEqual([{ name: 'Apple M2 Max', vendor: 'Apple', vramTotalMB: 21845, vramUsedMB: 5000, unified: true, unifiedMemoryMB: 32768 }]);
+    expect(gpu.gpus).toEqual([
+      {
+        name: 'Apple M2 Max',
+        vendor: 'Apple',
+        vramTotalMB: 21845,
+        vramUsedMB: 5000,
+        unified: true,
+        unifiedMemoryMB: 32768,
+      },
+    ]);
     expect(gpu.models[0]).toMatchObject({ vramMB: 5000, cpuMB: 600, spilled: true });
-    expect(gpu.advice!.message).toMatch(/^mistral:7b \+ VibeVoice: .* of 21\.3 GB \(unified memory the GPU may use\)$/);
+    expect(gpu.advice!.message).toMatch(
+      /^mistral:7b \+ VibeVoice: .* of 21\.3 GB \(unified memory the GPU may use\)$/,
+    );
     expect(smi.calls).toEqual([]);
   });
 
-  it('Apple silicon: what Metal reports (through Ollama\'s log) replaces the 2/3–3/4 rule', async () => {
+  it("Apple silicon: what Metal reports (through Ollama's log) replaces the 2/3–3/4 rule", async () => {
     // macOS 26 lets the GPU wire more than the rule says: the fit advice must use what Metal allows.
-    const { sampler, store } = setup({ inventory: appleInventory, smi: null, metalTotalMB: () => 27_000 });
+    const { sampler, store } = setup({
+      inventory: appleInventory,
+      smi: null,
+      metalTotalMB: () => 27_000,
+    });
     await sampler.refreshInventory();
     expect(store.get('gpu').gpus[0]).toMatchObject({ vramTotalMB: 27_000, unified: true });
     expect(store.get('gpu').advice!.availableMB).toBe(27_000);
@@ -441,7 +619,12 @@ describe('GpuSampler', () => {
 
   it('cold and dormant: no timer and no looping nvidia-smi; a sample on demand runs nvidia-smi once', async () => {
     // Optimus laptops: any nvidia-smi query wakes the discrete GPU and a looping one keeps it awake.
-    const loop = { reads: 0, stops: 0, read: async () => (loop.reads++, { ok: true as const, stdout: gpuOut([RTX3060]) }), stop: () => void loop.stops++ };
+    const loop = {
+      reads: 0,
+      stops: 0,
+      read: async () => (loop.reads++, { ok: true as const, stdout: gpuOut([RTX3060]) }),
+      stop: () => void loop.stops++,
+    };
     const { sampler, store, clock, smi } = setup({ gpuQuery: () => loop });
     sampler.start();
     await clock.advance(0);
@@ -458,7 +641,10 @@ describe('GpuSampler', () => {
     // Someone opens the GPU panel and asks: one nvidia-smi that exits, not the loop.
     await sampler.sampleNow();
     expect([loop.reads, smi.calls]).toEqual([1, ['gpu']]);
-    expect(store.get('gpu')).toMatchObject({ onDemand: true, sampledAt: new Date(clock.now()).toISOString() });
+    expect(store.get('gpu')).toMatchObject({
+      onDemand: true,
+      sampledAt: new Date(clock.now()).toISOString(),
+    });
     expect(clock.pending()).toEqual([]);
     store.update('hibernation', (h) => ({ ...h, state: 'dormant' }));
     await settle();
@@ -497,7 +683,9 @@ describe('GpuSampler', () => {
     const notices = store.snapshot().notices.filter((n) => n.code === 'model_too_big');
     expect(notices).toHaveLength(1);
     expect(notices[0]!.level).toBe('warning');
-    expect(notices[0]!.message).toMatch(/^qwen2\.5:32b is too big for this GPU \(qwen2\.5:32b \+ VibeVoice: [\d.]+ of 12 GB\)\. It would run partly on the CPU/);
+    expect(notices[0]!.message).toMatch(
+      /^qwen2\.5:32b is too big for this GPU \(qwen2\.5:32b \+ VibeVoice: [\d.]+ of 12 GB\)\. It would run partly on the CPU/,
+    );
     expect(notices[0]!.message).toMatch(/(qwen2\.5:7b|mistral:7b) fits: choose it in Settings/);
     expect(store.get('gpu').advice).toMatchObject({ level: 'too-big', fits: false });
     expect(sampler.checkModelFits('qwen2.5:32b').level).toBe('too-big');
@@ -505,9 +693,16 @@ describe('GpuSampler', () => {
   });
 
   it('a failed inventory is reported when nothing else is known', async () => {
-    const { sampler, store } = setup({ inventory: new Error('GPU inventory did not finish within 20 s (a driver tool hung; stopped it)'), smi: null });
+    const { sampler, store } = setup({
+      inventory: new Error(
+        'GPU inventory did not finish within 20 s (a driver tool hung; stopped it)',
+      ),
+      smi: null,
+    });
     await sampler.refreshInventory();
-    expect(store.get('gpu').error).toBe('unavailable: GPU inventory did not finish within 20 s (a driver tool hung; stopped it)');
+    expect(store.get('gpu').error).toBe(
+      'unavailable: GPU inventory did not finish within 20 s (a driver tool hung; stopped it)',
+    );
     expect(sampler.inventory().error).toMatch(/did not finish/);
   });
 

@@ -9,12 +9,33 @@ const MiB = 1024 * 1024;
 describe('per-model usage from /api/ps', () => {
   it('splits VRAM and CPU, and flags a spill', () => {
     const models = modelUsage([
-      { name: 'qwen2.5:32b', sizeBytes: 23_000 * MiB, vramBytes: 11_000 * MiB, expiresAt: '2026-01-01T00:05:00Z' },
+      {
+        name: 'qwen2.5:32b',
+        sizeBytes: 23_000 * MiB,
+        vramBytes: 11_000 * MiB,
+        expiresAt: '2026-01-01T00:05:00Z',
+      },
       { name: 'mistral:7b', sizeBytes: 5_600 * MiB, vramBytes: 5_600 * MiB, expiresAt: null },
     ]);
     expect(models).toEqual([
-      { name: 'mistral:7b', service: 'ollama', vramMB: 5600, sizeMB: 5600, cpuMB: 0, spilled: false, expiresAt: null },
-      { name: 'qwen2.5:32b', service: 'ollama', vramMB: 11000, sizeMB: 23000, cpuMB: 12000, spilled: true, expiresAt: '2026-01-01T00:05:00Z' },
+      {
+        name: 'mistral:7b',
+        service: 'ollama',
+        vramMB: 5600,
+        sizeMB: 5600,
+        cpuMB: 0,
+        spilled: false,
+        expiresAt: null,
+      },
+      {
+        name: 'qwen2.5:32b',
+        service: 'ollama',
+        vramMB: 11000,
+        sizeMB: 23000,
+        cpuMB: 12000,
+        spilled: true,
+        expiresAt: '2026-01-01T00:05:00Z',
+      },
     ]);
   });
 
@@ -27,7 +48,7 @@ describe('per-model usage from /api/ps', () => {
 });
 
 describe('per-pid attribution to supervised process trees', () => {
-  it('sums each service over its tree; the rest is someone else\'s', () => {
+  it("sums each service over its tree; the rest is someone else's", () => {
     const trees = new Map([
       ['ollama', [100, 101, 102]],
       ['vibevoice', [200]],
@@ -50,7 +71,13 @@ describe('per-pid attribution to supervised process trees', () => {
   });
 
   it('Windows [N/A] amounts: the process is ours, its amount unmeasured', () => {
-    const r = attribute([{ pid: 7, usedMB: null }, { pid: 8, usedMB: 100 }], new Map([['ollama', [7, 8]]]));
+    const r = attribute(
+      [
+        { pid: 7, usedMB: null },
+        { pid: 8, usedMB: 100 },
+      ],
+      new Map([['ollama', [7, 8]]]),
+    );
     expect(r.services).toEqual([{ service: 'ollama', vramMB: 100, unmeasured: 1 }]);
   });
 });
@@ -63,7 +90,14 @@ describe('inventory summary', () => {
       memTotalBytes: 32 * 1024 * MiB,
       controllers: [
         { vendor: 'Intel Corporation', model: 'AlderLake-S GT1', vram: 256, vramDynamic: false },
-        { vendor: 'NVIDIA Corporation', model: 'GA106 [GeForce RTX 3060]', name: 'NVIDIA GeForce RTX 3060', vram: 12288, memoryTotal: 12288, busAddress: '01:00.0' },
+        {
+          vendor: 'NVIDIA Corporation',
+          model: 'GA106 [GeForce RTX 3060]',
+          name: 'NVIDIA GeForce RTX 3060',
+          vram: 12288,
+          memoryTotal: 12288,
+          busAddress: '01:00.0',
+        },
         { vendor: 'NVIDIA Corporation', model: 'AD102', vram: 256 },
       ],
     });
@@ -71,7 +105,13 @@ describe('inventory summary', () => {
     expect(inv.ramTotalMB).toBe(32768);
     expect(inv.gpus).toEqual([
       { name: 'AlderLake-S GT1', vendor: 'Intel', vramTotalMB: null, unified: false },
-      { name: 'NVIDIA GeForce RTX 3060', vendor: 'NVIDIA', vramTotalMB: 12288, unified: false, busAddress: '01:00.0' },
+      {
+        name: 'NVIDIA GeForce RTX 3060',
+        vendor: 'NVIDIA',
+        vramTotalMB: 12288,
+        unified: false,
+        busAddress: '01:00.0',
+      },
       { name: 'AD102', vendor: 'NVIDIA', vramTotalMB: null, unified: false },
     ]);
   });
@@ -81,17 +121,28 @@ describe('inventory summary', () => {
       platform: 'darwin',
       arch: 'arm64',
       memTotalBytes: 64 * 1024 * MiB,
-      controllers: [{ vendor: 'Apple', model: 'Apple M2 Max', vram: null, vramDynamic: true, cores: 38 }],
+      controllers: [
+        { vendor: 'Apple', model: 'Apple M2 Max', vram: null, vramDynamic: true, cores: 38 },
+      ],
       wiredLimitMB: 0,
     });
     expect(inv.appleSilicon).toBe(true);
     expect(inv.unifiedCeiling).toEqual({ mb: 49152, source: 'default share', share: 0.75 });
-    expect(inv.gpus).toEqual([{ name: 'Apple M2 Max', vendor: 'Apple', vramTotalMB: 49152, unified: true }]);
+    expect(inv.gpus).toEqual([
+      { name: 'Apple M2 Max', vendor: 'Apple', vramTotalMB: 49152, unified: true },
+    ]);
   });
 
   it('Apple silicon with no controller listed still gets its unified GPU', () => {
-    const inv = summarizeInventory({ platform: 'darwin', arch: 'arm64', memTotalBytes: 16 * 1024 * MiB, controllers: [] });
-    expect(inv.gpus).toEqual([{ name: 'Apple silicon GPU', vendor: 'Apple', vramTotalMB: 10923, unified: true }]);
+    const inv = summarizeInventory({
+      platform: 'darwin',
+      arch: 'arm64',
+      memTotalBytes: 16 * 1024 * MiB,
+      controllers: [],
+    });
+    expect(inv.gpus).toEqual([
+      { name: 'Apple silicon GPU', vendor: 'Apple', vramTotalMB: 10923, unified: true },
+    ]);
   });
 });
 
@@ -100,7 +151,8 @@ describe('cadence and history', () => {
   it('follows hibernation: 2 s active, 10 s warm, 60 s cool/cold/dormant', () => {
     expect(sampleIntervalMs('active', gpu)).toBe(2000);
     expect(sampleIntervalMs('warm', gpu)).toBe(10_000);
-    for (const s of ['cool', 'cold', 'dormant'] as const) expect(sampleIntervalMs(s, gpu)).toBe(60_000);
+    for (const s of ['cool', 'cold', 'dormant'] as const)
+      expect(sampleIntervalMs(s, gpu)).toBe(60_000);
   });
 
   it('the ring holds 10 minutes at the active cadence, oldest dropped first', () => {
@@ -126,13 +178,23 @@ describe('cadence and history', () => {
   });
 });
 
-describe('Metal\'s GPU share from Ollama\'s log', () => {
+describe("Metal's GPU share from Ollama's log", () => {
   it('reads total= of a Metal "inference compute" line (old and new field sets), nothing else', async () => {
     const { metalTotalFromLog } = await import('../../main/core/gpu/unified.js');
     // Ollama 0.5-era and 0.12-era lines (the desktop app greps the same line: app/server/server.go).
-    expect(metalTotalFromLog('time=2025-01-10T10:00:00.000+01:00 level=INFO source=types.go:131 msg="inference compute" id=0 library=metal variant="" compute="" driver=0.0 name="" total="96.0 GiB" available="96.0 GiB"')).toBe(98304);
-    expect(metalTotalFromLog('time=2025-10-01T10:00:00.000Z level=INFO source=types.go:42 msg="inference compute" id=0 filter_id="" library=Metal compute=0.0 name=Metal description="Apple M4 Max" libdirs="" driver=0.0 pci_id="" type=discrete total="107.5 GiB" available="107.5 GiB"')).toBe(110080);
-    expect(metalTotalFromLog('msg="inference compute" id=GPU-1 library=CUDA total="11.6 GiB"')).toBeNull();
+    expect(
+      metalTotalFromLog(
+        'time=2025-01-10T10:00:00.000+01:00 level=INFO source=types.go:131 msg="inference compute" id=0 library=metal variant="" compute="" driver=0.0 name="" total="96.0 GiB" available="96.0 GiB"',
+      ),
+    ).toBe(98304);
+    expect(
+      metalTotalFromLog(
+        'time=2025-10-01T10:00:00.000Z level=INFO source=types.go:42 msg="inference compute" id=0 filter_id="" library=Metal compute=0.0 name=Metal description="Apple M4 Max" libdirs="" driver=0.0 pci_id="" type=discrete total="107.5 GiB" available="107.5 GiB"',
+      ),
+    ).toBe(110080);
+    expect(
+      metalTotalFromLog('msg="inference compute" id=GPU-1 library=CUDA total="11.6 GiB"'),
+    ).toBeNull();
     expect(metalTotalFromLog('msg="server config" total="1 GiB"')).toBeNull();
   });
 });

@@ -27,9 +27,23 @@ const T0 = Date.UTC(2026, 0, 1);
 
 function plans(over: Partial<Record<string, Partial<ServicePlan>>> = {}): ServicePlan[] {
   const base: ServicePlan[] = [
-    { id: 'ollama', stopAt: 'dormant', unloadAt: 'cold', models: true, canStop: true, reachable: true },
+    {
+      id: 'ollama',
+      stopAt: 'dormant',
+      unloadAt: 'cold',
+      models: true,
+      canStop: true,
+      reachable: true,
+    },
     { id: 'piper', stopAt: 'cold', unloadAt: null, models: false, canStop: true, reachable: true },
-    { id: 'vibevoice', stopAt: 'cool', unloadAt: null, models: false, canStop: true, reachable: true },
+    {
+      id: 'vibevoice',
+      stopAt: 'cool',
+      unloadAt: null,
+      models: false,
+      canStop: true,
+      reachable: true,
+    },
   ];
   return base.map((p) => ({ ...p, ...over[p.id] }));
 }
@@ -38,8 +52,18 @@ function config(over: Partial<IdleConfig> = {}): IdleConfig {
   return { enabled: true, preventSleep: true, after, services: plans(), ...over };
 }
 
-const io = (fx: Effect[]) => fx.filter((e) => e.type === 'start' || e.type === 'stop' || e.type === 'unload' || e.type === 'preload');
-const kinds = (fx: Effect[]) => fx.map((e) => ('service' in e ? `${e.type} ${e.service}` : e.type === 'power' ? `power ${e.awake ? 'on' : 'off'}` : e.type));
+const io = (fx: Effect[]) =>
+  fx.filter(
+    (e) => e.type === 'start' || e.type === 'stop' || e.type === 'unload' || e.type === 'preload',
+  );
+const kinds = (fx: Effect[]) =>
+  fx.map((e) =>
+    'service' in e
+      ? `${e.type} ${e.service}`
+      : e.type === 'power'
+        ? `power ${e.awake ? 'on' : 'off'}`
+        : e.type,
+  );
 
 /** Started machine at T0 (the first tick acquires the power block). */
 function started(cfg = config()): Idle {
@@ -55,7 +79,8 @@ function run(s: Idle, events: IdleEvent[], cfg = config(), settle = true): [Idle
     const [n, fx] = step(s, e, cfg);
     all.push(...fx);
     s = n;
-    if (settle && n.busy !== null) s = step(s, { type: 'settled', now: e.now, batch: n.busy }, cfg)[0];
+    if (settle && n.busy !== null)
+      s = step(s, { type: 'settled', now: e.now, batch: n.busy }, cfg)[0];
   }
   return [s, all];
 }
@@ -114,7 +139,10 @@ describe('the staircase, one tick at a time', () => {
     const s = started();
     expect(nextStep(s, config(), T0)).toEqual({ state: 'warm', at: T0 + after.warm });
     const [cool] = run(s, [tick(T0 + after.cool)]);
-    expect(nextStep(cool, config(), T0 + after.cool)).toEqual({ state: 'cold', at: T0 + after.cold });
+    expect(nextStep(cool, config(), T0 + after.cool)).toEqual({
+      state: 'cold',
+      at: T0 + after.cold,
+    });
     const [dormant] = run(cool, [tick(T0 + after.dormant)]);
     expect(nextStep(dormant, config(), T0 + after.dormant)).toBeNull();
   });
@@ -125,7 +153,13 @@ describe('clock jumps', () => {
     const s = started();
     const [n, fx] = run(s, [tick(T0 + 3 * H)]);
     expect(n.state).toBe('dormant');
-    expect(kinds(fx)).toEqual(['transition', 'power off', 'stop ollama', 'stop piper', 'stop vibevoice']);
+    expect(kinds(fx)).toEqual([
+      'transition',
+      'power off',
+      'stop ollama',
+      'stop piper',
+      'stop vibevoice',
+    ]);
     expect((fx[0] as { reason: string }).reason).toContain('skipped warm, cool, cold');
     expect(run(n, [tick(T0 + 3 * H + 1), tick(T0 + 4 * H)])[1]).toEqual([]);
   });
@@ -171,7 +205,9 @@ describe('activity and wake restore exactly what hibernation removed', () => {
     const [warm] = run(started(), [tick(T0 + after.warm)]);
     const [n, fx] = run(warm, [{ type: 'activity', now: T0 + 40 * S, source: 'api' }]);
     expect(n.state).toBe('active');
-    expect(fx).toEqual([{ type: 'transition', from: 'warm', to: 'active', reason: 'activity (api)' }]);
+    expect(fx).toEqual([
+      { type: 'transition', from: 'warm', to: 'active', reason: 'activity (api)' },
+    ]);
   });
 
   it('activity in cool starts VibeVoice again and takes the power block back', () => {
@@ -184,7 +220,13 @@ describe('activity and wake restore exactly what hibernation removed', () => {
   it('wake from cold starts the TTS services and preloads Ollama (models were unloaded)', () => {
     const [cold] = run(started(), [tick(T0 + after.cold)]);
     const [n, fx] = run(cold, [{ type: 'wake', now: T0 + 31 * MIN, source: 'api' }]);
-    expect(kinds(fx)).toEqual(['transition', 'power on', 'start piper', 'start vibevoice', 'preload ollama']);
+    expect(kinds(fx)).toEqual([
+      'transition',
+      'power on',
+      'start piper',
+      'start vibevoice',
+      'preload ollama',
+    ]);
     expect(n.unloaded).toEqual([]);
     expect(n.state).toBe('active');
   });
@@ -192,13 +234,27 @@ describe('activity and wake restore exactly what hibernation removed', () => {
   it('wake from dormant starts everything and preloads once', () => {
     const [dormant] = run(started(), [tick(T0 + 3 * H)]);
     const [n, fx] = run(dormant, [{ type: 'wake', now: T0 + 3 * H + 1, source: 'api' }]);
-    expect(kinds(fx)).toEqual(['transition', 'power on', 'start ollama', 'start piper', 'start vibevoice', 'preload ollama']);
-    expect(n).toMatchObject({ state: 'active', stopped: [], unloaded: [], lastActivity: T0 + 3 * H + 1 });
+    expect(kinds(fx)).toEqual([
+      'transition',
+      'power on',
+      'start ollama',
+      'start piper',
+      'start vibevoice',
+      'preload ollama',
+    ]);
+    expect(n).toMatchObject({
+      state: 'active',
+      stopped: [],
+      unloaded: [],
+      lastActivity: T0 + 3 * H + 1,
+    });
   });
 
   it('an explicit wake while active makes sure models are loaded; plain activity does not', () => {
     const s = started();
-    expect(kinds(run(s, [{ type: 'wake', now: T0 + 5 * S, source: 'api' }])[1])).toEqual(['preload ollama']);
+    expect(kinds(run(s, [{ type: 'wake', now: T0 + 5 * S, source: 'api' }])[1])).toEqual([
+      'preload ollama',
+    ]);
     expect(run(s, [{ type: 'activity', now: T0 + 5 * S, source: 'api' }])[1]).toEqual([]);
   });
 
@@ -207,7 +263,9 @@ describe('activity and wake restore exactly what hibernation removed', () => {
     const [cool, fx] = run(started(cfg), [tick(T0 + after.cool)], cfg);
     expect(io(fx)).toEqual([]);
     expect(cool.stopped).toEqual([]);
-    expect(io(run(cool, [{ type: 'wake', now: T0 + 6 * MIN, source: 'x' }], cfg)[1])).toEqual([{ type: 'preload', service: 'ollama' }]);
+    expect(io(run(cool, [{ type: 'wake', now: T0 + 6 * MIN, source: 'x' }], cfg)[1])).toEqual([
+      { type: 'preload', service: 'ollama' },
+    ]);
   });
 
   it('does not unload an Ollama that is not answering (nothing loaded to unload)', () => {
@@ -222,7 +280,11 @@ describe('activity and wake restore exactly what hibernation removed', () => {
     const [d, fx] = run(started(cfg), [tick(T0 + 3 * H)], cfg);
     expect(kinds(io(fx))).toEqual(['unload ollama', 'stop piper', 'stop vibevoice']);
     expect(d).toMatchObject({ stopped: ['piper', 'vibevoice'], unloaded: ['ollama'] });
-    expect(kinds(io(run(d, [{ type: 'wake', now: T0 + 4 * H, source: 'x' }], cfg)[1]))).toEqual(['start piper', 'start vibevoice', 'preload ollama']);
+    expect(kinds(io(run(d, [{ type: 'wake', now: T0 + 4 * H, source: 'x' }], cfg)[1]))).toEqual([
+      'start piper',
+      'start vibevoice',
+      'preload ollama',
+    ]);
   });
 
   it('forgets a service that left the settings instead of starting it on wake', () => {
@@ -244,15 +306,34 @@ describe('work in flight', () => {
     const inFlight = cold.busy!;
     expect(inFlight).not.toBeNull();
 
-    const [woken, fx] = step(cold, { type: 'wake', now: T0 + after.cold + 200, source: 'api' }, config());
-    expect(kinds(fx)).toEqual(['transition', 'power on', 'cancel', 'start piper', 'start vibevoice', 'preload ollama']);
+    const [woken, fx] = step(
+      cold,
+      { type: 'wake', now: T0 + after.cold + 200, source: 'api' },
+      config(),
+    );
+    expect(kinds(fx)).toEqual([
+      'transition',
+      'power on',
+      'cancel',
+      'start piper',
+      'start vibevoice',
+      'preload ollama',
+    ]);
     expect(woken.busy).toBe(inFlight + 1);
     expect(woken).toMatchObject({ state: 'active', stopped: [], unloaded: [] });
 
-    const [afterOld, oldFx] = step(woken, { type: 'settled', now: T0 + after.cold + 300, batch: inFlight }, config());
+    const [afterOld, oldFx] = step(
+      woken,
+      { type: 'settled', now: T0 + after.cold + 300, batch: inFlight },
+      config(),
+    );
     expect(oldFx).toEqual([]);
     expect(afterOld.busy).toBe(inFlight + 1);
-    const [done] = step(afterOld, { type: 'settled', now: T0 + after.cold + 400, batch: inFlight + 1 }, config());
+    const [done] = step(
+      afterOld,
+      { type: 'settled', now: T0 + after.cold + 400, batch: inFlight + 1 },
+      config(),
+    );
     expect(done.busy).toBeNull();
   });
 
@@ -282,16 +363,27 @@ describe('hibernate now', () => {
     const s = started();
     const [n, fx] = run(s, [{ type: 'hibernate', now: T0 + 10 * S, state: 'cold' }]);
     expect(n.state).toBe('cold');
-    expect(kinds(fx)).toEqual(['transition', 'power off', 'unload ollama', 'stop piper', 'stop vibevoice']);
+    expect(kinds(fx)).toEqual([
+      'transition',
+      'power off',
+      'unload ollama',
+      'stop piper',
+      'stop vibevoice',
+    ]);
     expect((fx[0] as { reason: string }).reason).toBe('hibernate now (cold)');
     // It stays cold (the idle clock says active) and deepens to dormant on the idle clock.
     expect(run(n, [tick(T0 + 20 * MIN)])[1]).toEqual([]);
-    expect(nextStep(n, config(), T0 + 20 * MIN)).toEqual({ state: 'dormant', at: T0 + after.dormant });
+    expect(nextStep(n, config(), T0 + 20 * MIN)).toEqual({
+      state: 'dormant',
+      at: T0 + after.dormant,
+    });
     const [d, dfx] = run(n, [tick(T0 + after.dormant)]);
     expect(d.state).toBe('dormant');
     expect(kinds(io(dfx))).toEqual(['stop ollama']);
     // Activity clears it.
-    expect(run(n, [{ type: 'activity', now: T0 + 21 * MIN, source: 'api' }])[0].state).toBe('active');
+    expect(run(n, [{ type: 'activity', now: T0 + 21 * MIN, source: 'api' }])[0].state).toBe(
+      'active',
+    );
   });
 
   it('to a shallower state restores only what that state keeps, and restarts the idle clock at its threshold', () => {
@@ -302,7 +394,10 @@ describe('hibernate now', () => {
     expect(kinds(io(fx))).toEqual(['start ollama', 'start piper', 'preload ollama']);
     expect(n.stopped).toEqual(['vibevoice']);
     expect(n.lastActivity).toBe(now - after.cool);
-    expect(nextStep(n, config(), now)).toEqual({ state: 'cold', at: now - after.cool + after.cold });
+    expect(nextStep(n, config(), now)).toEqual({
+      state: 'cold',
+      at: now - after.cool + after.cold,
+    });
   });
 
   it('to active is a wake, and it ends keep awake', () => {
@@ -336,7 +431,13 @@ describe('keep awake', () => {
     const on = T0 + after.cold + S;
     const until = on + 60 * MIN;
     const [ka, fx] = run(cold, [{ type: 'keepAwake', now: on, on: true, until }]);
-    expect(kinds(fx)).toEqual(['transition', 'power on', 'start piper', 'start vibevoice', 'preload ollama']);
+    expect(kinds(fx)).toEqual([
+      'transition',
+      'power on',
+      'start piper',
+      'start vibevoice',
+      'preload ollama',
+    ]);
     expect(run(ka, [tick(until - 1)])[0].state).toBe('active');
     expect(nextStep(ka, config(), on)).toEqual({ state: 'warm', at: until + after.warm });
     const [ended] = run(ka, [tick(until)]);
@@ -420,7 +521,9 @@ describe('policy and power', () => {
       s = n;
     }
     expect(powers).toEqual(['power off']);
-    expect(kinds(run(s, [{ type: 'wake', now: T0 + 3 * H, source: 'x' }])[1])).toContain('power on');
+    expect(kinds(run(s, [{ type: 'wake', now: T0 + 3 * H, source: 'x' }])[1])).toContain(
+      'power on',
+    );
   });
 });
 
@@ -457,8 +560,15 @@ describe('random walk: invariants over many event sequences', () => {
         if (r < 0.55) e = tick(now);
         else if (r < 0.7) e = { type: 'activity', now, source: 'r' };
         else if (r < 0.8) e = { type: 'wake', now, source: 'r' };
-        else if (r < 0.9) e = { type: 'hibernate', now, state: LEVELS[Math.floor(rnd() * LEVELS.length)]! };
-        else if (r < 0.95) e = { type: 'keepAwake', now, on: rnd() < 0.5, until: rnd() < 0.5 ? null : now + Math.floor(rnd() * 3 * H) };
+        else if (r < 0.9)
+          e = { type: 'hibernate', now, state: LEVELS[Math.floor(rnd() * LEVELS.length)]! };
+        else if (r < 0.95)
+          e = {
+            type: 'keepAwake',
+            now,
+            on: rnd() < 0.5,
+            until: rnd() < 0.5 ? null : now + Math.floor(rnd() * 3 * H),
+          };
         else {
           enabled = !enabled;
           e = tick(now);
@@ -485,13 +595,22 @@ describe('random walk: invariants over many event sequences', () => {
         s = n.busy === null ? n : step(n, { type: 'settled', now, batch: n.busy }, cfg)[0];
         // The state is what the idle clock, the floor and the pin say; and so is the world.
         const idleLevel = enabled ? levelFor(now - s.lastActivity, after) : 'active';
-        const expected: Level = s.keepAwake ? 'active' : depth(s.floor ?? 'active') > depth(idleLevel) ? s.floor! : idleLevel;
+        const expected: Level = s.keepAwake
+          ? 'active'
+          : depth(s.floor ?? 'active') > depth(idleLevel)
+            ? s.floor!
+            : idleLevel;
         expect(s.state, `seed ${seed} event ${i}`).toBe(expected);
         for (const p of plans()) {
           const shouldRun = !(p.stopAt && depth(s.state) >= depth(p.stopAt));
-          expect(running.has(p.id), `seed ${seed} event ${i}: ${p.id} in ${s.state}`).toBe(shouldRun);
+          expect(running.has(p.id), `seed ${seed} event ${i}: ${p.id} in ${s.state}`).toBe(
+            shouldRun,
+          );
         }
-        if (running.has('ollama')) expect(loaded, `seed ${seed} event ${i}: models in ${s.state}`).toBe(depth(s.state) < depth('cold'));
+        if (running.has('ollama'))
+          expect(loaded, `seed ${seed} event ${i}: models in ${s.state}`).toBe(
+            depth(s.state) < depth('cold'),
+          );
         expect(s.awake).toBe(depth(s.state) <= depth('warm'));
       }
     }
@@ -540,6 +659,8 @@ describe('ready: a service came up (any start), hibernation decides what to load
   it('with hibernation disabled it always loads (the level stays active)', () => {
     const cfg = config({ enabled: false });
     const s = started(cfg);
-    expect(io(step(s, ready(T0 + 5 * H), cfg)[1])).toEqual([{ type: 'preload', service: 'ollama', ready: true }]);
+    expect(io(step(s, ready(T0 + 5 * H), cfg)[1])).toEqual([
+      { type: 'preload', service: 'ollama', ready: true },
+    ]);
   });
 });

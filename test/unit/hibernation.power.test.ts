@@ -35,8 +35,14 @@ fs.writeFileSync(process.env.RECORD, JSON.stringify({ pid: process.pid, child: c
 child.on('exit', (code) => process.exit(code ?? 1));
 `,
 );
-const refuser = fakeInhibit('refusing-inhibit', `process.stderr.write('Failed to connect to bus: No such file or directory\\n'); process.exit(1);\n`);
-const stubborn = fakeInhibit('stubborn-inhibit', `process.on('SIGTERM', () => {}); process.stdin.resume(); process.stdin.on('end', () => {}); setInterval(() => {}, 1000);\n`);
+const refuser = fakeInhibit(
+  'refusing-inhibit',
+  `process.stderr.write('Failed to connect to bus: No such file or directory\\n'); process.exit(1);\n`,
+);
+const stubborn = fakeInhibit(
+  'stubborn-inhibit',
+  `process.on('SIGTERM', () => {}); process.stdin.resume(); process.stdin.on('end', () => {}); setInterval(() => {}, 1000);\n`,
+);
 
 function logger(lines: string[]): Logger {
   const l: Logger = {
@@ -68,7 +74,10 @@ async function until(cond: () => boolean, ms = 5000) {
 
 // ChildPowerBlocker runs only on Linux and macOS (systemd-inhibit, caffeinate), and its fakes here
 // are `#!` scripts, which Windows cannot execute.
-const posixOnly = process.platform === 'win32' ? 'the inhibitor child exists only on Linux and macOS, and its fakes are #! scripts Windows cannot run' : null;
+const posixOnly =
+  process.platform === 'win32'
+    ? 'the inhibitor child exists only on Linux and macOS, and its fakes are #! scripts Windows cannot run'
+    : null;
 if (posixOnly) console.warn(`SKIPPED ChildPowerBlocker tests: ${posixOnly}`);
 
 describe.skipIf(!!posixOnly)('ChildPowerBlocker', () => {
@@ -76,12 +85,27 @@ describe.skipIf(!!posixOnly)('ChildPowerBlocker', () => {
     const record = path.join(dir, 'record.json');
     process.env.RECORD = record;
     const lines: string[] = [];
-    const b = new ChildPowerBlocker({ command: holder, args: systemdInhibitArgs, mechanism: 'systemd-inhibit', logger: logger(lines) });
+    const b = new ChildPowerBlocker({
+      command: holder,
+      args: systemdInhibitArgs,
+      mechanism: 'systemd-inhibit',
+      logger: logger(lines),
+    });
     b.acquire('serving');
     b.acquire('again'); // no second child
     await until(() => fs.existsSync(record));
-    const { pid, child, args } = JSON.parse(fs.readFileSync(record, 'utf8')) as { pid: number; child: number; args: string[] };
-    expect(args).toEqual(['--what=sleep:idle', '--who=UnaMentis Server', '--why=serving', '--mode=block', 'cat']);
+    const { pid, child, args } = JSON.parse(fs.readFileSync(record, 'utf8')) as {
+      pid: number;
+      child: number;
+      args: string[];
+    };
+    expect(args).toEqual([
+      '--what=sleep:idle',
+      '--who=UnaMentis Server',
+      '--why=serving',
+      '--mode=block',
+      'cat',
+    ]);
     expect(b.held).toBe(true);
     expect(b.pid).toBe(pid);
     expect(alive(pid) && alive(child)).toBe(true);
@@ -96,10 +120,17 @@ describe.skipIf(!!posixOnly)('ChildPowerBlocker', () => {
 
   it('a refused inhibit (no D-Bus) is warned once, then quietly retried on each acquire', async () => {
     const lines: string[] = [];
-    const b = new ChildPowerBlocker({ command: refuser, args: systemdInhibitArgs, mechanism: 'systemd-inhibit', logger: logger(lines) });
+    const b = new ChildPowerBlocker({
+      command: refuser,
+      args: systemdInhibitArgs,
+      mechanism: 'systemd-inhibit',
+      logger: logger(lines),
+    });
     b.acquire('serving');
     await until(() => lines.some((l) => l.startsWith('WARN')));
-    expect(lines.find((l) => l.startsWith('WARN'))).toMatch(/cannot keep the OS awake: systemd-inhibit exited \(code 1\): Failed to connect to bus/);
+    expect(lines.find((l) => l.startsWith('WARN'))).toMatch(
+      /cannot keep the OS awake: systemd-inhibit exited \(code 1\): Failed to connect to bus/,
+    );
     b.release();
     b.acquire('serving');
     await until(() => lines.some((l) => l.startsWith('DEBUG')));
@@ -109,15 +140,28 @@ describe.skipIf(!!posixOnly)('ChildPowerBlocker', () => {
 
   it('a missing binary is a warning, not a crash', async () => {
     const lines: string[] = [];
-    const b = new ChildPowerBlocker({ command: path.join(dir, 'nope'), args: () => [], mechanism: 'x', logger: logger(lines) });
+    const b = new ChildPowerBlocker({
+      command: path.join(dir, 'nope'),
+      args: () => [],
+      mechanism: 'x',
+      logger: logger(lines),
+    });
     b.acquire('serving');
     await until(() => lines.some((l) => l.startsWith('WARN')));
-    expect(lines.find((l) => l.startsWith('WARN'))).toMatch(/could not start .*nope: spawn .*ENOENT/);
+    expect(lines.find((l) => l.startsWith('WARN'))).toMatch(
+      /could not start .*nope: spawn .*ENOENT/,
+    );
     await b.dispose();
   });
 
   it('dispose kills a helper that ignores stdin EOF and SIGTERM', async () => {
-    const b = new ChildPowerBlocker({ command: stubborn, args: () => [], mechanism: 'stubborn', logger: logger([]), killAfterMs: 200 });
+    const b = new ChildPowerBlocker({
+      command: stubborn,
+      args: () => [],
+      mechanism: 'stubborn',
+      logger: logger([]),
+      killAfterMs: 200,
+    });
     b.acquire('serving');
     const pid = b.pid!;
     await new Promise((r) => setTimeout(r, 100));
@@ -138,12 +182,20 @@ describe('createHeadlessPowerBlocker', () => {
 
   it('is a logged no-op where there is no mechanism', () => {
     const lines: string[] = [];
-    const b = createHeadlessPowerBlocker({ logger: logger(lines), platform: 'linux', pathEnv: path.join(dir, 'empty') });
+    const b = createHeadlessPowerBlocker({
+      logger: logger(lines),
+      platform: 'linux',
+      pathEnv: path.join(dir, 'empty'),
+    });
     expect(b).toBeInstanceOf(NullPowerBlocker);
     expect(b.mechanism).toBe('none: systemd-inhibit is not installed');
     b.acquire('serving');
-    expect(lines[0]).toMatch(/would keep the OS awake \(serving\), but none: systemd-inhibit is not installed/);
-    expect(createHeadlessPowerBlocker({ logger: logger([]), platform: 'win32' }).mechanism).toMatch(/^none: no headless sleep blocker on win32/);
+    expect(lines[0]).toMatch(
+      /would keep the OS awake \(serving\), but none: systemd-inhibit is not installed/,
+    );
+    expect(createHeadlessPowerBlocker({ logger: logger([]), platform: 'win32' }).mechanism).toMatch(
+      /^none: no headless sleep blocker on win32/,
+    );
   });
 
   it('the real systemd-inhibit, where installed, either holds or is refused, and leaves nothing behind', async () => {
@@ -157,7 +209,9 @@ describe('createHeadlessPowerBlocker', () => {
     b.acquire('unamentis test');
     const pid = b.pid;
     await new Promise((r) => setTimeout(r, 300));
-    console.log(`systemd-inhibit here: ${lines.find((l) => l.startsWith('WARN')) ?? 'holding the block'}`);
+    console.log(
+      `systemd-inhibit here: ${lines.find((l) => l.startsWith('WARN')) ?? 'holding the block'}`,
+    );
     await b.dispose();
     if (pid) expect(alive(pid)).toBe(false);
   });

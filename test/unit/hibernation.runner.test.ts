@@ -114,10 +114,15 @@ class FakeServices implements HibernationServices {
   /** Ollama ≥ 0.32.10 while a model loads: /api/ps does not answer (the reader's deadline fires). */
   psBlocked = false;
   async listLoaded(): Promise<SeenModel[]> {
-    if (this.psBlocked) throw new DOMException('The operation was aborted due to timeout', 'TimeoutError');
+    if (this.psBlocked)
+      throw new DOMException('The operation was aborted due to timeout', 'TimeoutError');
     return [...this.loaded].map(([name, expiresAt]) => ({ name, expiresAt }));
   }
-  async preloadModels(id: string, models: string[], opts: { keepAlive: string | number | undefined }) {
+  async preloadModels(
+    id: string,
+    models: string[],
+    opts: { keepAlive: string | number | undefined },
+  ) {
     this.calls.push(`preload ${id} ${models.join(',')} keep_alive=${opts.keepAlive}`);
     const installed = models.filter((m) => !this.notInstalled.has(m));
     const land = () => {
@@ -125,7 +130,11 @@ class FakeServices implements HibernationServices {
     };
     if (this.loadGate && this.loadTimesOut) {
       void this.loadGate.promise.then(land);
-      return models.map((model) => ({ model, ok: false, error: 'The operation was aborted due to timeout' }));
+      return models.map((model) => ({
+        model,
+        ok: false,
+        error: 'The operation was aborted due to timeout',
+      }));
     }
     if (this.loadGate) await this.loadGate.promise;
     land();
@@ -133,7 +142,16 @@ class FakeServices implements HibernationServices {
       this.lateUnload = false;
       this.loaded.clear(); // the cancelled unload lands after the load
     }
-    return models.map((model) => (this.notInstalled.has(model) ? { model, ok: false, error: `model "${model}" not found, try pulling it first`, missing: true } : { model, ok: true }));
+    return models.map((model) =>
+      this.notInstalled.has(model)
+        ? {
+            model,
+            ok: false,
+            error: `model "${model}" not found, try pulling it first`,
+            missing: true,
+          }
+        : { model, ok: true },
+    );
   }
   onLog(listener: (e: { service: string; text: string }) => void) {
     return this.logs.on('line', listener);
@@ -153,7 +171,10 @@ class FakeServices implements HibernationServices {
 }
 
 function settingsStub(patch: (s: Settings) => void = () => {}) {
-  const s = defaultSettings({ platform: 'linux', hostname: 'test' }, { hostId: '00000000-0000-0000-0000-000000000000', token: 'x'.repeat(32) });
+  const s = defaultSettings(
+    { platform: 'linux', hostname: 'test' },
+    { hostId: '00000000-0000-0000-0000-000000000000', token: 'x'.repeat(32) },
+  );
   patch(s);
   const events = new Emitter<{ change: { next: Settings; prev: Settings } }>();
   let current = s;
@@ -215,7 +236,15 @@ function setup(opts: { settings?: (s: Settings) => void; pollMs?: number } = {})
     isReady: () => store.get('services').every((s) => s.status === 'running'),
     services,
     power,
-    options: { pollMs: { active: opts.pollMs ?? 3_600_000, warm: opts.pollMs ?? 3_600_000, cool: opts.pollMs ?? 3_600_000, cold: opts.pollMs ?? 3_600_000, dormant: opts.pollMs ?? 3_600_000 } },
+    options: {
+      pollMs: {
+        active: opts.pollMs ?? 3_600_000,
+        warm: opts.pollMs ?? 3_600_000,
+        cool: opts.pollMs ?? 3_600_000,
+        cold: opts.pollMs ?? 3_600_000,
+        dormant: opts.pollMs ?? 3_600_000,
+      },
+    },
   });
   live.push(h);
   return { clock, services, store, settings, commands, power, logs, h };
@@ -226,10 +255,19 @@ describe('hibernation runner', () => {
     const { clock, services, store, power, logs, h } = setup();
     h.start();
     expect(power.calls).toEqual(['acquire']);
-    expect(store.get('hibernation')).toMatchObject({ state: 'active', idleSeconds: 0, next: { state: 'warm', inSeconds: 30 }, keepAwake: null, busy: false });
+    expect(store.get('hibernation')).toMatchObject({
+      state: 'active',
+      idleSeconds: 0,
+      next: { state: 'warm', inSeconds: 30 },
+      keepAwake: null,
+      busy: false,
+    });
 
     await clock.advance(30 * S);
-    expect(store.get('hibernation')).toMatchObject({ state: 'warm', next: { state: 'cool', inSeconds: 270 } });
+    expect(store.get('hibernation')).toMatchObject({
+      state: 'warm',
+      next: { state: 'cool', inSeconds: 270 },
+    });
     expect(services.calls).toEqual([]);
 
     await clock.advance(270 * S);
@@ -247,7 +285,12 @@ describe('hibernation runner', () => {
     expect(services.calls.slice(3)).toEqual(['stop ollama']);
     const section = store.get('hibernation');
     expect(section).toMatchObject({ state: 'dormant', idleSeconds: 7200, next: null, busy: false });
-    expect(section.history!.map((t) => `${t.from}>${t.to}`)).toEqual(['active>warm', 'warm>cool', 'cool>cold', 'cold>dormant']);
+    expect(section.history!.map((t) => `${t.from}>${t.to}`)).toEqual([
+      'active>warm',
+      'warm>cool',
+      'cool>cold',
+      'cold>dormant',
+    ]);
     expect(section.history![2]!.reason).toBe('idle 30m 0s (cold after 30m 0s)');
     expect(logs).toContain('cool → cold: idle 30m 0s (cold after 30m 0s)');
   });
@@ -265,17 +308,29 @@ describe('hibernation runner', () => {
   });
 
   it('wake from dormant starts everything, preloads the configured models (keep_alive -1), and ?wait resolves when ready', async () => {
-    const { clock, services, store, h } = setup({ settings: (s) => (s.models.preload = ['mistral:7b', 'llama3.2:1b']) });
+    const { clock, services, store, h } = setup({
+      settings: (s) => (s.models.preload = ['mistral:7b', 'llama3.2:1b']),
+    });
     h.start();
     await clock.advance(2 * 60 * MIN);
     await h.settled();
     services.calls = [];
     const ready = await h.wakeAndWait('api', 5000);
     expect(ready).toBe(true);
-    expect(services.calls.slice(0, 3).sort()).toEqual(['start ollama', 'start piper', 'start vibevoice']);
-    expect(services.calls.slice(3)).toEqual(['preload ollama mistral:7b,llama3.2:1b keep_alive=-1']);
+    expect(services.calls.slice(0, 3).sort()).toEqual([
+      'start ollama',
+      'start piper',
+      'start vibevoice',
+    ]);
+    expect(services.calls.slice(3)).toEqual([
+      'preload ollama mistral:7b,llama3.2:1b keep_alive=-1',
+    ]);
     expect([...services.loaded.keys()]).toEqual(['mistral:7b', 'llama3.2:1b']);
-    expect(store.get('hibernation')).toMatchObject({ state: 'active', idleSeconds: 0, busy: false });
+    expect(store.get('hibernation')).toMatchObject({
+      state: 'active',
+      idleSeconds: 0,
+      busy: false,
+    });
   });
 
   it('concurrent wakes coalesce into one restore', async () => {
@@ -284,7 +339,11 @@ describe('hibernation runner', () => {
     await clock.advance(2 * 60 * MIN);
     await h.settled();
     services.calls = [];
-    const results = await Promise.all([h.wakeAndWait('a', 5000), h.wakeAndWait('b', 5000), h.wakeAndWait('c', 5000)]);
+    const results = await Promise.all([
+      h.wakeAndWait('a', 5000),
+      h.wakeAndWait('b', 5000),
+      h.wakeAndWait('c', 5000),
+    ]);
     expect(results).toEqual([true, true, true]);
     expect(services.calls.filter((c) => c.startsWith('start'))).toHaveLength(3);
     expect(services.calls.filter((c) => c.startsWith('preload'))).toHaveLength(1);
@@ -316,7 +375,11 @@ describe('hibernation runner', () => {
     const ready = await h.wakeAndWait('api', 5000);
     expect(ready).toBe(true);
     // piper's stop (queued after the unload) never ran; VibeVoice came back; models loaded twice.
-    expect(services.calls.slice(2)).toEqual(['start vibevoice', 'preload ollama mistral:7b keep_alive=-1', 'preload ollama mistral:7b keep_alive=-1']);
+    expect(services.calls.slice(2)).toEqual([
+      'start vibevoice',
+      'preload ollama mistral:7b keep_alive=-1',
+      'preload ollama mistral:7b keep_alive=-1',
+    ]);
     expect(services.loaded.has('mistral:7b')).toBe(true);
     expect(services.status.get('piper')).toBe('running');
     expect(logs.some((l) => /unload ollama: cancelled/.test(l))).toBe(true);
@@ -330,7 +393,9 @@ describe('hibernation runner', () => {
     await h.settled();
     expect(services.calls).toEqual(['unload ollama', 'stop piper', 'stop vibevoice']);
     expect(store.get('hibernation').history!.at(-1)!.reason).toBe('hibernate now (cold)');
-    await expect(commands.execute({ type: 'hibernate', state: 'sleepy' })).rejects.toThrow(/state must be one of active, warm, cool, cold, dormant/);
+    await expect(commands.execute({ type: 'hibernate', state: 'sleepy' })).rejects.toThrow(
+      /state must be one of active, warm, cool, cold, dormant/,
+    );
 
     await commands.execute({ type: 'keepAwake', on: true, minutes: 90 });
     await h.settled();
@@ -345,11 +410,18 @@ describe('hibernation runner', () => {
     expect(store.get('hibernation')).toMatchObject({ state: 'warm', keepAwake: null });
 
     await commands.execute({ type: 'keepAwake', on: true, minutes: null });
-    expect(store.get('hibernation')).toMatchObject({ state: 'active', keepAwake: { until: null }, next: null });
+    expect(store.get('hibernation')).toMatchObject({
+      state: 'active',
+      keepAwake: { until: null },
+      next: null,
+    });
     await clock.advance(10 * 60 * MIN);
     expect(store.get('hibernation').state).toBe('active');
     await commands.execute({ type: 'keepAwake', on: false });
-    expect(store.get('hibernation')).toMatchObject({ keepAwake: null, next: { state: 'warm', inSeconds: 30 } });
+    expect(store.get('hibernation')).toMatchObject({
+      keepAwake: null,
+      next: { state: 'warm', inSeconds: 30 },
+    });
   });
 
   it('counts user commands, TTS request log lines and Ollama use seen in /api/ps as activity', async () => {
@@ -364,20 +436,31 @@ describe('hibernation runner', () => {
     expect(store.get('hibernation').history!.at(-1)!.reason).toBe('activity (user: service.start)');
 
     await clock.advance(40 * S);
-    services.logs.emit('line', { service: 'piper', text: '127.0.0.1 - - [01/Jan/2026 00:00:00] "GET /voices HTTP/1.1" 200 -' });
+    services.logs.emit('line', {
+      service: 'piper',
+      text: '127.0.0.1 - - [01/Jan/2026 00:00:00] "GET /voices HTTP/1.1" 200 -',
+    });
     expect(store.get('hibernation').state).toBe('warm'); // a probe is not use
-    services.logs.emit('line', { service: 'vibevoice', text: 'INFO:     127.0.0.1:5555 - "POST /v1/audio/speech HTTP/1.1" 200 OK' });
-    expect(store.get('hibernation').history!.at(-1)!.reason).toBe('activity (vibevoice: request in its log)');
+    services.logs.emit('line', {
+      service: 'vibevoice',
+      text: 'INFO:     127.0.0.1:5555 - "POST /v1/audio/speech HTTP/1.1" 200 OK',
+    });
+    expect(store.get('hibernation').history!.at(-1)!.reason).toBe(
+      'activity (vibevoice: request in its log)',
+    );
 
     await clock.advance(40 * S);
     await new Promise((r) => setTimeout(r, 30)); // a few polls: the baseline
     expect(store.get('hibernation').state).toBe('warm');
     services.loaded.set('mistral:7b', '2026-01-01T00:30:00.000Z'); // a request reset its keep-alive
-    for (let i = 0; i < 100 && store.get('hibernation').state !== 'active'; i++) await new Promise((r) => setTimeout(r, 5));
-    expect(store.get('hibernation').history!.at(-1)!.reason).toBe('activity (ollama: mistral:7b was used (expires_at moved))');
+    for (let i = 0; i < 100 && store.get('hibernation').state !== 'active'; i++)
+      await new Promise((r) => setTimeout(r, 5));
+    expect(store.get('hibernation').history!.at(-1)!.reason).toBe(
+      'activity (ollama: mistral:7b was used (expires_at moved))',
+    );
   });
 
-  it('a crash-restart of Ollama while warm: one preload by hibernation (Ollama\'s keep-alive), never use however long it loads', async () => {
+  it("a crash-restart of Ollama while warm: one preload by hibernation (Ollama's keep-alive), never use however long it loads", async () => {
     // Wall time is fake too: the load takes 45 s (the old 30 s window for "the supervisor's own
     // preload" would have run out) while /api/ps is polled every second.
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
@@ -402,12 +485,17 @@ describe('hibernation runner', () => {
       expect(store.get('hibernation').history!.length).toBe(before);
       expect(h.modelsSeen('ollama')).toBe('mistral:7b');
       expect(services.calls).toHaveLength(1);
-      expect(services.notes).toEqual(['ollama: preloading mistral:7b', 'ollama: preloaded mistral:7b']);
+      expect(services.notes).toEqual([
+        'ollama: preloading mistral:7b',
+        'ollama: preloaded mistral:7b',
+      ]);
 
       // The poller still sees use in this process: a client asked for another model.
       services.loaded.set('qwen2.5:0.5b', '2026-01-01T00:10:00.000Z');
       await vi.advanceTimersByTimeAsync(3000);
-      expect(store.get('hibernation').history!.at(-1)!.reason).toBe('activity (ollama: qwen2.5:0.5b was loaded)');
+      expect(store.get('hibernation').history!.at(-1)!.reason).toBe(
+        'activity (ollama: qwen2.5:0.5b was loaded)',
+      );
       await h.stop();
     } finally {
       vi.useRealTimers();
@@ -423,7 +511,9 @@ describe('hibernation runner', () => {
     services.crashRestart('ollama', 4242);
     await h.settled();
     expect(services.calls).toEqual(['preload ollama mistral:7b keep_alive=1860s']);
-    expect(store.snapshot().notices.map((n) => n.message)).toEqual(['Could not load model mistral:7b on ollama: The operation was aborted due to timeout']);
+    expect(store.snapshot().notices.map((n) => n.message)).toEqual([
+      'Could not load model mistral:7b on ollama: The operation was aborted due to timeout',
+    ]);
     await new Promise((r) => setTimeout(r, 30)); // baseline: nothing loaded yet
     const before = store.get('hibernation').history!.length;
     services.loadGate.open(); // Ollama finishes the load nobody waits for any more
@@ -435,8 +525,11 @@ describe('hibernation runner', () => {
     services.loaded.clear();
     await new Promise((r) => setTimeout(r, 30));
     services.loaded.set('mistral:7b', '2026-01-01T00:10:00.000Z');
-    for (let i = 0; i < 100 && store.get('hibernation').state !== 'active'; i++) await new Promise((r) => setTimeout(r, 5));
-    expect(store.get('hibernation').history!.at(-1)!.reason).toBe('activity (ollama: mistral:7b was loaded)');
+    for (let i = 0; i < 100 && store.get('hibernation').state !== 'active'; i++)
+      await new Promise((r) => setTimeout(r, 5));
+    expect(store.get('hibernation').history!.at(-1)!.reason).toBe(
+      'activity (ollama: mistral:7b was loaded)',
+    );
   });
 
   it('a restart of Ollama at cold loads nothing; at cool (its models are kept there) it loads', async () => {
@@ -463,7 +556,7 @@ describe('hibernation runner', () => {
     expect(cool.store.get('hibernation').state).toBe('cool');
   });
 
-  it('with hibernation off a restart still loads, with no keep-alive of ours (Ollama\'s own applies)', async () => {
+  it("with hibernation off a restart still loads, with no keep-alive of ours (Ollama's own applies)", async () => {
     const { services, h } = setup({ settings: (s) => (s.hibernation.enabled = false) });
     h.start();
     services.crashRestart('ollama', 4242);
@@ -483,14 +576,20 @@ describe('hibernation runner', () => {
   });
 
   it('a ready report that comes before start() is not lost; a model that is not installed raises model_missing', async () => {
-    const { services, store, h } = setup({ settings: (s) => (s.models.preload = ['mistral:7b', 'nope:1b']) });
+    const { services, store, h } = setup({
+      settings: (s) => (s.models.preload = ['mistral:7b', 'nope:1b']),
+    });
     services.notInstalled.add('nope:1b');
     services.readyEvents.emit('ready', 'ollama'); // the supervisor starts first
     services.readyEvents.emit('ready', 'piper'); // no models: nothing to load
     h.start();
     await h.settled();
     expect(services.calls).toEqual(['preload ollama mistral:7b,nope:1b keep_alive=1860s']);
-    expect(services.notes).toEqual(['ollama: preloading mistral:7b, nope:1b', 'ollama: preloaded mistral:7b', 'ollama: cannot preload nope:1b: not installed']);
+    expect(services.notes).toEqual([
+      'ollama: preloading mistral:7b, nope:1b',
+      'ollama: preloaded mistral:7b',
+      'ollama: cannot preload nope:1b: not installed',
+    ]);
     expect(store.snapshot().notices.map((n) => n.code)).toEqual(['model_missing']);
   });
 
@@ -505,7 +604,9 @@ describe('hibernation runner', () => {
     expect(await h.wakeAndWait('api', 5000)).toBe(true);
     await h.settled();
     expect(readies).toBe(3);
-    expect(services.calls.filter((c) => c.startsWith('preload'))).toEqual(['preload ollama mistral:7b keep_alive=-1']);
+    expect(services.calls.filter((c) => c.startsWith('preload'))).toEqual([
+      'preload ollama mistral:7b keep_alive=-1',
+    ]);
   });
 
   it('a model loaded while /api/ps did not answer (Ollama ≥ 0.32.10 holds it during a load) is still use', async () => {
@@ -519,8 +620,11 @@ describe('hibernation runner', () => {
     await new Promise((r) => setTimeout(r, 30));
     services.loaded.set('qwen2.5:7b', '2026-01-01T00:10:00.000Z');
     services.psBlocked = false;
-    for (let i = 0; i < 100 && store.get('hibernation').state !== 'active'; i++) await new Promise((r) => setTimeout(r, 5));
-    expect(store.get('hibernation').history!.at(-1)!.reason).toBe('activity (ollama: qwen2.5:7b was loaded)');
+    for (let i = 0; i < 100 && store.get('hibernation').state !== 'active'; i++)
+      await new Promise((r) => setTimeout(r, 5));
+    expect(store.get('hibernation').history!.at(-1)!.reason).toBe(
+      'activity (ollama: qwen2.5:7b was loaded)',
+    );
   });
 
   it('does not take its own preload for use', async () => {
@@ -559,7 +663,9 @@ describe('hibernation runner', () => {
     h.start();
     await clock.advance(5 * MIN);
     await h.settled();
-    expect(store.snapshot().notices.map((n) => n.message)).toEqual(['Could not stop vibevoice: permission denied']);
+    expect(store.snapshot().notices.map((n) => n.message)).toEqual([
+      'Could not stop vibevoice: permission denied',
+    ]);
     await clock.advance(25 * MIN);
     await h.settled();
     expect(services.calls).toEqual(['stop vibevoice', 'unload ollama', 'stop piper']);
@@ -573,7 +679,11 @@ describe('hibernation runner', () => {
     services.calls = [];
     settings.set((s) => (s.hibernation.enabled = false));
     await h.settled();
-    expect(services.calls.sort()).toEqual(['preload ollama mistral:7b keep_alive=-1', 'start piper', 'start vibevoice']);
+    expect(services.calls.sort()).toEqual([
+      'preload ollama mistral:7b keep_alive=-1',
+      'start piper',
+      'start vibevoice',
+    ]);
     expect(store.get('hibernation')).toMatchObject({ state: 'active', next: null });
     expect(store.get('hibernation').history!.at(-1)!.reason).toBe('hibernation disabled');
   });

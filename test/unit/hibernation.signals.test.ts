@@ -14,14 +14,22 @@ describe('ollamaUse (/api/ps readings)', () => {
     expect(ollamaUse([], [m('mistral:7b', '2026-01-01T00:05:00Z')])).toBe('mistral:7b was loaded');
   });
   it('expires_at moved forward (a request reset the keep-alive) is use', () => {
-    expect(ollamaUse([m('a', '2026-01-01T00:05:00Z')], [m('a', '2026-01-01T00:06:00Z')])).toBe('a was used (expires_at moved)');
+    expect(ollamaUse([m('a', '2026-01-01T00:05:00Z')], [m('a', '2026-01-01T00:06:00Z')])).toBe(
+      'a was used (expires_at moved)',
+    );
   });
   it('expires_at moved back from "forever" (a request with a finite keep_alive) is use', () => {
-    expect(ollamaUse([m('a', '2318-01-01T00:00:00Z')], [m('a', '2026-01-01T00:10:00Z')])).toMatch(/was used/);
+    expect(ollamaUse([m('a', '2318-01-01T00:00:00Z')], [m('a', '2026-01-01T00:10:00Z')])).toMatch(
+      /was used/,
+    );
   });
   it('no change, jitter within a second, a model leaving, or unknown times are not use', () => {
-    expect(ollamaUse([m('a', '2026-01-01T00:05:00Z')], [m('a', '2026-01-01T00:05:00Z')])).toBeNull();
-    expect(ollamaUse([m('a', '2026-01-01T00:05:00.000Z')], [m('a', '2026-01-01T00:05:00.900Z')])).toBeNull();
+    expect(
+      ollamaUse([m('a', '2026-01-01T00:05:00Z')], [m('a', '2026-01-01T00:05:00Z')]),
+    ).toBeNull();
+    expect(
+      ollamaUse([m('a', '2026-01-01T00:05:00.000Z')], [m('a', '2026-01-01T00:05:00.900Z')]),
+    ).toBeNull();
     expect(ollamaUse([m('a', '2026-01-01T00:05:00Z'), m('b', null)], [m('b', null)])).toBeNull();
     expect(ollamaUse([m('a', null)], [m('a', '2026-01-01T00:05:00Z')])).toBeNull();
     expect(ollamaUse([m('a', 'garbage')], [m('a', 'also garbage')])).toBeNull();
@@ -34,7 +42,7 @@ describe('requestInLog (TTS/STT access lines)', () => {
     ['127.0.0.1 - - [10/Jan/2026 12:00:00] "POST /synthesize HTTP/1.1" 200 -', true],
     ['192.168.1.20 - - [10/Jan/2026 12:00:00] "POST / HTTP/1.1" 200 -', true],
     ['127.0.0.1 - - [10/Jan/2026 12:00:00] "GET /?text=Hello%20there HTTP/1.1" 200 -', true],
-    ["INFO:     ('127.0.0.1', 51234) - \"WebSocket /stream\" [accepted]", true],
+    ['INFO:     (\'127.0.0.1\', 51234) - "WebSocket /stream" [accepted]', true],
     // whisper-server logs no requests, only this line per transcription.
     ['Received request: speech.wav', true],
     ['INFO:     127.0.0.1:51234 - "POST /inference HTTP/1.1" 200 OK', true],
@@ -62,34 +70,97 @@ describe('policy', () => {
     health: null,
     lastError: null,
   });
-  const settings = defaultSettings({ platform: 'linux', hostname: 'x' }, { hostId: '00000000-0000-0000-0000-000000000000', token: 'x'.repeat(32) });
+  const settings = defaultSettings(
+    { platform: 'linux', hostname: 'x' },
+    { hostId: '00000000-0000-0000-0000-000000000000', token: 'x'.repeat(32) },
+  );
 
   it('defaults follow CONTRACT §4: cool stops VibeVoice, cold unloads Ollama and stops the TTS, dormant stops the rest', () => {
     const cfg = idleConfig(
       settings,
-      [entry('ollama', 'running'), entry('vibevoice', 'running'), entry('piper', 'starting'), entry('mine', 'backoff'), entry('off', 'stopped', false)],
+      [
+        entry('ollama', 'running'),
+        entry('vibevoice', 'running'),
+        entry('piper', 'starting'),
+        entry('mine', 'backoff'),
+        entry('off', 'stopped', false),
+      ],
       (id) => id === 'ollama',
     );
     expect(cfg.after).toEqual({ warm: 30_000, cool: 300_000, cold: 1_800_000, dormant: 7_200_000 });
     expect(cfg.services).toEqual([
-      { id: 'ollama', stopAt: 'dormant', unloadAt: 'cold', models: true, canStop: true, reachable: true },
-      { id: 'vibevoice', stopAt: 'cool', unloadAt: null, models: false, canStop: true, reachable: true },
-      { id: 'piper', stopAt: 'cold', unloadAt: null, models: false, canStop: true, reachable: false },
-      { id: 'mine', stopAt: 'dormant', unloadAt: null, models: false, canStop: true, reachable: false },
+      {
+        id: 'ollama',
+        stopAt: 'dormant',
+        unloadAt: 'cold',
+        models: true,
+        canStop: true,
+        reachable: true,
+      },
+      {
+        id: 'vibevoice',
+        stopAt: 'cool',
+        unloadAt: null,
+        models: false,
+        canStop: true,
+        reachable: true,
+      },
+      {
+        id: 'piper',
+        stopAt: 'cold',
+        unloadAt: null,
+        models: false,
+        canStop: true,
+        reachable: false,
+      },
+      {
+        id: 'mine',
+        stopAt: 'dormant',
+        unloadAt: null,
+        models: false,
+        canStop: true,
+        reachable: false,
+      },
     ]);
   });
 
   it('"never" keeps a service; unloadAt means nothing without a model API; external is reachable but not ours to stop', () => {
-    expect(planFor(entry('piper', 'running'), { stopAt: 'never', unloadAt: 'cool' }, false)).toMatchObject({ stopAt: null, unloadAt: null });
-    expect(planFor(entry('ollama', 'external'), undefined, true)).toMatchObject({ stopAt: 'dormant', unloadAt: null, canStop: false, reachable: true });
-    for (const s of ['stopped', 'failed', 'disabled'] as const) expect(planFor(entry('x', s), undefined, false)).toMatchObject({ canStop: false, reachable: false });
+    expect(
+      planFor(entry('piper', 'running'), { stopAt: 'never', unloadAt: 'cool' }, false),
+    ).toMatchObject({ stopAt: null, unloadAt: null });
+    expect(planFor(entry('ollama', 'external'), undefined, true)).toMatchObject({
+      stopAt: 'dormant',
+      unloadAt: null,
+      canStop: false,
+      reachable: true,
+    });
+    for (const s of ['stopped', 'failed', 'disabled'] as const)
+      expect(planFor(entry('x', s), undefined, false)).toMatchObject({
+        canStop: false,
+        reachable: false,
+      });
   });
 
   it('the settings schema accepts the policy and names a bad value', () => {
-    expect(validateSettings({ ...settings, hibernation: { ...settings.hibernation, policy: { piper: { stopAt: 'never' } } } })).toBeNull();
-    expect(validateSettings({ ...settings, hibernation: { ...settings.hibernation, policy: { piper: { stopAt: 'sometimes' } } } })).toMatchObject({
+    expect(
+      validateSettings({
+        ...settings,
+        hibernation: { ...settings.hibernation, policy: { piper: { stopAt: 'never' } } },
+      }),
+    ).toBeNull();
+    expect(
+      validateSettings({
+        ...settings,
+        hibernation: { ...settings.hibernation, policy: { piper: { stopAt: 'sometimes' } } },
+      }),
+    ).toMatchObject({
       field: 'hibernation.policy.piper.stopAt',
     });
-    expect(validateSettings({ ...settings, hibernation: { ...settings.hibernation, preventSleep: 'yes' } })).toMatchObject({ field: 'hibernation.preventSleep' });
+    expect(
+      validateSettings({
+        ...settings,
+        hibernation: { ...settings.hibernation, preventSleep: 'yes' },
+      }),
+    ).toMatchObject({ field: 'hibernation.preventSleep' });
   });
 });

@@ -6,13 +6,40 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cpaceKey, cpaceShare, decodeShare, isCode, newCode, open, peerKeys, seal, sessionKeys, b64 } from '../../main/core/pairing/crypto.js';
+import {
+  cpaceKey,
+  cpaceShare,
+  decodeShare,
+  isCode,
+  newCode,
+  open,
+  peerKeys,
+  seal,
+  sessionKeys,
+  b64,
+} from '../../main/core/pairing/crypto.js';
 import { initiatorFinish, Responder, type HostCard } from '../../main/core/pairing/handshake.js';
-import { decodeHeartbeat, encodeHeartbeat, EPOCH_FILE, MAGIC, nextBootEpoch, ReplayGuard, type Heartbeat } from '../../main/core/pairing/heartbeat.js';
+import {
+  decodeHeartbeat,
+  encodeHeartbeat,
+  EPOCH_FILE,
+  MAGIC,
+  nextBootEpoch,
+  ReplayGuard,
+  type Heartbeat,
+} from '../../main/core/pairing/heartbeat.js';
 
 const A = randomUUID();
 const B = randomUUID();
-const card = (id: string, over: Partial<HostCard> = {}): HostCard => ({ id, name: 'Studio Mac', role: 'primary', prio: 200, port: 11400, pairId: null, ...over });
+const card = (id: string, over: Partial<HostCard> = {}): HostCard => ({
+  id,
+  name: 'Studio Mac',
+  role: 'primary',
+  prio: 200,
+  port: 11400,
+  pairId: null,
+  ...over,
+});
 
 describe('CPace key exchange', () => {
   const ctx = { sid: randomBytes(16), initiator: A, responder: B };
@@ -67,7 +94,9 @@ describe('CPace key exchange', () => {
     expect(() => open(keys.boxResponder, box, 'ctx')).toThrow();
     const data = Buffer.from(box.data, 'base64');
     data[0]! ^= 1;
-    expect(() => open(keys.boxInitiator, { ...box, data: data.toString('base64') }, 'ctx')).toThrow();
+    expect(() =>
+      open(keys.boxInitiator, { ...box, data: data.toString('base64') }, 'ctx'),
+    ).toThrow();
     expect(() => open(keys.boxInitiator, { iv: 'x' }, 'ctx')).toThrow(/malformed/);
   });
 
@@ -110,7 +139,11 @@ describe('the responder desk', () => {
     if (!res.ok) return;
     expect(res.keys.pairKey.equals(a.keys.pairKey)).toBe(true);
     // The responder's confirmation is what the initiator expects.
-    expect(a.expectResponderMac.equals(createHmac('sha256', res.keys.confirmResponder).update(res.transcript).digest())).toBe(true);
+    expect(
+      a.expectResponderMac.equals(
+        createHmac('sha256', res.keys.confirmResponder).update(res.transcript).digest(),
+      ),
+    ).toBe(true);
     expect(r.pending()).toBeNull();
   });
 
@@ -119,7 +152,12 @@ describe('the responder desk', () => {
     r.request(card(A), '10.0.0.2');
     for (let i = 1; i <= 4; i++) {
       const { res } = attempt(r, String(100000 + i));
-      expect(res).toMatchObject({ ok: false, reason: 'mismatch', attemptsLeft: 5 - i, locked: false });
+      expect(res).toMatchObject({
+        ok: false,
+        reason: 'mismatch',
+        attemptsLeft: 5 - i,
+        locked: false,
+      });
     }
     const { res } = attempt(r, '999999');
     expect(res).toMatchObject({ ok: false, attemptsLeft: 0, locked: true });
@@ -147,7 +185,10 @@ describe('the responder desk', () => {
     clock.advance(120_000);
     expect(r.pending()).toBeNull();
     const a = initiatorFinish('424242', inc.sid, A, B, inc.share.share);
-    expect(r.finish(inc.sid.toString('base64'), A, a.share, a.mac, 'x')).toMatchObject({ ok: false, reason: 'none' });
+    expect(r.finish(inc.sid.toString('base64'), A, a.share, a.mac, 'x')).toMatchObject({
+      ok: false,
+      reason: 'none',
+    });
   });
 
   it('one request per address, four in all: a fifth address is told to wait; an address replaces its own', () => {
@@ -164,11 +205,19 @@ describe('the responder desk', () => {
     r.request(card(A), 'x');
     const inc = r.pending()!;
     const a = initiatorFinish('424242', inc.sid, A, B, inc.share.share);
-    expect(r.finish(inc.sid.toString('base64'), randomUUID(), a.share, a.mac, 'x')).toMatchObject({ ok: false, reason: 'none' });
-    expect(r.finish(randomBytes(16).toString('base64'), A, a.share, a.mac, 'x')).toMatchObject({ ok: false, reason: 'none' });
+    expect(r.finish(inc.sid.toString('base64'), randomUUID(), a.share, a.mac, 'x')).toMatchObject({
+      ok: false,
+      reason: 'none',
+    });
+    expect(r.finish(randomBytes(16).toString('base64'), A, a.share, a.mac, 'x')).toMatchObject({
+      ok: false,
+      reason: 'none',
+    });
     // A sniffer elsewhere replays the sid with garbage, 5 times: nothing counts (issue #20: it voided the request).
     for (let i = 0; i < 5; i++) {
-      expect(r.finish(inc.sid.toString('base64'), A, a.share, randomBytes(32), 'sniffer')).toMatchObject({ ok: false, reason: 'none' });
+      expect(
+        r.finish(inc.sid.toString('base64'), A, a.share, randomBytes(32), 'sniffer'),
+      ).toMatchObject({ ok: false, reason: 'none' });
     }
     expect(r.pending()?.failures).toBe(0);
     expect(r.lockedFor()).toBe(0);
@@ -181,11 +230,20 @@ describe('the responder desk', () => {
     r.request(card(randomUUID(), { name: 'Studio Mac' }), '10.0.0.66');
     for (let i = 0; i < 5; i++) {
       const inc = r.all().find((x) => x.address === '10.0.0.66')!;
-      r.finish(inc.sid.toString('base64'), inc.from.id, Buffer.alloc(32), randomBytes(32), '10.0.0.66');
+      r.finish(
+        inc.sid.toString('base64'),
+        inc.from.id,
+        Buffer.alloc(32),
+        randomBytes(32),
+        '10.0.0.66',
+      );
     }
     expect(r.lockedFor('10.0.0.66')).toBeGreaterThan(0);
     expect(r.lockedOut()).toEqual([{ address: '10.0.0.66', forMs: 10 * 60_000 }]);
-    expect(r.request(card(randomUUID()), '10.0.0.66')).toMatchObject({ ok: false, reason: 'locked' });
+    expect(r.request(card(randomUUID()), '10.0.0.66')).toMatchObject({
+      ok: false,
+      reason: 'locked',
+    });
     // The real peer pairs meanwhile.
     expect(r.request(card(A), '10.0.0.2').ok).toBe(true);
     const { res } = attempt(r, '424242');
@@ -207,7 +265,9 @@ describe('the responder desk', () => {
     const { r } = desk();
     r.request(card(A), 'x');
     const inc = r.pending()!;
-    expect(r.finish(inc.sid.toString('base64'), A, Buffer.alloc(32), randomBytes(32), 'x')).toMatchObject({ ok: false, reason: 'malformed', attemptsLeft: 4 });
+    expect(
+      r.finish(inc.sid.toString('base64'), A, Buffer.alloc(32), randomBytes(32), 'x'),
+    ).toMatchObject({ ok: false, reason: 'malformed', attemptsLeft: 4 });
   });
 
   it('an active attacker who relays the request but guesses the code gets a different key (one guess per attempt)', () => {
@@ -234,7 +294,16 @@ describe('heartbeats', () => {
     role: 'primary',
     port: 11400,
     pairId: 'abcd1234',
-    advert: { prio: 200, ready: true, failed: false, state: 'active', serving: true, claim: false, eligible: true, activityAgeMs: null },
+    advert: {
+      prio: 200,
+      ready: true,
+      failed: false,
+      state: 'active',
+      serving: true,
+      claim: false,
+      eligible: true,
+      activityAgeMs: null,
+    },
     ...over,
   });
   const keyFor = (id: string) => (id === A ? key : null);
@@ -252,9 +321,17 @@ describe('heartbeats', () => {
       const d = decodeHeartbeat(t, keyFor, B);
       expect(d.ok).toBe(false);
     }
-    expect(decodeHeartbeat(encodeHeartbeat(hb(), randomBytes(32)), keyFor, B)).toMatchObject({ ok: false, reason: 'unauthenticated' });
-    expect(decodeHeartbeat(encodeHeartbeat(hb({ from: randomUUID() }), key), keyFor, B)).toMatchObject({ ok: false, reason: 'unauthenticated' });
-    expect(decodeHeartbeat(encodeHeartbeat(hb(), key), keyFor, randomUUID())).toMatchObject({ ok: false, reason: 'unauthenticated' });
+    expect(decodeHeartbeat(encodeHeartbeat(hb(), randomBytes(32)), keyFor, B)).toMatchObject({
+      ok: false,
+      reason: 'unauthenticated',
+    });
+    expect(
+      decodeHeartbeat(encodeHeartbeat(hb({ from: randomUUID() }), key), keyFor, B),
+    ).toMatchObject({ ok: false, reason: 'unauthenticated' });
+    expect(decodeHeartbeat(encodeHeartbeat(hb(), key), keyFor, randomUUID())).toMatchObject({
+      ok: false,
+      reason: 'unauthenticated',
+    });
   });
 
   it('malformed input is refused without throwing', () => {
@@ -264,42 +341,79 @@ describe('heartbeats', () => {
       Buffer.concat([MAGIC, randomBytes(32), Buffer.from('{not json')]),
       Buffer.concat([MAGIC, randomBytes(32), Buffer.from('[]')]),
       Buffer.concat([MAGIC, randomBytes(32), Buffer.from(JSON.stringify({ ...hb(), seq: -1 }))]),
-      Buffer.concat([MAGIC, randomBytes(32), Buffer.from(JSON.stringify({ ...hb(), advert: { ...hb().advert, state: 'asleep' } }))]),
+      Buffer.concat([
+        MAGIC,
+        randomBytes(32),
+        Buffer.from(JSON.stringify({ ...hb(), advert: { ...hb().advert, state: 'asleep' } })),
+      ]),
       Buffer.concat([MAGIC, randomBytes(32), Buffer.alloc(2000, 0x20)]),
       encodeHeartbeat({ ...hb(), v: 2 as 1 }, key),
     ];
-    for (const b of bad) expect(decodeHeartbeat(b, keyFor, B)).toMatchObject({ ok: false, reason: 'malformed' });
+    for (const b of bad)
+      expect(decodeHeartbeat(b, keyFor, B)).toMatchObject({ ok: false, reason: 'malformed' });
   });
 
   it('replay guard: only heartbeats made after we started (echo), moving forward, from a boot not superseded', () => {
     const g = new ReplayGuard('bbbbbbbbbbbbbbbb');
     expect(g.check({ from: A, boot: '1111111111111111', seq: 5, echo: null })).toBe('unconfirmed');
-    expect(g.check({ from: A, boot: '1111111111111111', seq: 5, echo: 'cccccccccccccccc' })).toBe('unconfirmed');
-    expect(g.check({ from: A, boot: '1111111111111111', seq: 6, echo: 'bbbbbbbbbbbbbbbb' })).toBe('ok');
-    expect(g.check({ from: A, boot: '1111111111111111', seq: 6, echo: 'bbbbbbbbbbbbbbbb' })).toBe('replayed');
-    expect(g.check({ from: A, boot: '1111111111111111', seq: 3, echo: 'bbbbbbbbbbbbbbbb' })).toBe('replayed');
-    expect(g.check({ from: A, boot: '1111111111111111', seq: 7, echo: 'bbbbbbbbbbbbbbbb' })).toBe('ok');
+    expect(g.check({ from: A, boot: '1111111111111111', seq: 5, echo: 'cccccccccccccccc' })).toBe(
+      'unconfirmed',
+    );
+    expect(g.check({ from: A, boot: '1111111111111111', seq: 6, echo: 'bbbbbbbbbbbbbbbb' })).toBe(
+      'ok',
+    );
+    expect(g.check({ from: A, boot: '1111111111111111', seq: 6, echo: 'bbbbbbbbbbbbbbbb' })).toBe(
+      'replayed',
+    );
+    expect(g.check({ from: A, boot: '1111111111111111', seq: 3, echo: 'bbbbbbbbbbbbbbbb' })).toBe(
+      'replayed',
+    );
+    expect(g.check({ from: A, boot: '1111111111111111', seq: 7, echo: 'bbbbbbbbbbbbbbbb' })).toBe(
+      'ok',
+    );
     // The peer restarted: a new boot is fine, the old one is retired for good.
-    expect(g.check({ from: A, boot: '2222222222222222', seq: 1, echo: 'bbbbbbbbbbbbbbbb' })).toBe('ok');
-    expect(g.check({ from: A, boot: '1111111111111111', seq: 99, echo: 'bbbbbbbbbbbbbbbb' })).toBe('replayed');
+    expect(g.check({ from: A, boot: '2222222222222222', seq: 1, echo: 'bbbbbbbbbbbbbbbb' })).toBe(
+      'ok',
+    );
+    expect(g.check({ from: A, boot: '1111111111111111', seq: 99, echo: 'bbbbbbbbbbbbbbbb' })).toBe(
+      'replayed',
+    );
     // Another peer's sequence is its own.
-    expect(g.check({ from: B, boot: '1111111111111111', seq: 1, echo: 'bbbbbbbbbbbbbbbb' })).toBe('ok');
+    expect(g.check({ from: B, boot: '1111111111111111', seq: 1, echo: 'bbbbbbbbbbbbbbbb' })).toBe(
+      'ok',
+    );
   });
 
   it('replay guard across restarts: a run with a lower epoch, or a second boot in one epoch, is a replay, confirmed or not', () => {
     // Host B restarted (run 8) while we (boot bbbb…) were up; recorded heartbeats of run 7 arrive.
     const g = new ReplayGuard('bbbbbbbbbbbbbbbb');
-    expect(g.check({ from: A, boot: '8888888888888888', epoch: 8, seq: 1, echo: null })).toBe('unconfirmed');
+    expect(g.check({ from: A, boot: '8888888888888888', epoch: 8, seq: 1, echo: null })).toBe(
+      'unconfirmed',
+    );
     // Before the fix this was 'unconfirmed', and the caller then echoed the dead boot back to A.
-    expect(g.check({ from: A, boot: '7777777777777777', epoch: 7, seq: 900, echo: 'aaaaaaaaaaaaaaaa' })).toBe('replayed');
-    expect(g.check({ from: A, boot: '7777777777777777', epoch: 7, seq: 901, echo: 'bbbbbbbbbbbbbbbb' })).toBe('replayed');
-    expect(g.check({ from: A, boot: '9999999999999999', epoch: 8, seq: 1, echo: null })).toBe('replayed');
-    expect(g.check({ from: A, boot: '8888888888888888', epoch: 8, seq: 2, echo: 'bbbbbbbbbbbbbbbb' })).toBe('ok');
+    expect(
+      g.check({ from: A, boot: '7777777777777777', epoch: 7, seq: 900, echo: 'aaaaaaaaaaaaaaaa' }),
+    ).toBe('replayed');
+    expect(
+      g.check({ from: A, boot: '7777777777777777', epoch: 7, seq: 901, echo: 'bbbbbbbbbbbbbbbb' }),
+    ).toBe('replayed');
+    expect(g.check({ from: A, boot: '9999999999999999', epoch: 8, seq: 1, echo: null })).toBe(
+      'replayed',
+    );
+    expect(
+      g.check({ from: A, boot: '8888888888888888', epoch: 8, seq: 2, echo: 'bbbbbbbbbbbbbbbb' }),
+    ).toBe('ok');
     // The next real run is accepted.
-    expect(g.check({ from: A, boot: '9999999999999999', epoch: 9, seq: 1, echo: 'bbbbbbbbbbbbbbbb' })).toBe('ok');
+    expect(
+      g.check({ from: A, boot: '9999999999999999', epoch: 9, seq: 1, echo: 'bbbbbbbbbbbbbbbb' }),
+    ).toBe('ok');
     // Senders without epochs (0) keep the boot-only rules.
-    expect(g.check({ from: B, boot: '1111111111111111', seq: 1, echo: 'bbbbbbbbbbbbbbbb' })).toBe('ok');
-    expect(g.check({ from: B, boot: '2222222222222222', seq: 1, echo: 'bbbbbbbbbbbbbbbb' })).toBe('ok');
+    expect(g.check({ from: B, boot: '1111111111111111', seq: 1, echo: 'bbbbbbbbbbbbbbbb' })).toBe(
+      'ok',
+    );
+    expect(g.check({ from: B, boot: '2222222222222222', seq: 1, echo: 'bbbbbbbbbbbbbbbb' })).toBe(
+      'ok',
+    );
   });
 
   it('nextBootEpoch: each run above the last, also when the clock goes back; saved 0600', () => {

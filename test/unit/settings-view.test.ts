@@ -8,7 +8,9 @@ import { describe, expect, it } from 'vitest';
 import { SettingsStore } from '../../main/core/settings/index.js';
 
 const facts = { platform: 'linux' as const, hostname: 'box.lan' };
-const open = () => SettingsStore.open({ dataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'settings-view-')), facts }).store;
+const open = () =>
+  SettingsStore.open({ dataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'settings-view-')), facts })
+    .store;
 
 describe('settings view', () => {
   it('is the same object until a change, and equals get()', () => {
@@ -20,7 +22,10 @@ describe('settings view', () => {
 
   it('is deep-frozen: writes throw and nothing changes', () => {
     const s = open();
-    const v = s.view() as unknown as { gpu: { activeIntervalSeconds: number }; pairing: { peers: unknown[] } };
+    const v = s.view() as unknown as {
+      gpu: { activeIntervalSeconds: number };
+      pairing: { peers: unknown[] };
+    };
     expect(() => {
       v.gpu.activeIntervalSeconds = 99;
     }).toThrow(TypeError);

@@ -19,7 +19,8 @@ describe('settings', () => {
     const b = SettingsStore.open({ dataDir: d, facts }).store.get();
     expect(b.hostId).toBe(first.hostId);
     expect(b.api.token).toBe(first.api.token);
-    if (process.platform !== 'win32') expect(fs.statSync(path.join(d, 'settings.json')).mode & 0o777).toBe(0o600);
+    if (process.platform !== 'win32')
+      expect(fs.statSync(path.join(d, 'settings.json')).mode & 0o777).toBe(0o600);
   });
 
   it('defaults a Mac to primary', () => {
@@ -55,7 +56,10 @@ describe('settings', () => {
 
   it('completes a partial file with defaults', () => {
     const d = dir();
-    fs.writeFileSync(path.join(d, 'settings.json'), JSON.stringify({ displayName: 'Studio PC', api: { port: 12000 } }));
+    fs.writeFileSync(
+      path.join(d, 'settings.json'),
+      JSON.stringify({ displayName: 'Studio PC', api: { port: 12000 } }),
+    );
     const { store, problems } = SettingsStore.open({ dataDir: d, facts });
     expect(problems).toEqual([]);
     expect(store.get().displayName).toBe('Studio PC');
@@ -71,12 +75,18 @@ describe('settings', () => {
     const r = store.update({ hibernation: { coolAfterSeconds: 10 } });
     expect(r).toMatchObject({ ok: false, problem: { field: 'hibernation.coolAfterSeconds' } });
     expect(fs.readFileSync(store.file, 'utf8')).toBe(before);
-    expect(store.update({ nope: 1 })).toMatchObject({ ok: false, problem: { field: 'nope', message: 'is not a known setting' } });
+    expect(store.update({ nope: 1 })).toMatchObject({
+      ok: false,
+      problem: { field: 'nope', message: 'is not a known setting' },
+    });
     expect(store.update({ hostId: '00000000-0000-0000-0000-000000000000' })).toMatchObject({
       ok: false,
       problem: { field: 'hostId', message: 'is read-only' },
     });
-    expect(store.update({ api: { token: 'x'.repeat(20) } })).toMatchObject({ ok: false, problem: { field: 'api.token' } });
+    expect(store.update({ api: { token: 'x'.repeat(20) } })).toMatchObject({
+      ok: false,
+      problem: { field: 'api.token' },
+    });
   });
 
   it('applies a good update, emits change once, and keeps the previous file as .bak', () => {
@@ -87,7 +97,9 @@ describe('settings', () => {
     expect(store.update({ displayName: 'Gaming PC' }).ok).toBe(true);
     expect(store.update({ displayName: 'Gaming PC' }).ok).toBe(true);
     expect(changes).toEqual(['->Gaming PC']);
-    expect(JSON.parse(fs.readFileSync(path.join(d, 'settings.json.bak'), 'utf8')).displayName).toBe('');
+    expect(JSON.parse(fs.readFileSync(path.join(d, 'settings.json.bak'), 'utf8')).displayName).toBe(
+      '',
+    );
   });
 
   it('never exposes secrets in redacted()', () => {
@@ -98,7 +110,10 @@ describe('settings', () => {
   });
 
   it('validates threshold order and merges without prototype pollution', () => {
-    const s = defaultSettings(facts, { hostId: '11111111-1111-1111-1111-111111111111', token: 't'.repeat(20) });
+    const s = defaultSettings(facts, {
+      hostId: '11111111-1111-1111-1111-111111111111',
+      token: 't'.repeat(20),
+    });
     expect(validateSettings(s)).toBeNull();
     const merged = mergeSettings(s, JSON.parse('{"__proto__": {"polluted": true}}'));
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
@@ -114,7 +129,10 @@ describe('settings on a folder that cannot be written', () => {
     expect(problems.join('\n')).toMatch(/cannot be saved|could not/i);
     expect(store.persistent).toBe(false);
     expect(store.get().api.port).toBe(11400);
-    expect(store.update({ displayName: 'x' })).toMatchObject({ ok: false, problem: { field: '(file)' } });
+    expect(store.update({ displayName: 'x' })).toMatchObject({
+      ok: false,
+      problem: { field: '(file)' },
+    });
     expect(store.get().displayName).toBe('');
   });
 });
@@ -136,24 +154,66 @@ describe('data folder lock', () => {
 
 describe('validation messages say what is expected in words', () => {
   const facts = { platform: 'linux' as const, hostname: 'box' };
-  const withPatch = (patch: unknown) => validateSettings(mergeSettings(defaultSettings(facts, { hostId: '11111111-1111-1111-1111-111111111111', token: 't'.repeat(20) }), patch));
+  const withPatch = (patch: unknown) =>
+    validateSettings(
+      mergeSettings(
+        defaultSettings(facts, {
+          hostId: '11111111-1111-1111-1111-111111111111',
+          token: 't'.repeat(20),
+        }),
+        patch,
+      ),
+    );
   it('names the expected kind of value and the limits, not Ajv\'s "must be number" or "<="', () => {
-    expect(withPatch({ api: { port: 'eleven' } })).toEqual({ field: 'api.port', message: 'must be a whole number' });
-    expect(withPatch({ api: { port: 70000 } })).toEqual({ field: 'api.port', message: 'must be at most 65535' });
-    expect(withPatch({ serveOnLan: 'yes' })).toEqual({ field: 'serveOnLan', message: 'must be true or false' });
+    expect(withPatch({ api: { port: 'eleven' } })).toEqual({
+      field: 'api.port',
+      message: 'must be a whole number',
+    });
+    expect(withPatch({ api: { port: 70000 } })).toEqual({
+      field: 'api.port',
+      message: 'must be at most 65535',
+    });
+    expect(withPatch({ serveOnLan: 'yes' })).toEqual({
+      field: 'serveOnLan',
+      message: 'must be true or false',
+    });
     expect(withPatch({ models: { preload: 'mistral' } })?.message).toBe('must be a list');
-    for (const p of [{ api: { port: 'x' } }, { api: { port: -1 } }, { hibernation: { warmAfterSeconds: 'soon' } }]) {
-      expect(withPatch(p)?.message).not.toMatch(/must be (number|integer|string|boolean|array)$|[<>]=/);
+    for (const p of [
+      { api: { port: 'x' } },
+      { api: { port: -1 } },
+      { hibernation: { warmAfterSeconds: 'soon' } },
+    ]) {
+      expect(withPatch(p)?.message).not.toMatch(
+        /must be (number|integer|string|boolean|array)$|[<>]=/,
+      );
     }
   });
   // The definition (schema.ts) writes enums, nullable values and keyed maps the way these messages need.
   it('an enum, a nullable number and a map key are named as clearly as the hand-written schema named them', () => {
-    expect(withPatch({ role: 'boss' })).toEqual({ field: 'role', message: 'must be one of primary, fallback' });
-    expect(withPatch({ frontDoor: { allowFrom: 'all' } })).toEqual({ field: 'frontDoor.allowFrom', message: 'must be one of lan, any' });
-    expect(withPatch({ prio: 'high' })).toEqual({ field: 'prio', message: 'must be a whole number or empty' });
+    expect(withPatch({ role: 'boss' })).toEqual({
+      field: 'role',
+      message: 'must be one of primary, fallback',
+    });
+    expect(withPatch({ frontDoor: { allowFrom: 'all' } })).toEqual({
+      field: 'frontDoor.allowFrom',
+      message: 'must be one of lan, any',
+    });
+    expect(withPatch({ prio: 'high' })).toEqual({
+      field: 'prio',
+      message: 'must be a whole number or empty',
+    });
     expect(withPatch({ prio: 300 })).toEqual({ field: 'prio', message: 'must be at most 255' });
-    expect(withPatch({ services: { 'bad id': { enabled: true } } })).toMatchObject({ field: 'services', message: expect.stringMatching(/^is not in the expected form/) });
-    expect(withPatch({ services: { ollama: { colour: 'red' } } })).toEqual({ field: 'services.ollama.colour', message: 'is not a known setting' });
-    expect(withPatch({ hibernation: { policy: { ollama: { stopAt: 'later' } } } })).toEqual({ field: 'hibernation.policy.ollama.stopAt', message: 'must be one of warm, cool, cold, dormant, never' });
+    expect(withPatch({ services: { 'bad id': { enabled: true } } })).toMatchObject({
+      field: 'services',
+      message: expect.stringMatching(/^is not in the expected form/),
+    });
+    expect(withPatch({ services: { ollama: { colour: 'red' } } })).toEqual({
+      field: 'services.ollama.colour',
+      message: 'is not a known setting',
+    });
+    expect(withPatch({ hibernation: { policy: { ollama: { stopAt: 'later' } } } })).toEqual({
+      field: 'hibernation.policy.ollama.stopAt',
+      message: 'must be one of warm, cool, cold, dormant, never',
+    });
   });
 });

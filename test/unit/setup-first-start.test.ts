@@ -16,7 +16,13 @@ afterEach(() => {
 });
 
 function context(dataDir: string, services: ServiceEntry[] = []): CoreContext {
-  return testContext({ dataDir, platform: 'linux', hostname: 'box', host: { role: 'fallback', prio: 100 }, services });
+  return testContext({
+    dataDir,
+    platform: 'linux',
+    hostname: 'box',
+    host: { role: 'fallback', prio: 100 },
+    services,
+  });
 }
 
 const supervisor = { get: () => undefined, onLog: () => () => {}, waitReady: async () => true };

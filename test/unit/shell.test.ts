@@ -6,21 +6,33 @@ import os from 'node:os';
 import path from 'node:path';
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { autostartPath, desktopEntry, entryEnabled, quoteExecArg, XdgAutostart } from '../../main/shell/login-item.js';
+import {
+  autostartPath,
+  desktopEntry,
+  entryEnabled,
+  quoteExecArg,
+  XdgAutostart,
+} from '../../main/shell/login-item.js';
 import { ElectronPowerBlocker } from '../../main/shell/power-blocker.js';
 import { PowerEvents } from '../../main/shell/power-events.js';
 import { sectionFromArgv } from '../../main/shell/args.js';
 
 describe('XDG autostart (Linux start at login)', () => {
   it('lives in $XDG_CONFIG_HOME/autostart, else ~/.config/autostart', () => {
-    expect(autostartPath({ XDG_CONFIG_HOME: '/x/cfg' }, '/home/u')).toBe('/x/cfg/autostart/unamentis-server.desktop');
+    expect(autostartPath({ XDG_CONFIG_HOME: '/x/cfg' }, '/home/u')).toBe(
+      '/x/cfg/autostart/unamentis-server.desktop',
+    );
     expect(autostartPath({}, '/home/u')).toBe('/home/u/.config/autostart/unamentis-server.desktop');
-    expect(autostartPath({ XDG_CONFIG_HOME: 'relative' }, '/home/u')).toBe('/home/u/.config/autostart/unamentis-server.desktop');
+    expect(autostartPath({ XDG_CONFIG_HOME: 'relative' }, '/home/u')).toBe(
+      '/home/u/.config/autostart/unamentis-server.desktop',
+    );
   });
 
   it('quotes Exec arguments the way the Desktop Entry spec says', () => {
     expect(quoteExecArg('/opt/UnaMentis/unamentis-server')).toBe('/opt/UnaMentis/unamentis-server');
-    expect(quoteExecArg('/home/u/Apps/UnaMentis Server.AppImage')).toBe('"/home/u/Apps/UnaMentis Server.AppImage"');
+    expect(quoteExecArg('/home/u/Apps/UnaMentis Server.AppImage')).toBe(
+      '"/home/u/Apps/UnaMentis Server.AppImage"',
+    );
     expect(quoteExecArg('a"b$c`d')).toBe('"a\\\\"b\\\\$c\\\\`d"');
     // A literal backslash inside a quoted argument takes four backslashes.
     expect(quoteExecArg('C:\\x y')).toBe('"C:\\\\\\\\x y"');
@@ -31,7 +43,12 @@ describe('XDG autostart (Linux start at login)', () => {
   it('writes an entry that starts the app, reads it back, and removes it', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'autostart-'));
     const file = path.join(dir, 'autostart', 'unamentis-server.desktop');
-    const item = new XdgAutostart({ name: 'UnaMentis Server', exec: ['/apps/UnaMentis Server.AppImage'], icon: 'unamentis-server', file });
+    const item = new XdgAutostart({
+      name: 'UnaMentis Server',
+      exec: ['/apps/UnaMentis Server.AppImage'],
+      icon: 'unamentis-server',
+      file,
+    });
     expect(item.get()).toBe(false);
     item.set(true);
     const text = fs.readFileSync(file, 'utf8');
@@ -85,7 +102,12 @@ describe('powerSaveBlocker adapter', () => {
     expect(b.held).toBe(false);
     b.acquire('active');
     void b.dispose();
-    expect(calls).toEqual(['start prevent-app-suspension', 'stop 7', 'start prevent-app-suspension', 'stop 8']);
+    expect(calls).toEqual([
+      'start prevent-app-suspension',
+      'stop 7',
+      'start prevent-app-suspension',
+      'stop 8',
+    ]);
   });
 });
 
@@ -110,7 +132,12 @@ describe('OS power events', () => {
     };
     const logged: string[] = [];
     let shutdown = 0;
-    const ev = new PowerEvents(pm, core, (m) => logged.push(m), () => shutdown++);
+    const ev = new PowerEvents(
+      pm,
+      core,
+      (m) => logged.push(m),
+      () => shutdown++,
+    );
     pm.emit('suspend');
     pm.emit('resume');
     await new Promise((r) => setTimeout(r, 10));
@@ -127,14 +154,18 @@ describe('OS power events', () => {
     expect(prevented).toBe(true);
     expect(shutdown).toBe(2);
     ev.dispose();
-    expect(pm.listenerCount('suspend') + pm.listenerCount('resume') + pm.listenerCount('shutdown')).toBe(0);
+    expect(
+      pm.listenerCount('suspend') + pm.listenerCount('resume') + pm.listenerCount('shutdown'),
+    ).toBe(0);
   });
 });
 
 describe('command line', () => {
   it('reads --dashboard[=section] and refuses odd sections', () => {
     expect(sectionFromArgv(['/app', '--dashboard=pairing'])).toBe('pairing');
-    expect(sectionFromArgv(['/app', '--dashboard=services/ollama/logs'])).toBe('services/ollama/logs');
+    expect(sectionFromArgv(['/app', '--dashboard=services/ollama/logs'])).toBe(
+      'services/ollama/logs',
+    );
     expect(sectionFromArgv(['/app', '--dashboard'])).toBe('');
     expect(sectionFromArgv(['/app', '--dashboard=javascript:alert(1)'])).toBe('');
     expect(sectionFromArgv(['/app'])).toBeUndefined();

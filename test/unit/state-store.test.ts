@@ -32,7 +32,8 @@ describe('StateStore', () => {
 
   it('deduplicates repeated notices and bounds the list', () => {
     const store = new StateStore(initial);
-    for (let i = 0; i < 5; i++) store.notify({ level: 'error', code: 'crash', message: 'ollama crashed' });
+    for (let i = 0; i < 5; i++)
+      store.notify({ level: 'error', code: 'crash', message: 'ollama crashed' });
     expect(store.snapshot().notices).toHaveLength(1);
     for (let i = 0; i < 80; i++) store.notify({ level: 'info', code: 'n', message: `n${i}` });
     expect(store.snapshot().notices).toHaveLength(50);

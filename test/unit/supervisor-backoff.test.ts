@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { afterExit, backoffDelay, DEFAULT_RESTART_POLICY, NO_CRASHES, type CrashHistory } from '../../main/core/supervisor/backoff.js';
+import {
+  afterExit,
+  backoffDelay,
+  DEFAULT_RESTART_POLICY,
+  NO_CRASHES,
+  type CrashHistory,
+} from '../../main/core/supervisor/backoff.js';
 
 const p = DEFAULT_RESTART_POLICY;
 
@@ -7,7 +13,8 @@ describe('backoffDelay', () => {
   it('starts under a second, doubles, and stops at the cap', () => {
     const seq = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((n) => backoffDelay(n, p));
     expect(seq[0]).toBeLessThanOrEqual(1000);
-    for (let i = 1; i < seq.length; i++) expect(seq[i]).toBe(Math.min(p.maxDelayMs, seq[i - 1]! * 2));
+    for (let i = 1; i < seq.length; i++)
+      expect(seq[i]).toBe(Math.min(p.maxDelayMs, seq[i - 1]! * 2));
     expect(Math.max(...seq)).toBe(30_000);
     expect(backoffDelay(1000, p)).toBe(30_000);
   });

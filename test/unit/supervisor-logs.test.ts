@@ -2,7 +2,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LineSplitter, LogRing, MAX_LINE_CHARS, RotatingFile } from '../../main/core/supervisor/logs.js';
+import {
+  LineSplitter,
+  LogRing,
+  MAX_LINE_CHARS,
+  RotatingFile,
+} from '../../main/core/supervisor/logs.js';
 
 describe('LineSplitter', () => {
   it('joins partial chunks, strips CR, flushes the rest', () => {

@@ -5,7 +5,13 @@ import { DASHBOARD_CSP } from '../../main/core/api/static.js';
 describe('dashboard window security', () => {
   it('is isolated and sandboxed, without Node in the page', () => {
     const w = dashboardWindowOptions('/x/preload.cjs').webPreferences;
-    expect(w).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true, webviewTag: false });
+    expect(w).toMatchObject({
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      webSecurity: true,
+      webviewTag: false,
+    });
   });
 
   it('serves a CSP that allows only its own origin', () => {

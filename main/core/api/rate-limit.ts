@@ -52,7 +52,8 @@ export class RateLimiter {
     for (const [key, b] of this.#buckets) {
       const cls = key.slice(0, key.indexOf('|')) as RateClass;
       const rule = this.rules[cls];
-      if (b.tokens + ((now - b.at) / 1000) * rule.perSecond >= rule.burst) this.#buckets.delete(key);
+      if (b.tokens + ((now - b.at) / 1000) * rule.perSecond >= rule.burst)
+        this.#buckets.delete(key);
     }
     // Still too many (an address scan): drop the oldest.
     if (this.#buckets.size > this.maxBuckets) {

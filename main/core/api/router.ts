@@ -45,17 +45,22 @@ export class Router {
   add(...routes: Route[]): this {
     for (const route of routes) {
       const keys: string[] = [];
-      const pattern = route.path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:(\w+)/g, (_m, k: string) => {
-        keys.push(k);
-        return '([^/]+)';
-      });
+      const pattern = route.path
+        .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+        .replace(/:(\w+)/g, (_m, k: string) => {
+          keys.push(k);
+          return '([^/]+)';
+        });
       this.#routes.push({ route, regex: new RegExp(`^${pattern}$`), keys });
     }
     return this;
   }
 
   /** `route` is null with `allowed` listing methods when only the method is wrong. */
-  match(method: string, pathname: string): { route: Route; params: Record<string, string> } | { route: null; allowed: string[] } {
+  match(
+    method: string,
+    pathname: string,
+  ): { route: Route; params: Record<string, string> } | { route: null; allowed: string[] } {
     const allowed: string[] = [];
     for (const c of this.#routes) {
       const m = c.regex.exec(pathname);

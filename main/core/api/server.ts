@@ -51,9 +51,12 @@ export class ApiServer {
     this.#router.add(...opts.routes);
     this.#limiter = opts.rateLimiter ?? new RateLimiter(undefined, opts.now);
     // Slow clients (slowloris) are cut off: headers within 10 s, the whole request within 30 s.
-    this.#server = http.createServer({ headersTimeout: 10_000, requestTimeout: 30_000, connectionsCheckingInterval: 1_000 }, (req, res) => {
-      void this.#handle(req, res);
-    });
+    this.#server = http.createServer(
+      { headersTimeout: 10_000, requestTimeout: 30_000, connectionsCheckingInterval: 1_000 },
+      (req, res) => {
+        void this.#handle(req, res);
+      },
+    );
     this.#server.keepAliveTimeout = 5_000;
     const limits = opts.connectionLimits ?? CONNECTION_LIMITS;
     this.#server.on('connection', (s) => {
@@ -80,13 +83,18 @@ export class ApiServer {
       const now = Date.now();
       if (!this.#server.listening || now - this.#lastAcceptWarn < 10_000) return; // a flood must not flood the log
       this.#lastAcceptWarn = now;
-      opts.logger.warn('control API could not accept a connection (counted in rejected)', { code: err.code, rejected: this.rejected });
+      opts.logger.warn('control API could not accept a connection (counted in rejected)', {
+        code: err.code,
+        rejected: this.rejected,
+      });
     });
     this.#server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
       const status =
-        err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout'
-        : err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large'
-        : '400 Bad Request';
+        err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? '408 Request Timeout'
+          : err.code === 'HPE_HEADER_OVERFLOW'
+            ? '431 Request Header Fields Too Large'
+            : '400 Bad Request';
       this.#count(status.slice(0, 3) === '408' ? 'slow_client' : 'client_error');
       if (!socket.writable) return void socket.destroy();
       socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
@@ -102,9 +110,23 @@ export class ApiServer {
         this.#server.off('listening', onListening);
         if (err.code === 'EADDRINUSE') {
           // The code travels with the message: the headless command turns it into its exit code.
-          reject(Object.assign(new Error(`Control port ${port} on ${host} is already in use by another program. Choose another port in settings (api.port) or with --port.`), { code: err.code }));
+          reject(
+            Object.assign(
+              new Error(
+                `Control port ${port} on ${host} is already in use by another program. Choose another port in settings (api.port) or with --port.`,
+              ),
+              { code: err.code },
+            ),
+          );
         } else if (err.code === 'EADDRNOTAVAIL') {
-          reject(Object.assign(new Error(`Cannot listen on ${host}:${port}: that address is not on this machine (api.bind).`), { code: err.code }));
+          reject(
+            Object.assign(
+              new Error(
+                `Cannot listen on ${host}:${port}: that address is not on this machine (api.bind).`,
+              ),
+              { code: err.code },
+            ),
+          );
         } else reject(err);
       };
       const onListening = () => {
@@ -142,13 +164,21 @@ export class ApiServer {
     try {
       const url = new URL(req.url ?? '/', 'http://localhost');
       if (!this.#hostAllowed(req.headers.host)) {
-        throw new HttpError('forbidden', 'Host header not allowed (DNS rebinding protection). Use the IP address or add the name to api.allowedHosts.');
+        throw new HttpError(
+          'forbidden',
+          'Host header not allowed (DNS rebinding protection). Use the IP address or add the name to api.allowedHosts.',
+        );
       }
       const method = req.method ?? 'GET';
       const match = this.#router.match(method, url.pathname);
       if (!match.route) {
-        if ((method === 'GET' || method === 'HEAD') && !url.pathname.startsWith('/api/') && this.opts.rendererDir) {
-          if (await serveStatic(this.opts.rendererDir, url.pathname, res, method === 'HEAD')) return;
+        if (
+          (method === 'GET' || method === 'HEAD') &&
+          !url.pathname.startsWith('/api/') &&
+          this.opts.rendererDir
+        ) {
+          if (await serveStatic(this.opts.rendererDir, url.pathname, res, method === 'HEAD'))
+            return;
         }
         if (match.allowed.length) {
           res.setHeader('allow', match.allowed.join(', '));
@@ -182,7 +212,11 @@ export class ApiServer {
       // An unread request body must not be parsed as the next request on this connection.
       const socket = req.socket as import('node:net').Socket | null;
       const unread = !req.complete;
-      send(res, { status: e.status, body: e.toBody(), headers: unread ? { connection: 'close' } : {} });
+      send(res, {
+        status: e.status,
+        body: e.toBody(),
+        headers: unread ? { connection: 'close' } : {},
+      });
       if (unread) res.once('finish', () => socket?.destroy());
     }
   }
@@ -192,7 +226,10 @@ export class ApiServer {
     const m = /^Bearer\s+(\S+)$/i.exec(header);
     if (!m || !tokenEquals(m[1]!, this.opts.token())) {
       this.#count('unauthorized');
-      throw new HttpError('unauthorized', 'This endpoint needs Authorization: Bearer <token>. The token is in the app (or DATA_DIR/token when headless).');
+      throw new HttpError(
+        'unauthorized',
+        'This endpoint needs Authorization: Bearer <token>. The token is in the app (or DATA_DIR/token when headless).',
+      );
     }
   }
 
@@ -214,7 +251,10 @@ export class ApiServer {
 
   #hostAllowed(hostHeader: string | undefined): boolean {
     if (!hostHeader) return true; // HTTP/1.0 clients and raw tools send none; rebinding needs a name.
-    const name = hostHeader.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1').toLowerCase();
+    const name = hostHeader
+      .replace(/:\d+$/, '')
+      .replace(/^\[(.*)\]$/, '$1')
+      .toLowerCase();
     if (isIP(name)) return true;
     if (name === 'localhost' || name.endsWith('.localhost') || name.endsWith('.local')) return true;
     const own = os.hostname().toLowerCase();
@@ -249,17 +289,20 @@ function send(res: ServerResponse, reply: Reply): void {
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
   const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > MAX_BODY_BYTES) throw new HttpError('payload_too_large', `Body larger than ${MAX_BODY_BYTES} bytes.`);
+  if (declared > MAX_BODY_BYTES)
+    throw new HttpError('payload_too_large', `Body larger than ${MAX_BODY_BYTES} bytes.`);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new HttpError('payload_too_large', `Body larger than ${MAX_BODY_BYTES} bytes.`);
+    if (size > MAX_BODY_BYTES)
+      throw new HttpError('payload_too_large', `Body larger than ${MAX_BODY_BYTES} bytes.`);
     chunks.push(chunk as Buffer);
   }
   if (size === 0) return undefined;
   const type = req.headers['content-type'] ?? '';
-  if (!/^application\/json\b/i.test(type)) throw new HttpError('bad_request', 'Content-Type must be application/json.');
+  if (!/^application\/json\b/i.test(type))
+    throw new HttpError('bad_request', 'Content-Type must be application/json.');
   try {
     return JSON.parse(Buffer.concat(chunks).toString('utf8'));
   } catch (err) {

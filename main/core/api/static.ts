@@ -23,7 +23,12 @@ export const DASHBOARD_CSP =
   "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
 
 /** Writes the file for `pathname` and returns true, or returns false when there is none. */
-export async function serveStatic(root: string, pathname: string, res: ServerResponse, head = false): Promise<boolean> {
+export async function serveStatic(
+  root: string,
+  pathname: string,
+  res: ServerResponse,
+  head = false,
+): Promise<boolean> {
   const rel = pathname === '/' || pathname === '' ? 'index.html' : pathname.replace(/^\/+/, '');
   const file = path.resolve(root, rel);
   // Refuse anything that resolves outside the dashboard folder (../, encoded slashes, …).

@@ -60,7 +60,11 @@ export type PaceDecision =
   /** `updateTxt` at `at` (now or later), the newest record (or the same one again, for the repeat). */
   | { do: 'send'; at: number };
 
-export function paceTxt(i: PaceInput, gapMs = TXT_GAP_MS, collectMs = TXT_COLLECT_MS): PaceDecision {
+export function paceTxt(
+  i: PaceInput,
+  gapMs = TXT_GAP_MS,
+  collectMs = TXT_COLLECT_MS,
+): PaceDecision {
   const changed = i.changedAt !== null;
   switch (i.phase) {
     case 'holding':
@@ -159,7 +163,17 @@ export class TxtPacer {
       this.#waitingAnnouncements = true;
       this.target.afterAnnouncements(() => this.#announcementsDone());
     }
-    const d = paceTxt({ now, phase, changedAt: this.#changedAt, lastSentAt: this.#lastSentAt, repeatOwed: this.#repeatOwed }, this.#gapMs, this.#collectMs);
+    const d = paceTxt(
+      {
+        now,
+        phase,
+        changedAt: this.#changedAt,
+        lastSentAt: this.#lastSentAt,
+        repeatOwed: this.#repeatOwed,
+      },
+      this.#gapMs,
+      this.#collectMs,
+    );
     if (d.do === 'hand-over') {
       this.target.updateTxt(this.#wanted);
       this.#given = this.#wanted;
@@ -181,7 +195,10 @@ export class TxtPacer {
     this.#repeatOwed = change;
     if (change) this.counts.changes++;
     else this.counts.repeats++;
-    this.opts.logger?.debug(change ? 'TXT update sent' : 'TXT update repeated', { waitedMs, txt: this.#wanted });
+    this.opts.logger?.debug(change ? 'TXT update sent' : 'TXT update repeated', {
+      waitedMs,
+      txt: this.#wanted,
+    });
     this.#decide(); // schedules the repeat
   }
 

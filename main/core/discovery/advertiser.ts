@@ -46,7 +46,9 @@ const STEP_TIMEOUT_MS = 2_000;
  * real time), never the core's clock, which the soak run accelerates.
  */
 export function ciaoAdvertiser(logger: Logger, clock: Clock = systemClock): Advertiser {
-  const events = new Emitter<{ name: string }>((err) => logger.error('name-change listener failed', { err }));
+  const events = new Emitter<{ name: string }>((err) =>
+    logger.error('name-change listener failed', { err }),
+  );
   let responder: Responder | null = null;
   let service: CiaoService | null = null;
   let pacer: TxtPacer | null = null;
@@ -85,7 +87,12 @@ export function ciaoAdvertiser(logger: Logger, clock: Clock = systemClock): Adve
       const r = responder;
       if (pacer) {
         const { changes, repeats, skipped } = pacer.counts;
-        if (skipped) logger.info('TXT updates coalesced (RFC 6762 §10.2 pacing)', { sent: changes, repeats, skipped });
+        if (skipped)
+          logger.info('TXT updates coalesced (RFC 6762 §10.2 pacing)', {
+            sent: changes,
+            repeats,
+            skipped,
+          });
         pacer.stop();
       }
       pacer = null;
@@ -140,7 +147,10 @@ async function bounded(p: Promise<void>, what: string, logger: Logger): Promise<
     await Promise.race([
       p,
       new Promise<void>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`timed out after ${STEP_TIMEOUT_MS} ms`)), STEP_TIMEOUT_MS);
+        timer = setTimeout(
+          () => reject(new Error(`timed out after ${STEP_TIMEOUT_MS} ms`)),
+          STEP_TIMEOUT_MS,
+        );
       }),
     ]);
   } catch (err) {

@@ -24,7 +24,10 @@ export interface Question {
 }
 
 export interface TransportHandlers {
-  response(packet: { answers?: unknown; additionals?: unknown }, from: { address: string; port: number }): void;
+  response(
+    packet: { answers?: unknown; additionals?: unknown },
+    from: { address: string; port: number },
+  ): void;
   /** A packet that could not be decoded, or a socket warning. */
   warning(err: unknown): void;
   error(err: unknown): void;
@@ -38,10 +41,16 @@ export interface MdnsTransport {
   close(): Promise<void>;
 }
 
-export type TransportFactory = (iface: SelectedInterface, handlers: TransportHandlers) => MdnsTransport;
+export type TransportFactory = (
+  iface: SelectedInterface,
+  handlers: TransportHandlers,
+) => MdnsTransport;
 
 /** GET http://addr:port/health → the id and readiness it answers with, or null. */
-export type HealthCheck = (url: string, timeoutMs: number) => Promise<{ id: string; ready: boolean } | null>;
+export type HealthCheck = (
+  url: string,
+  timeoutMs: number,
+) => Promise<{ id: string; ready: boolean } | null>;
 
 export interface BrowserOptions {
   interfaces: SelectedInterface[];
@@ -64,7 +73,8 @@ export interface BrowserOptions {
   tickMs?: number;
 }
 
-export type BrowserCounter = Counter | 'malformedPacket' | 'foreignSource' | 'socketError' | 'rateLimited' | 'costlyPacket';
+export type BrowserCounter =
+  Counter | 'malformedPacket' | 'foreignSource' | 'socketError' | 'rateLimited' | 'costlyPacket';
 
 export class HostBrowser {
   readonly #table: HostTable;
@@ -91,7 +101,10 @@ export class HostBrowser {
         const t = factory(iface, {
           response: (packet, from) => this.#onResponse(iface, packet, from),
           // multicast-dns reports undecodable packets and non-fatal socket trouble (which carries a code) alike.
-          warning: (err) => this.#count((err as { code?: unknown } | null)?.code ? 'socketError' : 'malformedPacket'),
+          warning: (err) =>
+            this.#count(
+              (err as { code?: unknown } | null)?.code ? 'socketError' : 'malformedPacket',
+            ),
           error: (err) => {
             this.#count('socketError');
             this.opts.logger.warn('mDNS socket error', { interface: iface.name, err });
@@ -117,7 +130,8 @@ export class HostBrowser {
     const ts = this.#transports.splice(0);
     await Promise.all(ts.map(({ t }) => t.close().catch(() => {})));
     // Nobody is browsing: nobody is listed.
-    for (const h of this.#table.list()) this.#events.emit('change', { type: 'down', host: h, reason: 'stale' });
+    for (const h of this.#table.list())
+      this.#events.emit('change', { type: 'down', host: h, reason: 'stale' });
     this.#table.sweep(Number.MAX_SAFE_INTEGER);
   }
 
@@ -137,7 +151,8 @@ export class HostBrowser {
   /** Ignored input so far, by reason (malformed TXT, hostile packets, a peer claiming our id, …). */
   counters(): Partial<Record<BrowserCounter, number>> {
     const out: Partial<Record<BrowserCounter, number>> = { ...this.#table.counters };
-    for (const [k, v] of Object.entries(this.#extra)) out[k as BrowserCounter] = (out[k as BrowserCounter] ?? 0) + v;
+    for (const [k, v] of Object.entries(this.#extra))
+      out[k as BrowserCounter] = (out[k as BrowserCounter] ?? 0) + v;
     return out;
   }
 
@@ -146,7 +161,11 @@ export class HostBrowser {
     this.#query([{ name: SERVICE_DOMAIN, type: 'PTR' }]);
   }
 
-  #onResponse(iface: SelectedInterface, packet: { answers?: unknown; additionals?: unknown }, from: { address: string }): void {
+  #onResponse(
+    iface: SelectedInterface,
+    packet: { answers?: unknown; additionals?: unknown },
+    from: { address: string },
+  ): void {
     if (!this.#running) return;
     // Sockets bound to 0.0.0.0 hear every interface the host joined the group on: keep only what came
     // from the subnet of an interface we were allowed to use (so we never chase a host on another LAN).
@@ -160,7 +179,13 @@ export class HostBrowser {
         ...(Array.isArray(packet.additionals) ? packet.additionals : []),
       ];
       const via = this.opts.interfaces.find((i) => onSubnet(from.address, i)) ?? iface;
-      this.#emit(this.#table.observe(records, { address: from.address, interface: via.name }, this.opts.clock.now()));
+      this.#emit(
+        this.#table.observe(
+          records,
+          { address: from.address, interface: via.name },
+          this.opts.clock.now(),
+        ),
+      );
     } catch (err) {
       this.#count('malformedPacket');
       this.opts.logger.warn('ignored an mDNS packet that could not be handled', { err });
@@ -187,7 +212,8 @@ export class HostBrowser {
     this.#emit(this.#table.sweep(now));
     const missing = this.#table.incomplete();
     if (missing.length) this.#query(missing.slice(0, 16));
-    for (const h of this.#table.healthDue(now, this.opts.healthIntervalMs ?? 1_500)) void this.#checkHealth(h);
+    for (const h of this.#table.healthDue(now, this.opts.healthIntervalMs ?? 1_500))
+      void this.#checkHealth(h);
   }
 
   #scheduleQuery(delay: number): void {
@@ -228,10 +254,18 @@ export class HostBrowser {
       this.#inFlight.delete(h.fqdn);
     }
     if (!this.#running) return;
-    const changes = this.#table.healthResult(h.fqdn, result && { ...result, latencyMs: performance.now() - started }, this.opts.clock.now());
+    const changes = this.#table.healthResult(
+      h.fqdn,
+      result && { ...result, latencyMs: performance.now() - started },
+      this.opts.clock.now(),
+    );
     this.#emit(changes);
     // Not answering: ask the responder directly before giving up on the host (it leaves when neither answers).
-    if (!result) this.#query([{ name: h.fqdn, type: 'SRV' }, { name: h.fqdn, type: 'TXT' }]);
+    if (!result)
+      this.#query([
+        { name: h.fqdn, type: 'SRV' },
+        { name: h.fqdn, type: 'TXT' },
+      ]);
   }
 
   #count(c: BrowserCounter): void {
@@ -240,7 +274,10 @@ export class HostBrowser {
 }
 
 /** Where to reach a host's /health: the address its packets came from, else an IPv4 address on one of our subnets. */
-export function healthAddress(h: Pick<DiscoveredHost, 'via' | 'addresses'>, interfaces: Pick<SelectedInterface, 'ipv4' | 'netmask'>[]): string | null {
+export function healthAddress(
+  h: Pick<DiscoveredHost, 'via' | 'addresses'>,
+  interfaces: Pick<SelectedInterface, 'ipv4' | 'netmask'>[],
+): string | null {
   if (interfaces.some((i) => onSubnet(h.via.address, i))) return h.via.address;
   return h.addresses.find((a) => interfaces.some((i) => onSubnet(a, i))) ?? null;
 }
@@ -274,22 +311,33 @@ const bonjourTransport: TransportFactory = (iface, handlers) => {
     if (event === 'message' && gate) {
       const verdict = gate.check(args[0] as Buffer, (args[1] as { address: string }).address);
       if (verdict !== 'ok') {
-        handlers.dropped?.(verdict === 'rate' ? 'rateLimited' : COSTLY.has(verdict) ? 'costlyPacket' : 'malformedPacket');
+        handlers.dropped?.(
+          verdict === 'rate'
+            ? 'rateLimited'
+            : COSTLY.has(verdict)
+              ? 'costlyPacket'
+              : 'malformedPacket',
+        );
         return false;
       }
     }
     return emit(event, ...args);
   }) as typeof socket.emit;
-  const bonjour = new Bonjour({ interface: iface.ipv4, bind: '0.0.0.0', reuseAddr: true, socket } as never, (err: unknown) =>
-    handlers.error(err),
+  const bonjour = new Bonjour(
+    { interface: iface.ipv4, bind: '0.0.0.0', reuseAddr: true, socket } as never,
+    (err: unknown) => handlers.error(err),
   );
   const mdns = (bonjour as unknown as { server?: { mdns?: MdnsSocket } }).server?.mdns;
   if (!mdns || typeof mdns.on !== 'function' || typeof mdns.query !== 'function') {
     bonjour.destroy();
-    throw new Error('bonjour-service has no server.mdns socket (its internals changed; 1.4.4 is pinned)');
+    throw new Error(
+      'bonjour-service has no server.mdns socket (its internals changed; 1.4.4 is pinned)',
+    );
   }
-  mdns.on('response', ((packet: { answers?: unknown; additionals?: unknown }, rinfo: { address: string; port: number }) =>
-    handlers.response(packet, rinfo)) as never);
+  mdns.on('response', ((
+    packet: { answers?: unknown; additionals?: unknown },
+    rinfo: { address: string; port: number },
+  ) => handlers.response(packet, rinfo)) as never);
   mdns.on('warning', ((err: unknown) => handlers.warning(err)) as never);
   mdns.on('error', ((err: unknown) => handlers.error(err)) as never);
   return {

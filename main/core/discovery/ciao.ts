@@ -22,16 +22,30 @@ Error.prepareStackTrace = prepareStackTraceBeforeCiao;
 /** Drops counted by reason (`rate`, `name too long`, …); shared by every responder of the process. */
 export const ciaoGate = new MdnsGate();
 
-type HandleMessage = (this: unknown, name: string, buffer: Buffer, rinfo: { address: string }, family: string) => void;
+type HandleMessage = (
+  this: unknown,
+  name: string,
+  buffer: Buffer,
+  rinfo: { address: string },
+  family: string,
+) => void;
 const { MDNSServer } = createRequire(import.meta.url)('@homebridge/ciao/lib/MDNSServer.js') as {
   MDNSServer?: { prototype: { handleMessage?: HandleMessage & { guarded?: true } } };
 };
 const original = MDNSServer?.prototype.handleMessage;
 if (typeof original !== 'function') {
-  throw new Error('@homebridge/ciao has no MDNSServer.prototype.handleMessage (its internals changed; 1.3.12 is pinned)');
+  throw new Error(
+    '@homebridge/ciao has no MDNSServer.prototype.handleMessage (its internals changed; 1.3.12 is pinned)',
+  );
 }
 if (!original.guarded && mdnsGuardOn()) {
-  const guarded: HandleMessage & { guarded?: true } = function (this: unknown, name, buffer, rinfo, family) {
+  const guarded: HandleMessage & { guarded?: true } = function (
+    this: unknown,
+    name,
+    buffer,
+    rinfo,
+    family,
+  ) {
     if (ciaoGate.check(buffer, rinfo.address) !== 'ok') return;
     original.call(this, name, buffer, rinfo, family);
   };

@@ -118,7 +118,9 @@ export class HostTable {
   }
 
   list(): DiscoveredHost[] {
-    return [...this.#entries.values()].flatMap((e) => (e.listed ? [structuredClone(e.listed)] : []));
+    return [...this.#entries.values()].flatMap((e) =>
+      e.listed ? [structuredClone(e.listed)] : [],
+    );
   }
 
   get(fqdn: string): DiscoveredHost | null {
@@ -127,7 +129,11 @@ export class HostTable {
   }
 
   /** Records from one response packet (answers + additionals), received at `now` from `from`. */
-  observe(records: unknown[], from: { address: string; interface: string }, now: number): HostChange[] {
+  observe(
+    records: unknown[],
+    from: { address: string; interface: string },
+    now: number,
+  ): HostChange[] {
     const touched = new Set<Entry>();
     const removed: HostChange[] = [];
     for (const r of records) {
@@ -170,11 +176,21 @@ export class HostTable {
           touched.add(e);
           if (r.type === 'SRV') {
             const d = r.data as { target?: unknown; port?: unknown } | null;
-            if (!d || typeof d.target !== 'string' || !Number.isInteger(d.port) || (d.port as number) < 1 || (d.port as number) > 65535) {
+            if (
+              !d ||
+              typeof d.target !== 'string' ||
+              !Number.isInteger(d.port) ||
+              (d.port as number) < 1 ||
+              (d.port as number) > 65535
+            ) {
               this.#count('badRecord');
               break;
             }
-            e.srv = { target: d.target.toLowerCase().replace(/\.$/, ''), port: d.port as number, until };
+            e.srv = {
+              target: d.target.toLowerCase().replace(/\.$/, ''),
+              port: d.port as number,
+              until,
+            };
           } else {
             const parsed = parseTxt(r.data);
             for (const p of parsed.problems) this.#count(p);
@@ -227,11 +243,17 @@ export class HostTable {
 
   /** Hosts whose /health is due (`intervalMs` since the last check). */
   healthDue(now: number, intervalMs: number): DiscoveredHost[] {
-    return this.list().filter((h) => h.health.checkedAt === null || now - h.health.checkedAt >= intervalMs);
+    return this.list().filter(
+      (h) => h.health.checkedAt === null || now - h.health.checkedAt >= intervalMs,
+    );
   }
 
   /** Records a /health answer (`id` = the id it answered with) or a failure (null). */
-  healthResult(fqdn: string, result: { id: string; ready: boolean; latencyMs: number } | null, now: number): HostChange[] {
+  healthResult(
+    fqdn: string,
+    result: { id: string; ready: boolean; latencyMs: number } | null,
+    now: number,
+  ): HostChange[] {
     const e = this.#entries.get(fqdn.toLowerCase());
     if (!e) return [];
     const h = e.health;
@@ -262,7 +284,8 @@ export class HostTable {
     }
     for (const e of [...this.#entries.values()]) {
       if (now - e.lastHeard > this.#staleMs) changes.push(...this.#remove(e, 'stale'));
-      else if ((e.srv && e.srv.until <= now) || (e.txtUntil !== null && e.txtUntil <= now)) changes.push(...this.#remove(e, 'expired'));
+      else if ((e.srv && e.srv.until <= now) || (e.txtUntil !== null && e.txtUntil <= now))
+        changes.push(...this.#remove(e, 'expired'));
       else if (e.ptrUntil !== null && e.ptrUntil <= now) e.ptrUntil = null;
     }
     return changes;
@@ -275,12 +298,19 @@ export class HostTable {
       if (this.#isSelf(e)) continue;
       if (!e.srv) out.push({ name: e.fqdn, type: 'SRV' });
       if (!e.txt && !e.txtError) out.push({ name: e.fqdn, type: 'TXT' });
-      if (e.srv && !this.#addresses.get(e.srv.target)?.size) out.push({ name: e.srv.target, type: 'A' });
+      if (e.srv && !this.#addresses.get(e.srv.target)?.size)
+        out.push({ name: e.srv.target, type: 'A' });
     }
     return out;
   }
 
-  #entry(fqdn: string, display: string, from: { address: string; interface: string }, now: number, removed: HostChange[]): Entry | null {
+  #entry(
+    fqdn: string,
+    display: string,
+    from: { address: string; interface: string },
+    now: number,
+    removed: HostChange[],
+  ): Entry | null {
     let e = this.#entries.get(fqdn);
     if (e) return e;
     const victim = this.#victim(from.address);
@@ -292,7 +322,10 @@ export class HostTable {
       this.#count('tableFull');
       removed.push(...this.#remove(victim, 'stale'));
     }
-    const name = display.length > SUFFIX.length && display.toLowerCase().endsWith(SUFFIX) ? display.slice(0, -SUFFIX.length) : display;
+    const name =
+      display.length > SUFFIX.length && display.toLowerCase().endsWith(SUFFIX)
+        ? display.slice(0, -SUFFIX.length)
+        : display;
     e = {
       fqdn,
       name,
@@ -336,7 +369,9 @@ export class HostTable {
 
   /** Address records of names no entry points to (a flood's leftovers) make room for real ones. */
   #pruneAddresses(): void {
-    const targets = new Set([...this.#entries.values()].flatMap((e) => (e.srv ? [e.srv.target] : [])));
+    const targets = new Set(
+      [...this.#entries.values()].flatMap((e) => (e.srv ? [e.srv.target] : [])),
+    );
     for (const name of this.#addresses.keys()) if (!targets.has(name)) this.#addresses.delete(name);
   }
 
@@ -379,7 +414,8 @@ export class HostTable {
     e.listed = next;
     if (!prev && next) return [{ type: 'up', host: structuredClone(next) }];
     if (prev && !next) return [{ type: 'down', host: structuredClone(prev), reason: 'invalid' }];
-    if (prev && next && !sameHost(prev, next)) return [{ type: 'update', host: structuredClone(next), previous: structuredClone(prev) }];
+    if (prev && next && !sameHost(prev, next))
+      return [{ type: 'update', host: structuredClone(next), previous: structuredClone(prev) }];
     return [];
   }
 
@@ -395,14 +431,25 @@ export class HostTable {
 
 /** Same for listeners: everything but the last-heard time (which moves on every packet). */
 function sameHost(a: DiscoveredHost, b: DiscoveredHost): boolean {
-  const strip = (h: DiscoveredHost) => ({ ...h, lastSeenAt: 0, via: null, health: { ...h.health, checkedAt: 0, latencyMs: 0, failures: 0 } });
+  const strip = (h: DiscoveredHost) => ({
+    ...h,
+    lastSeenAt: 0,
+    via: null,
+    health: { ...h.health, checkedAt: 0, latencyMs: 0, failures: 0 },
+  });
   return JSON.stringify(strip(a)) === JSON.stringify(strip(b));
 }
 
 function isRecord(r: unknown): r is DnsRecord {
   if (typeof r !== 'object' || r === null) return false;
   const x = r as Record<string, unknown>;
-  return typeof x.name === 'string' && x.name.length <= 255 && typeof x.type === 'string' && typeof x.ttl === 'number' && x.ttl >= 0;
+  return (
+    typeof x.name === 'string' &&
+    x.name.length <= 255 &&
+    typeof x.type === 'string' &&
+    typeof x.ttl === 'number' &&
+    x.ttl >= 0
+  );
 }
 
 /** `Studio Mac` → `studio mac._unamentis._tcp.local` */

@@ -9,7 +9,14 @@ import type { Snapshot } from '../contract.js';
 import type { Unsubscribe } from '../util/emitter.js';
 import { ciaoAdvertiser, type Advertiser, type AdvertiserFactory } from './advertiser.js';
 import { HostBrowser, type HealthCheck, type TransportFactory } from './browser.js';
-import { chooseInterfaces, interfaceOverride, narrowToBind, readInterfaces, type InterfaceChoice, type NetInterface } from './interfaces.js';
+import {
+  chooseInterfaces,
+  interfaceOverride,
+  narrowToBind,
+  readInterfaces,
+  type InterfaceChoice,
+  type NetInterface,
+} from './interfaces.js';
 import { ciaoGate } from './ciao.js';
 import { toPeers } from './peers.js';
 import { NameResponder, type NameSocketFactory } from './name-responder.js';
@@ -85,7 +92,9 @@ export function createDiscovery(ctx: CoreContext, opts: DiscoveryOptions = {}): 
   function choose(): InterfaceChoice {
     const override = interfaceOverride(opts.env ?? process.env);
     const all = (opts.readInterfaces ?? readInterfaces)();
-    const chosen = override ? chooseInterfaces(all, override, 'env') : chooseInterfaces(all, ctx.settings.get().discovery.interfaces, 'settings');
+    const chosen = override
+      ? chooseInterfaces(all, override, 'env')
+      : chooseInterfaces(all, ctx.settings.get().discovery.interfaces, 'settings');
     return opts.bind ? narrowToBind(chosen, all, opts.bind()) : chosen;
   }
 
@@ -125,10 +134,12 @@ export function createDiscovery(ctx: CoreContext, opts: DiscoveryOptions = {}): 
   function reconcile(): Promise<void> {
     if (pending) return chain;
     pending = true;
-    chain = chain.then(async () => {
-      pending = false;
-      await reconcileNow();
-    }).catch((err: unknown) => log.error('discovery reconcile failed', { err }));
+    chain = chain
+      .then(async () => {
+        pending = false;
+        await reconcileNow();
+      })
+      .catch((err: unknown) => log.error('discovery reconcile failed', { err }));
     return chain;
   }
 
@@ -136,12 +147,25 @@ export function createDiscovery(ctx: CoreContext, opts: DiscoveryOptions = {}): 
     const s = ctx.store.snapshot();
     const settings = ctx.settings.get();
     const port = s.host.port;
-    const want = running && settings.discovery.advertise && port !== undefined && choice.interfaces.length > 0;
-    if (current && (!want || current.wanted !== instanceName(s.host.name) || current.port !== port || current.ifaceKey !== ifaceKey() || current.ipv6 !== settings.discovery.ipv6)) {
+    const want =
+      running && settings.discovery.advertise && port !== undefined && choice.interfaces.length > 0;
+    if (
+      current &&
+      (!want ||
+        current.wanted !== instanceName(s.host.name) ||
+        current.port !== port ||
+        current.ifaceKey !== ifaceKey() ||
+        current.ipv6 !== settings.discovery.ipv6)
+    ) {
       await withdraw();
     }
     if (!want) {
-      if (running && settings.discovery.advertise && port !== undefined && choice.interfaces.length === 0) {
+      if (
+        running &&
+        settings.discovery.advertise &&
+        port !== undefined &&
+        choice.interfaces.length === 0
+      ) {
         const named = choice.unusable.map((u) => `${u.name} (${u.why})`).join(', ');
         problem(
           'mdns_no_interface',
@@ -159,15 +183,34 @@ export function createDiscovery(ctx: CoreContext, opts: DiscoveryOptions = {}): 
     const advertiser = makeAdvertiser(log);
     const txt = desiredTxt(s);
     const wanted = instanceName(s.host.name);
-    const entry: Announced = { advertiser, wanted, port: port!, ifaceKey: ifaceKey(), ipv6: settings.discovery.ipv6, txt, name: null, off: () => {} };
+    const entry: Announced = {
+      advertiser,
+      wanted,
+      port: port!,
+      ifaceKey: ifaceKey(),
+      ipv6: settings.discovery.ipv6,
+      txt,
+      name: null,
+      off: () => {},
+    };
     entry.off = advertiser.onNameChange((name) => onRenamed(entry, name));
     current = entry;
     try {
-      const name = await advertiser.start({ name: wanted, port: port!, txt, interfaces: choice.interfaces.map((i) => i.name), ipv6: settings.discovery.ipv6 });
+      const name = await advertiser.start({
+        name: wanted,
+        port: port!,
+        txt,
+        interfaces: choice.interfaces.map((i) => i.name),
+        ipv6: settings.discovery.ipv6,
+      });
       if (current !== entry) return; // withdrawn while probing
       if (entry.name !== name) onRenamed(entry, name);
       problem('', null);
-      log.info('announced on the network', { name, port, interfaces: choice.interfaces.map((i) => i.name) });
+      log.info('announced on the network', {
+        name,
+        port,
+        interfaces: choice.interfaces.map((i) => i.name),
+      });
       pushTxt(); // anything that changed while probing
     } catch (err) {
       if (current === entry) {
@@ -175,7 +218,10 @@ export function createDiscovery(ctx: CoreContext, opts: DiscoveryOptions = {}): 
         entry.off();
         await advertiser.stop().catch(() => {});
       }
-      problem('mdns_failed', `Could not announce this server on the network (${(err as Error).message}); the iPhone may not find it. Retrying.`);
+      problem(
+        'mdns_failed',
+        `Could not announce this server on the network (${(err as Error).message}); the iPhone may not find it. Retrying.`,
+      );
       clock.clearTimeout(retryTimer);
       retryTimer = clock.setTimeout(() => void reconcile(), opts.retryMs ?? 15_000);
     }
@@ -213,7 +259,9 @@ export function createDiscovery(ctx: CoreContext, opts: DiscoveryOptions = {}): 
   async function reconcileName(): Promise<void> {
     const settings = ctx.settings.view();
     const want = running && settings.discovery.advertise && choice.interfaces.length > 0;
-    const key = want ? `${sharedFqdn(settings.discovery.sharedName)}|${settings.discovery.ipv6}|${ifaceKey()}` : '';
+    const key = want
+      ? `${sharedFqdn(settings.discovery.sharedName)}|${settings.discovery.ipv6}|${ifaceKey()}`
+      : '';
     if (key !== nameKey) {
       const old = names;
       names = null;
@@ -241,7 +289,9 @@ export function createDiscovery(ctx: CoreContext, opts: DiscoveryOptions = {}): 
             writeSharedName();
           },
           onPhase: (phase) => {
-            log.info(phase === 'holding' ? 'holding the shared name' : `shared name: ${phase}`, { name: sharedFqdn(settings.discovery.sharedName) });
+            log.info(phase === 'holding' ? 'holding the shared name' : `shared name: ${phase}`, {
+              name: sharedFqdn(settings.discovery.sharedName),
+            });
             writeSharedName();
           },
         });
@@ -254,18 +304,33 @@ export function createDiscovery(ctx: CoreContext, opts: DiscoveryOptions = {}): 
   function updateName(s: Snapshot = ctx.store.snapshot()): void {
     if (names) {
       const paired = s.peers.filter((p) => p.paired);
-      const friends = paired.flatMap((p) => [...(p.addresses ?? []), ...(browser?.list().find((d) => d.id === p.id)?.addresses ?? [])]);
+      const friends = paired.flatMap((p) => [
+        ...(p.addresses ?? []),
+        ...(browser?.list().find((d) => d.id === p.id)?.addresses ?? []),
+      ]);
       names.setFriends(friends);
       const hold = running && s.host.serving;
-      names.want(hold, needsProbe({ paired: paired.length > 0, heardPeer: paired.some((p) => p.lastSeenSeconds >= 0) }));
+      names.want(
+        hold,
+        needsProbe({
+          paired: paired.length > 0,
+          heardPeer: paired.some((p) => p.lastSeenSeconds >= 0),
+        }),
+      );
     }
     writeSharedName(s);
   }
 
   function writeSharedName(s: Snapshot = ctx.store.snapshot()): void {
     const settings = ctx.settings.view();
-    const sharedName = { name: sharedFqdn(settings.discovery.sharedName), held: !!names?.holding, conflict: nameConflict };
-    const addresses = choice.interfaces.filter((i) => !i.loopback || choice.interfaces.length === 1).map((i) => i.ipv4);
+    const sharedName = {
+      name: sharedFqdn(settings.discovery.sharedName),
+      held: !!names?.holding,
+      conflict: nameConflict,
+    };
+    const addresses = choice.interfaces
+      .filter((i) => !i.loopback || choice.interfaces.length === 1)
+      .map((i) => i.ipv4);
     const h = s.host;
     if (
       h.sharedName?.name === sharedName.name &&
@@ -371,18 +436,30 @@ export function createDiscovery(ctx: CoreContext, opts: DiscoveryOptions = {}): 
       running = true;
       choice = choose();
       lastPort = ctx.store.get('host').port;
-      log.info('mDNS interfaces', { interfaces: choice.interfaces.map((i) => i.name), source: choice.source });
+      log.info('mDNS interfaces', {
+        interfaces: choice.interfaces.map((i) => i.name),
+        source: choice.source,
+      });
       if (choice.source === 'bind' && choice.interfaces.every((i) => i.loopback)) {
-        log.warn(`the control API listens on ${opts.bind?.()} only, so mDNS stays on loopback: the iPhone will not find this server (bind 0.0.0.0 to serve the LAN)`);
+        log.warn(
+          `the control API listens on ${opts.bind?.()} only, so mDNS stays on loopback: the iPhone will not find this server (bind 0.0.0.0 to serve the LAN)`,
+        );
       }
       if (choice.unusable.length) {
-        problem('mdns_interfaces', `discovery.interfaces: ${choice.unusable.map((u) => `${u.name}: ${u.why}`).join('; ')}.`);
+        problem(
+          'mdns_interfaces',
+          `discovery.interfaces: ${choice.unusable.map((u) => `${u.name}: ${u.why}`).join('; ')}.`,
+        );
       }
       startBrowser();
       offs.push(
         ctx.store.onChange((s) => {
           if (!running) return;
-          if (current && (current.wanted !== instanceName(s.host.name) || current.port !== s.host.port)) void reconcile();
+          if (
+            current &&
+            (current.wanted !== instanceName(s.host.name) || current.port !== s.host.port)
+          )
+            void reconcile();
           else if (current) pushTxt(s);
           else if (s.host.port !== lastPort) void reconcile(); // the control port became known
           lastPort = s.host.port;
@@ -390,12 +467,18 @@ export function createDiscovery(ctx: CoreContext, opts: DiscoveryOptions = {}): 
         }),
         ctx.settings.onChange(({ next, prev }) => {
           if (!running) return;
-          if (JSON.stringify(next.discovery.interfaces) !== JSON.stringify(prev.discovery.interfaces)) {
+          if (
+            JSON.stringify(next.discovery.interfaces) !== JSON.stringify(prev.discovery.interfaces)
+          ) {
             lastProblem = '';
             checkInterfaces();
           }
           if (next.discovery.advertise !== prev.discovery.advertise) {
-            log.info(next.discovery.advertise ? 'advertising turned on' : 'advertising turned off: sending goodbye');
+            log.info(
+              next.discovery.advertise
+                ? 'advertising turned on'
+                : 'advertising turned off: sending goodbye',
+            );
           }
           void reconcile();
           void reconcileName();
@@ -439,4 +522,3 @@ export function createDiscovery(ctx: CoreContext, opts: DiscoveryOptions = {}): 
   };
   return discovery;
 }
-

@@ -45,14 +45,19 @@ export interface InterfaceChoice {
  * Virtual interfaces skipped when the user has not named interfaces: container bridges, VM host-only
  * networks and VPN tunnels. The iPhone is never there, and announcing there is what users complain about.
  */
-const VIRTUAL_INTERFACE = /^(docker\d*|br-|veth|virbr|vboxnet|vmnet|utun|awdl|llw|tun|tap|wg|zt|tailscale|ham|cni|flannel|podman|lxc|lxd)/i;
+const VIRTUAL_INTERFACE =
+  /^(docker\d*|br-|veth|virbr|vboxnet|vmnet|utun|awdl|llw|tun|tap|wg|zt|tailscale|ham|cni|flannel|podman|lxc|lxd)/i;
 
 /**
  * Chooses the interfaces. `allowed` (settings `discovery.interfaces`, or the env override) empty means
  * every up, non-loopback, non-virtual interface with an IPv4 address; otherwise exactly the named
  * interfaces (loopback included when named: tests use `lo`).
  */
-export function chooseInterfaces(all: NetInterface[], allowed: string[], source: InterfaceChoice['source'] = 'settings'): InterfaceChoice {
+export function chooseInterfaces(
+  all: NetInterface[],
+  allowed: string[],
+  source: InterfaceChoice['source'] = 'settings',
+): InterfaceChoice {
   const unusable: InterfaceChoice['unusable'] = [];
   const pick = (ni: NetInterface): SelectedInterface | null => {
     const v4 = ni.addresses.find((a) => a.family === 'IPv4');
@@ -67,7 +72,9 @@ export function chooseInterfaces(all: NetInterface[], allowed: string[], source:
   };
   if (allowed.length === 0) {
     const interfaces = all
-      .filter((ni) => ni.up && !ni.addresses.some((a) => a.internal) && !VIRTUAL_INTERFACE.test(ni.name))
+      .filter(
+        (ni) => ni.up && !ni.addresses.some((a) => a.internal) && !VIRTUAL_INTERFACE.test(ni.name),
+      )
       .map(pick)
       .filter((s): s is SelectedInterface => s !== null);
     return { interfaces, unusable, source: source === 'env' ? 'env' : 'all' };
@@ -91,15 +98,23 @@ export function chooseInterfaces(all: NetInterface[], allowed: string[], source:
  * so announcing it elsewhere sends the iPhone to a closed door: keep the interfaces that hold that
  * address (127.x: the loopback interface). A wildcard bind changes nothing.
  */
-export function narrowToBind(choice: InterfaceChoice, all: NetInterface[], bind: string): InterfaceChoice {
+export function narrowToBind(
+  choice: InterfaceChoice,
+  all: NetInterface[],
+  bind: string,
+): InterfaceChoice {
   const b = bind.trim().replace(/^\[|\]$/g, '');
   if (b === '' || b === '0.0.0.0' || b === '::') return choice;
   const loopback = /^127\./.test(b) || b === '::1' || b === 'localhost';
   const holds = (ni: NetInterface) =>
-    loopback ? ni.addresses.some((a) => a.internal) : ni.addresses.some((a) => a.address === b || a.address === b.replace(/^::ffff:/, ''));
+    loopback
+      ? ni.addresses.some((a) => a.internal)
+      : ni.addresses.some((a) => a.address === b || a.address === b.replace(/^::ffff:/, ''));
   const pool = loopback
     ? all.filter((ni) => ni.up && holds(ni))
-    : choice.interfaces.map((i) => all.find((ni) => ni.name === i.name)).filter((ni): ni is NetInterface => !!ni && holds(ni));
+    : choice.interfaces
+        .map((i) => all.find((ni) => ni.name === i.name))
+        .filter((ni): ni is NetInterface => !!ni && holds(ni));
   const interfaces = pool
     .map((ni) => chooseInterfaces([ni], [ni.name]).interfaces[0])
     .filter((s): s is SelectedInterface => s !== undefined);
@@ -121,7 +136,10 @@ export function interfaceOverride(env: NodeJS.ProcessEnv = process.env): string[
 }
 
 /** IPv4 `address` is inside `iface`'s subnet. */
-export function onSubnet(address: string, iface: Pick<SelectedInterface, 'ipv4' | 'netmask'>): boolean {
+export function onSubnet(
+  address: string,
+  iface: Pick<SelectedInterface, 'ipv4' | 'netmask'>,
+): boolean {
   const a = ipv4ToInt(address.replace(/^::ffff:/, ''));
   const b = ipv4ToInt(iface.ipv4);
   const m = ipv4ToInt(iface.netmask);

@@ -21,13 +21,18 @@ export function appChoice<T extends Pick<DiscoveredHost, 'health'>>(hosts: T[]):
 }
 
 /** Who answers for the shared name, in words. */
-function sharedNameLine(hosts: DiscoveredHost[], shared: { name: string; addresses: string[] }): string {
+function sharedNameLine(
+  hosts: DiscoveredHost[],
+  shared: { name: string; addresses: string[] },
+): string {
   if (shared.addresses.length === 0) {
     return `${shared.name}: nobody answered. The app cannot use this name now (no host of the pair serves, or mDNS is blocked).`;
   }
   const who = shared.addresses.map((a) => {
     const h = hosts.find((x) => x.via.address === a || x.addresses.includes(a));
-    return h ? `${a} (${h.name}${h.txt.serving ? ', serving' : ''})` : `${a} (not an UnaMentis server seen here)`;
+    return h
+      ? `${a} (${h.name}${h.txt.serving ? ', serving' : ''})`
+      : `${a} (not an UnaMentis server seen here)`;
   });
   return `${shared.name} → ${who.join(', ')}${shared.addresses.length > 1 ? '  (more than one host answers: a conflict, or a handoff in progress)' : ''}`;
 }
@@ -51,7 +56,12 @@ export function formatReport(hosts: DiscoveredHost[], ctx: ReportContext): strin
   const pick = phoneChoice(hosts);
   const app = appChoice(hosts);
   const rows = [...hosts]
-    .sort((a, b) => Number(b.txt.serving) - Number(a.txt.serving) || b.txt.prio - a.txt.prio || a.name.localeCompare(b.name))
+    .sort(
+      (a, b) =>
+        Number(b.txt.serving) - Number(a.txt.serving) ||
+        b.txt.prio - a.txt.prio ||
+        a.name.localeCompare(b.name),
+    )
     .map((h) => [
       `${h === app ? '>' : ' '}${h === pick ? '*' : ' '}`,
       h.name,
@@ -64,9 +74,24 @@ export function formatReport(hosts: DiscoveredHost[], ctx: ReportContext): strin
       health(h),
       services(h),
     ]);
-  const head = ['  ', 'NAME', 'ADDRESS', 'PORT', 'ROLE', 'PRIO', 'SERVING', 'STATE', 'HEALTH', 'SERVICES'];
+  const head = [
+    '  ',
+    'NAME',
+    'ADDRESS',
+    'PORT',
+    'ROLE',
+    'PRIO',
+    'SERVING',
+    'STATE',
+    'HEALTH',
+    'SERVICES',
+  ];
   const widths = head.map((_, i) => Math.max(...[head, ...rows].map((r) => r[i]!.length)));
-  const line = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   const n = hosts.length;
   return [
     `Found ${n} UnaMentis server${n === 1 ? '' : 's'} (listened on ${where} for ${secs}):`,
@@ -80,7 +105,9 @@ export function formatReport(hosts: DiscoveredHost[], ctx: ReportContext): strin
     app
       ? `> = what the app's Bonjour discovery would pick: the first host resolved whose /health answers 200${app !== pick && pick ? ` (it passes requests on to ${pick.name})` : ''}.`
       : "The app's Bonjour discovery would find no server: no /health answered 200.",
-    ...(ctx.sharedName ? ['', `Shared name (type this in the app): ${sharedNameLine(hosts, ctx.sharedName)}`] : []),
+    ...(ctx.sharedName
+      ? ['', `Shared name (type this in the app): ${sharedNameLine(hosts, ctx.sharedName)}`]
+      : []),
   ].join('\n');
 }
 

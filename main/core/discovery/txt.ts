@@ -1,7 +1,13 @@
 // The DNS-SD TXT record of CONTRACT.md §1: encoding ours from the snapshot + settings, and parsing
 // other hosts' records defensively. Pure: no sockets, no clock.
 
-import { HIBERNATION_STATES, SERVICE_PORT_TXT_KEYS, type HibernationState, type Role, type Snapshot } from '../contract.js';
+import {
+  HIBERNATION_STATES,
+  SERVICE_PORT_TXT_KEYS,
+  type HibernationState,
+  type Role,
+  type Snapshot,
+} from '../contract.js';
 import type { Settings } from '../settings/schema.js';
 import type { DeepReadonly } from '../settings/store.js';
 
@@ -16,7 +22,19 @@ type PortKey = (typeof PORT_KEYS)[keyof typeof PORT_KEYS];
 
 export type TxtKey = 'v' | 'id' | 'role' | 'prio' | 'serving' | 'state' | PortKey | 'pair';
 /** Every key of the contract, in the order we write them. */
-export const TXT_KEYS: readonly TxtKey[] = ['v', 'id', 'role', 'prio', 'serving', 'state', 'llm', 'tts', 'tts2', 'stt', 'pair'];
+export const TXT_KEYS: readonly TxtKey[] = [
+  'v',
+  'id',
+  'role',
+  'prio',
+  'serving',
+  'state',
+  'llm',
+  'tts',
+  'tts2',
+  'stt',
+  'pair',
+];
 
 /** Our TXT record: key → value, in TXT_KEYS order. */
 export type TxtRecord = Partial<Record<TxtKey, string>>;
@@ -27,14 +45,18 @@ const MAX_TXT_STRING_BYTES = 255;
 const MAX_TXT_RECORD_BYTES = 1300;
 const MAX_TXT_STRINGS = 64;
 
-export type TxtInput = Pick<Snapshot, 'host' | 'hibernation' | 'services'> & Partial<Pick<Snapshot, 'frontDoor'>>;
+export type TxtInput = Pick<Snapshot, 'host' | 'hibernation' | 'services'> &
+  Partial<Pick<Snapshot, 'frontDoor'>>;
 
 /**
  * The TXT record for this host. Ports come from the supervisor's `services` section (the effective
  * port, presets included); a service the supervisor does not list yet falls back to settings, where
  * it counts only when explicitly enabled with a port.
  */
-export function encodeTxt(s: TxtInput, settings: DeepReadonly<Pick<Settings, 'services' | 'pairing'>>): TxtRecord {
+export function encodeTxt(
+  s: TxtInput,
+  settings: DeepReadonly<Pick<Settings, 'services' | 'pairing'>>,
+): TxtRecord {
   const txt: TxtRecord = {
     v: String(TXT_VERSION),
     id: s.host.id,
@@ -47,10 +69,17 @@ export function encodeTxt(s: TxtInput, settings: DeepReadonly<Pick<Settings, 'se
   for (const [service, key] of Object.entries(PORT_KEYS) as [keyof typeof PORT_KEYS, PortKey][]) {
     const entry = s.services.find((e) => e.id === service);
     const conf = settings.services[service];
-    const port = entry ? (entry.enabled ? entry.port : null) : conf?.enabled === true ? (conf.port ?? null) : null;
+    const port = entry
+      ? entry.enabled
+        ? entry.port
+        : null
+      : conf?.enabled === true
+        ? (conf.port ?? null)
+        : null;
     // Never advertise a port the LAN cannot reach (the front door says which it can).
     if (s.frontDoor?.ports.find((p) => p.id === service)?.lan === false) continue;
-    if (port !== null && Number.isInteger(port) && port > 0 && port < 65536) txt[key] = String(port);
+    if (port !== null && Number.isInteger(port) && port > 0 && port < 65536)
+      txt[key] = String(port);
   }
   const pair = settings.pairing.pairId;
   if (pair) txt.pair = pair;
@@ -105,11 +134,20 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  */
 export function parseTxt(strings: unknown): ParsedTxt {
   const problems: TxtProblem[] = [];
-  const fail = (problem: TxtProblem, reason: string): ParsedTxt => ({ ok: false, reason, problems: [...problems, problem] });
-  if (!Array.isArray(strings) || !strings.every((b) => Buffer.isBuffer(b))) return fail('malformed', 'TXT data is not a list of strings');
+  const fail = (problem: TxtProblem, reason: string): ParsedTxt => ({
+    ok: false,
+    reason,
+    problems: [...problems, problem],
+  });
+  if (!Array.isArray(strings) || !strings.every((b) => Buffer.isBuffer(b)))
+    return fail('malformed', 'TXT data is not a list of strings');
   const bufs = strings as Buffer[];
   const total = bufs.reduce((n, b) => n + 1 + b.length, 0);
-  if (bufs.length > MAX_TXT_STRINGS || total > MAX_TXT_RECORD_BYTES || bufs.some((b) => b.length > MAX_TXT_STRING_BYTES)) {
+  if (
+    bufs.length > MAX_TXT_STRINGS ||
+    total > MAX_TXT_RECORD_BYTES ||
+    bufs.some((b) => b.length > MAX_TXT_STRING_BYTES)
+  ) {
     return fail('oversized', `TXT record too large (${bufs.length} strings, ${total} bytes)`);
   }
 
@@ -146,17 +184,25 @@ export function parseTxt(strings: unknown): ParsedTxt {
   }
   const v = need('v')!;
   if (!/^\d{1,3}$/.test(v)) return fail('wrongType', `v="${printable(v)}" is not a version number`);
-  if (Number(v) !== TXT_VERSION) return fail('unsupportedVersion', `TXT version ${v} is not supported (this app speaks ${TXT_VERSION})`);
+  if (Number(v) !== TXT_VERSION)
+    return fail(
+      'unsupportedVersion',
+      `TXT version ${v} is not supported (this app speaks ${TXT_VERSION})`,
+    );
   const id = need('id')!;
   if (!UUID.test(id)) return fail('wrongType', `id="${printable(id)}" is not a UUID`);
   const role = need('role')!;
-  if (role !== 'primary' && role !== 'fallback') return fail('wrongType', `role="${printable(role)}" is not primary or fallback`);
+  if (role !== 'primary' && role !== 'fallback')
+    return fail('wrongType', `role="${printable(role)}" is not primary or fallback`);
   const prio = need('prio')!;
-  if (!/^\d{1,3}$/.test(prio) || Number(prio) > 255) return fail('wrongType', `prio="${printable(prio)}" is not 0-255`);
+  if (!/^\d{1,3}$/.test(prio) || Number(prio) > 255)
+    return fail('wrongType', `prio="${printable(prio)}" is not 0-255`);
   const serving = need('serving')!;
-  if (serving !== '0' && serving !== '1') return fail('wrongType', `serving="${printable(serving)}" is not 0 or 1`);
+  if (serving !== '0' && serving !== '1')
+    return fail('wrongType', `serving="${printable(serving)}" is not 0 or 1`);
   const state = need('state')!;
-  if (!(HIBERNATION_STATES as readonly string[]).includes(state)) return fail('wrongType', `state="${printable(state)}" is not a hibernation state`);
+  if (!(HIBERNATION_STATES as readonly string[]).includes(state))
+    return fail('wrongType', `state="${printable(state)}" is not a hibernation state`);
 
   const ports: HostTxt['ports'] = {};
   for (const key of Object.values(PORT_KEYS)) {
@@ -174,7 +220,16 @@ export function parseTxt(strings: unknown): ParsedTxt {
   }
   return {
     ok: true,
-    txt: { v: TXT_VERSION, id: id.toLowerCase(), role, prio: Number(prio), serving: serving === '1', state: state as HibernationState, ports, pair },
+    txt: {
+      v: TXT_VERSION,
+      id: id.toLowerCase(),
+      role,
+      prio: Number(prio),
+      serving: serving === '1',
+      state: state as HibernationState,
+      ports,
+      pair,
+    },
     problems,
   };
 }
@@ -194,8 +249,11 @@ export const MAX_INSTANCE_BYTES = 57;
  * cut (on a character boundary) to leave room for a conflict suffix. Never empty.
  */
 export function instanceName(display: string): string {
-  // eslint-disable-next-line no-control-regex
-  const clean = display.replace(/[\u0000-\u001f\u007f]/g, '').replace(/\s+/g, ' ').trim();
+  const clean = display
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\u0000-\u001f\u007f]/g, '')
+    .replace(/\s+/g, ' ')
+    .trim();
   let out = '';
   for (const ch of clean) {
     if (Buffer.byteLength(out + ch) > MAX_INSTANCE_BYTES) break;

@@ -6,7 +6,6 @@ import type { BrowserCounter } from './browser.js';
 import type { DiscoveredHost, HostChange } from './host-table.js';
 import type { TxtRecord } from './txt.js';
 
-
 export interface Discovery extends Capability {
   /** The other UnaMentis hosts on the allowed interfaces now (never this one). */
   list(): DiscoveredHost[];

@@ -3,7 +3,12 @@
 // the reason. The caller (hold.ts) re-asks on every change of the services and at each deadline;
 // time comes in as numbers (`now`, `heldSince`), never from a clock.
 
-import { ANSWERING_STATUSES, COMING_STATUSES, type ServiceEntry, type ServiceStatus } from '../contract.js';
+import {
+  ANSWERING_STATUSES,
+  COMING_STATUSES,
+  type ServiceEntry,
+  type ServiceStatus,
+} from '../contract.js';
 
 export interface ServiceView {
   id: string;
@@ -80,8 +85,7 @@ export function verdict(i: VerdictInput): Verdict {
   if (s.status === 'failed') {
     return refuse(`${s.name} cannot start: ${s.lastError ?? 'it failed'}`, null);
   }
-  if (ANSWERING_STATUSES.has(s.status) && s.healthOk && !i.draining)
-    return { type: 'forward' };
+  if (ANSWERING_STATUSES.has(s.status) && s.healthOk && !i.draining) return { type: 'forward' };
 
   let why: string;
   if (i.draining) {

@@ -6,7 +6,11 @@ import type { Settings } from '../settings/index.js';
 
 export function sampleIntervalMs(state: HibernationState, gpu: Settings['gpu']): number {
   const seconds =
-    state === 'active' ? gpu.activeIntervalSeconds : state === 'warm' ? gpu.warmIntervalSeconds : gpu.coldIntervalSeconds;
+    state === 'active'
+      ? gpu.activeIntervalSeconds
+      : state === 'warm'
+        ? gpu.warmIntervalSeconds
+        : gpu.coldIntervalSeconds;
   return Math.max(500, Math.round(seconds * 1000));
 }
 
@@ -29,7 +33,12 @@ export interface RefreshMark {
  * started), the key changed, or the last read is older than `maxAgeMs`. Without a VRAM figure to
  * watch, read every time. Saves a process spawn and an HTTP request on most samples.
  */
-export function shouldRefresh(prev: RefreshMark | null, now: RefreshMark, maxAgeMs = 30_000, deltaMB = 64): boolean {
+export function shouldRefresh(
+  prev: RefreshMark | null,
+  now: RefreshMark,
+  maxAgeMs = 30_000,
+  deltaMB = 64,
+): boolean {
   if (!prev || now.usedMB === null || prev.usedMB === null) return true;
   if (now.key !== prev.key) return true;
   if (Math.abs(now.usedMB - prev.usedMB) >= deltaMB) return true;

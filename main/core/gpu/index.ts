@@ -13,7 +13,16 @@ export { GpuSampler } from './sampler.js';
 
 /** The sampler as the core sees it: a capability with a few questions it can answer. */
 export type GpuMonitor = Capability &
-  Pick<GpuSampler, 'sampleNow' | 'refreshInventory' | 'history' | 'inventory' | 'checkModelFits' | 'fitInputs' | 'intervalMs'>;
+  Pick<
+    GpuSampler,
+    | 'sampleNow'
+    | 'refreshInventory'
+    | 'history'
+    | 'inventory'
+    | 'checkModelFits'
+    | 'fitInputs'
+    | 'intervalMs'
+  >;
 
 export interface CreateGpuOptions extends Partial<Omit<GpuSamplerDeps, 'ctx'>> {
   platform?: NodeJS.Platform;
@@ -31,11 +40,21 @@ export function createGpu(ctx: CoreContext, opts: CreateGpuOptions = {}): GpuSam
     ...deps,
     ctx: { ...ctx, logger: ctx.logger.child('gpu') },
     readInventory:
-      deps.readInventory ?? ((signal) => readInventory({ env, platform, signal, ...(inventoryLauncher ? { launch: inventoryLauncher } : {}) })),
+      deps.readInventory ??
+      ((signal) =>
+        readInventory({
+          env,
+          platform,
+          signal,
+          ...(inventoryLauncher ? { launch: inventoryLauncher } : {}),
+        })),
     locateSmi: deps.locateSmi ?? (() => locateNvidiaSmi({ platform, env })),
-    smiRunner: deps.smiRunner ?? ((file) => new ToolRunner(file, { label: 'nvidia-smi', timeoutMs, env })),
+    smiRunner:
+      deps.smiRunner ?? ((file) => new ToolRunner(file, { label: 'nvidia-smi', timeoutMs, env })),
     // One looping nvidia-smi for the per-sample query (see LoopQuery); one-shot for the process list.
-    gpuQuery: deps.gpuQuery ?? ((file) => new LoopQuery(file, GPU_QUERY_ARGS, { label: 'nvidia-smi', timeoutMs, env })),
+    gpuQuery:
+      deps.gpuQuery ??
+      ((file) => new LoopQuery(file, GPU_QUERY_ARGS, { label: 'nvidia-smi', timeoutMs, env })),
     smiTimeoutMs: timeoutMs,
     ollama: deps.ollama === undefined ? { listLoaded, listInstalled } : deps.ollama,
   });

@@ -67,7 +67,9 @@ export function summarizeInventory(raw: RawInventory): Inventory {
   const ramTotalMB = Math.round(raw.memTotalBytes / MiB);
   const controllers = raw.controllers ?? [];
   const appleSilicon =
-    raw.platform === 'darwin' && (raw.arch === 'arm64' || controllers.some((c) => normalizeVendor(c.vendor, c.model) === 'Apple'));
+    raw.platform === 'darwin' &&
+    (raw.arch === 'arm64' ||
+      controllers.some((c) => normalizeVendor(c.vendor, c.model) === 'Apple'));
   const unifiedCeiling = appleSilicon ? appleGpuCeiling(ramTotalMB, raw.wiredLimitMB) : null;
 
   const gpus: InventoryGpu[] = [];
@@ -75,17 +77,34 @@ export function summarizeInventory(raw: RawInventory): Inventory {
     const vendor = normalizeVendor(c.vendor, c.model);
     const name = (c.name || c.model || vendor).trim();
     if (appleSilicon && vendor === 'Apple') {
-      gpus.push({ name: name.startsWith('Apple') ? name : `Apple ${name}`, vendor, vramTotalMB: unifiedCeiling!.mb, unified: true });
+      gpus.push({
+        name: name.startsWith('Apple') ? name : `Apple ${name}`,
+        vendor,
+        vramTotalMB: unifiedCeiling!.mb,
+        unified: true,
+      });
       continue;
     }
     let vram: number | null = null;
     if (typeof c.memoryTotal === 'number' && c.memoryTotal > 0) vram = c.memoryTotal;
     // On Linux `vram` is lspci's largest BAR (the aperture, often 256 MB), not the card's memory.
-    else if (raw.platform !== 'linux' && typeof c.vram === 'number' && c.vram > 0 && !c.vramDynamic) vram = c.vram;
-    gpus.push({ name, vendor, vramTotalMB: vram, unified: false, ...(c.busAddress ? { busAddress: c.busAddress } : {}) });
+    else if (raw.platform !== 'linux' && typeof c.vram === 'number' && c.vram > 0 && !c.vramDynamic)
+      vram = c.vram;
+    gpus.push({
+      name,
+      vendor,
+      vramTotalMB: vram,
+      unified: false,
+      ...(c.busAddress ? { busAddress: c.busAddress } : {}),
+    });
   }
   if (appleSilicon && !gpus.some((g) => g.unified)) {
-    gpus.push({ name: 'Apple silicon GPU', vendor: 'Apple', vramTotalMB: unifiedCeiling!.mb, unified: true });
+    gpus.push({
+      name: 'Apple silicon GPU',
+      vendor: 'Apple',
+      vramTotalMB: unifiedCeiling!.mb,
+      unified: true,
+    });
   }
   return { platform: raw.platform, arch: raw.arch, ramTotalMB, appleSilicon, unifiedCeiling, gpus };
 }
@@ -95,7 +114,18 @@ export function summarizeInventory(raw: RawInventory): Inventory {
 const siPath = createRequire(import.meta.url).resolve('systeminformation');
 
 /** The controller fields the inventory keeps (the Electron worker uses the same list). */
-export const INVENTORY_KEYS = ['vendor', 'model', 'name', 'vram', 'vramDynamic', 'memoryTotal', 'bus', 'busAddress', 'pciBus', 'cores'];
+export const INVENTORY_KEYS = [
+  'vendor',
+  'model',
+  'name',
+  'vram',
+  'vramDynamic',
+  'memoryTotal',
+  'bus',
+  'busAddress',
+  'pciBus',
+  'cores',
+];
 
 // CommonJS run with `node -e`: prints {controllers, memTotalBytes} as JSON.
 const CHILD_SCRIPT = `
@@ -128,10 +158,12 @@ export const nodeInventoryLauncher: InventoryLauncher = (env) => {
   const child = owned.process;
   let stdout = '';
   let stderr = '';
-  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>(
+    (resolve, reject) => {
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    },
+  );
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   return { done, kill: () => void owned.kill() };
@@ -152,16 +184,33 @@ export async function readInventory(opts: ReadInventoryOptions = {}): Promise<Ra
   const platform = opts.platform ?? process.platform;
   const arch = opts.arch ?? process.arch;
   const [si, wiredLimitMB] = await Promise.all([
-    runSiChild(opts.launch ?? nodeInventoryLauncher, opts.timeoutMs ?? 20_000, opts.env ?? process.env, opts.signal),
+    runSiChild(
+      opts.launch ?? nodeInventoryLauncher,
+      opts.timeoutMs ?? 20_000,
+      opts.env ?? process.env,
+      opts.signal,
+    ),
     platform === 'darwin' ? readWiredLimit() : Promise.resolve(null),
   ]);
-  return { platform, arch, controllers: si.controllers, memTotalBytes: si.memTotalBytes, wiredLimitMB };
+  return {
+    platform,
+    arch,
+    controllers: si.controllers,
+    memTotalBytes: si.memTotalBytes,
+    wiredLimitMB,
+  };
 }
 
 /** Parses what the child prints: `{controllers, memTotalBytes}` as JSON. */
-export function parseInventoryOutput(out: string): { controllers: RawController[]; memTotalBytes: number } {
+export function parseInventoryOutput(out: string): {
+  controllers: RawController[];
+  memTotalBytes: number;
+} {
   const parsed = JSON.parse(out) as { controllers: RawController[]; memTotalBytes: number };
-  return { controllers: Array.isArray(parsed.controllers) ? parsed.controllers : [], memTotalBytes: Number(parsed.memTotalBytes) || 0 };
+  return {
+    controllers: Array.isArray(parsed.controllers) ? parsed.controllers : [],
+    memTotalBytes: Number(parsed.memTotalBytes) || 0,
+  };
 }
 
 function runSiChild(
@@ -182,7 +231,11 @@ function runSiChild(
     let settled = false;
     const timer = setTimeout(() => {
       child.kill();
-      settle(new Error(`GPU inventory did not finish within ${Number((timeoutMs / 1000).toFixed(1))} s (a driver tool hung; stopped it)`));
+      settle(
+        new Error(
+          `GPU inventory did not finish within ${Number((timeoutMs / 1000).toFixed(1))} s (a driver tool hung; stopped it)`,
+        ),
+      );
     }, timeoutMs);
     timer.unref?.();
     const onAbort = () => {
@@ -190,7 +243,10 @@ function runSiChild(
       settle(new Error('GPU inventory cancelled'));
     };
     signal?.addEventListener('abort', onAbort, { once: true });
-    const settle = (e: Error | null, v?: { controllers: RawController[]; memTotalBytes: number }) => {
+    const settle = (
+      e: Error | null,
+      v?: { controllers: RawController[]; memTotalBytes: number },
+    ) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -200,7 +256,10 @@ function runSiChild(
     };
     child.done.then(
       ({ code, stdout, stderr }) => {
-        if (code !== 0) return settle(new Error(`GPU inventory failed (exit ${code}): ${stderr.trim().split('\n')[0] ?? ''}`));
+        if (code !== 0)
+          return settle(
+            new Error(`GPU inventory failed (exit ${code}): ${stderr.trim().split('\n')[0] ?? ''}`),
+          );
         try {
           settle(null, parseInventoryOutput(stdout));
         } catch {

@@ -37,7 +37,9 @@ export async function locateNvidiaSmi(opts: LocateOptions): Promise<string | nul
     const repo = win.join(windir, 'System32', 'DriverStore', 'FileRepository');
     let dirs: string[];
     try {
-      dirs = (await fs.readdir(repo, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name);
+      dirs = (await fs.readdir(repo, { withFileTypes: true }))
+        .filter((d) => d.isDirectory())
+        .map((d) => d.name);
     } catch {
       return null;
     }
@@ -101,14 +103,23 @@ export class ToolRunner {
   async run(args: readonly string[]): Promise<RunResult> {
     const { label, timeoutMs } = this.opts;
     if (this.#stuck?.running()) {
-      return { ok: false, why: `${label} from an earlier sample is still hung (pid ${this.#stuck.pid})` };
+      return {
+        ok: false,
+        why: `${label} from an earlier sample is still hung (pid ${this.#stuck.pid})`,
+      };
     }
     this.#stuck = null;
-    const o: ToolOptions = { timeoutMs, maxOutputBytes: this.opts.maxOutputBytes ?? 256 * 1024, env: this.opts.env ?? process.env };
+    const o: ToolOptions = {
+      timeoutMs,
+      maxOutputBytes: this.opts.maxOutputBytes ?? 256 * 1024,
+      env: this.opts.env ?? process.env,
+    };
     const r = await runTool(this.file, args, o);
     // Killed and answered at once; if the kill does not take (a wedged driver), remember the child.
     if (r.timedOut) this.#stuck = r;
-    return r.ok ? { ok: true, stdout: r.stdout } : { ok: false, why: describeFailure(label, this.file, r, o) };
+    return r.ok
+      ? { ok: true, stdout: r.stdout }
+      : { ok: false, why: describeFailure(label, this.file, r, o) };
   }
 }
 
@@ -164,7 +175,9 @@ export class LoopQuery implements GpuQuery {
   constructor(
     readonly file: string,
     private readonly args: readonly string[],
-    private readonly opts: ToolRunnerOptions & { /** Wall clock (real time: it measures a real process). */ now?: () => number },
+    private readonly opts: ToolRunnerOptions & {
+      /** Wall clock (real time: it measures a real process). */ now?: () => number;
+    },
   ) {
     this.#runner = new ToolRunner(file, opts);
   }
@@ -179,7 +192,10 @@ export class LoopQuery implements GpuQuery {
     const { label, timeoutMs } = this.opts;
     const now = this.opts.now ?? Date.now;
     if (this.#stuck && !this.#stuck.exited) {
-      return { ok: false, why: `${label} from an earlier sample is still hung (pid ${this.#stuck.pid})` };
+      return {
+        ok: false,
+        why: `${label} from an earlier sample is still hung (pid ${this.#stuck.pid})`,
+      };
     }
     this.#stuck = null;
     let s = this.#s;
@@ -201,7 +217,9 @@ export class LoopQuery implements GpuQuery {
         return { ok: true, stdout: this.#lines(s) };
       }
       const said = firstLine(s.output);
-      const how = s.exited.signal ? `was stopped by ${s.exited.signal}` : `exited with code ${s.exited.code}`;
+      const how = s.exited.signal
+        ? `was stopped by ${s.exited.signal}`
+        : `exited with code ${s.exited.code}`;
       return { ok: false, why: `${label} ${how}${said ? `: ${said}` : ''}` };
     }
     if (s.lastValidAt === null) {
@@ -210,11 +228,17 @@ export class LoopQuery implements GpuQuery {
         return { ok: true, stdout: s.garbage };
       }
       this.#kill(s);
-      return { ok: false, why: `${label} did not answer within ${fmtSeconds(timeoutMs)} (stopped it)` };
+      return {
+        ok: false,
+        why: `${label} did not answer within ${fmtSeconds(timeoutMs)} (stopped it)`,
+      };
     }
     if (now() - s.lastValidAt > s.intervalMs + timeoutMs) {
       this.#kill(s);
-      return { ok: false, why: `${label} did not answer within ${fmtSeconds(timeoutMs)} (stopped it)` };
+      return {
+        ok: false,
+        why: `${label} did not answer within ${fmtSeconds(timeoutMs)} (stopped it)`,
+      };
     }
     return { ok: true, stdout: this.#lines(s) };
   }
@@ -243,9 +267,13 @@ export class LoopQuery implements GpuQuery {
 
   #start(intervalMs: number): LoopState {
     const now = this.opts.now ?? Date.now;
-    const spawned = spawnOwned(this.file, [...this.args, '-lms', String(Math.max(100, Math.round(intervalMs)))], {
-      env: this.opts.env ?? process.env,
-    });
+    const spawned = spawnOwned(
+      this.file,
+      [...this.args, '-lms', String(Math.max(100, Math.round(intervalMs)))],
+      {
+        env: this.opts.env ?? process.env,
+      },
+    );
     let gotData!: () => void;
     const s: LoopState = {
       child: spawned.ok ? spawned.child : null,

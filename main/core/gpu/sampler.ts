@@ -19,9 +19,32 @@ import { sampleIntervalMs, historyCapacity, shouldRefresh, type RefreshMark } fr
 import { History } from './history.js';
 import { summarizeInventory, type Inventory, type RawInventory } from './inventory.js';
 import { OneShotQuery, ToolRunner, type GpuQuery, type RunResult } from './nvidia-smi.js';
-import { APPS_QUERY_ARGS, GPU_QUERY_ARGS, parseComputeApps, parseGpuQuery, type SmiGpu } from './smi-parse.js';
-import { attribute, modelUsage, splitVram, type PsModel, type ServiceVram, type TagModel } from './usage.js';
-import { checkModelFits, fmtGB, largestFitting, stackAdvice, vibeVoiceItem, type FitBudget, type FitInputs, type FitItem, type FitResult } from '../services/fit.js';
+import {
+  APPS_QUERY_ARGS,
+  GPU_QUERY_ARGS,
+  parseComputeApps,
+  parseGpuQuery,
+  type SmiGpu,
+} from './smi-parse.js';
+import {
+  attribute,
+  modelUsage,
+  splitVram,
+  type PsModel,
+  type ServiceVram,
+  type TagModel,
+} from './usage.js';
+import {
+  checkModelFits,
+  fmtGB,
+  largestFitting,
+  stackAdvice,
+  vibeVoiceItem,
+  type FitBudget,
+  type FitInputs,
+  type FitItem,
+  type FitResult,
+} from '../services/fit.js';
 
 export interface OllamaReader {
   listLoaded(baseUrl: string, opts?: RequestOptions): Promise<PsModel[]>;
@@ -184,13 +207,26 @@ export class GpuSampler {
     return this.#inflight;
   }
 
-  history(since?: number): { intervalSeconds: number; capacity: number; points: GpuHistoryPoint[] } {
-    return { intervalSeconds: this.intervalMs() / 1000, capacity: this.#history.max, points: this.#history.points(since) };
+  history(since?: number): {
+    intervalSeconds: number;
+    capacity: number;
+    points: GpuHistoryPoint[];
+  } {
+    return {
+      intervalSeconds: this.intervalMs() / 1000,
+      capacity: this.#history.max,
+      points: this.#history.points(since),
+    };
   }
 
   /** What the fit checks use now: budget, installed and loaded models, companions. */
   fitInputs(): FitInputs {
-    return { budget: this.#budget, installed: this.#installed, loaded: this.#loaded, companions: this.#companions };
+    return {
+      budget: this.#budget,
+      installed: this.#installed,
+      loaded: this.#loaded,
+      companions: this.#companions,
+    };
   }
 
   /** Will `model` fit next to what must stay loaded? For the dashboard, before a preload or pull. */
@@ -211,14 +247,17 @@ export class GpuSampler {
     if (this.#timer !== null) clock.clearTimeout(this.#timer);
     this.#timer = null;
     if (this.onDemand()) return;
-    this.#timer = clock.setTimeout(() => {
-      this.#timer = null;
-      this.#timedRun = true;
-      void this.sampleNow().then(() => {
-        this.#timedRun = false;
-        this.#schedule(this.intervalMs());
-      });
-    }, Math.max(0, delayMs));
+    this.#timer = clock.setTimeout(
+      () => {
+        this.#timer = null;
+        this.#timedRun = true;
+        void this.sampleNow().then(() => {
+          this.#timedRun = false;
+          this.#schedule(this.intervalMs());
+        });
+      },
+      Math.max(0, delayMs),
+    );
   }
 
   /** A new cadence applies at once, measured from the last sample. */
@@ -231,7 +270,12 @@ export class GpuSampler {
       this.#schedule(0);
       // Say so now (the dashboard explains old figures); reading the GPU to say it would wake it.
       const { store } = this.#d.ctx;
-      if (!this.#stopped && !store.get('gpu').onDemand) store.update('gpu', (g) => ({ ...g, onDemand: true, intervalSeconds: this.intervalMs() / 1000 }));
+      if (!this.#stopped && !store.get('gpu').onDemand)
+        store.update('gpu', (g) => ({
+          ...g,
+          onDemand: true,
+          intervalSeconds: this.intervalMs() / 1000,
+        }));
       return;
     }
     // A timed sample in flight schedules the next itself; otherwise (back from on-demand) start here.
@@ -254,7 +298,8 @@ export class GpuSampler {
 
     // NVIDIA usage first: whether the slower sources need re-reading depends on it.
     // On demand (cold, dormant): one nvidia-smi that exits, never the loop.
-    const query = this.onDemand() && smi.runner ? new OneShotQuery(smi.runner, GPU_QUERY_ARGS) : smi.query;
+    const query =
+      this.onDemand() && smi.runner ? new OneShotQuery(smi.runner, GPU_QUERY_ARGS) : smi.query;
     const gpuRes = query && !inv?.appleSilicon ? await query.read(this.intervalMs()) : null;
     let smiGpus: SmiGpu[] | null = null;
     let error: string | null = null;
@@ -262,25 +307,39 @@ export class GpuSampler {
       const parsed = gpuRes.ok ? parseGpuQuery(gpuRes.stdout) : gpuRes;
       if (parsed.ok) {
         smiGpus = parsed.value;
-        if (parsed.skipped.length) logger.debug('nvidia-smi lines skipped', { skipped: parsed.skipped });
+        if (parsed.skipped.length)
+          logger.debug('nvidia-smi lines skipped', { skipped: parsed.skipped });
       } else error = `unavailable: ${parsed.why}`;
     } else if (!inv?.appleSilicon && inv?.gpus.some((g) => g.vendor === 'NVIDIA')) {
       error = 'unavailable: nvidia-smi not found (is the NVIDIA driver installed?)';
     } else if (!inv && this.#inventoryError && !smi.file) {
       error = `unavailable: ${this.#inventoryError}`;
     }
-    const usedMB = smiGpus && smiGpus.every((g) => g.usedMB !== null) ? smiGpus.reduce((t, g) => t + g.usedMB!, 0) : null;
+    const usedMB =
+      smiGpus && smiGpus.every((g) => g.usedMB !== null)
+        ? smiGpus.reduce((t, g) => t + g.usedMB!, 0)
+        : null;
 
     // The process list and /api/ps change when VRAM in use does (or our services do): re-read them
     // only then, or after 5 min (the process list) and 30 s (/api/ps), to save a process spawn and
     // an HTTP request on most samples. /api/ps is also re-read when hibernation's poll saw the
     // loaded models change (`modelsHint`).
     const t = clock.now();
-    const appsMark: RefreshMark = { at: t, usedMB, key: live.map((s) => `${s.id}:${s.pid}`).join(',') };
-    const wantApps = !!(smi.runner && smiGpus && sup && live.length > 0) && shouldRefresh(this.#appsMark, appsMark, APPS_MAX_AGE_MS);
+    const appsMark: RefreshMark = {
+      at: t,
+      usedMB,
+      key: live.map((s) => `${s.id}:${s.pid}`).join(','),
+    };
+    const wantApps =
+      !!(smi.runner && smiGpus && sup && live.length > 0) &&
+      shouldRefresh(this.#appsMark, appsMark, APPS_MAX_AGE_MS);
     const ollamaUrl = this.#ollamaUrl(services, settings, sup);
     const ollamaEntry = services.find((s) => s.id === 'ollama');
-    const psMark: RefreshMark = { at: t, usedMB, key: `${ollamaUrl}|${this.#state}|${ollamaEntry?.status}:${ollamaEntry?.pid}|${this.#d.modelsHint?.() ?? ''}` };
+    const psMark: RefreshMark = {
+      at: t,
+      usedMB,
+      key: `${ollamaUrl}|${this.#state}|${ollamaEntry?.status}:${ollamaEntry?.pid}|${this.#d.modelsHint?.() ?? ''}`,
+    };
     const wantPs = !!(ollamaUrl && this.#d.ollama) && shouldRefresh(this.#psMark, psMark);
     const [appsRes, treeMap, ps] = await Promise.all([
       wantApps ? smi.runner!.run(APPS_QUERY_ARGS) : null,
@@ -299,7 +358,8 @@ export class GpuSampler {
         this.#serviceVram = attribute(parsed.value, treeMap).services;
         this.#appsMark = appsMark;
       } else {
-        if (parsed && !parsed.ok) logger.debug('nvidia-smi compute apps unreadable', { why: parsed.why });
+        if (parsed && !parsed.ok)
+          logger.debug('nvidia-smi compute apps unreadable', { why: parsed.why });
         this.#serviceVram = null;
         this.#appsMark = null;
       }
@@ -319,7 +379,12 @@ export class GpuSampler {
     }
     const models = modelUsage(this.#loaded);
     // One split for the bar, the snapshot and the advice (usage.ts splitVram).
-    const split = splitVram({ usedMB, attributed: this.#serviceVram, models, live: live.map((s) => s.id) });
+    const split = splitVram({
+      usedMB,
+      attributed: this.#serviceVram,
+      models,
+      live: live.map((s) => s.id),
+    });
     const serviceVram = split.services.length ? split.services : undefined;
     const otherMB = split.otherMB;
     await this.#refreshInstalled(ollamaUrl, now);
@@ -340,31 +405,50 @@ export class GpuSampler {
 
     // Fit advice: once we know what GPU there is (or that there is none).
     this.#budget = budgetOf(gpus, otherMB);
-    this.#companions = this.#vibeVoiceOn(services, settings) ? [vibeVoiceItem(this.#serviceVram?.find((s) => s.service === 'vibevoice')?.vramMB)] : [];
+    this.#companions = this.#vibeVoiceOn(services, settings)
+      ? [vibeVoiceItem(this.#serviceVram?.find((s) => s.service === 'vibevoice')?.vramMB)]
+      : [];
     const known = gpus.length > 0 || inv !== null || this.#inventoryError !== null;
     if (known) {
       section.advice = stackAdvice(settings.models.preload, this.fitInputs());
       this.#notifyTooBig(settings);
     }
 
-    this.#history.push({ t: now, usedMB: gpus.map((g) => g.vramUsedMB), utilPct: gpus.map((g) => g.utilizationPct ?? null) });
+    this.#history.push({
+      t: now,
+      usedMB: gpus.map((g) => g.vramUsedMB),
+      utilPct: gpus.map((g) => g.utilizationPct ?? null),
+    });
     section.recent = this.#history.points(-Infinity, RECENT_POINTS);
     this.#lastSampleAt = now;
     // A sample that was in flight when the sampler stopped does not write any more.
     if (!this.#stopped) store.set('gpu', section);
   }
 
-  async #locate(): Promise<{ file: string | null; runner: SmiRunner | null; query: GpuQuery | null }> {
+  async #locate(): Promise<{
+    file: string | null;
+    runner: SmiRunner | null;
+    query: GpuQuery | null;
+  }> {
     if (this.#smi) return this.#smi;
     const file = await this.#d.locateSmi().catch(() => null);
-    const make = this.#d.smiRunner ?? ((f: string) => new ToolRunner(f, { label: 'nvidia-smi', timeoutMs: this.#d.smiTimeoutMs ?? 3000 }));
+    const make =
+      this.#d.smiRunner ??
+      ((f: string) =>
+        new ToolRunner(f, { label: 'nvidia-smi', timeoutMs: this.#d.smiTimeoutMs ?? 3000 }));
     const runner = file ? make(file) : null;
-    const query = file && runner ? (this.#d.gpuQuery?.(file) ?? new OneShotQuery(runner, GPU_QUERY_ARGS)) : null;
+    const query =
+      file && runner
+        ? (this.#d.gpuQuery?.(file) ?? new OneShotQuery(runner, GPU_QUERY_ARGS))
+        : null;
     this.#smi = { file, runner, query };
     return this.#smi;
   }
 
-  async #trees(sup: Pick<Supervisor, 'processTree'>, live: ServiceEntry[]): Promise<Map<string, number[]>> {
+  async #trees(
+    sup: Pick<Supervisor, 'processTree'>,
+    live: ServiceEntry[],
+  ): Promise<Map<string, number[]>> {
     const entries = await Promise.all(
       live.map(async (s) => {
         try {
@@ -378,7 +462,11 @@ export class GpuSampler {
   }
 
   /** Ollama's URL when it may be up: its entry is live, or there is no supervisor view yet. */
-  #ollamaUrl(services: ServiceEntry[], settings: DeepReadonly<Settings>, sup: Pick<Supervisor, 'baseUrl'> | null): string | null {
+  #ollamaUrl(
+    services: ServiceEntry[],
+    settings: DeepReadonly<Settings>,
+    sup: Pick<Supervisor, 'baseUrl'> | null,
+  ): string | null {
     const entry = services.find((s) => s.id === 'ollama');
     if (entry && (!entry.enabled || !PROCESS_STATUSES.has(entry.status))) return null;
     const port = entry?.port ?? settings.services.ollama?.port ?? presetFor('ollama')?.port;
@@ -388,7 +476,10 @@ export class GpuSampler {
   async #refreshInstalled(url: string | null, now: number): Promise<void> {
     if (!url || !this.#d.ollama) return;
     // Also re-read when the loaded set changes (a pull or a first load just happened).
-    const key = this.#loaded.map((m) => m.name).sort().join(',');
+    const key = this.#loaded
+      .map((m) => m.name)
+      .sort()
+      .join(',');
     if (now - this.#installedAt < INSTALLED_TTL_MS && key === this.#installedKey) return;
     this.#installedKey = key;
     this.#installedAt = now;
@@ -405,7 +496,11 @@ export class GpuSampler {
     return settings.services.vibevoice?.enabled ?? presetFor('vibevoice')?.enabled ?? false;
   }
 
-  #gpus(inv: Inventory | null, smiGpus: SmiGpu[] | null, models: ReturnType<typeof modelUsage>): GpuInfo[] {
+  #gpus(
+    inv: Inventory | null,
+    smiGpus: SmiGpu[] | null,
+    models: ReturnType<typeof modelUsage>,
+  ): GpuInfo[] {
     if (inv?.appleSilicon) {
       // Unified memory: the used figure is what Ollama has in GPU memory (nothing else reports it).
       const used = models.reduce((s, m) => s + m.vramMB, 0);
@@ -439,11 +534,27 @@ export class GpuSampler {
         });
       }
     } else {
-      invNvidia.forEach((g, index) => out.push({ name: g.name, vendor: g.vendor, vramTotalMB: g.vramTotalMB ?? 0, vramUsedMB: null, unified: false, index }));
+      invNvidia.forEach((g, index) =>
+        out.push({
+          name: g.name,
+          vendor: g.vendor,
+          vramTotalMB: g.vramTotalMB ?? 0,
+          vramUsedMB: null,
+          unified: false,
+          index,
+        }),
+      );
     }
     // AMD cards Ollama can use (ROCm): inventory only, no live usage.
     for (const g of inv?.gpus ?? []) {
-      if (g.vendor === 'AMD' && (g.vramTotalMB ?? 0) >= 2048) out.push({ name: g.name, vendor: g.vendor, vramTotalMB: g.vramTotalMB!, vramUsedMB: null, unified: false });
+      if (g.vendor === 'AMD' && (g.vramTotalMB ?? 0) >= 2048)
+        out.push({
+          name: g.name,
+          vendor: g.vendor,
+          vramTotalMB: g.vramTotalMB!,
+          vramUsedMB: null,
+          unified: false,
+        });
     }
     return out;
   }

@@ -3,9 +3,23 @@
 // driver messages read null; anything else that is not a number makes the line unusable.
 
 /** The two queries the sampler runs (argv, no shell). */
-const GPU_QUERY_FIELDS = ['index', 'name', 'memory.total', 'memory.used', 'utilization.gpu', 'temperature.gpu', 'power.draw'] as const;
-export const GPU_QUERY_ARGS = [`--query-gpu=${GPU_QUERY_FIELDS.join(',')}`, '--format=csv,noheader,nounits'];
-export const APPS_QUERY_ARGS = ['--query-compute-apps=pid,used_memory', '--format=csv,noheader,nounits'];
+const GPU_QUERY_FIELDS = [
+  'index',
+  'name',
+  'memory.total',
+  'memory.used',
+  'utilization.gpu',
+  'temperature.gpu',
+  'power.draw',
+] as const;
+export const GPU_QUERY_ARGS = [
+  `--query-gpu=${GPU_QUERY_FIELDS.join(',')}`,
+  '--format=csv,noheader,nounits',
+];
+export const APPS_QUERY_ARGS = [
+  '--query-compute-apps=pid,used_memory',
+  '--format=csv,noheader,nounits',
+];
 
 export interface SmiGpu {
   index: number;
@@ -60,7 +74,10 @@ export function parseGpuQuery(stdout: string): Parsed<SmiGpu[]> {
       continue;
     }
     // A name with a comma in it: everything between the index and the last five fields.
-    const name = f.slice(1, f.length - 5).join(',').trim();
+    const name = f
+      .slice(1, f.length - 5)
+      .join(',')
+      .trim();
     const [total, used, util, temp, power] = f.slice(f.length - 5).map(readField);
     const index = readField(f[0]);
     if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || !name) {
@@ -81,7 +98,8 @@ export function parseGpuQuery(stdout: string): Parsed<SmiGpu[]> {
       powerW: power ?? null,
     });
   }
-  if (gpus.length === 0) return { ok: false, why: `unexpected nvidia-smi output: "${preview(all[0]!)}"` };
+  if (gpus.length === 0)
+    return { ok: false, why: `unexpected nvidia-smi output: "${preview(all[0]!)}"` };
   gpus.sort((a, b) => a.index - b.index);
   return { ok: true, value: gpus, skipped };
 }
@@ -95,12 +113,19 @@ export function parseComputeApps(stdout: string): Parsed<SmiApp[]> {
     const f = line.split(',');
     const pid = readField(f[0]);
     const used = readField(f[f.length - 1]);
-    if (f.length < 2 || typeof pid !== 'number' || !Number.isInteger(pid) || pid <= 0 || used === undefined) {
+    if (
+      f.length < 2 ||
+      typeof pid !== 'number' ||
+      !Number.isInteger(pid) ||
+      pid <= 0 ||
+      used === undefined
+    ) {
       skipped.push(`unreadable process line: "${preview(line)}"`);
       continue;
     }
     apps.push({ pid, usedMB: used });
   }
-  if (all.length > 0 && apps.length === 0) return { ok: false, why: `unexpected nvidia-smi output: "${preview(all[0]!)}"` };
+  if (all.length > 0 && apps.length === 0)
+    return { ok: false, why: `unexpected nvidia-smi output: "${preview(all[0]!)}"` };
   return { ok: true, value: apps, skipped };
 }

@@ -24,7 +24,8 @@ export function appleGpuCeiling(ramMB: number, wiredLimitMB?: number | null): Un
     const mb = Math.min(Math.round(wiredLimitMB), Math.round(ramMB));
     return { mb, source: 'iogpu.wired_limit_mb', share: ramMB > 0 ? mb / ramMB : 0 };
   }
-  const share = ramMB <= APPLE_SHARE_THRESHOLD_GB * MiB_PER_GiB ? APPLE_SHARE_SMALL : APPLE_SHARE_LARGE;
+  const share =
+    ramMB <= APPLE_SHARE_THRESHOLD_GB * MiB_PER_GiB ? APPLE_SHARE_SMALL : APPLE_SHARE_LARGE;
   return { mb: Math.round(ramMB * share), source: 'default share', share };
 }
 
@@ -40,6 +41,13 @@ export function metalTotalFromLog(line: string): number | null {
   const m = /\btotal="(\d+(?:\.\d+)?) (GiB|MiB|GB|MB)"/.exec(line);
   if (!m) return null;
   const n = Number(m[1]);
-  const mb = m[2] === 'GiB' ? n * 1024 : m[2] === 'GB' ? (n * 1e9) / 1048576 : m[2] === 'MB' ? (n * 1e6) / 1048576 : n;
+  const mb =
+    m[2] === 'GiB'
+      ? n * 1024
+      : m[2] === 'GB'
+        ? (n * 1e9) / 1048576
+        : m[2] === 'MB'
+          ? (n * 1e6) / 1048576
+          : n;
   return mb > 0 ? Math.round(mb) : null;
 }

@@ -9,7 +9,6 @@ import type { SmiApp } from './smi-parse.js';
 
 const MiB = 1024 * 1024;
 
-
 function toMB(bytes: number): number {
   return Math.round(bytes / MiB);
 }
@@ -49,9 +48,13 @@ export interface ServiceVram {
  * Sums each service's GPU memory over the pids in its process tree. A pid in no tree is someone
  * else's (a game, another app) and counts towards `otherMB`.
  */
-export function attribute(apps: readonly SmiApp[], trees: ReadonlyMap<string, readonly number[]>): { services: ServiceVram[]; otherMB: number } {
+export function attribute(
+  apps: readonly SmiApp[],
+  trees: ReadonlyMap<string, readonly number[]>,
+): { services: ServiceVram[]; otherMB: number } {
   const owner = new Map<number, string>();
-  for (const [service, pids] of trees) for (const pid of pids) if (!owner.has(pid)) owner.set(pid, service);
+  for (const [service, pids] of trees)
+    for (const pid of pids) if (!owner.has(pid)) owner.set(pid, service);
   const by = new Map<string, ServiceVram>();
   let otherMB = 0;
   for (const app of apps) {
@@ -87,9 +90,12 @@ export function splitVram(input: {
   /** Our services that have processes (a pid) now. */
   live: readonly string[];
 }): { services: ServiceVram[]; otherMB: number | null } {
-  const by = new Map<string, ServiceVram>((input.attributed ?? []).map((e) => [e.service, { ...e }]));
+  const by = new Map<string, ServiceVram>(
+    (input.attributed ?? []).map((e) => [e.service, { ...e }]),
+  );
   const fromModels = new Map<string, number>();
-  for (const m of input.models) fromModels.set(m.service, (fromModels.get(m.service) ?? 0) + m.vramMB);
+  for (const m of input.models)
+    fromModels.set(m.service, (fromModels.get(m.service) ?? 0) + m.vramMB);
   for (const [service, mb] of fromModels) {
     if (mb <= 0) continue;
     const e = by.get(service);
@@ -98,7 +104,9 @@ export function splitVram(input: {
     if (e && !e.unmeasured) continue;
     by.set(service, { service, vramMB: Math.max(e?.vramMB ?? 0, mb) });
   }
-  const services = [...by.values()].filter((e) => e.vramMB > 0 || e.unmeasured).sort((a, b) => a.service.localeCompare(b.service));
+  const services = [...by.values()]
+    .filter((e) => e.vramMB > 0 || e.unmeasured)
+    .sort((a, b) => a.service.localeCompare(b.service));
   // Ollama with no model loaded holds no VRAM (its runner starts with the first load).
   const unknown = input.attributed
     ? services.some((e) => e.unmeasured)

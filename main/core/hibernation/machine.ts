@@ -126,7 +126,8 @@ export function levelFor(idleMs: number, after: Thresholds): Level {
 }
 
 const deeper = (a: Level, b: Level): Level => (depth(a) >= depth(b) ? a : b);
-const reached = (at: Level | null, level: Level): boolean => at !== null && depth(level) >= depth(at);
+const reached = (at: Level | null, level: Level): boolean =>
+  at !== null && depth(level) >= depth(at);
 
 export function step(s: Idle, e: IdleEvent, cfg: IdleConfig): [Idle, Effect[]] {
   const now = e.now;
@@ -162,7 +163,10 @@ export function step(s: Idle, e: IdleEvent, cfg: IdleConfig): [Idle, Effect[]] {
       if (e.on && (until === null || until > now)) {
         n.keepAwake = { until };
         wake = true;
-        reason = until === null ? 'keep awake (until turned off)' : `keep awake (until ${new Date(until).toISOString()})`;
+        reason =
+          until === null
+            ? 'keep awake (until turned off)'
+            : `keep awake (until ${new Date(until).toISOString()})`;
       } else {
         n.keepAwake = null;
         reason = 'keep awake turned off';
@@ -193,7 +197,12 @@ export function step(s: Idle, e: IdleEvent, cfg: IdleConfig): [Idle, Effect[]] {
 
   const fx: Effect[] = [];
   if (level !== n.state) {
-    fx.push({ type: 'transition', from: n.state, to: level, reason: reason ?? idleReason(n, level, now, cfg) });
+    fx.push({
+      type: 'transition',
+      from: n.state,
+      to: level,
+      reason: reason ?? idleReason(n, level, now, cfg),
+    });
     n.state = level;
     n.since = now;
   }
@@ -216,12 +225,24 @@ export function step(s: Idle, e: IdleEvent, cfg: IdleConfig): [Idle, Effect[]] {
 }
 
 /** Mutates n.stopped / n.unloaded to match `level`; returns the IO effects, restores first. */
-function reconcile(n: Idle, level: Level, cfg: IdleConfig, wake: boolean): { effects: IoEffect[]; restores: boolean } {
+function reconcile(
+  n: Idle,
+  level: Level,
+  cfg: IdleConfig,
+  wake: boolean,
+): { effects: IoEffect[]; restores: boolean } {
   const plans = new Map(cfg.services.map((p) => [p.id, p]));
-  const wantStopped = new Set(cfg.services.filter((p) => reached(p.stopAt, level)).map((p) => p.id));
+  const wantStopped = new Set(
+    cfg.services.filter((p) => reached(p.stopAt, level)).map((p) => p.id),
+  );
   // Stopping unloads; a service we cannot stop (external) still gets its models unloaded.
-  const stopsInstead = (p: ServicePlan) => wantStopped.has(p.id) && (p.canStop || n.stopped.includes(p.id));
-  const wantUnloaded = new Set(cfg.services.filter((p) => p.models && reached(p.unloadAt, level) && !stopsInstead(p)).map((p) => p.id));
+  const stopsInstead = (p: ServicePlan) =>
+    wantStopped.has(p.id) && (p.canStop || n.stopped.includes(p.id));
+  const wantUnloaded = new Set(
+    cfg.services
+      .filter((p) => p.models && reached(p.unloadAt, level) && !stopsInstead(p))
+      .map((p) => p.id),
+  );
   const starts: IoEffect[] = [];
   const preloads: IoEffect[] = [];
   const unloads: IoEffect[] = [];
@@ -282,9 +303,16 @@ export function keepsModels(plan: ServicePlan, level: Level): boolean {
  * A service came up (any start): it has nothing loaded. Where this level keeps its models and
  * hibernation has not removed them, load them; deeper (by default cold and dormant) it stays empty.
  */
-function loadOnReady(n: Idle, level: Level, cfg: IdleConfig, id: string, planned: IoEffect[]): IoEffect[] {
+function loadOnReady(
+  n: Idle,
+  level: Level,
+  cfg: IdleConfig,
+  id: string,
+  planned: IoEffect[],
+): IoEffect[] {
   const plan = cfg.services.find((p) => p.id === id);
-  if (!plan || !keepsModels(plan, level) || n.stopped.includes(id) || n.unloaded.includes(id)) return [];
+  if (!plan || !keepsModels(plan, level) || n.stopped.includes(id) || n.unloaded.includes(id))
+    return [];
   if (planned.some((x) => x.type === 'preload' && x.service === id)) return [];
   return [{ type: 'preload', service: id, ready: true }];
 }
@@ -298,11 +326,17 @@ function idleReason(n: Idle, level: Level, now: number, cfg: IdleConfig): string
   }
   const skipped = LEVELS.filter((l) => depth(l) > depth(n.state) && depth(l) < depth(level));
   const base = `idle ${formatDuration(idle)} (${level} after ${formatDuration(threshold(level, cfg.after))})`;
-  return skipped.length ? `${base}; skipped ${skipped.join(', ')}: the clock jumped or the machine slept` : base;
+  return skipped.length
+    ? `${base}; skipped ${skipped.join(', ')}: the clock jumped or the machine slept`
+    : base;
 }
 
 /** The next deeper level and when it begins, or null when none will come by itself. */
-export function nextStep(s: Idle, cfg: IdleConfig, now: number): { state: Level; at: number } | null {
+export function nextStep(
+  s: Idle,
+  cfg: IdleConfig,
+  now: number,
+): { state: Level; at: number } | null {
   if (!cfg.enabled) return null;
   let from = s.lastActivity;
   let current = s.state;

@@ -40,6 +40,8 @@ export function idleConfig(
       dormant: h.dormantAfterSeconds * 1000,
     },
     // Disabled services are not hibernation's business (and are never started by a wake).
-    services: services.filter((s) => s.enabled).map((s) => planFor(s, h.policy?.[s.id], hasModels(s.id))),
+    services: services
+      .filter((s) => s.enabled)
+      .map((s) => planFor(s, h.policy?.[s.id], hasModels(s.id))),
   };
 }

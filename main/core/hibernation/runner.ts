@@ -9,7 +9,12 @@
 // clock compresses hours); IO deadlines (HTTP waits, the /api/ps poll cadence) run on wall time,
 // because they bound real requests to real processes.
 
-import { ANSWERING_STATUSES, UP_STATUSES, type HibernationSection, type HibernationState } from '../contract.js';
+import {
+  ANSWERING_STATUSES,
+  UP_STATUSES,
+  type HibernationSection,
+  type HibernationState,
+} from '../contract.js';
 import type { Activity, ActivityFeed, Capability } from '../context.js';
 import type { CommandBus, CommandName } from '../commands.js';
 import type { StateStore } from '../state/store.js';
@@ -20,7 +25,18 @@ import type { Clock } from '../util/clock.js';
 import { Emitter, type Unsubscribe } from '../util/emitter.js';
 import { deadline } from '../util/deadline.js';
 import type { PowerBlocker } from '../context.js';
-import { initialIdle, isIo, LEVELS, nextStep, step, type Idle, type IdleConfig, type IdleEvent, type IoEffect, type Level } from './machine.js';
+import {
+  initialIdle,
+  isIo,
+  LEVELS,
+  nextStep,
+  step,
+  type Idle,
+  type IdleConfig,
+  type IdleEvent,
+  type IoEffect,
+  type Level,
+} from './machine.js';
 import { idleConfig } from './policy.js';
 import { ollamaUse, requestInLog, type SeenModel } from './signals.js';
 import type { HibernationServices, PreloadOutcome } from './services.js';
@@ -101,7 +117,13 @@ const POWER_REASON = 'UnaMentis Server is serving (active or warm)';
  * /api/ps reads. Active and warm alike: a use seen up to 5 s late only moves the next step (30 s
  * away at the soonest) by as much, and every 2 s was the largest share of the steady core's CPU.
  */
-const DEFAULT_POLL: Record<Level, number> = { active: 5000, warm: 5000, cool: 10_000, cold: 10_000, dormant: 10_000 };
+const DEFAULT_POLL: Record<Level, number> = {
+  active: 5000,
+  warm: 5000,
+  cool: 10_000,
+  cold: 10_000,
+  dormant: 10_000,
+};
 
 /** Who moved the idle clock: the reporter's own words for activity and wakes. */
 function activitySource(e: IdleEvent): string {
@@ -186,7 +208,8 @@ export class Hibernation implements Capability, HibernationControl, ActivityFeed
       }),
       services.onLog(({ service, text }) => {
         if (this.deps.seenByFrontDoor?.(service)) return;
-        if (!services.hasModels(service) && requestInLog(text)) this.activity(`${service}: request in its log`);
+        if (!services.hasModels(service) && requestInLog(text))
+          this.activity(`${service}: request in its log`);
       }),
     );
     this.#dispatch({ type: 'tick', now: this.deps.clock.now() });
@@ -220,7 +243,12 @@ export class Hibernation implements Capability, HibernationControl, ActivityFeed
     if (!this.#started) return;
     const now = this.deps.clock.now();
     // The iPhone, the log watcher and the poller may report many times a second: a second is precise enough.
-    if (this.#s.state === 'active' && now - this.#lastActivityEvent < 1000 && now >= this.#lastActivityEvent) return;
+    if (
+      this.#s.state === 'active' &&
+      now - this.#lastActivityEvent < 1000 &&
+      now >= this.#lastActivityEvent
+    )
+      return;
     this.#lastActivityEvent = now;
     this.#dispatch({ type: 'activity', now, source });
   }
@@ -248,7 +276,12 @@ export class Hibernation implements Capability, HibernationControl, ActivityFeed
   keepAwake(on: boolean, minutes: number | null = null): void {
     if (!this.#started) return;
     const now = this.deps.clock.now();
-    this.#dispatch({ type: 'keepAwake', now, on, until: on && minutes ? now + minutes * 60_000 : null });
+    this.#dispatch({
+      type: 'keepAwake',
+      now,
+      on,
+      until: on && minutes ? now + minutes * 60_000 : null,
+    });
   }
 
   tick(): void {
@@ -276,7 +309,10 @@ export class Hibernation implements Capability, HibernationControl, ActivityFeed
     if (!this.deps.services.hasModels(id) || this.#models().length === 0) return;
     // A preload queued, or in flight and waiting for this start, loads it once: not twice.
     if (this.#awaitingReady.has(id)) return;
-    if (this.#queue.some((job) => job.effects.some((e) => e.type === 'preload' && e.service === id))) return;
+    if (
+      this.#queue.some((job) => job.effects.some((e) => e.type === 'preload' && e.service === id))
+    )
+      return;
     this.#dispatch({ type: 'ready', now: this.deps.clock.now(), service: id });
   }
 
@@ -291,7 +327,8 @@ export class Hibernation implements Capability, HibernationControl, ActivityFeed
     const before = this.#s.lastActivity;
     const [next, effects] = step(this.#s, e, cfg);
     this.#s = next;
-    if (next.lastActivity > before) this.#events.emit('activity', { at: next.lastActivity, source: activitySource(e) });
+    if (next.lastActivity > before)
+      this.#events.emit('activity', { at: next.lastActivity, source: activitySource(e) });
     const io: IoEffect[] = [];
     for (const fx of effects) {
       if (isIo(fx)) io.push(fx);
@@ -328,7 +365,9 @@ export class Hibernation implements Capability, HibernationControl, ActivityFeed
       state: s.state,
       idleSeconds: Math.floor(Math.max(0, now - s.lastActivity) / 1000),
       next: next ? { state: next.state, inSeconds: Math.ceil((next.at - now) / 1000) } : null,
-      keepAwake: s.keepAwake ? { until: s.keepAwake.until === null ? null : new Date(s.keepAwake.until).toISOString() } : null,
+      keepAwake: s.keepAwake
+        ? { until: s.keepAwake.until === null ? null : new Date(s.keepAwake.until).toISOString() }
+        : null,
       history: this.#history,
       lastActivityAt: new Date(s.lastActivity).toISOString(),
       since: new Date(this.#since).toISOString(),
@@ -348,10 +387,13 @@ export class Hibernation implements Capability, HibernationControl, ActivityFeed
     let at = now + (next ? this.#opts.refreshMs : this.#opts.refreshMs * 4);
     if (next) at = Math.min(at, next.at);
     if (this.#s.keepAwake?.until != null) at = Math.min(at, this.#s.keepAwake.until);
-    this.#timer = clock.setTimeout(() => {
-      this.#timer = null;
-      this.tick();
-    }, Math.max(1, at - now));
+    this.#timer = clock.setTimeout(
+      () => {
+        this.#timer = null;
+        this.tick();
+      },
+      Math.max(1, at - now),
+    );
   }
 
   #enqueue(batch: number, effects: IoEffect[]): void {
@@ -420,9 +462,14 @@ export class Hibernation implements Capability, HibernationControl, ActivityFeed
           break;
         case 'unload': {
           this.#asked.delete(id);
-          const r = await services.unloadModels(id, { timeoutMs: this.#opts.unloadTimeoutMs, signal });
+          const r = await services.unloadModels(id, {
+            timeoutMs: this.#opts.unloadTimeoutMs,
+            signal,
+          });
           if (!r.ok && !signal.aborted) {
-            this.#problem(`${id} still holds ${r.remaining.join(', ')} ${Math.round(this.#opts.unloadTimeoutMs / 1000)} s after being asked to unload.`);
+            this.#problem(
+              `${id} still holds ${r.remaining.join(', ')} ${Math.round(this.#opts.unloadTimeoutMs / 1000)} s after being asked to unload.`,
+            );
           }
           break;
         }
@@ -466,7 +513,9 @@ export class Hibernation implements Capability, HibernationControl, ActivityFeed
     let results = await this.#load(id, models, opts);
     // An unload that a wake cancelled may still land after the load: check, and load once more.
     const loaded = new Set((await services.listLoaded(id, signal)).map((m) => modelKey(m.name)));
-    const missing = results.filter((r) => r.ok && !loaded.has(modelKey(r.model))).map((r) => r.model);
+    const missing = results
+      .filter((r) => r.ok && !loaded.has(modelKey(r.model)))
+      .map((r) => r.model);
     if (missing.length) {
       this.#log.info(`reloading ${missing.join(', ')}: not in memory after the preload`);
       const again = await this.#load(id, missing, opts);
@@ -496,7 +545,11 @@ export class Hibernation implements Capability, HibernationControl, ActivityFeed
   }
 
   /** One load request per model; those not confirmed loaded stay in `#asked` (they may still land). */
-  async #load(id: string, models: string[], opts: { keepAlive: string | number | undefined; signal: AbortSignal }): Promise<PreloadOutcome[]> {
+  async #load(
+    id: string,
+    models: string[],
+    opts: { keepAlive: string | number | undefined; signal: AbortSignal },
+  ): Promise<PreloadOutcome[]> {
     const asked = this.#asked.get(id) ?? new Set<string>();
     this.#asked.set(id, asked);
     for (const m of models) asked.add(modelKey(m));
@@ -608,7 +661,8 @@ export function createHibernation(deps: HibernationDeps): Hibernation {
 }
 
 function parseLevel(value: unknown): Level {
-  if (typeof value === 'string' && (LEVELS as readonly string[]).includes(value)) return value as Level;
+  if (typeof value === 'string' && (LEVELS as readonly string[]).includes(value))
+    return value as Level;
   throw new Error(`state must be one of ${LEVELS.join(', ')}`);
 }
 
@@ -619,7 +673,9 @@ function modelKey(name: string): string {
 
 async function within(p: Promise<unknown>, deadline: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((r) => (timer = setTimeout(() => r(false), Math.max(0, deadline - Date.now()))));
+  const timeout = new Promise<false>(
+    (r) => (timer = setTimeout(() => r(false), Math.max(0, deadline - Date.now()))),
+  );
   try {
     return await Promise.race([p.then(() => true), timeout]);
   } finally {

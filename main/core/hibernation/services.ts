@@ -25,10 +25,17 @@ export interface HibernationServices {
   /** The service holds models that can be unloaded and preloaded without stopping it (Ollama). */
   hasModels(id: string): boolean;
   /** Unloads every model and waits until none is left (the unload answer comes before the unload). */
-  unloadModels(id: string, opts: { timeoutMs: number; signal: AbortSignal }): Promise<{ ok: boolean; remaining: string[] }>;
+  unloadModels(
+    id: string,
+    opts: { timeoutMs: number; signal: AbortSignal },
+  ): Promise<{ ok: boolean; remaining: string[] }>;
   listLoaded(id: string, signal?: AbortSignal): Promise<SeenModel[]>;
   /** Loads each model; `keepAlive` undefined sends none (the server's own applies). */
-  preloadModels(id: string, models: string[], opts: { keepAlive: string | number | undefined; signal: AbortSignal }): Promise<PreloadOutcome[]>;
+  preloadModels(
+    id: string,
+    models: string[],
+    opts: { keepAlive: string | number | undefined; signal: AbortSignal },
+  ): Promise<PreloadOutcome[]>;
   /** Each log line of each service (for the TTS request signal). */
   onLog(listener: (e: { service: string; text: string }) => void): Unsubscribe;
   /** Each time a service becomes ready, whoever started it (the supervisor only reports it). */
@@ -40,7 +47,10 @@ export interface HibernationServices {
 /** Only Ollama has a model API; VibeVoice, Piper and Whisper unload by stopping. */
 const MODEL_SERVICES: ReadonlySet<string> = new Set(['ollama']);
 
-export function supervisedServices(sup: Supervisor, api: Pick<typeof ollama, 'listLoaded' | 'preloadModels' | 'unloadAllModels'> = ollama): HibernationServices {
+export function supervisedServices(
+  sup: Supervisor,
+  api: Pick<typeof ollama, 'listLoaded' | 'preloadModels' | 'unloadAllModels'> = ollama,
+): HibernationServices {
   const url = (id: string) => {
     const u = sup.baseUrl(id);
     if (!u) throw new Error(`${id} has no address (not configured)`);
@@ -57,13 +67,22 @@ export function supervisedServices(sup: Supervisor, api: Pick<typeof ollama, 'li
     waitReady: (id, timeoutMs) => sup.waitReady(id, timeoutMs),
     hasModels: (id) => MODEL_SERVICES.has(id),
     unloadModels: async (id, opts) => {
-      const r = await api.unloadAllModels(url(id), { timeoutMs: opts.timeoutMs, signal: opts.signal });
+      const r = await api.unloadAllModels(url(id), {
+        timeoutMs: opts.timeoutMs,
+        signal: opts.signal,
+      });
       return { ok: r.ok, remaining: r.remaining };
     },
     listLoaded: async (id, signal) =>
-      (await api.listLoaded(url(id), signal ? { signal } : {})).map((m) => ({ name: m.name, expiresAt: m.expiresAt })),
+      (await api.listLoaded(url(id), signal ? { signal } : {})).map((m) => ({
+        name: m.name,
+        expiresAt: m.expiresAt,
+      })),
     preloadModels: (id, models, opts) =>
-      api.preloadModels(url(id), models, { ...(opts.keepAlive !== undefined ? { keepAlive: opts.keepAlive } : {}), signal: opts.signal }),
+      api.preloadModels(url(id), models, {
+        ...(opts.keepAlive !== undefined ? { keepAlive: opts.keepAlive } : {}),
+        signal: opts.signal,
+      }),
     onLog: (listener) => sup.onLog(({ service, line }) => listener({ service, text: line.text })),
     onReady: (listener) => sup.onReady(listener),
     note: (id, text) => sup.note(id, text),

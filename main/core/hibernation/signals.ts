@@ -24,7 +24,8 @@ export function ollamaUse(prev: SeenModel[], next: SeenModel[]): string | null {
     const b = m.expiresAt;
     if (a === null || b === null) continue;
     const delta = Date.parse(b) - Date.parse(a);
-    if (Number.isFinite(delta) && Math.abs(delta) > EXPIRY_TOLERANCE_MS) return `${m.name} was used (expires_at moved)`;
+    if (Number.isFinite(delta) && Math.abs(delta) > EXPIRY_TOLERANCE_MS)
+      return `${m.name} was used (expires_at moved)`;
   }
   return null;
 }

@@ -22,7 +22,11 @@ const PROMPT = 'Reply with one short sentence: what is two plus two?';
 const SPEECH = 'Hello! Let us start with a quick review.';
 
 /** Ollama: ms from sending a streamed generate until the first chunk that carries text. */
-async function ollamaTtft(baseUrl: string, model: string, opts: MeasureOptions = {}): Promise<number> {
+async function ollamaTtft(
+  baseUrl: string,
+  model: string,
+  opts: MeasureOptions = {},
+): Promise<number> {
   const now = opts.now ?? (() => performance.now());
   const t0 = now();
   const res = await fetch(`${baseUrl}/api/generate`, {
@@ -31,7 +35,10 @@ async function ollamaTtft(baseUrl: string, model: string, opts: MeasureOptions =
     body: JSON.stringify({ model, prompt: PROMPT, stream: true, options: { num_predict: 16 } }),
     signal: signalFor(opts),
   });
-  if (!res.ok || !res.body) throw new Error(`Ollama answered ${res.status}: ${(await res.text().catch(() => '')).slice(0, 200)}`);
+  if (!res.ok || !res.body)
+    throw new Error(
+      `Ollama answered ${res.status}: ${(await res.text().catch(() => '')).slice(0, 200)}`,
+    );
   const reader = res.body.getReader();
   const decoder = new TextDecoder();
   let buffer = '';
@@ -59,7 +66,10 @@ async function ollamaTtft(baseUrl: string, model: string, opts: MeasureOptions =
 /** A TTS service: ms from sending a speech request until the first byte of audio. */
 async function ttsTtfb(id: string, baseUrl: string, opts: MeasureOptions = {}): Promise<number> {
   const now = opts.now ?? (() => performance.now());
-  const attempt = async (path: string, body: unknown): Promise<{ ms: number } | { status: number; text: string }> => {
+  const attempt = async (
+    path: string,
+    body: unknown,
+  ): Promise<{ ms: number } | { status: number; text: string }> => {
     const t0 = now();
     const res = await fetch(`${baseUrl}${path}`, {
       method: 'POST',
@@ -67,7 +77,8 @@ async function ttsTtfb(id: string, baseUrl: string, opts: MeasureOptions = {}): 
       body: JSON.stringify(body),
       signal: signalFor(opts),
     });
-    if (!res.ok || !res.body) return { status: res.status, text: (await res.text().catch(() => '')).slice(0, 200) };
+    if (!res.ok || !res.body)
+      return { status: res.status, text: (await res.text().catch(() => '')).slice(0, 200) };
     const reader = res.body.getReader();
     try {
       for (;;) {
@@ -88,7 +99,12 @@ async function ttsTtfb(id: string, baseUrl: string, opts: MeasureOptions = {}): 
     // The script generates the whole clip before it answers, and never streams `wav`; a streaming
     // build streams raw PCM when asked with `stream: true`. So ask for that: the first bytes are
     // then the first audio, not the end of the clip.
-    r = await attempt('/v1/audio/speech', { model: 'tts-1', input: SPEECH, response_format: 'pcm', stream: true });
+    r = await attempt('/v1/audio/speech', {
+      model: 'tts-1',
+      input: SPEECH,
+      response_format: 'pcm',
+      stream: true,
+    });
   }
   if ('ms' in r) return r.ms;
   throw new Error(`${id} answered ${r.status}${r.text ? `: ${r.text}` : ''}`);
@@ -114,7 +130,9 @@ async function pickModel(baseUrl: string, preload: string[]): Promise<string | n
     const res = await fetch(`${baseUrl}${path}`, { signal: AbortSignal.timeout(5000) });
     if (!res.ok) return [];
     const body = (await res.json()) as { models?: { name?: string; model?: string }[] };
-    return (body.models ?? []).map((m) => m.name ?? m.model ?? '').filter((n): n is string => n.length > 0);
+    return (body.models ?? [])
+      .map((m) => m.name ?? m.model ?? '')
+      .filter((n): n is string => n.length > 0);
   };
   // Unreachable Ollama throws (and says so); a non-OK answer just means "none".
   const loaded = await get('/api/ps');
@@ -140,12 +158,21 @@ export interface CheckInput {
 }
 
 /** Runs the whole check; never throws: a failure becomes a result with `error`. */
-export async function runLatencyCheck(input: CheckInput, opts: MeasureOptions = {}): Promise<LatencyResult[]> {
+export async function runLatencyCheck(
+  input: CheckInput,
+  opts: MeasureOptions = {},
+): Promise<LatencyResult[]> {
   const n = 1 + Math.min(10, Math.max(1, opts.samples ?? 3));
   const results: LatencyResult[] = [];
   if (input.llm) {
     const { baseUrl } = input.llm;
-    let t: Timings = { service: input.llm.id, metric: 'ttft', label: 'LLM time to first token', detail: null, timesMs: [] };
+    let t: Timings = {
+      service: input.llm.id,
+      metric: 'ttft',
+      label: 'LLM time to first token',
+      detail: null,
+      timesMs: [],
+    };
     try {
       const model = await pickModel(baseUrl, input.preload);
       if (!model) throw new Error('no model is installed in Ollama: pull one first');
@@ -155,17 +182,38 @@ export async function runLatencyCheck(input: CheckInput, opts: MeasureOptions = 
     }
     results.push(judge(t));
   } else {
-    results.push(judge({ service: 'ollama', metric: 'ttft', label: 'LLM time to first token', detail: null, timesMs: [], error: input.missing?.llm ?? 'Ollama is not running' }));
+    results.push(
+      judge({
+        service: 'ollama',
+        metric: 'ttft',
+        label: 'LLM time to first token',
+        detail: null,
+        timesMs: [],
+        error: input.missing?.llm ?? 'Ollama is not running',
+      }),
+    );
   }
   if (input.tts.length === 0) {
-    results.push(judge({ service: 'tts', metric: 'ttfb', label: 'TTS time to first byte', detail: null, timesMs: [], error: input.missing?.tts ?? 'no TTS service is running' }));
+    results.push(
+      judge({
+        service: 'tts',
+        metric: 'ttfb',
+        label: 'TTS time to first byte',
+        detail: null,
+        timesMs: [],
+        error: input.missing?.tts ?? 'no TTS service is running',
+      }),
+    );
   }
   for (const target of input.tts) {
     const label = `TTS time to first byte (${target.id === 'piper' ? 'Piper' : target.id === 'vibevoice' ? 'VibeVoice' : target.id})`;
     let t: Timings = { service: target.id, metric: 'ttfb', label, detail: null, timesMs: [] };
     if (target.id === 'vibevoice') {
       const streams = await vibeVoiceStreams(target.baseUrl);
-      t.detail = streams === false ? 'pcm; this VibeVoice does not stream, so the time is the whole clip' : 'pcm, streamed';
+      t.detail =
+        streams === false
+          ? 'pcm; this VibeVoice does not stream, so the time is the whole clip'
+          : 'pcm, streamed';
     }
     try {
       t = { ...t, timesMs: await series(n, () => ttsTtfb(target.id, target.baseUrl, opts)) };

@@ -22,14 +22,25 @@ type Prefs = Settings['notifications'];
 
 /** Notices the core raises that deserve a desktop notification, by code. */
 export function fromNotice(n: Notice, prefs: Prefs): DesktopNotification | null {
-  const make = (kind: NotificationKind, title: string, section: string): DesktopNotification | null =>
-    prefs[kind] ? { kind, title, body: n.message, section, key: `${kind}:${n.code}:${n.message}` } : null;
+  const make = (
+    kind: NotificationKind,
+    title: string,
+    section: string,
+  ): DesktopNotification | null =>
+    prefs[kind]
+      ? { kind, title, body: n.message, section, key: `${kind}:${n.code}:${n.message}` }
+      : null;
   switch (n.code) {
     case 'service_failed': {
       // The supervisor writes "<Service name>: <why>".
       const service = /^([^:]{1,64}):/.exec(n.message)?.[1];
       // Not installed (no program, module or voice): the setup view installs it with one click.
-      if (MISSING.test(n.message)) return make('serviceFailed', service ? `${service} is not installed` : 'A service is not installed', 'setup');
+      if (MISSING.test(n.message))
+        return make(
+          'serviceFailed',
+          service ? `${service} is not installed` : 'A service is not installed',
+          'setup',
+        );
       return make('serviceFailed', service ? `${service} failed` : 'A service failed', 'services');
     }
     case 'setup_needed':

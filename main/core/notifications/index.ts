@@ -5,7 +5,12 @@
 import type { Notice } from '../contract.js';
 import type { SettingsStore } from '../settings/store.js';
 import type { Unsubscribe } from '../util/emitter.js';
-import { fromNotice, fromPairingRequest, type DesktopNotification, type PairingRequest } from './decide.js';
+import {
+  fromNotice,
+  fromPairingRequest,
+  type DesktopNotification,
+  type PairingRequest,
+} from './decide.js';
 
 export type { DesktopNotification, PairingRequest } from './decide.js';
 export { fromNotice, fromPairingRequest } from './decide.js';
@@ -37,6 +42,7 @@ export function watchNotifications(deps: NotifierDeps): Unsubscribe {
   };
   const prefs = () => deps.settings.get().notifications;
   const offs = [deps.store.onNotice((n) => emit(fromNotice(n, prefs())))];
-  if (deps.pairingRequests) offs.push(deps.pairingRequests((r) => emit(fromPairingRequest(r, prefs()))));
+  if (deps.pairingRequests)
+    offs.push(deps.pairingRequests((r) => emit(fromPairingRequest(r, prefs()))));
   return () => offs.forEach((off) => off());
 }

@@ -6,7 +6,13 @@ import { isIPv6 } from 'node:net';
 import { PairingError } from './errors.js';
 import type { ErrorCode } from '../contract.js';
 
-export type PostJson = (address: string, port: number, path: string, body: unknown, timeoutMs?: number) => Promise<unknown>;
+export type PostJson = (
+  address: string,
+  port: number,
+  path: string,
+  body: unknown,
+  timeoutMs?: number,
+) => Promise<unknown>;
 
 function urlFor(address: string, port: number, path: string): string {
   return `http://${isIPv6(address) ? `[${address}]` : address}:${port}${path}`;
@@ -22,20 +28,34 @@ export const postJson: PostJson = async (address, port, path, body, timeoutMs = 
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (err) {
-    const why = (err as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs / 1000} s` : ((err as Error & { cause?: Error }).cause?.message ?? (err as Error).message);
-    throw new PairingError('unreachable', `Could not reach ${address}:${port} (${why}). Is the other host on and on the same network?`);
+    const why =
+      (err as Error).name === 'TimeoutError'
+        ? `no answer within ${timeoutMs / 1000} s`
+        : ((err as Error & { cause?: Error }).cause?.message ?? (err as Error).message);
+    throw new PairingError(
+      'unreachable',
+      `Could not reach ${address}:${port} (${why}). Is the other host on and on the same network?`,
+    );
   }
   const text = await res.text();
   let parsed: unknown;
   try {
     parsed = text ? JSON.parse(text) : undefined;
   } catch {
-    throw new PairingError('failed', `${address}:${port} answered with something that is not JSON (is it an UnaMentis server?).`);
+    throw new PairingError(
+      'failed',
+      `${address}:${port} answered with something that is not JSON (is it an UnaMentis server?).`,
+    );
   }
   if (!res.ok) {
     const e = (parsed as { error?: { code?: string; message?: string } } | undefined)?.error;
     const code = (typeof e?.code === 'string' ? e.code : 'internal') as ErrorCode;
-    throw new PairingError('peer', `${typeof e?.message === 'string' ? e.message : `HTTP ${res.status}`}`, undefined, { code, status: res.status });
+    throw new PairingError(
+      'peer',
+      `${typeof e?.message === 'string' ? e.message : `HTTP ${res.status}`}`,
+      undefined,
+      { code, status: res.status },
+    );
   }
   return parsed;
 };

@@ -4,7 +4,16 @@
 // file adds is the CPace message flow (draft-irtf-cfrg-cpace) and the key schedule. Pure apart from
 // randomness, which callers may inject for tests.
 
-import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createHmac,
+  hkdfSync,
+  randomBytes,
+  randomInt,
+  timingSafeEqual,
+} from 'node:crypto';
 import { ristretto255, ristretto255_hasher } from '@noble/curves/ed25519.js';
 
 const Point = ristretto255.Point;
@@ -56,7 +65,11 @@ export interface CpaceShare {
 }
 
 /** One side's ephemeral share for `code`. */
-export function cpaceShare(code: string, c: CpaceContext, rand: (n: number) => Buffer = randomBytes): CpaceShare {
+export function cpaceShare(
+  code: string,
+  c: CpaceContext,
+  rand: (n: number) => Buffer = randomBytes,
+): CpaceShare {
   const order = Point.Fn.ORDER;
   let scalar = 0n;
   while (scalar === 0n) scalar = BigInt(`0x${rand(64).toString('hex')}`) % order;
@@ -75,11 +88,26 @@ export function decodeShare(bytes: Buffer): RPoint {
  * The intermediate session key. `ya`/`yb` are the initiator's and responder's shares (bytes as sent).
  * Throws when the peer's share is invalid or the shared point is the identity.
  */
-export function cpaceKey(own: CpaceShare, peerShare: Buffer, c: CpaceContext, shares: { initiator: Buffer; responder: Buffer }): Buffer {
+export function cpaceKey(
+  own: CpaceShare,
+  peerShare: Buffer,
+  c: CpaceContext,
+  shares: { initiator: Buffer; responder: Buffer },
+): Buffer {
   const k = decodeShare(peerShare).multiply(own.scalar);
   if (k.is0()) throw new Error('shared point is the identity element');
   return createHash('sha512')
-    .update(lv(`${DSI}_ISK`, c.sid, Buffer.from(k.toBytes()), shares.initiator, c.initiator, shares.responder, c.responder))
+    .update(
+      lv(
+        `${DSI}_ISK`,
+        c.sid,
+        Buffer.from(k.toBytes()),
+        shares.initiator,
+        c.initiator,
+        shares.responder,
+        c.responder,
+      ),
+    )
     .digest();
 }
 
@@ -112,12 +140,25 @@ function derive(key: Buffer, info: string, salt: Buffer = Buffer.alloc(0)): Buff
 
 /** Keys used with a stored pair key, one per purpose. */
 export function peerKeys(pairKey: Buffer): { heartbeat: Buffer; rpc: Buffer } {
-  return { heartbeat: derive(pairKey, 'unamentis heartbeat v1'), rpc: derive(pairKey, 'unamentis rpc v1') };
+  return {
+    heartbeat: derive(pairKey, 'unamentis heartbeat v1'),
+    rpc: derive(pairKey, 'unamentis rpc v1'),
+  };
 }
 
 /** The transcript both confirmations cover. */
-export function transcript(c: CpaceContext, shares: { initiator: Buffer; responder: Buffer }): Buffer {
-  return lv('unamentis pair v1 transcript', c.sid, c.initiator, c.responder, shares.initiator, shares.responder);
+export function transcript(
+  c: CpaceContext,
+  shares: { initiator: Buffer; responder: Buffer },
+): Buffer {
+  return lv(
+    'unamentis pair v1 transcript',
+    c.sid,
+    c.initiator,
+    c.responder,
+    shares.initiator,
+    shares.responder,
+  );
 }
 
 export function hmac(key: Buffer, data: Buffer | string): Buffer {

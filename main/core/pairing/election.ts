@@ -46,7 +46,11 @@ export interface ElectionConfig {
   sessionIdleMs: number;
 }
 
-export function electionConfig(p: { heartbeatIntervalMs: number; failbackHoldDownSeconds: number; sessionIdleSeconds: number }): ElectionConfig {
+export function electionConfig(p: {
+  heartbeatIntervalMs: number;
+  failbackHoldDownSeconds: number;
+  sessionIdleSeconds: number;
+}): ElectionConfig {
   return {
     intervalMs: p.heartbeatIntervalMs,
     deadAfterMs: 3 * p.heartbeatIntervalMs,
@@ -118,7 +122,13 @@ export type ElectionEffect =
   /** Our advert changed: send a heartbeat now rather than at the next interval. */
   | { type: 'announce' };
 
-export function initialElection(id: string, self: SelfStatus, peerIds: string[], now: number, cfg: ElectionConfig): Election {
+export function initialElection(
+  id: string,
+  self: SelfStatus,
+  peerIds: string[],
+  now: number,
+  cfg: ElectionConfig,
+): Election {
   const e: Election = {
     id,
     self,
@@ -141,7 +151,9 @@ const emptyTrack = (): PeerTrack => ({ advert: null, lastSeen: null, aliveSince:
 
 /** Fit to serve: nothing failed, and ready (or only hibernating, which a wake undoes). */
 export function isFit(s: Pick<Advert, 'failed' | 'ready' | 'state'>): boolean {
-  return !s.failed && (s.ready || s.state === 'cool' || s.state === 'cold' || s.state === 'dormant');
+  return (
+    !s.failed && (s.ready || s.state === 'cool' || s.state === 'cold' || s.state === 'dormant')
+  );
 }
 
 export function isAlive(t: PeerTrack, now: number, cfg: ElectionConfig): boolean {
@@ -175,8 +187,13 @@ interface Candidate {
 }
 
 /** Total order: fit first, then higher prio, then the lower id. Negative = a ranks better. */
-export function compareRank(a: Pick<Candidate, 'fit' | 'prio' | 'id'>, b: Pick<Candidate, 'fit' | 'prio' | 'id'>): number {
-  return Number(b.fit) - Number(a.fit) || b.prio - a.prio || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+export function compareRank(
+  a: Pick<Candidate, 'fit' | 'prio' | 'id'>,
+  b: Pick<Candidate, 'fit' | 'prio' | 'id'>,
+): number {
+  return (
+    Number(b.fit) - Number(a.fit) || b.prio - a.prio || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+  );
 }
 
 /**
@@ -184,8 +201,15 @@ export function compareRank(a: Pick<Candidate, 'fit' | 'prio' | 'id'>, b: Pick<C
  * Not-ready-while-waking is deliberately not counted here: it is transient, and counting it
  * would hand the pair over on every wake and back once the wake is done.
  */
-function comparePrio(a: Pick<Candidate, 'failed' | 'prio' | 'id'>, b: Pick<Candidate, 'failed' | 'prio' | 'id'>): number {
-  return Number(a.failed) - Number(b.failed) || b.prio - a.prio || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+function comparePrio(
+  a: Pick<Candidate, 'failed' | 'prio' | 'id'>,
+  b: Pick<Candidate, 'failed' | 'prio' | 'id'>,
+): number {
+  return (
+    Number(a.failed) - Number(b.failed) ||
+    b.prio - a.prio ||
+    (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+  );
 }
 
 /** Among hosts that all serve: a session in progress wins, then comparePrio. */
@@ -193,7 +217,11 @@ function compareIncumbents(a: Candidate, b: Candidate): number {
   return Number(b.inSession) - Number(a.inSession) || comparePrio(a, b);
 }
 
-function candidates(e: Election, now: number, cfg: ElectionConfig): { self: Candidate | null; others: Candidate[] } {
+function candidates(
+  e: Election,
+  now: number,
+  cfg: ElectionConfig,
+): { self: Candidate | null; others: Candidate[] } {
   const self: Candidate | null =
     e.standby || e.leaving
       ? null
@@ -238,17 +266,43 @@ function decide(e: Election, now: number, c: ElectionConfig): Decision {
   const { self, others } = candidates(e, now, c);
   const servingOthers = others.filter((o) => o.serving).sort(compareIncumbents);
   const otherServer = servingOthers[0]?.id ?? null;
-  const keep = (reason: string): Decision => ({ serving: true, claim: false, servingId: e.id, reason, kind: 'promotion' });
-  const off = (kind: ServeKind, reason: string, servingId = otherServer, claim = false): Decision => ({ serving: false, claim, servingId, reason, kind });
+  const keep = (reason: string): Decision => ({
+    serving: true,
+    claim: false,
+    servingId: e.id,
+    reason,
+    kind: 'promotion',
+  });
+  const off = (
+    kind: ServeKind,
+    reason: string,
+    servingId = otherServer,
+    claim = false,
+  ): Decision => ({ serving: false, claim, servingId, reason, kind });
 
-  if (!self) return off(e.leaving ? 'handoff' : 'standby', e.leaving ? 'handing off: this host is going away' : 'stopped serving by the user');
-  if (Object.keys(e.peers).length === 0) return { serving: true, claim: false, servingId: e.id, reason: 'not paired: serves itself', kind: 'unpaired' };
+  if (!self)
+    return off(
+      e.leaving ? 'handoff' : 'standby',
+      e.leaving ? 'handing off: this host is going away' : 'stopped serving by the user',
+    );
+  if (Object.keys(e.peers).length === 0)
+    return {
+      serving: true,
+      claim: false,
+      servingId: e.id,
+      reason: 'not paired: serves itself',
+      kind: 'unpaired',
+    };
 
   if (e.serving) {
     if (servingOthers.length) {
       const winner = [self, ...servingOthers].sort(compareIncumbents)[0]!;
       if (winner.id !== e.id) {
-        return off('yield', `${winner.id} also serves and is preferred (${winner.inSession ? 'it has a session' : 'it ranks higher'})`, winner.id);
+        return off(
+          'yield',
+          `${winner.id} also serves and is preferred (${winner.inSession ? 'it has a session' : 'it ranks higher'})`,
+          winner.id,
+        );
       }
     }
     // Only a failure hands over: not-ready while waking or starting is transient.
@@ -260,38 +314,64 @@ function decide(e: Election, now: number, c: ElectionConfig): Decision {
       .filter((o) => o.claim && o.fit && comparePrio(o, self) < 0 && o.aliveFor >= c.holdDownMs)
       .sort(compareRank)[0];
     if (claimant) {
-      if (!self.inSession) return off('failback', `handing back to ${claimant.id}: it is stable and there is no session here`, null);
+      if (!self.inSession)
+        return off(
+          'failback',
+          `handing back to ${claimant.id}: it is stable and there is no session here`,
+          null,
+        );
       return keep(`${claimant.id} wants to serve again; waiting for the session here to end`);
     }
     return keep('serving');
   }
 
   // Not serving.
-  const listening = now - e.startedAt < c.deadAfterMs && Object.values(e.peers).some((t) => t.lastSeen === null);
+  const listening =
+    now - e.startedAt < c.deadAfterMs && Object.values(e.peers).some((t) => t.lastSeen === null);
   if (servingOthers.length === 0) {
     if (listening) return off('promotion', 'listening for the paired hosts', null);
     const best = [self, ...others].sort(compareRank)[0]!;
     if (best.id === e.id) {
-      return { serving: true, claim: false, servingId: e.id, reason: 'no other host serves: taking over', kind: 'promotion' };
+      return {
+        serving: true,
+        claim: false,
+        servingId: e.id,
+        reason: 'no other host serves: taking over',
+        kind: 'promotion',
+      };
     }
     return off('promotion', `${best.id} should serve (it ranks higher)`, null);
   }
   const incumbent = servingOthers[0]!;
-  const stableStart = Math.max(e.startedAt, e.eligibleSince, e.fitSince ?? now, ...servingOthers.map((o) => now - o.aliveFor));
+  const stableStart = Math.max(
+    e.startedAt,
+    e.eligibleSince,
+    e.fitSince ?? now,
+    ...servingOthers.map((o) => now - o.aliveFor),
+  );
   const better = self.fit && servingOthers.every((o) => comparePrio(self, o) < 0);
   if (!better) return off('promotion', `${incumbent.id} serves`);
   if (now - stableStart < c.holdDownMs) {
-    return off('failback', `${incumbent.id} serves; taking over after ${Math.ceil((c.holdDownMs - (now - stableStart)) / 1000)} s more of stability`);
+    return off(
+      'failback',
+      `${incumbent.id} serves; taking over after ${Math.ceil((c.holdDownMs - (now - stableStart)) / 1000)} s more of stability`,
+    );
   }
   return off(
     'failback',
-    incumbent.inSession ? `${incumbent.id} serves a session; taking over once it is idle` : `asking ${incumbent.id} to hand back`,
+    incumbent.inSession
+      ? `${incumbent.id} serves a session; taking over once it is idle`
+      : `asking ${incumbent.id} to hand back`,
     incumbent.id,
     true,
   );
 }
 
-export function step(s: Election, ev: ElectionEvent, cfg: ElectionConfig): [Election, ElectionEffect[]] {
+export function step(
+  s: Election,
+  ev: ElectionEvent,
+  cfg: ElectionConfig,
+): [Election, ElectionEffect[]] {
   const now = ev.now;
   const n: Election = { ...s, self: { ...s.self }, peers: { ...s.peers } };
   switch (ev.type) {
@@ -300,8 +380,13 @@ export function step(s: Election, ev: ElectionEvent, cfg: ElectionConfig): [Elec
     case 'heartbeat': {
       const t = n.peers[ev.from];
       if (!t) break; // not (or no longer) a paired peer
-      const fresh = t.lastSeen === null || now - t.lastSeen >= cfg.deadAfterMs || t.aliveSince === null;
-      n.peers[ev.from] = { advert: { ...ev.advert }, lastSeen: now, aliveSince: fresh ? now : t.aliveSince };
+      const fresh =
+        t.lastSeen === null || now - t.lastSeen >= cfg.deadAfterMs || t.aliveSince === null;
+      n.peers[ev.from] = {
+        advert: { ...ev.advert },
+        lastSeen: now,
+        aliveSince: fresh ? now : t.aliveSince,
+      };
       break;
     }
     case 'self': {
@@ -330,7 +415,12 @@ export function step(s: Election, ev: ElectionEvent, cfg: ElectionConfig): [Elec
     case 'gone': {
       const t = n.peers[ev.from];
       // As if its last heartbeat were deadAfter ago; the next heartbeat (it restarted) revives it.
-      if (t && t.lastSeen !== null) n.peers[ev.from] = { ...t, lastSeen: Math.min(t.lastSeen, now - cfg.deadAfterMs), aliveSince: null };
+      if (t && t.lastSeen !== null)
+        n.peers[ev.from] = {
+          ...t,
+          lastSeen: Math.min(t.lastSeen, now - cfg.deadAfterMs),
+          aliveSince: null,
+        };
       break;
     }
     case 'rejoin':
@@ -378,7 +468,8 @@ export function nextDeadline(e: Election, now: number, cfg: ElectionConfig): num
     if (t.lastSeen === null || t.advert === null) continue;
     times.push(t.lastSeen + cfg.deadAfterMs);
     if (t.aliveSince !== null) times.push(t.aliveSince + cfg.holdDownMs);
-    if (t.advert.activityAgeMs !== null) times.push(t.lastSeen - t.advert.activityAgeMs + cfg.sessionIdleMs);
+    if (t.advert.activityAgeMs !== null)
+      times.push(t.lastSeen - t.advert.activityAgeMs + cfg.sessionIdleMs);
   }
   times.push(e.eligibleSince + cfg.holdDownMs);
   if (e.fitSince !== null) times.push(e.fitSince + cfg.holdDownMs);

@@ -56,7 +56,13 @@ export interface Incoming {
 
 export type FinishResult =
   | { ok: true; incoming: Incoming; keys: SessionKeys; transcript: Buffer }
-  | { ok: false; reason: 'none' | 'expired' | 'locked' | 'mismatch' | 'malformed'; attemptsLeft: number; locked: boolean; message: string };
+  | {
+      ok: false;
+      reason: 'none' | 'expired' | 'locked' | 'mismatch' | 'malformed';
+      attemptsLeft: number;
+      locked: boolean;
+      message: string;
+    };
 
 /**
  * The responder's desk, per requester address (issue #20: with one global slot and one global
@@ -74,7 +80,13 @@ export class Responder {
   constructor(
     private readonly me: () => { id: string },
     private readonly now: () => number,
-    private readonly opts: { ttlMs?: number; maxFailures?: number; lockMs?: number; maxPending?: number; code?: () => string } = {},
+    private readonly opts: {
+      ttlMs?: number;
+      maxFailures?: number;
+      lockMs?: number;
+      maxPending?: number;
+      code?: () => string;
+    } = {},
   ) {}
 
   get ttlMs(): number {
@@ -88,7 +100,8 @@ export class Responder {
   /** Every pending request that has not expired, oldest first. */
   all(): Incoming[] {
     const now = this.now();
-    for (const [address, inc] of this.#incoming) if (now >= inc.expiresAt) this.#incoming.delete(address);
+    for (const [address, inc] of this.#incoming)
+      if (now >= inc.expiresAt) this.#incoming.delete(address);
     return [...this.#incoming.values()].sort((a, b) => a.createdAt - b.createdAt);
   }
 
@@ -118,7 +131,10 @@ export class Responder {
   }
 
   /** A new request from `address` (replacing its own earlier one). Refused while it is locked out, or all slots are taken. */
-  request(from: HostCard, address: string): { ok: true; incoming: Incoming } | { ok: false; reason: 'locked' | 'busy'; message: string } {
+  request(
+    from: HostCard,
+    address: string,
+  ): { ok: true; incoming: Incoming } | { ok: false; reason: 'locked' | 'busy'; message: string } {
     const locked = this.lockedFor(address);
     if (locked > 0) {
       return {
@@ -131,7 +147,11 @@ export class Responder {
     const max = this.opts.maxPending ?? MAX_PENDING;
     if (others.length >= max) {
       const soonest = Math.min(...others.map((i) => i.expiresAt));
-      return { ok: false, reason: 'busy', message: `This host already has ${max} pairing requests pending; try again in ${Math.ceil((soonest - this.now()) / 1000)} s, or cancel them there.` };
+      return {
+        ok: false,
+        reason: 'busy',
+        message: `This host already has ${max} pairing requests pending; try again in ${Math.ceil((soonest - this.now()) / 1000)} s, or cancel them there.`,
+      };
     }
     const sid = randomBytes(16);
     const code = (this.opts.code ?? newCode)();
@@ -156,19 +176,37 @@ export class Responder {
    * The initiator's confirmation, from `address`. Only the request made from that address, with its
    * `sid`, is looked at; a wrong code counts against that address, and its last allowed one locks it.
    */
-  finish(sidB64: string, fromId: string, initiatorShare: Buffer, mac: Buffer, address: string): FinishResult {
-    const fail = (reason: Exclude<FinishResult, { ok: true }>['reason'], message: string, locked = false): FinishResult => ({
+  finish(
+    sidB64: string,
+    fromId: string,
+    initiatorShare: Buffer,
+    mac: Buffer,
+    address: string,
+  ): FinishResult {
+    const fail = (
+      reason: Exclude<FinishResult, { ok: true }>['reason'],
+      message: string,
+      locked = false,
+    ): FinishResult => ({
       ok: false,
       reason,
       attemptsLeft: this.attemptsLeft(address),
       locked,
       message,
     });
-    if (this.lockedFor(address) > 0) return fail('locked', 'Pairing from this address is locked after too many wrong codes.', true);
+    if (this.lockedFor(address) > 0)
+      return fail(
+        'locked',
+        'Pairing from this address is locked after too many wrong codes.',
+        true,
+      );
     this.all();
     const inc = this.#incoming.get(address);
     if (!inc || inc.sid.toString('base64') !== sidB64 || inc.from.id !== fromId) {
-      return fail('none', 'No such pairing request from this address (it expired, was cancelled or replaced). Start again.');
+      return fail(
+        'none',
+        'No such pairing request from this address (it expired, was cancelled or replaced). Start again.',
+      );
     }
     const ctx: CpaceContext = { sid: inc.sid, initiator: inc.from.id, responder: this.me().id };
     const shares = { initiator: initiatorShare, responder: inc.share.share };
@@ -196,10 +234,22 @@ export class Responder {
       this.#incoming.delete(inc.address);
       this.#failures.delete(inc.address);
       this.#locks.set(inc.address, this.now() + (this.opts.lockMs ?? LOCK_MS));
-      return { ok: false, reason, attemptsLeft: 0, locked: true, message: `${what} That was the ${this.maxFailures}th wrong attempt: pairing from this address is locked.` };
+      return {
+        ok: false,
+        reason,
+        attemptsLeft: 0,
+        locked: true,
+        message: `${what} That was the ${this.maxFailures}th wrong attempt: pairing from this address is locked.`,
+      };
     }
     this.#failures.set(inc.address, failures);
-    return { ok: false, reason, attemptsLeft: left, locked: false, message: `${what} ${left} attempt(s) left.` };
+    return {
+      ok: false,
+      reason,
+      attemptsLeft: left,
+      locked: false,
+      message: `${what} ${left} attempt(s) left.`,
+    };
   }
 
   /** The local user cancels every request and lifts every lock-out. */
@@ -223,5 +273,10 @@ export function initiatorFinish(
   const shares = { initiator: own.share, responder: responderShare };
   const keys = sessionKeys(cpaceKey(own, responderShare, ctx, shares), sid);
   const t = transcript(ctx, shares);
-  return { share: own.share, keys, mac: hmac(keys.confirmInitiator, t), expectResponderMac: hmac(keys.confirmResponder, t) };
+  return {
+    share: own.share,
+    keys,
+    mac: hmac(keys.confirmInitiator, t),
+    expectResponderMac: hmac(keys.confirmResponder, t),
+  };
 }

@@ -60,10 +60,15 @@ const BOOT = /^[0-9a-f]{16}$/;
  * Parses and authenticates a datagram. `keyFor(from)` gives the heartbeat key of a paired peer (null
  * for a stranger). Anything short of a valid tag from a paired peer, addressed to `me`, is refused.
  */
-export function decodeHeartbeat(buf: Buffer, keyFor: (from: string) => Buffer | null, me: string): DecodeResult {
+export function decodeHeartbeat(
+  buf: Buffer,
+  keyFor: (from: string) => Buffer | null,
+  me: string,
+): DecodeResult {
   const bad = (detail: string): DecodeResult => ({ ok: false, reason: 'malformed', detail });
   if (buf.length > MAX_DATAGRAM) return bad('too large');
-  if (buf.length < MAGIC.length + TAG + 2 || !buf.subarray(0, MAGIC.length).equals(MAGIC)) return bad('not a heartbeat');
+  if (buf.length < MAGIC.length + TAG + 2 || !buf.subarray(0, MAGIC.length).equals(MAGIC))
+    return bad('not a heartbeat');
   const tag = buf.subarray(MAGIC.length, MAGIC.length + TAG);
   const body = buf.subarray(MAGIC.length + TAG);
   let raw: unknown;
@@ -76,8 +81,10 @@ export function decodeHeartbeat(buf: Buffer, keyFor: (from: string) => Buffer | 
   if (typeof hb === 'string') return bad(hb);
   const key = keyFor(hb.from);
   if (!key) return { ok: false, reason: 'unauthenticated', detail: 'not from a paired host' };
-  if (!tagsEqual(hmac(key, Buffer.concat([MAGIC, body])), tag)) return { ok: false, reason: 'unauthenticated', detail: 'bad tag' };
-  if (hb.to !== me) return { ok: false, reason: 'unauthenticated', detail: 'addressed to another host' };
+  if (!tagsEqual(hmac(key, Buffer.concat([MAGIC, body])), tag))
+    return { ok: false, reason: 'unauthenticated', detail: 'bad tag' };
+  if (hb.to !== me)
+    return { ok: false, reason: 'unauthenticated', detail: 'addressed to another host' };
   return { ok: true, hb };
 }
 
@@ -88,20 +95,29 @@ function validate(v: unknown): Heartbeat | string {
   if (typeof o.from !== 'string' || !UUID.test(o.from)) return 'from';
   if (typeof o.to !== 'string' || !UUID.test(o.to)) return 'to';
   if (typeof o.boot !== 'string' || !BOOT.test(o.boot)) return 'boot';
-  if (o.epoch !== undefined && (!Number.isSafeInteger(o.epoch) || (o.epoch as number) < 0)) return 'epoch';
+  if (o.epoch !== undefined && (!Number.isSafeInteger(o.epoch) || (o.epoch as number) < 0))
+    return 'epoch';
   if (!Number.isSafeInteger(o.seq) || (o.seq as number) < 0) return 'seq';
   if (typeof o.ts !== 'number' || !Number.isFinite(o.ts)) return 'ts';
   if (o.echo !== null && (typeof o.echo !== 'string' || !BOOT.test(o.echo))) return 'echo';
   if (typeof o.name !== 'string' || o.name.length > 255) return 'name';
   if (o.role !== 'primary' && o.role !== 'fallback') return 'role';
-  if (!Number.isInteger(o.port) || (o.port as number) < 1 || (o.port as number) > 65535) return 'port';
+  if (!Number.isInteger(o.port) || (o.port as number) < 1 || (o.port as number) > 65535)
+    return 'port';
   if (o.pairId !== null && (typeof o.pairId !== 'string' || o.pairId.length > 64)) return 'pairId';
   const a = o.advert as Record<string, unknown> | null;
   if (typeof a !== 'object' || a === null) return 'advert';
-  if (!Number.isInteger(a.prio) || (a.prio as number) < 0 || (a.prio as number) > 255) return 'advert.prio';
-  for (const k of ['ready', 'failed', 'serving', 'claim', 'eligible'] as const) if (typeof a[k] !== 'boolean') return `advert.${k}`;
+  if (!Number.isInteger(a.prio) || (a.prio as number) < 0 || (a.prio as number) > 255)
+    return 'advert.prio';
+  for (const k of ['ready', 'failed', 'serving', 'claim', 'eligible'] as const)
+    if (typeof a[k] !== 'boolean') return `advert.${k}`;
   if (!(HIBERNATION_STATES as readonly string[]).includes(a.state as string)) return 'advert.state';
-  if (a.activityAgeMs !== null && (typeof a.activityAgeMs !== 'number' || !(a.activityAgeMs >= 0) || !Number.isFinite(a.activityAgeMs))) {
+  if (
+    a.activityAgeMs !== null &&
+    (typeof a.activityAgeMs !== 'number' ||
+      !(a.activityAgeMs >= 0) ||
+      !Number.isFinite(a.activityAgeMs))
+  ) {
     return 'advert.activityAgeMs';
   }
   return {
@@ -146,10 +162,12 @@ export class ReplayGuard {
     const epoch = hb.epoch ?? 0;
     const n = this.#newest.get(hb.from);
     // An earlier run, or a second boot in one run (epoch 0 is a sender without epochs: not ordered).
-    if (n && (epoch < n.epoch || (epoch === n.epoch && epoch > 0 && hb.boot !== n.boot))) return 'replayed';
+    if (n && (epoch < n.epoch || (epoch === n.epoch && epoch > 0 && hb.boot !== n.boot)))
+      return 'replayed';
     if (!n || epoch > n.epoch) this.#newest.set(hb.from, { epoch, boot: hb.boot });
     const p = this.#peers.get(hb.from);
-    if (p && (p.retired.includes(hb.boot) || (p.boot === hb.boot && hb.seq <= p.seq))) return 'replayed';
+    if (p && (p.retired.includes(hb.boot) || (p.boot === hb.boot && hb.seq <= p.seq)))
+      return 'replayed';
     // Not provably made after we started: possibly recorded earlier. Also what a peer sends until it hears us.
     if (hb.echo !== this.myBoot) return 'unconfirmed';
     if (!p) this.#peers.set(hb.from, { boot: hb.boot, seq: hb.seq, retired: [] });
@@ -176,7 +194,10 @@ export const EPOCH_FILE = 'heartbeat-epoch';
  * ms, so a lost or unwritable file still moves forward (unless the clock went back as well). Written
  * before the first heartbeat (temp file + rename, 0600); a failed write is returned, not thrown.
  */
-export function nextBootEpoch(dataDir: string, now = Date.now()): { epoch: number; error: Error | null } {
+export function nextBootEpoch(
+  dataDir: string,
+  now = Date.now(),
+): { epoch: number; error: Error | null } {
   const file = path.join(dataDir, EPOCH_FILE);
   let last = 0;
   try {

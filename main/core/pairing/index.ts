@@ -58,7 +58,10 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
   const offs: Unsubscribe[] = [];
 
   const peers = new PeersStore(ctx, (id, removed) => heartbeats.forget(id, removed));
-  const responder = new Responder(() => ({ id: peers.me() }), () => ctx.clock.now());
+  const responder = new Responder(
+    () => ({ id: peers.me() }),
+    () => ctx.clock.now(),
+  );
   const self = new SelfView(ctx, mono);
   const members = new Membership({ ctx, log, post, peers, discovery });
 
@@ -73,13 +76,17 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
     send: () => heartbeats.send(),
     quiet: () => quiet(),
     setServing: (serving) => ctx.store.update('host', (h) => ({ ...h, serving })),
-    serve: (serving, kind, reason) => applyServing({ ctx, log, describe: (r) => snapshot.describe(r) }, serving, kind, reason),
+    serve: (serving, kind, reason) =>
+      applyServing({ ctx, log, describe: (r) => snapshot.describe(r) }, serving, kind, reason),
     publish: () => snapshot.publish(),
     probe: async (peerId, timeoutMs) => {
       const p = peers.view().find((x) => x.id === peerId);
       const address = p?.addresses.map(unmap).find((a) => isIPv4(a));
       if (!p || !address) return null;
-      return { refused: await connectRefused(address, p.port, timeoutMs), where: `${address}:${p.port}` };
+      return {
+        refused: await connectRefused(address, p.port, timeoutMs),
+        where: `${address}:${p.port}`,
+      };
     },
   });
 
@@ -105,7 +112,18 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
     heartbeats.send();
   };
   const publishSoon = () => snapshot.publishSoon();
-  const flow = new PairingFlow({ ctx, log, post, peers, members, discovery, card, tally, publishSoon, joined });
+  const flow = new PairingFlow({
+    ctx,
+    log,
+    post,
+    peers,
+    members,
+    discovery,
+    card,
+    tally,
+    publishSoon,
+    joined,
+  });
   const peerApi = createPeerApi({
     ctx,
     log,
@@ -147,7 +165,11 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
    * nothing (the election's own deadlines have their own timer), so it is skipped.
    */
   const quiet = () =>
-    peers.view().length === 0 && !flow.outgoing && !responder.pending() && responder.lockedFor() === 0 && !discovery?.list().length;
+    peers.view().length === 0 &&
+    !flow.outgoing &&
+    !responder.pending() &&
+    responder.lockedFor() === 0 &&
+    !discovery?.list().length;
 
   const pairing: Pairing = {
     name: 'pairing',
@@ -172,14 +194,17 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
         }),
         ctx.settings.onChange(({ next, prev }) => {
           const ids = next.pairing.peers.map((p) => p.id).join(',');
-          if (ids !== prev.pairing.peers.map((p) => p.id).join(',')) driver.peersChanged(next.pairing.peers.map((p) => p.id));
-          if (next.pairing.heartbeatIntervalMs !== prev.pairing.heartbeatIntervalMs) driver.restartHeartbeats();
+          if (ids !== prev.pairing.peers.map((p) => p.id).join(','))
+            driver.peersChanged(next.pairing.peers.map((p) => p.id));
+          if (next.pairing.heartbeatIntervalMs !== prev.pairing.heartbeatIntervalMs)
+            driver.restartHeartbeats();
           snapshot.publishSoon();
         }),
       );
       if (discovery) offs.push(discovery.onChange(() => snapshot.publishSoon()));
       // Session activity: hibernation's, with its source (our own wake is told apart by it).
-      if (opts.activity) offs.push(opts.activity.onActivity((a) => self.noteActivity(a) && driver.selfChanged()));
+      if (opts.activity)
+        offs.push(opts.activity.onActivity((a) => self.noteActivity(a) && driver.selfChanged()));
       // Restart the listening window now that we can hear (construction may be long before start).
       driver.start();
     },

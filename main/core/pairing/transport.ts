@@ -16,7 +16,9 @@ export async function openDatagrams(
 ): Promise<Datagrams> {
   const v6 = isIPv6(bind.address);
   const sock = dgram.createSocket({ type: v6 ? 'udp6' : 'udp4' });
-  sock.on('message', (buf, rinfo) => onMessage(buf, { address: unmap(rinfo.address), port: rinfo.port }));
+  sock.on('message', (buf, rinfo) =>
+    onMessage(buf, { address: unmap(rinfo.address), port: rinfo.port }),
+  );
   await new Promise<void>((resolve, reject) => {
     sock.once('error', reject);
     sock.bind({ port: bind.port, address: bind.address, exclusive: true }, () => {

@@ -39,7 +39,10 @@ export class ChildPowerBlocker implements PowerBlocker {
     if (this.#held) return;
     this.#held = true;
     const { command, args, logger } = this.opts;
-    const spawned = spawnOwned(command, args(reason), { stdio: ['pipe', 'ignore', 'pipe'], env: { ...process.env } });
+    const spawned = spawnOwned(command, args(reason), {
+      stdio: ['pipe', 'ignore', 'pipe'],
+      env: { ...process.env },
+    });
     if (!spawned.ok) {
       this.#fail(`could not start ${command}: ${spawned.error.message}`);
       return;
@@ -61,14 +64,19 @@ export class ChildPowerBlocker implements PowerBlocker {
         if (this.#child === owned) {
           this.#child = null;
           // Exiting while we still want the block means the OS refused it (e.g. no logind / D-Bus).
-          if (this.#held) this.#fail(`${this.mechanism} exited (${signal ?? `code ${code}`}): ${stderr.trim() || 'no message'}`);
+          if (this.#held)
+            this.#fail(
+              `${this.mechanism} exited (${signal ?? `code ${code}`}): ${stderr.trim() || 'no message'}`,
+            );
         }
         resolve();
       });
     });
     this.#exits.add(exited);
     void exited.then(() => this.#exits.delete(exited));
-    logger.info(`keeping the OS awake with ${this.mechanism} (pid ${child.pid ?? '?'})`, { reason });
+    logger.info(`keeping the OS awake with ${this.mechanism} (pid ${child.pid ?? '?'})`, {
+      reason,
+    });
   }
 
   release(): void {

@@ -52,15 +52,32 @@ export function createHeadlessPowerBlocker(opts: HeadlessPowerOptions): PowerBlo
   const pathEnv = opts.pathEnv ?? process.env.PATH ?? '';
   if (platform === 'linux') {
     const bin = findExecutable('systemd-inhibit', pathEnv);
-    if (bin) return new ChildPowerBlocker({ command: bin, args: systemdInhibitArgs, mechanism: 'systemd-inhibit', logger: log });
+    if (bin)
+      return new ChildPowerBlocker({
+        command: bin,
+        args: systemdInhibitArgs,
+        mechanism: 'systemd-inhibit',
+        logger: log,
+      });
     return new NullPowerBlocker('none: systemd-inhibit is not installed', log);
   }
   if (platform === 'darwin') {
-    const bin = findExecutable('caffeinate', pathEnv) ?? (fs.existsSync('/usr/bin/caffeinate') ? '/usr/bin/caffeinate' : null);
+    const bin =
+      findExecutable('caffeinate', pathEnv) ??
+      (fs.existsSync('/usr/bin/caffeinate') ? '/usr/bin/caffeinate' : null);
     // -i: no idle sleep; -w: ends by itself if we die.
-    if (bin) return new ChildPowerBlocker({ command: bin, args: () => ['-i', '-w', String(process.pid)], mechanism: 'caffeinate', logger: log });
+    if (bin)
+      return new ChildPowerBlocker({
+        command: bin,
+        args: () => ['-i', '-w', String(process.pid)],
+        mechanism: 'caffeinate',
+        logger: log,
+      });
   }
-  return new NullPowerBlocker(`none: no headless sleep blocker on ${platform} (the desktop app uses powerSaveBlocker)`, log);
+  return new NullPowerBlocker(
+    `none: no headless sleep blocker on ${platform} (the desktop app uses powerSaveBlocker)`,
+    log,
+  );
 }
 
 /**

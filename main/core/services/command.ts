@@ -64,7 +64,8 @@ export interface LaunchPlan {
   cwd: string | undefined;
 }
 
-export type PlanResult = { ok: true; plan: LaunchPlan; ctx: PresetContext } | { ok: false; problem: string };
+export type PlanResult =
+  { ok: true; plan: LaunchPlan; ctx: PresetContext } | { ok: false; problem: string };
 
 /** The bind address for children: all interfaces when serving on the LAN, else loopback. */
 export function bindHostFor(serveOnLan: boolean): string {
@@ -83,7 +84,10 @@ export function urlHost(host: string): string {
 }
 
 /** Ids of every configured service: the presets, then user-added ones in name order. */
-export function serviceIds(settings: Pick<Settings, 'services'>, presets: readonly { id: string }[]): string[] {
+export function serviceIds(
+  settings: Pick<Settings, 'services'>,
+  presets: readonly { id: string }[],
+): string[] {
   const extra = Object.keys(settings.services)
     .filter((id) => !presets.some((p) => p.id === id))
     .sort();
@@ -109,7 +113,9 @@ export function fillPlaceholders(value: string, host: string, port: number): str
 export function takesAddress(id: string, settings: Pick<Settings, 'services'>): boolean {
   const s: ServiceSettings = settings.services[id] ?? {};
   const preset = presetFor(id);
-  const mentions = [...(s.args ?? []), ...Object.values(s.env ?? {})].some((v) => v.includes('{port}'));
+  const mentions = [...(s.args ?? []), ...Object.values(s.env ?? {})].some((v) =>
+    v.includes('{port}'),
+  );
   if (mentions) return true;
   if (!preset) return false;
   // Ollama takes its address from OLLAMA_HOST (the preset's env), whatever argv says.
@@ -124,23 +130,36 @@ export function takesAddress(id: string, settings: Pick<Settings, 'services'>): 
  * signal). Our own server gets it as OLLAMA_KEEP_ALIVE; hibernation's load after a start sends it
  * with the request (an adopted server has its own). Undefined: none (Ollama's default).
  */
-export function ollamaKeepAlive(settings: DeepReadonly<Pick<Settings, 'services' | 'hibernation'>>): string | number | undefined {
+export function ollamaKeepAlive(
+  settings: DeepReadonly<Pick<Settings, 'services' | 'hibernation'>>,
+): string | number | undefined {
   const set = settings.services.ollama?.options?.keepAlive;
   if (set !== undefined) return set === '' || typeof set === 'boolean' ? undefined : set;
-  return settings.hibernation.enabled ? `${settings.hibernation.coldAfterSeconds + 60}s` : undefined;
+  return settings.hibernation.enabled
+    ? `${settings.hibernation.coldAfterSeconds + 60}s`
+    : undefined;
 }
 
-export function resolveSpec(id: string, settings: Settings, host: HostEnv, placement: Placement | null = null): ServiceSpec {
+export function resolveSpec(
+  id: string,
+  settings: Settings,
+  host: HostEnv,
+  placement: Placement | null = null,
+): ServiceSpec {
   const preset = presetFor(id) ?? null;
   const s: ServiceSettings = settings.services[id] ?? {};
   const bindHost = placement?.host ?? bindHostFor(settings.serveOnLan);
-  const options: Options = { ...(preset?.defaultOptions(host.platform) ?? {}), ...(s.options ?? {}) };
+  const options: Options = {
+    ...(preset?.defaultOptions(host.platform) ?? {}),
+    ...(s.options ?? {}),
+  };
   if (id === 'ollama' && options.keepAlive === undefined) {
     const keepAlive = ollamaKeepAlive(settings);
     if (keepAlive !== undefined) options.keepAlive = keepAlive;
   }
   // Piper's voices live in the app's data folder unless the user names one.
-  if (id === 'piper' && !options.dataDir && host.appDataDir) options.dataDir = piperVoicesDir(host.appDataDir, host.platform);
+  if (id === 'piper' && !options.dataDir && host.appDataDir)
+    options.dataDir = piperVoicesDir(host.appDataDir, host.platform);
   return {
     id,
     name: s.name ?? preset?.name ?? id,
@@ -152,7 +171,10 @@ export function resolveSpec(id: string, settings: Settings, host: HostEnv, place
     bindHost,
     connectHost: connectHostFor(bindHost),
     healthPath: s.healthPath ?? '/',
-    startTimeoutMs: s.startTimeoutSeconds !== undefined ? s.startTimeoutSeconds * 1000 : (preset?.startTimeoutMs ?? 60_000),
+    startTimeoutMs:
+      s.startTimeoutSeconds !== undefined
+        ? s.startTimeoutSeconds * 1000
+        : (preset?.startTimeoutMs ?? 60_000),
     stopTimeoutMs: s.stopTimeoutSeconds !== undefined ? s.stopTimeoutSeconds * 1000 : null,
     options,
     fatalOutput: preset?.fatalOutput ?? [],
@@ -165,9 +187,16 @@ export function findExecutable(name: string, host: HostEnv, probe: FileProbe): s
   const hasDir = win ? /[\\/]/.test(name) : name.includes('/');
   // No .bat/.cmd: without a shell Node cannot run them (and a shell is what we avoid).
   const exts = win
-    ? ['', ...(host.env.PATHEXT ?? '.COM;.EXE').split(';').map((e) => e.toLowerCase()).filter((e) => e === '.exe' || e === '.com')]
+    ? [
+        '',
+        ...(host.env.PATHEXT ?? '.COM;.EXE')
+          .split(';')
+          .map((e) => e.toLowerCase())
+          .filter((e) => e === '.exe' || e === '.com'),
+      ]
     : [''];
-  const candidates = (base: string) => (win && /\.[a-z0-9]+$/i.test(base) ? [base] : exts.map((e) => base + e));
+  const candidates = (base: string) =>
+    win && /\.[a-z0-9]+$/i.test(base) ? [base] : exts.map((e) => base + e);
   if (hasDir) {
     const full = expandHome(name, host.home, host.platform);
     return candidates(full).find((c) => probe.isExecutable(c)) ?? null;
@@ -185,7 +214,12 @@ export function findExecutable(name: string, host: HostEnv, probe: FileProbe): s
  * What to spawn for `spec`, given its settings. Never throws: anything missing comes back as a
  * problem naming the missing thing and the setting that changes it.
  */
-export function buildLaunch(spec: ServiceSpec, s: ServiceSettings, host: HostEnv, probe: FileProbe): PlanResult {
+export function buildLaunch(
+  spec: ServiceSpec,
+  s: ServiceSettings,
+  host: HostEnv,
+  probe: FileProbe,
+): PlanResult {
   const preset = spec.preset;
   const key = `services.${spec.id}`;
   let file: string | null = null;
@@ -195,10 +229,20 @@ export function buildLaunch(spec: ServiceSpec, s: ServiceSettings, host: HostEnv
     if (!file) {
       const label = preset?.commandLabel ?? spec.name;
       const where = /[\\/]/.test(s.command) ? `at ${s.command}` : `"${s.command}" on PATH`;
-      return { ok: false, problem: `${label} was not found: nothing to run ${where}. Fix ${key}.command.` };
+      return {
+        ok: false,
+        problem: `${label} was not found: nothing to run ${where}. Fix ${key}.command.`,
+      };
     }
   } else if (preset) {
-    const base = { platform: host.platform, home: host.home, env: host.env, host: spec.bindHost, port: spec.listenPort ?? preset.port, options: spec.options };
+    const base = {
+      platform: host.platform,
+      home: host.home,
+      env: host.env,
+      host: spec.bindHost,
+      port: spec.listenPort ?? preset.port,
+      options: spec.options,
+    };
     const candidates = preset.commands(base);
     for (const c of candidates) {
       file = findExecutable(c, host, probe);
@@ -207,10 +251,16 @@ export function buildLaunch(spec: ServiceSpec, s: ServiceSettings, host: HostEnv
     if (!file) {
       const onPath = candidates.filter((c) => !/[\\/]/.test(c));
       const paths = candidates.filter((c) => /[\\/]/.test(c));
-      const looked = [onPath.length ? `on PATH for ${onPath.join(', ')}` : '', paths.length ? `at ${paths.join(', ')}` : '']
+      const looked = [
+        onPath.length ? `on PATH for ${onPath.join(', ')}` : '',
+        paths.length ? `at ${paths.join(', ')}` : '',
+      ]
         .filter(Boolean)
         .join(' and ');
-      return { ok: false, problem: `${preset.commandLabel} was not found (looked ${looked}). ${preset.installHint}` };
+      return {
+        ok: false,
+        problem: `${preset.commandLabel} was not found (looked ${looked}). ${preset.installHint}`,
+      };
     }
   } else {
     return { ok: false, problem: `${spec.name} has no command to run. Set ${key}.command.` };
@@ -231,14 +281,28 @@ export function buildLaunch(spec: ServiceSpec, s: ServiceSettings, host: HostEnv
   if (preset && !ownArgs) {
     for (const req of preset.requiredPaths(ctx)) {
       if (!req.path) return { ok: false, problem: `${req.what} is not set. Set ${req.setting}.` };
-      const ok = req.kind === 'dir' ? probe.isDir(req.path) || probe.isFile(req.path) : probe.isFile(req.path);
-      if (!ok) return { ok: false, problem: `${req.what} was not found at ${req.path}. Set ${req.setting}.` };
+      const ok =
+        req.kind === 'dir'
+          ? probe.isDir(req.path) || probe.isFile(req.path)
+          : probe.isFile(req.path);
+      if (!ok)
+        return {
+          ok: false,
+          problem: `${req.what} was not found at ${req.path}. Set ${req.setting}.`,
+        };
     }
   }
 
-  const cwd = s.cwd ? expandHome(s.cwd, host.home, host.platform) : ownArgs ? undefined : preset?.cwd?.(ctx);
+  const cwd = s.cwd
+    ? expandHome(s.cwd, host.home, host.platform)
+    : ownArgs
+      ? undefined
+      : preset?.cwd?.(ctx);
   if (cwd !== undefined && !probe.isDir(cwd)) {
-    return { ok: false, problem: `The working folder ${cwd} of ${spec.name} does not exist. Set ${s.cwd ? `${key}.cwd` : `${key}.options.dir`}.` };
+    return {
+      ok: false,
+      problem: `The working folder ${cwd} of ${spec.name} does not exist. Set ${s.cwd ? `${key}.cwd` : `${key}.options.dir`}.`,
+    };
   }
 
   const fill = (v: string) => fillPlaceholders(v, ctx.host, ctx.port);
@@ -249,7 +313,10 @@ export function buildLaunch(spec: ServiceSpec, s: ServiceSettings, host: HostEnv
 }
 
 /** The child's full environment: ours (minus Electron's own variables), then the plan's. */
-export function childEnv(base: Record<string, string | undefined>, plan: LaunchPlan): Record<string, string> {
+export function childEnv(
+  base: Record<string, string | undefined>,
+  plan: LaunchPlan,
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(base)) {
     if (v === undefined || !inheritable(k)) continue;
@@ -274,7 +341,8 @@ const INHERIT = new Set([
   'ALLUSERSPROFILE', 'NUMBER_OF_PROCESSORS', 'PROCESSOR_ARCHITECTURE', 'PROCESSOR_IDENTIFIER', 'OS',
   'COMPUTERNAME', 'USERNAME', 'USERDOMAIN', 'HOMEDRIVE', 'HOMEPATH',
 ]); // prettier-ignore
-const INHERIT_PREFIX = /^(LC_|XDG_|CUDA_|NVIDIA_|HIP_|ROCR_|ROCM_|HSA_|GPU_|OLLAMA_|HF_|HUGGINGFACE_|TRANSFORMERS_|TORCH_|PYTORCH_|OMP_|MKL_|OPENBLAS_|CONDA_)/;
+const INHERIT_PREFIX =
+  /^(LC_|XDG_|CUDA_|NVIDIA_|HIP_|ROCR_|ROCM_|HSA_|GPU_|OLLAMA_|HF_|HUGGINGFACE_|TRANSFORMERS_|TORCH_|PYTORCH_|OMP_|MKL_|OPENBLAS_|CONDA_)/;
 
 function inheritable(name: string): boolean {
   const k = name.toUpperCase();

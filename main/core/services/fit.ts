@@ -76,7 +76,13 @@ const mb = (bytes: number) => Math.round(bytes / MiB);
 
 function ranged(name: string, expectedBytes: number, source: FitItem['source']): FitItem {
   const tol = Math.max(0.5 * GB, expectedBytes * 0.04);
-  return { name, mb: mb(expectedBytes), lowMB: mb(expectedBytes - tol), highMB: mb(expectedBytes + tol), source };
+  return {
+    name,
+    mb: mb(expectedBytes),
+    lowMB: mb(expectedBytes - tol),
+    highMB: mb(expectedBytes + tol),
+    source,
+  };
 }
 
 /** From the download size: weights × 1.1 plus ~0.9 GB of KV cache and buffers at the default context. */
@@ -85,7 +91,11 @@ export function vramFromDiskBytes(diskBytes: number): number {
 }
 
 /** How much VRAM `model` needs: what Ollama reports once loaded, else an estimate (best source first). */
-export function estimateModel(model: string, installed: readonly TagModel[], loaded: readonly PsModel[]): FitItem {
+export function estimateModel(
+  model: string,
+  installed: readonly TagModel[],
+  loaded: readonly PsModel[],
+): FitItem {
   const key = normalizeModelName(model);
   const isIt = (n: string) => normalizeModelName(n) === key;
   const ps = loaded.find((m) => isIt(m.name));
@@ -98,7 +108,13 @@ export function estimateModel(model: string, installed: readonly TagModel[], loa
   const ref = REFERENCE_MODELS[ALIASES[key] ?? key];
   if (ref) {
     const [lo, hi] = ref;
-    return { name: model, mb: mb(((lo + hi) / 2) * GB), lowMB: mb(lo * GB), highMB: mb(hi * GB), source: 'reference' };
+    return {
+      name: model,
+      mb: mb(((lo + hi) / 2) * GB),
+      lowMB: mb(lo * GB),
+      highMB: mb(hi * GB),
+      source: 'reference',
+    };
   }
   // "name:14b", "name:70b-instruct-q4_K_M": Q4_K_M weighs about 0.62 GB per billion parameters.
   const params = /:(?:[a-z]*-)?(\d+(?:\.\d+)?)b\b/.exec(key);
@@ -108,9 +124,22 @@ export function estimateModel(model: string, installed: readonly TagModel[], loa
 
 /** VibeVoice as a companion: measured VRAM when the sampler saw its processes, else the guide's range. */
 export function vibeVoiceItem(measuredMB?: number | null): FitItem {
-  if (measuredMB && measuredMB > 0) return { name: 'VibeVoice', mb: measuredMB, lowMB: measuredMB, highMB: measuredMB, source: 'measured' };
+  if (measuredMB && measuredMB > 0)
+    return {
+      name: 'VibeVoice',
+      mb: measuredMB,
+      lowMB: measuredMB,
+      highMB: measuredMB,
+      source: 'measured',
+    };
   const [lo, hi] = VIBEVOICE_GB;
-  return { name: 'VibeVoice', mb: mb(((lo + hi) / 2) * GB), lowMB: mb(lo * GB), highMB: mb(hi * GB), source: 'reference' };
+  return {
+    name: 'VibeVoice',
+    mb: mb(((lo + hi) / 2) * GB),
+    lowMB: mb(lo * GB),
+    highMB: mb(hi * GB),
+    source: 'reference',
+  };
 }
 
 /** "8.4", "12", "0.5": GiB with at most one decimal, as Task Manager and nvidia-smi users read it. */
@@ -132,7 +161,11 @@ export function judge(items: readonly FitItem[], budget: FitBudget | null): FitR
   const lowMB = items.reduce((s, i) => s + i.lowMB, 0);
   const highMB = items.reduce((s, i) => s + i.highMB, 0);
   const warnings: string[] = [];
-  for (const i of items) if (i.source === 'unknown') warnings.push(`The size of ${i.name} is unknown (not installed, not in the reference list); it is not counted.`);
+  for (const i of items)
+    if (i.source === 'unknown')
+      warnings.push(
+        `The size of ${i.name} is unknown (not installed, not in the reference list); it is not counted.`,
+      );
 
   if (!budget || budget.totalMB <= 0) {
     return {
@@ -163,10 +196,18 @@ export function judge(items: readonly FitItem[], budget: FitBudget | null): FitR
         ? ' — too big: part of it would run on the CPU and be slow'
         : '';
   if (budget.gpuCount > 1 && neededMB > budget.largestMB && level !== 'too-big') {
-    warnings.push(`Needs more than one GPU holds (${fmtGB(budget.largestMB)} GB); Ollama will split models across ${budget.gpuCount} GPUs, which is slower.`);
+    warnings.push(
+      `Needs more than one GPU holds (${fmtGB(budget.largestMB)} GB); Ollama will split models across ${budget.gpuCount} GPUs, which is slower.`,
+    );
   }
-  if (budget.otherUsedMB && budget.otherUsedMB >= 1024 && neededMB + budget.otherUsedMB > total - RESERVE_MB) {
-    warnings.push(`Other programs hold ${fmtGB(budget.otherUsedMB)} GB of VRAM right now; close them or the models will spill to the CPU.`);
+  if (
+    budget.otherUsedMB &&
+    budget.otherUsedMB >= 1024 &&
+    neededMB + budget.otherUsedMB > total - RESERVE_MB
+  ) {
+    warnings.push(
+      `Other programs hold ${fmtGB(budget.otherUsedMB)} GB of VRAM right now; close them or the models will spill to the CPU.`,
+    );
   }
   return {
     fits: level === 'ok' || level === 'tight',
@@ -196,7 +237,8 @@ export function checkModelFits(model: string, inputs: FitInputs): FitResult {
   const r = judge([item, ...inputs.companions], inputs.budget);
   const key = normalizeModelName(model);
   const others = inputs.loaded.filter((m) => normalizeModelName(m.name) !== key).map((m) => m.name);
-  if (others.length && r.level !== 'unknown') r.warnings!.push(`Ollama may unload ${others.join(', ')} to make room.`);
+  if (others.length && r.level !== 'unknown')
+    r.warnings!.push(`Ollama may unload ${others.join(', ')} to make room.`);
   if (r.level === 'too-big' || r.level === 'tight') {
     const alt = largestFitting(inputs);
     if (alt && normalizeModelName(alt) !== key) r.warnings!.push(`${alt} fits on this GPU.`);

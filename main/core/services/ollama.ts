@@ -28,7 +28,8 @@ export interface LoadedModel {
 }
 
 /** A model in Ollama's `GET /api/ps` (`listLoaded`): `size`, `size_vram`, `expires_at`. */
-export type PsModel = Pick<LoadedModel, 'name' | 'sizeBytes' | 'vramBytes'> & Partial<Pick<LoadedModel, 'expiresAt'>>;
+export type PsModel = Pick<LoadedModel, 'name' | 'sizeBytes' | 'vramBytes'> &
+  Partial<Pick<LoadedModel, 'expiresAt'>>;
 /** A model in Ollama's `GET /api/tags` (`listInstalled`): `sizeBytes` is the download size. */
 export type TagModel = Pick<InstalledModel, 'name' | 'sizeBytes'>;
 
@@ -45,7 +46,9 @@ export { OLLAMA_DEFAULT_PORT };
  * has one (the program's own listen address, also when the front door stands before it), else
  * loopback on the port it is known by (loopback reaches a LAN-bound Ollama too), else Ollama's default.
  */
-export function ollamaBaseUrl(known: { supervisor?: string | null; port?: number | null } = {}): string {
+export function ollamaBaseUrl(
+  known: { supervisor?: string | null; port?: number | null } = {},
+): string {
   return known.supervisor || `http://127.0.0.1:${known.port ?? OLLAMA_DEFAULT_PORT}`;
 }
 
@@ -55,10 +58,15 @@ const LOAD_TIMEOUT_MS = 120_000;
 // The client package loads on first use, not at server start: it is start-up CPU (and memory) that a
 // server whose Ollama is missing or not yet up does not need (bench/headless.bench.ts).
 let ollamaClass: Promise<typeof Ollama> | null = null;
-const loadOllama = (): Promise<typeof Ollama> => (ollamaClass ??= import('ollama').then((m) => m.Ollama));
+const loadOllama = (): Promise<typeof Ollama> =>
+  (ollamaClass ??= import('ollama').then((m) => m.Ollama));
 
 /** A client whose every request is bounded by a timeout and an optional caller signal. */
-async function client(baseUrl: string, opts: RequestOptions = {}, defaultTimeout = DEFAULT_TIMEOUT_MS): Promise<Ollama> {
+async function client(
+  baseUrl: string,
+  opts: RequestOptions = {},
+  defaultTimeout = DEFAULT_TIMEOUT_MS,
+): Promise<Ollama> {
   const timeoutMs = opts.timeoutMs ?? defaultTimeout;
   const OllamaClient = await loadOllama();
   return new OllamaClient({
@@ -77,11 +85,20 @@ async function client(baseUrl: string, opts: RequestOptions = {}, defaultTimeout
  * polled reads (/api/ps every few seconds, /api/tags) must not leave an AbortSignal.timeout behind
  * each time. Its GETs go over a kept connection (`keptFetch`); the rest through the global fetch.
  */
-async function once<T>(baseUrl: string, opts: RequestOptions = {}, call: (c: Ollama) => Promise<T>): Promise<T> {
+async function once<T>(
+  baseUrl: string,
+  opts: RequestOptions = {},
+  call: (c: Ollama) => Promise<T>,
+): Promise<T> {
   const OllamaClient = await loadOllama();
   const d = deadline(opts.timeoutMs ?? DEFAULT_TIMEOUT_MS, opts.signal);
   try {
-    return await call(new OllamaClient({ host: baseUrl, fetch: (input, init) => keptFetch(input, { ...init, signal: d.link(init?.signal) }) }));
+    return await call(
+      new OllamaClient({
+        host: baseUrl,
+        fetch: (input, init) => keptFetch(input, { ...init, signal: d.link(init?.signal) }),
+      }),
+    );
   } finally {
     d.clear();
   }
@@ -94,7 +111,10 @@ function iso(v: unknown): string | null {
 }
 
 /** GET /api/tags: the models on disk. */
-export async function listInstalled(baseUrl: string, opts?: RequestOptions): Promise<InstalledModel[]> {
+export async function listInstalled(
+  baseUrl: string,
+  opts?: RequestOptions,
+): Promise<InstalledModel[]> {
   const res = await once(baseUrl, opts, (c) => c.list());
   return (res.models ?? []).map((m) => ({
     name: m.name ?? m.model,
@@ -111,7 +131,11 @@ export async function listInstalled(baseUrl: string, opts?: RequestOptions): Pro
  * timed-out /api/ps means "busy loading", not "down".
  */
 export function isTimeout(err: unknown): boolean {
-  for (let e = err as { name?: string; message?: string; cause?: unknown } | undefined, i = 0; e && i < 4; e = e.cause as typeof e, i++) {
+  for (
+    let e = err as { name?: string; message?: string; cause?: unknown } | undefined, i = 0;
+    e && i < 4;
+    e = e.cause as typeof e, i++
+  ) {
     if (e.name === 'TimeoutError' || /due to timeout/i.test(e.message ?? '')) return true;
   }
   return false;
@@ -159,7 +183,12 @@ export async function preloadModels(
   const c = await client(baseUrl, opts, LOAD_TIMEOUT_MS);
   for (const model of models) {
     try {
-      await c.generate({ model, prompt: '', stream: false, ...(opts.keepAlive !== undefined ? { keep_alive: opts.keepAlive } : {}) });
+      await c.generate({
+        model,
+        prompt: '',
+        stream: false,
+        ...(opts.keepAlive !== undefined ? { keep_alive: opts.keepAlive } : {}),
+      });
       results.push({ model, ok: true });
     } catch (err) {
       const e = err as Error & { status_code?: number };
@@ -189,7 +218,10 @@ export async function unloadAllModels(
 ): Promise<UnloadResult> {
   const deadline = Date.now() + opts.timeoutMs;
   const remainingMs = () => Math.max(1, deadline - Date.now());
-  const reqOpts = (): RequestOptions => ({ timeoutMs: Math.min(opts.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS, remainingMs()), ...(opts.signal ? { signal: opts.signal } : {}) });
+  const reqOpts = (): RequestOptions => ({
+    timeoutMs: Math.min(opts.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS, remainingMs()),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
   // Ollama ≥ 0.32.10 answers /api/ps only once a load in progress has finished: a read that runs
   // out of time is asked again until our own deadline (the model being loaded must go too).
   const readPs = async (o: RequestOptions): Promise<LoadedModel[]> => {
@@ -205,7 +237,9 @@ export async function unloadAllModels(
   const loaded = await readPs(reqOpts());
   const unloaded = loaded.map((m) => m.name);
   for (const name of unloaded) {
-    await (await client(baseUrl, reqOpts())).generate({ model: name, prompt: '', keep_alive: 0, stream: false });
+    await (
+      await client(baseUrl, reqOpts())
+    ).generate({ model: name, prompt: '', keep_alive: 0, stream: false });
   }
   for (;;) {
     const remaining = (await readPs(reqOpts())).map((m) => m.name);
@@ -230,7 +264,10 @@ export async function pullModel(
   opts: { signal?: AbortSignal; timeoutMs?: number } = {},
 ): Promise<void> {
   // A pull can take an hour: no overall timeout unless the caller sets one.
-  const c = await client(baseUrl, { timeoutMs: opts.timeoutMs ?? 24 * 3600_000, ...(opts.signal ? { signal: opts.signal } : {}) });
+  const c = await client(baseUrl, {
+    timeoutMs: opts.timeoutMs ?? 24 * 3600_000,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
   const stream = await c.pull({ model, stream: true });
   let last = '';
   for await (const p of stream) {
@@ -244,5 +281,6 @@ export async function pullModel(
       ...(typeof p.completed === 'number' ? { completed: p.completed } : {}),
     });
   }
-  if (last !== 'success') throw new Error(`pull of ${model} ended without success (last status: ${last || 'none'})`);
+  if (last !== 'success')
+    throw new Error(`pull of ${model} ended without success (last status: ${last || 'none'})`);
 }

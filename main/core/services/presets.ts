@@ -76,12 +76,14 @@ export interface Preset {
   externalHint(port: number): string;
 }
 
-const str = (v: string | number | boolean | undefined): string => (v === undefined ? '' : String(v));
+const str = (v: string | number | boolean | undefined): string =>
+  v === undefined ? '' : String(v);
 
 /** `~/x` → home/x; other paths unchanged. */
 export function expandHome(p: string, home: string, platform: NodeJS.Platform): string {
   if (p === '~') return home;
-  if (p.startsWith('~/') || (platform === 'win32' && p.startsWith('~\\'))) return join(platform, home, p.slice(2));
+  if (p.startsWith('~/') || (platform === 'win32' && p.startsWith('~\\')))
+    return join(platform, home, p.slice(2));
   return p;
 }
 
@@ -95,7 +97,9 @@ export function join(platform: NodeJS.Platform, ...parts: string[]): string {
 
 /** A model argument that names a local file or folder (not a hub id like `microsoft/VibeVoice-Realtime-0.5B`). */
 function looksLikeLocalPath(p: string): boolean {
-  return /^(\/|\.{1,2}[\\/]|~|[A-Za-z]:[\\/]|\\\\)/.test(p) || /\.(onnx|bin|gguf|safetensors)$/i.test(p);
+  return (
+    /^(\/|\.{1,2}[\\/]|~|[A-Za-z]:[\\/]|\\\\)/.test(p) || /\.(onnx|bin|gguf|safetensors)$/i.test(p)
+  );
 }
 
 const pythonFatal = (service: string, setting: string): FatalOutput[] => [
@@ -106,7 +110,8 @@ const pythonFatal = (service: string, setting: string): FatalOutput[] => [
   },
   {
     pattern: /can't open file '?([^'\n]+)'?/,
-    message: (m) => `${service} cannot start: the script ${m[1]} was not found. Set ${setting}.options.script (or options.dir).`,
+    message: (m) =>
+      `${service} cannot start: the script ${m[1]} was not found. Set ${setting}.options.script (or options.dir).`,
   },
 ];
 
@@ -124,18 +129,25 @@ const ollama: Preset = {
       return ['ollama', join('win32', local, 'Programs', 'Ollama', 'ollama.exe')];
     }
     if (platform === 'darwin') {
-      return ['ollama', '/Applications/Ollama.app/Contents/Resources/ollama', '/usr/local/bin/ollama', '/opt/homebrew/bin/ollama'];
+      return [
+        'ollama',
+        '/Applications/Ollama.app/Contents/Resources/ollama',
+        '/usr/local/bin/ollama',
+        '/opt/homebrew/bin/ollama',
+      ];
     }
     return ['ollama', '/usr/local/bin/ollama', '/usr/bin/ollama'];
   },
   commandLabel: 'Ollama',
-  installHint: 'Install Ollama (https://ollama.com/download), or set the path to the ollama program in services.ollama.command.',
+  installHint:
+    'Install Ollama (https://ollama.com/download), or set the path to the ollama program in services.ollama.command.',
   args: () => ['serve'],
   env: ({ host, port, options }) => {
     const env: Record<string, string> = { OLLAMA_HOST: `${host}:${port}` };
     if (str(options.keepAlive)) env.OLLAMA_KEEP_ALIVE = str(options.keepAlive);
     if (str(options.modelsDir)) env.OLLAMA_MODELS = str(options.modelsDir);
-    if (Number(options.contextLength) > 0) env.OLLAMA_CONTEXT_LENGTH = String(Number(options.contextLength));
+    if (Number(options.contextLength) > 0)
+      env.OLLAMA_CONTEXT_LENGTH = String(Number(options.contextLength));
     if (str(options.origins)) env.OLLAMA_ORIGINS = str(options.origins);
     return env;
   },
@@ -163,8 +175,14 @@ const vibevoice: Preset = {
   commands: ({ platform, options, home }) => {
     const dir = expandHome(str(options.dir), home, platform);
     return platform === 'win32'
-      ? [join(platform, dir, '.venv', 'Scripts', 'python.exe'), join(platform, dir, 'venv', 'Scripts', 'python.exe')]
-      : [join(platform, dir, '.venv', 'bin', 'python'), join(platform, dir, 'venv', 'bin', 'python')];
+      ? [
+          join(platform, dir, '.venv', 'Scripts', 'python.exe'),
+          join(platform, dir, 'venv', 'Scripts', 'python.exe'),
+        ]
+      : [
+          join(platform, dir, '.venv', 'bin', 'python'),
+          join(platform, dir, 'venv', 'bin', 'python'),
+        ];
   },
   commandLabel: "VibeVoice's Python interpreter",
   installHint:
@@ -183,15 +201,26 @@ const vibevoice: Preset = {
   env: () => ({ PYTHONUNBUFFERED: '1' }),
   requiredPaths: ({ options, home, platform }) => {
     const out: RequiredPath[] = [
-      { path: scriptOf(options, home, platform), what: "VibeVoice's script", setting: 'services.vibevoice.options.script (or options.dir)', kind: 'file' },
+      {
+        path: scriptOf(options, home, platform),
+        what: "VibeVoice's script",
+        setting: 'services.vibevoice.options.script (or options.dir)',
+        kind: 'file',
+      },
     ];
     const model = str(options.modelPath);
     if (looksLikeLocalPath(model)) {
-      out.push({ path: expandHome(model, home, platform), what: "VibeVoice's model", setting: 'services.vibevoice.options.modelPath', kind: 'dir' });
+      out.push({
+        path: expandHome(model, home, platform),
+        what: "VibeVoice's model",
+        setting: 'services.vibevoice.options.modelPath',
+        kind: 'dir',
+      });
     }
     return out;
   },
-  cwd: ({ options, home, platform }) => (str(options.dir) ? expandHome(str(options.dir), home, platform) : undefined),
+  cwd: ({ options, home, platform }) =>
+    str(options.dir) ? expandHome(str(options.dir), home, platform) : undefined,
   fatalOutput: pythonFatal('VibeVoice', 'services.vibevoice'),
   // vibevoice_realtime_openai_api.py catches a failed load in its lifespan, prints
   // `[FATAL] Model loading failed: <e>` and serves on with /health model_loaded false and no reason;
@@ -221,7 +250,11 @@ const vibevoice: Preset = {
 
 function scriptOf(options: Options, home: string, platform: NodeJS.Platform): string {
   if (str(options.script)) return expandHome(str(options.script), home, platform);
-  return join(platform, expandHome(str(options.dir), home, platform), 'vibevoice_realtime_openai_api.py');
+  return join(
+    platform,
+    expandHome(str(options.dir), home, platform),
+    'vibevoice_realtime_openai_api.py',
+  );
 }
 
 /** Where Piper's voices live: a folder of the app's data folder (the preset's `--data-dir`). */
@@ -247,7 +280,9 @@ const piper: Preset = {
     // python.org's installer puts a per-user Python in %LOCALAPPDATA%\Programs\Python\PythonXYZ and
     // does not add it to PATH unless asked; the `py` launcher is in C:\Windows.
     const local = env.LOCALAPPDATA || join('win32', home, 'AppData', 'Local');
-    const perUser = ['313', '312', '311', '310', '39'].map((v) => join('win32', local, 'Programs', 'Python', `Python${v}`, 'python.exe'));
+    const perUser = ['313', '312', '311', '310', '39'].map((v) =>
+      join('win32', local, 'Programs', 'Python', `Python${v}`, 'python.exe'),
+    );
     return ['python', 'py', ...perUser];
   },
   commandLabel: 'Python (for Piper)',
@@ -267,16 +302,34 @@ const piper: Preset = {
     String(port),
     ...(options.cuda === true ? ['--cuda'] : []),
     ...(str(options.dataDir)
-      ? ['--data-dir', expandHome(str(options.dataDir), home, platform), '--download-dir', expandHome(str(options.dataDir), home, platform)]
+      ? [
+          '--data-dir',
+          expandHome(str(options.dataDir), home, platform),
+          '--download-dir',
+          expandHome(str(options.dataDir), home, platform),
+        ]
       : []),
   ],
-  cwd: ({ options, home, platform }) => (str(options.dataDir) ? expandHome(str(options.dataDir), home, platform) : undefined),
+  cwd: ({ options, home, platform }) =>
+    str(options.dataDir) ? expandHome(str(options.dataDir), home, platform) : undefined,
   env: () => ({ PYTHONUNBUFFERED: '1' }),
   requiredPaths: ({ options, home, platform }) => {
     const out: RequiredPath[] = [];
     const voice = str(options.voice);
-    if (looksLikeLocalPath(voice)) out.push({ path: expandHome(voice, home, platform), what: 'The Piper voice', setting: 'services.piper.options.voice', kind: 'file' });
-    if (str(options.dataDir)) out.push({ path: expandHome(str(options.dataDir), home, platform), what: "Piper's voice folder", setting: 'services.piper.options.dataDir', kind: 'dir' });
+    if (looksLikeLocalPath(voice))
+      out.push({
+        path: expandHome(voice, home, platform),
+        what: 'The Piper voice',
+        setting: 'services.piper.options.voice',
+        kind: 'file',
+      });
+    if (str(options.dataDir))
+      out.push({
+        path: expandHome(str(options.dataDir), home, platform),
+        what: "Piper's voice folder",
+        setting: 'services.piper.options.dataDir',
+        kind: 'dir',
+      });
     return out;
   },
   fatalOutput: [
@@ -289,10 +342,12 @@ const piper: Preset = {
       // piper-tts without its [http] extra: 1.5+ exits with "The HTTP server requires additional
       // dependencies. Install with: pip install piper-tts[http]"; 1.2–1.4 import Flask at the top.
       pattern: /No module named '?flask'?|requires additional dependencies/i,
-      message: (_m, ctx) => `Piper's web server needs Flask, which the Python at ${ctx.command} does not have. Install it with: ${pipInstallPiper(ctx.command)}`,
+      message: (_m, ctx) =>
+        `Piper's web server needs Flask, which the Python at ${ctx.command} does not have. Install it with: ${pipInstallPiper(ctx.command)}`,
     },
     {
-      pattern: /(?:Unable to find voice|voice .* not found|No such file or directory: '[^']*\.onnx)/i,
+      pattern:
+        /(?:Unable to find voice|voice .* not found|No such file or directory: '[^']*\.onnx)/i,
       message: (_m, ctx) =>
         `Piper could not find the voice "${str(ctx.options.voice)}" in ${str(ctx.options.dataDir) || 'its working folder'}. Download it in the dashboard (Models → Piper voices), ` +
         `or run: "${ctx.command}" -m piper.download_voices ${str(ctx.options.voice)} --download-dir "${str(ctx.options.dataDir) || '.'}"`,
@@ -317,15 +372,30 @@ const whisper: Preset = {
       // (Compress-Archive -Path build/bin/Release in whisper.cpp's build.yml); Explorer's "Extract
       // all" unpacks next to the zip, in Downloads.
       const downloads = join('win32', env.USERPROFILE || home, 'Downloads');
-      const unpacked = ['whisper-bin-x64', 'whisper-cublas-12.4.0-bin-x64', 'whisper-cublas-11.8.0-bin-x64', 'whisper-blas-bin-x64'];
+      const unpacked = [
+        'whisper-bin-x64',
+        'whisper-cublas-12.4.0-bin-x64',
+        'whisper-cublas-11.8.0-bin-x64',
+        'whisper-blas-bin-x64',
+      ];
       return [
-        ...(dir ? [join('win32', dir, 'Release', 'whisper-server.exe'), join('win32', dir, 'whisper-server.exe')] : []),
+        ...(dir
+          ? [
+              join('win32', dir, 'Release', 'whisper-server.exe'),
+              join('win32', dir, 'whisper-server.exe'),
+            ]
+          : []),
         'whisper-server',
         ...unpacked.map((z) => join('win32', downloads, z, 'Release', 'whisper-server.exe')),
       ];
     }
     return [
-      ...(dir ? [join(platform, dir, 'build', 'bin', 'whisper-server'), join(platform, dir, 'whisper-server')] : []),
+      ...(dir
+        ? [
+            join(platform, dir, 'build', 'bin', 'whisper-server'),
+            join(platform, dir, 'whisper-server'),
+          ]
+        : []),
       'whisper-server',
       // Homebrew (`brew install whisper-cpp`) on Apple silicon, then Intel Macs and source installs.
       '/opt/homebrew/bin/whisper-server',
@@ -349,7 +419,12 @@ const whisper: Preset = {
   ],
   env: () => ({}),
   requiredPaths: ({ options, home, platform }) => [
-    { path: expandHome(str(options.model), home, platform), what: "Whisper's model file", setting: 'services.whisper.options.model', kind: 'file' },
+    {
+      path: expandHome(str(options.model), home, platform),
+      what: "Whisper's model file",
+      setting: 'services.whisper.options.model',
+      kind: 'file',
+    },
   ],
   fatalOutput: [
     {

@@ -53,7 +53,10 @@ export function validateSettings(candidate: unknown): SettingsProblem | null {
     const [name, value] = order[i]!;
     const [prevName, prevValue] = order[i - 1]!;
     if (value <= prevValue) {
-      return { field: `hibernation.${name}`, message: `must be greater than ${prevName} (${prevValue})` };
+      return {
+        field: `hibernation.${name}`,
+        message: `must be greater than ${prevName} (${prevValue})`,
+      };
     }
   }
   return null;
@@ -106,7 +109,9 @@ function expectedInWords(e: ErrorObject): string | null {
     case 'exclusiveMaximum':
       return `must be less than ${String(p.limit)}`;
     case 'minLength':
-      return p.limit === 1 ? 'must not be empty' : `must be at least ${String(p.limit)} characters long`;
+      return p.limit === 1
+        ? 'must not be empty'
+        : `must be at least ${String(p.limit)} characters long`;
     case 'maxLength':
       return `must be at most ${String(p.limit)} characters long`;
     case 'minItems':
@@ -236,7 +241,9 @@ export class SettingsStore {
       if (problem === null) {
         // A partial file (an admin wrote only the keys they care about) is completed with defaults.
         const merged = mergeSettings(fresh, parsed);
-        const bad = isPlainObject(parsed) ? validateSettings(merged) : { field: '(root)', message: 'must be an object' };
+        const bad = isPlainObject(parsed)
+          ? validateSettings(merged)
+          : { field: '(root)', message: 'must be an object' };
         if (bad) problem = `${bad.field} ${bad.message}`;
         else settings = merged;
       }
@@ -245,10 +252,14 @@ export class SettingsStore {
         settings = salvageIdentity(fresh, parsed, raw);
         try {
           fs.renameSync(file, backup);
-          problems.push(`Settings file ${file} was invalid: ${problem}. It was moved to ${backup} and defaults are in use.`);
+          problems.push(
+            `Settings file ${file} was invalid: ${problem}. It was moved to ${backup} and defaults are in use.`,
+          );
         } catch (err) {
           // Never overwrite what we could not back up: run on defaults in memory only.
-          problems.push(`Settings file ${file} is invalid (${problem}) and could not be moved aside (${(err as Error).message}); defaults are in use and nothing will be saved until it is fixed.`);
+          problems.push(
+            `Settings file ${file} is invalid (${problem}) and could not be moved aside (${(err as Error).message}); defaults are in use and nothing will be saved until it is fixed.`,
+          );
           return { store: new SettingsStore(null, settings, file), problems };
         }
       }
@@ -257,7 +268,11 @@ export class SettingsStore {
     let conf: Conf<Settings> | null;
     try {
       // conf validates the file as it finds it, so hand it the normalized (completed) settings.
-      if (raw === null || settings !== fresh || JSON.stringify(safeParse(raw)) !== JSON.stringify(settings)) {
+      if (
+        raw === null ||
+        settings !== fresh ||
+        JSON.stringify(safeParse(raw)) !== JSON.stringify(settings)
+      ) {
         writeAtomic(file, settings);
       }
       // No `schema` for conf: validateSettings() checks every value before it reaches conf, and a
@@ -272,7 +287,9 @@ export class SettingsStore {
       });
     } catch (err) {
       conf = null;
-      problems.push(`Settings cannot be saved in ${opts.dataDir} (${(err as Error).message}); changes will last only until the app quits. Check the folder's permissions and free space.`);
+      problems.push(
+        `Settings cannot be saved in ${opts.dataDir} (${(err as Error).message}); changes will last only until the app quits. Check the folder's permissions and free space.`,
+      );
     }
     return { store: new SettingsStore(conf, settings, file), problems };
   }
@@ -306,8 +323,12 @@ export class SettingsStore {
    * Applies a user's patch (deep-merged). Refuses read-only fields. Nothing is written
    * unless the whole result is valid.
    */
-  update(patch: unknown, origin: 'local' | 'api' = 'local'): { ok: true; settings: Settings } | { ok: false; problem: SettingsProblem } {
-    if (!isPlainObject(patch)) return { ok: false, problem: { field: '(root)', message: 'must be an object' } };
+  update(
+    patch: unknown,
+    origin: 'local' | 'api' = 'local',
+  ): { ok: true; settings: Settings } | { ok: false; problem: SettingsProblem } {
+    if (!isPlainObject(patch))
+      return { ok: false, problem: { field: '(root)', message: 'must be an object' } };
     for (const field of READ_ONLY_FIELDS) {
       const [head, sub] = field.split('.') as [string, string | undefined];
       const value = patch[head];
@@ -352,7 +373,9 @@ export class SettingsStore {
   }
 
   /** Replaces the settings wholesale (internal callers: pairing, token rotation). */
-  replace(next: Settings): { ok: true; settings: Settings } | { ok: false; problem: SettingsProblem } {
+  replace(
+    next: Settings,
+  ): { ok: true; settings: Settings } | { ok: false; problem: SettingsProblem } {
     const problem = validateSettings(next);
     if (problem) return { ok: false, problem };
     if (isDeepStrictEqual(next, this.#current)) return { ok: true, settings: this.get() };
@@ -360,7 +383,10 @@ export class SettingsStore {
     try {
       this.#write(next);
     } catch (err) {
-      return { ok: false, problem: { field: '(file)', message: `could not be saved: ${(err as Error).message}` } };
+      return {
+        ok: false,
+        problem: { field: '(file)', message: `could not be saved: ${(err as Error).message}` },
+      };
     }
     this.#current = structuredClone(next);
     this.#view = null;
@@ -378,7 +404,8 @@ export class SettingsStore {
   }
 
   #write(next: Settings): void {
-    if (!this.#conf) throw new Error(`the settings folder is not writable (${path.dirname(this.file)})`);
+    if (!this.#conf)
+      throw new Error(`the settings folder is not writable (${path.dirname(this.file)})`);
     // Keep the previous good file as settings.json.bak: an admin's bad edit is one copy away.
     // Copied to a temp name first: a kill -9 mid-copy must not leave an empty or partial .bak.
     const bakTmp = `${this.file}.bak.${process.pid}.tmp`;
@@ -421,7 +448,8 @@ function removeLeftovers(dataDir: string): void {
   } catch {
     return;
   }
-  const leftover = /^(settings\.json(\.bak)?\.(\d+\.tmp|tmp-\w+)|(heartbeat-epoch|token)\.\d+\.tmp)$/;
+  const leftover =
+    /^(settings\.json(\.bak)?\.(\d+\.tmp|tmp-\w+)|(heartbeat-epoch|token)\.\d+\.tmp)$/;
   for (const n of names) if (leftover.test(n)) fs.rmSync(path.join(dataDir, n), { force: true });
   const bak = path.join(dataDir, `${SETTINGS_FILE}.bak`);
   try {
@@ -445,8 +473,10 @@ function salvageIdentity(fresh: Settings, parsed: unknown, raw: string): Setting
   const out = structuredClone(fresh);
   const obj = isPlainObject(parsed) ? parsed : {};
   const api = isPlainObject(obj.api) ? obj.api : {};
-  const hostId = typeof obj.hostId === 'string' ? obj.hostId : /"hostId"\s*:\s*"([^"]*)"/.exec(raw)?.[1];
-  const token = typeof api.token === 'string' ? api.token : /"token"\s*:\s*"([^"]*)"/.exec(raw)?.[1];
+  const hostId =
+    typeof obj.hostId === 'string' ? obj.hostId : /"hostId"\s*:\s*"([^"]*)"/.exec(raw)?.[1];
+  const token =
+    typeof api.token === 'string' ? api.token : /"token"\s*:\s*"([^"]*)"/.exec(raw)?.[1];
   if (hostId && /^[0-9a-fA-F-]{36}$/.test(hostId)) out.hostId = hostId;
   if (token && /^[A-Za-z0-9_-]{16,256}$/.test(token)) out.api.token = token;
   return out;

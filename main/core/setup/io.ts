@@ -100,7 +100,10 @@ export function createSetupIO(env: Record<string, string | undefined> = process.
           cwd: opts.cwd,
           env: { ...(env as Record<string, string>), ...opts.env },
         });
-        if (!spawned.ok) return reject(new RunError(`Could not start ${program}: ${spawned.error.message}`, null, []));
+        if (!spawned.ok)
+          return reject(
+            new RunError(`Could not start ${program}: ${spawned.error.message}`, null, []),
+          );
         const owned = spawned.child;
         const child = owned.process;
         const last: string[] = [];

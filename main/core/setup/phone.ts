@@ -41,7 +41,10 @@ export function phoneRequest(line: string, own: ReadonlySet<string>): SeenReques
 /** The front door's activity source: `<service> request from <client>[ (gateway)]`. */
 const SOURCE = /^([a-z][a-z0-9-]*) request from (\S+?)( \(gateway\))?$/;
 
-export function phoneFromSource(source: string, own: ReadonlySet<string>): { service: string; from: string } | null {
+export function phoneFromSource(
+  source: string,
+  own: ReadonlySet<string>,
+): { service: string; from: string } | null {
   const m = SOURCE.exec(source);
   if (!m || m[2] === 'unknown') return null;
   const from = m[2]!.replace(/^::ffff:/, '');

@@ -64,7 +64,8 @@ export class StateStore {
     const notice: Notice = { id: randomUUID(), at: new Date(this.now()).toISOString(), ...n };
     this.#notices = this.#notices.filter((o) => !(o.code === n.code && o.message === n.message));
     this.#notices.push(notice);
-    if (this.#notices.length > MAX_NOTICES) this.#notices.splice(0, this.#notices.length - MAX_NOTICES);
+    if (this.#notices.length > MAX_NOTICES)
+      this.#notices.splice(0, this.#notices.length - MAX_NOTICES);
     this.#events.emit('notice', notice);
     this.#changed();
     return notice;

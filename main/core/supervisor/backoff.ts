@@ -40,8 +40,7 @@ export interface ExitEvent {
 }
 
 export type ExitDecision =
-  | { type: 'restart'; delayMs: number }
-  | { type: 'fail'; crashes: number; windowMs: number };
+  { type: 'restart'; delayMs: number } | { type: 'fail'; crashes: number; windowMs: number };
 
 /** Delay before restart number `inARow` (1 = the first restart after a stable run). */
 export function backoffDelay(inARow: number, p: RestartPolicy): number {
@@ -51,7 +50,11 @@ export function backoffDelay(inARow: number, p: RestartPolicy): number {
 }
 
 /** Records a crash and decides: restart after a delay, or fail (crash loop). */
-export function afterExit(h: CrashHistory, e: ExitEvent, p: RestartPolicy): [CrashHistory, ExitDecision] {
+export function afterExit(
+  h: CrashHistory,
+  e: ExitEvent,
+  p: RestartPolicy,
+): [CrashHistory, ExitDecision] {
   const inARow = e.healthyForMs >= p.stableAfterMs ? 1 : h.inARow + 1;
   const crashes = [...h.crashes, e.now].filter((t) => e.now - t < p.crashLoopWindowMs);
   const next: CrashHistory = { crashes, inARow };

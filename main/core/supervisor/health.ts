@@ -40,7 +40,9 @@ function firstPath(kind: HealthKind, healthPath = '/'): string {
 function parseJson(body: string): Record<string, unknown> | null {
   try {
     const v: unknown = JSON.parse(body);
-    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+    return typeof v === 'object' && v !== null && !Array.isArray(v)
+      ? (v as Record<string, unknown>)
+      : null;
   } catch {
     return null;
   }
@@ -57,46 +59,95 @@ export function judge(kind: HealthKind, answers: Answer[]): Verdict {
   switch (kind) {
     case 'ollama': {
       if (answers.length === 1) {
-        if (a.status === 200 && a.body.includes('Ollama is running')) return { next: '/api/version' };
-        return { done: { state: 'foreign', message: `GET / answered ${a.status} "${snippet(a.body)}", not "Ollama is running"` } };
+        if (a.status === 200 && a.body.includes('Ollama is running'))
+          return { next: '/api/version' };
+        return {
+          done: {
+            state: 'foreign',
+            message: `GET / answered ${a.status} "${snippet(a.body)}", not "Ollama is running"`,
+          },
+        };
       }
       const j = parseJson(a.body);
-      if (a.status === 200 && typeof j?.version === 'string') return { done: { state: 'ok', message: null, version: j.version } };
+      if (a.status === 200 && typeof j?.version === 'string')
+        return { done: { state: 'ok', message: null, version: j.version } };
       return { done: { state: 'error', message: `GET /api/version answered ${a.status}` } };
     }
     case 'vibevoice': {
       const j = parseJson(a.body);
-      if (a.status === 404 || (a.status === 200 && !j)) return { done: { state: 'foreign', message: `GET /health answered ${a.status}, not as VibeVoice` } };
+      if (a.status === 404 || (a.status === 200 && !j))
+        return {
+          done: { state: 'foreign', message: `GET /health answered ${a.status}, not as VibeVoice` },
+        };
       if (a.status === 503) return { done: { state: 'loading', message: 'loading the model' } };
-      if (a.status !== 200 || !j) return { done: { state: 'error', message: `GET /health answered ${a.status} "${snippet(a.body)}"` } };
+      if (a.status !== 200 || !j)
+        return {
+          done: {
+            state: 'error',
+            message: `GET /health answered ${a.status} "${snippet(a.body)}"`,
+          },
+        };
       if (j.model_loaded === true) return { done: { state: 'ok', message: null } };
       if (j.model_loaded === false) {
-        const why = [j.error, j.detail, j.message].find((v) => typeof v === 'string' && v) as string | undefined;
-        return { done: { state: 'error', message: `the model is not loaded${why ? `: ${why}` : ''}` } };
+        const why = [j.error, j.detail, j.message].find((v) => typeof v === 'string' && v) as
+          string | undefined;
+        return {
+          done: { state: 'error', message: `the model is not loaded${why ? `: ${why}` : ''}` },
+        };
       }
-      return { done: { state: 'loading', message: 'GET /health does not report model_loaded yet' } };
+      return {
+        done: { state: 'loading', message: 'GET /health does not report model_loaded yet' },
+      };
     }
     case 'piper': {
       if (answers.length === 1) {
         if (a.status === 200) return { done: { state: 'ok', message: null } };
         if (a.status === 404) return { next: '/voices' }; // before v1.5: no /info
-        if (a.status >= 500) return { done: { state: 'error', message: `GET /info answered ${a.status}` } };
-        return { done: { state: 'foreign', message: `GET /info answered ${a.status}, not as Piper` } };
+        if (a.status >= 500)
+          return { done: { state: 'error', message: `GET /info answered ${a.status}` } };
+        return {
+          done: { state: 'foreign', message: `GET /info answered ${a.status}, not as Piper` },
+        };
       }
       if (a.status === 200 && parseJson(a.body)) return { done: { state: 'ok', message: null } };
       // piper-tts 1.2 (rhasspy/piper http_server.py) has only `/`, whose GET without ?text= raises
       // (a traceback in its log each time): Flask's own 404 page for /voices is the cheap sign.
       if (a.status === 404 && /The requested URL was not found on the server/.test(a.body)) {
-        return { done: { state: 'ok', message: null, version: '1.2 (no /info, no /voices: upgrade with pip install -U "piper-tts[http]")' } };
+        return {
+          done: {
+            state: 'ok',
+            message: null,
+            version: '1.2 (no /info, no /voices: upgrade with pip install -U "piper-tts[http]")',
+          },
+        };
       }
-      return { done: { state: 'foreign', message: `GET /voices answered ${a.status}, not as Piper` } };
+      return {
+        done: { state: 'foreign', message: `GET /voices answered ${a.status}, not as Piper` },
+      };
     }
     case 'whisper': {
       const j = parseJson(a.body);
       if (a.status === 200 && j?.status === 'ok') return { done: { state: 'ok', message: null } };
-      if (a.status === 503) return { done: { state: 'loading', message: typeof j?.status === 'string' ? j.status : 'loading the model' } };
-      if (j && a.status >= 500) return { done: { state: 'error', message: `GET /health answered ${a.status} "${snippet(a.body)}"` } };
-      return { done: { state: 'foreign', message: `GET /health answered ${a.status}, not as whisper-server` } };
+      if (a.status === 503)
+        return {
+          done: {
+            state: 'loading',
+            message: typeof j?.status === 'string' ? j.status : 'loading the model',
+          },
+        };
+      if (j && a.status >= 500)
+        return {
+          done: {
+            state: 'error',
+            message: `GET /health answered ${a.status} "${snippet(a.body)}"`,
+          },
+        };
+      return {
+        done: {
+          state: 'foreign',
+          message: `GET /health answered ${a.status}, not as whisper-server`,
+        },
+      };
     }
     case 'http': {
       if (a.status >= 200 && a.status < 300) return { done: { state: 'ok', message: null } };
@@ -133,7 +184,11 @@ export async function checkHealth(
     const answers = [...prior.answers.slice(0, -1), a];
     const v = judge(kind, answers);
     if ('done' in v && v.done.state === 'ok') {
-      return { ...v.done, latencyMs: Math.round((performance.now() - t0) * 10) / 10, memo: { paths: prior.paths, answers } };
+      return {
+        ...v.done,
+        latencyMs: Math.round((performance.now() - t0) * 10) / 10,
+        memo: { paths: prior.paths, answers },
+      };
     }
     // No answer at all (refused, timed out): the full check would start the same way; say so now.
     if ('error' in a) return { state: 'down', latencyMs: null, message: a.error };
@@ -145,11 +200,17 @@ export async function checkHealth(
   for (let i = 0; i < 4; i++) {
     const t0 = performance.now();
     const a = await httpGet(host, port, path, opts.timeoutMs);
-    if (latencyMs === null && !('error' in a)) latencyMs = Math.round((performance.now() - t0) * 10) / 10;
+    if (latencyMs === null && !('error' in a))
+      latencyMs = Math.round((performance.now() - t0) * 10) / 10;
     answers.push(a);
     paths.push(path);
     const v = judge(kind, answers);
-    if ('done' in v) return { ...v.done, latencyMs, ...(v.done.state === 'ok' ? { memo: { paths, answers } } : {}) };
+    if ('done' in v)
+      return {
+        ...v.done,
+        latencyMs,
+        ...(v.done.state === 'ok' ? { memo: { paths, answers } } : {}),
+      };
     path = v.next;
   }
   return { state: 'error', latencyMs, message: 'health check did not settle' };
@@ -176,6 +237,10 @@ function healthPaths(kind: HealthKind, healthPath = '/'): string[] {
  * would push everything useful out of the live log view, so they go to the log file only.
  */
 export function healthEchoPattern(kind: HealthKind, healthPath = '/'): RegExp {
-  const paths = healthPaths(kind, healthPath).map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|');
-  return new RegExp(`(?=.*(?:127\\.0\\.0\\.1|::1|localhost))(?=.*\\b(?:GET|HEAD)\\s+"?(?:${paths})(?:[\\s"?]|$))`);
+  const paths = healthPaths(kind, healthPath)
+    .map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+    .join('|');
+  return new RegExp(
+    `(?=.*(?:127\\.0\\.0\\.1|::1|localhost))(?=.*\\b(?:GET|HEAD)\\s+"?(?:${paths})(?:[\\s"?]|$))`,
+  );
 }

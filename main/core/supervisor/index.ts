@@ -12,17 +12,30 @@ import type { Settings } from '../settings/schema.js';
 import { PRESETS, piperVoicesDir } from '../services/presets.js';
 import { Emitter, type Unsubscribe } from '../util/emitter.js';
 import { DEFAULT_RESTART_POLICY, type RestartPolicy } from './backoff.js';
-import { buildLaunch, resolveSpec, serviceIds, urlHost, type FileProbe, type HostEnv, type Placement } from '../services/command.js';
+import {
+  buildLaunch,
+  resolveSpec,
+  serviceIds,
+  urlHost,
+  type FileProbe,
+  type HostEnv,
+  type Placement,
+} from '../services/command.js';
 import { formatFileLine, LiveLogThrottle, LogRing, MAX_LINE_CHARS, RotatingFile } from './logs.js';
 import { healthEchoPattern } from './health.js';
 import { PidFiles, planReap } from './pidfile.js';
 import { desktopHooks, type DesktopDeps } from './ollama-desktop.js';
 import { desktopServerLog } from '../services/ollama-desktop.js';
-import { isAlive, listProcesses, processStartTime, stopPids, treeStop } from '../util/child/index.js';
+import {
+  isAlive,
+  listProcesses,
+  processStartTime,
+  stopPids,
+  treeStop,
+} from '../util/child/index.js';
 import { ServiceRunner, type Timings } from './service.js';
 import { SupervisorError } from './errors.js';
 import type { Supervisor } from './types.js';
-
 
 export interface SupervisorOptions {
   /** Overrides of the timings (tests make them short); the rest comes from settings. */
@@ -90,9 +103,16 @@ const realFileProbe: FileProbe = {
   },
 };
 
-export function createSupervisor(ctx: CoreContext, opts: SupervisorOptions = {}): SupervisorCapability {
+export function createSupervisor(
+  ctx: CoreContext,
+  opts: SupervisorOptions = {},
+): SupervisorCapability {
   const log = ctx.logger.child('supervisor');
-  const given: HostEnv = opts.host ?? { platform: process.platform, env: process.env, home: os.homedir() };
+  const given: HostEnv = opts.host ?? {
+    platform: process.platform,
+    env: process.env,
+    home: os.homedir(),
+  };
   const host: HostEnv = { ...given, appDataDir: given.appDataDir ?? ctx.dataDir };
   // Piper's voice folder (its --data-dir and working folder) exists before Piper starts.
   try {
@@ -105,7 +125,11 @@ export function createSupervisor(ctx: CoreContext, opts: SupervisorOptions = {})
   const pidFiles = new PidFiles(opts.runDir ?? path.join(ctx.dataDir, 'run'));
   const ringLines = opts.ringLines ?? 1000;
   const fileOpts = opts.logFile ?? { maxBytes: 2 * 1024 * 1024, keep: 3 };
-  const events = new Emitter<{ log: { service: string; line: LogLine }; change: string; ready: string }>((err) => log.error('listener failed', { err }));
+  const events = new Emitter<{
+    log: { service: string; line: LogLine };
+    change: string;
+    ready: string;
+  }>((err) => log.error('listener failed', { err }));
 
   let settings: Settings = ctx.settings.get();
   let started = false;
@@ -153,7 +177,10 @@ export function createSupervisor(ctx: CoreContext, opts: SupervisorOptions = {})
     publishPending = true;
     queueMicrotask(() => {
       publishPending = false;
-      ctx.store.set('services', [...runners.values()].map((r) => r.entry()));
+      ctx.store.set(
+        'services',
+        [...runners.values()].map((r) => r.entry()),
+      );
     });
   };
 
@@ -173,7 +200,11 @@ export function createSupervisor(ctx: CoreContext, opts: SupervisorOptions = {})
     const live = liveThrottle.take(id, Date.now());
     if (!live.pass) return;
     if (live.dropped) {
-      const note: LogLine = { t: line.t, stream: 'supervisor', text: `… ${live.dropped} lines not shown live (the service is flooding its log); all are in the log file` };
+      const note: LogLine = {
+        t: line.t,
+        stream: 'supervisor',
+        text: `… ${live.dropped} lines not shown live (the service is flooding its log); all are in the log file`,
+      };
       ctx.events.broadcast('log', { service: id, line: note });
     }
     ctx.events.broadcast('log', { service: id, line });
@@ -188,12 +219,22 @@ export function createSupervisor(ctx: CoreContext, opts: SupervisorOptions = {})
   const desktop = (id: string): DesktopDeps => ({
     platform: host.platform,
     listProcesses,
-    serverLog: opts.ollamaDesktopLog !== undefined ? opts.ollamaDesktopLog : desktopServerLog(host.platform, host.env, host.home),
+    serverLog:
+      opts.ollamaDesktopLog !== undefined
+        ? opts.ollamaDesktopLog
+        : desktopServerLog(host.platform, host.env, host.home),
     log: (text) => writeLine(id, 'supervisor', text),
     options: () => resolveSpec(id, settings, host).options,
     setOptions: (patch) => {
-      const r = ctx.settings.update({ services: { [id]: { options: { ...(settings.services[id]?.options ?? {}), ...patch } } } });
-      if (!r.ok) writeLine(id, 'supervisor', `could not keep the desktop app's settings: ${r.problem.field}: ${r.problem.message}`);
+      const r = ctx.settings.update({
+        services: { [id]: { options: { ...(settings.services[id]?.options ?? {}), ...patch } } },
+      });
+      if (!r.ok)
+        writeLine(
+          id,
+          'supervisor',
+          `could not keep the desktop app's settings: ${r.problem.field}: ${r.problem.message}`,
+        );
     },
     quitTimeoutMs: timings().stopTimeoutMs + 5000,
     port: () => resolveSpec(id, settings, host).port,
@@ -205,7 +246,13 @@ export function createSupervisor(ctx: CoreContext, opts: SupervisorOptions = {})
     const r = new ServiceRunner({
       id,
       spec: () => resolveSpec(id, settings, host, placed(id)),
-      launch: () => buildLaunch(resolveSpec(id, settings, host, placed(id)), settings.services[id] ?? {}, host, probe),
+      launch: () =>
+        buildLaunch(
+          resolveSpec(id, settings, host, placed(id)),
+          settings.services[id] ?? {},
+          host,
+          probe,
+        ),
       timings,
       pidFiles,
       appStartTime: () => appStartTime,
@@ -235,9 +282,14 @@ export function createSupervisor(ctx: CoreContext, opts: SupervisorOptions = {})
 
   const runner = (id: string): ServiceRunner => {
     // Ids come from URLs: only the settings' id shape is accepted, so no path tricks reach a file name.
-    if (!isServiceId(id)) throw new SupervisorError('bad_request', `"${id.slice(0, 64)}" is not a valid service id`);
+    if (!isServiceId(id))
+      throw new SupervisorError('bad_request', `"${id.slice(0, 64)}" is not a valid service id`);
     const r = runners.get(id);
-    if (!r) throw new SupervisorError('not_found', `No service "${id}". Known: ${[...runners.keys()].join(', ')}.`);
+    if (!r)
+      throw new SupervisorError(
+        'not_found',
+        `No service "${id}". Known: ${[...runners.keys()].join(', ')}.`,
+      );
     return r;
   };
 
@@ -260,20 +312,28 @@ export function createSupervisor(ctx: CoreContext, opts: SupervisorOptions = {})
     }
     for (const [id, r] of runners) {
       if (!ids.includes(id)) {
-        void r.serialize(() => r.stop()).then(() => {
-          runners.delete(id);
-          files.get(id)?.flush();
-          files.delete(id);
-          rings.delete(id);
-          publish();
-        });
+        void r
+          .serialize(() => r.stop())
+          .then(() => {
+            runners.delete(id);
+            files.get(id)?.flush();
+            files.delete(id);
+            rings.delete(id);
+            publish();
+          });
         continue;
       }
       const was = resolveSpec(id, prev, host).enabled;
       const now = resolveSpec(id, next, host).enabled;
       if (was && !now) void r.serialize(() => r.stop('disabled'));
       else if (!was && now) void r.serialize(() => (started ? r.start() : r.stop()));
-      else if (now && started && !r.running && r.status === 'failed' && configKey(prev, id) !== configKey(next, id)) {
+      else if (
+        now &&
+        started &&
+        !r.running &&
+        r.status === 'failed' &&
+        configKey(prev, id) !== configKey(next, id)
+      ) {
         // The user changed what was wrong (a path, a port): try again.
         writeLine(id, 'supervisor', 'settings changed: starting again');
         void r.serialize(() => r.start());
@@ -322,9 +382,14 @@ export function createSupervisor(ctx: CoreContext, opts: SupervisorOptions = {})
     const reports: ReapReport[] = [];
     for (const rec of records) {
       const appAlive =
-        rec.appStartTime !== null && isAlive(rec.appPid) && (await processStartTime(rec.appPid)) === rec.appStartTime;
+        rec.appStartTime !== null &&
+        isAlive(rec.appPid) &&
+        (await processStartTime(rec.appPid)) === rec.appStartTime;
       const plan = planReap(rec, procs, appAlive, treeStop.ownGroup);
-      const say = (text: string) => (runners.has(rec.service) ? writeLine(rec.service, 'supervisor', text) : log.info(`${rec.service}: ${text}`));
+      const say = (text: string) =>
+        runners.has(rec.service)
+          ? writeLine(rec.service, 'supervisor', text)
+          : log.info(`${rec.service}: ${text}`);
       if (plan.action === 'skip') {
         say(`pid file names pid ${rec.pid}: not stopping it (${plan.reason})`);
         reports.push({ service: rec.service, action: 'skip', pids: [], reason: plan.reason });
@@ -375,7 +440,10 @@ export function createSupervisor(ctx: CoreContext, opts: SupervisorOptions = {})
     async startService(id) {
       const r = runner(id);
       if (!resolveSpec(id, settings, host).enabled) {
-        throw new SupervisorError('conflict', `${r.entry().name} is disabled. Enable it first (services.${id}.enabled).`);
+        throw new SupervisorError(
+          'conflict',
+          `${r.entry().name} is disabled. Enable it first (services.${id}.enabled).`,
+        );
       }
       await r.serialize(() => r.start());
       return r.entry();
@@ -388,7 +456,10 @@ export function createSupervisor(ctx: CoreContext, opts: SupervisorOptions = {})
     async restartService(id) {
       const r = runner(id);
       if (!resolveSpec(id, settings, host).enabled) {
-        throw new SupervisorError('conflict', `${r.entry().name} is disabled. Enable it first (services.${id}.enabled).`);
+        throw new SupervisorError(
+          'conflict',
+          `${r.entry().name} is disabled. Enable it first (services.${id}.enabled).`,
+        );
       }
       await r.serialize(async () => {
         await r.stop();
@@ -406,7 +477,11 @@ export function createSupervisor(ctx: CoreContext, opts: SupervisorOptions = {})
       return r.entry();
     },
     async startAll() {
-      await Promise.all([...runners.values()].filter((r) => resolveSpec(r.id, settings, host).enabled).map((r) => r.serialize(() => r.start())));
+      await Promise.all(
+        [...runners.values()]
+          .filter((r) => resolveSpec(r.id, settings, host).enabled)
+          .map((r) => r.serialize(() => r.start())),
+      );
     },
     async stopAll() {
       await Promise.all([...runners.values()].map((r) => r.serialize(() => r.stop())));
@@ -424,7 +499,9 @@ export function createSupervisor(ctx: CoreContext, opts: SupervisorOptions = {})
     baseUrl(id) {
       if (!runners.has(id)) return null;
       const spec = resolveSpec(id, settings, host, placed(id));
-      return spec.listenPort === null ? null : `http://${urlHost(spec.connectHost)}:${spec.listenPort}`;
+      return spec.listenPort === null
+        ? null
+        : `http://${urlHost(spec.connectHost)}:${spec.listenPort}`;
     },
     waitReady,
     reapOrphans,
@@ -434,8 +511,10 @@ export function createSupervisor(ctx: CoreContext, opts: SupervisorOptions = {})
   const cmds = ctx.commands;
   if (!cmds.has('service.start')) cmds.register('service.start', ({ id }) => sup.startService(id));
   if (!cmds.has('service.stop')) cmds.register('service.stop', ({ id }) => sup.stopService(id));
-  if (!cmds.has('service.restart')) cmds.register('service.restart', ({ id }) => sup.restartService(id));
-  if (!cmds.has('service.takeOver')) cmds.register('service.takeOver', ({ id }) => sup.takeOver(id));
+  if (!cmds.has('service.restart'))
+    cmds.register('service.restart', ({ id }) => sup.restartService(id));
+  if (!cmds.has('service.takeOver'))
+    cmds.register('service.takeOver', ({ id }) => sup.takeOver(id));
   if (!cmds.has('services.startAll')) cmds.register('services.startAll', () => sup.startAll());
   if (!cmds.has('services.stopAll')) cmds.register('services.stopAll', () => sup.stopAll());
 

@@ -37,7 +37,8 @@ export class LogRing {
 
   push(line: LogLine): void {
     this.#lines.push(line);
-    if (this.#lines.length > this.capacity) this.#lines.splice(0, this.#lines.length - this.capacity);
+    if (this.#lines.length > this.capacity)
+      this.#lines.splice(0, this.#lines.length - this.capacity);
   }
 
   /** The last `n` lines, oldest first. */
@@ -103,11 +104,15 @@ export class RotatingFile {
     this.#timer = null;
     if (this.#buffer.length === 0) return;
     const lines = this.#buffer;
-    if (this.#lost > 0) lines.unshift(`… ${this.#lost} lines not written to this file (the last write failed; they were in the live log)`);
+    if (this.#lost > 0)
+      lines.unshift(
+        `… ${this.#lost} lines not written to this file (the last write failed; they were in the live log)`,
+      );
     const data = lines.join('\n') + '\n';
     this.#buffer = [];
     try {
-      if (this.#size > 0 && this.#size + Buffer.byteLength(data) > this.opts.maxBytes) this.#rotate();
+      if (this.#size > 0 && this.#size + Buffer.byteLength(data) > this.opts.maxBytes)
+        this.#rotate();
       fs.appendFileSync(this.file, data, { mode: 0o600 });
       this.#size += Buffer.byteLength(data);
       this.#failedAt = null;

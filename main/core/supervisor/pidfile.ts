@@ -71,7 +71,13 @@ export class PidFiles {
           continue;
         }
         const rec = JSON.parse(fs.readFileSync(full, 'utf8')) as PidRecord;
-        if (rec.v === 1 && Number.isInteger(rec.pid) && rec.pid > 0 && typeof rec.startTime === 'string') out.push(rec);
+        if (
+          rec.v === 1 &&
+          Number.isInteger(rec.pid) &&
+          rec.pid > 0 &&
+          typeof rec.startTime === 'string'
+        )
+          out.push(rec);
         else fs.rmSync(full, { force: true });
       } catch {
         fs.rmSync(full, { force: true });
@@ -82,8 +88,7 @@ export class PidFiles {
 }
 
 export type ReapPlan =
-  | { action: 'skip'; reason: string }
-  | { action: 'reap'; pids: number[]; reason: string };
+  { action: 'skip'; reason: string } | { action: 'reap'; pids: number[]; reason: string };
 
 /**
  * Pure: which processes of a stale record to stop, given the process table.
@@ -93,13 +98,25 @@ export type ReapPlan =
  *   group is someone else's too.
  * - The pid gone: reap group members left over (orphaned runners), which started after it.
  */
-export function planReap(rec: PidRecord, procs: ProcInfo[], appAlive: boolean, usesGroups: boolean): ReapPlan {
-  if (appAlive) return { action: 'skip', reason: `the app that started it (pid ${rec.appPid}) is still running` };
+export function planReap(
+  rec: PidRecord,
+  procs: ProcInfo[],
+  appAlive: boolean,
+  usesGroups: boolean,
+): ReapPlan {
+  if (appAlive)
+    return {
+      action: 'skip',
+      reason: `the app that started it (pid ${rec.appPid}) is still running`,
+    };
   const byPid = new Map(procs.map((p) => [p.pid, p]));
   const leader = byPid.get(rec.pid);
   const pids = new Set<number>();
   if (leader && leader.startTime !== rec.startTime) {
-    return { action: 'skip', reason: `pid ${rec.pid} now belongs to another process (start time ${leader.startTime}, recorded ${rec.startTime})` };
+    return {
+      action: 'skip',
+      reason: `pid ${rec.pid} now belongs to another process (start time ${leader.startTime}, recorded ${rec.startTime})`,
+    };
   }
   if (leader) pids.add(leader.pid);
   if (usesGroups && rec.pgid) {
@@ -119,5 +136,11 @@ export function planReap(rec: PidRecord, procs: ProcInfo[], appAlive: boolean, u
     }
   }
   if (pids.size === 0) return { action: 'skip', reason: 'nothing of it is left' };
-  return { action: 'reap', pids: [...pids], reason: leader ? `pid ${rec.pid} is still running` : `pid ${rec.pid} is gone but ${pids.size} process(es) of its group remain` };
+  return {
+    action: 'reap',
+    pids: [...pids],
+    reason: leader
+      ? `pid ${rec.pid} is still running`
+      : `pid ${rec.pid} is gone but ${pids.size} process(es) of its group remain`,
+  };
 }

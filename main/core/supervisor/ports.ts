@@ -22,18 +22,29 @@ function tryConnect(host: string, port: number, timeoutMs: number): Promise<bool
 function tryBind(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const srv = net.createServer();
-    srv.once('error', (err: NodeJS.ErrnoException) => resolve(err.code !== 'EADDRINUSE' && err.code !== 'EACCES'));
+    srv.once('error', (err: NodeJS.ErrnoException) =>
+      resolve(err.code !== 'EADDRINUSE' && err.code !== 'EACCES'),
+    );
     srv.listen({ host, port, exclusive: true }, () => srv.close(() => resolve(true)));
   });
 }
 
-export async function probePort(connectHost: string, bindHost: string, port: number, timeoutMs = 1000): Promise<PortState> {
+export async function probePort(
+  connectHost: string,
+  bindHost: string,
+  port: number,
+  timeoutMs = 1000,
+): Promise<PortState> {
   if (await tryConnect(connectHost, port, timeoutMs)) return 'in-use';
   return (await tryBind(bindHost, port)) ? 'free' : 'in-use';
 }
 
 /** Resolves true once nothing accepts connections on the port (or false after `timeoutMs`). */
-export async function waitPortFree(connectHost: string, port: number, timeoutMs: number): Promise<boolean> {
+export async function waitPortFree(
+  connectHost: string,
+  port: number,
+  timeoutMs: number,
+): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (!(await tryConnect(connectHost, port, 500))) return true;

@@ -7,7 +7,12 @@ import { PROCESS_STATUSES, type ServiceEntry, type ServiceStatus } from '../cont
 import { afterExit, NO_CRASHES, type CrashHistory, type RestartPolicy } from './backoff.js';
 import { childEnv, fatalMessage, type PlanResult, type ServiceSpec } from '../services/command.js';
 import { checkHealth, type HealthMemo, type HealthResult } from './health.js';
-import { externalVerdict, healthVerdict, nextCheckInMs, portInUseVerdict } from './health-verdict.js';
+import {
+  externalVerdict,
+  healthVerdict,
+  nextCheckInMs,
+  portInUseVerdict,
+} from './health-verdict.js';
 import { LineSplitter } from './logs.js';
 import type { PidFiles } from './pidfile.js';
 import type { PresetContext } from '../services/presets.js';
@@ -70,7 +75,10 @@ export interface RunnerDeps {
   beforeTakeOver?(): Promise<void>;
 }
 
-type Outcome = { type: 'stopped' } | { type: 'fatal'; message: string } | { type: 'crashed'; message: string; healthyForMs: number };
+type Outcome =
+  | { type: 'stopped' }
+  | { type: 'fatal'; message: string }
+  | { type: 'crashed'; message: string; healthyForMs: number };
 
 const TAIL_LINES = 30;
 
@@ -90,7 +98,12 @@ export class ServiceRunner {
   #queue: Promise<unknown> = Promise.resolve();
   #tail: string[] = [];
   /** This process's log notices (preset `logNotices`): raised once each; the last is the problem. */
-  #watch: { spec: ServiceSpec; ctx: PresetContext; raised: Set<string>; problem: string | null } | null = null;
+  #watch: {
+    spec: ServiceSpec;
+    ctx: PresetContext;
+    raised: Set<string>;
+    problem: string | null;
+  } | null = null;
   /** Set by takeOver: a server reappearing right after we killed it was respawned by its owner. */
   #takeOverAt: number | null = null;
 
@@ -118,12 +131,17 @@ export class ServiceRunner {
       port: spec.port,
       pid: this.pid,
       restarts: this.restarts,
-      uptimeSeconds: live && this.#startedAt !== null ? Math.max(0, Math.floor((now - this.#startedAt) / 1000)) : 0,
+      uptimeSeconds:
+        live && this.#startedAt !== null
+          ? Math.max(0, Math.floor((now - this.#startedAt) / 1000))
+          : 0,
       health: this.health,
       lastError: this.lastError,
       hint: this.hint,
       nextRestartInSeconds:
-        this.status === 'backoff' && this.#nextRestartAt !== null ? Math.max(0, Math.round((this.#nextRestartAt - now) / 100) / 10) : null,
+        this.status === 'backoff' && this.#nextRestartAt !== null
+          ? Math.max(0, Math.round((this.#nextRestartAt - now) / 100) / 10)
+          : null,
     };
   }
 
@@ -180,14 +198,22 @@ export class ServiceRunner {
   /** Stops whoever holds the port of an `external` server, then starts our own. */
   async takeOver(): Promise<void> {
     const spec = this.d.spec();
-    if (this.status !== 'external' || spec.listenPort === null) throw new Error(`${spec.name} is not running outside UnaMentis Server (status ${this.status})`);
+    if (this.status !== 'external' || spec.listenPort === null)
+      throw new Error(
+        `${spec.name} is not running outside UnaMentis Server (status ${this.status})`,
+      );
     const holder = await portHolder(spec.listenPort);
     if (!holder?.pid) {
-      throw new Error(`Cannot tell which process holds port ${spec.listenPort}, so it cannot be stopped from here. Stop ${spec.name} yourself, then start it in UnaMentis.`);
+      throw new Error(
+        `Cannot tell which process holds port ${spec.listenPort}, so it cannot be stopped from here. Stop ${spec.name} yourself, then start it in UnaMentis.`,
+      );
     }
     await this.stop();
     await this.d.beforeTakeOver?.();
-    this.d.log('supervisor', `take over: stopping ${holder.name ?? 'process'} (pid ${holder.pid}) on port ${spec.listenPort}`);
+    this.d.log(
+      'supervisor',
+      `take over: stopping ${holder.name ?? 'process'} (pid ${holder.pid}) on port ${spec.listenPort}`,
+    );
     signalPid(holder.pid, 'SIGTERM');
     const gone = await waitFor(() => !isAlive(holder.pid!), this.#stopTimeout(spec));
     if (!gone) await treeStop.killTree(holder.pid);
@@ -200,7 +226,9 @@ export class ServiceRunner {
   async processTree(): Promise<number[]> {
     if (this.pid === null) return [];
     const procs = await listProcesses();
-    return treeOf(this.pid, procs, treeStop.ownGroup && this.status !== 'external').map((p) => p.pid);
+    return treeOf(this.pid, procs, treeStop.ownGroup && this.status !== 'external').map(
+      (p) => p.pid,
+    );
   }
 
   // ── the loop ────────────────────────────────────────────────────────────────────────────
@@ -212,16 +240,27 @@ export class ServiceRunner {
       if (!launch.ok) return this.#fail(launch.problem, 'warning');
       if (spec.listenPort !== null) {
         const t = this.d.timings();
-        const port = await probePort(spec.connectHost, spec.bindHost, spec.listenPort, t.healthTimeoutMs);
+        const port = await probePort(
+          spec.connectHost,
+          spec.bindHost,
+          spec.listenPort,
+          t.healthTimeoutMs,
+        );
         if (signal.aborted) return;
         if (port === 'in-use') {
-          const h = await checkHealth(spec.health, spec.connectHost, spec.listenPort, { timeoutMs: t.healthTimeoutMs, healthPath: spec.healthPath });
+          const h = await checkHealth(spec.health, spec.connectHost, spec.listenPort, {
+            timeoutMs: t.healthTimeoutMs,
+            healthPath: spec.healthPath,
+          });
           if (signal.aborted) return;
           if (portInUseVerdict(h.state) === 'adopt') {
             await this.#watchExternal(spec, h, signal);
             continue;
           }
-          return this.#fail(portConflictMessage(spec, await portHolder(spec.listenPort), h), 'error');
+          return this.#fail(
+            portConflictMessage(spec, await portHolder(spec.listenPort), h),
+            'error',
+          );
         }
       }
       const blocked = await this.d.ownStartBlocked?.();
@@ -237,7 +276,11 @@ export class ServiceRunner {
       if (outcome.type === 'stopped') return;
       if (outcome.type === 'fatal') return this.#fail(outcome.message, 'error');
       const t = this.d.timings();
-      const [history, decision] = afterExit(this.#history, { now: this.d.now(), healthyForMs: outcome.healthyForMs }, t.policy);
+      const [history, decision] = afterExit(
+        this.#history,
+        { now: this.d.now(), healthyForMs: outcome.healthyForMs },
+        t.policy,
+      );
       this.#history = history;
       if (decision.type === 'fail') {
         return this.#fail(
@@ -249,26 +292,45 @@ export class ServiceRunner {
       this.#nextRestartAt = this.d.now() + decision.delayMs;
       this.#startedAt = null;
       this.#set({ status: 'backoff', pid: null, lastError: outcome.message, health: null });
-      this.d.log('supervisor', `${outcome.message}; restarting in ${(decision.delayMs / 1000).toFixed(1)} s`);
+      this.d.log(
+        'supervisor',
+        `${outcome.message}; restarting in ${(decision.delayMs / 1000).toFixed(1)} s`,
+      );
       await sleep(decision.delayMs, signal);
       this.#nextRestartAt = null;
     }
   }
 
-  async #runOnce(spec: ServiceSpec, launch: Extract<PlanResult, { ok: true }>, signal: AbortSignal): Promise<Outcome> {
+  async #runOnce(
+    spec: ServiceSpec,
+    launch: Extract<PlanResult, { ok: true }>,
+    signal: AbortSignal,
+  ): Promise<Outcome> {
     const { plan } = launch;
     const t = this.d.timings();
     this.#tail = [];
-    this.#watch = { spec, ctx: { ...launch.ctx, argv: plan.args }, raised: new Set(), problem: null };
+    this.#watch = {
+      spec,
+      ctx: { ...launch.ctx, argv: plan.args },
+      raised: new Set(),
+      problem: null,
+    };
     this.d.log('supervisor', `starting: ${[plan.file, ...plan.args].map(quoteArg).join(' ')}`);
     // No shell; its own process group on POSIX, so the tree can be stopped as one (util/child).
-    const owned = spawnOwned(plan.file, plan.args, { cwd: plan.cwd, env: childEnv(this.d.baseEnv, plan) });
-    if (!owned.ok) return { type: 'fatal', message: `Could not start ${plan.file}: ${owned.error.message}` };
+    const owned = spawnOwned(plan.file, plan.args, {
+      cwd: plan.cwd,
+      env: childEnv(this.d.baseEnv, plan),
+    });
+    if (!owned.ok)
+      return { type: 'fatal', message: `Could not start ${plan.file}: ${owned.error.message}` };
     const proc = owned.child;
     const child = proc.process;
     const spawned = await proc.started();
     if (spawned) {
-      return { type: 'fatal', message: `Could not start ${plan.file}: ${spawned.message}. Check services.${spec.id}.command.` };
+      return {
+        type: 'fatal',
+        message: `Could not start ${plan.file}: ${spawned.message}. Check services.${spec.id}.command.`,
+      };
     }
     child.on('error', () => {}); // later errors (e.g. a failed kill) must not crash the app
     const pid = child.pid!;
@@ -278,7 +340,10 @@ export class ServiceRunner {
     this.#set({ status: 'starting', pid, health: null, hint: null });
     this.#writePidFile(spec, pid, plan.file);
 
-    for (const [stream, src] of [['stdout', child.stdout], ['stderr', child.stderr]] as const) {
+    for (const [stream, src] of [
+      ['stdout', child.stdout],
+      ['stderr', child.stderr],
+    ] as const) {
       const lines = new LineSplitter((text) => this.#line(stream, text));
       src?.setEncoding('utf8');
       src?.on('data', (chunk: string) => lines.push(chunk));
@@ -304,8 +369,15 @@ export class ServiceRunner {
         const fatal = fatalMessage(spec, tail, launch.ctx);
         if (fatal) return finish({ type: 'fatal', message: fatal });
       }
-      if (spec.listenPort !== null && /address already in use|EADDRINUSE|bind.*in use/i.test(tail)) {
-        return finish({ type: 'crashed', message: `${spec.name} could not listen: port ${spec.listenPort} is already in use`, healthyForMs: healthyFor });
+      if (
+        spec.listenPort !== null &&
+        /address already in use|EADDRINUSE|bind.*in use/i.test(tail)
+      ) {
+        return finish({
+          type: 'crashed',
+          message: `${spec.name} could not listen: port ${spec.listenPort} is already in use`,
+          healthyForMs: healthyFor,
+        });
       }
       finish({ type: 'crashed', message: `${spec.name} ${why}`, healthyForMs: healthyFor });
     });
@@ -322,10 +394,19 @@ export class ServiceRunner {
     let lookedAt = 0;
     const look = async () => {
       if (!treeStop.ownGroup) return;
-      for (const p of treeOf(pid, await listProcesses())) if (p.pid !== pid && seen.size < 4096) seen.set(`${p.pid}/${p.startTime}`, p);
+      for (const p of treeOf(pid, await listProcesses()))
+        if (p.pid !== pid && seen.size < 4096) seen.set(`${p.pid}/${p.startTime}`, p);
     };
     // At its exit the group still holds what it forked last: look once more, at once.
-    const lastLook = new Promise<void>((r) => child.once('exit', () => void look().catch(() => {}).finally(r)));
+    const lastLook = new Promise<void>((r) =>
+      child.once(
+        'exit',
+        () =>
+          void look()
+            .catch(() => {})
+            .finally(r),
+      ),
+    );
 
     const onAbort = () => {
       void stopTree('stop requested').then(() => finish({ type: 'stopped' }));
@@ -341,7 +422,13 @@ export class ServiceRunner {
       let memo: HealthMemo | null = null;
       while (!settled && !stopping) {
         const pace = this.d.timings();
-        await sleep(nextCheckInMs({ starting: this.status === 'starting', failures }, { ...pace, startPollMs: t.startPollMs }), signal);
+        await sleep(
+          nextCheckInMs(
+            { starting: this.status === 'starting', failures },
+            { ...pace, startPollMs: t.startPollMs },
+          ),
+          signal,
+        );
         if (settled || stopping) return;
         if (Date.now() - lookedAt >= 200) {
           lookedAt = Date.now(); // a /proc scan: at most 5 a second while starting polls every 100 ms
@@ -356,7 +443,11 @@ export class ServiceRunner {
           continue;
         }
         const tm = this.d.timings();
-        const h = await checkHealth(spec.health, spec.connectHost, spec.listenPort, { timeoutMs: tm.healthTimeoutMs, healthPath: spec.healthPath, again: memo });
+        const h = await checkHealth(spec.health, spec.connectHost, spec.listenPort, {
+          timeoutMs: tm.healthTimeoutMs,
+          healthPath: spec.healthPath,
+          again: memo,
+        });
         if (settled || stopping) return;
         memo = h.memo ?? null;
         const v = healthVerdict({
@@ -373,7 +464,11 @@ export class ServiceRunner {
           if (h.version) this.version = h.version;
           if (this.status !== 'running') {
             if (healthyAt === null) healthyAt = this.d.now();
-            this.#set({ status: 'running', health: { ok: true, latencyMs: h.latencyMs }, lastError: null });
+            this.#set({
+              status: 'running',
+              health: { ok: true, latencyMs: h.latencyMs },
+              lastError: null,
+            });
             this.d.log('supervisor', `ready (health check answered in ${h.latencyMs ?? '?'} ms)`);
             this.d.ready('own');
           } else {
@@ -386,16 +481,27 @@ export class ServiceRunner {
           return finish({ type: 'crashed', message, healthyForMs: 0 });
         } else if (v.type === 'problem') {
           // The reason its log gave (VibeVoice's [FATAL] line) says more than /health does.
-          const message = (h.state === 'error' && this.#watch?.problem) || `${spec.name} reports a problem: ${h.message}`;
-          this.#set({ status: 'unhealthy', health: { ok: false, latencyMs: h.latencyMs }, lastError: message });
+          const message =
+            (h.state === 'error' && this.#watch?.problem) ||
+            `${spec.name} reports a problem: ${h.message}`;
+          this.#set({
+            status: 'unhealthy',
+            health: { ok: false, latencyMs: h.latencyMs },
+            lastError: message,
+          });
           if (notifiedProblem !== message) {
             notifiedProblem = message;
             this.d.log('supervisor', message);
             // Raised already when its log said so.
-            if (!this.#watch?.raised.has(message)) this.d.notify('warning', 'service_unhealthy', message);
+            if (!this.#watch?.raised.has(message))
+              this.d.notify('warning', 'service_unhealthy', message);
           }
         } else if (v.type === 'failing' || v.type === 'hung') {
-          this.#set({ status: 'unhealthy', health: { ok: false, latencyMs: null }, lastError: `health check failed: ${h.message ?? h.state}` });
+          this.#set({
+            status: 'unhealthy',
+            health: { ok: false, latencyMs: null },
+            lastError: `health check failed: ${h.message ?? h.state}`,
+          });
           if (v.type === 'hung') {
             const message = `${spec.name} stopped answering its health check (${failures} failures in a row: ${h.message ?? h.state})`;
             this.d.log('supervisor', `${message}; restarting it`);
@@ -427,11 +533,16 @@ export class ServiceRunner {
     this.#takeOverAt = null;
     const hint = respawned
       ? `${spec.name} was started again by another program right after UnaMentis stopped it` +
-        (spec.id === 'ollama' ? ' — almost certainly the Ollama desktop app, which restarts its server about 1 s after it dies. Quit the desktop app (its icon → Quit Ollama), then choose Take over.' : '. Stop that program first, then choose Take over.')
+        (spec.id === 'ollama'
+          ? ' — almost certainly the Ollama desktop app, which restarts its server about 1 s after it dies. Quit the desktop app (its icon → Quit Ollama), then choose Take over.'
+          : '. Stop that program first, then choose Take over.')
       : (spec.preset?.externalHint(port) ??
         `${spec.name} is already running on port ${port}, started outside UnaMentis Server: it is used as is, but not managed. Take over stops that process and starts it here.`);
     this.#startedAt = this.d.now();
-    this.d.log('supervisor', `port ${port} already answers as ${spec.name}${holder?.pid ? ` (pid ${holder.pid}${holder.name ? `, ${holder.name}` : ''})` : ''}: adopting it as external`);
+    this.d.log(
+      'supervisor',
+      `port ${port} already answers as ${spec.name}${holder?.pid ? ` (pid ${holder.pid}${holder.name ? `, ${holder.name}` : ''})` : ''}: adopting it as external`,
+    );
     const apply = (h: HealthResult) => {
       const ok = h.state === 'ok';
       const wasOk = this.health?.ok === true;
@@ -441,7 +552,11 @@ export class ServiceRunner {
         pid: holder?.pid ?? null,
         hint,
         health: { ok, latencyMs: h.latencyMs },
-        lastError: ok ? null : h.state === 'error' ? `${spec.name} reports a problem: ${h.message}` : `health check: ${h.message ?? h.state}`,
+        lastError: ok
+          ? null
+          : h.state === 'error'
+            ? `${spec.name} reports a problem: ${h.message}`
+            : `health check: ${h.message ?? h.state}`,
       });
       if (ok && !wasOk) this.d.ready('external');
     };
@@ -452,14 +567,23 @@ export class ServiceRunner {
       const t = this.d.timings();
       await sleep(t.healthIntervalMs, signal);
       if (signal.aborted) return;
-      const h = await checkHealth(spec.health, spec.connectHost, port, { timeoutMs: t.healthTimeoutMs, healthPath: spec.healthPath });
+      const h = await checkHealth(spec.health, spec.connectHost, port, {
+        timeoutMs: t.healthTimeoutMs,
+        healthPath: spec.healthPath,
+      });
       if (signal.aborted) return;
       const v = externalVerdict({ state: h.state, downs, hungAfterFailures: t.hungAfterFailures });
       downs = v.downs;
       if (v.type !== 'up') {
-        this.#set({ health: { ok: false, latencyMs: null }, lastError: `health check: ${h.message ?? h.state}` });
+        this.#set({
+          health: { ok: false, latencyMs: null },
+          lastError: `health check: ${h.message ?? h.state}`,
+        });
         if (v.type === 'gone') {
-          this.d.log('supervisor', `the external ${spec.name} on port ${port} is gone; starting our own in ${(t.externalGraceMs / 1000).toFixed(1)} s unless it comes back`);
+          this.d.log(
+            'supervisor',
+            `the external ${spec.name} on port ${port} is gone; starting our own in ${(t.externalGraceMs / 1000).toFixed(1)} s unless it comes back`,
+          );
           this.#set({ status: 'starting', pid: null, hint: null, health: null, lastError: null });
           await sleep(t.externalGraceMs, signal);
           return;
@@ -471,7 +595,10 @@ export class ServiceRunner {
       if (holder?.pid && !isAlive(holder.pid)) {
         holder = await portHolder(port);
         if (signal.aborted) return;
-        this.d.log('supervisor', `the external ${spec.name} on port ${port} was replaced${holder?.pid ? ` (now pid ${holder.pid})` : ''}`);
+        this.d.log(
+          'supervisor',
+          `the external ${spec.name} on port ${port} was replaced${holder?.pid ? ` (now pid ${holder.pid})` : ''}`,
+        );
       }
       apply(h);
     }
@@ -487,8 +614,10 @@ export class ServiceRunner {
     const secs = (timeoutMs / 1000).toFixed(1);
     const before = await proc.stopTree({
       graceMs: timeoutMs,
-      onAsk: (how) => this.d.log('supervisor', `stopping (${why}): ${how}, ${secs} s before the tree is killed`),
-      onKill: () => this.d.log('supervisor', `still running after ${secs} s: killing its process tree`),
+      onAsk: (how) =>
+        this.d.log('supervisor', `stopping (${why}): ${how}, ${secs} s before the tree is killed`),
+      onKill: () =>
+        this.d.log('supervisor', `still running after ${secs} s: killing its process tree`),
     });
     await this.#sweep(pid, before, Math.min(1000, timeoutMs));
   }
@@ -496,7 +625,10 @@ export class ServiceRunner {
   /** Stops what is left of a tree whose leader has exited (util/child `sweepTree`), and says so. */
   async #sweep(pid: number, before: ProcInfo[], graceMs: number): Promise<void> {
     await sweepTree(pid, before, graceMs, (left) =>
-      this.d.log('supervisor', `stopping ${left.length} leftover process(es) of its tree: ${left.join(', ')}`),
+      this.d.log(
+        'supervisor',
+        `stopping ${left.length} leftover process(es) of its tree: ${left.join(', ')}`,
+      ),
     );
   }
 
@@ -551,7 +683,9 @@ export class ServiceRunner {
     this.d.notify(level, 'service_failed', `${this.d.spec().name}: ${message}`);
   }
 
-  #set(patch: Partial<Pick<ServiceRunner, 'status' | 'pid' | 'lastError' | 'hint' | 'health'>>): void {
+  #set(
+    patch: Partial<Pick<ServiceRunner, 'status' | 'pid' | 'lastError' | 'hint' | 'health'>>,
+  ): void {
     let visible = false;
     for (const [k, v] of Object.entries(patch) as [keyof typeof patch, unknown][]) {
       const cur = this[k];
@@ -566,9 +700,20 @@ export class ServiceRunner {
   }
 }
 
-function portConflictMessage(spec: ServiceSpec, holder: PortHolder | null, h: HealthResult): string {
-  const who = holder?.pid ? `${holder.name ?? 'a process'} (pid ${holder.pid})` : holder?.name ? holder.name : 'another program (the system does not say which)';
-  const answer = h.state === 'down' ? `it does not answer HTTP (${h.message})` : `it is not ${spec.name} (${h.message})`;
+function portConflictMessage(
+  spec: ServiceSpec,
+  holder: PortHolder | null,
+  h: HealthResult,
+): string {
+  const who = holder?.pid
+    ? `${holder.name ?? 'a process'} (pid ${holder.pid})`
+    : holder?.name
+      ? holder.name
+      : 'another program (the system does not say which)';
+  const answer =
+    h.state === 'down'
+      ? `it does not answer HTTP (${h.message})`
+      : `it is not ${spec.name} (${h.message})`;
   return `Port ${spec.listenPort} is already in use by ${who}, and ${answer}. Stop that program, or set services.${spec.id}.port to a free port.`;
 }
 

@@ -76,7 +76,10 @@ export function buildTrayMenu(s: Snapshot, shell: ShellFacts): MenuItem[] {
   const cmd = (command: Command): MenuAction => ({ kind: 'command', command });
   const items: MenuItem[] = [];
 
-  items.push({ type: 'label', label: `${s.host.name} — ${s.host.role === 'primary' ? 'Primary' : 'Fallback'}` });
+  items.push({
+    type: 'label',
+    label: `${s.host.name} — ${s.host.role === 'primary' ? 'Primary' : 'Fallback'}`,
+  });
   items.push({ type: 'label', label: servingLine(s, shell) });
   // What to type in the app; the QR code and the IP are one click away (dashboard #iphone).
   if (s.host.sharedName) {
@@ -91,7 +94,10 @@ export function buildTrayMenu(s: Snapshot, shell: ShellFacts): MenuItem[] {
   const h = s.hibernation;
   const inSec = nextInSeconds(s, shell.elapsedSeconds);
   const next = h.next && inSec !== null ? ` · ${h.next.state} in ${formatDuration(inSec)}` : '';
-  items.push({ type: 'label', label: `State: ${STATE_LABEL[h.state]}${h.keepAwake ? ' · kept awake' : next}` });
+  items.push({
+    type: 'label',
+    label: `State: ${STATE_LABEL[h.state]}${h.keepAwake ? ' · kept awake' : next}`,
+  });
 
   items.push(...vramItems(s));
 
@@ -105,12 +111,30 @@ export function buildTrayMenu(s: Snapshot, shell: ShellFacts): MenuItem[] {
   }
   items.push({ type: 'separator' });
 
-  for (const svc of s.services) items.push(serviceSubmenu(svc, s.frontDoor?.ports.find((p) => p.id === svc.id)));
+  for (const svc of s.services)
+    items.push(
+      serviceSubmenu(
+        svc,
+        s.frontDoor?.ports.find((p) => p.id === svc.id),
+      ),
+    );
   if (s.services.length) {
-    const anyDown = s.services.some((x) => x.enabled && !UP.has(x.status) && x.status !== 'external');
+    const anyDown = s.services.some(
+      (x) => x.enabled && !UP.has(x.status) && x.status !== 'external',
+    );
     const anyUp = s.services.some((x) => UP.has(x.status));
-    items.push({ type: 'action', label: 'Start all', action: cmd({ type: 'services.startAll' }), enabled: anyDown });
-    items.push({ type: 'action', label: 'Stop all', action: cmd({ type: 'services.stopAll' }), enabled: anyUp });
+    items.push({
+      type: 'action',
+      label: 'Start all',
+      action: cmd({ type: 'services.startAll' }),
+      enabled: anyDown,
+    });
+    items.push({
+      type: 'action',
+      label: 'Stop all',
+      action: cmd({ type: 'services.stopAll' }),
+      enabled: anyUp,
+    });
   }
   items.push({ type: 'separator' });
 
@@ -124,7 +148,12 @@ export function buildTrayMenu(s: Snapshot, shell: ShellFacts): MenuItem[] {
       enabled: state !== h.state,
     })),
   });
-  items.push({ type: 'action', label: 'Wake', action: cmd({ type: 'wake', source: 'tray' }), enabled: h.state !== 'active' || h.busy === true });
+  items.push({
+    type: 'action',
+    label: 'Wake',
+    action: cmd({ type: 'wake', source: 'tray' }),
+    enabled: h.state !== 'active' || h.busy === true,
+  });
   items.push(keepAwakeItem(s, shell));
   items.push({ type: 'separator' });
 
@@ -137,7 +166,12 @@ export function buildTrayMenu(s: Snapshot, shell: ShellFacts): MenuItem[] {
     action: cmd({ type: standby ? 'serving.resume' : 'serving.stop' }),
   });
   items.push({ type: 'action', label: 'Open dashboard', action: { kind: 'openDashboard' } });
-  items.push({ type: 'checkbox', label: 'Start at login', checked: shell.startAtLogin, action: { kind: 'toggleStartAtLogin' } });
+  items.push({
+    type: 'checkbox',
+    label: 'Start at login',
+    checked: shell.startAtLogin,
+    action: { kind: 'toggleStartAtLogin' },
+  });
   items.push({ type: 'separator' });
   items.push({ type: 'action', label: 'Quit UnaMentis Server', action: { kind: 'quit' } });
   return items;
@@ -151,7 +185,8 @@ function isPaused(s: Snapshot, shell: Pick<ShellFacts, 'paused'>): boolean {
 function servingLine(s: Snapshot, shell: ShellFacts): string {
   if (shell.paused) return 'Paused: hidden from the iPhone';
   if (s.pairing?.standby) return 'Paused: not serving (handed over)';
-  if (s.host.serving && s.host.cannotServe) return truncate(`Cannot serve the iPhone: ${s.host.cannotServe}`, 80);
+  if (s.host.serving && s.host.cannotServe)
+    return truncate(`Cannot serve the iPhone: ${s.host.cannotServe}`, 80);
   if (s.host.serving) return 'Serving the iPhone';
   const other = s.peers.find((p) => p.serving);
   return other ? `Standing by (${other.name} serves)` : 'Standing by';
@@ -159,12 +194,19 @@ function servingLine(s: Snapshot, shell: ShellFacts): string {
 
 function keepAwakeItem(s: Snapshot, shell: ShellFacts): MenuItem {
   const ka = s.hibernation.keepAwake;
-  const cmd = (on: boolean, minutes: number | null): MenuAction => ({ kind: 'command', command: { type: 'keepAwake', on, minutes } });
+  const cmd = (on: boolean, minutes: number | null): MenuAction => ({
+    kind: 'command',
+    command: { type: 'keepAwake', on, minutes },
+  });
   if (!ka) {
     return {
       type: 'submenu',
       label: 'Keep awake',
-      items: KEEP_AWAKE_CHOICES.map((c) => ({ type: 'action' as const, label: c.label, action: cmd(true, c.minutes) })),
+      items: KEEP_AWAKE_CHOICES.map((c) => ({
+        type: 'action' as const,
+        label: c.label,
+        action: cmd(true, c.minutes),
+      })),
     };
   }
   let label = 'Keep awake ✓';
@@ -179,7 +221,11 @@ function keepAwakeItem(s: Snapshot, shell: ShellFacts): MenuItem {
     items: [
       { type: 'action', label: 'Stop keeping awake', action: cmd(false, null) },
       { type: 'separator' },
-      ...KEEP_AWAKE_CHOICES.map((c) => ({ type: 'action' as const, label: c.label.replace(/^For/, 'Instead, for').replace(/^Until/, 'Instead, until'), action: cmd(true, c.minutes) })),
+      ...KEEP_AWAKE_CHOICES.map((c) => ({
+        type: 'action' as const,
+        label: c.label.replace(/^For/, 'Instead, for').replace(/^Until/, 'Instead, until'),
+        action: cmd(true, c.minutes),
+      })),
     ],
   };
 }
@@ -210,8 +256,16 @@ function vramItems(s: Snapshot): MenuItem[] {
 function frontDoorLabels(door: FrontDoorPort): string[] {
   const behind = { ours: 'ours', external: 'another program', nobody: 'nobody' }[door.behind];
   if (door.listening === 'none') return [`Port ${door.port}: not behind the front door`];
-  const where = door.listening === 'lan' ? ' (LAN addresses only)' : door.listening === 'loopback' ? ' (this computer only)' : '';
-  const labels = [`Port ${door.port}${where} → ${behind}`, `${door.requestsLastMinute} requests in the last minute`];
+  const where =
+    door.listening === 'lan'
+      ? ' (LAN addresses only)'
+      : door.listening === 'loopback'
+        ? ' (this computer only)'
+        : '';
+  const labels = [
+    `Port ${door.port}${where} → ${behind}`,
+    `${door.requestsLastMinute} requests in the last minute`,
+  ];
   if (door.held > 0) labels.push(`${door.held} waiting for it to wake`);
   return labels;
 }
@@ -222,7 +276,11 @@ function serviceSubmenu(svc: ServiceEntry, door?: FrontDoorPort): MenuItem {
   if (door) for (const label of frontDoorLabels(door)) items.push({ type: 'label', label });
   if (svc.lastError) items.push({ type: 'label', label: truncate(svc.lastError, 80) });
   if (svc.status === 'external') {
-    items.push({ type: 'action', label: 'Take over', action: { kind: 'command', command: { type: 'service.takeOver', id: svc.id } } });
+    items.push({
+      type: 'action',
+      label: 'Take over',
+      action: { kind: 'command', command: { type: 'service.takeOver', id: svc.id } },
+    });
   } else {
     items.push({
       type: 'action',
@@ -230,7 +288,12 @@ function serviceSubmenu(svc: ServiceEntry, door?: FrontDoorPort): MenuItem {
       action: { kind: 'command', command: { type: 'service.start', id: svc.id } },
       enabled: !running && svc.enabled,
     });
-    items.push({ type: 'action', label: 'Stop', action: { kind: 'command', command: { type: 'service.stop', id: svc.id } }, enabled: running });
+    items.push({
+      type: 'action',
+      label: 'Stop',
+      action: { kind: 'command', command: { type: 'service.stop', id: svc.id } },
+      enabled: running,
+    });
     items.push({
       type: 'action',
       label: 'Restart',
@@ -251,18 +314,27 @@ function truncate(s: string, n: number): string {
 export const TOOLTIP_MAX = 127;
 
 /** The tooltip: one line a user can read at a glance. */
-export function trayTooltip(s: Snapshot, shell: Pick<ShellFacts, 'paused' | 'elapsedSeconds'> = {}): string {
+export function trayTooltip(
+  s: Snapshot,
+  shell: Pick<ShellFacts, 'paused' | 'elapsedSeconds'> = {},
+): string {
   const failed = s.services.filter((x) => x.enabled && x.status === 'failed').length;
   const parts = [`UnaMentis Server — ${s.host.name}`];
   parts.push(isPaused(s, shell) ? 'paused' : s.host.serving ? 'serving' : 'standing by');
   const inSec = nextInSeconds(s, shell.elapsedSeconds);
-  parts.push(s.hibernation.next && inSec !== null && !s.hibernation.keepAwake ? `${s.hibernation.state} (${s.hibernation.next.state} in ${formatDuration(inSec)})` : s.hibernation.state);
+  parts.push(
+    s.hibernation.next && inSec !== null && !s.hibernation.keepAwake
+      ? `${s.hibernation.state} (${s.hibernation.next.state} in ${formatDuration(inSec)})`
+      : s.hibernation.state,
+  );
   if (failed) parts.push(`${failed} service${failed > 1 ? 's' : ''} failed`);
   const gpu = s.gpu.gpus[0];
   if (gpu && !s.gpu.error) {
     const used = s.gpu.gpus.reduce((a, g) => a + (g.vramUsedMB ?? 0), 0);
     const total = s.gpu.gpus.reduce((a, g) => a + g.vramTotalMB, 0);
-    parts.push(`${gpu.unified ? 'memory' : 'VRAM'} ${(used / 1024).toFixed(1)}/${(total / 1024).toFixed(1)} GB`);
+    parts.push(
+      `${gpu.unified ? 'memory' : 'VRAM'} ${(used / 1024).toFixed(1)}/${(total / 1024).toFixed(1)} GB`,
+    );
   }
   // Drop the least important parts (VRAM, then the countdown) rather than cut a word in half.
   let text = parts.join(' · ');

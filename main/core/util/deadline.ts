@@ -18,7 +18,10 @@ export function deadline(ms: number, ...signals: (AbortSignal | null | undefined
   function follow(this: AbortSignal): void {
     ac.abort(this.reason);
   }
-  const timer = setTimeout(() => ac.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), ms);
+  const timer = setTimeout(
+    () => ac.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')),
+    ms,
+  );
   timer.unref?.();
   const d: Deadline = {
     signal: ac.signal,

@@ -48,7 +48,8 @@ function ownerLive(text: string, lockStat: fs.Stats, self: number): number | nul
   if (started !== null && started > lockStat.mtimeMs + 2_000) return null; // the pid was reused
   if (process.platform === 'linux') {
     try {
-      if (!/node|electron|unamentis/i.test(fs.readFileSync(`/proc/${owner}/cmdline`, 'utf8'))) return null;
+      if (!/node|electron|unamentis/i.test(fs.readFileSync(`/proc/${owner}/cmdline`, 'utf8')))
+        return null;
     } catch {
       return null;
     }
@@ -73,7 +74,11 @@ export function lockDataDir(dataDir: string, pid = process.pid): () => void {
       const code = (err as NodeJS.ErrnoException).code;
       // A full disk: the file was made but its pid could not be written. Keep the empty file as our
       // lock rather than refuse to start (issue #20); a later start takes an empty lock as stale.
-      if ((code === 'ENOSPC' || code === 'EDQUOT') && fs.existsSync(file) && fs.statSync(file).size === 0) {
+      if (
+        (code === 'ENOSPC' || code === 'EDQUOT') &&
+        fs.existsSync(file) &&
+        fs.statSync(file).size === 0
+      ) {
         return () => fs.rmSync(file, { force: true });
       }
       if (code !== 'EEXIST') throw err;

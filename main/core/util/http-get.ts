@@ -27,7 +27,9 @@ interface GetOptions {
   maxBody?: number;
 }
 
-type FullAnswer = { status: number; headers: http.IncomingHttpHeaders; body: string; cut: boolean } | { error: string };
+type FullAnswer =
+  | { status: number; headers: http.IncomingHttpHeaders; body: string; cut: boolean }
+  | { error: string };
 
 /** One GET with a hard deadline (connect, answer and body) and an optional abort signal; never rejects. */
 function get(host: string, port: number, path: string, opts: GetOptions): Promise<FullAnswer> {
@@ -68,7 +70,9 @@ function get(host: string, port: number, path: string, opts: GetOptions): Promis
       r.on('error', (err: NodeJS.ErrnoException) => {
         if (settled) return;
         if (r.reusedSocket && !retried && STALE_SOCKET.has(err.code ?? '')) return attempt(true);
-        done({ error: err.code === 'ECONNREFUSED' ? `connection refused on port ${port}` : err.message });
+        done({
+          error: err.code === 'ECONNREFUSED' ? `connection refused on port ${port}` : err.message,
+        });
       });
       r.end();
     };
@@ -77,14 +81,23 @@ function get(host: string, port: number, path: string, opts: GetOptions): Promis
 }
 
 /** One GET with a hard deadline (connect, answer and body); never rejects. */
-export async function httpGet(host: string, port: number, path: string, timeoutMs: number): Promise<Answer> {
+export async function httpGet(
+  host: string,
+  port: number,
+  path: string,
+  timeoutMs: number,
+): Promise<Answer> {
   const a = await get(host, port, path, { timeoutMs });
   return 'error' in a ? a : { status: a.status, body: a.body };
 }
 
 /** Where an http: URL points, as http.request takes it (`[::1]` → `::1`). */
 function target(url: URL): { host: string; port: number; path: string } {
-  return { host: url.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(url.port || 80), path: `${url.pathname}${url.search}` };
+  return {
+    host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+    port: Number(url.port || 80),
+    path: `${url.pathname}${url.search}`,
+  };
 }
 
 /** `httpGet` of an http: URL. */
@@ -130,12 +143,16 @@ export const keptFetch: typeof fetch = async (input, init) => {
     signal?.throwIfAborted();
     throw new TypeError('fetch failed', { cause: new Error(a.error) });
   }
-  if (a.cut) throw new TypeError('fetch failed', { cause: new Error(`the answer is larger than ${FETCH_MAX_BODY} bytes`) });
+  if (a.cut)
+    throw new TypeError('fetch failed', {
+      cause: new Error(`the answer is larger than ${FETCH_MAX_BODY} bytes`),
+    });
   const headers = new Headers();
   for (const [k, v] of Object.entries(a.headers)) {
     if (typeof v === 'string') headers.set(k, v);
     else if (Array.isArray(v)) for (const x of v) headers.append(k, x);
   }
-  if (a.status < 200 || a.status > 599) throw new TypeError('fetch failed', { cause: new Error(`status ${a.status}`) });
+  if (a.status < 200 || a.status > 599)
+    throw new TypeError('fetch failed', { cause: new Error(`status ${a.status}`) });
   return new Response(NULL_BODY.has(a.status) ? null : a.body, { status: a.status, headers });
 };

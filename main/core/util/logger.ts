@@ -21,7 +21,13 @@ export type LogFormat = 'plain' | 'journal';
 const PRIORITY: Record<LogLevel, number> = { debug: 7, info: 6, warn: 4, error: 3 };
 
 export function createLogger(
-  opts: { scope?: string; level?: LogLevel; sink?: LogSink; now?: () => Date; format?: LogFormat } = {},
+  opts: {
+    scope?: string;
+    level?: LogLevel;
+    sink?: LogSink;
+    now?: () => Date;
+    format?: LogFormat;
+  } = {},
 ): Logger {
   const min = ORDER[opts.level ?? 'info'];
   const sink = opts.sink ?? ((line: string) => process.stdout.write(line + '\n'));
@@ -30,8 +36,10 @@ export function createLogger(
     const emit = (level: LogLevel, msg: string, fields?: Record<string, unknown>) => {
       if (ORDER[level] < min) return;
       const extra = fields && Object.keys(fields).length ? ' ' + safeJson(fields) : '';
-      if (opts.format === 'journal') sink(`<${PRIORITY[level]}>${level.toUpperCase().padEnd(5)} [${scope}] ${msg}${extra}`);
-      else sink(`${now().toISOString()} ${level.toUpperCase().padEnd(5)} [${scope}] ${msg}${extra}`);
+      if (opts.format === 'journal')
+        sink(`<${PRIORITY[level]}>${level.toUpperCase().padEnd(5)} [${scope}] ${msg}${extra}`);
+      else
+        sink(`${now().toISOString()} ${level.toUpperCase().padEnd(5)} [${scope}] ${msg}${extra}`);
     };
     return {
       debug: (m, f) => emit('debug', m, f),

@@ -3,14 +3,28 @@
 import { gaugeArc, linePlot, stackSegments, type Point } from '../charts.js';
 import { formatClock, formatMB, percent } from '../format.js';
 
-export function Gauge({ used, total, label }: { used: number | null; total: number; label: string }) {
+export function Gauge({
+  used,
+  total,
+  label,
+}: {
+  used: number | null;
+  total: number;
+  label: string;
+}) {
   const pct = used === null ? null : percent(used, total);
   const level = pct === null ? 'unknown' : pct >= 90 ? 'bad' : pct >= 75 ? 'warn' : 'ok';
   return (
     <figure className="gauge">
-      <svg viewBox="0 0 120 70" role="img" aria-label={`${label}: ${used === null ? 'unknown' : `${formatMB(used)} of ${formatMB(total)} used (${Math.round(pct!)} %)`}`}>
+      <svg
+        viewBox="0 0 120 70"
+        role="img"
+        aria-label={`${label}: ${used === null ? 'unknown' : `${formatMB(used)} of ${formatMB(total)} used (${Math.round(pct!)} %)`}`}
+      >
         <path d={gaugeArc(1, 60, 62, 50)} className="gauge-track" />
-        {pct !== null && pct > 0 && <path d={gaugeArc(pct / 100, 60, 62, 50)} className={`gauge-fill ${level}`} />}
+        {pct !== null && pct > 0 && (
+          <path d={gaugeArc(pct / 100, 60, 62, 50)} className={`gauge-fill ${level}`} />
+        )}
         <text x="60" y="52" textAnchor="middle" className="gauge-pct">
           {pct === null ? '—' : `${Math.round(pct)}%`}
         </text>
@@ -45,10 +59,22 @@ export function StackedBar({
           {formatMB(sum)} of {formatMB(total)}
         </span>
       </div>
-      <svg className="stacked-bar" viewBox="0 0 100 10" preserveAspectRatio="none" aria-hidden="true">
+      <svg
+        className="stacked-bar"
+        viewBox="0 0 100 10"
+        preserveAspectRatio="none"
+        aria-hidden="true"
+      >
         <rect x="0" y="0" width="100" height="10" className="bar-track" />
         {segments.map((s, i) => (
-          <rect key={s.key} x={s.x} y="0" width={s.width} height="10" className={`seg seg-${i % PALETTE}`}>
+          <rect
+            key={s.key}
+            x={s.x}
+            y="0"
+            width={s.width}
+            height="10"
+            className={`seg seg-${i % PALETTE}`}
+          >
             <title>{`${s.label}: ${formatMB(s.value)}`}</title>
           </rect>
         ))}
@@ -94,7 +120,17 @@ export function TimeChart({
   const H = 140;
   const tStart = end - windowMs;
   const peak = Math.max(0, ...series.flatMap((s) => s.points.map((p) => p.v)));
-  const plots = series.map((s) => ({ s, plot: linePlot(s.points, { tStart, tEnd: end, width: W, height: H, yMax: yMax ?? peak, gapMs: 90_000 }) }));
+  const plots = series.map((s) => ({
+    s,
+    plot: linePlot(s.points, {
+      tStart,
+      tEnd: end,
+      width: W,
+      height: H,
+      yMax: yMax ?? peak,
+      gapMs: 90_000,
+    }),
+  }));
   const axisMax = plots[0]?.plot.yMax ?? 1;
   const last = series.map((s) => s.points[s.points.length - 1]).filter(Boolean);
   const summary = last.length
@@ -112,7 +148,13 @@ export function TimeChart({
           </g>
         ))}
         {[10, 5, 0].map((min) => (
-          <text key={min} x={W - (min * 60_000 * W) / windowMs} y={H + 16} textAnchor={min === 0 ? 'end' : 'middle'} className="axis">
+          <text
+            key={min}
+            x={W - (min * 60_000 * W) / windowMs}
+            y={H + 16}
+            textAnchor={min === 0 ? 'end' : 'middle'}
+            className="axis"
+          >
             {min === 0 ? formatClock(end) : `−${min} min`}
           </text>
         ))}

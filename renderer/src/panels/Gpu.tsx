@@ -8,7 +8,17 @@ import { useEffect, useRef } from 'react';
 import { useAction, useNow } from '../hooks.js';
 import { GPU_WINDOW_MS, type GpuSample } from '../useServer.js';
 
-export function GpuPanel({ snapshot: s, history, client, canAct }: { snapshot: Snapshot; history: GpuSample[]; client?: ApiClient; canAct?: boolean }) {
+export function GpuPanel({
+  snapshot: s,
+  history,
+  client,
+  canAct,
+}: {
+  snapshot: Snapshot;
+  history: GpuSample[];
+  client?: ApiClient;
+  canAct?: boolean;
+}) {
   const now = useNow(5000);
   const [readNow, readState] = useAction(() => client!.gpuSample());
   const stale = gpuStaleness(s.gpu, now);
@@ -34,21 +44,30 @@ export function GpuPanel({ snapshot: s, history, client, canAct }: { snapshot: S
     <>
       {s.gpu.error && (
         <p className="callout warning" role="status">
-          GPU {s.gpu.error.startsWith('unavailable') ? s.gpu.error : `unavailable: ${s.gpu.error}`}. Everything else keeps working.
+          GPU {s.gpu.error.startsWith('unavailable') ? s.gpu.error : `unavailable: ${s.gpu.error}`}.
+          Everything else keeps working.
         </p>
       )}
       {stale && (
         <p className="callout" role="status" data-testid="gpu-stale">
           {stale}{' '}
           {client && (
-            <button type="button" disabled={!canAct || readState.busy} onClick={() => void readNow()}>
+            <button
+              type="button"
+              disabled={!canAct || readState.busy}
+              onClick={() => void readNow()}
+            >
               Read now
             </button>
           )}
           {readState.error && <span className="error"> {readState.error}</span>}
         </p>
       )}
-      {gpus.length === 0 && !s.gpu.error && <p className="empty">No GPU found yet{s.gpu.sampledAt ? '' : ' (the first sample has not arrived)'}.</p>}
+      {gpus.length === 0 && !s.gpu.error && (
+        <p className="empty">
+          No GPU found yet{s.gpu.sampledAt ? '' : ' (the first sample has not arrived)'}.
+        </p>
+      )}
       <div className="cards">
         {gpus.map((g, i) => (
           <GpuCard key={i} gpu={g} />
@@ -69,7 +88,9 @@ export function GpuPanel({ snapshot: s, history, client, canAct }: { snapshot: S
                 key: `${m.service}/${m.name}`,
                 label: m.name,
                 value: m.vramMB,
-                ...(m.spilled || (m.cpuMB ?? 0) > 0 ? { flag: `+${formatMB(m.cpuMB ?? 0)} on CPU: slow` } : {}),
+                ...(m.spilled || (m.cpuMB ?? 0) > 0
+                  ? { flag: `+${formatMB(m.cpuMB ?? 0)} on CPU: slow` }
+                  : {}),
               }))}
             />
             <StackedBar
@@ -81,7 +102,13 @@ export function GpuPanel({ snapshot: s, history, client, canAct }: { snapshot: S
           </section>
           <section className="card" aria-labelledby="gpu-hist-h">
             <h3 id="gpu-hist-h">{memWord} used, last 10 minutes</h3>
-            <TimeChart label={`${memWord} used over the last 10 minutes`} series={series} windowMs={GPU_WINDOW_MS} end={Math.max(now, history.at(-1)?.t ?? 0)} yMax={total / Math.max(1, gpus.length)} />
+            <TimeChart
+              label={`${memWord} used over the last 10 minutes`}
+              series={series}
+              windowMs={GPU_WINDOW_MS}
+              end={Math.max(now, history.at(-1)?.t ?? 0)}
+              yMax={total / Math.max(1, gpus.length)}
+            />
           </section>
         </>
       )}
@@ -90,7 +117,8 @@ export function GpuPanel({ snapshot: s, history, client, canAct }: { snapshot: S
         {advice ? (
           <>
             <p className={`advice ${advice.level}`}>
-              <span className={`badge advice-${advice.level}`}>{ADVICE_LABEL[advice.level]}</span> {advice.message}
+              <span className={`badge advice-${advice.level}`}>{ADVICE_LABEL[advice.level]}</span>{' '}
+              {advice.message}
             </p>
             {advice.neededMB !== undefined && advice.availableMB !== undefined && (
               <p className="muted small">
@@ -106,14 +134,21 @@ export function GpuPanel({ snapshot: s, history, client, canAct }: { snapshot: S
             )}
           </>
         ) : (
-          <p className="muted">No advice yet: it appears once the GPU and the installed models are known.</p>
+          <p className="muted">
+            No advice yet: it appears once the GPU and the installed models are known.
+          </p>
         )}
       </section>
     </>
   );
 }
 
-const ADVICE_LABEL = { ok: 'Fits', tight: 'Tight', 'too-big': 'Too big', unknown: 'Unknown' } as const;
+const ADVICE_LABEL = {
+  ok: 'Fits',
+  tight: 'Tight',
+  'too-big': 'Too big',
+  unknown: 'Unknown',
+} as const;
 
 function GpuCard({ gpu }: { gpu: GpuInfo }) {
   return (
@@ -121,7 +156,11 @@ function GpuCard({ gpu }: { gpu: GpuInfo }) {
       <h3>
         {gpu.name} {gpu.unified && <span className="tag">unified memory</span>}
       </h3>
-      <Gauge used={gpu.vramUsedMB} total={gpu.vramTotalMB} label={`${gpu.unified ? 'Memory' : 'VRAM'} of ${gpu.name}`} />
+      <Gauge
+        used={gpu.vramUsedMB}
+        total={gpu.vramTotalMB}
+        label={`${gpu.unified ? 'Memory' : 'VRAM'} of ${gpu.name}`}
+      />
       <dl className="facts">
         <dt>Vendor</dt>
         <dd>{gpu.vendor}</dd>
@@ -164,14 +203,22 @@ export function servicesBarParts(s: Snapshot): { key: string; label: string; val
   const ours = byService.reduce((a, x) => a + x.vramMB, 0);
   // Never more than what is left, so the bar cannot add up past what the GPU reports in use.
   const rest = Math.max(0, used - ours);
-  const parts = byService.filter((x) => x.vramMB > 0).map((x) => ({ key: x.service, label: serviceName(s, x.service), value: x.vramMB }));
-  const unmeasured = (s.gpu.services ?? []).filter((x) => x.unmeasured).map((x) => serviceName(s, x.service));
+  const parts = byService
+    .filter((x) => x.vramMB > 0)
+    .map((x) => ({ key: x.service, label: serviceName(s, x.service), value: x.vramMB }));
+  const unmeasured = (s.gpu.services ?? [])
+    .filter((x) => x.unmeasured)
+    .map((x) => serviceName(s, x.service));
   if (s.gpu.otherMB != null) {
     const other = Math.min(s.gpu.otherMB, rest);
     // What the GPU holds for programs we do not supervise (games, browsers, …).
     if (other > 0) parts.push({ key: '(other)', label: 'Other programs', value: other });
   } else if (unmeasured.length && rest > 0) {
-    parts.push({ key: '(unattributed)', label: `${unmeasured.join(', ')} and other programs (not measured per program)`, value: rest });
+    parts.push({
+      key: '(unattributed)',
+      label: `${unmeasured.join(', ')} and other programs (not measured per program)`,
+      value: rest,
+    });
   }
   return parts;
 }
@@ -179,6 +226,7 @@ export function servicesBarParts(s: Snapshot): { key: string; label: string; val
 /** Without per-pid attribution, models still tell us which service holds what. */
 function aggregateByService(s: Snapshot): { service: string; vramMB: number }[] {
   const m = new Map<string, number>();
-  for (const model of s.gpu.models) m.set(model.service, (m.get(model.service) ?? 0) + model.vramMB);
+  for (const model of s.gpu.models)
+    m.set(model.service, (m.get(model.service) ?? 0) + model.vramMB);
   return [...m].map(([service, vramMB]) => ({ service, vramMB }));
 }

@@ -9,7 +9,13 @@ import { ErrorText } from '../components/Status.js';
 import { formatClock, formatDuration, STATE_LABEL, STATE_MEANING } from '../format.js';
 import { useAction, useNow } from '../hooks.js';
 
-const HIBERNATION_STATES: readonly HibernationState[] = ['active', 'warm', 'cool', 'cold', 'dormant'];
+const HIBERNATION_STATES: readonly HibernationState[] = [
+  'active',
+  'warm',
+  'cool',
+  'cold',
+  'dormant',
+];
 const TIMELINE_MS = 2 * 3600_000;
 
 const KEEP_AWAKE_CHOICES: { label: string; minutes: number | null }[] = [
@@ -20,20 +26,38 @@ const KEEP_AWAKE_CHOICES: { label: string; minutes: number | null }[] = [
   { label: 'Until I turn it off', minutes: null },
 ];
 
-export function HibernationPanel({ snapshot: s, client, canAct, receivedAt }: { snapshot: Snapshot; client: ApiClient; canAct: boolean; receivedAt: number }) {
+export function HibernationPanel({
+  snapshot: s,
+  client,
+  canAct,
+  receivedAt,
+}: {
+  snapshot: Snapshot;
+  client: ApiClient;
+  canAct: boolean;
+  receivedAt: number;
+}) {
   const now = useNow(1000);
   const h = s.hibernation;
   const elapsed = Math.max(0, (now - receivedAt) / 1000);
   const pinned = !!h.keepAwake;
   const idle = pinned ? h.idleSeconds : h.idleSeconds + elapsed;
   const nextIn = h.next ? Math.max(0, h.next.inSeconds - (pinned ? 0 : elapsed)) : null;
-  const [target, setTarget] = useState<HibernationState>(h.state === 'dormant' ? 'cold' : 'dormant');
+  const [target, setTarget] = useState<HibernationState>(
+    h.state === 'dormant' ? 'cold' : 'dormant',
+  );
   const [minutes, setMinutes] = useState<string>('60');
   const [hibernate, hState] = useAction((state: HibernationState) => client.hibernate(state));
   const [wake, wState] = useAction(() => client.wake());
   const [keep, kState] = useAction((on: boolean, m: number | null) => client.keepAwake(on, m));
   const history = [...(h.history ?? [])].reverse();
-  const bands = stateBands(h.history ?? [], h.state, now, TIMELINE_MS, h.since ? Date.parse(h.since) : undefined);
+  const bands = stateBands(
+    h.history ?? [],
+    h.state,
+    now,
+    TIMELINE_MS,
+    h.since ? Date.parse(h.since) : undefined,
+  );
 
   return (
     <>
@@ -43,7 +67,11 @@ export function HibernationPanel({ snapshot: s, client, canAct, receivedAt }: { 
         </h3>
         <ol className="staircase" aria-label="Hibernation states">
           {HIBERNATION_STATES.map((st) => (
-            <li key={st} className={st === h.state ? 'current' : ''} aria-current={st === h.state ? 'step' : undefined}>
+            <li
+              key={st}
+              className={st === h.state ? 'current' : ''}
+              aria-current={st === h.state ? 'step' : undefined}
+            >
               <span className={`state-dot state-${st}`} aria-hidden="true" />
               <span className="state-name">{STATE_LABEL[st]}</span>
               <span className="muted small">{STATE_MEANING[st]}</span>
@@ -57,7 +85,9 @@ export function HibernationPanel({ snapshot: s, client, canAct, receivedAt }: { 
           {pinned && (
             <>
               {' · '}
-              <span className="tag">keep awake{h.keepAwake?.until ? ` until ${formatClock(h.keepAwake.until)}` : ''}</span>
+              <span className="tag">
+                keep awake{h.keepAwake?.until ? ` until ${formatClock(h.keepAwake.until)}` : ''}
+              </span>
             </>
           )}
         </p>
@@ -65,7 +95,12 @@ export function HibernationPanel({ snapshot: s, client, canAct, receivedAt }: { 
           {h.next && nextIn !== null ? (
             <>
               Next: <strong>{STATE_LABEL[h.next.state]}</strong> in {formatDuration(nextIn)}
-              {!pinned && <span className="muted"> (at {formatClock(now + nextIn * 1000)}) unless the server is used</span>}
+              {!pinned && (
+                <span className="muted">
+                  {' '}
+                  (at {formatClock(now + nextIn * 1000)}) unless the server is used
+                </span>
+              )}
             </>
           ) : pinned ? (
             'Kept awake: no step down until keep awake ends.'
@@ -80,7 +115,12 @@ export function HibernationPanel({ snapshot: s, client, canAct, receivedAt }: { 
       <section className="card" aria-labelledby="hib-controls-h">
         <h3 id="hib-controls-h">Control</h3>
         <div className="control-row">
-          <button type="button" className="primary" disabled={!canAct || wState.busy || (h.state === 'active' && !h.busy)} onClick={() => void wake()}>
+          <button
+            type="button"
+            className="primary"
+            disabled={!canAct || wState.busy || (h.state === 'active' && !h.busy)}
+            onClick={() => void wake()}
+          >
             Wake now
           </button>
           <ErrorText error={wState.error} />
@@ -93,7 +133,11 @@ export function HibernationPanel({ snapshot: s, client, canAct, receivedAt }: { 
           }}
         >
           <label htmlFor="hib-target">Hibernate now to</label>
-          <select id="hib-target" value={target} onChange={(e) => setTarget(e.target.value as HibernationState)}>
+          <select
+            id="hib-target"
+            value={target}
+            onChange={(e) => setTarget(e.target.value as HibernationState)}
+          >
             {HIBERNATION_STATES.filter((x) => x !== 'active').map((st) => (
               <option key={st} value={st}>
                 {STATE_LABEL[st]} — {STATE_MEANING[st]}
@@ -135,7 +179,12 @@ export function HibernationPanel({ snapshot: s, client, canAct, receivedAt }: { 
         <h3 id="timeline-h">Timeline, last 2 hours</h3>
         <div className="timeline-band" aria-hidden="true">
           {bands.map((b, i) => (
-            <span key={i} className={`band state-${b.state}`} style={{ left: `${b.x}%`, width: `${b.width}%` }} title={`${STATE_LABEL[b.state] ?? b.state}: ${formatClock(b.from)}–${formatClock(b.to)}`} />
+            <span
+              key={i}
+              className={`band state-${b.state}`}
+              style={{ left: `${b.x}%`, width: `${b.width}%` }}
+              title={`${STATE_LABEL[b.state] ?? b.state}: ${formatClock(b.from)}–${formatClock(b.to)}`}
+            />
           ))}
         </div>
         <div className="timeline-axis muted small" aria-hidden="true">
@@ -148,9 +197,12 @@ export function HibernationPanel({ snapshot: s, client, canAct, receivedAt }: { 
           <ol className="transitions" data-testid="transitions">
             {history.slice(0, 30).map((t, i) => (
               <li key={`${t.at}-${i}`}>
-                <time dateTime={t.at}>{formatClock(t.at)}</time> <span className={`state-dot state-${t.from}`} aria-hidden="true" />
-                {STATE_LABEL[t.from] ?? t.from} → <span className={`state-dot state-${t.to}`} aria-hidden="true" />
-                <strong>{STATE_LABEL[t.to] ?? t.to}</strong> <span className="muted">({t.reason})</span>
+                <time dateTime={t.at}>{formatClock(t.at)}</time>{' '}
+                <span className={`state-dot state-${t.from}`} aria-hidden="true" />
+                {STATE_LABEL[t.from] ?? t.from} →{' '}
+                <span className={`state-dot state-${t.to}`} aria-hidden="true" />
+                <strong>{STATE_LABEL[t.to] ?? t.to}</strong>{' '}
+                <span className="muted">({t.reason})</span>
               </li>
             ))}
           </ol>

@@ -15,11 +15,17 @@ export function LatencyPanel({ client, canAct }: { client: ApiClient; canAct: bo
       <section className="card" aria-labelledby="lat-h">
         <h3 id="lat-h">Is this server fast enough for a conversation?</h3>
         <p className="muted">
-          Times what the iPhone waits for: the first token of an answer from Ollama, and the first byte of speech from each running TTS service. The first
-          request may load a model, so it is shown but not judged; the verdict uses the median of three more.
+          Times what the iPhone waits for: the first token of an answer from Ollama, and the first
+          byte of speech from each running TTS service. The first request may load a model, so it is
+          shown but not judged; the verdict uses the median of three more.
         </p>
         <div className="control-row">
-          <button type="button" className="primary" disabled={!canAct || state.busy} onClick={() => void run()}>
+          <button
+            type="button"
+            className="primary"
+            disabled={!canAct || state.busy}
+            onClick={() => void run()}
+          >
             {state.busy ? 'Measuring…' : 'Run latency check'}
           </button>
           {!canAct && <span className="muted small">Needs the access token.</span>}
@@ -49,7 +55,12 @@ export function LatencyPanel({ client, canAct }: { client: ApiClient; canAct: bo
                     <td>{formatMs(r.coldMs)}</td>
                     <td>
                       <strong>{formatMs(r.medianMs)}</strong>
-                      {r.samplesMs.length > 1 && <span className="muted small"> ({r.samplesMs.map((x) => Math.round(x)).join(', ')})</span>}
+                      {r.samplesMs.length > 1 && (
+                        <span className="muted small">
+                          {' '}
+                          ({r.samplesMs.map((x) => Math.round(x)).join(', ')})
+                        </span>
+                      )}
                     </td>
                     <td>&lt; {r.targetMs} ms</td>
                     <td>

@@ -13,7 +13,17 @@ const MAX_LINES = 5000;
 /** Lines worth a second look, whatever stream they came on (Ollama logs everything to stderr). */
 const ERRORISH = /\b(error|fatal|panic|traceback|exception)\b/i;
 
-export function LogViewer({ client, service, live, onClose }: { client: ApiClient; service: ServiceEntry; live: LogLine[]; onClose: () => void }) {
+export function LogViewer({
+  client,
+  service,
+  live,
+  onClose,
+}: {
+  client: ApiClient;
+  service: ServiceEntry;
+  live: LogLine[];
+  onClose: () => void;
+}) {
   const [initial, setInitial] = useState<LogLine[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [query, setQuery] = useState('');
@@ -57,7 +67,13 @@ export function LogViewer({ client, service, live, onClose }: { client: ApiClien
         <div className="log-controls">
           <label>
             <span className="sr-only">Search the log</span>
-            <input type="search" placeholder="Search…" value={query} onChange={(e) => setQuery(e.target.value)} aria-controls="log-lines" />
+            <input
+              type="search"
+              placeholder="Search…"
+              value={query}
+              onChange={(e) => setQuery(e.target.value)}
+              aria-controls="log-lines"
+            />
           </label>
           <label>
             <span className="sr-only">Stream</span>
@@ -69,7 +85,8 @@ export function LogViewer({ client, service, live, onClose }: { client: ApiClien
             </select>
           </label>
           <label className="check">
-            <input type="checkbox" checked={follow} onChange={(e) => setFollow(e.target.checked)} /> Follow
+            <input type="checkbox" checked={follow} onChange={(e) => setFollow(e.target.checked)} />{' '}
+            Follow
           </label>
           <button type="button" onClick={onClose}>
             Close
@@ -78,7 +95,11 @@ export function LogViewer({ client, service, live, onClose }: { client: ApiClien
       </div>
       <ErrorText error={error} />
       <p className="muted small" aria-live="polite">
-        {initial === null ? 'Loading…' : query || stream !== 'all' ? `${shown.length} of ${all.length} lines match` : `${all.length} lines`}
+        {initial === null
+          ? 'Loading…'
+          : query || stream !== 'all'
+            ? `${shown.length} of ${all.length} lines match`
+            : `${all.length} lines`}
       </p>
       <div
         id="log-lines"
@@ -95,10 +116,16 @@ export function LogViewer({ client, service, live, onClose }: { client: ApiClien
         }}
       >
         {shown.map((l, i) => (
-          <div key={i} className={`log-line ${l.stream}${ERRORISH.test(l.text) ? ' error' : ''}`} data-testid="log-line">
+          <div
+            key={i}
+            className={`log-line ${l.stream}${ERRORISH.test(l.text) ? ' error' : ''}`}
+            data-testid="log-line"
+          >
             <span className="log-time">{formatClock(l.t)}</span>
             <span className="log-text">
-              {highlightParts(l.text, query).map((p, j) => (p.match ? <mark key={j}>{p.text}</mark> : <span key={j}>{p.text}</span>))}
+              {highlightParts(l.text, query).map((p, j) =>
+                p.match ? <mark key={j}>{p.text}</mark> : <span key={j}>{p.text}</span>,
+              )}
             </span>
           </div>
         ))}

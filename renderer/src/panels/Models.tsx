@@ -23,14 +23,30 @@ export interface PullState {
 }
 
 export function usePull(client: ApiClient | null) {
-  const [state, setState] = useState<PullState>({ model: null, status: '', completed: 0, total: 0, done: false, error: null, finished: 0 });
+  const [state, setState] = useState<PullState>({
+    model: null,
+    status: '',
+    completed: 0,
+    total: 0,
+    done: false,
+    error: null,
+    finished: 0,
+  });
   const abort = useRef<AbortController | null>(null);
   const start = useCallback(
     async (model: string) => {
       if (!client || abort.current) return;
       const ctl = new AbortController();
       abort.current = ctl;
-      setState((s) => ({ ...s, model, status: 'starting', completed: 0, total: 0, done: false, error: null }));
+      setState((s) => ({
+        ...s,
+        model,
+        status: 'starting',
+        completed: 0,
+        total: 0,
+        done: false,
+        error: null,
+      }));
       try {
         await client.pullModel(
           model,
@@ -39,11 +55,21 @@ export function usePull(client: ApiClient | null) {
               ...s,
               status: p.status,
               // Ollama reports per layer; the biggest layer dominates the time, so show it.
-              ...(p.total ? (p.total >= s.total ? { total: p.total, completed: p.completed ?? 0 } : {}) : {}),
+              ...(p.total
+                ? p.total >= s.total
+                  ? { total: p.total, completed: p.completed ?? 0 }
+                  : {}
+                : {}),
             })),
           ctl.signal,
         );
-        setState((s) => ({ ...s, done: true, status: 'success', completed: s.total, finished: s.finished + 1 }));
+        setState((s) => ({
+          ...s,
+          done: true,
+          status: 'success',
+          completed: s.total,
+          finished: s.finished + 1,
+        }));
       } catch (err) {
         const msg = ctl.signal.aborted ? 'cancelled' : (err as Error).message;
         setState((s) => ({ ...s, done: true, error: msg, finished: s.finished + 1 }));
@@ -59,9 +85,24 @@ export function usePull(client: ApiClient | null) {
 
 export type Pull = ReturnType<typeof usePull>;
 
-const FIT_LABEL: Record<string, string> = { ok: 'Fits', tight: 'Tight', 'too-big': 'Too big', unknown: 'Unknown' };
+const FIT_LABEL: Record<string, string> = {
+  ok: 'Fits',
+  tight: 'Tight',
+  'too-big': 'Too big',
+  unknown: 'Unknown',
+};
 
-export function ModelsPanel({ snapshot: s, client, pull, canAct }: { snapshot: Snapshot; client: ApiClient; pull: Pull; canAct: boolean }) {
+export function ModelsPanel({
+  snapshot: s,
+  client,
+  pull,
+  canAct,
+}: {
+  snapshot: Snapshot;
+  client: ApiClient;
+  pull: Pull;
+  canAct: boolean;
+}) {
   const [name, setName] = useState('');
   const [installed, setInstalled] = useState<InstalledModelView[] | null>(null);
   const [listError, setListError] = useState<string | null>(null);
@@ -110,7 +151,9 @@ export function ModelsPanel({ snapshot: s, client, pull, canAct }: { snapshot: S
   }, [client, wanted]);
   const fitNow = fit && fit.model === wanted ? fit : null;
 
-  const loaded = new Map(s.gpu.models.filter((m) => m.service === 'ollama').map((m) => [m.name, m]));
+  const loaded = new Map(
+    s.gpu.models.filter((m) => m.service === 'ollama').map((m) => [m.name, m]),
+  );
   const pct = p.total > 0 ? Math.min(100, (p.completed / p.total) * 100) : null;
 
   return (
@@ -140,7 +183,11 @@ export function ModelsPanel({ snapshot: s, client, pull, canAct }: { snapshot: S
             autoComplete="off"
             spellCheck={false}
           />
-          <button type="submit" className="primary" disabled={!canAct || !ollamaUp || pulling || !name.trim()}>
+          <button
+            type="submit"
+            className="primary"
+            disabled={!canAct || !ollamaUp || pulling || !name.trim()}
+          >
             Pull
           </button>
           {pulling && (
@@ -150,12 +197,15 @@ export function ModelsPanel({ snapshot: s, client, pull, canAct }: { snapshot: S
           )}
         </form>
         <p id="pull-help" className="muted small">
-          Names as in the Ollama library (<code>qwen2.5:7b</code>, <code>llama3.2:1b</code>). Large models take a while; closing the dashboard cancels the
-          download.
+          Names as in the Ollama library (<code>qwen2.5:7b</code>, <code>llama3.2:1b</code>). Large
+          models take a while; closing the dashboard cancels the download.
         </p>
         {fitNow && (
           <p className={`fit-line ${fitNow.level}`} data-testid="pull-fit" aria-live="polite">
-            <span className={`badge advice-${fitNow.level}`}>{FIT_LABEL[fitNow.level] ?? fitNow.level}</span> {fitNow.message}
+            <span className={`badge advice-${fitNow.level}`}>
+              {FIT_LABEL[fitNow.level] ?? fitNow.level}
+            </span>{' '}
+            {fitNow.message}
           </p>
         )}
         <ErrorText error={submitState.error} />
@@ -170,20 +220,35 @@ export function ModelsPanel({ snapshot: s, client, pull, canAct }: { snapshot: S
                 </span>
               )}
             </label>
-            <progress id="pull-bar" max={100} value={p.error ? 0 : p.done ? 100 : (pct ?? undefined)} />
+            <progress
+              id="pull-bar"
+              max={100}
+              value={p.error ? 0 : p.done ? 100 : (pct ?? undefined)}
+            />
           </div>
         )}
       </section>
       <section className="card" aria-labelledby="installed-h">
         <h3 id="installed-h">
           Installed models{' '}
-          <button type="button" className="small-btn" onClick={() => setReload((r) => r + 1)} disabled={!canAct || !ollamaUp}>
+          <button
+            type="button"
+            className="small-btn"
+            onClick={() => setReload((r) => r + 1)}
+            disabled={!canAct || !ollamaUp}
+          >
             Refresh
           </button>
         </h3>
         <ErrorText error={listError} />
         {installed === null ? (
-          <p className="muted">{canAct ? (ollamaUp ? 'Loading…' : 'Ollama is not running.') : 'Needs the access token.'}</p>
+          <p className="muted">
+            {canAct
+              ? ollamaUp
+                ? 'Loading…'
+                : 'Ollama is not running.'
+              : 'Needs the access token.'}
+          </p>
         ) : installed.length === 0 ? (
           <p className="muted">No models installed yet.</p>
         ) : (
@@ -207,7 +272,13 @@ export function ModelsPanel({ snapshot: s, client, pull, canAct }: { snapshot: S
                       <td>{formatBytes(m.sizeBytes)}</td>
                       <td>{m.parameterSize ?? '—'}</td>
                       <td>{m.quantization ?? '—'}</td>
-                      <td>{l ? `${formatMB(l.vramMB)} in ${s.gpu.gpus.some((g) => g.unified) ? 'memory' : 'VRAM'}${l.spilled ? ' (partly on CPU)' : ''}` : <span className="muted">no</span>}</td>
+                      <td>
+                        {l ? (
+                          `${formatMB(l.vramMB)} in ${s.gpu.gpus.some((g) => g.unified) ? 'memory' : 'VRAM'}${l.spilled ? ' (partly on CPU)' : ''}`
+                        ) : (
+                          <span className="muted">no</span>
+                        )}
+                      </td>
                     </tr>
                   );
                 })}

@@ -8,7 +8,15 @@ import { Linkify } from '../components/Linkify.js';
 import { formatClock } from '../format.js';
 import { useAction } from '../hooks.js';
 
-export function Notices({ notices, client, canAct }: { notices: Notice[]; client: ApiClient; canAct: boolean }) {
+export function Notices({
+  notices,
+  client,
+  canAct,
+}: {
+  notices: Notice[];
+  client: ApiClient;
+  canAct: boolean;
+}) {
   if (notices.length === 0) return null;
   const [first, ...rest] = [...notices].reverse();
   return (
@@ -28,11 +36,25 @@ export function Notices({ notices, client, canAct }: { notices: Notice[]; client
   );
 }
 
-function NoticeItem({ notice: n, client, canAct }: { notice: Notice; client: ApiClient; canAct: boolean }) {
+function NoticeItem({
+  notice: n,
+  client,
+  canAct,
+}: {
+  notice: Notice;
+  client: ApiClient;
+  canAct: boolean;
+}) {
   const [dismiss, state] = useAction(() => client.dismissNotice(n.id));
   return (
-    <div className={`notice ${n.level}`} data-testid="notice" role={n.level === 'error' ? 'alert' : undefined}>
-      <span className="notice-level">{n.level === 'error' ? 'Error' : n.level === 'warning' ? 'Warning' : 'Info'}</span>
+    <div
+      className={`notice ${n.level}`}
+      data-testid="notice"
+      role={n.level === 'error' ? 'alert' : undefined}
+    >
+      <span className="notice-level">
+        {n.level === 'error' ? 'Error' : n.level === 'warning' ? 'Warning' : 'Info'}
+      </span>
       <span className="notice-text">
         <Linkify text={n.message} />
       </span>
@@ -40,7 +62,13 @@ function NoticeItem({ notice: n, client, canAct }: { notice: Notice; client: Api
         {formatClock(n.at)}
       </time>
       {canAct && (
-        <button type="button" className="small-btn" onClick={() => void dismiss()} disabled={state.busy} aria-label={`Dismiss: ${n.message}`}>
+        <button
+          type="button"
+          className="small-btn"
+          onClick={() => void dismiss()}
+          disabled={state.busy}
+          aria-label={`Dismiss: ${n.message}`}
+        >
           Dismiss
         </button>
       )}

@@ -12,19 +12,38 @@ import type { ServerState } from '../useServer.js';
 import { LogViewer } from './LogViewer.js';
 import { OURS_UP_STATUSES } from '../../../main/core/contract.js';
 
-export function ServicesPanel({ server, route, navigate }: { server: ServerState; route: Route; navigate: (r: Route) => void }) {
+export function ServicesPanel({
+  server,
+  route,
+  navigate,
+}: {
+  server: ServerState;
+  route: Route;
+  navigate: (r: Route) => void;
+}) {
   const s = server.snapshot!;
   const client = server.client!;
   const canAct = server.hasToken;
-  const [all, allState] = useAction((action: 'start-all' | 'stop-all') => client.allServices(action));
-  const open = route.logs && route.service ? s.services.find((x) => x.id === route.service) : undefined;
+  const [all, allState] = useAction((action: 'start-all' | 'stop-all') =>
+    client.allServices(action),
+  );
+  const open =
+    route.logs && route.service ? s.services.find((x) => x.id === route.service) : undefined;
   return (
     <>
       <div className="toolbar">
-        <button type="button" disabled={!canAct || allState.busy} onClick={() => void all('start-all')}>
+        <button
+          type="button"
+          disabled={!canAct || allState.busy}
+          onClick={() => void all('start-all')}
+        >
           Start all
         </button>
-        <button type="button" disabled={!canAct || allState.busy} onClick={() => void all('stop-all')}>
+        <button
+          type="button"
+          disabled={!canAct || allState.busy}
+          onClick={() => void all('stop-all')}
+        >
           Stop all
         </button>
         <ErrorText error={allState.error} />
@@ -56,21 +75,41 @@ export function ServicesPanel({ server, route, navigate }: { server: ServerState
                   canAct={canAct}
                   since={server.stamps.services[svc.id] ?? server.receivedAt}
                   logsOpen={open?.id === svc.id}
-                  onLogs={() => navigate(open?.id === svc.id ? { section: 'services' } : { section: 'services', service: svc.id, logs: true })}
+                  onLogs={() =>
+                    navigate(
+                      open?.id === svc.id
+                        ? { section: 'services' }
+                        : { section: 'services', service: svc.id, logs: true },
+                    )
+                  }
                 />
               ))}
             </tbody>
           </table>
         </div>
       )}
-      {route.logs && route.service && !open && <p className="empty">There is no service “{route.service}”.</p>}
-      {open && canAct && <LogViewer key={open.id} client={client} service={open} live={server.logs[open.id] ?? []} onClose={() => navigate({ section: 'services' })} />}
+      {route.logs && route.service && !open && (
+        <p className="empty">There is no service “{route.service}”.</p>
+      )}
+      {open && canAct && (
+        <LogViewer
+          key={open.id}
+          client={client}
+          service={open}
+          live={server.logs[open.id] ?? []}
+          onClose={() => navigate({ section: 'services' })}
+        />
+      )}
       {open && !canAct && <p className="empty">Logs need the access token (see above).</p>}
     </>
   );
 }
 
-const BEHIND: Record<FrontDoorPort['behind'], string> = { ours: 'ours', external: 'another program', nobody: 'nobody' };
+const BEHIND: Record<FrontDoorPort['behind'], string> = {
+  ours: 'ours',
+  external: 'another program',
+  nobody: 'nobody',
+};
 const LISTENING: Record<FrontDoorPort['listening'], string> = {
   all: 'all addresses',
   loopback: 'this computer only',
@@ -83,7 +122,8 @@ function FrontDoorLine({ door }: { door: FrontDoorPort }) {
   return (
     <span className="muted small frontdoor" data-testid="frontdoor">
       {`public ${door.port} (${LISTENING[door.listening]}${door.lan ? '' : ', not reachable from the LAN'})`}
-      {door.listening !== 'none' && ` · behind: ${BEHIND[door.behind]} · ${door.requestsLastMinute} req/min`}
+      {door.listening !== 'none' &&
+        ` · behind: ${BEHIND[door.behind]} · ${door.requestsLastMinute} req/min`}
       {door.held > 0 && <strong>{` · ${door.held} waiting for it to wake`}</strong>}
     </span>
   );
@@ -111,10 +151,21 @@ function ServiceRow({
   const [act, state] = useAction((a: ServiceAction) => client.serviceAction(svc.id, a));
   const up = OURS_UP_STATUSES.has(svc.status);
   // Uptime ticks locally between snapshots.
-  const uptime = svc.status === 'running' || svc.status === 'unhealthy' ? svc.uptimeSeconds + Math.max(0, (now - since) / 1000) : null;
-  const backoffIn = svc.status === 'backoff' && svc.nextRestartInSeconds != null ? Math.max(0, svc.nextRestartInSeconds - (now - since) / 1000) : null;
+  const uptime =
+    svc.status === 'running' || svc.status === 'unhealthy'
+      ? svc.uptimeSeconds + Math.max(0, (now - since) / 1000)
+      : null;
+  const backoffIn =
+    svc.status === 'backoff' && svc.nextRestartInSeconds != null
+      ? Math.max(0, svc.nextRestartInSeconds - (now - since) / 1000)
+      : null;
   const btn = (a: ServiceAction, label: string, enabled: boolean) => (
-    <button type="button" disabled={!canAct || !enabled || state.busy} onClick={() => void act(a)} aria-label={`${label} ${svc.name}`}>
+    <button
+      type="button"
+      disabled={!canAct || !enabled || state.busy}
+      onClick={() => void act(a)}
+      aria-label={`${label} ${svc.name}`}
+    >
       {label}
     </button>
   );
@@ -130,17 +181,23 @@ function ServiceRow({
       </th>
       <td data-label="Status">
         <StatusBadge status={svc.status} />
-        {backoffIn !== null && <span className="muted small"> next try in {formatDuration(backoffIn)}</span>}
+        {backoffIn !== null && (
+          <span className="muted small"> next try in {formatDuration(backoffIn)}</span>
+        )}
         {svc.hint && <p className="hint small">{svc.hint}</p>}
         {door?.note && <p className="hint small">{door.note}</p>}
       </td>
-      <td data-testid="uptime" data-label="Uptime">{uptime === null ? '—' : formatDuration(uptime)}</td>
+      <td data-testid="uptime" data-label="Uptime">
+        {uptime === null ? '—' : formatDuration(uptime)}
+      </td>
       <td data-label="Restarts">{svc.restarts}</td>
       <td data-label="Health">
         {svc.health ? (
           <span className={svc.health.ok ? 'ok-text' : 'bad-text'}>
             {svc.health.ok ? 'OK' : 'Failing'}
-            {svc.health.latencyMs !== null && <span className="muted"> · {formatMs(svc.health.latencyMs)}</span>}
+            {svc.health.latencyMs !== null && (
+              <span className="muted"> · {formatMs(svc.health.latencyMs)}</span>
+            )}
           </span>
         ) : (
           <span className="muted">—</span>
@@ -166,7 +223,12 @@ function ServiceRow({
               {btn('restart', 'Restart', up || svc.status === 'failed')}
             </>
           )}
-          <button type="button" aria-pressed={logsOpen} aria-label={`${logsOpen ? 'Hide' : 'Show'} the log of ${svc.name}`} onClick={onLogs}>
+          <button
+            type="button"
+            aria-pressed={logsOpen}
+            aria-label={`${logsOpen ? 'Hide' : 'Show'} the log of ${svc.name}`}
+            onClick={onLogs}
+          >
             Logs
           </button>
         </div>

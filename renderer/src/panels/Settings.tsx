@@ -24,7 +24,15 @@ import {
 } from '../settings-model.js';
 import { GROUPS, policyFields, serviceFields, type FieldSpec } from '../settings-form.js';
 
-export function SettingsPanel({ client, snapshot, canAct }: { client: ApiClient; snapshot: Snapshot; canAct: boolean }) {
+export function SettingsPanel({
+  client,
+  snapshot,
+  canAct,
+}: {
+  client: ApiClient;
+  snapshot: Snapshot;
+  canAct: boolean;
+}) {
   const [original, setOriginal] = useState<SettingsView | null>(null);
   const [draft, setDraft] = useState<SettingsView | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
@@ -50,7 +58,10 @@ export function SettingsPanel({ client, snapshot, canAct }: { client: ApiClient;
     };
   }, [client, canAct]);
 
-  const patch = useMemo(() => (original && draft ? diffPatch(original, draft) : undefined), [original, draft]);
+  const patch = useMemo(
+    () => (original && draft ? diffPatch(original, draft) : undefined),
+    [original, draft],
+  );
   const serviceIds = useMemo(() => {
     const ids = new Set(snapshot.services.map((s) => s.id));
     for (const id of Object.keys(draft?.services ?? {})) ids.add(id);
@@ -80,14 +91,22 @@ export function SettingsPanel({ client, snapshot, canAct }: { client: ApiClient;
     try {
       const next = await client.saveSettings(patch);
       // In the app, start at login is also the OS's login item: ask the shell.
-      if (bridge && next.startAtLogin !== original.startAtLogin) await bridge.setStartAtLogin(next.startAtLogin).catch(() => {});
+      if (bridge && next.startAtLogin !== original.startAtLogin)
+        await bridge.setStartAtLogin(next.startAtLogin).catch(() => {});
       setOriginal(next);
       setDraft(next);
       setSaved('Saved.');
     } catch (err) {
       // A change of which program runs needs the user at this computer: in the app, a native dialog asks.
-      if (bridge && err instanceof ApiError && err.status === 403 && err.field?.startsWith('services.')) {
-        const r = await bridge.confirmSettings(patch).catch((e: Error) => ({ ok: false, message: e.message }));
+      if (
+        bridge &&
+        err instanceof ApiError &&
+        err.status === 403 &&
+        err.field?.startsWith('services.')
+      ) {
+        const r = await bridge
+          .confirmSettings(patch)
+          .catch((e: Error) => ({ ok: false, message: e.message }));
         if (r.ok) {
           const next = await client.settings();
           setOriginal(next);
@@ -107,7 +126,13 @@ export function SettingsPanel({ client, snapshot, canAct }: { client: ApiClient;
 
   const errField = error?.field ?? null;
   const field = (f: FieldSpec, fallback?: unknown) => (
-    <Field key={f.path.join('.')} spec={f} value={getPath(draft, f.path) ?? fallback} onChange={(v) => set(f.path, v)} error={fieldMatches(errField, f.path) ? atField(error!.message, errField!) : null} />
+    <Field
+      key={f.path.join('.')}
+      spec={f}
+      value={getPath(draft, f.path) ?? fallback}
+      onChange={(v) => set(f.path, v)}
+      error={fieldMatches(errField, f.path) ? atField(error!.message, errField!) : null}
+    />
   );
 
   return (
@@ -163,21 +188,31 @@ export function SettingsPanel({ client, snapshot, canAct }: { client: ApiClient;
       ))}
       <fieldset className="card">
         <legend>Services</legend>
-        <p className="muted small">Blank fields use the preset. Changes apply the next time the service starts.</p>
+        <p className="muted small">
+          Blank fields use the preset. Changes apply the next time the service starts.
+        </p>
         {serviceIds.map((id) => {
           const entry = snapshot.services.find((s) => s.id === id);
           return (
             <details key={id} className="service-settings">
               <summary>
-                {entry?.name ?? draft.services[id]?.name ?? id} <span className="muted small">({id})</span>
+                {entry?.name ?? draft.services[id]?.name ?? id}{' '}
+                <span className="muted small">({id})</span>
               </summary>
-              {serviceFields(id).map((f) => field(f, f.path.at(-1) === 'enabled' ? entry?.enabled : undefined))}
+              {serviceFields(id).map((f) =>
+                field(f, f.path.at(-1) === 'enabled' ? entry?.enabled : undefined),
+              )}
             </details>
           );
         })}
         <div className="control-row">
           <label htmlFor="new-service">Add a service with id</label>
-          <input id="new-service" value={newService} onChange={(e) => setNewService(e.target.value)} placeholder="e.g. my-stt" />
+          <input
+            id="new-service"
+            value={newService}
+            onChange={(e) => setNewService(e.target.value)}
+            placeholder="e.g. my-stt"
+          />
           <button
             type="button"
             disabled={!newService.trim() || serviceIds.includes(newService.trim())}
@@ -197,7 +232,8 @@ export function SettingsPanel({ client, snapshot, canAct }: { client: ApiClient;
           {draft.pairing.pairId ? (
             <>
               {' '}
-              · pair <code>{draft.pairing.pairId}</code> with {draft.pairing.peers.length} other computer{draft.pairing.peers.length === 1 ? '' : 's'}
+              · pair <code>{draft.pairing.pairId}</code> with {draft.pairing.peers.length} other
+              computer{draft.pairing.peers.length === 1 ? '' : 's'}
             </>
           ) : (
             ' · not paired'
@@ -216,27 +252,65 @@ function atField(message: string, field: string): string {
 
 function fieldOnPage(field: string | null, serviceIds: string[]): boolean {
   if (!field) return false;
-  const all = [...GROUPS.flatMap((g) => g.fields), ...serviceIds.flatMap((id) => [...serviceFields(id), ...policyFields(id)])];
+  const all = [
+    ...GROUPS.flatMap((g) => g.fields),
+    ...serviceIds.flatMap((id) => [...serviceFields(id), ...policyFields(id)]),
+  ];
   return all.some((f) => fieldMatches(field, f.path));
 }
 
-function Field({ spec, value, onChange, error }: { spec: FieldSpec; value: unknown; onChange: (v: unknown) => void; error: string | null }) {
+function Field({
+  spec,
+  value,
+  onChange,
+  error,
+}: {
+  spec: FieldSpec;
+  value: unknown;
+  onChange: (v: unknown) => void;
+  error: string | null;
+}) {
   const id = useId();
   const errId = `${id}-err`;
   const helpId = `${id}-help`;
   const found = fieldSchema(__SETTINGS_SCHEMA__, spec.path);
   const help = found?.schema.description;
-  const k = found ? fieldKind(found.schema, found.optional, spec.path) : ({ type: 'text' } as const);
-  const describedBy = [error ? errId : null, help ? helpId : null].filter(Boolean).join(' ') || undefined;
-  const common = { id, 'aria-invalid': error ? true : undefined, 'aria-describedby': describedBy, 'data-field': spec.path.join('.') } as const;
-  const text = (e: { target: { value: string } }) => onChange(e.target.value === '' && value === undefined ? undefined : e.target.value);
+  const k = found
+    ? fieldKind(found.schema, found.optional, spec.path)
+    : ({ type: 'text' } as const);
+  const describedBy =
+    [error ? errId : null, help ? helpId : null].filter(Boolean).join(' ') || undefined;
+  const common = {
+    id,
+    'aria-invalid': error ? true : undefined,
+    'aria-describedby': describedBy,
+    'data-field': spec.path.join('.'),
+  } as const;
+  const text = (e: { target: { value: string } }) =>
+    onChange(e.target.value === '' && value === undefined ? undefined : e.target.value);
   let control: ReactNode;
   switch (k.type) {
     case 'bool':
-      control = <input type="checkbox" {...common} checked={value === true} onChange={(e) => onChange(e.target.checked)} />;
+      control = (
+        <input
+          type="checkbox"
+          {...common}
+          checked={value === true}
+          onChange={(e) => onChange(e.target.checked)}
+        />
+      );
       break;
     case 'text':
-      control = <input type="text" {...common} value={typeof value === 'string' ? value : ''} placeholder={spec.placeholder} onChange={text} spellCheck={false} />;
+      control = (
+        <input
+          type="text"
+          {...common}
+          value={typeof value === 'string' ? value : ''}
+          placeholder={spec.placeholder}
+          onChange={text}
+          spellCheck={false}
+        />
+      );
       if (spec.pick) {
         control = (
           <span className="with-button">
@@ -246,7 +320,10 @@ function Field({ spec, value, onChange, error }: { spec: FieldSpec; value: unkno
                 type="button"
                 aria-label={`Choose ${spec.label.toLowerCase()}`}
                 onClick={async () => {
-                  const picked = await bridge!.pickFile({ title: spec.label, directory: spec.pick === 'directory' });
+                  const picked = await bridge!.pickFile({
+                    title: spec.label,
+                    directory: spec.pick === 'directory',
+                  });
                   if (picked) onChange(picked);
                 }}
               >
@@ -272,13 +349,19 @@ function Field({ spec, value, onChange, error }: { spec: FieldSpec; value: unkno
             }}
           />
           {k.seconds && <span className="unit">s</span>}
-          {k.seconds && typeof value === 'number' && value >= 60 && <span className="muted small">= {formatDuration(value)}</span>}
+          {k.seconds && typeof value === 'number' && value >= 60 && (
+            <span className="muted small">= {formatDuration(value)}</span>
+          )}
         </span>
       );
       break;
     case 'select':
       control = (
-        <select {...common} value={typeof value === 'string' ? value : ''} onChange={(e) => onChange(e.target.value === '' ? undefined : e.target.value)}>
+        <select
+          {...common}
+          value={typeof value === 'string' ? value : ''}
+          onChange={(e) => onChange(e.target.value === '' ? undefined : e.target.value)}
+        >
           {k.optional && <option value="">Default</option>}
           {k.values.map((v) => (
             <option key={v} value={v}>
@@ -289,10 +372,25 @@ function Field({ spec, value, onChange, error }: { spec: FieldSpec; value: unkno
       );
       break;
     case 'list':
-      control = <ListInput common={common} value={value} placeholder={spec.placeholder} onChange={onChange} />;
+      control = (
+        <ListInput
+          common={common}
+          value={value}
+          placeholder={spec.placeholder}
+          onChange={onChange}
+        />
+      );
       break;
     case 'kv':
-      control = <KvInput common={common} value={value} placeholder={spec.placeholder} typed={k.typed} onChange={onChange} />;
+      control = (
+        <KvInput
+          common={common}
+          value={value}
+          placeholder={spec.placeholder}
+          typed={k.typed}
+          onChange={onChange}
+        />
+      );
       break;
   }
   return (
@@ -316,7 +414,17 @@ function Field({ spec, value, onChange, error }: { spec: FieldSpec; value: unkno
 }
 
 /** A textarea that keeps the user's text while typing and reports the parsed list. */
-function ListInput({ common, value, placeholder, onChange }: { common: Record<string, unknown>; value: unknown; placeholder?: string; onChange: (v: unknown) => void }) {
+function ListInput({
+  common,
+  value,
+  placeholder,
+  onChange,
+}: {
+  common: Record<string, unknown>;
+  value: unknown;
+  placeholder?: string;
+  onChange: (v: unknown) => void;
+}) {
   const [text, setText] = useState(() => formatList(value));
   const [prev, setPrev] = useState(value);
   if (prev !== value && JSON.stringify(parseList(text)) !== JSON.stringify(value ?? [])) {
@@ -340,13 +448,26 @@ function ListInput({ common, value, placeholder, onChange }: { common: Record<st
   );
 }
 
-function KvInput({ common, value, placeholder, typed, onChange }: { common: Record<string, unknown>; value: unknown; placeholder?: string; typed: boolean; onChange: (v: unknown) => void }) {
+function KvInput({
+  common,
+  value,
+  placeholder,
+  typed,
+  onChange,
+}: {
+  common: Record<string, unknown>;
+  value: unknown;
+  placeholder?: string;
+  typed: boolean;
+  onChange: (v: unknown) => void;
+}) {
   const [text, setText] = useState(() => formatKeyValues(value));
   const [prev, setPrev] = useState(value);
   if (prev !== value) {
     setPrev(value);
     const parsed = parseKeyValues(text);
-    if (JSON.stringify(typed ? typedValues(parsed) : parsed) !== JSON.stringify(value ?? {})) setText(formatKeyValues(value));
+    if (JSON.stringify(typed ? typedValues(parsed) : parsed) !== JSON.stringify(value ?? {}))
+      setText(formatKeyValues(value));
   }
   return (
     <textarea

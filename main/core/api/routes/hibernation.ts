@@ -13,7 +13,11 @@ const WAKE_WAIT_MS = 120_000;
 
 const MAX_KEEP_AWAKE_MINUTES = 7 * 24 * 60;
 
-export function hibernationRoutes(core: CoreContext, hibernation: HibernationControl, opts: { wakeWaitMs?: number } = {}): Route[] {
+export function hibernationRoutes(
+  core: CoreContext,
+  hibernation: HibernationControl,
+  opts: { wakeWaitMs?: number } = {},
+): Route[] {
   const waitMs = opts.wakeWaitMs ?? WAKE_WAIT_MS;
   return [
     {
@@ -36,18 +40,31 @@ export function hibernationRoutes(core: CoreContext, hibernation: HibernationCon
         if (wait === '1' || wait === 'true') {
           // After the wake's own starts, a service that failed (or that the user stopped) will not
           // come up by waiting: answer at once with the reasons instead of waiting out the 120 s.
-          const stuck = () => readiness(core.store.get('services').map(serviceView), () => false, false);
-          const ready = await hibernation.wakeAndWait(`api ${client}`, waitMs, () => stuck().type === 'stuck');
+          const stuck = () =>
+            readiness(core.store.get('services').map(serviceView), () => false, false);
+          const ready = await hibernation.wakeAndWait(
+            `api ${client}`,
+            waitMs,
+            () => stuck().type === 'stuck',
+          );
           const now = stuck();
           if (!ready && now.type === 'stuck') {
-            throw new HttpError('service_unavailable', `Not every service can start: ${now.problems.map((p) => p.message).join(' ')}`);
+            throw new HttpError(
+              'service_unavailable',
+              `Not every service can start: ${now.problems.map((p) => p.message).join(' ')}`,
+            );
           }
           if (!ready) {
-            throw new HttpError('timeout', `Not ready after ${Math.round(waitMs / 1000)} s; see /api/status for the services that are not.`);
+            throw new HttpError(
+              'timeout',
+              `Not ready after ${Math.round(waitMs / 1000)} s; see /api/status for the services that are not.`,
+            );
           }
           return { status: 200, body: core.store.snapshot() };
         }
-        const r = (await core.commands.execute({ type: 'wake', source: `api ${client}` })) as { state: string };
+        const r = (await core.commands.execute({ type: 'wake', source: `api ${client}` })) as {
+          state: string;
+        };
         return { status: 202, body: { state: r.state } };
       },
     },
@@ -58,7 +75,10 @@ export function hibernationRoutes(core: CoreContext, hibernation: HibernationCon
       handler: async (ctx) => {
         const body = (await ctx.body()) as { state?: unknown } | undefined;
         const state = body?.state;
-        if (typeof state !== 'string' || !(HIBERNATION_STATES as readonly string[]).includes(state)) {
+        if (
+          typeof state !== 'string' ||
+          !(HIBERNATION_STATES as readonly string[]).includes(state)
+        ) {
           throw badRequest(`state must be one of ${HIBERNATION_STATES.join(', ')}`, 'state');
         }
         const section = await core.commands.execute({ type: 'hibernate', state });
@@ -73,8 +93,14 @@ export function hibernationRoutes(core: CoreContext, hibernation: HibernationCon
         const body = (await ctx.body()) as { on?: unknown; minutes?: unknown } | undefined;
         if (typeof body?.on !== 'boolean') throw badRequest('on must be true or false', 'on');
         const minutes = body.minutes ?? null;
-        if (minutes !== null && (typeof minutes !== 'number' || !(minutes > 0) || minutes > MAX_KEEP_AWAKE_MINUTES)) {
-          throw badRequest(`minutes must be a positive number up to ${MAX_KEEP_AWAKE_MINUTES}, or null (until turned off)`, 'minutes');
+        if (
+          minutes !== null &&
+          (typeof minutes !== 'number' || !(minutes > 0) || minutes > MAX_KEEP_AWAKE_MINUTES)
+        ) {
+          throw badRequest(
+            `minutes must be a positive number up to ${MAX_KEEP_AWAKE_MINUTES}, or null (until turned off)`,
+            'minutes',
+          );
         }
         const section = await core.commands.execute({ type: 'keepAwake', on: body.on, minutes });
         return { status: 200, body: section };

@@ -33,7 +33,12 @@ export function modelRoutes(core: CoreContext): Route[] {
           const [installed, loaded] = await Promise.all([listInstalled(base), listLoaded(base)]);
           return { status: 200, body: { models: installed, loaded } };
         } catch (err) {
-          throw new CoreError('internal', `Could not ask Ollama for its models: ${(err as Error).message}`, undefined, 502);
+          throw new CoreError(
+            'internal',
+            `Could not ask Ollama for its models: ${(err as Error).message}`,
+            undefined,
+            502,
+          );
         }
       },
     },
@@ -45,10 +50,15 @@ export function modelRoutes(core: CoreContext): Route[] {
         const b = (await body()) as { model?: unknown } | undefined;
         const model = typeof b?.model === 'string' ? b.model.trim() : '';
         if (!MODEL_NAME.test(model)) {
-          throw new CoreError('bad_request', 'model must be an Ollama model name such as "mistral:7b"', 'model');
+          throw new CoreError(
+            'bad_request',
+            'model must be an Ollama model name such as "mistral:7b"',
+            'model',
+          );
         }
         const base = ollamaUrl(core);
-        if (pulling.has(model)) throw new CoreError('conflict', `${model} is already being pulled.`);
+        if (pulling.has(model))
+          throw new CoreError('conflict', `${model} is already being pulled.`);
         pulling.add(model);
         // Closing the dashboard (or the request) cancels the pull, as `ollama pull` does on Ctrl-C.
         const abort = new AbortController();
@@ -67,13 +77,21 @@ export function modelRoutes(core: CoreContext): Route[] {
         core.logger.info('pulling model', { model });
         try {
           await pullModel(base, model, (p) => line(p), { signal: abort.signal });
-          core.store.notify({ level: 'info', code: 'model_pulled', message: `Model ${model} was downloaded.` });
+          core.store.notify({
+            level: 'info',
+            code: 'model_pulled',
+            message: `Model ${model} was downloaded.`,
+          });
           core.logger.info('model pulled', { model });
         } catch (err) {
           const message = abort.signal.aborted ? 'cancelled' : (err as Error).message;
           line({ status: 'error', error: message });
           if (!abort.signal.aborted) {
-            core.store.notify({ level: 'error', code: 'model_pull_failed', message: `Could not pull ${model}: ${message}` });
+            core.store.notify({
+              level: 'error',
+              code: 'model_pull_failed',
+              message: `Could not pull ${model}: ${message}`,
+            });
           }
           core.logger.warn('model pull failed', { model, error: message });
         } finally {

@@ -23,7 +23,8 @@ const CODE: Record<Exclude<PairingErrorKind, 'peer'>, ErrorCode> = {
 };
 
 export function httpOf(e: PairingError): HttpError {
-  if (e.kind === 'peer' && e.peer) return new HttpError(e.peer.code, e.message, e.field, e.peer.status);
+  if (e.kind === 'peer' && e.peer)
+    return new HttpError(e.peer.code, e.message, e.field, e.peer.status);
   return new HttpError(e.kind === 'peer' ? 'internal' : CODE[e.kind], e.message, e.field);
 }
 
@@ -39,11 +40,17 @@ const mapped = (route: Route): Route => ({
   },
 });
 
-const obj = (v: unknown): Record<string, unknown> => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+const obj = (v: unknown): Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 
 export function pairingRoutes(core: CoreContext, pairing: PairingControl): Route[] {
   const routes: Route[] = [
-    { method: 'GET', path: '/api/pairing', auth: true, handler: () => ({ status: 200, body: pairing.status() }) },
+    {
+      method: 'GET',
+      path: '/api/pairing',
+      auth: true,
+      handler: () => ({ status: 200, body: pairing.status() }),
+    },
     {
       method: 'POST',
       path: '/api/pairing/start',
@@ -53,10 +60,17 @@ export function pairingRoutes(core: CoreContext, pairing: PairingControl): Route
         const id = b.id;
         const address = b.address;
         const port = b.port;
-        if (id !== undefined && typeof id !== 'string') throw badRequest('id must be a host id', 'id');
-        if (address !== undefined && typeof address !== 'string') throw badRequest('address must be a string', 'address');
-        if (port !== undefined && (!Number.isInteger(port) || (port as number) < 1 || (port as number) > 65535)) throw badRequest('port must be 1-65535', 'port');
-        if (!id && !(address && port)) throw badRequest('Give the id of a discovered host, or an address and a port.');
+        if (id !== undefined && typeof id !== 'string')
+          throw badRequest('id must be a host id', 'id');
+        if (address !== undefined && typeof address !== 'string')
+          throw badRequest('address must be a string', 'address');
+        if (
+          port !== undefined &&
+          (!Number.isInteger(port) || (port as number) < 1 || (port as number) > 65535)
+        )
+          throw badRequest('port must be 1-65535', 'port');
+        if (!id && !(address && port))
+          throw badRequest('Give the id of a discovered host, or an address and a port.');
         const result = await core.commands.execute({
           type: 'pairing.start',
           ...(id ? { id } : {}),
@@ -72,8 +86,12 @@ export function pairingRoutes(core: CoreContext, pairing: PairingControl): Route
       auth: true,
       handler: async (ctx) => {
         const b = obj(await ctx.body());
-        if (typeof b.code !== 'string') throw badRequest('code must be the 6 digits the other host shows', 'code');
-        return { status: 200, body: await core.commands.execute({ type: 'pairing.confirm', code: b.code }) };
+        if (typeof b.code !== 'string')
+          throw badRequest('code must be the 6 digits the other host shows', 'code');
+        return {
+          status: 200,
+          body: await core.commands.execute({ type: 'pairing.confirm', code: b.code }),
+        };
       },
     },
     {
@@ -91,8 +109,12 @@ export function pairingRoutes(core: CoreContext, pairing: PairingControl): Route
       auth: true,
       handler: async (ctx) => {
         const b = obj(await ctx.body());
-        if (b.id !== undefined && typeof b.id !== 'string') throw badRequest('id must be a paired host id', 'id');
-        const result = await core.commands.execute({ type: 'pairing.unpair', ...(typeof b.id === 'string' ? { id: b.id } : {}) });
+        if (b.id !== undefined && typeof b.id !== 'string')
+          throw badRequest('id must be a paired host id', 'id');
+        const result = await core.commands.execute({
+          type: 'pairing.unpair',
+          ...(typeof b.id === 'string' ? { id: b.id } : {}),
+        });
         return { status: 200, body: result };
       },
     },
@@ -121,28 +143,40 @@ export function pairingRoutes(core: CoreContext, pairing: PairingControl): Route
       path: '/api/pairing/request',
       auth: false,
       rate: 'pairing',
-      handler: async (ctx) => ({ status: 202, body: await pairing.peerApi.request(await ctx.body(), ctx.client) }),
+      handler: async (ctx) => ({
+        status: 202,
+        body: await pairing.peerApi.request(await ctx.body(), ctx.client),
+      }),
     },
     {
       method: 'POST',
       path: '/api/pairing/finish',
       auth: false,
       rate: 'pairing',
-      handler: async (ctx) => ({ status: 200, body: await pairing.peerApi.finish(await ctx.body(), ctx.client) }),
+      handler: async (ctx) => ({
+        status: 200,
+        body: await pairing.peerApi.finish(await ctx.body(), ctx.client),
+      }),
     },
     {
       method: 'POST',
       path: '/api/pairing/peer/nonce',
       auth: false,
       rate: 'pairing',
-      handler: async (ctx) => ({ status: 200, body: pairing.peerApi.nonce(await ctx.body(), ctx.client) }),
+      handler: async (ctx) => ({
+        status: 200,
+        body: pairing.peerApi.nonce(await ctx.body(), ctx.client),
+      }),
     },
     {
       method: 'POST',
       path: '/api/pairing/peer',
       auth: false,
       rate: 'pairing',
-      handler: async (ctx) => ({ status: 200, body: await pairing.peerApi.rpc(await ctx.body(), ctx.client) }),
+      handler: async (ctx) => ({
+        status: 200,
+        body: await pairing.peerApi.rpc(await ctx.body(), ctx.client),
+      }),
     },
   ];
   return routes.map(mapped);

@@ -10,7 +10,11 @@ import type { Supervisor } from '../../supervisor/types.js';
 const DEFAULT_LINES = 200;
 
 function checkId(id: string | undefined): string {
-  if (!id || !isServiceId(id)) throw new HttpError('bad_request', `"${String(id).slice(0, 64)}" is not a valid service id (lowercase letters, digits and -).`);
+  if (!id || !isServiceId(id))
+    throw new HttpError(
+      'bad_request',
+      `"${String(id).slice(0, 64)}" is not a valid service id (lowercase letters, digits and -).`,
+    );
   return id;
 }
 
@@ -20,13 +24,20 @@ async function call<T>(fn: () => Promise<T>): Promise<T> {
     return await fn();
   } catch (err) {
     const code = (err as { code?: unknown }).code;
-    if (code === 'not_found' || code === 'conflict' || code === 'bad_request') throw new HttpError(code, (err as Error).message);
+    if (code === 'not_found' || code === 'conflict' || code === 'bad_request')
+      throw new HttpError(code, (err as Error).message);
     throw err;
   }
 }
 
-export function servicesRoutes(core: CoreContext, sup: Pick<Supervisor, 'get' | 'list' | 'logs'>): Route[] {
-  const action = (verb: 'start' | 'stop' | 'restart' | 'take-over', type: 'service.start' | 'service.stop' | 'service.restart' | 'service.takeOver'): Route => ({
+export function servicesRoutes(
+  core: CoreContext,
+  sup: Pick<Supervisor, 'get' | 'list' | 'logs'>,
+): Route[] {
+  const action = (
+    verb: 'start' | 'stop' | 'restart' | 'take-over',
+    type: 'service.start' | 'service.stop' | 'service.restart' | 'service.takeOver',
+  ): Route => ({
     method: 'POST',
     path: `/api/services/:id/${verb}`,
     auth: true,
@@ -70,7 +81,11 @@ export function servicesRoutes(core: CoreContext, sup: Pick<Supervisor, 'get' | 
         const raw = url.searchParams.get('lines');
         const lines = raw === null || raw === '' ? DEFAULT_LINES : Number(raw);
         if (!Number.isInteger(lines) || lines < 1 || lines > 100_000) {
-          throw new HttpError('bad_request', 'lines must be a whole number from 1 to 100000', 'lines');
+          throw new HttpError(
+            'bad_request',
+            'lines must be a whole number from 1 to 100000',
+            'lines',
+          );
         }
         return { status: 200, body: { lines: sup.logs(id, lines) } };
       },

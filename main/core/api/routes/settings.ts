@@ -7,7 +7,12 @@ import type { CoreContext } from '../../context.js';
 
 export function settingsRoutes(core: CoreContext): Route[] {
   return [
-    { method: 'GET', path: '/api/settings', auth: true, handler: () => ({ status: 200, body: core.settings.redacted() }) },
+    {
+      method: 'GET',
+      path: '/api/settings',
+      auth: true,
+      handler: () => ({ status: 200, body: core.settings.redacted() }),
+    },
     {
       method: 'PUT',
       path: '/api/settings',
@@ -18,7 +23,8 @@ export function settingsRoutes(core: CoreContext): Route[] {
         if (!result.ok) {
           const { field, message } = result.problem;
           if (field === '(file)') throw new HttpError('internal', `Settings ${message}`);
-          if (result.problem.forbidden) throw new HttpError('forbidden', `${field} ${message}`, field);
+          if (result.problem.forbidden)
+            throw new HttpError('forbidden', `${field} ${message}`, field);
           throw new HttpError('bad_request', `${field} ${message}`, field);
         }
         return { status: 200, body: core.settings.redacted() };

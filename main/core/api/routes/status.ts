@@ -15,7 +15,8 @@ export function withoutHome<T>(value: T, home = os.homedir()): T {
   const walk = (v: unknown): unknown => {
     if (typeof v === 'string') return v.includes(home) ? v.split(home).join('~') : v;
     if (Array.isArray(v)) return v.map(walk);
-    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
+    if (v && typeof v === 'object')
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
     return v;
   };
   return walk(value) as T;
@@ -42,7 +43,12 @@ export function statusRoutes(core: CoreContext): Route[] {
         };
       },
     },
-    { method: 'GET', path: '/api/status', auth: false, handler: () => ({ status: 200, body: withoutHome(core.store.snapshot()) }) },
+    {
+      method: 'GET',
+      path: '/api/status',
+      auth: false,
+      handler: () => ({ status: 200, body: withoutHome(core.store.snapshot()) }),
+    },
     {
       method: 'GET',
       path: '/api/events',

@@ -9,9 +9,7 @@ import { handleVibeVoice } from './vibevoice.js';
 import { handleWhisper } from './whisper.js';
 
 export type { Upstream } from './http.js';
-export {
-  inferencePathOf,
-} from './whisper.js';
+export { inferencePathOf } from './whisper.js';
 
 /** Serves the request if the route is one the service's audio API changes; false → pass it through. */
 export type AudioHandler = (
