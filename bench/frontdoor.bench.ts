@@ -99,15 +99,19 @@ async function hibernate(h: Headless, state: string): Promise<void> {
   if (res.status !== 202) throw new Error(`hibernate: ${res.status}`);
 }
 
-/** CPU time (user + system) of a process so far, in ms (Linux). */
-function cpuMs(pid: number): number {
+/** CPU time (user + system, ms) and page faults (minor + major) of a process so far (Linux). */
+function usage(pid: number): { cpu: number; faults: number } {
   try {
     const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+    return {
+      cpu: ((Number(f[11]) + Number(f[12])) * 1000) / 100,
+      faults: Number(f[7]) + Number(f[9]),
+    };
   } catch {
-    return NaN;
+    return { cpu: NaN, faults: NaN };
   }
 }
+const cpuMs = (pid: number) => usage(pid).cpu;
 
 /** The upstream program the core started (its child running `script`), from /proc (Linux). */
 function childRunning(parent: number, script: string): number | null {
@@ -282,6 +286,8 @@ export async function bench(): Promise<BenchRow[]> {
       (p) => p.id === 'bench',
     )!;
     const internal = Number(door.upstream!.split(':')[1]);
+    await sleep(1000);
+    const rssIdle = rssMB(h.child.pid!);
     relay = await startRelay(internal);
     const ports = { direct: internal, frontdoor: publicPort, relay: relay.port };
     const kinds = ['direct', 'frontdoor', 'relay'] as const;
@@ -378,18 +384,21 @@ export async function bench(): Promise<BenchRow[]> {
     const cpuPerMB = (k: Kind) => {
       const pids = { core: h.child.pid!, relay: relay!.pid, upstream: upstreamPid };
       return async () => {
-        const before = Object.fromEntries(Object.entries(pids).map(([n, pid]) => [n, cpuMs(pid)]));
+        const before = Object.fromEntries(Object.entries(pids).map(([n, pid]) => [n, usage(pid)]));
         const s0 = process.cpuUsage();
         let mb = 0;
         for (let i = 0; i < 30; i++)
           mb += (await timed(ports[k], '/wav', agents[k])).bytes / 1024 / 1024;
         const s1 = process.cpuUsage(s0);
-        const per = (n: keyof typeof pids) => (cpuMs(pids[n]) - before[n]!) / mb;
+        const per = (n: keyof typeof pids) => (usage(pids[n]).cpu - before[n]!.cpu) / mb;
+        const faults = (n: keyof typeof pids) => (usage(pids[n]).faults - before[n]!.faults) / mb;
         return {
           core: per('core'),
           relay: per('relay'),
           upstream: per('upstream'),
           client: (s1.user + s1.system) / 1000 / mb,
+          coreFaults: faults('core'),
+          relayFaults: faults('relay'),
         };
       };
     };
@@ -430,6 +439,19 @@ export async function bench(): Promise<BenchRow[]> {
         `bare relay ${cpu.relay.relay.toFixed(3)} ms; direct: upstream ${u.toFixed(3)} + client ${c.toFixed(3)} ms ` +
         `(through the door: upstream ${cpu.frontdoor.upstream.toFixed(3)}, client ${cpu.frontdoor.client.toFixed(3)}); ` +
         `CPU-bound ceiling on ${cores} cores with these costs: ${ceiling.toFixed(0)} % of direct`,
+    });
+    rows.push({
+      name: '5 MB WAV: the core’s page faults per MB passed',
+      value: cpu.frontdoor.coreFaults,
+      unit: '',
+      note: `bare relay ${cpu.relay.relayFaults.toFixed(1)}; minor + major (/proc/PID/stat), over the CPU-per-MB block`,
+    });
+    const rssAfter = rssMB(h.child.pid!);
+    rows.push({
+      name: 'the core’s RSS: idle → after the small-request and WAV rows',
+      value: rssAfter,
+      unit: 'MB',
+      note: `idle ${rssIdle.toFixed(1)} MB (services running, before any request); after ${rssAfter.toFixed(1)} MB`,
     });
 
     // 4. 200 concurrent streams (each 20 events 25 ms apart), new connections.

@@ -25,6 +25,16 @@ export function tempDir(prefix = 'unamentis-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
+/**
+ * The node flags in a script's `#!/usr/bin/env -S node …` line (the V8 heap flags the installed
+ * command runs with), so a process started as `node <file>` runs the way the shipped program does.
+ */
+export function shebangFlags(file: string): string[] {
+  const first = fs.readFileSync(file, 'utf8').split('\n', 1)[0]!;
+  const m = /^#!\/usr\/bin\/env -S node((?:\s+\S+)*)\s*$/.exec(first);
+  return m ? m[1]!.trim().split(/\s+/).filter(Boolean) : [];
+}
+
 export interface StartOptions {
   dataDir?: string;
   /** Written to settings.json before start (merged over defaults by the server). */
@@ -39,10 +49,13 @@ export interface StartOptions {
   prefix?: string[];
   timeoutMs?: number;
   /**
-   * 'dist': run the compiled core as `npm run headless` does (build first), e.g. to measure what ships.
+   * 'dist': run the compiled core as it ships (build first), with its shebang's node flags, e.g. to
+   * measure what ships.
    * `{ command }`: an installed `unamentis-server` (bench/installed.ts), run as an admin runs it.
    */
   entry?: 'source' | 'dist' | { command: string };
+  /** With `entry: 'dist'`: node's flags instead of the shebang's (a bench comparing settings). */
+  nodeFlags?: string[];
 }
 
 export async function startHeadless(opts: StartOptions = {}): Promise<Headless> {
@@ -50,15 +63,13 @@ export async function startHeadless(opts: StartOptions = {}): Promise<Headless> 
   if (opts.settings)
     fs.writeFileSync(path.join(dataDir, 'settings.json'), JSON.stringify(opts.settings));
   const entry = opts.entry ?? 'source';
+  const dist = path.join(repoRoot, 'dist/main/headless.js');
   const main =
     typeof entry === 'object'
       ? [entry.command]
-      : [
-          process.execPath,
-          ...(entry === 'dist'
-            ? [path.join(repoRoot, 'dist/main/headless.js')]
-            : [tsxCli, path.join(repoRoot, 'main/headless.ts')]),
-        ];
+      : entry === 'dist'
+        ? [process.execPath, ...(opts.nodeFlags ?? shebangFlags(dist)), dist]
+        : [process.execPath, tsxCli, path.join(repoRoot, 'main/headless.ts')];
   const args = [...main, '--data-dir', dataDir, '--port', '0'];
   if (opts.bind) args.push('--bind', opts.bind);
   const [cmd, ...argv] = [...(opts.prefix ?? []), ...args];
