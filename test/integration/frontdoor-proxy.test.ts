@@ -4,7 +4,7 @@
 // the upstream connection is kept alive, and a refused connection leaves the request whole.
 
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { forward, upstreamAgent, type Upstream } from '../../main/core/frontdoor/proxy.js';
 
@@ -348,5 +348,82 @@ describe('front door pass-through', () => {
     const { res, body } = await request(fd.port, { path: '/' });
     expect(res.statusCode).toBe(502);
     expect(JSON.parse(body.toString()).error.code).toBe('bad_gateway');
+  });
+
+  it('reads the upstream into one reused buffer (no allocation per read)', async () => {
+    const answer = Buffer.alloc(1 << 20, 7);
+    const up = await serve((_req, res) => {
+      res.writeHead(200, { 'content-length': answer.length });
+      res.end(answer);
+    });
+    const agent = upstreamAgent();
+    agents.push(agent);
+    // What each read of each socket the agent opens hands to node:http.
+    const stores = new Set<ArrayBufferLike>();
+    let reads = 0;
+    const create = agent.createConnection.bind(agent);
+    agent.createConnection = ((...args: Parameters<typeof create>) => {
+      const socket = create(...args) as Socket;
+      socket.on('data', (c: Buffer) => {
+        reads++;
+        stores.add(c.buffer);
+      });
+      return socket;
+    }) as typeof agent.createConnection;
+    const fd = await serve((req, res) =>
+      forward(req, res, { host: '127.0.0.1', port: up.port }, agent),
+    );
+    const { body } = await request(fd.port, { path: '/wav' });
+    expect(body.equals(answer)).toBe(true);
+    expect(reads).toBeGreaterThan(1);
+    expect(stores.size).toBe(1);
+  });
+
+  it('keeps many large answers whole while they share the read buffer, slow readers among them', async () => {
+    // Distinct bytes per answer, some chunked and some with a length, all at once through one agent:
+    // a view of the shared read buffer kept past its read would show another answer's bytes.
+    const answers = Array.from({ length: 12 }, (_, i) => {
+      const b = Buffer.alloc(600_000 + i * 7919);
+      for (let j = 0; j < b.length; j++) b[j] = (j * 31 + i * 17) & 0xff;
+      return b;
+    });
+    const up = await serve((req, res) => {
+      const i = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('i'));
+      const b = answers[i]!;
+      if (i % 2) {
+        res.writeHead(200); // chunked
+        for (let off = 0; off < b.length; off += 50_000) res.write(b.subarray(off, off + 50_000));
+        res.end();
+      } else {
+        res.writeHead(200, { 'content-length': b.length });
+        res.end(b);
+      }
+    });
+    const fd = await proxyTo({ host: '127.0.0.1', port: up.port });
+    const fetchOne = (i: number, slow: boolean) =>
+      new Promise<Buffer>((resolve, reject) => {
+        const req = http.request(
+          { host: '127.0.0.1', port: fd.port, path: `/a?i=${i}`, agent: false },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => {
+              chunks.push(c);
+              // A slow reader: the door must pause its upstream socket, then resume it.
+              if (slow) {
+                res.pause();
+                setTimeout(() => res.resume(), 2);
+              }
+            });
+            res.on('end', () => resolve(Buffer.concat(chunks)));
+            res.on('error', reject);
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+    for (let round = 0; round < 2; round++) {
+      const got = await Promise.all(answers.map((_, i) => fetchOne(i, i % 3 === 0)));
+      got.forEach((b, i) => expect(b.equals(answers[i]!), `answer ${i}`).toBe(true));
+    }
   });
 });

@@ -6,6 +6,7 @@
 // generating (ollama/ollama server/routes.go: generation runs on the request's context).
 
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import net from 'node:net';
 
 export interface Upstream {
   host: string;
@@ -25,9 +26,42 @@ const HOP_BY_HOP = new Set([
   'upgrade',
 ]);
 
+/**
+ * Every read from a program lands in this one buffer instead of a fresh 64 KB allocation per read
+ * (net.Socket's `onread`). Passing a 5 MB WAV allocated each read twice, once for the read and
+ * once for node:http's copy of the body chunk (Parser::on_body → Buffer::Copy); V8 counts that
+ * memory as external and ran a full mark-compact every few MB for it, most of the core's CPU per
+ * MB (bench/frontdoor.bench.ts; perf: ConcurrentMarking, Sweeper, page faults on fresh buffers).
+ * Reading here halves that. It is safe because the parser is done with the bytes before the read
+ * returns: the head is parsed into strings and each body chunk is copied, synchronously, in the
+ * `data` handler node:http installs (socketOnData → parser.execute). The one view node:http keeps
+ * is an upgrade's `bodyHead`, and no upgrade goes through this agent (index.ts joins WebSockets
+ * with a plain connection).
+ */
+const readBuffer = Buffer.allocUnsafe(64 * 1024);
+
+class UpstreamAgent extends http.Agent {
+  // http.Agent calls this for each new connection; the socket it returns is used as is.
+  override createConnection(options: net.NetConnectOpts): net.Socket {
+    const socket: net.Socket = net.createConnection({
+      ...options,
+      onread: {
+        buffer: readBuffer,
+        // As a plain socket would: `data`, to node:http's parser, which pauses the socket itself
+        // when the answer's reader is behind (backpressure), and `end`/`close` come as usual.
+        callback: (n: number, buf: Uint8Array) => {
+          socket.emit('data', (buf as Buffer).subarray(0, n));
+          return true;
+        },
+      },
+    });
+    return socket;
+  }
+}
+
 /** One keep-alive agent per upstream program: connections are reused across requests. */
 export function upstreamAgent(): http.Agent {
-  return new http.Agent({
+  return new UpstreamAgent({
     keepAlive: true,
     keepAliveMsecs: 1000,
     maxSockets: 256,
