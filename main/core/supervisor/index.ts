@@ -133,6 +133,12 @@ export function createSupervisor(
 
   let settings: Settings = ctx.settings.get();
   let started = false;
+  /**
+   * Set when stop() begins, cleared by start(): from then on no runner starts, whoever asks
+   * (hibernation's wake, the front door's restart, setup, a settings change, a start still in flight).
+   */
+  let closing = false;
+  let starting: Promise<void> | null = null;
   let appStartTime: string | null = null;
   let refresh: NodeJS.Timeout | null = null;
   let publishPending = false;
@@ -274,6 +280,7 @@ export function createSupervisor(
         ctx.store.notify({ level, code, message });
       },
       ready: () => onReady(id),
+      mayStart: () => !closing,
       ...(id === 'ollama' ? desktopHooks(desktop(id)) : {}),
     });
     runners.set(id, r);
@@ -404,30 +411,51 @@ export function createSupervisor(
     return reports;
   };
 
+  const refuseWhileClosing = (r: ServiceRunner) => {
+    if (closing)
+      throw new SupervisorError(
+        'conflict',
+        `UnaMentis Server is stopping: ${r.entry().name} is not started now.`,
+      );
+  };
+
   const sup: SupervisorCapability = {
     name: 'supervisor',
     logDir,
     async start() {
       if (started) return;
       started = true;
+      closing = false;
       unsubscribeSettings = ctx.settings.onChange(onSettings);
       settings = ctx.settings.get();
-      appStartTime = await processStartTime(process.pid);
-      if (opts.reap !== false) {
-        try {
-          await reapOrphans();
-        } catch (err) {
-          log.warn('reaping orphans failed', { err });
+      const run = async () => {
+        appStartTime = await processStartTime(process.pid);
+        if (opts.reap !== false && !closing) {
+          try {
+            await reapOrphans();
+          } catch (err) {
+            log.warn('reaping orphans failed', { err });
+          }
         }
+        // stop() came during the awaits above: start nothing (it waits for this to return).
+        if (closing) return;
+        refresh = setInterval(publish, REFRESH_MS); // uptime and latency, without an event per health check
+        refresh.unref();
+        if (opts.autoStart !== false) await sup.startAll();
+        publish();
+      };
+      starting = run();
+      try {
+        await starting;
+      } finally {
+        starting = null;
       }
-      refresh = setInterval(publish, REFRESH_MS); // uptime and latency, without an event per health check
-      refresh.unref();
-      if (opts.autoStart !== false) await sup.startAll();
-      publish();
     },
     async stop(_reason?: StopReason) {
+      closing = true;
       if (!started) return;
       started = false;
+      await starting?.catch(() => {});
       unsubscribeSettings?.();
       unsubscribeSettings = null;
       if (refresh) clearInterval(refresh);
@@ -439,6 +467,7 @@ export function createSupervisor(
     get: (id) => runners.get(id)?.entry(),
     async startService(id) {
       const r = runner(id);
+      refuseWhileClosing(r);
       if (!resolveSpec(id, settings, host).enabled) {
         throw new SupervisorError(
           'conflict',
@@ -455,6 +484,7 @@ export function createSupervisor(
     },
     async restartService(id) {
       const r = runner(id);
+      refuseWhileClosing(r);
       if (!resolveSpec(id, settings, host).enabled) {
         throw new SupervisorError(
           'conflict',
@@ -469,6 +499,7 @@ export function createSupervisor(
     },
     async takeOver(id) {
       const r = runner(id);
+      refuseWhileClosing(r);
       try {
         await r.serialize(() => r.takeOver());
       } catch (err) {

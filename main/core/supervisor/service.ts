@@ -71,6 +71,8 @@ export interface RunnerDeps {
   ready(how: 'own' | 'external'): void;
   /** Why our own process must not start now (the Ollama desktop app runs), or null. */
   ownStartBlocked?(): Promise<string | null>;
+  /** False once the supervisor is stopping: start() then starts nothing (default: always true). */
+  mayStart?(): boolean;
   /** Before "Take over" stops the port's holder (the Ollama desktop app: quit it first). */
   beforeTakeOver?(): Promise<void>;
 }
@@ -155,6 +157,8 @@ export class ServiceRunner {
   /** Starts the loop (no-op while it runs). Returns at once; readiness comes later. */
   start(): void {
     if (this.#loop) return;
+    // The supervisor is stopping: whoever asks (a wake, a restart, a take-over), nothing new is spawned.
+    if (this.d.mayStart && !this.d.mayStart()) return;
     if (!this.d.spec().enabled) {
       this.#set({ status: 'disabled' });
       return;
