@@ -203,7 +203,7 @@ export function createSupervisor(
     rings.get(id)?.push(line);
     if (stream === 'supervisor') log.debug(`${id}: ${text}`);
     events.emit('log', { service: id, line });
-    const live = liveThrottle.take(id, Date.now());
+    const live = liveThrottle.take(id, ctx.clock.now());
     if (!live.pass) return;
     if (live.dropped) {
       const note: LogLine = {
@@ -263,7 +263,7 @@ export function createSupervisor(
       pidFiles,
       appStartTime: () => appStartTime,
       baseEnv: host.env,
-      now: () => ctx.clock.now(),
+      clock: ctx.clock,
       log: (stream, text) => writeLine(id, stream, text),
       changed: () => {
         publish();
