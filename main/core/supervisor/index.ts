@@ -29,6 +29,7 @@ import { desktopServerLog } from '../services/ollama-desktop.js';
 import {
   isAlive,
   listProcesses,
+  processOwner,
   processStartTime,
   stopPids,
   treeStop,
@@ -225,6 +226,9 @@ export function createSupervisor(
   const desktop = (id: string): DesktopDeps => ({
     platform: host.platform,
     listProcesses,
+    // Only this user's desktop app is adopted (Windows: no owner to compare, see processOwner).
+    uid: process.getuid?.() ?? null,
+    ownerOf: processOwner,
     serverLog:
       opts.ollamaDesktopLog !== undefined
         ? opts.ollamaDesktopLog
