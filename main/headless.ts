@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createCore } from './core/index.js';
+import { CoreStoppedError, createCore } from './core/index.js';
 import { createLogger } from './core/util/logger.js';
 import { EXIT, USAGE, exitCodeFor, parseCli } from './headless-cli.js';
 import { createNotifier, stdoutIsJournal } from './systemd.js';
@@ -95,6 +95,9 @@ async function main(): Promise<void> {
     console.log(`Settings:  ${path.join(dataDir, 'settings.json')}`);
     await notify.ready(`serving on port ${actual}`);
   } catch (err) {
+    // SIGTERM during start: the shutdown above stops what the start began and exits; exiting
+    // here as well would end the process before the services are stopped.
+    if (err instanceof CoreStoppedError) return;
     logger.error((err as Error).message);
     await core.stop('quit').catch(() => {});
     process.exit(exitCodeFor(err));

@@ -115,6 +115,14 @@ export interface Core extends CoreContext {
   resume(): Promise<void>;
 }
 
+/** start() rejects with this when stop() began before it finished: not a failure, a quit during start. */
+export class CoreStoppedError extends Error {
+  constructor() {
+    super('stopped while starting');
+    this.name = 'CoreStoppedError';
+  }
+}
+
 /** How long a graceful quit waits for requests in flight (a long answer is rarely longer). */
 const DRAIN_MS = 30_000;
 
@@ -360,56 +368,83 @@ export function createCore(opts: CoreOptions): Core {
 
   let started = false;
   let suspended = false;
+  // A stop that comes while start() runs (SIGTERM, a quit during start) wins: no capability starts
+  // after it began, and it waits for the one starting now, so whatever that spawned is stopped too.
+  let stopRequested = false;
+  let starting: Promise<unknown> | null = null;
   const tokenFile = path.join(opts.dataDir, 'token');
+
+  const startAll = async (): Promise<{ port: number; url: string }> => {
+    const s = settings.get();
+    const port = opts.port ?? s.api.port;
+    const bind = opts.bind ?? s.api.bind;
+    // The token file lets a Linux admin (or a script) use the API; only this user may read it.
+    // A full disk must not keep the server from serving (issue #20): say so and go on.
+    const tokenTmp = `${tokenFile}.${process.pid}.tmp`;
+    try {
+      fs.writeFileSync(tokenTmp, s.api.token + '\n', { mode: 0o600 });
+      fs.chmodSync(tokenTmp, 0o600);
+      fs.renameSync(tokenTmp, tokenFile);
+    } catch (err) {
+      fs.rmSync(tokenTmp, { force: true }); // the previous file, if any, stays whole
+      logger.warn('could not write the token file', { file: tokenFile, err });
+      store.notify({
+        level: 'warning',
+        code: 'token_file',
+        message: `Could not write ${tokenFile} (${(err as Error).message}). Free some disk space; until then scripts cannot read the API token from it.`,
+      });
+    }
+    const addr = await api.listen(port, bind);
+    // Known before the capabilities start: discovery announces it, pairing hands it to the peer.
+    store.update('host', (h) => ({ ...h, port: addr.port }));
+    for (const cap of capabilities) {
+      if (stopRequested) throw new CoreStoppedError();
+      await cap.start();
+    }
+    if (stopRequested) throw new CoreStoppedError();
+    const url = `http://${bind === '0.0.0.0' || bind === '::' ? '127.0.0.1' : bind}:${addr.port}/`;
+    logger.info('control API listening', { bind, port: addr.port });
+    return { port: addr.port, url };
+  };
+
+  let stopping: Promise<void> | null = null;
+  const stopAll = async (reason: StopReason): Promise<void> => {
+    // The capability starting now finishes first (the rest never start), so its stop sees all it spawned.
+    await starting;
+    // Reverse order: stop advertising and hand off first, then the services, then the API.
+    for (const cap of [...capabilities].reverse()) {
+      try {
+        await cap.stop(reason);
+      } catch (err) {
+        logger.error(`stopping ${cap.name} failed`, { err });
+      }
+    }
+    events.closeAll();
+    await api.close();
+    releaseLock();
+  };
 
   const core: Core = {
     ...ctx,
     async start() {
       if (started) throw new Error('core already started');
       started = true;
-      const s = settings.get();
-      const port = opts.port ?? s.api.port;
-      const bind = opts.bind ?? s.api.bind;
-      // The token file lets a Linux admin (or a script) use the API; only this user may read it.
-      // A full disk must not keep the server from serving (issue #20): say so and go on.
-      const tokenTmp = `${tokenFile}.${process.pid}.tmp`;
+      stopRequested = false;
+      const run = startAll();
+      starting = run.catch(() => {});
       try {
-        fs.writeFileSync(tokenTmp, s.api.token + '\n', { mode: 0o600 });
-        fs.chmodSync(tokenTmp, 0o600);
-        fs.renameSync(tokenTmp, tokenFile);
-      } catch (err) {
-        fs.rmSync(tokenTmp, { force: true }); // the previous file, if any, stays whole
-        logger.warn('could not write the token file', { file: tokenFile, err });
-        store.notify({
-          level: 'warning',
-          code: 'token_file',
-          message: `Could not write ${tokenFile} (${(err as Error).message}). Free some disk space; until then scripts cannot read the API token from it.`,
-        });
+        return await run;
+      } finally {
+        starting = null;
       }
-      const addr = await api.listen(port, bind);
-      // Known before the capabilities start: discovery announces it, pairing hands it to the peer.
-      store.update('host', (h) => ({ ...h, port: addr.port }));
-      for (const cap of capabilities) {
-        await cap.start();
-      }
-      const url = `http://${bind === '0.0.0.0' || bind === '::' ? '127.0.0.1' : bind}:${addr.port}/`;
-      logger.info('control API listening', { bind, port: addr.port });
-      return { port: addr.port, url };
     },
-    async stop(reason: StopReason = 'quit') {
-      if (!started) return;
+    stop(reason: StopReason = 'quit') {
+      // A second stop (the failed start's, beside SIGTERM's) waits for the one under way.
+      if (!started) return stopping ?? Promise.resolve();
       started = false;
-      // Reverse order: stop advertising and hand off first, then the services, then the API.
-      for (const cap of [...capabilities].reverse()) {
-        try {
-          await cap.stop(reason);
-        } catch (err) {
-          logger.error(`stopping ${cap.name} failed`, { err });
-        }
-      }
-      events.closeAll();
-      await api.close();
-      releaseLock();
+      stopRequested = true;
+      stopping = stopAll(reason);
+      return stopping;
     },
     dashboardUrl() {
       const a = api.address();

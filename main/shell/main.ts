@@ -15,7 +15,7 @@ import {
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { utilityInventoryLauncher } from './inventory-launcher.js';
-import { createCore, type Core } from '../core/index.js';
+import { CoreStoppedError, createCore, type Core } from '../core/index.js';
 import { adoptLoginShellPath } from '../core/util/login-path.js';
 import { createLogger } from '../core/util/logger.js';
 import { systemClock } from '../core/util/clock.js';
@@ -102,7 +102,6 @@ async function main(): Promise<void> {
       }
     }
   };
-  let starting: Promise<unknown> = Promise.resolve();
   let failure: Error | null = null;
   const quit = new QuitSequence({
     clock: systemClock,
@@ -110,8 +109,8 @@ async function main(): Promise<void> {
     cleanup: async (reason) => {
       logger.info(`quitting (${reason}): handoff, mDNS goodbye, services`);
       teardown();
-      // A quit during start: let the start finish, so everything it spawned is stopped too.
-      await starting.catch(() => {});
+      // A quit during start: the core's stop ends the start where it is (nothing more is spawned)
+      // and stops what it had started.
       await core.stop('quit');
     },
     exit: (code) => {
@@ -192,10 +191,11 @@ async function main(): Promise<void> {
 
   let origin = '';
   try {
-    starting = core.start();
-    const { port } = (await starting) as { port: number };
+    const { port } = await core.start();
     origin = `http://127.0.0.1:${port}`;
   } catch (err) {
+    // Quit during start: not a failure (no dialog); the cleanup under way stops what it started.
+    if (err instanceof CoreStoppedError || quit.phase !== 'running') return;
     failure = err as Error;
     logger.error(START_FAILED, { err });
     quit.request('start-failed', 1);

@@ -108,11 +108,11 @@ describe('quit', () => {
     expect(l.fake.violations).toEqual([]);
   });
 
-  it('Quit during start: start finishes, then everything it spawned stops; no tray appears', async () => {
+  it('Quit during start: the start stops where it is, nothing is spawned after it; no tray, no error', async () => {
     let quitAsked = false;
     const l = await launch({
       platform: 'linux',
-      // Cmd-Q the moment the app can hear it: its core is only starting then.
+      // Cmd-Q the moment the app can hear it: its core is only starting then (the API not yet listening).
       configure: ({ app }) =>
         app.on('newListener', (event) => {
           if (event === 'before-quit' && !quitAsked) {
@@ -124,7 +124,8 @@ describe('quit', () => {
     const atExit = recordExit(l);
     const r = await atExit;
     expect(quitAsked).toBe(true);
-    expect(l.seenPids.size).toBeGreaterThan(0); // the start it interrupted had spawned services
+    // The supervisor never started: no service was spawned (its PID files would name it).
+    expect(l.seenPids.size).toBe(0);
     expect(r).toMatchObject({
       code: 0,
       how: 'exit',
@@ -133,6 +134,16 @@ describe('quit', () => {
       trayAlive: false,
     });
     expect(l.fake.trays).toEqual([]);
+    expect(l.fake.errorBoxes).toEqual([]); // a quit during start is not a failed start
+    expect(l.fake.violations).toEqual([]);
+  });
+
+  it('Quit as the first service is spawned: everything spawned is stopped before the process ends', async () => {
+    const l = await launch({ platform: 'linux' });
+    const atExit = recordExit(l);
+    await l.electron.until(() => l.seenPids.size > 0, 20_000, 'a service spawned');
+    l.electron.app.quit();
+    expect(await atExit).toMatchObject({ code: 0, how: 'exit', running: [], blockersHeld: 0 });
     expect(l.fake.errorBoxes).toEqual([]);
     expect(l.fake.violations).toEqual([]);
   });

@@ -10,6 +10,8 @@ import {
   parseServerConfig,
   quitDesktopAppStep,
 } from '../../main/core/services/ollama-desktop.js';
+import { desktopHooks, type DesktopDeps } from '../../main/core/supervisor/ollama-desktop.js';
+import { parseOwner } from '../../main/core/util/child/procs.js';
 
 describe('Ollama desktop app', () => {
   it('tells the app (Ollama, ollama app.exe) from its server (ollama)', () => {
@@ -56,5 +58,54 @@ describe('Ollama desktop app', () => {
     expect(desktopAppPort('OLLAMA_HOST=http://0.0.0.0:8000')).toBe(8000);
     expect(desktopAppPort('OLLAMA_HOST=0.0.0.0\0')).toBe(11434);
     expect(desktopAppPort(null)).toBe(11434);
+  });
+
+  it("only this user's app counts where processes have owners (a shared Mac or Linux box)", () => {
+    const procs = [
+      { pid: 5, name: 'ollama', uid: 501 },
+      { pid: 7, name: 'Ollama', uid: 502 }, // another user's app
+      { pid: 9, name: 'Ollama', uid: 501 },
+    ];
+    expect(findDesktopApp(procs, 501)).toEqual({ pid: 9, name: 'Ollama', uid: 501 });
+    expect(findDesktopApp(procs, 503)).toBeNull();
+    // An owner we could not read (the process is gone) is not ours.
+    expect(findDesktopApp([{ pid: 7, name: 'Ollama', uid: null }], 501)).toBeNull();
+    // Windows: no owners in the table, no uid of ours: the name alone, as before.
+    expect(findDesktopApp([{ pid: 7, name: 'Ollama.exe' }], null)).toEqual({
+      pid: 7,
+      name: 'Ollama.exe',
+    });
+    expect(parseOwner('  501\n')).toBe(501);
+    expect(parseOwner('')).toBeNull();
+  });
+
+  it("another user's running app neither blocks our own Ollama nor is quit on Take over", async () => {
+    const logs: string[] = [];
+    const deps = (over: Partial<DesktopDeps>): DesktopDeps => ({
+      platform: 'darwin',
+      listProcesses: async () => [
+        { pid: 40, name: 'Ollama' },
+        { pid: 41, name: 'ollama' },
+      ],
+      serverLog: null,
+      log: (t) => logs.push(t),
+      options: () => ({}),
+      setOptions: () => {},
+      quitTimeoutMs: 100,
+      port: () => 11434,
+      environOf: () => null,
+      uid: 501,
+      ownerOf: async (pid) => (pid === 40 ? 502 : 501),
+      ...over,
+    });
+    const theirs = desktopHooks(deps({}));
+    expect(await theirs.ownStartBlocked()).toBeNull();
+    await theirs.beforeTakeOver(); // nothing to quit: it would have signalled pid 40 and waited
+    expect(logs).toEqual([]);
+    const ours = desktopHooks(deps({ ownerOf: async () => 501 }));
+    expect(await ours.ownStartBlocked()).toMatch(/desktop app is running \(pid 40\)/);
+    // Windows: no owner to compare, the app by its name blocks as before.
+    const win = desktopHooks(deps({ platform: 'win32', uid: null, ownerOf: async () => null }));
+    expect(await win.ownStartBlocked()).toMatch(/pid 40/);
   });
 });

@@ -44,7 +44,6 @@ function rig(over: Partial<DriverDeps> = {}) {
   };
   const driver = new ElectionDriver({
     clock,
-    mono: () => clock.now(),
     log: nullLogger,
     config: () => r.cfg,
     selfId: () => 'a',

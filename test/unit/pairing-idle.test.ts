@@ -34,7 +34,6 @@ describe('pairing tick when idle (manual clock)', () => {
     const pairing = createPairing(ctx, {
       address: () => null, // no heartbeat socket: nothing is paired, and this test opens none
       discovery: { list: () => [], onChange: () => () => {} },
-      monotonic: () => clock.now(),
     });
     await pairing.start();
     started.push({ pairing, clock });

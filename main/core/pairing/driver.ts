@@ -17,10 +17,8 @@ import {
 } from './election.js';
 
 export interface DriverDeps {
-  /** Timers. */
+  /** Timers, and liveness on its monotonic reading (a wall-clock jump must not kill peers). */
   clock: Clock;
-  /** Monotonic milliseconds for liveness (wall-clock jumps must not kill peers); the same scale as the clock's timers. */
-  mono: () => number;
   log: Logger;
   config: () => ElectionConfig;
   selfId: () => string;
@@ -55,6 +53,11 @@ export class ElectionDriver {
   /** Per serving peer: the check when its next heartbeat is a quarter interval late. */
   readonly #lateTimers = new Map<string, unknown>();
 
+  /** Liveness and the election's deadlines: the same clock as the timers, so they keep pace. */
+  #mono(): number {
+    return this.d.clock.monotonic();
+  }
+
   constructor(private readonly d: DriverDeps) {
     this.#election = this.#initial();
     d.setServing(this.#election.serving);
@@ -69,7 +72,7 @@ export class ElectionDriver {
   }
 
   /** Heard within the last `deadAfter` (3 intervals). */
-  alive(peerId: string, now = this.d.mono()): boolean {
+  alive(peerId: string, now = this.#mono()): boolean {
     const t = this.#election.peers[peerId];
     return !!t && t.lastSeen !== null && now - t.lastSeen < this.d.config().deadAfterMs;
   }
@@ -109,27 +112,27 @@ export class ElectionDriver {
   /** This host's status may have changed: a step only when it did. */
   selfChanged(st: SelfStatus = this.d.self()): void {
     if (!sameStatus(st, this.#election.self))
-      this.dispatch({ type: 'self', now: this.d.mono(), status: st });
+      this.dispatch({ type: 'self', now: this.#mono(), status: st });
   }
 
   /** An accepted heartbeat. */
   heard(from: string, advert: Advert): void {
-    this.dispatch({ type: 'heartbeat', now: this.d.mono(), from, advert });
+    this.dispatch({ type: 'heartbeat', now: this.#mono(), from, advert });
     this.#watchServing(from, advert.serving);
   }
 
   peersChanged(ids: string[]): void {
-    this.dispatch({ type: 'peers', now: this.d.mono(), ids });
+    this.dispatch({ type: 'peers', now: this.#mono(), ids });
   }
 
   standby(on: boolean): void {
-    this.dispatch({ type: 'standby', now: this.d.mono(), on });
+    this.dispatch({ type: 'standby', now: this.#mono(), on });
   }
 
   /** Announces a handoff: the next host promotes on this heartbeat, said three times, a few ms apart (datagrams can be lost). */
   async handoff(reason: string): Promise<void> {
     if (this.#election.leaving) return;
-    this.dispatch({ type: 'leave', now: this.d.mono(), reason });
+    this.dispatch({ type: 'leave', now: this.#mono(), reason });
     this.d.send();
     for (const ms of [20, 60]) {
       await new Promise<void>((r) => this.d.clock.setTimeout(r, ms));
@@ -139,7 +142,7 @@ export class ElectionDriver {
 
   /** Back from OS sleep: listen again. */
   rejoin(): void {
-    this.dispatch({ type: 'rejoin', now: this.d.mono() });
+    this.dispatch({ type: 'rejoin', now: this.#mono() });
     this.d.send();
   }
 
@@ -151,7 +154,7 @@ export class ElectionDriver {
       this.#heartbeatTimer = clock.setTimeout(tick, this.d.config().intervalMs);
       if (this.d.quiet()) return;
       this.d.send();
-      this.dispatch({ type: 'tick', now: this.d.mono() });
+      this.dispatch({ type: 'tick', now: this.#mono() });
     };
     this.#heartbeatTimer = clock.setTimeout(tick, this.d.config().intervalMs);
   }
@@ -191,7 +194,7 @@ export class ElectionDriver {
   #gone(peerId: string, why: string): void {
     if (!this.alive(peerId)) return;
     this.d.log.info('a paired host is gone (its port refuses connections)', { peer: peerId, why });
-    this.dispatch({ type: 'gone', now: this.d.mono(), from: peerId });
+    this.dispatch({ type: 'gone', now: this.#mono(), from: peerId });
   }
 
   // ── The election's own deadlines (start-up window, hold-down, a peer running out) ──────────
@@ -201,13 +204,13 @@ export class ElectionDriver {
     if (this.#deadlineTimer !== null) clock.clearTimeout(this.#deadlineTimer);
     this.#deadlineTimer = null;
     if (!this.#running) return;
-    const now = this.d.mono();
+    const now = this.#mono();
     const at = nextDeadline(this.#election, now, this.d.config());
     if (at === null) return;
     this.#deadlineTimer = clock.setTimeout(
       () => {
         this.#deadlineTimer = null;
-        this.dispatch({ type: 'tick', now: this.d.mono() });
+        this.dispatch({ type: 'tick', now: this.#mono() });
       },
       Math.max(1, Math.ceil(at - now) + 1),
     );
@@ -218,7 +221,7 @@ export class ElectionDriver {
       this.d.selfId(),
       this.d.self(),
       this.d.peerIds(),
-      this.d.mono(),
+      this.#mono(),
       this.d.config(),
     );
   }

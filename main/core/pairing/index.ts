@@ -40,14 +40,14 @@ export interface PairingOptions {
   discovery?: SeenHosts | null;
   /** Hibernation's activity (the session the election protects from a failback). */
   activity?: ActivityFeed | null;
-  /** Monotonic milliseconds for liveness (wall-clock jumps must not kill peers); timers run on ctx.clock. */
-  monotonic?: () => number;
   postJson?: PostJson;
 }
 
 export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
   const log = ctx.logger.child('pairing');
-  const mono = opts.monotonic ?? (() => performance.now());
+  // Liveness (when a peer was last heard) on the same clock as the timers, so a sped-up or manual
+  // clock moves both; monotonic, so a wall-clock jump kills no peer.
+  const mono = () => ctx.clock.monotonic();
   const post = opts.postJson ?? defaultPostJson;
   const discovery = opts.discovery ?? null;
   const requests = new Emitter<{ request: IncomingRequest }>();
@@ -67,7 +67,6 @@ export function createPairing(ctx: CoreContext, opts: PairingOptions): Pairing {
 
   const driver = new ElectionDriver({
     clock: ctx.clock,
-    mono,
     log,
     config,
     selfId: peers.me,

@@ -16,6 +16,8 @@ export interface ProcLike {
   pid: number;
   ppid?: number;
   name?: string;
+  /** Its owner's uid (POSIX); null or absent when not known. */
+  uid?: number | null;
 }
 
 /**
@@ -32,8 +34,17 @@ export function isDesktopAppName(name: string | undefined): boolean {
   return base === 'Ollama' || /^ollama app$/i.test(base);
 }
 
-export function findDesktopApp(procs: readonly ProcLike[]): ProcLike | null {
-  return procs.find((p) => isDesktopAppName(p.name)) ?? null;
+/**
+ * This user's desktop app. On a Mac or Linux box shared by several users, another user's app is not
+ * ours to adopt or to watch (its server is theirs, and its reaper cannot signal our processes):
+ * with `me` (our uid) only an app owned by `me` counts, and one whose owner is unknown does not.
+ * `me` null (Windows: the process table there carries no owner) keeps the name alone.
+ */
+export function findDesktopApp(
+  procs: readonly ProcLike[],
+  me: number | null = null,
+): ProcLike | null {
+  return procs.find((p) => isDesktopAppName(p.name) && (me === null || p.uid === me)) ?? null;
 }
 
 /**

@@ -29,6 +29,7 @@ import { desktopServerLog } from '../services/ollama-desktop.js';
 import {
   isAlive,
   listProcesses,
+  processOwner,
   processStartTime,
   stopPids,
   treeStop,
@@ -133,6 +134,12 @@ export function createSupervisor(
 
   let settings: Settings = ctx.settings.get();
   let started = false;
+  /**
+   * Set when stop() begins, cleared by start(): from then on no runner starts, whoever asks
+   * (hibernation's wake, the front door's restart, setup, a settings change, a start still in flight).
+   */
+  let closing = false;
+  let starting: Promise<void> | null = null;
   let appStartTime: string | null = null;
   let refresh: NodeJS.Timeout | null = null;
   let publishPending = false;
@@ -197,7 +204,7 @@ export function createSupervisor(
     rings.get(id)?.push(line);
     if (stream === 'supervisor') log.debug(`${id}: ${text}`);
     events.emit('log', { service: id, line });
-    const live = liveThrottle.take(id, Date.now());
+    const live = liveThrottle.take(id, ctx.clock.now());
     if (!live.pass) return;
     if (live.dropped) {
       const note: LogLine = {
@@ -219,6 +226,9 @@ export function createSupervisor(
   const desktop = (id: string): DesktopDeps => ({
     platform: host.platform,
     listProcesses,
+    // Only this user's desktop app is adopted (Windows: no owner to compare, see processOwner).
+    uid: process.getuid?.() ?? null,
+    ownerOf: processOwner,
     serverLog:
       opts.ollamaDesktopLog !== undefined
         ? opts.ollamaDesktopLog
@@ -257,7 +267,7 @@ export function createSupervisor(
       pidFiles,
       appStartTime: () => appStartTime,
       baseEnv: host.env,
-      now: () => ctx.clock.now(),
+      clock: ctx.clock,
       log: (stream, text) => writeLine(id, stream, text),
       changed: () => {
         publish();
@@ -274,6 +284,7 @@ export function createSupervisor(
         ctx.store.notify({ level, code, message });
       },
       ready: () => onReady(id),
+      mayStart: () => !closing,
       ...(id === 'ollama' ? desktopHooks(desktop(id)) : {}),
     });
     runners.set(id, r);
@@ -404,30 +415,51 @@ export function createSupervisor(
     return reports;
   };
 
+  const refuseWhileClosing = (r: ServiceRunner) => {
+    if (closing)
+      throw new SupervisorError(
+        'conflict',
+        `UnaMentis Server is stopping: ${r.entry().name} is not started now.`,
+      );
+  };
+
   const sup: SupervisorCapability = {
     name: 'supervisor',
     logDir,
     async start() {
       if (started) return;
       started = true;
+      closing = false;
       unsubscribeSettings = ctx.settings.onChange(onSettings);
       settings = ctx.settings.get();
-      appStartTime = await processStartTime(process.pid);
-      if (opts.reap !== false) {
-        try {
-          await reapOrphans();
-        } catch (err) {
-          log.warn('reaping orphans failed', { err });
+      const run = async () => {
+        appStartTime = await processStartTime(process.pid);
+        if (opts.reap !== false && !closing) {
+          try {
+            await reapOrphans();
+          } catch (err) {
+            log.warn('reaping orphans failed', { err });
+          }
         }
+        // stop() came during the awaits above: start nothing (it waits for this to return).
+        if (closing) return;
+        refresh = setInterval(publish, REFRESH_MS); // uptime and latency, without an event per health check
+        refresh.unref();
+        if (opts.autoStart !== false) await sup.startAll();
+        publish();
+      };
+      starting = run();
+      try {
+        await starting;
+      } finally {
+        starting = null;
       }
-      refresh = setInterval(publish, REFRESH_MS); // uptime and latency, without an event per health check
-      refresh.unref();
-      if (opts.autoStart !== false) await sup.startAll();
-      publish();
     },
     async stop(_reason?: StopReason) {
+      closing = true;
       if (!started) return;
       started = false;
+      await starting?.catch(() => {});
       unsubscribeSettings?.();
       unsubscribeSettings = null;
       if (refresh) clearInterval(refresh);
@@ -439,6 +471,7 @@ export function createSupervisor(
     get: (id) => runners.get(id)?.entry(),
     async startService(id) {
       const r = runner(id);
+      refuseWhileClosing(r);
       if (!resolveSpec(id, settings, host).enabled) {
         throw new SupervisorError(
           'conflict',
@@ -455,6 +488,7 @@ export function createSupervisor(
     },
     async restartService(id) {
       const r = runner(id);
+      refuseWhileClosing(r);
       if (!resolveSpec(id, settings, host).enabled) {
         throw new SupervisorError(
           'conflict',
@@ -469,6 +503,7 @@ export function createSupervisor(
     },
     async takeOver(id) {
       const r = runner(id);
+      refuseWhileClosing(r);
       try {
         await r.serialize(() => r.takeOver());
       } catch (err) {

@@ -8,6 +8,7 @@ import type { Options } from '../services/presets.js';
 import {
   desktopAppPort,
   findDesktopApp,
+  isDesktopAppName,
   parseServerConfig,
   quitDesktopAppStep,
   type ProcLike,
@@ -29,6 +30,10 @@ export interface DesktopDeps {
   port(): number | null;
   /** The app's environment (NUL-separated, as /proc/<pid>/environ), when the OS lets us read it. */
   environOf?(pid: number): string | null;
+  /** This user's uid; null where processes carry no owner we can read (Windows). */
+  uid: number | null;
+  /** A process's owner (uid), null when it cannot be told (gone, or Windows). */
+  ownerOf(pid: number): Promise<number | null>;
 }
 
 export interface DesktopHooks {
@@ -49,7 +54,15 @@ export function desktopHooks(d: DesktopDeps): DesktopHooks {
       }
     });
   const find = async () => {
-    const app = findDesktopApp(await d.listProcesses().catch(() => []));
+    const named = (await d.listProcesses().catch(() => [])).filter((p) => isDesktopAppName(p.name));
+    // Owners only of the few named `Ollama`: a lookup each (Linux: a stat of /proc/<pid>).
+    const owned =
+      d.uid === null
+        ? named
+        : await Promise.all(
+            named.map(async (p) => ({ ...p, uid: await d.ownerOf(p.pid).catch(() => null) })),
+          );
+    const app = findDesktopApp(owned, d.uid);
     return app && desktopAppPort(environOf(app.pid)) === d.port() ? app : null;
   };
   return {

@@ -14,6 +14,7 @@ import {
   portInUseVerdict,
 } from './health-verdict.js';
 import { LineSplitter } from './logs.js';
+import type { Clock } from '../util/clock.js';
 import type { PidFiles } from './pidfile.js';
 import type { PresetContext } from '../services/presets.js';
 import { probePort, waitPortFree } from './ports.js';
@@ -62,7 +63,8 @@ export interface RunnerDeps {
   pidFiles: PidFiles;
   appStartTime(): string | null;
   baseEnv: Record<string, string | undefined>;
-  now(): number;
+  /** Time for every decision here: back-off, health pacing, grace periods, the scan rate (ctx.clock). */
+  clock: Clock;
   log(stream: 'stdout' | 'stderr' | 'supervisor', text: string): void;
   /** Something visible changed (status, pid, error, …). */
   changed(): void;
@@ -71,6 +73,8 @@ export interface RunnerDeps {
   ready(how: 'own' | 'external'): void;
   /** Why our own process must not start now (the Ollama desktop app runs), or null. */
   ownStartBlocked?(): Promise<string | null>;
+  /** False once the supervisor is stopping: start() then starts nothing (default: always true). */
+  mayStart?(): boolean;
   /** Before "Take over" stops the port's holder (the Ollama desktop app: quit it first). */
   beforeTakeOver?(): Promise<void>;
 }
@@ -121,7 +125,7 @@ export class ServiceRunner {
 
   entry(): ServiceEntry {
     const spec = this.d.spec();
-    const now = this.d.now();
+    const now = this.d.clock.now();
     const live = PROCESS_STATUSES.has(this.status);
     return {
       id: spec.id,
@@ -155,6 +159,8 @@ export class ServiceRunner {
   /** Starts the loop (no-op while it runs). Returns at once; readiness comes later. */
   start(): void {
     if (this.#loop) return;
+    // The supervisor is stopping: whoever asks (a wake, a restart, a take-over), nothing new is spawned.
+    if (this.d.mayStart && !this.d.mayStart()) return;
     if (!this.d.spec().enabled) {
       this.#set({ status: 'disabled' });
       return;
@@ -218,7 +224,7 @@ export class ServiceRunner {
     const gone = await waitFor(() => !isAlive(holder.pid!), this.#stopTimeout(spec));
     if (!gone) await treeStop.killTree(holder.pid);
     await waitPortFree(spec.connectHost, spec.listenPort, 3000);
-    this.#takeOverAt = this.d.now();
+    this.#takeOverAt = this.d.clock.now();
     this.start();
   }
 
@@ -269,7 +275,7 @@ export class ServiceRunner {
         if (this.hint !== blocked) this.d.log('supervisor', blocked);
         this.#set({ status: 'starting', pid: null, hint: blocked, health: null, lastError: null });
         // Listing processes costs a PowerShell on Windows: not more often than this.
-        await sleep(1500, signal);
+        await sleep(this.d.clock, 1500, signal);
         continue;
       }
       const outcome = await this.#runOnce(spec, launch, signal);
@@ -278,7 +284,7 @@ export class ServiceRunner {
       const t = this.d.timings();
       const [history, decision] = afterExit(
         this.#history,
-        { now: this.d.now(), healthyForMs: outcome.healthyForMs },
+        { now: this.d.clock.now(), healthyForMs: outcome.healthyForMs },
         t.policy,
       );
       this.#history = history;
@@ -289,14 +295,14 @@ export class ServiceRunner {
         );
       }
       this.restarts++;
-      this.#nextRestartAt = this.d.now() + decision.delayMs;
+      this.#nextRestartAt = this.d.clock.now() + decision.delayMs;
       this.#startedAt = null;
       this.#set({ status: 'backoff', pid: null, lastError: outcome.message, health: null });
       this.d.log(
         'supervisor',
         `${outcome.message}; restarting in ${(decision.delayMs / 1000).toFixed(1)} s`,
       );
-      await sleep(decision.delayMs, signal);
+      await sleep(this.d.clock, decision.delayMs, signal);
       this.#nextRestartAt = null;
     }
   }
@@ -334,7 +340,7 @@ export class ServiceRunner {
     }
     child.on('error', () => {}); // later errors (e.g. a failed kill) must not crash the app
     const pid = child.pid!;
-    const startedAt = this.d.now();
+    const startedAt = this.d.clock.now();
     let healthyAt: number | null = null;
     this.#startedAt = startedAt;
     this.#set({ status: 'starting', pid, health: null, hint: null });
@@ -362,7 +368,7 @@ export class ServiceRunner {
 
     child.once('exit', (code, sig) => {
       if (stopping) return;
-      const healthyFor = healthyAt === null ? 0 : this.d.now() - healthyAt;
+      const healthyFor = healthyAt === null ? 0 : this.d.clock.now() - healthyAt;
       const tail = this.#tail.join('\n');
       const why = exitDescription(code, sig, this.#tail);
       if (healthyAt === null) {
@@ -423,6 +429,7 @@ export class ServiceRunner {
       while (!settled && !stopping) {
         const pace = this.d.timings();
         await sleep(
+          this.d.clock,
           nextCheckInMs(
             { starting: this.status === 'starting', failures },
             { ...pace, startPollMs: t.startPollMs },
@@ -430,13 +437,13 @@ export class ServiceRunner {
           signal,
         );
         if (settled || stopping) return;
-        if (Date.now() - lookedAt >= 200) {
-          lookedAt = Date.now(); // a /proc scan: at most 5 a second while starting polls every 100 ms
+        if (this.d.clock.now() - lookedAt >= 200) {
+          lookedAt = this.d.clock.now(); // a /proc scan: at most 5 a second while starting polls every 100 ms
           await look().catch(() => {});
         }
         if (spec.listenPort === null) {
           if (healthyAt === null) {
-            healthyAt = this.d.now();
+            healthyAt = this.d.clock.now();
             this.#set({ status: 'running', health: null, lastError: null });
             this.d.ready('own');
           }
@@ -454,7 +461,7 @@ export class ServiceRunner {
           state: h.state,
           starting: this.status === 'starting',
           failures,
-          startedForMs: this.d.now() - startedAt,
+          startedForMs: this.d.clock.now() - startedAt,
           startTimeoutMs: spec.startTimeoutMs,
           hungAfterFailures: tm.hungAfterFailures,
         });
@@ -463,7 +470,7 @@ export class ServiceRunner {
           notifiedProblem = null;
           if (h.version) this.version = h.version;
           if (this.status !== 'running') {
-            if (healthyAt === null) healthyAt = this.d.now();
+            if (healthyAt === null) healthyAt = this.d.clock.now();
             this.#set({
               status: 'running',
               health: { ok: true, latencyMs: h.latencyMs },
@@ -505,7 +512,7 @@ export class ServiceRunner {
           if (v.type === 'hung') {
             const message = `${spec.name} stopped answering its health check (${failures} failures in a row: ${h.message ?? h.state})`;
             this.d.log('supervisor', `${message}; restarting it`);
-            const healthyFor = healthyAt === null ? 0 : this.d.now() - healthyAt;
+            const healthyFor = healthyAt === null ? 0 : this.d.clock.now() - healthyAt;
             await stopTree('hung');
             return finish({ type: 'crashed', message, healthyForMs: healthyFor });
           }
@@ -529,7 +536,7 @@ export class ServiceRunner {
   async #watchExternal(spec: ServiceSpec, first: HealthResult, signal: AbortSignal): Promise<void> {
     const port = spec.listenPort!;
     let holder = await portHolder(port);
-    const respawned = this.#takeOverAt !== null && this.d.now() - this.#takeOverAt < 10_000;
+    const respawned = this.#takeOverAt !== null && this.d.clock.now() - this.#takeOverAt < 10_000;
     this.#takeOverAt = null;
     const hint = respawned
       ? `${spec.name} was started again by another program right after UnaMentis stopped it` +
@@ -538,7 +545,7 @@ export class ServiceRunner {
           : '. Stop that program first, then choose Take over.')
       : (spec.preset?.externalHint(port) ??
         `${spec.name} is already running on port ${port}, started outside UnaMentis Server: it is used as is, but not managed. Take over stops that process and starts it here.`);
-    this.#startedAt = this.d.now();
+    this.#startedAt = this.d.clock.now();
     this.d.log(
       'supervisor',
       `port ${port} already answers as ${spec.name}${holder?.pid ? ` (pid ${holder.pid}${holder.name ? `, ${holder.name}` : ''})` : ''}: adopting it as external`,
@@ -565,7 +572,7 @@ export class ServiceRunner {
     let downs = 0;
     while (!signal.aborted) {
       const t = this.d.timings();
-      await sleep(t.healthIntervalMs, signal);
+      await sleep(this.d.clock, t.healthIntervalMs, signal);
       if (signal.aborted) return;
       const h = await checkHealth(spec.health, spec.connectHost, port, {
         timeoutMs: t.healthTimeoutMs,
@@ -585,7 +592,7 @@ export class ServiceRunner {
             `the external ${spec.name} on port ${port} is gone; starting our own in ${(t.externalGraceMs / 1000).toFixed(1)} s unless it comes back`,
           );
           this.#set({ status: 'starting', pid: null, hint: null, health: null, lastError: null });
-          await sleep(t.externalGraceMs, signal);
+          await sleep(this.d.clock, t.externalGraceMs, signal);
           return;
         }
         continue;
@@ -665,7 +672,7 @@ export class ServiceRunner {
           pgid: treeStop.ownGroup ? pid : null,
           startTime,
           command,
-          startedAt: new Date(this.d.now()).toISOString(),
+          startedAt: new Date(this.d.clock.now()).toISOString(),
           appPid: process.pid,
           appStartTime: this.d.appStartTime(),
         });
@@ -727,12 +734,13 @@ function quoteArg(a: string): string {
   return /^[\w@%+=:,./-]+$/.test(a) ? a : JSON.stringify(a);
 }
 
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+/** Waits `ms` on `clock` (a manual or sped-up clock in tests), or until `signal` aborts. */
+export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve();
-    const t = setTimeout(done, ms);
+    const t = clock.setTimeout(done, ms);
     function done() {
-      clearTimeout(t);
+      clock.clearTimeout(t);
       signal?.removeEventListener('abort', done);
       resolve();
     }

@@ -3,12 +3,18 @@
 export interface Clock {
   /** Milliseconds since the epoch. */
   now(): number;
+  /**
+   * Milliseconds from an arbitrary origin that never go back (the wall clock can: NTP, the user):
+   * for "how long since", such as a peer's liveness. Same scale as now() and the timers.
+   */
+  monotonic(): number;
   setTimeout(fn: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;
 }
 
 export const systemClock: Clock = {
   now: () => Date.now(),
+  monotonic: () => performance.now(),
   setTimeout: (fn, ms) => {
     const t = setTimeout(fn, ms);
     t.unref?.();
@@ -23,8 +29,10 @@ export const systemClock: Clock = {
  */
 export function acceleratedClock(factor: number, start = Date.now()): Clock {
   const wallStart = Date.now();
+  const monoStart = performance.now();
   return {
     now: () => start + (Date.now() - wallStart) * factor,
+    monotonic: () => (performance.now() - monoStart) * factor,
     setTimeout: (fn, ms) => {
       const t = setTimeout(fn, Math.max(0, ms / factor));
       t.unref?.();

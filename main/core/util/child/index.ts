@@ -12,6 +12,7 @@ export {
   isAlive,
   listProcesses,
   portHolder,
+  processOwner,
   processStartTime,
   signalPid,
   treeOf,

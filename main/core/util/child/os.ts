@@ -39,4 +39,5 @@ export const procTable: ProcTable = {
   processStartTime: (pid) => table.processStartTime(pid),
   isAlive: (pid) => table.isAlive(pid),
   portHolder: (port) => table.portHolder(port),
+  processOwner: (pid) => table.processOwner(pid),
 };

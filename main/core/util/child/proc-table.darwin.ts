@@ -1,6 +1,6 @@
 // The process table on macOS (and any other POSIX without /proc): `ps` and `lsof`.
 
-import { parseLsof, type PortHolder, type ProcInfo } from './procs.js';
+import { parseLsof, parseOwner, type PortHolder, type ProcInfo } from './procs.js';
 import { toolOutput } from './run-tool.js';
 
 export async function listProcesses(): Promise<ProcInfo[]> {
@@ -26,6 +26,10 @@ export async function listProcesses(): Promise<ProcInfo[]> {
 export async function processStartTime(pid: number): Promise<string | null> {
   const text = await toolOutput('ps', ['-o', 'lstart=', '-p', String(pid)]);
   return text.trim().split(/\s+/).join(' ') || null;
+}
+
+export async function processOwner(pid: number): Promise<number | null> {
+  return parseOwner(await toolOutput('ps', ['-o', 'uid=', '-p', String(pid)]));
 }
 
 export function isAlive(pid: number): boolean {

@@ -42,6 +42,15 @@ export async function processStartTime(pid: number): Promise<string | null> {
   return p && p.state !== 'Z' ? p.startTime : null;
 }
 
+/** The owner of /proc/<pid> is the process's real uid's (its effective uid for a setuid program). */
+export async function processOwner(pid: number): Promise<number | null> {
+  try {
+    return fs.statSync(`/proc/${pid}`).uid;
+  } catch {
+    return null;
+  }
+}
+
 export function isAlive(pid: number): boolean {
   const p = readProc(pid);
   return p !== null && p.state !== 'Z';

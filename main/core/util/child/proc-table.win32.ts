@@ -38,6 +38,14 @@ export async function processStartTime(pid: number): Promise<string | null> {
   return text.trim() || null;
 }
 
+/**
+ * Not known: Win32_Process has no owner column (only the GetOwner method, a user name per process and
+ * one more PowerShell), and Windows gives each user session its own processes anyway.
+ */
+export async function processOwner(_pid: number): Promise<number | null> {
+  return null;
+}
+
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);

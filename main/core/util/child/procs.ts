@@ -56,6 +56,12 @@ export function isAlive(pid: number): boolean {
   return procTable.isAlive(pid);
 }
 
+/** The uid owning `pid` (POSIX), null when it is gone or the OS does not say (Windows). */
+export async function processOwner(pid: number): Promise<number | null> {
+  if (!Number.isInteger(pid) || pid <= 0) return null;
+  return procTable.processOwner(pid);
+}
+
 /** Which process listens on `port`, where the OS tells (null when it cannot be told). */
 export function portHolder(port: number): Promise<PortHolder | null> {
   return procTable.portHolder(port);
@@ -133,6 +139,12 @@ export function parseSs(text: string, port: number): PortHolder | null {
     return { pid: m ? Number(m[2]) : null, name: m ? m[1]! : null };
   }
   return null;
+}
+
+/** Pure: `ps -o uid= -p PID` output: the uid, or null (no such process). */
+export function parseOwner(text: string): number | null {
+  const t = text.trim();
+  return /^\d+$/.test(t) ? Number(t) : null;
 }
 
 /** Pure: `lsof -nP -iTCP:<port> -sTCP:LISTEN -Fpc` output. */

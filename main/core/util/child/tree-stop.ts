@@ -32,4 +32,6 @@ export interface ProcTable {
   isAlive(pid: number): boolean;
   /** Which process listens on `port`, where the OS tells (null when it cannot be told). */
   portHolder(port: number): Promise<PortHolder | null>;
+  /** The uid owning `pid` (POSIX), null when it is gone or the OS does not say (Windows). */
+  processOwner(pid: number): Promise<number | null>;
 }
