@@ -3,6 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { accessOf, phoneFromSource, phoneRequest } from '../../main/core/setup/phone.js';
+import { cachedOwnAddresses } from '../../main/core/setup/index.js';
 
 const own = new Set(['127.0.0.1', '::1', '192.168.1.10']);
 
@@ -62,5 +63,27 @@ describe('phone requests in service logs', () => {
     expect(phoneFromSource('ollama request from unknown', own)).toBeNull();
     expect(phoneFromSource('piper request finished', own)).toBeNull();
     expect(phoneFromSource('user: service.start', own)).toBeNull();
+  });
+});
+
+describe('cachedOwnAddresses', () => {
+  it('reads the interfaces once for the host’s own addresses, again only for an unknown one', () => {
+    let reads = 0;
+    let addresses = ['127.0.0.1', '192.168.1.10'];
+    const own = cachedOwnAddresses(() => {
+      reads++;
+      return new Set(addresses);
+    });
+    for (let i = 0; i < 1000; i++) expect(own.has('127.0.0.1')).toBe(true);
+    expect(reads).toBe(1);
+    // The phone: not ours, so the interfaces are read again before deciding.
+    expect(own.has('192.168.1.20')).toBe(false);
+    expect(reads).toBe(2);
+    // An address this host gained since is recognised as its own, not taken for the phone.
+    addresses = [...addresses, '10.0.0.5'];
+    expect(own.has('10.0.0.5')).toBe(true);
+    expect(reads).toBe(3);
+    expect(phoneFromSource('piper request from 127.0.0.1', own)).toBeNull();
+    expect(reads).toBe(3);
   });
 });

@@ -11,7 +11,7 @@ import { answersHealthy, serviceMissing, type SetupView, type StepView } from '.
 import { CoreError } from '../errors.js';
 import type { Supervisor } from '../context.js';
 import { createSetupIO, type SetupIO } from './io.js';
-import { phoneFromSource, phoneRequest } from './phone.js';
+import { phoneFromSource, phoneRequest, type OwnAddresses } from './phone.js';
 import { SOURCES, type Sources } from './sources.js';
 import { OUTPUT_LINES, SetupStateFile, STEP_IDS, type StepId } from './state.js';
 import { STEPS, type PhaseContext } from './steps.js';
@@ -52,11 +52,28 @@ const STEP_NAMES: Record<StepId, string> = {
   vibevoice: 'VibeVoice',
 };
 
-function defaultOwn(): Set<string> {
+function readOwn(): Set<string> {
   const own = new Set(['127.0.0.1', '::1']);
   for (const list of Object.values(os.networkInterfaces()))
     for (const a of list ?? []) own.add(a.address.replace(/%.*$/, ''));
   return own;
+}
+
+/**
+ * This host's addresses, read again only for an address not among them. Until the phone is seen,
+ * every front-door request asks (twice); os.networkInterfaces() on each was the largest cost of a
+ * small request in the core's profile (bench/frontdoor.bench.ts). A new address of this host is
+ * still recognised: it is not in the cache, so the interfaces are read again before deciding.
+ */
+export function cachedOwnAddresses(read: () => Set<string> = readOwn): OwnAddresses {
+  let own: Set<string> | null = null;
+  return {
+    has(address) {
+      if (own?.has(address)) return true;
+      own = read();
+      return own.has(address);
+    },
+  };
 }
 
 function defaultLan(): string[] {
@@ -67,6 +84,7 @@ function defaultLan(): string[] {
 }
 
 export function createSetup(ctx: CoreContext, deps: SetupDeps): Setup {
+  const own = cachedOwnAddresses(deps.ownAddresses);
   const { store, logger: parentLogger, commands, settings } = ctx;
   const logger = parentLogger.child('setup');
   const io = deps.io ?? createSetupIO(deps.env);
@@ -319,7 +337,7 @@ export function createSetup(ctx: CoreContext, deps: SetupDeps): Setup {
       }
       unsubLog = deps.supervisor.onLog(({ service, line }) => {
         if (state.get().phone || !(STEP_IDS as readonly string[]).includes(service)) return;
-        const seen = phoneRequest(line.text, (deps.ownAddresses ?? defaultOwn)());
+        const seen = phoneRequest(line.text, own);
         if (!seen) return;
         state.get().phone = {
           at: new Date(ctx.clock.now()).toISOString(),
@@ -360,7 +378,7 @@ export function createSetup(ctx: CoreContext, deps: SetupDeps): Setup {
     view,
     requestSeen(source) {
       if (state.get().phone) return;
-      const seen = phoneFromSource(source, (deps.ownAddresses ?? defaultOwn)());
+      const seen = phoneFromSource(source, own);
       if (seen) phoneSeen(seen.service, seen.from, 'through the front door');
     },
     run(id) {

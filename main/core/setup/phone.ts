@@ -10,6 +10,11 @@ const UVICORN = /^INFO:\s+(\[?[0-9a-fA-F.:]+?\]?):\d+ - "([A-Z]+) (\S+) HTTP/;
 // werkzeug (Piper):   192.168.1.20 - - [10/Jan/2026 12:00:00] "POST /synthesize HTTP/1.1" 200 -
 const WERKZEUG = /^([0-9a-fA-F.:]+) - - \[[^\]]*\] "([A-Z]+) (\S+) HTTP/;
 
+/** This host's own addresses (a Set will do; the core passes a cache, see setup/index.ts). */
+export interface OwnAddresses {
+  has(address: string): boolean;
+}
+
 export interface SeenRequest {
   from: string;
   method: string;
@@ -32,7 +37,7 @@ export function accessOf(line: string): SeenRequest | null {
  * host's own (its own are this app's health checks, the latency check, the GPU poller). The
  * app's first calls are GET /api/tags and /api/version (Settings' connection check), so a GET counts.
  */
-export function phoneRequest(line: string, own: ReadonlySet<string>): SeenRequest | null {
+export function phoneRequest(line: string, own: OwnAddresses): SeenRequest | null {
   const r = accessOf(line);
   if (!r || own.has(r.from)) return null;
   return r;
@@ -43,7 +48,7 @@ const SOURCE = /^([a-z][a-z0-9-]*) request from (\S+?)( \(gateway\))?$/;
 
 export function phoneFromSource(
   source: string,
-  own: ReadonlySet<string>,
+  own: OwnAddresses,
 ): { service: string; from: string } | null {
   const m = SOURCE.exec(source);
   if (!m || m[2] === 'unknown') return null;
