@@ -7,24 +7,12 @@
 
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import net from 'node:net';
+import { connectionTokens, HOP_BY_HOP, hostHeader } from './headers.js';
 
 export interface Upstream {
   host: string;
   port: number;
 }
-
-/** RFC 9110 §7.6.1: meaningful for one connection only, never forwarded. */
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-]);
 
 /**
  * Every read from a program lands in this one buffer instead of a fresh 64 KB allocation per read
@@ -82,18 +70,6 @@ export interface ForwardHooks {
   onDone?(ok: boolean): void;
 }
 
-/** The header names a `Connection` header lists (RFC 9110 §7.6.1), null when it lists none. */
-function connectionTokens(value: string | string[] | undefined): Set<string> | null {
-  // The usual `keep-alive` or `close` names no header (both are hop-by-hop anyway).
-  if (value === undefined || /^\s*(keep-alive|close)\s*$/i.test(String(value))) return null;
-  return new Set(
-    String(value)
-      .toLowerCase()
-      .split(',')
-      .map((t) => t.trim()),
-  );
-}
-
 function requestHeaders(req: IncomingMessage, upstream: Upstream): http.OutgoingHttpHeaders {
   const out: http.OutgoingHttpHeaders = {};
   const tokens = connectionTokens(req.headers.connection);
@@ -106,9 +82,8 @@ function requestHeaders(req: IncomingMessage, upstream: Upstream): http.Outgoing
     out[name] =
       prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [String(prev), value];
   }
-  // The program binds loopback: it is addressed as such (Ollama refuses unknown Host names on a
-  // loopback bind: allowedHostsMiddleware in server/routes.go). Who asked goes in X-Forwarded-*.
-  out.host = `${upstream.host.includes(':') ? `[${upstream.host}]` : upstream.host}:${upstream.port}`;
+  // Addressed as the loopback program it is; who asked goes in X-Forwarded-*.
+  out.host = hostHeader(upstream.host, upstream.port);
   const client = req.socket.remoteAddress;
   if (client)
     out['x-forwarded-for'] = req.headers['x-forwarded-for']

@@ -4,6 +4,7 @@
 
 import http from 'node:http';
 import { Transform, pipeline, type Readable, type TransformCallback } from 'node:stream';
+import { connectionTokens, HOP_BY_HOP, hostHeader } from '../headers.js';
 import { WavFormatError, WavNormalizer, formatOf, WAV_HEADER_BYTES } from './wav.js';
 
 /** Where the program behind a public port listens (loopback, internal port). */
@@ -352,31 +353,15 @@ export async function sendWav(
   await done;
 }
 
-// Hop-by-hop headers (RFC 9110 §7.6.1) are the connection's own, never forwarded.
-const HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-]);
-
 /** Pure: a request's or answer's headers without the hop-by-hop ones (and those `Connection` names). */
 export function endToEnd(
   headers: http.IncomingHttpHeaders,
   drop: string[] = [],
 ): http.OutgoingHttpHeaders {
-  const named = String(headers.connection ?? '')
-    .split(',')
-    .map((s) => s.trim().toLowerCase())
-    .filter(Boolean);
+  const named = connectionTokens(headers.connection);
   const out: http.OutgoingHttpHeaders = {};
   for (const [k, v] of Object.entries(headers)) {
-    if (v === undefined || HOP.has(k) || named.includes(k) || drop.includes(k)) continue;
+    if (v === undefined || HOP_BY_HOP.has(k) || named?.has(k) || drop.includes(k)) continue;
     out[k] = v;
   }
   return out;
@@ -391,7 +376,7 @@ export function forward(
   timeoutMs: number,
 ): Promise<http.IncomingMessage> {
   const headers = endToEnd(req.headers);
-  headers.host = `${up.host.includes(':') ? `[${up.host}]` : up.host}:${up.port}`;
+  headers.host = hostHeader(up.host, up.port);
   const hasBody =
     req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
   // Sent once to a connection that died before answering: the copy goes this time.
