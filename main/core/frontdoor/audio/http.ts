@@ -353,6 +353,11 @@ export async function sendWav(
   await done;
 }
 
+/** `METHOD /path` of a request, its query aside: what the adapters route on. */
+export function routeOf(req: http.IncomingMessage): string {
+  return `${req.method} ${new URL(req.url ?? '/', 'http://x').pathname}`;
+}
+
 /** Pure: a request's or answer's headers without the hop-by-hop ones (and those `Connection` names). */
 export function endToEnd(
   headers: http.IncomingHttpHeaders,

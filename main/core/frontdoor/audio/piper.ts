@@ -16,6 +16,7 @@ import {
   clientGone,
   readBody,
   readText,
+  routeOf,
   sendError,
   sendFailure,
   failOrHold,
@@ -404,8 +405,7 @@ export function createPiperAdapter(opts: PiperAdapterOptions): PiperAdapter {
 
   return {
     async handle(req, res, up) {
-      const path = new URL(req.url ?? '/', 'http://x').pathname;
-      const route = `${req.method} ${path}`;
+      const route = routeOf(req);
       if (route === 'POST /v1/audio/speech') await speech(req, res, up);
       else if (route === 'GET /voices' || route === 'GET /v1/audio/voices')
         await voices(req, res, up);

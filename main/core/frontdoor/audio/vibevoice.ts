@@ -8,6 +8,7 @@ import {
   clientGone,
   forward,
   passThrough,
+  routeOf,
   sendWav,
   endToEnd,
   failOrHold,
@@ -59,8 +60,7 @@ export async function handleVibeVoice(
   upstream: Upstream,
   opts: VibeVoiceOptions = {},
 ): Promise<boolean> {
-  const path = new URL(req.url ?? '/', 'http://x').pathname;
-  if (req.method !== 'POST' || path !== '/v1/audio/speech') return false;
+  if (routeOf(req) !== 'POST /v1/audio/speech') return false;
   await vibevoiceSpeech(req, res, upstream, opts);
   return true;
 }

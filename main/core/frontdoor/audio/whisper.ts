@@ -5,7 +5,7 @@
 // The front door rewrites the path and streams the body through untouched.
 
 import type http from 'node:http';
-import { clientGone, failOrHold, forward, passThrough, type Upstream } from './http.js';
+import { clientGone, failOrHold, forward, passThrough, routeOf, type Upstream } from './http.js';
 
 const TRANSCRIPTIONS_PATH = '/v1/audio/transcriptions';
 
@@ -66,8 +66,7 @@ export async function handleWhisper(
   upstream: Upstream,
   opts: WhisperOptions = {},
 ): Promise<boolean> {
-  const path = new URL(req.url ?? '/', 'http://x').pathname;
-  if (req.method !== 'POST' || path !== TRANSCRIPTIONS_PATH) return false;
+  if (routeOf(req) !== `POST ${TRANSCRIPTIONS_PATH}`) return false;
   await whisperTranscription(req, res, upstream, opts);
   return true;
 }
