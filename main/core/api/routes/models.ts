@@ -3,6 +3,7 @@
 // own progress lines). Token-gated: a pull writes gigabytes to the user's disk.
 
 import { CoreError } from '../../errors.js';
+import { openProgressStream } from '../progress-stream.js';
 import type { Route } from '../router.js';
 import type { CoreContext } from '../../context.js';
 import { ANSWERING_STATUSES } from '../../contract.js';
@@ -61,22 +62,10 @@ export function modelRoutes(core: CoreContext): Route[] {
           throw new CoreError('conflict', `${model} is already being pulled.`);
         pulling.add(model);
         // Closing the dashboard (or the request) cancels the pull, as `ollama pull` does on Ctrl-C.
-        const abort = new AbortController();
-        const onClose = () => {
-          if (!res.writableEnded) abort.abort();
-        };
-        req.socket.on('close', onClose);
-        res.writeHead(200, {
-          'content-type': 'application/x-ndjson; charset=utf-8',
-          'cache-control': 'no-store',
-          'x-content-type-options': 'nosniff',
-        });
-        const line = (o: unknown) => {
-          if (!res.writableEnded) res.write(JSON.stringify(o) + '\n');
-        };
+        const progress = openProgressStream(req, res);
         core.logger.info('pulling model', { model });
         try {
-          await pullModel(base, model, (p) => line(p), { signal: abort.signal });
+          await pullModel(base, model, (p) => progress.line(p), { signal: progress.signal });
           core.store.notify({
             level: 'info',
             code: 'model_pulled',
@@ -84,9 +73,9 @@ export function modelRoutes(core: CoreContext): Route[] {
           });
           core.logger.info('model pulled', { model });
         } catch (err) {
-          const message = abort.signal.aborted ? 'cancelled' : (err as Error).message;
-          line({ status: 'error', error: message });
-          if (!abort.signal.aborted) {
+          const message = progress.signal.aborted ? 'cancelled' : (err as Error).message;
+          progress.line({ status: 'error', error: message });
+          if (!progress.signal.aborted) {
             core.store.notify({
               level: 'error',
               code: 'model_pull_failed',
@@ -96,8 +85,7 @@ export function modelRoutes(core: CoreContext): Route[] {
           core.logger.warn('model pull failed', { model, error: message });
         } finally {
           pulling.delete(model);
-          req.socket.off('close', onClose);
-          res.end();
+          progress.end();
         }
         return undefined;
       },

@@ -10,6 +10,7 @@ import {
   parseVoiceId,
   PIPER_VOICES_URL,
 } from '../../voices/voices.js';
+import { openProgressStream } from '../progress-stream.js';
 import type { Route } from '../router.js';
 
 export interface VoiceRoutesOptions {
@@ -51,30 +52,18 @@ export function voiceRoutes(core: CoreContext, opts: VoiceRoutesOptions): Route[
         if (downloading.has(v.id))
           throw new CoreError('conflict', `${v.id} is already being downloaded.`);
         downloading.add(v.id);
-        const abort = new AbortController();
-        const onClose = () => {
-          if (!res.writableEnded) abort.abort(new Error('cancelled'));
-        };
-        req.socket.on('close', onClose);
-        res.writeHead(200, {
-          'content-type': 'application/x-ndjson; charset=utf-8',
-          'cache-control': 'no-store',
-          'x-content-type-options': 'nosniff',
-        });
-        const line = (o: unknown) => {
-          if (!res.writableEnded) res.write(JSON.stringify(o) + '\n');
-        };
+        const progress = openProgressStream(req, res);
         let last = 0;
         try {
           await downloadVoice(v, opts.dir(), {
             base: opts.baseUrl ?? PIPER_VOICES_URL,
-            signal: abort.signal,
+            signal: progress.signal,
             onProgress: (p) => {
               // At most ~10 lines a second: the model is 20–120 MB in 64 KB chunks.
               const now = Date.now();
               if (p.status === 'downloading' && p.completed !== p.total && now - last < 100) return;
               last = now;
-              line(p);
+              progress.line(p);
             },
           });
           core.store.notify({
@@ -83,9 +72,9 @@ export function voiceRoutes(core: CoreContext, opts: VoiceRoutesOptions): Route[
             message: `Piper voice ${v.id} was downloaded.`,
           });
         } catch (err) {
-          const message = abort.signal.aborted ? 'cancelled' : (err as Error).message;
-          line({ status: 'error', error: message });
-          if (!abort.signal.aborted)
+          const message = progress.signal.aborted ? 'cancelled' : (err as Error).message;
+          progress.line({ status: 'error', error: message });
+          if (!progress.signal.aborted)
             core.store.notify({
               level: 'error',
               code: 'voice_download_failed',
@@ -93,8 +82,7 @@ export function voiceRoutes(core: CoreContext, opts: VoiceRoutesOptions): Route[
             });
         } finally {
           downloading.delete(v.id);
-          req.socket.off('close', onClose);
-          res.end();
+          progress.end();
         }
         return undefined;
       },
