@@ -207,38 +207,13 @@ export class ApiClient {
   }
 
   /** Streams a pull's NDJSON progress lines to `onProgress`; resolves on success, rejects with the error. */
-  async pullModel(
+  pullModel(
     model: string,
     onProgress: (p: PullProgressView) => void,
     signal?: AbortSignal,
   ): Promise<void> {
-    const headers: Record<string, string> = { 'content-type': 'application/json' };
-    if (this.token) headers.authorization = `Bearer ${this.token}`;
-    const res = await fetch(new URL('/api/models/pull', this.baseUrl), {
-      method: 'POST',
-      headers,
-      body: JSON.stringify({ model }),
-      ...(signal ? { signal } : {}),
-    });
-    if (!res.ok || !res.body) {
-      const body = (await res.json().catch(() => undefined)) as ApiErrorBody | undefined;
-      throw new ApiError(
-        res.status,
-        body?.error.code ?? 'internal',
-        body?.error.message ?? res.statusText,
-        body?.error.field,
-      );
-    }
-    let last: PullProgressView | null = null;
-    await readLines(res.body, (line) => {
-      const p = JSON.parse(line) as PullProgressView;
-      last = p;
-      onProgress(p);
-    });
-    const end = last as PullProgressView | null;
-    if (end?.error) throw new ApiError(502, 'internal', end.error);
-    if (end?.status !== 'success')
-      throw new ApiError(502, 'internal', 'The pull ended without success.');
+    const ended = 'The pull ended without success.';
+    return this.progress('/api/models/pull', { model }, onProgress, ended, signal);
   }
 
   /** Piper voices installed in its voice folder. */
@@ -247,26 +222,41 @@ export class ApiClient {
   }
 
   /** Downloads a Piper voice, streaming the NDJSON progress lines to `onProgress`. */
-  async downloadPiperVoice(
+  downloadPiperVoice(
     voice: string,
     onProgress: (p: PullProgressView) => void,
     signal?: AbortSignal,
   ): Promise<void> {
+    const ended = 'The download ended without success.';
+    return this.progress('/api/piper/voices/download', { voice }, onProgress, ended, signal);
+  }
+
+  /**
+   * POSTs `body` and streams the NDJSON progress lines of the answer to `onProgress`; resolves when
+   * the last line says success, rejects with its error (or `ended` when it just stops).
+   */
+  private async progress(
+    path: string,
+    body: unknown,
+    onProgress: (p: PullProgressView) => void,
+    ended: string,
+    signal?: AbortSignal,
+  ): Promise<void> {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
-    const res = await fetch(new URL('/api/piper/voices/download', this.baseUrl), {
+    const res = await fetch(new URL(path, this.baseUrl), {
       method: 'POST',
       headers,
-      body: JSON.stringify({ voice }),
+      body: JSON.stringify(body),
       ...(signal ? { signal } : {}),
     });
     if (!res.ok || !res.body) {
-      const body = (await res.json().catch(() => undefined)) as ApiErrorBody | undefined;
+      const error = (await res.json().catch(() => undefined)) as ApiErrorBody | undefined;
       throw new ApiError(
         res.status,
-        body?.error.code ?? 'internal',
-        body?.error.message ?? res.statusText,
-        body?.error.field,
+        error?.error.code ?? 'internal',
+        error?.error.message ?? res.statusText,
+        error?.error.field,
       );
     }
     let last: PullProgressView | null = null;
@@ -276,8 +266,7 @@ export class ApiClient {
     });
     const end = last as PullProgressView | null;
     if (end?.error) throw new ApiError(502, 'internal', end.error);
-    if (end?.status !== 'success')
-      throw new ApiError(502, 'internal', 'The download ended without success.');
+    if (end?.status !== 'success') throw new ApiError(502, 'internal', ended);
   }
 
   // Pairing (issue 7's routes). The status holds the code to show: local, token-gated views only.
