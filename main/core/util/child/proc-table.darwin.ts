@@ -1,6 +1,12 @@
 // The process table on macOS (and any other POSIX without /proc): `ps` and `lsof`.
 
-import { parseLsof, parseOwner, type PortHolder, type ProcInfo } from './procs.js';
+import {
+  answersSignalZero,
+  parseLsof,
+  parseOwner,
+  type PortHolder,
+  type ProcInfo,
+} from './procs.js';
 import { toolOutput } from './run-tool.js';
 
 export async function listProcesses(): Promise<ProcInfo[]> {
@@ -32,14 +38,7 @@ export async function processOwner(pid: number): Promise<number | null> {
   return parseOwner(await toolOutput('ps', ['-o', 'uid=', '-p', String(pid)]));
 }
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+export const isAlive = answersSignalZero;
 
 export async function portHolder(port: number): Promise<PortHolder | null> {
   return parseLsof(await toolOutput('lsof', ['-nP', `-iTCP:${port}`, '-sTCP:LISTEN', '-Fpc']));

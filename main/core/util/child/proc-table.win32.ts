@@ -1,7 +1,7 @@
 // The process table on Windows: PowerShell (CIM) for processes and start times, `netstat` and
 // `tasklist` for a port's holder. Windows has no process groups: pgid is the pid itself.
 
-import { parseNetstat, type PortHolder, type ProcInfo } from './procs.js';
+import { answersSignalZero, parseNetstat, type PortHolder, type ProcInfo } from './procs.js';
 import { toolOutput } from './run-tool.js';
 
 export async function listProcesses(): Promise<ProcInfo[]> {
@@ -46,14 +46,7 @@ export async function processOwner(_pid: number): Promise<number | null> {
   return null;
 }
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+export const isAlive = answersSignalZero;
 
 export async function portHolder(port: number): Promise<PortHolder | null> {
   const pid = parseNetstat(await toolOutput('netstat', ['-ano', '-p', 'tcp']), port);

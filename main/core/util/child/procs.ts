@@ -51,6 +51,19 @@ export async function processStartTime(pid: number): Promise<string | null> {
   return procTable.processStartTime(pid);
 }
 
+/**
+ * Alive by signal 0, where there is no /proc to read (macOS, Windows): EPERM means it exists but
+ * belongs to another user.
+ */
+export function answersSignalZero(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 export function isAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   return procTable.isAlive(pid);
