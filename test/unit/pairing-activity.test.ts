@@ -78,11 +78,31 @@ describe('activity carries its source', () => {
     await clock.advance(300);
     phone();
     await clock.advance(300);
-    phone(); // within a second of the last request: the throttle keeps it out
+    phone(); // within a second of the last request: the throttle holds it until that second is over
     expect(seen).toEqual([
       { at: t0 + 1_000, source: ownWakeSource('promotion') },
       { at: t0 + 1_300, source: 'ollama connection from 192.168.1.20' },
     ]);
+    await clock.advance(700);
+    // ... and then it lands with its own time, so nobody reads the last request a second early.
+    expect(seen).toEqual([
+      { at: t0 + 1_000, source: ownWakeSource('promotion') },
+      { at: t0 + 1_300, source: 'ollama connection from 192.168.1.20' },
+      { at: t0 + 1_600, source: 'ollama connection from 192.168.1.20' },
+    ]);
+  });
+
+  it("the session's last request counts from its own time, however close to the one before", async () => {
+    const { clock, self, phone, t0 } = rig();
+    await clock.advance(1_000);
+    phone();
+    await clock.advance(200);
+    phone();
+    await clock.advance(500);
+    phone(); // the last request of the session
+    expect(self.status().activityAt).toBe(t0 + 1_000);
+    await clock.advance(5_000);
+    expect(self.status().activityAt).toBe(t0 + 1_700);
   });
 
   it("a phone request 0.3 s and 1.3 s after pairing's own wake counts as a session", async () => {

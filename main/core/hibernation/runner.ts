@@ -161,6 +161,9 @@ export class Hibernation implements Capability, HibernationControl, ActivityFeed
   readonly #events = new Emitter<{ transition: Transition; activity: Activity }>();
   /** When the last `activity` event was dispatched (its own throttle: a wake must not swallow the next second's use). */
   #lastActivityEvent = -Infinity;
+  /** The latest report the throttle held back, dispatched with its own time when its second is over. */
+  #heldActivity: { now: number; source: string } | null = null;
+  #heldActivityTimer: unknown = null;
   readonly #log: Logger;
   readonly #opts: Required<Omit<HibernationOptions, 'pollMs'>> & { pollMs: Record<Level, number> };
 
@@ -225,6 +228,9 @@ export class Hibernation implements Capability, HibernationControl, ActivityFeed
     for (const off of this.#unsubs.splice(0)) off();
     if (this.#timer !== null) this.deps.clock.clearTimeout(this.#timer);
     this.#timer = null;
+    if (this.#heldActivityTimer !== null) this.deps.clock.clearTimeout(this.#heldActivityTimer);
+    this.#heldActivityTimer = null;
+    this.#heldActivity = null;
     if (this.#pollTimer) clearTimeout(this.#pollTimer);
     this.#pollTimer = null;
     this.#cancel();
@@ -242,15 +248,34 @@ export class Hibernation implements Capability, HibernationControl, ActivityFeed
   activity(source: string): void {
     if (!this.#started) return;
     const now = this.deps.clock.now();
-    // The iPhone, the log watcher and the poller may report many times a second: a second is precise enough.
+    // The iPhone, the log watcher and the poller may report many times a second: one dispatch a
+    // second is enough. The last report of that second is held, not dropped: it lands with its own
+    // time when the second is over, so the idle clock, and pairing's session window that follows
+    // it, never read the last request up to a second early.
     if (
       this.#s.state === 'active' &&
       now - this.#lastActivityEvent < 1000 &&
       now >= this.#lastActivityEvent
-    )
+    ) {
+      this.#heldActivity = { now, source };
+      this.#heldActivityTimer ??= this.deps.clock.setTimeout(
+        () => this.#dispatchHeldActivity(),
+        this.#lastActivityEvent + 1000 - now,
+      );
       return;
+    }
+    this.#heldActivity = null; // this report is newer
     this.#lastActivityEvent = now;
     this.#dispatch({ type: 'activity', now, source });
+  }
+
+  #dispatchHeldActivity(): void {
+    this.#heldActivityTimer = null;
+    const held = this.#heldActivity;
+    this.#heldActivity = null;
+    if (!held || !this.#started) return;
+    this.#lastActivityEvent = this.deps.clock.now();
+    this.#dispatch({ type: 'activity', now: held.now, source: held.source });
   }
 
   wake(source: string): HibernationState {
